@@ -1,0 +1,31 @@
+//! The sans-IO core of librbdrs.
+//!
+//! Nothing here opens a socket, starts a thread, touches a file or reads a
+//! clock: bytes, time and randomness come in as arguments, and what must be
+//! sent goes out as values. Drivers in `std` code (the C library, the
+//! transports) feed it.
+//!
+//! Map of the crate, in librbd's vocabulary:
+//! - [`encoding`]: Ceph's little-endian wire encoding and versioned envelopes.
+//! - [`naming`]: the names of RBD's objects (header, data, object map, ...).
+//! - [`striper`]: image extents to object extents and back.
+//! - [`osd`]: the object-operation model (what librados sends to an OSD).
+//! - [`memstore`]: an in-memory object store that executes those operations
+//!   with an OSD's semantics, for tests and as the reference backend.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_debug_implementations)]
+
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod encoding;
+pub mod errno;
+pub mod fuzzing;
+pub mod memstore;
+pub mod naming;
+pub mod osd;
+pub mod striper;
+
+pub use errno::Errno;

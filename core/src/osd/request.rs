@@ -1,0 +1,53 @@
+use alloc::boxed::Box;
+use alloc::string::String;
+
+use super::{ObjectOperation, ObjectReply, SnapContext, SnapId};
+use crate::encoding::UtcTime;
+
+/// Which object: pool, namespace ("" is the default) and name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ObjectId {
+    pub pool: i64,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectId {
+    pub fn new(pool: i64, namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        ObjectId { pool, namespace: namespace.into(), name: name.into() }
+    }
+}
+
+/// A compound operation addressed to one object. Reads name the snapshot
+/// they read; writes carry the snapshot context and modification time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectRequest {
+    pub oid: ObjectId,
+    pub op: ObjectOperation,
+    pub snap_id: SnapId,
+    pub snapc: SnapContext,
+    pub mtime: UtcTime,
+    /// Sent as a write (CEPH_OSD_FLAG_WRITE), like an ObjectWriteOperation.
+    pub write: bool,
+}
+
+impl ObjectRequest {
+    pub fn read(oid: ObjectId, snap_id: SnapId, op: ObjectOperation) -> Self {
+        ObjectRequest { oid, op, snap_id, snapc: SnapContext::default(), mtime: UtcTime::default(), write: false }
+    }
+
+    pub fn write(oid: ObjectId, snapc: SnapContext, mtime: UtcTime, op: ObjectOperation) -> Self {
+        ObjectRequest { oid, op, snap_id: SnapId::HEAD, snapc, mtime, write: true }
+    }
+}
+
+/// Called exactly once with the reply; may run on any thread.
+pub type Completion = Box<dyn FnOnce(ObjectReply) + Send>;
+
+/// What librados is to librbd: somewhere compound operations are executed.
+/// The in-memory store, the embedded local store and the objecter on a real
+/// cluster implement it; the layers above never know which they talk to.
+pub trait ObjectStore: Send + Sync {
+    /// Starts `req`; `done` receives the reply, perhaps before this returns.
+    fn submit(&self, req: ObjectRequest, done: Completion);
+}

@@ -4,6 +4,7 @@
 //! inside one failing means a real bug was found.
 
 pub mod encoding;
+pub mod osd_reply;
 
 /// A small deterministic generator for seeded inputs in tests and benches.
 #[derive(Clone, Debug)]

@@ -1,0 +1,62 @@
+//! Encoding and decoding throughput of the shapes the data path uses most:
+//! a 4 KiB bufferlist, an omap listing, and a versioned struct.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use rbdrs_core::encoding::{decode_exact, encode_to_vec, encode_versioned, Decoder, Encode};
+use rbdrs_core::fuzzing::XorShift;
+
+fn bufferlist(c: &mut Criterion) {
+    let mut rng = XorShift::new(42);
+    let mut payload = vec![0u8; 4096];
+    rng.fill(&mut payload);
+    let encoded = encode_to_vec(&payload);
+    let mut group = c.benchmark_group("bufferlist_4k");
+    group.throughput(Throughput::Bytes(4096));
+    group.bench_function("encode", |b| {
+        let mut out = Vec::with_capacity(8192);
+        b.iter(|| {
+            out.clear();
+            payload.encode(&mut out);
+            std::hint::black_box(&out);
+        })
+    });
+    group.bench_function("decode", |b| b.iter(|| decode_exact::<Vec<u8>>(std::hint::black_box(&encoded)).unwrap()));
+    group.finish();
+}
+
+fn omap_listing(c: &mut Criterion) {
+    let vals: BTreeMap<String, Bytes> =
+        (0..256).map(|i| (format!("id_{i:016x}"), Bytes::from(format!("image-{i}").into_bytes()))).collect();
+    let encoded = encode_to_vec(&vals);
+    let mut group = c.benchmark_group("omap_256_entries");
+    group.throughput(Throughput::Elements(256));
+    group.bench_function("encode", |b| b.iter(|| encode_to_vec(std::hint::black_box(&vals))));
+    group.bench_function("decode", |b| {
+        b.iter_batched(|| encoded.clone(), |bytes| decode_exact::<BTreeMap<String, Bytes>>(&bytes).unwrap(), BatchSize::SmallInput)
+    });
+    group.finish();
+}
+
+fn versioned_struct(c: &mut Criterion) {
+    let mut encoded = Vec::new();
+    encode_versioned(&mut encoded, 2, 1, |out| {
+        "rbd_data.1234abcd".encode(out);
+        (4u64 << 20).encode(out);
+        vec![5u64, 3, 1].encode(out);
+    });
+    let mut group = c.benchmark_group("versioned_struct");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("decode", |b| {
+        b.iter(|| {
+            let mut d = Decoder::new(std::hint::black_box(&encoded));
+            d.versioned(2, |d, _| Ok((d.str()?.len(), d.u64()?, d.decode::<Vec<u64>>()?))).unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bufferlist, omap_listing, versioned_struct);
+criterion_main!(benches);

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The project's whole test run, from a fresh machine: installs what it needs,
+# then builds and tests every crate. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "core builds without std (no_std + alloc)"
+cargo build --locked -p rbdrs-core --no-default-features
+
+step "core stays sans-IO: no sockets, threads, files or clocks"
+if grep -rnE 'std::(net|thread|fs|time|process)|Instant::now|SystemTime' core/src; then
+    echo "core/ must not do IO or read clocks" >&2
+    exit 1
+fi
+
+if cargo clippy --version >/dev/null 2>&1; then
+    step "clippy"
+    cargo clippy --locked --workspace --all-targets -- -D warnings
+fi
+
+step "benches compile"
+cargo bench --locked --workspace --no-run
+
+step "tests"
+cargo test --locked --workspace

@@ -1,1 +1,4 @@
-//! placeholder
+//! Fuzz harnesses: library functions the fuzz targets call and unit tests run.
+
+pub mod naming;
+pub mod striper;

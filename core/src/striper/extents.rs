@@ -193,6 +193,15 @@ pub fn file_to_extents_into(
     // A request comes back to an object only within the current object set,
     // so an extent to extend is among the last `stripe_count` ones.
     let window = usize::try_from(layout.stripe_count()).unwrap_or(usize::MAX);
+    // An object gets at most one piece per stripe the request crosses:
+    // size its buffer list for that, to spare regrowth.
+    let g = pieces.geometry;
+    let per_object = if g.sc == 1 {
+        1
+    } else {
+        let stripes = length / (g.su * g.sc) + 2;
+        usize::try_from(stripes.min(g.stripes_per_object)).unwrap_or(1)
+    };
     for piece in pieces {
         let buffer = BufferExtent {
             offset: buffer_offset + piece.buffer_offset,
@@ -213,12 +222,16 @@ pub fn file_to_extents_into(
                     _ => ex.buffer_extents.push(buffer),
                 }
             }
-            _ => out.push(ObjectExtent {
-                object_no: piece.object_no,
-                offset: piece.object_offset,
-                length: piece.length,
-                buffer_extents: alloc::vec![buffer],
-            }),
+            _ => {
+                let mut buffer_extents = Vec::with_capacity(per_object);
+                buffer_extents.push(buffer);
+                out.push(ObjectExtent {
+                    object_no: piece.object_no,
+                    offset: piece.object_offset,
+                    length: piece.length,
+                    buffer_extents,
+                });
+            }
         }
     }
     Ok(())

@@ -50,6 +50,7 @@ pub enum ExtentError {
 }
 
 impl ExtentError {
+    /// librbd refuses such extents with EINVAL.
     pub const fn errno(&self) -> Errno {
         Errno::EINVAL
     }
@@ -106,8 +107,9 @@ impl Geometry {
     }
 }
 
-/// The pieces of image extent `offset~length`, each within one stripe unit,
-/// in image order. The iterator form of [`file_to_extents`], without merging.
+/// The pieces of image extent `offset~length` in image order, each within
+/// one stripe unit (one object when the stripe count is 1). The iterator
+/// form of [`file_to_extents`], without merging.
 #[derive(Clone, Debug)]
 pub struct StripePieces {
     geometry: Geometry,

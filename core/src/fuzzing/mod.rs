@@ -4,7 +4,9 @@
 //! inside one failing means a real bug was found.
 
 pub mod encoding;
+pub mod naming;
 pub mod osd_reply;
+pub mod striper;
 
 /// A small deterministic generator for seeded inputs in tests and benches.
 #[derive(Clone, Debug)]

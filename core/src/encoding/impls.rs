@@ -117,27 +117,6 @@ impl Element for u8 {
     }
 }
 
-macro_rules! element_by_element {
-    ($($ty:ty),*) => {$(
-        impl Element for $ty {
-            fn encode_all(items: &[Self], out: &mut Vec<u8>) {
-                items.iter().for_each(|item| item.encode(out));
-            }
-
-            fn decode_all(d: &mut Decoder<'_>, count: usize) -> Result<Vec<Self>, DecodeError> {
-                // `count` was already checked against the bytes left.
-                let mut items = Vec::with_capacity(count);
-                for _ in 0..count {
-                    items.push(d.decode()?);
-                }
-                Ok(items)
-            }
-        }
-    )*};
-}
-
-element_by_element!(u16, u32, u64, i8, i16, i32, i64, bool, String, Bytes, super::UtcTime);
-
 macro_rules! element_generic {
     ($([$($gen:tt)*] $ty:ty),*) => {$(
         impl<$($gen)*> Element for $ty {
@@ -156,7 +135,9 @@ macro_rules! element_generic {
     )*};
 }
 
+// `count` was already checked against the bytes left, so reserving it is safe.
 element_generic!(
+    [] u16, [] u32, [] u64, [] i8, [] i16, [] i32, [] i64, [] bool, [] String, [] Bytes, [] super::UtcTime,
     [A: Encode + Decode, B: Encode + Decode] (A, B),
     [T: Element + Encode + Decode] Vec<T>,
     [const N: usize] [u8; N]

@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use super::object::{Object, ObjectState};
 use crate::encoding::UtcTime;
-use crate::osd::{StatOut, MAX_OBJECT_SIZE};
+use crate::osd::{ClientId, ObjectRequest, StatOut, MAX_OBJECT_SIZE};
 use crate::Errno;
 
 /// Most entries one omap listing returns (osd_max_omap_entries_per_request).
@@ -27,6 +27,7 @@ pub struct MethodContext<'a> {
     object: &'a Object,
     target: Target<'a>,
     mtime: UtcTime,
+    origin: ClientId,
     modified: bool,
 }
 
@@ -44,12 +45,12 @@ pub(crate) fn check_extent(offset: u64, length: u64) -> Result<u64, Errno> {
 }
 
 impl<'a> MethodContext<'a> {
-    pub(crate) fn for_read(object: &'a Object, state: Option<&'a ObjectState>) -> Self {
-        MethodContext { object, target: Target::Read(state), mtime: UtcTime::default(), modified: false }
+    pub(crate) fn for_read(object: &'a Object, state: Option<&'a ObjectState>, req: &ObjectRequest) -> Self {
+        MethodContext { object, target: Target::Read(state), mtime: req.mtime, origin: req.client, modified: false }
     }
 
-    pub(crate) fn for_write(object: &'a Object, work: &'a mut Option<ObjectState>, mtime: UtcTime) -> Self {
-        MethodContext { object, target: Target::Write(work), mtime, modified: false }
+    pub(crate) fn for_write(object: &'a Object, work: &'a mut Option<ObjectState>, req: &ObjectRequest) -> Self {
+        MethodContext { object, target: Target::Write(work), mtime: req.mtime, origin: req.client, modified: false }
     }
 
     pub(crate) fn modified(&self) -> bool {
@@ -102,6 +103,17 @@ impl<'a> MethodContext<'a> {
     }
 
     // -- the object-class API (cls_cxx_*) --
+
+    /// The client that sent the request (cls_get_request_origin).
+    pub fn origin(&self) -> ClientId {
+        self.origin
+    }
+
+    /// The time this store takes as now: the request's timestamp, since a
+    /// sans-IO store has no clock of its own.
+    pub fn now(&self) -> UtcTime {
+        self.mtime
+    }
 
     pub fn stat(&self) -> Result<StatOut, Errno> {
         let state = self.existing()?;

@@ -151,7 +151,7 @@ impl MemStore {
         let Some(state) = object.at_snap(req.snap_id) else {
             return ObjectReply::error(Errno::ENOENT);
         };
-        let mut ctx = Ctx::for_read(object, Some(state));
+        let mut ctx = Ctx::for_read(object, Some(state), req);
         let (result, ops) = self.run_ops(&mut ctx, req);
         ObjectReply { result, version: object.version, ops }
     }
@@ -169,7 +169,7 @@ impl MemStore {
         let absent = Object::default();
         let object = pool.objects.get(&key).unwrap_or(&absent);
         let mut work = object.head.clone();
-        let mut ctx = Ctx::for_write(object, &mut work, req.mtime);
+        let mut ctx = Ctx::for_write(object, &mut work, req);
         let (result, ops) = self.run_ops(&mut ctx, req);
         let modified = ctx.modified();
         let version = object.version;

@@ -26,6 +26,9 @@ fn fixture() -> Fixture {
         ctx.write(0, b"partial")?;
         Err(Errno::EBUSY)
     });
+    classes.register("test", "whoami", MethodFlags::RD, |ctx, _| {
+        Ok(alloc::format!("{}.{}@{}", ctx.origin().global_id, ctx.origin().nonce, ctx.now().sec).into_bytes())
+    });
     let store = MemStore::with_classes(classes);
     let pool = store.create_pool("rbd").unwrap();
     Fixture { store, pool, snapc: SnapContext::default() }
@@ -410,4 +413,17 @@ fn submit_calls_back_with_the_reply() {
         alloc::boxed::Box::new(move |reply| *sink.lock() = Some(reply.result)),
     );
     assert_eq!(*got.lock(), Some(0));
+}
+
+#[test]
+fn class_methods_see_the_origin_and_the_request_time() {
+    let f = fixture();
+    f.write("o", |op| {
+        op.create(false);
+    });
+    let mut op = ObjectOperation::new();
+    op.call("test", "whoami", Bytes::new());
+    let client = crate::osd::ClientId { global_id: 4150, nonce: 77 };
+    let req = ObjectRequest::write(f.oid("o"), SnapContext::default(), UtcTime::new(1_700_000_000, 0), op).from_client(client);
+    assert_eq!(f.store.execute(&req).ops[0].out.as_ref(), b"4150.77@1700000000");
 }

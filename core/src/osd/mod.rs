@@ -13,7 +13,7 @@ mod snap;
 
 pub use op::{ObjectOperation, OpFlags, OpKind, OsdOp, WatchOp};
 pub use reply::{ObjectReply, OmapKeysOut, OmapValsOut, OpResult, SparseReadOut, StatOut, XattrsOut};
-pub use request::{Completion, ObjectId, ObjectRequest, ObjectStore};
+pub use request::{ClientId, Completion, ObjectId, ObjectRequest, ObjectStore};
 pub use snap::{SnapContext, SnapId};
 
 /// osd_max_object_size's default: writes past it fail with -EFBIG.

@@ -18,6 +18,15 @@ impl ObjectId {
     }
 }
 
+/// The client a request comes from, as an OSD sees it: the entity number
+/// (`client.<global_id>`) and the nonce of its messenger address. Object
+/// classes record it (cls_lock's locker).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientId {
+    pub global_id: u64,
+    pub nonce: u32,
+}
+
 /// A compound operation addressed to one object. Reads name the snapshot
 /// they read; writes carry the snapshot context and modification time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,15 +38,21 @@ pub struct ObjectRequest {
     pub mtime: UtcTime,
     /// Sent as a write (CEPH_OSD_FLAG_WRITE), like an ObjectWriteOperation.
     pub write: bool,
+    pub client: ClientId,
 }
 
 impl ObjectRequest {
     pub fn read(oid: ObjectId, snap_id: SnapId, op: ObjectOperation) -> Self {
-        ObjectRequest { oid, op, snap_id, snapc: SnapContext::default(), mtime: UtcTime::default(), write: false }
+        ObjectRequest { oid, op, snap_id, snapc: SnapContext::default(), mtime: UtcTime::default(), write: false, client: ClientId::default() }
     }
 
     pub fn write(oid: ObjectId, snapc: SnapContext, mtime: UtcTime, op: ObjectOperation) -> Self {
-        ObjectRequest { oid, op, snap_id: SnapId::HEAD, snapc, mtime, write: true }
+        ObjectRequest { oid, op, snap_id: SnapId::HEAD, snapc, mtime, write: true, client: ClientId::default() }
+    }
+
+    pub fn from_client(mut self, client: ClientId) -> Self {
+        self.client = client;
+        self
     }
 }
 

@@ -27,6 +27,7 @@ pub mod fuzzing;
 pub mod memstore;
 pub mod naming;
 pub mod osd;
+pub mod rados;
 pub mod striper;
 
 pub use errno::Errno;

@@ -110,8 +110,7 @@ impl fmt::Display for Errno {
     }
 }
 
-#[cfg(feature = "std")]
-impl std::error::Error for Errno {}
+impl core::error::Error for Errno {}
 
 #[cfg(test)]
 mod tests {

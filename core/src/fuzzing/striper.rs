@@ -91,7 +91,7 @@ fn check(layout: &Layout, offset: u64, length: u64, extra: u64) {
     }
     assert_eq!(at, length);
     image.sort_unstable();
-    assert!(image.first().map_or(true, |first| first.0 == offset));
+    assert!(image.first().is_none_or(|first| first.0 == offset));
     assert!(image.windows(2).all(|w| w[0].0 + w[0].1 == w[1].0));
 
     // One extent per object, all within the image's object count.

@@ -45,7 +45,7 @@ impl SnapContext {
     /// Ceph's SnapContext::is_valid: snaps strictly descending, none above seq.
     pub fn is_valid(&self) -> bool {
         let descending = self.snaps.windows(2).all(|w| w[0] > w[1]);
-        let bounded = self.snaps.first().map_or(true, |&newest| newest <= self.seq);
+        let bounded = self.snaps.first().is_none_or(|&newest| newest <= self.seq);
         descending && bounded
     }
 }

@@ -22,8 +22,10 @@ extern crate alloc;
 extern crate std;
 
 pub mod encoding;
+pub mod cls;
 pub mod errno;
 pub mod fuzzing;
+pub mod image;
 pub mod memstore;
 pub mod naming;
 pub mod osd;

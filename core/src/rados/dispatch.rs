@@ -7,6 +7,7 @@ use core::task::{Context, Poll, Waker};
 
 use spin::Mutex;
 
+use crate::encoding::UtcTime;
 use crate::osd::{ObjectReply, ObjectRequest};
 use crate::Errno;
 
@@ -41,6 +42,8 @@ pub enum Reply {
 
 #[derive(Debug, Default)]
 struct Shared {
+    /// Wall-clock time as the driver last reported it.
+    now: UtcTime,
     next_tid: Tid,
     outgoing: VecDeque<(Tid, Request)>,
     /// Tids awaited by a live future, with its reply once it came.
@@ -93,6 +96,16 @@ impl Dispatcher {
         if let Some(waker) = waker {
             waker.wake();
         }
+    }
+
+    /// Driver side: the current time. The core has no clock; writes'
+    /// modification times and timestamps in metadata come from here.
+    pub fn set_time(&self, now: UtcTime) {
+        self.shared.lock().now = now;
+    }
+
+    pub fn now(&self) -> UtcTime {
+        self.shared.lock().now
     }
 
     /// Requests queued or awaiting replies.

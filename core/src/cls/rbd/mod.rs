@@ -1,0 +1,3 @@
+//! cls_rbd: RBD's object class.
+
+pub mod copyup;

@@ -1,0 +1,78 @@
+//! librados's IoCtx for the image layer: a pool and namespace, and async
+//! calls that go through the dispatcher.
+
+use alloc::string::String;
+
+use crate::osd::{ClientId, ObjectId, ObjectOperation, ObjectReply, ObjectRequest, SnapContext, SnapId};
+use crate::rados::{Dispatcher, PoolRequest, Reply, Request};
+use crate::Errno;
+
+#[derive(Clone, Debug)]
+pub struct IoCtx {
+    pub dispatcher: Dispatcher,
+    pub pool: i64,
+    pub namespace: String,
+    pub client: ClientId,
+}
+
+fn object_reply(reply: Reply) -> ObjectReply {
+    match reply {
+        Reply::Object(reply) => reply,
+        // A driver answering an object request with anything else is broken.
+        _ => ObjectReply::error(Errno::EIO),
+    }
+}
+
+impl IoCtx {
+    pub fn new(dispatcher: Dispatcher, pool: i64, namespace: impl Into<String>, client: ClientId) -> Self {
+        IoCtx { dispatcher, pool, namespace: namespace.into(), client }
+    }
+
+    /// The same client in another pool (parents and data pools).
+    pub fn with_pool(&self, pool: i64, namespace: impl Into<String>) -> Self {
+        IoCtx { pool, namespace: namespace.into(), ..self.clone() }
+    }
+
+    pub fn oid(&self, name: impl Into<String>) -> ObjectId {
+        ObjectId::new(self.pool, self.namespace.clone(), name)
+    }
+
+    pub async fn read(&self, name: &str, snap: SnapId, op: ObjectOperation) -> ObjectReply {
+        let req = ObjectRequest::read(self.oid(name), snap, op).from_client(self.client);
+        object_reply(self.dispatcher.submit(Request::Object(req)).await)
+    }
+
+    pub async fn write(&self, name: &str, snapc: &SnapContext, op: ObjectOperation) -> ObjectReply {
+        let req = ObjectRequest::write(self.oid(name), snapc.clone(), self.dispatcher.now(), op).from_client(self.client);
+        object_reply(self.dispatcher.submit(Request::Object(req)).await)
+    }
+
+    /// A class call in a write compound with no snapshot context, as
+    /// librbd's metadata updates are sent.
+    pub async fn exec(&self, name: &str, op: ObjectOperation) -> Result<ObjectReply, Errno> {
+        let reply = self.write(name, &SnapContext::default(), op).await;
+        reply.errno()?;
+        Ok(reply)
+    }
+
+    /// A read-only compound on the head; the reply's error as Err.
+    pub async fn read_head(&self, name: &str, op: ObjectOperation) -> Result<ObjectReply, Errno> {
+        let reply = self.read(name, SnapId::HEAD, op).await;
+        reply.errno()?;
+        Ok(reply)
+    }
+
+    pub async fn create_snap(&self) -> Result<u64, Errno> {
+        match self.dispatcher.submit(Request::Pool(PoolRequest::CreateSnap { pool: self.pool })).await {
+            Reply::Id(id) => id,
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    pub async fn remove_snap(&self, snap: u64) -> Result<(), Errno> {
+        match self.dispatcher.submit(Request::Pool(PoolRequest::RemoveSnap { pool: self.pool, snap })).await {
+            Reply::Done(result) => result,
+            _ => Err(Errno::EIO),
+        }
+    }
+}

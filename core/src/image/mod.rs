@@ -1,0 +1,147 @@
+//! librbd's image layer: what an open image knows (ImageCtx) and the IO and
+//! maintenance flows over it. Everything here is sans-IO: flows are async
+//! and reach objects only through an [`IoCtx`]'s dispatcher.
+
+pub mod io;
+mod ioctx;
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+
+pub use ioctx::IoCtx;
+
+use crate::naming;
+use crate::osd::{SnapContext, SnapId};
+use crate::striper::{extent_to_file, Layout};
+use crate::Errno;
+
+/// Which parent image a clone reads through to (cls_rbd's parent spec).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParentSpec {
+    pub pool: i64,
+    pub namespace: String,
+    pub image_id: String,
+    pub snap_id: u64,
+}
+
+/// A parent and how many bytes of the child still read through to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParentInfo {
+    pub spec: ParentSpec,
+    pub overlap: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapInfo {
+    pub name: String,
+    pub size: u64,
+    pub parent: Option<ParentInfo>,
+}
+
+/// How discards treat ranges smaller than the granularity
+/// (rbd_skip_partial_discard, rbd_discard_granularity_bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DiscardPolicy {
+    pub skip_partial: bool,
+    pub granularity: u64,
+}
+
+impl Default for DiscardPolicy {
+    fn default() -> Self {
+        DiscardPolicy { skip_partial: true, granularity: 64 * 1024 }
+    }
+}
+
+/// An open image.
+#[derive(Clone, Debug)]
+pub struct ImageCtx {
+    /// The pool of the image's header.
+    pub io: IoCtx,
+    /// The pool of its data objects (a separate data pool, or `io`).
+    pub data_io: IoCtx,
+    pub name: String,
+    pub id: String,
+    pub object_prefix: String,
+    pub layout: Layout,
+    pub size: u64,
+    pub features: u64,
+    pub snapc: SnapContext,
+    pub snaps: BTreeMap<u64, SnapInfo>,
+    pub parent_info: Option<ParentInfo>,
+    /// The parent, opened at the parent snapshot; shared by every child
+    /// snapshot that reads through to it.
+    pub parent: Option<Arc<ImageCtx>>,
+    /// What reads see: the head or a snapshot.
+    pub snap_id: SnapId,
+    pub read_only: bool,
+    pub discard: DiscardPolicy,
+}
+
+impl ImageCtx {
+    pub fn header_object(&self) -> String {
+        naming::header_object(&self.id)
+    }
+
+    pub fn data_object(&self, object_no: u64) -> String {
+        naming::data_object(&self.object_prefix, object_no)
+    }
+
+    pub fn size_at(&self, snap: SnapId) -> Result<u64, Errno> {
+        if snap.is_head() {
+            return Ok(self.size);
+        }
+        self.snaps.get(&snap.0).map(|s| s.size).ok_or(Errno::ENOENT)
+    }
+
+    pub(crate) fn parent_info_at(&self, snap: SnapId) -> Option<&ParentInfo> {
+        if snap.is_head() {
+            self.parent_info.as_ref()
+        } else {
+            self.snaps.get(&snap.0).and_then(|s| s.parent.as_ref())
+        }
+    }
+
+    /// Bytes of the image that read through to the parent at `snap`.
+    pub fn parent_overlap(&self, snap: SnapId) -> u64 {
+        match (self.parent_info_at(snap), &self.parent) {
+            (Some(info), Some(_)) => info.overlap.min(self.size_at(snap).unwrap_or(0)),
+            _ => 0,
+        }
+    }
+
+    /// The image extents of object bytes `offset~length`, in object order,
+    /// each cut at `overlap`: what of them the parent supplies.
+    pub(crate) fn parent_extents(&self, object_no: u64, offset: u64, length: u64, overlap: u64) -> alloc::vec::Vec<(u64, u64, bool)> {
+        let Ok(extents) = extent_to_file(&self.layout, object_no, offset, length) else {
+            return alloc::vec::Vec::new();
+        };
+        extents
+            .into_iter()
+            .flat_map(|(image_off, len)| {
+                let inside = overlap.saturating_sub(image_off).min(len);
+                [(image_off, inside, true), (image_off + inside, len - inside, false)]
+            })
+            .filter(|&(_, len, _)| len > 0)
+            .collect()
+    }
+
+    /// Whether any byte of the object reads through to the parent at the head.
+    pub(crate) fn object_overlaps_parent(&self, object_no: u64) -> bool {
+        let overlap = self.parent_overlap(SnapId::HEAD);
+        overlap > 0
+            && self.parent_extents(object_no, 0, self.layout.object_size(), overlap).iter().any(|&(_, _, inside)| inside)
+    }
+}
+
+/// librbd's clip_io: empty requests are fine anywhere, a request may not
+/// start past the end, and one that runs past it is cut short.
+pub fn clip_io(image_size: u64, offset: u64, length: u64) -> Result<u64, Errno> {
+    if length == 0 {
+        return Ok(0);
+    }
+    if offset >= image_size {
+        return Err(Errno::EINVAL);
+    }
+    Ok(length.min(image_size - offset))
+}

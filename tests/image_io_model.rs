@@ -12,6 +12,7 @@ use rbdrs_core::cls::rbd::copyup;
 use rbdrs_core::encoding::UtcTime;
 use rbdrs_core::fuzzing::XorShift;
 use rbdrs_core::image::io::{self, CompareOutcome};
+use rbdrs_core::image::operation;
 use rbdrs_core::image::{DiscardPolicy, ImageCtx, IoCtx, ParentInfo, ParentSpec, SnapInfo};
 use rbdrs_core::memstore::{ClassRegistry, MemStore};
 use rbdrs_core::naming;
@@ -100,7 +101,7 @@ impl Run<'_> {
 
     fn step(&mut self) {
         let ictx = self.ictx.clone();
-        match self.rng.next_u64() % 9 {
+        match self.rng.next_u64() % 12 {
             0 | 1 => {
                 let (offset, length) = self.extent();
                 let data = self.bytes(length);
@@ -162,6 +163,38 @@ impl Run<'_> {
                 self.ictx.snaps.insert(id, SnapInfo { name: format!("s{id}"), size: self.model.len() as u64, parent });
                 self.snaps.insert(id, self.model.clone());
             }
+            7 => {
+                // Resize; a shrink trims objects and the parent overlap.
+                let set = self.ictx.layout.object_size() * self.ictx.layout.stripe_count();
+                let old = self.ictx.size;
+                let new = (old / 2 + self.rng.next_u64() % (old + set)).max(1);
+                let driver = &mut self.driver;
+                driver.run(operation::trim(&ictx, old, new)).unwrap().unwrap();
+                self.ictx.size = new;
+                if let Some(info) = &mut self.ictx.parent_info {
+                    info.overlap = info.overlap.min(new);
+                }
+                self.model.resize(new as usize, 0);
+            }
+            8 => {
+                let Some((&snap, data)) = self.snaps.iter().nth((self.rng.next_u64() % self.snaps.len().max(1) as u64) as usize) else { return };
+                let info = self.ictx.snaps[&snap].clone();
+                let span = self.ictx.size.max(info.size);
+                self.driver.run(operation::rollback_objects(&ictx, snap, span)).unwrap().unwrap();
+                self.ictx.size = info.size;
+                self.ictx.parent_info = info.parent;
+                self.model = data.clone();
+            }
+            9 => {
+                if self.ictx.parent_info.is_none() {
+                    return;
+                }
+                self.driver.run(operation::flatten_objects(&ictx)).unwrap().unwrap();
+                // Deep-flatten: snapshots no longer need the parent either.
+                self.ictx.parent_info = None;
+                self.ictx.parent = None;
+                self.ictx.snaps.values_mut().for_each(|s| s.parent = None);
+            }
             _ => {
                 let (offset, length) = self.extent();
                 let got = self.driver.run(io::read(&ictx, offset, length)).unwrap().unwrap();
@@ -175,7 +208,8 @@ impl Run<'_> {
         let head = self.driver.run(io::read(&self.ictx, 0, size)).unwrap().unwrap();
         assert!(head == self.model, "head differs from the model");
         for (&id, expected) in &self.snaps {
-            let got = self.driver.run(io::read(&ImageCtx { snap_id: SnapId(id), ..self.ictx.clone() }, 0, size)).unwrap().unwrap();
+            let at_snap = ImageCtx { snap_id: SnapId(id), ..self.ictx.clone() };
+            let got = self.driver.run(io::read(&at_snap, 0, expected.len() as u64)).unwrap().unwrap();
             assert!(&got == expected, "snapshot {id} differs from the model");
         }
     }

@@ -3,6 +3,7 @@
 //! and reach objects only through an [`IoCtx`]'s dispatcher.
 
 pub mod io;
+pub mod operation;
 mod ioctx;
 
 use alloc::collections::BTreeMap;

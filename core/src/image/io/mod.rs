@@ -2,7 +2,7 @@
 //! striper, runs concurrently, and completes when all of them have, in
 //! whatever order replies arrive (librbd's io::ImageRequest).
 
-mod object;
+pub(crate) mod object;
 
 use alloc::boxed::Box;
 use alloc::vec;

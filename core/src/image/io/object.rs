@@ -17,12 +17,14 @@ use crate::Errno;
 
 /// What a write-like image request does to one object.
 #[derive(Clone, Debug)]
-pub(super) enum ObjectWrite {
+pub(crate) enum ObjectWrite {
     Write { offset: u64, data: Bytes },
     Zero { offset: u64, length: u64 },
     Truncate { offset: u64 },
     Remove,
     CompareWrite { offset: u64, compare: Bytes, data: Bytes },
+    /// Only the copy-up: flatten's way of making an object the child's own.
+    CopyupOnly,
 }
 
 impl ObjectWrite {
@@ -43,6 +45,7 @@ impl ObjectWrite {
             ObjectWrite::CompareWrite { offset, compare, data } => {
                 op.cmpext(*offset, compare.clone()).write(*offset, data.clone());
             }
+            ObjectWrite::CopyupOnly => {}
         }
     }
 }
@@ -101,12 +104,15 @@ fn finish(action: &ObjectWrite, reply: &ObjectReply) -> Result<(), Errno> {
 
 /// Applies `action` to an object, copying the parent's data up first when
 /// the object does not exist yet and the parent still backs part of it.
-pub(super) async fn write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Result<(), Errno> {
+pub(crate) async fn write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Result<(), Errno> {
     let oid = ictx.data_object(object_no);
     let io = &ictx.data_io;
     if !ictx.object_overlaps_parent(object_no) {
         let mut op = ObjectOperation::new();
         action.add_to(&mut op);
+        if op.is_empty() {
+            return Ok(());
+        }
         return finish(&action, &io.write(&oid, &ictx.snapc, op).await);
     }
     if let ObjectWrite::Remove = action {
@@ -137,6 +143,9 @@ pub(super) async fn write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) 
         io.write(&oid, &SnapContext::default(), up).await.errno()?;
     }
     action.add_to(&mut op);
+    if op.is_empty() {
+        return Ok(());
+    }
     finish(&action, &io.write(&oid, &ictx.snapc, op).await)
 }
 

@@ -21,6 +21,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod crc32c;
 pub mod encoding;
 pub mod errno;
 pub mod fuzzing;

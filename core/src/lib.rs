@@ -10,6 +10,7 @@
 //! - [`naming`]: the names of RBD's objects (header, data, object map, ...).
 //! - [`striper`]: image extents to object extents and back.
 //! - [`osd`]: the object-operation model (what librados sends to an OSD).
+//! - [`cls`]: object classes (cls_lock, cls_rbd): calls, replies and servers.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
 #![no_std]
@@ -21,6 +22,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod cls;
 pub mod crc32c;
 pub mod encoding;
 pub mod errno;

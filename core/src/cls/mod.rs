@@ -1,0 +1,3 @@
+//! Object classes: client-side request/reply encodings and the server side the in-memory store runs.
+
+pub mod lock;

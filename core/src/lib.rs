@@ -11,6 +11,7 @@
 //! - [`striper`]: image extents to object extents and back.
 //! - [`osd`]: the object-operation model (what librados sends to an OSD).
 //! - [`cls`]: object classes (cls_lock, cls_rbd): calls, replies and servers.
+//! - [`object_map`]: the per-image object map and its bit vector.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
 #![no_std]
@@ -29,6 +30,7 @@ pub mod errno;
 pub mod fuzzing;
 pub mod memstore;
 pub mod naming;
+pub mod object_map;
 pub mod osd;
 pub mod striper;
 

@@ -66,6 +66,7 @@ errnos! {
     ETIMEDOUT = 110, "connection timed out";
     ECONNREFUSED = 111, "connection refused";
     EINPROGRESS = 115, "operation now in progress";
+    ESTALE = 116, "stale file handle";
     ECANCELED = 125, "operation canceled";
     EKEYREJECTED = 129, "key was rejected by service";
 }

@@ -10,6 +10,9 @@
 //! - [`naming`]: the names of RBD's objects (header, data, object map, ...).
 //! - [`striper`]: image extents to object extents and back.
 //! - [`osd`]: the object-operation model (what librados sends to an OSD).
+//! - [`cls`]: object classes (cls_lock, cls_rbd): calls, replies and servers.
+//! - [`object_map`]: the per-image object map and its bit vector.
+//! - [`crc32c`]: Ceph's CRC-32C, as its checksummed encodings use it.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
 #![no_std]
@@ -21,13 +24,15 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
-pub mod encoding;
 pub mod cls;
+pub mod crc32c;
+pub mod encoding;
 pub mod errno;
 pub mod fuzzing;
 pub mod image;
 pub mod memstore;
 pub mod naming;
+pub mod object_map;
 pub mod osd;
 pub mod rados;
 pub mod striper;

@@ -3,8 +3,10 @@
 //! every `cargo test`. A harness returns normally for any input; an assert
 //! inside one failing means a real bug was found.
 
+pub mod cls_lock;
 pub mod encoding;
 pub mod naming;
+pub mod object_map;
 pub mod osd_reply;
 pub mod striper;
 

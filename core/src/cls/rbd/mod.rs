@@ -1,3 +1,4 @@
 //! cls_rbd: RBD's object class.
 
 pub mod copyup;
+pub mod object_map;

@@ -12,6 +12,8 @@
 //! - [`osd`]: the object-operation model (what librados sends to an OSD).
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
+//! - [`cls`]: object classes (cls_rbd): the client encodings and the
+//!   methods the in-memory store runs.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]
@@ -21,6 +23,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod cls;
 pub mod encoding;
 pub mod errno;
 pub mod fuzzing;

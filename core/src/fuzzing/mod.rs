@@ -3,6 +3,7 @@
 //! every `cargo test`. A harness returns normally for any input; an assert
 //! inside one failing means a real bug was found.
 
+pub mod cls_rbd;
 pub mod encoding;
 pub mod naming;
 pub mod osd_reply;

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rbdrs_core::cls::rbd::copyup;
 use rbdrs_core::encoding::UtcTime;
 use rbdrs_core::fuzzing::XorShift;
 use rbdrs_core::image::io::{self, CompareOutcome};
@@ -24,7 +23,7 @@ const STEPS: usize = 2_000;
 
 fn store() -> MemStore {
     let mut classes = ClassRegistry::default();
-    copyup::register(&mut classes);
+    rbdrs_core::cls::register_all(&mut classes);
     MemStore::with_classes(classes)
 }
 

@@ -35,6 +35,7 @@ errnos! {
     ENOENT = 2, "no such file or directory";
     EIO = 5, "input/output error";
     E2BIG = 7, "argument list too long";
+    ENOEXEC = 8, "exec format error";
     EBADF = 9, "bad file descriptor";
     EAGAIN = 11, "resource temporarily unavailable";
     ENOMEM = 12, "cannot allocate memory";
@@ -67,6 +68,7 @@ errnos! {
     ECONNREFUSED = 111, "connection refused";
     EINPROGRESS = 115, "operation now in progress";
     ESTALE = 116, "stale file handle";
+    EDQUOT = 122, "disk quota exceeded";
     ECANCELED = 125, "operation canceled";
     EKEYREJECTED = 129, "key was rejected by service";
 }

@@ -15,6 +15,8 @@
 //! - [`crc32c`]: Ceph's CRC-32C, as its checksummed encodings use it.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
+//! - [`cls`]: object classes (cls_rbd): the client encodings and the
+//!   methods the in-memory store runs.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]

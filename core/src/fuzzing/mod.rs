@@ -4,6 +4,7 @@
 //! inside one failing means a real bug was found.
 
 pub mod cls_lock;
+pub mod cls_rbd;
 pub mod encoding;
 pub mod naming;
 pub mod object_map;

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 use bytes::Bytes;
 
 use super::read_at;
-use crate::cls::rbd::copyup::copyup;
+use crate::cls::rbd::client::copyup;
 use crate::image::ImageCtx;
 use crate::osd::{ObjectOperation, ObjectReply, SnapContext, SnapId};
 use crate::rados::join_all;

@@ -189,10 +189,8 @@ impl Run<'_> {
                     return;
                 }
                 self.driver.run(operation::flatten_objects(&ictx)).unwrap().unwrap();
-                // Deep-flatten: snapshots no longer need the parent either.
+                // The head no longer needs the parent; snapshots still do.
                 self.ictx.parent_info = None;
-                self.ictx.parent = None;
-                self.ictx.snaps.values_mut().for_each(|s| s.parent = None);
             }
             _ => {
                 let (offset, length) = self.extent();
@@ -242,7 +240,7 @@ fn run_seed(seed: u64, clone: bool) {
         parent.snaps.insert(snap, SnapInfo { name: "base".into(), size: parent.size, parent: None });
         driver.run(io::write(&parent, 0, &vec![0xee; parent.size as usize])).unwrap().unwrap();
         let overlap = size - rng.next_u64() % (size / 2);
-        ictx.parent_info = Some(ParentInfo { spec: ParentSpec { pool, namespace: String::new(), image_id: "parent".into(), snap_id: snap }, overlap });
+        ictx.parent_info = Some(ParentInfo { spec: ParentSpec { pool_id: pool, pool_namespace: String::new(), image_id: "parent".into(), snap_id: SnapId(snap) }, overlap });
         ictx.parent = Some(Arc::new(ImageCtx { read_only: true, snap_id: SnapId(snap), ..parent }));
         model[..overlap as usize].copy_from_slice(&data[..overlap as usize]);
     }

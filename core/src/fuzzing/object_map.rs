@@ -55,7 +55,7 @@ fn check_bit_vector(data: &[u8]) {
     assert_eq!((&back, back.crc_enabled()), (&bits, bits.crc_enabled()));
     let map = ObjectMap::new(bits);
     for object_no in [0, 1, map.len().saturating_sub(1), map.len()] {
-        assert_eq!(map.object_may_exist(object_no), map.state(object_no).map_or(true, |s| s.bits() != 0));
+        assert_eq!(map.object_may_exist(object_no), map.state(object_no).is_none_or(|s| s.bits() != 0));
     }
 }
 
@@ -150,7 +150,7 @@ fn script(data: &[u8]) {
                     None => Err(Errno::ENOENT),
                     Some(m) => {
                         for (i, state) in m.iter_mut().enumerate() {
-                            if *state == 3 && removed.get(i as u64).map_or(true, |r| r == 1) {
+                            if *state == 3 && removed.get(i as u64).is_none_or(|r| r == 1) {
                                 *state = 1;
                             }
                         }

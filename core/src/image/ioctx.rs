@@ -38,7 +38,9 @@ impl IoCtx {
     }
 
     pub async fn read(&self, name: &str, snap: SnapId, op: ObjectOperation) -> ObjectReply {
-        let req = ObjectRequest::read(self.oid(name), snap, op).from_client(self.client);
+        let mut req = ObjectRequest::read(self.oid(name), snap, op).from_client(self.client);
+        // Classes take the request time as now (lock expiry), reads included.
+        req.mtime = self.dispatcher.now();
         object_reply(self.dispatcher.submit(Request::Object(req)).await)
     }
 

@@ -2,9 +2,13 @@
 //! maintenance flows over it. Everything here is sans-IO: flows are async
 //! and reach objects only through an [`IoCtx`]'s dispatcher.
 
+pub mod create;
 pub mod io;
-pub mod operation;
 mod ioctx;
+pub mod manage;
+pub mod open;
+pub mod operation;
+pub mod snapshot;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -17,14 +21,7 @@ use crate::osd::{SnapContext, SnapId};
 use crate::striper::{extent_to_file, Layout};
 use crate::Errno;
 
-/// Which parent image a clone reads through to (cls_rbd's parent spec).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParentSpec {
-    pub pool: i64,
-    pub namespace: String,
-    pub image_id: String,
-    pub snap_id: u64,
-}
+pub use crate::cls::rbd::types::ParentImageSpec as ParentSpec;
 
 /// A parent and how many bytes of the child still read through to it.
 #[derive(Clone, Debug, PartialEq, Eq)]

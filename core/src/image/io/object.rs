@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::read_at;
 use crate::cls::rbd::client::copyup;
 use crate::image::ImageCtx;
-use crate::osd::{ObjectOperation, ObjectReply, SnapContext, SnapId};
+use crate::osd::{ObjectOperation, ObjectReply, SnapId};
 use crate::rados::join_all;
 use crate::Errno;
 
@@ -74,7 +74,7 @@ async fn read_parent(ictx: &ImageCtx, snap: SnapId, object_no: u64, offset: u64,
     let (Some(parent), Some(info)) = (&ictx.parent, ictx.parent_info_at(snap)) else {
         return Ok(out);
     };
-    let parent_snap = SnapId(info.spec.snap_id);
+    let parent_snap = info.spec.snap_id;
     let parent_size = parent.size_at(parent_snap)?;
     let mut reads = Vec::new();
     let mut at = 0usize;
@@ -130,22 +130,14 @@ pub(crate) async fn write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) 
     if !guard_failed {
         return finish(&action, &reply);
     }
+    // Copy-up and the change in one compound, under the image's snap
+    // context: snapshots taken while the object was absent keep reading
+    // through their own parent link and overlap, which may differ from
+    // the head's (a shrink, a rollback, a flatten in between).
     let data = copyup_data(ictx, object_no).await?;
     let mut op = ObjectOperation::new();
-    if ictx.snapc.snaps.is_empty() {
-        copyup(&mut op, data);
-    } else {
-        // Copy up outside any snapshot first, so that the write below clones
-        // the parent's data into the snapshots (deep-flatten's way): they
-        // then keep it even once the parent is gone.
-        let mut up = ObjectOperation::new();
-        copyup(&mut up, data);
-        io.write(&oid, &SnapContext::default(), up).await.errno()?;
-    }
+    copyup(&mut op, data);
     action.add_to(&mut op);
-    if op.is_empty() {
-        return Ok(());
-    }
     finish(&action, &io.write(&oid, &ictx.snapc, op).await)
 }
 

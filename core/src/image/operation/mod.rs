@@ -79,7 +79,8 @@ pub async fn rollback_objects(ictx: &ImageCtx, snap: u64, objects_size: u64) -> 
 }
 
 /// Copies up every object the parent still backs (FlattenRequest's object
-/// pass); the caller then detaches the parent.
+/// pass); the caller then detaches the head from the parent. Snapshots
+/// taken before keep their parent link (no deep-flatten yet).
 pub async fn flatten_objects(ictx: &ImageCtx) -> Result<(), Errno> {
     let overlap = ictx.parent_overlap(crate::osd::SnapId::HEAD);
     if overlap == 0 {

@@ -12,7 +12,7 @@ use rbdrs_core::encoding::UtcTime;
 use rbdrs_core::fuzzing::XorShift;
 use rbdrs_core::image::io::{self, CompareOutcome};
 use rbdrs_core::image::operation;
-use rbdrs_core::image::{DiscardPolicy, ImageCtx, IoCtx, ParentInfo, ParentSpec, SnapInfo};
+use rbdrs_core::image::{DiscardPolicy, ImageCtx, ImageRuntime, IoCtx, ParentInfo, ParentSpec, SnapInfo};
 use rbdrs_core::memstore::{ClassRegistry, MemStore};
 use rbdrs_core::naming;
 use rbdrs_core::osd::{ClientId, SnapContext, SnapId};
@@ -54,6 +54,7 @@ fn image(io: &IoCtx, id: &str, layout: Layout, size: u64) -> ImageCtx {
         snap_id: SnapId::HEAD,
         read_only: false,
         discard: DiscardPolicy::default(),
+        runtime: Arc::new(ImageRuntime::new(io.dispatcher.allocate_handle())),
     }
 }
 

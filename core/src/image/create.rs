@@ -121,6 +121,12 @@ pub async fn create(io: &IoCtx, name: &str, id: &str, opts: &CreateOptions) -> R
         cls::set_stripe_unit_count(&mut op, layout.stripe_unit(), layout.stripe_count());
         result = io.exec(&header, op).await.map(|_| ());
     }
+    if result.is_ok() && features & RBD_FEATURE_OBJECT_MAP != 0 {
+        let mut op = ObjectOperation::new();
+        let count = crate::object_map::object_count(&layout, opts.size);
+        crate::cls::rbd::object_map::object_map_resize(&mut op, count, crate::object_map::OBJECT_NONEXISTENT);
+        result = io.exec(&naming::object_map_object(id, None), op).await.map(|_| ());
+    }
     if let Err(e) = result {
         let mut op = ObjectOperation::new();
         op.remove();

@@ -17,20 +17,14 @@ use crate::naming;
 use crate::osd::{ObjectOperation, SnapId};
 use crate::Errno;
 
-fn writable(ictx: &ImageCtx) -> Result<(), Errno> {
-    if ictx.read_only || !ictx.snap_id.is_head() {
-        return Err(Errno::EROFS);
-    }
-    Ok(())
-}
-
 /// Resizes the head. Shrinking drops the objects past the new end first,
 /// then the header (whose set_size also shrinks the parent overlap).
 pub async fn resize(ictx: &mut ImageCtx, size: u64) -> Result<(), Errno> {
-    writable(ictx)?;
+    ictx.prepare_write().await?;
     if size < ictx.size {
         trim(ictx, ictx.size, size).await?;
     }
+    super::object_map::resize(ictx, size).await?;
     let mut op = ObjectOperation::new();
     cls::set_size(&mut op, size);
     ictx.io.exec(&ictx.header_object(), op).await?;
@@ -69,7 +63,7 @@ pub async fn clone(parent: &ImageCtx, snap: &str, io: &IoCtx, name: &str, id: &s
 
 /// Copies up everything the parent still backs and detaches the parent.
 pub async fn flatten(ictx: &mut ImageCtx) -> Result<(), Errno> {
-    writable(ictx)?;
+    ictx.prepare_write().await?;
     let Some(parent) = ictx.parent_info.clone() else {
         return Err(Errno::EINVAL);
     };
@@ -88,13 +82,26 @@ pub async fn flatten(ictx: &mut ImageCtx) -> Result<(), Errno> {
 /// Removes image `name`: refused while it has snapshots (-ENOTEMPTY).
 pub async fn remove(io: &IoCtx, name: &str) -> Result<(), Errno> {
     let ictx = open(io, name, None, false).await?;
+    let result = remove_opened(io, name, &ictx).await;
+    let _ = super::open::close(&ictx).await;
+    result
+}
+
+async fn remove_opened(io: &IoCtx, name: &str, ictx: &ImageCtx) -> Result<(), Errno> {
     if !ictx.snaps.is_empty() {
         return Err(Errno::ENOTEMPTY);
     }
-    if let Some(parent) = &ictx.parent_info {
-        detach_child(&ictx, &parent.spec).await?;
+    // Another open of the image (anyone but us watching) keeps it: -EBUSY.
+    let others = super::watchers::list(ictx).await?.into_iter().filter(|w| w.cookie != ictx.runtime.watch_handle).count();
+    if others > 0 {
+        return Err(Errno::EBUSY);
     }
-    remove_objects(&ictx, ictx.size).await?;
+    ictx.prepare_write().await?;
+    if let Some(parent) = &ictx.parent_info {
+        detach_child(ictx, &parent.spec).await?;
+    }
+    remove_objects(ictx, ictx.size).await?;
+    super::exclusive_lock::release(ictx).await?;
     let remove_object = |oid: String| async move {
         let mut op = ObjectOperation::new();
         op.remove();

@@ -3,16 +3,20 @@
 //! and reach objects only through an [`IoCtx`]'s dispatcher.
 
 pub mod create;
+pub mod exclusive_lock;
 pub mod io;
 mod ioctx;
 pub mod manage;
+pub mod object_map;
 pub mod open;
 pub mod operation;
 pub mod snapshot;
+pub mod watchers;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 pub use ioctx::IoCtx;
 
@@ -51,6 +55,34 @@ impl Default for DiscardPolicy {
     }
 }
 
+/// What one open of an image owns while it is open, shared by every copy
+/// of its ImageCtx: the header watch, the exclusive lock, the object map.
+#[derive(Debug, Default)]
+pub struct ImageRuntime {
+    pub watch_handle: u64,
+    lock_owned: AtomicBool,
+    pub(crate) object_map: spin::Mutex<Option<crate::object_map::ObjectMap>>,
+}
+
+impl ImageRuntime {
+    pub fn new(watch_handle: u64) -> Self {
+        ImageRuntime { watch_handle, ..Default::default() }
+    }
+
+    pub fn lock_owned(&self) -> bool {
+        self.lock_owned.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_lock_owned(&self, owned: bool) {
+        self.lock_owned.store(owned, Ordering::Release);
+    }
+
+    /// A copy of the in-memory object map, when this open keeps one.
+    pub fn object_map(&self) -> Option<crate::object_map::ObjectMap> {
+        self.object_map.lock().clone()
+    }
+}
+
 /// An open image.
 #[derive(Clone, Debug)]
 pub struct ImageCtx {
@@ -74,6 +106,7 @@ pub struct ImageCtx {
     pub snap_id: SnapId,
     pub read_only: bool,
     pub discard: DiscardPolicy,
+    pub runtime: Arc<ImageRuntime>,
 }
 
 impl ImageCtx {
@@ -129,6 +162,20 @@ impl ImageCtx {
         let overlap = self.parent_overlap(SnapId::HEAD);
         overlap > 0
             && self.parent_extents(object_no, 0, self.layout.object_size(), overlap).iter().any(|&(_, _, inside)| inside)
+    }
+}
+
+impl ImageCtx {
+    /// Refuses writes to a snapshot or a read-only open, and takes the
+    /// exclusive lock first when the image has that feature.
+    pub async fn prepare_write(&self) -> Result<(), Errno> {
+        if self.read_only || !self.snap_id.is_head() {
+            return Err(Errno::EROFS);
+        }
+        if self.features & crate::cls::rbd::types::RBD_FEATURE_EXCLUSIVE_LOCK != 0 {
+            exclusive_lock::acquire(self).await?;
+        }
+        Ok(())
     }
 }
 

@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 
 use super::create::SUPPORTED_FEATURES;
-use super::{DiscardPolicy, ImageCtx, IoCtx, ParentInfo, SnapInfo};
+use super::{DiscardPolicy, ImageCtx, ImageRuntime, IoCtx, ParentInfo, SnapInfo};
 use crate::cls::rbd::client as cls;
 use crate::cls::rbd::types::*;
 use crate::naming;
@@ -79,6 +79,7 @@ pub fn open_by_id(
             (1u64 << order.min(63), 1)
         };
         let layout = Layout::from_parts(1 << order.min(63), stripe_unit, stripe_count).map_err(|e| e.errno())?;
+        let handle = io.dispatcher.allocate_handle();
         let data_io = if data_pool >= 0 { io.with_pool(data_pool, io.namespace.clone()) } else { io.clone() };
         let mut ictx = ImageCtx {
             io,
@@ -96,10 +97,23 @@ pub fn open_by_id(
             snap_id: SnapId::HEAD,
             read_only,
             discard: DiscardPolicy::default(),
+            runtime: Arc::new(ImageRuntime::new(handle)),
         };
         refresh_at_depth(&mut ictx, depth).await?;
+        // Watching the header tells peers (and lock breakers) we are alive.
+        if depth == 0 {
+            super::exclusive_lock::watch(&ictx).await?;
+        }
         Ok(ictx)
     })
+}
+
+/// Closes an open image: releases the exclusive lock (and the object
+/// map's) and stops watching the header.
+pub async fn close(ictx: &ImageCtx) -> Result<(), Errno> {
+    let released = super::exclusive_lock::release(ictx).await;
+    super::exclusive_lock::unwatch(ictx).await?;
+    released
 }
 
 /// Re-reads what may change under an open image: size, features, snapshots,

@@ -10,16 +10,9 @@ use crate::cls::rbd::types::*;
 use crate::osd::{ObjectOperation, SnapId};
 use crate::Errno;
 
-fn writable(ictx: &ImageCtx) -> Result<(), Errno> {
-    if ictx.read_only || !ictx.snap_id.is_head() {
-        return Err(Errno::EROFS);
-    }
-    Ok(())
-}
-
 /// Creates snapshot `name`; its id comes from the data pool, as librbd's.
 pub async fn create(ictx: &mut ImageCtx, name: &str) -> Result<u64, Errno> {
-    writable(ictx)?;
+    ictx.prepare_write().await?;
     if name.is_empty() {
         return Err(Errno::EINVAL);
     }
@@ -33,17 +26,19 @@ pub async fn create(ictx: &mut ImageCtx, name: &str) -> Result<u64, Errno> {
         let _ = ictx.data_io.remove_snap(id).await;
         return Err(e);
     }
+    super::object_map::snapshot_add(ictx, id).await?;
     refresh(ictx).await?;
     Ok(id)
 }
 
 /// Removes snapshot `name`: refused while it is protected or has clones.
 pub async fn remove(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
-    writable(ictx)?;
+    ictx.prepare_write().await?;
     let snap = snap_by_name(ictx, name)?;
     let mut op = ObjectOperation::new();
     cls::snapshot_remove(&mut op, snap);
     ictx.io.exec(&ictx.header_object(), op).await?;
+    super::object_map::snapshot_remove(ictx, snap.0).await?;
     ictx.data_io.remove_snap(snap.0).await?;
     let parent = ictx.snaps.get(&snap.0).and_then(|s| s.parent.clone());
     refresh(ictx).await?;
@@ -70,7 +65,7 @@ pub(crate) async fn detach_child(ictx: &ImageCtx, spec: &ParentImageSpec) -> Res
 }
 
 pub async fn rename(ictx: &mut ImageCtx, from: &str, to: &str) -> Result<(), Errno> {
-    writable(ictx)?;
+    ictx.prepare_write().await?;
     let snap = snap_by_name(ictx, from)?;
     if snap_by_name(ictx, to).is_ok() {
         return Err(Errno::EEXIST);
@@ -82,7 +77,7 @@ pub async fn rename(ictx: &mut ImageCtx, from: &str, to: &str) -> Result<(), Err
 }
 
 pub async fn protect(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
-    writable(ictx)?;
+    ictx.prepare_write().await?;
     if ictx.features & RBD_FEATURE_LAYERING == 0 {
         return Err(Errno::ENOSYS);
     }
@@ -95,7 +90,7 @@ pub async fn protect(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
 
 /// Refused with -EBUSY while clones of the snapshot exist.
 pub async fn unprotect(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
-    writable(ictx)?;
+    ictx.prepare_write().await?;
     let snap = snap_by_name(ictx, name)?;
     if !is_protected(ictx, snap).await? {
         return Err(Errno::EINVAL);
@@ -134,10 +129,11 @@ pub async fn children(ictx: &ImageCtx, snap: SnapId) -> Result<Vec<ChildImageSpe
 /// Makes the head what snapshot `name` was: objects, size and parent
 /// overlap.
 pub async fn rollback(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
-    writable(ictx)?;
+    ictx.prepare_write().await?;
     let snap = snap_by_name(ictx, name)?;
     let info = ictx.snaps[&snap.0].clone();
     rollback_objects(ictx, snap.0, ictx.size.max(info.size)).await?;
+    super::object_map::rollback(ictx, snap.0).await?;
     let mut op = ObjectOperation::new();
     cls::set_size(&mut op, info.size);
     // The head reads through to the parent exactly as the snapshot did.

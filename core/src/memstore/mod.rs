@@ -26,7 +26,9 @@ use spin::Mutex;
 pub use class::{ClassMethod, ClassRegistry, MethodFlags};
 pub use context::{MethodContext, MAX_OMAP_ENTRIES};
 
-use crate::osd::{Completion, ObjectReply, ObjectRequest, ObjectStore, OpFlags, OpKind, OpResult, WatchOp};
+use crate::cls::lock::{EntityAddr, EntityName};
+use crate::encoding::encode_to_vec;
+use crate::osd::{Completion, ListWatchersOut, ObjectReply, ObjectRequest, ObjectStore, OpFlags, OpKind, OpResult, WatchItem, WatchOp};
 use crate::Errno;
 use context::MethodContext as Ctx;
 use object::Object;
@@ -127,6 +129,9 @@ impl MemStore {
             return ObjectReply::error(Errno::ENOENT);
         };
         let key = (req.oid.namespace.clone(), req.oid.name.clone());
+        if let Some(reply) = Self::watch_ops(pool, &key, req) {
+            return reply;
+        }
         if self.is_write(req) {
             self.execute_write(pool, key, req)
         } else {
@@ -162,9 +167,6 @@ impl MemStore {
         }
         if !req.snapc.is_valid() {
             return ObjectReply::error(Errno::EINVAL);
-        }
-        if let Some(reply) = Self::watch_ops(pool, &key, req) {
-            return reply;
         }
         let absent = Object::default();
         let object = pool.objects.get(&key).unwrap_or(&absent);
@@ -206,9 +208,9 @@ impl MemStore {
         (result, results)
     }
 
-    /// Watch bookkeeping. A compound holding a watch op must hold only that
-    /// op, as librados sends it. Notify needs peers to deliver to and is not
-    /// offered yet.
+    /// Watch bookkeeping, per (client, cookie). A compound holding a watch
+    /// op must hold only that op, as librados sends it. Notify needs peers
+    /// to deliver to and is not offered yet.
     fn watch_ops(pool: &mut Pool, key: &ObjectKey, req: &ObjectRequest) -> Option<ObjectReply> {
         let is_watch = |op: &crate::osd::OsdOp| {
             matches!(op.kind, OpKind::Watch { .. } | OpKind::Notify { .. } | OpKind::NotifyAck { .. } | OpKind::ListWatchers)
@@ -223,21 +225,37 @@ impl MemStore {
             Some(object) if object.head.is_some() => object,
             _ => return Some(ObjectReply::error(Errno::ENOENT)),
         };
+        let client = req.client;
+        let mut out = bytes::Bytes::new();
         let rval = match op.kind {
-            OpKind::Watch { cookie, op: WatchOp::Watch | WatchOp::Legacy | WatchOp::Reconnect, gen, .. } => {
-                object.watchers.insert(cookie, gen);
+            OpKind::Watch { cookie, op: WatchOp::Watch | WatchOp::Legacy | WatchOp::Reconnect, timeout, .. } => {
+                object.watchers.insert((client.global_id, cookie), (client.nonce, timeout));
                 0
             }
             OpKind::Watch { cookie, op: WatchOp::Ping, .. } => {
-                if object.watchers.contains_key(&cookie) { 0 } else { Errno::ENOTCONN.to_ret() }
+                if object.watchers.contains_key(&(client.global_id, cookie)) { 0 } else { Errno::ENOTCONN.to_ret() }
             }
             OpKind::Watch { cookie, op: WatchOp::Unwatch, .. } => {
-                object.watchers.remove(&cookie);
+                object.watchers.remove(&(client.global_id, cookie));
+                0
+            }
+            OpKind::ListWatchers => {
+                let entries = object
+                    .watchers
+                    .iter()
+                    .map(|(&(global_id, cookie), &(nonce, timeout_seconds))| WatchItem {
+                        name: EntityName::client(global_id),
+                        cookie,
+                        timeout_seconds,
+                        addr: EntityAddr::blank_ipv4(EntityAddr::TYPE_LEGACY, nonce),
+                    })
+                    .collect();
+                out = encode_to_vec(&ListWatchersOut { entries }).into();
                 0
             }
             _ => Errno::EOPNOTSUPP.to_ret(),
         };
-        let ops = alloc::vec![OpResult { rval, out: Default::default() }];
+        let ops = alloc::vec![OpResult { rval, out }];
         Some(ObjectReply { result: rval.min(0), version: object.version, ops })
     }
 }

@@ -39,8 +39,8 @@ pub struct Object {
     pub snap_seq: u64,
     /// User version, bumped by each compound that modifies the object.
     pub version: u64,
-    /// Watch cookie -> generation.
-    pub watchers: BTreeMap<u64, u32>,
+    /// (client, watch cookie) -> (the client's nonce, timeout seconds).
+    pub watchers: BTreeMap<(u64, u64), (u32, u32)>,
 }
 
 impl Object {

@@ -10,11 +10,13 @@ mod op;
 mod reply;
 mod request;
 mod snap;
+mod watch;
 
 pub use op::{ObjectOperation, OpFlags, OpKind, OsdOp, WatchOp};
 pub use reply::{ObjectReply, OmapKeysOut, OmapValsOut, OpResult, SparseReadOut, StatOut, XattrsOut};
 pub use request::{ClientId, Completion, ObjectId, ObjectRequest, ObjectStore};
 pub use snap::{SnapContext, SnapId};
+pub use watch::{ListWatchersOut, WatchItem};
 
 /// osd_max_object_size's default: writes past it fail with -EFBIG.
 pub const MAX_OBJECT_SIZE: u64 = 128 << 20;

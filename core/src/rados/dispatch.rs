@@ -45,6 +45,7 @@ struct Shared {
     /// Wall-clock time as the driver last reported it.
     now: UtcTime,
     next_tid: Tid,
+    next_handle: u64,
     outgoing: VecDeque<(Tid, Request)>,
     /// Tids awaited by a live future, with its reply once it came.
     pending: BTreeMap<Tid, Slot>,
@@ -106,6 +107,13 @@ impl Dispatcher {
 
     pub fn now(&self) -> UtcTime {
         self.shared.lock().now
+    }
+
+    /// A fresh watch handle (librados's linger id): unique per dispatcher.
+    pub fn allocate_handle(&self) -> u64 {
+        let mut shared = self.shared.lock();
+        shared.next_handle += 1;
+        shared.next_handle
     }
 
     /// Requests queued or awaiting replies.

@@ -2,6 +2,7 @@
 //! striper, runs concurrently, and completes when all of them have, in
 //! whatever order replies arrive (librbd's io::ImageRequest).
 
+mod copyup;
 pub(crate) mod object;
 
 use alloc::boxed::Box;
@@ -23,13 +24,6 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 fn extents(ictx: &ImageCtx, offset: u64, length: u64) -> Result<Vec<ObjectExtent>, Errno> {
     file_to_extents(&ictx.layout, offset, length).map_err(|e| e.errno())
-}
-
-fn check_writable(ictx: &ImageCtx) -> Result<(), Errno> {
-    if ictx.read_only || !ictx.snap_id.is_head() {
-        return Err(Errno::EROFS);
-    }
-    Ok(())
 }
 
 /// The caller's bytes that go to one object, in object order.
@@ -76,7 +70,7 @@ pub(crate) fn read_at(ictx: &ImageCtx, snap: SnapId, offset: u64, length: u64) -
 /// Writes `data` at `offset`; the part past the end of the image is cut
 /// off (librbd's clip_io). Returns the bytes written.
 pub async fn write(ictx: &ImageCtx, offset: u64, data: &[u8]) -> Result<u64, Errno> {
-    check_writable(ictx)?;
+    ictx.prepare_write().await?;
     let length = clip_io(ictx.size, offset, data.len() as u64)?;
     let extents = extents(ictx, offset, length)?;
     all_ok(extents.iter().map(|e| {
@@ -100,7 +94,7 @@ pub async fn write_zeroes(ictx: &ImageCtx, offset: u64, length: u64) -> Result<u
 }
 
 async fn discard_with(ictx: &ImageCtx, offset: u64, length: u64, policy: DiscardPolicy) -> Result<u64, Errno> {
-    check_writable(ictx)?;
+    ictx.prepare_write().await?;
     let length = clip_io(ictx.size, offset, length)?;
     let object_size = ictx.layout.object_size();
     let mut pieces = extents(ictx, offset, length)?;
@@ -138,7 +132,7 @@ fn prune_to_granules(pieces: &mut [ObjectExtent], granularity: u64, object_size:
 
 /// Repeats `pattern` over `length` bytes at `offset`.
 pub async fn write_same(ictx: &ImageCtx, offset: u64, length: u64, pattern: &[u8]) -> Result<u64, Errno> {
-    check_writable(ictx)?;
+    ictx.prepare_write().await?;
     if pattern.is_empty() || length % pattern.len() as u64 != 0 {
         return Err(Errno::EINVAL);
     }
@@ -158,7 +152,7 @@ pub enum CompareOutcome {
 /// Writes `data` at `offset` only if the image holds `compare` there. Like
 /// librbd, the range must lie within one object.
 pub async fn compare_and_write(ictx: &ImageCtx, offset: u64, compare: &[u8], data: &[u8]) -> Result<CompareOutcome, Errno> {
-    check_writable(ictx)?;
+    ictx.prepare_write().await?;
     if compare.len() != data.len() {
         return Err(Errno::EINVAL);
     }

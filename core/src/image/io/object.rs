@@ -9,8 +9,8 @@ use alloc::vec::Vec;
 use bytes::Bytes;
 
 use super::read_at;
-use crate::cls::rbd::client::copyup;
-use crate::image::ImageCtx;
+use crate::image::{object_map, ImageCtx};
+use crate::object_map::WriteAction;
 use crate::osd::{ObjectOperation, ObjectReply, SnapId};
 use crate::rados::join_all;
 use crate::Errno;
@@ -28,7 +28,7 @@ pub(crate) enum ObjectWrite {
 }
 
 impl ObjectWrite {
-    fn add_to(&self, op: &mut ObjectOperation) {
+    pub(super) fn add_to(&self, op: &mut ObjectOperation) {
         match self {
             ObjectWrite::Write { offset, data } => {
                 op.write(*offset, data.clone());
@@ -66,15 +66,23 @@ pub(super) async fn read(ictx: &ImageCtx, snap: SnapId, object_no: u64, offset: 
     }
 }
 
-/// The parent's bytes behind object bytes `offset~length`: zeros outside
-/// the overlap or where the parent itself has nothing.
+/// The parent's bytes behind object bytes `offset~length` as the image
+/// shows them at `snap`: zeros outside that snapshot's overlap.
 async fn read_parent(ictx: &ImageCtx, snap: SnapId, object_no: u64, offset: u64, length: u64) -> Result<Vec<u8>, Errno> {
+    if ictx.parent_info_at(snap).is_none() {
+        return Ok(vec![0u8; length as usize]);
+    }
+    read_parent_clipped(ictx, object_no, offset, length, ictx.parent_overlap(snap)).await
+}
+
+/// The parent's bytes behind object bytes `offset~length`, cut at
+/// `overlap`: zeros past it or where the parent itself has nothing.
+pub(super) async fn read_parent_clipped(ictx: &ImageCtx, object_no: u64, offset: u64, length: u64, overlap: u64) -> Result<Vec<u8>, Errno> {
     let mut out = vec![0u8; length as usize];
-    let overlap = ictx.parent_overlap(snap);
-    let (Some(parent), Some(info)) = (&ictx.parent, ictx.parent_info_at(snap)) else {
+    let Some(parent) = &ictx.parent else {
         return Ok(out);
     };
-    let parent_snap = info.spec.snap_id;
+    let parent_snap = parent.snap_id;
     let parent_size = parent.size_at(parent_snap)?;
     let mut reads = Vec::new();
     let mut at = 0usize;
@@ -94,7 +102,7 @@ async fn read_parent(ictx: &ImageCtx, snap: SnapId, object_no: u64, offset: u64,
     Ok(out)
 }
 
-fn finish(action: &ObjectWrite, reply: &ObjectReply) -> Result<(), Errno> {
+pub(super) fn finish(action: &ObjectWrite, reply: &ObjectReply) -> Result<(), Errno> {
     match (action, reply.errno()) {
         // Removing what is not there is what a discard wanted anyway.
         (ObjectWrite::Remove, Err(Errno::ENOENT)) => Ok(()),
@@ -105,47 +113,46 @@ fn finish(action: &ObjectWrite, reply: &ObjectReply) -> Result<(), Errno> {
 /// Applies `action` to an object, copying the parent's data up first when
 /// the object does not exist yet and the parent still backs part of it.
 pub(crate) async fn write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Result<(), Errno> {
+    let has_parent = super::copyup::needs_parent(ictx, object_no);
+    let kind = match action {
+        ObjectWrite::Remove if ictx.object_overlaps_parent(object_no) => WriteAction::Truncate,
+        ObjectWrite::Remove => WriteAction::Remove,
+        ObjectWrite::Truncate { .. } => WriteAction::Truncate,
+        ObjectWrite::Zero { .. } => WriteAction::Zero,
+        _ => WriteAction::Write,
+    };
+    if object_map::skip(ictx, object_no, kind, has_parent) {
+        return Ok(());
+    }
+    object_map::pre_write(ictx, object_no, kind).await?;
+    write_object(ictx, object_no, &action).await?;
+    object_map::post_write(ictx, object_no, kind).await
+}
+
+async fn write_object(ictx: &ImageCtx, object_no: u64, action: &ObjectWrite) -> Result<(), Errno> {
     let oid = ictx.data_object(object_no);
     let io = &ictx.data_io;
-    if !ictx.object_overlaps_parent(object_no) {
+    if !super::copyup::needs_parent(ictx, object_no) {
         let mut op = ObjectOperation::new();
         action.add_to(&mut op);
         if op.is_empty() {
             return Ok(());
         }
-        return finish(&action, &io.write(&oid, &ictx.snapc, op).await);
-    }
-    if let ObjectWrite::Remove = action {
-        // An empty object hides the parent's data without copying it.
-        let mut op = ObjectOperation::new();
-        op.create(false).truncate(0);
-        return io.write(&oid, &ictx.snapc, op).await.errno();
+        return finish(action, &io.write(&oid, &ictx.snapc, op).await);
     }
     // Guard on existence: only an absent object needs the parent's data.
     let mut op = ObjectOperation::new();
     op.assert_exists();
-    action.add_to(&mut op);
+    match action {
+        ObjectWrite::Remove if ictx.object_overlaps_parent(object_no) => {
+            op.truncate(0);
+        }
+        _ => action.add_to(&mut op),
+    }
     let reply = io.write(&oid, &ictx.snapc, op).await;
     let guard_failed = reply.ops.first().is_some_and(|r| r.rval == Errno::ENOENT.to_ret());
     if !guard_failed {
-        return finish(&action, &reply);
+        return finish(action, &reply);
     }
-    // Copy-up and the change in one compound, under the image's snap
-    // context: snapshots taken while the object was absent keep reading
-    // through their own parent link and overlap, which may differ from
-    // the head's (a shrink, a rollback, a flatten in between).
-    let data = copyup_data(ictx, object_no).await?;
-    let mut op = ObjectOperation::new();
-    copyup(&mut op, data);
-    action.add_to(&mut op);
-    finish(&action, &io.write(&oid, &ictx.snapc, op).await)
-}
-
-/// The whole object as the parent backs it, cut after its last byte of
-/// data; empty when the parent has only zeros there (nothing to copy).
-async fn copyup_data(ictx: &ImageCtx, object_no: u64) -> Result<Bytes, Errno> {
-    let mut data = read_parent(ictx, SnapId::HEAD, object_no, 0, ictx.layout.object_size()).await?;
-    let used = data.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
-    data.truncate(used);
-    Ok(Bytes::from(data))
+    super::copyup::copyup_and_write(ictx, object_no, action).await
 }

@@ -7,6 +7,7 @@ use core::future::Future;
 
 use super::io::object::{self, ObjectWrite};
 use super::ImageCtx;
+use crate::object_map::WriteAction;
 use crate::osd::ObjectOperation;
 use crate::rados::join_all;
 use crate::striper::{file_to_extents, object_count};
@@ -51,16 +52,23 @@ pub async fn trim(ictx: &ImageCtx, old_size: u64, new_size: u64) -> Result<(), E
 /// A write that never copies up: trimmed bytes lie past the (shrunk)
 /// parent overlap, so the parent must not show through them again.
 async fn plain_write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Result<(), Errno> {
-    let mut op = ObjectOperation::new();
+    let (kind, mut op) = (
+        if matches!(action, ObjectWrite::Remove) { WriteAction::Remove } else { WriteAction::Truncate },
+        ObjectOperation::new(),
+    );
     match action {
         ObjectWrite::Remove => op.remove(),
         ObjectWrite::Truncate { offset } => op.truncate(offset),
         _ => return Err(Errno::EINVAL),
     };
+    // The map must say "gone" for every object a shrink removes, or the
+    // map's resize refuses (-ESTALE), as cls_rbd's object_map_resize does.
+    super::object_map::pre_write(ictx, object_no, kind).await?;
     match ictx.data_io.write(&ictx.data_object(object_no), &ictx.snapc, op).await.errno() {
-        Err(Errno::ENOENT) => Ok(()),
-        result => result,
+        Ok(()) | Err(Errno::ENOENT) => {}
+        Err(e) => return Err(e),
     }
+    super::object_map::post_write(ictx, object_no, kind).await
 }
 
 /// Rolls every object of the image back to `snap` (SnapshotRollbackRequest's
@@ -79,10 +87,12 @@ pub async fn rollback_objects(ictx: &ImageCtx, snap: u64, objects_size: u64) -> 
 }
 
 /// Copies up every object the parent still backs (FlattenRequest's object
-/// pass); the caller then detaches the head from the parent. Snapshots
-/// taken before keep their parent link (no deep-flatten yet).
+/// pass); the caller then detaches the parent. Copy-up gives snapshots
+/// their own data, so with deep-flatten they no longer need the parent.
 pub async fn flatten_objects(ictx: &ImageCtx) -> Result<(), Errno> {
-    let overlap = ictx.parent_overlap(crate::osd::SnapId::HEAD);
+    // Snapshots may read further into the parent than the head does; they
+    // must own their data too before a deep flatten unlinks them.
+    let overlap = ictx.snapc.snaps.iter().map(|&s| ictx.parent_overlap(crate::osd::SnapId(s))).fold(ictx.parent_overlap(crate::osd::SnapId::HEAD), u64::max);
     if overlap == 0 {
         return Ok(());
     }

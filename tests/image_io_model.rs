@@ -47,6 +47,7 @@ fn image(io: &IoCtx, id: &str, layout: Layout, size: u64) -> ImageCtx {
         layout,
         size,
         features: 1,
+        flags: 0,
         snapc: SnapContext::default(),
         snaps: BTreeMap::new(),
         parent_info: None,

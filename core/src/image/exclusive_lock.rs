@@ -35,17 +35,19 @@ pub async fn unwatch(ictx: &ImageCtx) -> Result<(), Errno> {
 /// live peer is -EBUSY; one held by a client that stopped watching the
 /// header is broken first.
 pub async fn acquire(ictx: &ImageCtx) -> Result<(), Errno> {
-    if ictx.runtime.lock_owned() {
+    if !ictx.runtime.begin_acquire().await {
         return Ok(());
     }
+    let _guard = super::AcquireGuard(&ictx.runtime);
     for attempt in 0..2 {
         let mut op = ObjectOperation::new();
         lock::lock(&mut op, RBD_LOCK_NAME, ClsLockType::EXCLUSIVE, &cookie(ictx), WATCHER_LOCK_TAG, "", UtcTime::default(), 0);
         match ictx.io.exec(&ictx.header_object(), op).await {
             // EEXIST: this very cookie holds it already.
             Ok(_) | Err(Errno::EEXIST) => {
+                super::object_map::open(ictx).await?;
                 ictx.runtime.set_lock_owned(true);
-                return super::object_map::open(ictx).await;
+                return Ok(());
             }
             Err(Errno::EBUSY) if attempt == 0 => break_dead_owner(ictx).await?,
             Err(e) => return Err(e),

@@ -16,7 +16,8 @@ pub mod watchers;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicBool, Ordering};
+use alloc::vec::Vec;
+use core::task::{Poll, Waker};
 
 pub use ioctx::IoCtx;
 
@@ -60,8 +61,18 @@ impl Default for DiscardPolicy {
 #[derive(Debug, Default)]
 pub struct ImageRuntime {
     pub watch_handle: u64,
-    lock_owned: AtomicBool,
+    lock: spin::Mutex<LockPhase>,
     pub(crate) object_map: spin::Mutex<Option<crate::object_map::ObjectMap>>,
+}
+
+/// Where taking the exclusive lock stands; flows that find it being taken
+/// wait for the one taking it instead of racing it.
+#[derive(Debug, Default)]
+enum LockPhase {
+    #[default]
+    Unlocked,
+    Acquiring(Vec<Waker>),
+    Locked,
 }
 
 impl ImageRuntime {
@@ -70,16 +81,51 @@ impl ImageRuntime {
     }
 
     pub fn lock_owned(&self) -> bool {
-        self.lock_owned.load(Ordering::Acquire)
+        matches!(*self.lock.lock(), LockPhase::Locked)
     }
 
     pub(crate) fn set_lock_owned(&self, owned: bool) {
-        self.lock_owned.store(owned, Ordering::Release);
+        let phase = core::mem::replace(&mut *self.lock.lock(), if owned { LockPhase::Locked } else { LockPhase::Unlocked });
+        if let LockPhase::Acquiring(waiters) = phase {
+            waiters.into_iter().for_each(Waker::wake);
+        }
+    }
+
+    /// Claims the right to take the lock: Ok(true) to go ahead, Ok(false)
+    /// when it is already held; waits while another flow is taking it.
+    pub(crate) async fn begin_acquire(&self) -> bool {
+        core::future::poll_fn(|cx| {
+            let mut phase = self.lock.lock();
+            match &mut *phase {
+                LockPhase::Locked => Poll::Ready(false),
+                LockPhase::Unlocked => {
+                    *phase = LockPhase::Acquiring(Vec::new());
+                    Poll::Ready(true)
+                }
+                LockPhase::Acquiring(waiters) => {
+                    waiters.push(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
     }
 
     /// A copy of the in-memory object map, when this open keeps one.
     pub fn object_map(&self) -> Option<crate::object_map::ObjectMap> {
         self.object_map.lock().clone()
+    }
+}
+
+/// Ends an acquisition that did not finish (its flow was dropped or
+/// failed), so waiters do not wait forever.
+pub(crate) struct AcquireGuard<'a>(pub(crate) &'a ImageRuntime);
+
+impl Drop for AcquireGuard<'_> {
+    fn drop(&mut self) {
+        if matches!(*self.0.lock.lock(), LockPhase::Acquiring(_)) {
+            self.0.set_lock_owned(false);
+        }
     }
 }
 
@@ -96,6 +142,8 @@ pub struct ImageCtx {
     pub layout: Layout,
     pub size: u64,
     pub features: u64,
+    /// Header flags (object-map / fast-diff invalid).
+    pub flags: u64,
     pub snapc: SnapContext,
     pub snaps: BTreeMap<u64, SnapInfo>,
     pub parent_info: Option<ParentInfo>,

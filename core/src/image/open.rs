@@ -41,6 +41,15 @@ pub async fn open(io: &IoCtx, name: &str, snap: Option<&str>, read_only: bool) -
     Ok(ictx)
 }
 
+/// rbd_snap_set: read from snapshot `name` from now on (None: the head).
+pub fn set_snap(ictx: &mut ImageCtx, name: Option<&str>) -> Result<(), Errno> {
+    ictx.snap_id = match name {
+        Some(name) => snap_by_name(ictx, name)?,
+        None => SnapId::HEAD,
+    };
+    Ok(())
+}
+
 pub fn snap_by_name(ictx: &ImageCtx, name: &str) -> Result<SnapId, Errno> {
     ictx.snaps.iter().find(|(_, s)| s.name == name).map(|(&id, _)| SnapId(id)).ok_or(Errno::ENOENT)
 }
@@ -90,6 +99,7 @@ pub fn open_by_id(
             layout,
             size: 0,
             features: 0,
+            flags: 0,
             snapc: SnapContext::default(),
             snaps: BTreeMap::new(),
             parent_info: None,
@@ -130,12 +140,14 @@ async fn refresh_at_depth(ictx: &mut ImageCtx, depth: usize) -> Result<(), Errno
     cls::get_snapcontext(&mut op);
     cls::parent_get(&mut op);
     cls::parent_overlap_get(&mut op, SnapId::HEAD);
+    cls::get_flags(&mut op, SnapId::HEAD);
     let reply = ictx.io.read_head(&header, op).await?;
     let size = cls::get_size_finish(reply.out(0)?).map_err(bad)?.size;
     let features = cls::get_features_finish(reply.out(1)?).map_err(bad)?;
     let snapc = cls::get_snapcontext_finish(reply.out(2)?).map_err(bad)?;
     let parent_spec = cls::parent_get_finish(reply.out(3)?).map_err(bad)?;
     let head_overlap = cls::parent_overlap_get_finish(reply.out(4)?).map_err(bad)?;
+    let flags = cls::get_flags_finish(reply.out(5)?).map_err(bad)?;
     if features.incompatible & !SUPPORTED_FEATURES != 0 && !ictx.read_only {
         // librbd refuses to write what it does not understand.
         return Err(Errno::ENOSYS);
@@ -173,6 +185,7 @@ async fn refresh_at_depth(ictx: &mut ImageCtx, depth: usize) -> Result<(), Errno
     }
     ictx.size = size;
     ictx.features = features.features;
+    ictx.flags = flags;
     ictx.snapc = snapc;
     ictx.snaps = snaps;
     ictx.parent_info = parent_info;

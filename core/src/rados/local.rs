@@ -8,6 +8,18 @@ use crate::fuzzing::XorShift;
 use crate::memstore::MemStore;
 use crate::Errno;
 
+/// Executes one request on an in-memory store, as a monitor and OSDs
+/// would: pool operations and object compounds.
+pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
+    match request {
+        Request::Object(req) => Reply::Object(store.execute(req)),
+        Request::Pool(PoolRequest::CreateSnap { pool }) => Reply::Id(store.create_snap(*pool)),
+        Request::Pool(PoolRequest::RemoveSnap { pool, snap }) => Reply::Done(store.remove_snap(*pool, *snap)),
+        Request::Pool(PoolRequest::Lookup { name }) => Reply::Id(store.lookup_pool(name).map(|id| id as u64)),
+        Request::Pool(PoolRequest::Name { pool }) => Reply::Name(store.pool_name(*pool)),
+    }
+}
+
 /// Drives flows against an in-memory store, in the caller's thread. With
 /// [`LocalDriver::shuffled`] every batch of requests a flow has in flight is
 /// executed and answered in a seeded random order, so tests see the
@@ -34,13 +46,7 @@ impl<'a> LocalDriver<'a> {
     }
 
     pub fn execute(&self, request: &Request) -> Reply {
-        match request {
-            Request::Object(req) => Reply::Object(self.store.execute(req)),
-            Request::Pool(PoolRequest::CreateSnap { pool }) => Reply::Id(self.store.create_snap(*pool)),
-            Request::Pool(PoolRequest::RemoveSnap { pool, snap }) => Reply::Done(self.store.remove_snap(*pool, *snap)),
-            Request::Pool(PoolRequest::Lookup { name }) => Reply::Id(self.store.lookup_pool(name).map(|id| id as u64)),
-            Request::Pool(PoolRequest::Name { pool }) => Reply::Name(self.store.pool_name(*pool)),
-        }
+        execute_on(self.store, request)
     }
 
     /// Runs `flow` to completion. -EDEADLK if it waits for a reply while

@@ -15,4 +15,4 @@ mod local;
 
 pub use dispatch::{Dispatcher, PoolRequest, Reply, ReplyFuture, Request, Tid};
 pub use join::join_all;
-pub use local::LocalDriver;
+pub use local::{execute_on, LocalDriver};

@@ -1,0 +1,114 @@
+//! A single-threaded executor for the core's flows.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::JoinHandle;
+
+use rbdrs_core::rados::Dispatcher;
+use rbdrs_core::Errno;
+
+use super::{now, Backend};
+
+type Flow = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+enum Msg {
+    Spawn(Flow),
+    Wake(u64),
+    Shutdown,
+}
+
+thread_local! {
+    static ON_EXECUTOR: Cell<bool> = const { Cell::new(false) };
+}
+
+pub(super) fn on_executor_thread() -> bool {
+    ON_EXECUTOR.with(Cell::get)
+}
+
+struct FlowWaker {
+    id: u64,
+    queue: Mutex<Sender<Msg>>,
+}
+
+impl Wake for FlowWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Ok(queue) = self.queue.lock() {
+            let _ = queue.send(Msg::Wake(self.id));
+        }
+    }
+}
+
+pub struct Executor {
+    queue: Mutex<Sender<Msg>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Executor {
+    pub(super) fn start(dispatcher: Dispatcher, backend: Arc<dyn Backend>) -> Result<Executor, Errno> {
+        let (tx, rx) = mpsc::channel();
+        let wake_tx = tx.clone();
+        let thread = std::thread::Builder::new()
+            .name("rbdrs-exec".into())
+            .spawn(move || run(rx, wake_tx, dispatcher, backend))
+            .map_err(|_| Errno::EAGAIN)?;
+        Ok(Executor { queue: Mutex::new(tx), thread: Mutex::new(Some(thread)) })
+    }
+
+    pub(super) fn spawn(&self, flow: Flow) -> Result<(), Errno> {
+        let queue = self.queue.lock().map_err(|_| Errno::EIO)?;
+        queue.send(Msg::Spawn(flow)).map_err(|_| Errno::ESHUTDOWN)
+    }
+
+    pub(super) fn shutdown(&self) {
+        if let Ok(queue) = self.queue.lock() {
+            let _ = queue.send(Msg::Shutdown);
+        }
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            if thread.thread().id() != std::thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+fn run(rx: Receiver<Msg>, tx: Sender<Msg>, dispatcher: Dispatcher, backend: Arc<dyn Backend>) {
+    ON_EXECUTOR.with(|f| f.set(true));
+    let mut flows: HashMap<u64, Flow> = HashMap::new();
+    let mut next_id = 0u64;
+    while let Ok(msg) = rx.recv() {
+        let id = match msg {
+            Msg::Spawn(flow) => {
+                next_id += 1;
+                flows.insert(next_id, flow);
+                next_id
+            }
+            Msg::Wake(id) => id,
+            Msg::Shutdown => break,
+        };
+        let Some(flow) = flows.get_mut(&id) else { continue };
+        dispatcher.set_time(now());
+        let waker = Waker::from(Arc::new(FlowWaker { id, queue: Mutex::new(tx.clone()) }));
+        let mut cx = Context::from_waker(&waker);
+        let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| flow.as_mut().poll(&mut cx)));
+        if !matches!(finished, Ok(Poll::Pending)) {
+            // Done, or panicked: a panic must not take the thread (and every
+            // other flow) down with it.
+            flows.remove(&id);
+        }
+        // Send what the flows queued; replies wake them.
+        while let Some((tid, request)) = dispatcher.poll_transmit() {
+            let reply = backend.execute(&request);
+            dispatcher.handle_reply(tid, reply);
+        }
+    }
+}

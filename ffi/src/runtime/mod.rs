@@ -1,0 +1,94 @@
+//! Drives the core's async flows for the C library: one executor thread
+//! per cluster handle, however many images and requests are open.
+//!
+//! A C call either spawns a flow and returns (aio) or spawns it and waits
+//! for its result with a deadline (sync calls): no wait is unbounded. The
+//! executor polls flows when they are woken, sends what they queued on the
+//! dispatcher to the backend, and hands the replies back, which wakes the
+//! flows waiting on them.
+
+mod executor;
+
+use std::future::Future;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rbdrs_core::encoding::UtcTime;
+use rbdrs_core::rados::{Dispatcher, Reply, Request};
+use rbdrs_core::Errno;
+
+pub use executor::Executor;
+
+/// Where requests are executed: the embedded local store, the in-memory
+/// store, or (later) a cluster.
+pub trait Backend: Send + Sync {
+    fn execute(&self, request: &Request) -> Reply;
+
+    /// Makes everything executed so far durable (rbd_flush).
+    fn sync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+}
+
+pub(crate) fn now() -> UtcTime {
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    UtcTime::new(since.as_secs() as u32, since.subsec_nanos())
+}
+
+/// A running executor with its backend and dispatcher.
+pub struct Runtime {
+    pub dispatcher: Dispatcher,
+    pub backend: Arc<dyn Backend>,
+    executor: Executor,
+}
+
+impl Runtime {
+    pub fn start(backend: Arc<dyn Backend>) -> Result<Arc<Runtime>, Errno> {
+        let dispatcher = Dispatcher::new();
+        let executor = Executor::start(dispatcher.clone(), backend.clone())?;
+        Ok(Arc::new(Runtime { dispatcher, backend, executor }))
+    }
+
+    /// Runs `flow` on the executor; `done` gets its output there.
+    pub fn spawn<F>(&self, flow: F) -> Result<(), Errno>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.executor.spawn(Box::pin(flow))
+    }
+
+    /// Runs `flow` and waits for it, at most `timeout`. A flow still running
+    /// then is left to finish on its own; the caller gets -ETIMEDOUT.
+    pub fn block_on<T, F>(&self, flow: F, timeout: Duration) -> Result<T, Errno>
+    where
+        T: Send + 'static,
+        F: Future<Output = T> + Send + 'static,
+    {
+        if executor::on_executor_thread() {
+            // Waiting here would stop the very thread that must finish it.
+            return Err(Errno::EDEADLK);
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.spawn(async move {
+            let _ = tx.send(flow.await);
+        })?;
+        match rx.recv_timeout(timeout) {
+            Ok(value) => Ok(value),
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(Errno::ETIMEDOUT),
+            // The flow was dropped unfinished (it panicked).
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(Errno::EIO),
+        }
+    }
+
+    /// Stops the executor thread after the flows it has finish or stall.
+    pub fn shutdown(&self) {
+        self.executor.shutdown();
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.executor.shutdown();
+    }
+}

@@ -136,11 +136,20 @@ mod tests {
         let key = [0xfe, 0xff, 0xe9, 0x92, 0x86, 0x65, 0x73, 0x1c, 0x6d, 0x6a, 0x8f, 0x94, 0x67, 0x30, 0x83, 0x08];
         let iv = [0xca, 0xfe, 0xba, 0xbe, 0xfa, 0xce, 0xdb, 0xad, 0xde, 0xca, 0xf8, 0x88];
         let mut buf = [0u8; 64];
-        let plain = "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255";
+        let plain = concat!(
+            "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72",
+            "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255"
+        );
         hex_into(plain, &mut buf);
         let tag = SecureTx::new(&key, iv).seal(&mut buf);
         let mut want = [0u8; 64];
-        hex_into("42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985", &mut want);
+        hex_into(
+            concat!(
+                "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e",
+                "21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091473f5985"
+            ),
+            &mut want,
+        );
         assert_eq!(buf, want);
         let mut want_tag = [0u8; 16];
         hex_into("4d5c2af327cd64a62cf35abd2ba6fab4", &mut want_tag);

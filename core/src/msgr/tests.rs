@@ -282,6 +282,28 @@ fn decodes_a_real_monitor_hello() {
     assert_eq!(FrameAssembler::new().assemble(&FramePayload::from(hello).to_frame().unwrap()), PACIFIC_MON_HELLO);
 }
 
+/// A Pacific monitor's answer to an AUTH_REQUEST for the `none` method
+/// from tests/msgr_live.rs: method 1 refused with -EACCES, cephx allowed,
+/// modes secure then crc.
+const PACIFIC_MON_AUTH_BAD_METHOD: &str = "03011c00000008000000000000000000000000000000000000000000e80a8959\
+    01000000f3ffffff0100000002000000020000000200000001000000\
+    0a9c8a08";
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+}
+
+#[test]
+fn decodes_a_real_monitor_auth_bad_method() {
+    let wire = unhex(PACIFIC_MON_AUTH_BAD_METHOD);
+    let mut dec = FrameDecoder::new();
+    dec.push(&wire);
+    let frame = dec.poll().unwrap().unwrap();
+    let want = AuthBadMethodFrame { method: 1, result: -13, allowed_methods: vec![2], allowed_modes: vec![2, 1] };
+    assert_eq!(FramePayload::from_frame(&frame), Ok(want.clone().into()));
+    assert_eq!(FrameAssembler::new().assemble(&FramePayload::from(want).to_frame().unwrap()), wire);
+}
+
 #[test]
 fn any_flipped_bit_is_caught() {
     let payloads = every_payload();

@@ -13,6 +13,8 @@
 //! - [`cls`]: object classes (cls_lock, cls_rbd): calls, replies and servers.
 //! - [`object_map`]: the per-image object map and its bit vector.
 //! - [`crc32c`]: Ceph's CRC-32C, as its checksummed encodings use it.
+//! - [`msgr`]: the messenger v2 wire protocol: banner, frames (crc and
+//!   secure mode) and frame payloads.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
 //! - [`cls`]: object classes (cls_rbd): the client encodings and the
@@ -33,6 +35,7 @@ pub mod errno;
 pub mod fuzzing;
 pub mod image;
 pub mod memstore;
+pub mod msgr;
 pub mod naming;
 pub mod object_map;
 pub mod osd;

@@ -6,6 +6,7 @@
 pub mod cls_lock;
 pub mod cls_rbd;
 pub mod encoding;
+pub mod msgr;
 pub mod naming;
 pub mod object_map;
 pub mod osd_reply;

@@ -4,10 +4,19 @@
 //! - [`CryptoKey`]: a secret as keyrings store it, Ceph's AES-128-CBC, and
 //!   the `encode_encrypt` envelope every cephx secret travels in.
 //! - [`Keyring`]: `[client.admin]` / `key = ...` files and the `key=` option.
+//! - [`AuthClient`]: the monitor handshake. It yields the payloads msgr2
+//!   carries in AUTH_REQUEST / AUTH_REQUEST_MORE and consumes those of
+//!   AUTH_REPLY_MORE / AUTH_DONE / AUTH_BAD_METHOD; later it renews tickets
+//!   over MAuth before they expire.
+//! - [`Authorizer`]: what a client presents to an OSD (or any service it
+//!   holds a ticket for), including the second round answering the
+//!   service's challenge, and the check of the service's reply.
 //!
 //! Time comes in as `now`, randomness as `u64` arguments; frames, sockets
 //! and message headers belong to the messenger that drives this.
 
+mod authorizer;
+mod client;
 mod crypto;
 mod keyring;
 pub mod protocol;
@@ -19,6 +28,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
+pub use authorizer::Authorizer;
+pub use client::{AuthClient, SessionSecrets};
 pub use crypto::{decode_decrypt, encode_encrypt, CryptoKey, AUTH_ENC_MAGIC};
 pub use keyring::{parse_key_option, Keyring};
 

@@ -4,7 +4,10 @@
 //! simulated monitor and OSD on a simulated clock.
 
 mod crypto;
+mod handshake;
 mod keyring;
+mod server;
+mod wire;
 
 /// `ceph-authtool -C kr -n client.rbd -a <this>`: a key whose creation time
 /// (0x66eaef5f, 0) we chose, so its encoding is known.

@@ -106,9 +106,8 @@ fn handshake_gets_every_ticket_and_agrees_on_secrets() {
     assert!(!w.client.need_tickets(T0));
     // Expiry counts from when the reply was handled; renewal at 3/4.
     assert_eq!(w.client.ticket_times(EntityType::OSD), Some((at(450), at(600))));
+    assert_eq!(w.client.ticket_times(EntityType::AUTH), Some((at(2700), at(3600))));
     assert_eq!(w.client.next_renewal(), Some(at(450)));
-    // The AUTH ticket the extras carry replaces the first one, as in Ceph.
-    assert_eq!(w.client.ticket_times(EntityType::AUTH), Some((at(450), at(600))));
 }
 
 #[test]
@@ -157,7 +156,7 @@ fn wrong_key_is_eacces() {
     let impostor = CryptoKey::new_aes([0x55; 16], T0);
     w.client = AuthClient::cephx(EntityName::client("rbd"), impostor, WANT).unwrap();
     let err = w.connect(ConMode::CRC).unwrap_err();
-    assert_eq!(err, AuthError::Rejected { method: crate::auth::AuthMethod::CEPHX, result: Errno::EPERM });
+    assert_eq!(err, AuthError::Rejected { method: crate::auth::AuthMethod::CEPHX, result: Errno::EACCES });
     assert_eq!(err.errno(), Errno::EACCES);
     assert_eq!(err.errno().to_ret(), -13);
 }
@@ -196,31 +195,42 @@ fn renews_tickets_before_expiry() {
     assert!(!w.client.need_tickets(w.mon.now));
     assert_eq!(w.renew(&mut session).unwrap(), 0);
 
-    // Every ticket of the first reply lasts 600 s, the AUTH one included,
-    // so all are renewed at once with GET_AUTH_SESSION_KEY showing the old
-    // AUTH ticket; the monitor seals the new one with the old session key.
+    // Service tickets are due first; they come from GET_PRINCIPAL_SESSION_KEY
+    // with an authorizer built on the AUTH ticket.
     w.mon.now = at(450);
     assert!(w.client.need_tickets(w.mon.now));
     assert_eq!(w.renew(&mut session).unwrap(), 1);
-    assert_eq!(w.client.global_id(), global_id);
-    for service in [EntityType::AUTH, EntityType::MON, EntityType::OSD, EntityType::MGR] {
+    for service in [EntityType::MON, EntityType::OSD, EntityType::MGR] {
         assert_eq!(w.client.ticket_times(service), Some((at(900), at(1050))), "{service:?}");
     }
+    assert_eq!(w.client.ticket_times(EntityType::AUTH), Some((at(2700), at(3600))));
     assert!(!w.client.need_tickets(w.mon.now));
 
-    // A service wanted later comes from GET_PRINCIPAL_SESSION_KEY, with an
-    // authorizer built on the AUTH ticket.
+    // A service wanted later is fetched the same way.
     w.mon.now = at(500);
     w.client.set_want_keys(WANT.union(EntityType::MDS));
     assert!(w.client.need_tickets(w.mon.now));
     assert_eq!(w.renew(&mut session).unwrap(), 1);
     assert_eq!(w.client.ticket_times(EntityType::MDS), Some((at(950), at(1100))));
-    assert_eq!(w.client.ticket_times(EntityType::OSD), Some((at(900), at(1050))));
     assert_eq!(w.client.next_renewal(), Some(at(900)));
 
     // The renewed OSD ticket works after the first one would have expired.
     w.mon.now = at(1000);
     let mut osd = w.osd(3);
+    assert!(w.authorize_osd(&mut osd, ConMode::CRC).is_ok());
+
+    // Left alone, the services lapse; at 3/4 of the AUTH ticket's life
+    // GET_AUTH_SESSION_KEY shows the old ticket, the monitor seals the new
+    // one with the old session key and keeps the global_id, and the lapsed
+    // service tickets come back with it.
+    w.mon.now = at(2700);
+    assert!(!w.client.have_ticket(EntityType::OSD, w.mon.now));
+    assert_eq!(w.renew(&mut session).unwrap(), 1);
+    assert_eq!(w.client.global_id(), global_id);
+    assert_eq!(w.client.ticket_times(EntityType::AUTH), Some((at(2700 + 2700), at(2700 + 3600))));
+    assert_eq!(w.client.ticket_times(EntityType::MDS), Some((at(2700 + 450), at(2700 + 600))));
+    assert!(!w.client.need_tickets(w.mon.now));
+    let mut osd = w.osd(4);
     assert!(w.authorize_osd(&mut osd, ConMode::CRC).is_ok());
 }
 
@@ -249,7 +259,7 @@ fn reconnect_keeps_global_id_and_presents_the_old_ticket() {
     assert_eq!(ours, theirs);
     // Only the AUTH ticket was due: the OSD ticket, sealed with the OSD's
     // older secret, is kept and still opens.
-    assert_eq!(w.client.ticket_times(EntityType::AUTH), Some((at(550), at(700))));
+    assert_eq!(w.client.ticket_times(EntityType::AUTH), Some((at(100 + 2700), at(100 + 3600))));
     assert_eq!(w.client.ticket_times(EntityType::OSD), Some((at(450), at(600))));
     assert_eq!(w.client.build_authorizer(EntityType::OSD, 1).unwrap().secret_id(), Some(1));
     let mut osd = w.osd(4);

@@ -193,7 +193,8 @@ impl SimMon {
                 let expected = calc_client_server_challenge(&secret, s.server_challenge, req.client_challenge)
                     .map_err(|_| EPERM)?;
                 if req.key != expected {
-                    return Err(EPERM);
+                    // What a 16.2.15 monitor puts in AUTH_BAD_METHOD here.
+                    return Err(EACCES);
                 }
                 // A valid old ticket keeps the client's global_id and seals
                 // the new ticket with the old session key.
@@ -224,8 +225,10 @@ impl SimMon {
                     encode_encrypt(&session_key, &connection_secret, &mut cbl).map_err(|_| EACCES)?;
                     cbl.as_slice().encode(&mut out);
                     let ttl = self.service_ticket_ttl;
-                    let grants: Vec<TicketGrant> =
-                        EntityType(req.other_keys).iter().map(|svc| self.grant(svc.0, &parent, ttl)).collect();
+                    // Current monitors skip AUTH here: its ticket is above,
+                    // possibly sealed with the old session key.
+                    let wanted = EntityType(req.other_keys & !EntityType::AUTH.0);
+                    let grants: Vec<TicketGrant> = wanted.iter().map(|svc| self.grant(svc.0, &parent, ttl)).collect();
                     let mut extra = Vec::new();
                     if !grants.is_empty() {
                         encode_service_ticket_reply(&session_key, &grants, None, &mut extra).map_err(|_| -5)?;

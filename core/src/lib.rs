@@ -6,6 +6,8 @@
 //! transports) feed it.
 //!
 //! Map of the crate, in librbd's vocabulary:
+//! - [`auth`]: cephx and AUTH_NONE, client side: keys, keyrings, the
+//!   monitor handshake, ticket renewal and service authorizers.
 //! - [`encoding`]: Ceph's little-endian wire encoding and versioned envelopes.
 //! - [`naming`]: the names of RBD's objects (header, data, object map, ...).
 //! - [`striper`]: image extents to object extents and back.
@@ -28,6 +30,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod auth;
 pub mod cls;
 pub mod crc32c;
 pub mod encoding;

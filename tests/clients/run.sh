@@ -396,7 +396,7 @@ step6() {
         [[ "$r" -gt 0 || "$w" -gt 0 ]] || fail "fio job $name did no I/O"
     }
     N4K=$((64 * M / 4096))
-    VERIFY=(--verify=crc32c --verify_fatal=1 --verify_backlog=0)
+    VERIFY=(--verify=crc32c --verify_fatal=1 --verify_backlog=0 --verify_state_save=0)
     # Every 4k block written once (random order) plus a flush every 64 writes, then
     # all of it read back and checked within the same job.
     fio_job randwrite-verify "$N4K" "$N4K" --rw=randwrite --size=64M --fsync=64 "${VERIFY[@]}" --do_verify=1

@@ -6,4 +6,5 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod boundary;
+pub mod config;
 pub mod version;

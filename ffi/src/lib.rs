@@ -9,5 +9,6 @@ mod boundary;
 pub mod config;
 pub mod local;
 pub mod memory;
+pub mod rados;
 pub mod runtime;
 pub mod version;

@@ -87,6 +87,12 @@ impl Runtime {
     }
 }
 
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("in_flight", &self.dispatcher.in_flight()).finish_non_exhaustive()
+    }
+}
+
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.executor.shutdown();

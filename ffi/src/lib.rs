@@ -10,5 +10,6 @@ pub mod config;
 pub mod local;
 pub mod memory;
 pub mod rados;
+pub mod rbd;
 pub mod runtime;
 pub mod version;

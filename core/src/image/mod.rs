@@ -173,7 +173,7 @@ impl ImageCtx {
         self.snaps.get(&snap.0).map(|s| s.size).ok_or(Errno::ENOENT)
     }
 
-    pub(crate) fn parent_info_at(&self, snap: SnapId) -> Option<&ParentInfo> {
+    pub fn parent_info_at(&self, snap: SnapId) -> Option<&ParentInfo> {
         if snap.is_head() {
             self.parent_info.as_ref()
         } else {

@@ -173,8 +173,15 @@ async fn refresh_at_depth(ictx: &mut ImageCtx, depth: usize) -> Result<(), Errno
     let same_parent = ictx.parent.as_ref().is_some_and(|p| p.id == parent_spec.image_id && p.snap_id == parent_spec.snap_id);
     if needs_parent && !same_parent {
         let parent_io = ictx.io.with_pool(parent_spec.pool_id, parent_spec.pool_namespace.clone());
-        let mut parent =
-            open_by_id(parent_io, parent_spec.image_id.clone(), parent_spec.image_id.clone(), true, depth + 1).await?;
+        // Its name, for rbd_get_parent_info; the id will do if unlisted.
+        let mut op = ObjectOperation::new();
+        cls::dir_get_name(&mut op, &parent_spec.image_id);
+        let name = match parent_io.read_head(naming::RBD_DIRECTORY, op).await {
+            Ok(reply) => reply.out(0).ok().and_then(|out| cls::dir_get_name_finish(out).ok()),
+            Err(_) => None,
+        };
+        let name = name.unwrap_or_else(|| parent_spec.image_id.clone());
+        let mut parent = open_by_id(parent_io, name, parent_spec.image_id.clone(), true, depth + 1).await?;
         if !parent.snaps.contains_key(&parent_spec.snap_id.0) {
             return Err(Errno::ENOENT);
         }

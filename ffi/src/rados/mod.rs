@@ -34,6 +34,8 @@ pub struct Connection {
     pub op_timeout: Duration,
     /// How long a management operation (open, snapshot, resize...) may take.
     pub admin_timeout: Duration,
+    /// The handle's configuration, read again when images open.
+    pub config: Arc<Mutex<Config>>,
 }
 
 impl Connection {
@@ -69,7 +71,7 @@ impl Connection {
 #[derive(Debug)]
 pub struct Cluster {
     magic: u64,
-    pub config: Mutex<Config>,
+    pub config: Arc<Mutex<Config>>,
     pub connection: Mutex<Option<Arc<Connection>>>,
     /// The local store, when that is the backend (pool creation).
     pub store: Mutex<Option<Arc<LocalStore>>>,
@@ -116,7 +118,7 @@ pub(crate) unsafe fn ioctx<'a>(ptr: *mut PoolCtx) -> Result<&'a PoolCtx, Errno> 
 
 impl Cluster {
     fn new(config: Config) -> Box<Cluster> {
-        Box::new(Cluster { magic: CLUSTER_MAGIC, config: Mutex::new(config), connection: Mutex::new(None), store: Mutex::new(None) })
+        Box::new(Cluster { magic: CLUSTER_MAGIC, config: Arc::new(Mutex::new(config)), connection: Mutex::new(None), store: Mutex::new(None) })
     }
 
     pub fn connected(&self) -> Result<Arc<Connection>, Errno> {
@@ -150,7 +152,8 @@ impl Cluster {
         let admin_timeout = config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300)).max(op_timeout);
         let runtime = Runtime::start(store.clone())?;
         *self.store.lock().map_err(|_| Errno::EIO)? = Some(store);
-        *connection = Some(Arc::new(Connection { runtime, client: ClientId { global_id: instance_id(), nonce: std::process::id() }, op_timeout, admin_timeout }));
+        let client = ClientId { global_id: instance_id(), nonce: std::process::id() };
+        *connection = Some(Arc::new(Connection { runtime, client, op_timeout, admin_timeout, config: self.config.clone() }));
         Ok(())
     }
 }

@@ -1,0 +1,509 @@
+//! Pool-level image calls: create, clone, remove, rename, list, and the
+//! image options rbd_create4 and rbd_clone3 take.
+
+use std::collections::BTreeMap;
+use std::ffi::{c_char, c_int, CString};
+use std::sync::Mutex;
+
+use rbdrs_core::image::create::{create, generate_image_id, CreateOptions};
+use rbdrs_core::image::open::{close, open};
+use rbdrs_core::image::{manage, IoCtx};
+use rbdrs_core::Errno;
+
+use crate::boundary::{cstr, guard, guard_void, put, put_cstr};
+use crate::rados::{ioctx, Connection, PoolCtx};
+
+// RBD_IMAGE_OPTION_* (librbd.h).
+const OPT_FORMAT: c_int = 0;
+const OPT_FEATURES: c_int = 1;
+const OPT_ORDER: c_int = 2;
+const OPT_STRIPE_UNIT: c_int = 3;
+const OPT_STRIPE_COUNT: c_int = 4;
+const OPT_FEATURES_SET: c_int = 8;
+const OPT_FEATURES_CLEAR: c_int = 9;
+const OPT_DATA_POOL: c_int = 10;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum OptValue {
+    Str(String),
+    U64(u64),
+}
+
+/// rbd_image_options_t.
+#[derive(Debug, Default)]
+pub struct ImageOptions {
+    values: Mutex<BTreeMap<c_int, OptValue>>,
+}
+
+fn is_string_option(option: c_int) -> bool {
+    matches!(option, OPT_DATA_POOL | 7 /* journal pool */)
+}
+
+fn known_option(option: c_int) -> bool {
+    (0..=13).contains(&option)
+}
+
+/// # Safety
+/// `opts` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_create(opts: *mut *mut ImageOptions) {
+    // SAFETY: checked out-pointer.
+    guard_void(|| {
+        let boxed = Box::into_raw(Box::default());
+        if unsafe { put(opts, boxed) }.is_err() {
+            drop(unsafe { Box::from_raw(boxed) });
+        }
+    })
+}
+
+/// # Safety
+/// `opts` from rbd_image_options_create, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_destroy(opts: *mut ImageOptions) {
+    if !opts.is_null() {
+        // SAFETY: created by rbd_image_options_create.
+        guard_void(|| drop(unsafe { Box::from_raw(opts) }));
+    }
+}
+
+unsafe fn options<'a>(opts: *mut ImageOptions) -> Result<&'a ImageOptions, Errno> {
+    // SAFETY: caller's contract.
+    unsafe { opts.as_ref() }.ok_or(Errno::EINVAL)
+}
+
+fn set_option(opts: *mut ImageOptions, option: c_int, value: OptValue) -> Result<i32, Errno> {
+    // SAFETY: the exports' contract.
+    let opts = unsafe { options(opts) }?;
+    if !known_option(option) || is_string_option(option) != matches!(value, OptValue::Str(_)) {
+        return Err(Errno::EINVAL);
+    }
+    opts.values.lock().map_err(|_| Errno::EIO)?.insert(option, value);
+    Ok(0)
+}
+
+/// # Safety
+/// `opts` live; `optval` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_set_string(opts: *mut ImageOptions, optname: c_int, optval: *const c_char) -> c_int {
+    // SAFETY: checked C string.
+    guard(|| set_option(opts, optname, OptValue::Str(unsafe { cstr(optval) }?.to_string())))
+}
+
+/// # Safety
+/// `opts` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_set_uint64(opts: *mut ImageOptions, optname: c_int, optval: u64) -> c_int {
+    guard(|| set_option(opts, optname, OptValue::U64(optval)))
+}
+
+fn get_option(opts: *mut ImageOptions, option: c_int) -> Result<OptValue, Errno> {
+    // SAFETY: the exports' contract.
+    let opts = unsafe { options(opts) }?;
+    opts.values.lock().map_err(|_| Errno::EIO)?.get(&option).cloned().ok_or(Errno::ENOENT)
+}
+
+/// # Safety
+/// `opts` live; `optval` valid for `maxlen` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_get_string(opts: *mut ImageOptions, optname: c_int, optval: *mut c_char, maxlen: usize) -> c_int {
+    guard(|| match get_option(opts, optname)? {
+        // SAFETY: buffer valid for maxlen by contract.
+        OptValue::Str(s) => unsafe { put_cstr(optval, maxlen, &s, std::ptr::null_mut()) }.map(|_| 0),
+        OptValue::U64(_) => Err(Errno::EINVAL),
+    })
+}
+
+/// # Safety
+/// `opts` live; `optval` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_get_uint64(opts: *mut ImageOptions, optname: c_int, optval: *mut u64) -> c_int {
+    guard(|| match get_option(opts, optname)? {
+        // SAFETY: checked out-pointer.
+        OptValue::U64(v) => unsafe { put(optval, v) }.map(|_| 0),
+        OptValue::Str(_) => Err(Errno::EINVAL),
+    })
+}
+
+/// # Safety
+/// `opts` live; `is_set` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_is_set(opts: *mut ImageOptions, optname: c_int, is_set: *mut bool) -> c_int {
+    // SAFETY: checked out-pointer.
+    guard(|| unsafe { put(is_set, get_option(opts, optname).is_ok()) }.map(|_| 0))
+}
+
+/// # Safety
+/// `opts` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_unset(opts: *mut ImageOptions, optname: c_int) -> c_int {
+    guard(|| {
+        // SAFETY: the export's contract.
+        let opts = unsafe { options(opts) }?;
+        opts.values.lock().map_err(|_| Errno::EIO)?.remove(&optname).map(|_| 0).ok_or(Errno::ENOENT)
+    })
+}
+
+/// # Safety
+/// `opts` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_clear(opts: *mut ImageOptions) {
+    // SAFETY: the export's contract.
+    guard_void(|| {
+        if let Ok(opts) = unsafe { options(opts) } {
+            if let Ok(mut v) = opts.values.lock() {
+                v.clear();
+            }
+        }
+    })
+}
+
+/// # Safety
+/// `opts` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_options_is_empty(opts: *mut ImageOptions) -> c_int {
+    // SAFETY: the export's contract.
+    guard(|| Ok(c_int::from(unsafe { options(opts) }?.values.lock().map_err(|_| Errno::EIO)?.is_empty())))
+}
+
+/// The image options a create uses: the call's, else the configuration's
+/// rbd_default_* (as librbd fills them in).
+fn create_options(conn: &Connection, size: u64, given: &BTreeMap<c_int, OptValue>, io: &IoCtx) -> Result<CreateOptions, Errno> {
+    let config = conn.config.lock().map_err(|_| Errno::EIO)?;
+    let num = |option: c_int, default: u64| match given.get(&option) {
+        Some(OptValue::U64(v)) => *v,
+        _ => default,
+    };
+    if num(OPT_FORMAT, 2) != 2 {
+        return Err(Errno::EINVAL); // format 1 images cannot be created any more
+    }
+    let mut opts = CreateOptions::new(size);
+    opts.features = num(OPT_FEATURES, config.get_u64("rbd_default_features")?);
+    opts.features |= num(OPT_FEATURES_SET, 0);
+    opts.features &= !num(OPT_FEATURES_CLEAR, 0);
+    opts.order = u8::try_from(num(OPT_ORDER, config.get_u64("rbd_default_order")?)).map_err(|_| Errno::EDOM)?;
+    opts.stripe_unit = num(OPT_STRIPE_UNIT, config.get_u64("rbd_default_stripe_unit")?);
+    opts.stripe_count = num(OPT_STRIPE_COUNT, config.get_u64("rbd_default_stripe_count")?);
+    if opts.stripe_count == 1 && opts.stripe_unit == 0 {
+        opts.stripe_count = 0; // the defaults mean "no fancy striping"
+    }
+    let data_pool = match given.get(&OPT_DATA_POOL) {
+        Some(OptValue::Str(name)) => name.clone(),
+        _ => config.get_str("rbd_default_data_pool")?,
+    };
+    drop(config);
+    if !data_pool.is_empty() {
+        let pool = conn.lookup_pool(&data_pool)?;
+        if pool != io.pool {
+            opts.data_pool = Some(pool);
+        }
+    }
+    Ok(opts)
+}
+
+fn do_create(io: *mut PoolCtx, name: *const c_char, size: u64, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
+    // SAFETY: the exports' contract: a live handle and a C string.
+    let (pool, name) = unsafe { (ioctx(io)?, cstr(name)?.to_string()) };
+    let io = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
+    let opts = create_options(&pool.conn, size, &given, &io)?;
+    let id = generate_image_id(pool.conn.client.global_id, random_u32());
+    let order = if opts.order == 0 { rbdrs_core::image::create::DEFAULT_ORDER } else { opts.order };
+    pool.conn.run_admin(async move { create(&io, &name, &id, &opts).await })??;
+    Ok(order)
+}
+
+fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64);
+    hasher.finish() as u32
+}
+
+fn order_in(order: *mut c_int) -> Result<BTreeMap<c_int, OptValue>, Errno> {
+    let mut given = BTreeMap::new();
+    if !order.is_null() {
+        // SAFETY: non-NULL, readable by contract.
+        let o = unsafe { *order };
+        if o < 0 {
+            return Err(Errno::EDOM);
+        }
+        if o > 0 {
+            given.insert(OPT_ORDER, OptValue::U64(o as u64));
+        }
+    }
+    Ok(given)
+}
+
+/// Creates a format-2 image with the configured default features;
+/// `*order` 0 picks the default object size and receives the one used.
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `name` a C string; `order` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_create(io: *mut PoolCtx, name: *const c_char, size: u64, order: *mut c_int) -> c_int {
+    guard(|| {
+        let used = do_create(io, name, size, order_in(order)?)?;
+        if !order.is_null() {
+            // SAFETY: non-NULL, writable by contract.
+            unsafe { *order = used as c_int };
+        }
+        Ok(0)
+    })
+}
+
+/// # Safety
+/// As [`rbd_create`].
+#[no_mangle]
+pub unsafe extern "C" fn rbd_create2(io: *mut PoolCtx, name: *const c_char, size: u64, features: u64, order: *mut c_int) -> c_int {
+    guard(|| {
+        let mut given = order_in(order)?;
+        given.insert(OPT_FEATURES, OptValue::U64(features));
+        let used = do_create(io, name, size, given)?;
+        if !order.is_null() {
+            // SAFETY: non-NULL, writable by contract.
+            unsafe { *order = used as c_int };
+        }
+        Ok(0)
+    })
+}
+
+/// # Safety
+/// As [`rbd_create`].
+#[no_mangle]
+pub unsafe extern "C" fn rbd_create3(
+    io: *mut PoolCtx,
+    name: *const c_char,
+    size: u64,
+    features: u64,
+    order: *mut c_int,
+    stripe_unit: u64,
+    stripe_count: u64,
+) -> c_int {
+    guard(|| {
+        let mut given = order_in(order)?;
+        given.insert(OPT_FEATURES, OptValue::U64(features));
+        given.insert(OPT_STRIPE_UNIT, OptValue::U64(stripe_unit));
+        given.insert(OPT_STRIPE_COUNT, OptValue::U64(stripe_count));
+        let used = do_create(io, name, size, given)?;
+        if !order.is_null() {
+            // SAFETY: non-NULL, writable by contract.
+            unsafe { *order = used as c_int };
+        }
+        Ok(0)
+    })
+}
+
+/// # Safety
+/// `io` live; `name` a C string; `opts` from rbd_image_options_create.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_create4(io: *mut PoolCtx, name: *const c_char, size: u64, opts: *mut ImageOptions) -> c_int {
+    guard(|| {
+        // SAFETY: the export's contract.
+        let given = unsafe { options(opts) }?.values.lock().map_err(|_| Errno::EIO)?.clone();
+        do_create(io, name, size, given).map(|_| 0)
+    })
+}
+
+fn do_clone(p_io: *mut PoolCtx, p_name: *const c_char, p_snap: *const c_char, c_io: *mut PoolCtx, c_name: *const c_char, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
+    // SAFETY: the exports' contract: live handles and C strings.
+    let (parent_pool, parent_name, snap, child_pool, child_name) =
+        unsafe { (ioctx(p_io)?, cstr(p_name)?.to_string(), cstr(p_snap)?.to_string(), ioctx(c_io)?, cstr(c_name)?.to_string()) };
+    let parent_io = parent_pool.io.lock().map_err(|_| Errno::EIO)?.clone();
+    let child_io = child_pool.io.lock().map_err(|_| Errno::EIO)?.clone();
+    let opts = create_options(&child_pool.conn, 0, &given, &child_io)?;
+    let id = generate_image_id(child_pool.conn.client.global_id, random_u32());
+    let order = opts.order;
+    child_pool.conn.run_admin(async move {
+        let parent = open(&parent_io, &parent_name, None, true).await?;
+        let result = manage::clone(&parent, &snap, &child_io, &child_name, &id, &opts).await;
+        let _ = close(&parent).await;
+        result
+    })??;
+    Ok(order)
+}
+
+/// Clones snapshot `p_snapname` of image `p_name` into `c_name`.
+///
+/// # Safety
+/// Live ioctx handles; C strings; `c_order` NULL or valid.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_clone(
+    p_ioctx: *mut PoolCtx,
+    p_name: *const c_char,
+    p_snapname: *const c_char,
+    c_ioctx: *mut PoolCtx,
+    c_name: *const c_char,
+    features: u64,
+    c_order: *mut c_int,
+) -> c_int {
+    guard(|| {
+        let mut given = order_in(c_order)?;
+        given.insert(OPT_FEATURES, OptValue::U64(features));
+        let used = do_clone(p_ioctx, p_name, p_snapname, c_ioctx, c_name, given)?;
+        if !c_order.is_null() && used > 0 {
+            // SAFETY: non-NULL, writable by contract.
+            unsafe { *c_order = used as c_int };
+        }
+        Ok(0)
+    })
+}
+
+/// # Safety
+/// As [`rbd_clone`].
+#[no_mangle]
+pub unsafe extern "C" fn rbd_clone2(
+    p_ioctx: *mut PoolCtx,
+    p_name: *const c_char,
+    p_snapname: *const c_char,
+    c_ioctx: *mut PoolCtx,
+    c_name: *const c_char,
+    features: u64,
+    c_order: *mut c_int,
+    stripe_unit: u64,
+    stripe_count: c_int,
+) -> c_int {
+    guard(|| {
+        let mut given = order_in(c_order)?;
+        given.insert(OPT_FEATURES, OptValue::U64(features));
+        given.insert(OPT_STRIPE_UNIT, OptValue::U64(stripe_unit));
+        given.insert(OPT_STRIPE_COUNT, OptValue::U64(stripe_count.max(0) as u64));
+        do_clone(p_ioctx, p_name, p_snapname, c_ioctx, c_name, given).map(|_| 0)
+    })
+}
+
+/// # Safety
+/// As [`rbd_clone`]; `c_opts` from rbd_image_options_create.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_clone3(
+    p_ioctx: *mut PoolCtx,
+    p_name: *const c_char,
+    p_snapname: *const c_char,
+    c_ioctx: *mut PoolCtx,
+    c_name: *const c_char,
+    c_opts: *mut ImageOptions,
+) -> c_int {
+    guard(|| {
+        // SAFETY: the export's contract.
+        let given = unsafe { options(c_opts) }?.values.lock().map_err(|_| Errno::EIO)?.clone();
+        do_clone(p_ioctx, p_name, p_snapname, c_ioctx, c_name, given).map(|_| 0)
+    })
+}
+
+fn with_io<T>(io: *mut PoolCtx, f: impl FnOnce(&Connection, IoCtx) -> Result<T, Errno>) -> Result<T, Errno> {
+    // SAFETY: the exports' contract: a live handle.
+    let pool = unsafe { ioctx(io) }?;
+    let ctx = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
+    f(&pool.conn, ctx)
+}
+
+/// Removes an image: -ENOTEMPTY with snapshots, -EBUSY while open elsewhere.
+///
+/// # Safety
+/// `io` live; `name` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_remove(io: *mut PoolCtx, name: *const c_char) -> c_int {
+    guard(|| {
+        // SAFETY: checked C string.
+        let name = unsafe { cstr(name) }?.to_string();
+        with_io(io, |conn, io| conn.run_admin(async move { manage::remove(&io, &name).await })?.map(|_| 0))
+    })
+}
+
+/// # Safety
+/// `io` live; names C strings.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_rename(io: *mut PoolCtx, srcname: *const c_char, destname: *const c_char) -> c_int {
+    guard(|| {
+        // SAFETY: checked C strings.
+        let (from, to) = unsafe { (cstr(srcname)?.to_string(), cstr(destname)?.to_string()) };
+        with_io(io, |conn, io| conn.run_admin(async move { manage::rename(&io, &from, &to).await })?.map(|_| 0))
+    })
+}
+
+/// Image names, each NUL-terminated, into `names`; returns the bytes used,
+/// or -ERANGE with the bytes needed in `*size`.
+///
+/// # Safety
+/// `io` live; `size` valid; `names` valid for `*size` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_list(io: *mut PoolCtx, names: *mut c_char, size: *mut usize) -> c_int {
+    guard(|| {
+        if size.is_null() {
+            return Err(Errno::EINVAL);
+        }
+        let images = with_io(io, |conn, io| conn.run_admin(async move { manage::list(&io).await })?)?;
+        let mut bytes = Vec::new();
+        for name in images.keys() {
+            bytes.extend_from_slice(name.as_bytes());
+            bytes.push(0);
+        }
+        // SAFETY: size checked non-NULL.
+        let room = unsafe { *size };
+        unsafe { *size = bytes.len() };
+        if names.is_null() || room < bytes.len() {
+            return Err(Errno::ERANGE);
+        }
+        // SAFETY: names valid for room >= bytes.len().
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), names.cast::<u8>(), bytes.len()) };
+        Ok(bytes.len() as c_int)
+    })
+}
+
+/// rbd_image_spec_t.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct rbd_image_spec_t {
+    pub id: *mut c_char,
+    pub name: *mut c_char,
+}
+
+/// Images as (id, name) pairs; -ERANGE with the count needed in
+/// `*max_images`. Free with rbd_image_spec_list_cleanup.
+///
+/// # Safety
+/// `io` live; `max_images` valid; `images` valid for `*max_images` entries.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_list2(io: *mut PoolCtx, images: *mut rbd_image_spec_t, max_images: *mut usize) -> c_int {
+    guard(|| {
+        if max_images.is_null() {
+            return Err(Errno::EINVAL);
+        }
+        let list = with_io(io, |conn, io| conn.run_admin(async move { manage::list(&io).await })?)?;
+        // SAFETY: checked non-NULL.
+        let room = unsafe { *max_images };
+        unsafe { *max_images = list.len() };
+        if images.is_null() && !list.is_empty() || room < list.len() {
+            return Err(Errno::ERANGE);
+        }
+        for (i, (name, id)) in list.into_iter().enumerate() {
+            let id = CString::new(id).map_err(|_| Errno::EINVAL)?.into_raw();
+            let name = CString::new(name).map_err(|_| Errno::EINVAL)?.into_raw();
+            // SAFETY: images valid for room > i entries.
+            unsafe { images.add(i).write(rbd_image_spec_t { id, name }) };
+        }
+        Ok(0)
+    })
+}
+
+/// Frees what rbd_list2 filled in.
+///
+/// # Safety
+/// `images` holds `num_images` entries from rbd_list2.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_image_spec_list_cleanup(images: *mut rbd_image_spec_t, num_images: usize) {
+    guard_void(|| {
+        if images.is_null() {
+            return;
+        }
+        for i in 0..num_images {
+            // SAFETY: entries from rbd_list2; strings from CString::into_raw.
+            let entry = unsafe { &mut *images.add(i) };
+            for p in [&mut entry.id, &mut entry.name] {
+                if !p.is_null() {
+                    drop(unsafe { CString::from_raw(*p) });
+                    *p = std::ptr::null_mut();
+                }
+            }
+        }
+    })
+}
+

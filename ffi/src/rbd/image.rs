@@ -1,0 +1,469 @@
+//! Opening, closing and asking about an image.
+
+use std::ffi::{c_char, c_int, c_void};
+
+use rbdrs_core::cls::rbd::client as cls;
+use rbdrs_core::cls::rbd::types::{RBD_FEATURE_FAST_DIFF, RBD_FEATURE_OBJECT_MAP, RBD_FLAG_FAST_DIFF_INVALID, RBD_FLAG_OBJECT_MAP_INVALID};
+use rbdrs_core::image::open::{close, open};
+use rbdrs_core::image::{manage, DiscardPolicy, ImageCtx};
+use rbdrs_core::osd::ObjectOperation;
+use rbdrs_core::rados::join_all;
+use rbdrs_core::striper::{file_to_extents, object_count};
+use rbdrs_core::Errno;
+
+use super::{image, Image};
+use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
+use crate::rados::{ioctx, PoolCtx};
+
+/// rbd_image_info_t, as librbd lays it out.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct rbd_image_info_t {
+    pub size: u64,
+    pub obj_size: u64,
+    pub num_objs: u64,
+    pub order: c_int,
+    pub block_name_prefix: [c_char; 24],
+    pub parent_pool: i64,
+    pub parent_name: [c_char; 96],
+}
+
+fn open_handle(io: *mut PoolCtx, name: *const c_char, snap: *const c_char, read_only: bool) -> Result<*mut Image, Errno> {
+    // SAFETY: checked handle and strings (the exports' contracts).
+    let (pool, name, snap) = unsafe { (ioctx(io)?, cstr(name)?.to_string(), opt_cstr(snap)?.map(str::to_string)) };
+    let conn = pool.conn.clone();
+    let io = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
+    let discard = {
+        let config = conn.config.lock().map_err(|_| Errno::EIO)?;
+        DiscardPolicy {
+            skip_partial: config.get_bool("rbd_skip_partial_discard").unwrap_or(true),
+            granularity: config.get_u64("rbd_discard_granularity_bytes").unwrap_or(64 * 1024),
+        }
+    };
+    let mut ictx = conn.run_admin(async move { open(&io, &name, snap.as_deref(), read_only).await })??;
+    ictx.discard = discard;
+    Ok(Box::into_raw(Image::new(conn, ictx)))
+}
+
+/// Opens image `name` read-write (or at snapshot `snap_name`, read-only).
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `name` a C string; `image` writable;
+/// `snap_name` NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_open(io: *mut PoolCtx, name: *const c_char, image: *mut *mut Image, snap_name: *const c_char) -> c_int {
+    guard(|| {
+        let handle = open_handle(io, name, snap_name, false)?;
+        // SAFETY: out-pointer checked by put; on failure the handle is freed.
+        if let Err(e) = unsafe { put(image, handle) } {
+            // SAFETY: handle was just created and never shared.
+            unsafe { rbd_close(handle) };
+            return Err(e);
+        }
+        Ok(0)
+    })
+}
+
+/// Opens image `name` read-only (at `snap_name` if not NULL).
+///
+/// # Safety
+/// As [`rbd_open`].
+#[no_mangle]
+pub unsafe extern "C" fn rbd_open_read_only(io: *mut PoolCtx, name: *const c_char, image: *mut *mut Image, snap_name: *const c_char) -> c_int {
+    guard(|| {
+        let handle = open_handle(io, name, snap_name, true)?;
+        // SAFETY: as in rbd_open.
+        if let Err(e) = unsafe { put(image, handle) } {
+            unsafe { rbd_close(handle) };
+            return Err(e);
+        }
+        Ok(0)
+    })
+}
+
+/// Closes an image: waits for its in-flight IO, releases its lock.
+///
+/// # Safety
+/// `image` from rbd_open, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_close(image: *mut Image) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        let upto = img.inflight.newest();
+        let inflight = img.inflight.clone();
+        let ictx = img.ctx()?;
+        let result = img.conn.run_admin(async move {
+            inflight.drained(upto).await;
+            close(&ictx).await
+        });
+        // SAFETY: ownership returns to us; C must not use the handle again.
+        let mut boxed = unsafe { Box::from_raw(image) };
+        boxed.magic = 0;
+        // Keep the box alive if requests are still running (a timeout).
+        if !boxed.inflight.is_idle() {
+            std::mem::forget(boxed);
+        }
+        result??;
+        Ok(0)
+    })
+}
+
+fn with_image<T>(image: *mut Image, f: impl FnOnce(&Image, ImageCtx) -> Result<T, Errno>) -> Result<T, Errno> {
+    // SAFETY: the exports' contract: a live handle.
+    let img = unsafe { self::image(image) }?;
+    f(img, img.ctx()?)
+}
+
+/// Fills `info` (rbd_image_info_t) for what the image shows.
+///
+/// # Safety
+/// `image` from rbd_open; `info` valid for `infosize` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_stat(image: *mut Image, info: *mut rbd_image_info_t, infosize: usize) -> c_int {
+    guard(|| {
+        if infosize < std::mem::size_of::<rbd_image_info_t>() {
+            return Err(Errno::ERANGE);
+        }
+        with_image(image, |_, ictx| {
+            let size = ictx.size_at(ictx.snap_id)?;
+            let mut out = rbd_image_info_t {
+                size,
+                obj_size: ictx.layout.object_size(),
+                num_objs: object_count(&ictx.layout, size),
+                order: ictx.layout.object_size().trailing_zeros() as c_int,
+                block_name_prefix: [0; 24],
+                parent_pool: -1,
+                parent_name: [0; 96],
+            };
+            copy_into(&mut out.block_name_prefix, &ictx.object_prefix);
+            if let (Some(info), Some(parent)) = (ictx.parent_info_at(ictx.snap_id), &ictx.parent) {
+                out.parent_pool = info.spec.pool_id;
+                copy_into(&mut out.parent_name, &parent.name);
+            }
+            // SAFETY: checked pointer, size checked above.
+            unsafe { put(info, out) }?;
+            Ok(0)
+        })
+    })
+}
+
+fn copy_into(dst: &mut [c_char], text: &str) {
+    let room = dst.len() - 1;
+    for (d, s) in dst.iter_mut().zip(text.bytes().take(room)) {
+        *d = s as c_char;
+    }
+}
+
+/// The size of what the image shows (head or snapshot).
+///
+/// # Safety
+/// `image` from rbd_open; `size` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_size(image: *mut Image, size: *mut u64) -> c_int {
+    // SAFETY: checked handle and out-pointer.
+    guard(|| with_image(image, |_, ictx| unsafe { put(size, ictx.size_at(ictx.snap_id)?) }.map(|_| 0)))
+}
+
+/// The image's feature bits.
+///
+/// # Safety
+/// `image` from rbd_open; `features` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_features(image: *mut Image, features: *mut u64) -> c_int {
+    // SAFETY: checked handle and out-pointer.
+    guard(|| with_image(image, |_, ictx| unsafe { put(features, ictx.features) }.map(|_| 0)))
+}
+
+/// The header flags (object-map / fast-diff invalid).
+///
+/// # Safety
+/// `image` from rbd_open; `flags` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_flags(image: *mut Image, flags: *mut u64) -> c_int {
+    // SAFETY: checked handle and out-pointer.
+    guard(|| with_image(image, |_, ictx| unsafe { put(flags, ictx.flags) }.map(|_| 0)))
+}
+
+/// How much of the image reads through to its parent (0 without one).
+///
+/// # Safety
+/// `image` from rbd_open; `overlap` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_overlap(image: *mut Image, overlap: *mut u64) -> c_int {
+    // SAFETY: checked handle and out-pointer.
+    guard(|| with_image(image, |_, ictx| unsafe { put(overlap, ictx.parent_overlap(ictx.snap_id)) }.map(|_| 0)))
+}
+
+/// The parent's pool name, image name and snapshot name; -ENOENT without
+/// a parent, -ERANGE when a buffer is too small.
+///
+/// # Safety
+/// `image` from rbd_open; each buffer NULL or valid for its length.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_parent_info(
+    image: *mut Image,
+    parent_pool_name: *mut c_char,
+    ppool_namelen: usize,
+    parent_name: *mut c_char,
+    pnamelen: usize,
+    parent_snap_name: *mut c_char,
+    psnap_namelen: usize,
+) -> c_int {
+    guard(|| {
+        with_image(image, |img, ictx| {
+            let (Some(info), Some(parent)) = (ictx.parent_info_at(ictx.snap_id), &ictx.parent) else {
+                return Err(Errno::ENOENT);
+            };
+            let pool = img.conn.pool_name(info.spec.pool_id)?;
+            let snap = parent.snaps.get(&info.spec.snap_id.0).map(|s| s.name.clone()).unwrap_or_default();
+            // SAFETY: buffers valid for their lengths by contract.
+            unsafe {
+                put_cstr(parent_pool_name, ppool_namelen, &pool, std::ptr::null_mut())?;
+                put_cstr(parent_name, pnamelen, &parent.name, std::ptr::null_mut())?;
+                put_cstr(parent_snap_name, psnap_namelen, &snap, std::ptr::null_mut())?;
+            }
+            Ok(0)
+        })
+    })
+}
+
+/// Resizes the image (shrinking discards what lies past the new end).
+///
+/// # Safety
+/// `image` from rbd_open.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_resize(image: *mut Image, size: u64) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        img.update(|mut ictx| async move {
+            let r = manage::resize(&mut ictx, size).await;
+            (ictx, r)
+        })?;
+        Ok(0)
+    })
+}
+
+/// Copies everything the parent still provides and detaches the parent.
+///
+/// # Safety
+/// `image` from rbd_open.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_flatten(image: *mut Image) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        img.update(|mut ictx| async move {
+            let r = manage::flatten(&mut ictx).await;
+            (ictx, r)
+        })?;
+        Ok(0)
+    })
+}
+
+/// Drops cached data. Without a cache there is none: nothing to do.
+///
+/// # Safety
+/// `image` from rbd_open.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_invalidate_cache(image: *mut Image) -> c_int {
+    // SAFETY: checked handle.
+    guard(|| unsafe { self::image(image) }.map(|_| 0))
+}
+
+/// Whether this open holds the exclusive lock.
+///
+/// # Safety
+/// `image` from rbd_open; `is_owner` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(image: *mut Image, is_owner: *mut c_int) -> c_int {
+    // SAFETY: checked handle and out-pointer.
+    guard(|| with_image(image, |_, ictx| unsafe { put(is_owner, c_int::from(ictx.runtime.lock_owned())) }.map(|_| 0)))
+}
+
+/// Reads image metadata `key`; -ENOENT if unset, -ERANGE if `value` is
+/// too small (with the needed size in `vallen`).
+///
+/// # Safety
+/// `image` from rbd_open; `key` a C string; `value` valid for `*vallen`.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_metadata_get(image: *mut Image, key: *const c_char, value: *mut c_char, vallen: *mut usize) -> c_int {
+    guard(|| {
+        // SAFETY: checked string and out-pointer.
+        let key = unsafe { cstr(key) }?.to_string();
+        if vallen.is_null() {
+            return Err(Errno::EINVAL);
+        }
+        with_image(image, |img, ictx| {
+            let found = img.conn.run_admin(async move {
+                let mut op = ObjectOperation::new();
+                cls::metadata_get(&mut op, &key);
+                let reply = ictx.io.read_head(&ictx.header_object(), op).await?;
+                cls::metadata_get_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)
+            })??;
+            let text = String::from_utf8_lossy(&found).into_owned();
+            // SAFETY: vallen checked non-NULL; value valid for *vallen.
+            unsafe { put_cstr(value, *vallen, &text, vallen) }?;
+            Ok(0)
+        })
+    })
+}
+
+/// Image encryption is not offered yet.
+///
+/// # Safety
+/// Any arguments; none is dereferenced.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_encryption_format(image: *mut Image, format: c_int, opts: *mut c_void, opts_size: usize) -> c_int {
+    let _ = (image, format, opts, opts_size);
+    Errno::EOPNOTSUPP.to_ret()
+}
+
+/// Image encryption is not offered yet.
+///
+/// # Safety
+/// Any arguments; none is dereferenced.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_encryption_load(image: *mut Image, format: c_int, opts: *mut c_void, opts_size: usize) -> c_int {
+    let _ = (image, format, opts, opts_size);
+    Errno::EOPNOTSUPP.to_ret()
+}
+
+/// Image encryption is not offered yet.
+///
+/// # Safety
+/// Any arguments; none is dereferenced.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_encryption_load2(image: *mut Image, specs: *const c_void, spec_count: usize) -> c_int {
+    let _ = (image, specs, spec_count);
+    Errno::EOPNOTSUPP.to_ret()
+}
+
+/// The diff callback: (offset, length, exists, arg); non-zero stops.
+pub type DiffCallback = Option<unsafe extern "C" fn(u64, usize, c_int, *mut c_void) -> c_int>;
+
+/// Reports allocated extents of [ofs, ofs + len) in image order, one
+/// whole object at a time, as QEMU's block status asks. A hole is left
+/// unreported. Existence comes from the object map when it is valid, else
+/// from the objects themselves; a clone's extents inside the parent
+/// overlap count as allocated (the parent may hold data there).
+/// `fromsnapname` narrows nothing yet: everything allocated is reported,
+/// a superset of the changes, which is safe for a backup to copy.
+///
+/// # Safety
+/// `image` from rbd_open; `fromsnapname` NULL or a C string; `cb` called
+/// with `arg` on the caller's thread.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_diff_iterate2(
+    image: *mut Image,
+    fromsnapname: *const c_char,
+    ofs: u64,
+    len: u64,
+    include_parent: u8,
+    whole_object: u8,
+    cb: DiffCallback,
+    arg: *mut c_void,
+) -> c_int {
+    let _ = whole_object;
+    guard(|| {
+        // SAFETY: checked string.
+        unsafe { opt_cstr(fromsnapname) }?;
+        let cb = cb.ok_or(Errno::EINVAL)?;
+        with_image(image, |img, ictx| {
+            let size = ictx.size_at(ictx.snap_id)?;
+            let end = ofs.checked_add(len).ok_or(Errno::EINVAL)?.min(size);
+            if ofs >= end {
+                return Ok(0);
+            }
+            let extents = file_to_extents(&ictx.layout, ofs, end - ofs).map_err(|e| e.errno())?;
+            let objects: Vec<u64> = extents.iter().map(|e| e.object_no).collect();
+            let exists = object_existence(img, &ictx, objects, include_parent != 0)?;
+            // (image offset, length, exists), in image order.
+            let mut pieces: Vec<(u64, u64, bool)> = Vec::new();
+            for (extent, &there) in extents.iter().zip(&exists) {
+                for b in &extent.buffer_extents {
+                    pieces.push((ofs + b.offset, b.length, there));
+                }
+            }
+            pieces.sort_unstable_by_key(|p| p.0);
+            let mut run: Option<(u64, u64)> = None;
+            let flush = |run: (u64, u64)| -> c_int {
+                // SAFETY: the caller's callback and argument.
+                unsafe { cb(run.0, run.1 as usize, 1, arg) }
+            };
+            for (offset, length, there) in pieces {
+                match (&mut run, there) {
+                    (Some((start, l)), true) if *start + *l == offset => *l += length,
+                    (_, true) => {
+                        if let Some(done) = run.replace((offset, length)) {
+                            let r = flush(done);
+                            if r != 0 {
+                                return Ok(r);
+                            }
+                        }
+                    }
+                    (_, false) => {
+                        if let Some(done) = run.take() {
+                            let r = flush(done);
+                            if r != 0 {
+                                return Ok(r);
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(run.map_or(0, flush))
+        })
+    })
+}
+
+/// Whether each object may hold data (conservatively: when unsure, yes).
+fn object_existence(img: &Image, ictx: &ImageCtx, objects: Vec<u64>, include_parent: bool) -> Result<Vec<bool>, Errno> {
+    let overlap = if include_parent { ictx.parent_overlap(ictx.snap_id) } else { 0 };
+    let behind_parent = |object_no: u64| {
+        overlap > 0 && rbdrs_core::striper::extent_to_file(&ictx.layout, object_no, 0, 1).is_ok_and(|e| e.first().is_some_and(|&(o, _)| o < overlap))
+    };
+    let map_valid = ictx.features & (RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF) != 0
+        && ictx.flags & (RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID) == 0
+        && ictx.snap_id.is_head();
+    if let (true, Some(map)) = (map_valid, ictx.runtime.object_map()) {
+        return Ok(objects.iter().map(|&n| map.object_may_exist(n) || behind_parent(n)).collect());
+    }
+    let ictx_flow = ictx.clone();
+    let stats = img.conn.run_admin(async move {
+        let stats = objects.iter().map(|&n| {
+            let ictx = &ictx_flow;
+            async move {
+                let mut op = ObjectOperation::new();
+                op.stat();
+                let reply = ictx.data_io.read(&ictx.data_object(n), ictx.snap_id, op).await;
+                (n, reply.errno())
+            }
+        });
+        join_all(stats).await
+    })?;
+    stats
+        .into_iter()
+        .map(|(n, r)| match r {
+            Ok(()) => Ok(true),
+            Err(Errno::ENOENT) => Ok(behind_parent(n)),
+            Err(e) => Err(e),
+        })
+        .collect()
+}
+
+/// Whether the namespace exists ("" always does).
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `name` a C string; `exists` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_namespace_exists(io: *mut PoolCtx, name: *const c_char, exists: *mut bool) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle, string and out-pointer.
+        let (_, name) = unsafe { (ioctx(io)?, cstr(name)?) };
+        // Namespaces are not created here yet; only the default one exists.
+        unsafe { put(exists, name.is_empty()) }?;
+        Ok(0)
+    })
+}

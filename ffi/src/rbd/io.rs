@@ -1,0 +1,582 @@
+//! Image IO: synchronous calls wait (with the IO timeout), aio calls
+//! return at once and complete through an rbd_completion_t.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::future::Future;
+
+use rbdrs_core::image::io::{self, CompareOutcome};
+use rbdrs_core::Errno;
+
+use super::completion::{Callback, Completion};
+use super::{image, Image};
+use crate::boundary::{guard, guard_len, put};
+
+/// struct iovec.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct iovec {
+    pub iov_base: *mut c_void,
+    pub iov_len: usize,
+}
+
+/// The caller's buffer for a request: an address, written once the
+/// request completes. The caller keeps it valid until then (librbd's rule).
+#[derive(Clone, Copy)]
+struct Target(usize, usize);
+
+impl Target {
+    /// # Safety
+    /// `self` still addresses `self.1` writable bytes.
+    unsafe fn fill(self, data: &[u8]) {
+        let n = data.len().min(self.1);
+        // SAFETY: forwarded contract.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.0 as *mut u8, n) };
+    }
+}
+
+/// Copies a C buffer; NULL with a non-zero length is -EINVAL.
+///
+/// # Safety
+/// `buf` valid for `len` bytes.
+unsafe fn slice<'a>(buf: *const c_char, len: usize) -> Result<&'a [u8], Errno> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if buf.is_null() {
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: forwarded contract.
+    Ok(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) })
+}
+
+/// The pieces an iovec array names.
+///
+/// # Safety
+/// `iov` holds `iovcnt` entries, each valid for its length.
+unsafe fn iovecs(iov: *const iovec, iovcnt: c_int) -> Result<Vec<Target>, Errno> {
+    if iovcnt < 0 || (iovcnt > 0 && iov.is_null()) {
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: forwarded contract.
+    let list = if iovcnt == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(iov, iovcnt as usize) } };
+    list.iter()
+        .map(|v| if v.iov_base.is_null() && v.iov_len > 0 { Err(Errno::EINVAL) } else { Ok(Target(v.iov_base as usize, v.iov_len)) })
+        .collect()
+}
+
+fn gather(pieces: &[Target]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(pieces.iter().map(|p| p.1).sum());
+    for p in pieces {
+        if p.1 > 0 {
+            // SAFETY: validated by iovecs(); the caller keeps them valid.
+            data.extend_from_slice(unsafe { std::slice::from_raw_parts(p.0 as *const u8, p.1) });
+        }
+    }
+    data
+}
+
+/// Runs `flow` for `image` synchronously; a write is tracked in flight.
+fn run<T: Send + 'static>(img: &Image, tracked: bool, flow: impl Future<Output = Result<T, Errno>> + Send + 'static) -> Result<T, Errno> {
+    let seq = tracked.then(|| img.inflight.start());
+    let inflight = img.inflight.clone();
+    img.conn.run_io(async move {
+        let result = flow.await;
+        if let Some(seq) = seq {
+            inflight.finish(seq);
+        }
+        result
+    })?
+}
+
+/// Starts `flow` for `image` and completes `c` with its result.
+///
+/// # Safety
+/// `c` is a live rbd_completion_t.
+unsafe fn submit(img: &Image, c: *mut c_void, flow: impl Future<Output = Result<i64, Errno>> + Send + 'static) -> Result<i32, Errno> {
+    // SAFETY: forwarded contract.
+    let completion = unsafe { Completion::from_handle(c) }?;
+    let seq = img.inflight.start();
+    let inflight = img.inflight.clone();
+    let events = img.events.clone();
+    let conn = img.conn.clone();
+    let done = completion.clone();
+    let started = img.conn.runtime.spawn(async move {
+        let result = flow.await.unwrap_or_else(|e| i64::from(e.to_ret()));
+        done.complete(result, &events);
+        inflight.finish(seq);
+        drop(conn);
+    });
+    if let Err(e) = started {
+        img.inflight.finish(seq);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+// -- synchronous --
+
+/// Reads `len` bytes at `ofs` into `buf`; returns the bytes read.
+///
+/// # Safety
+/// `image` from rbd_open; `buf` valid for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_read(image: *mut Image, ofs: u64, len: usize, buf: *mut c_char) -> isize {
+    // SAFETY: forwarded contract.
+    unsafe { rbd_read2(image, ofs, len, buf, 0) }
+}
+
+/// rbd_read with op flags (fadvise hints; none changes the result).
+///
+/// # Safety
+/// As [`rbd_read`].
+#[no_mangle]
+pub unsafe extern "C" fn rbd_read2(image: *mut Image, ofs: u64, len: usize, buf: *mut c_char, op_flags: c_int) -> isize {
+    let _ = op_flags;
+    guard_len(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        if buf.is_null() && len > 0 {
+            return Err(Errno::EINVAL);
+        }
+        let ictx = img.ctx()?;
+        let data = run(img, false, async move { io::read(&ictx, ofs, len as u64).await })?;
+        // SAFETY: buf valid for len >= data.len() bytes.
+        unsafe { Target(buf as usize, len).fill(&data) };
+        Ok(data.len() as isize)
+    })
+}
+
+/// Writes `len` bytes at `ofs`; returns the bytes written.
+///
+/// # Safety
+/// `image` from rbd_open; `buf` valid for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_write(image: *mut Image, ofs: u64, len: usize, buf: *const c_char) -> isize {
+    // SAFETY: forwarded contract.
+    unsafe { rbd_write2(image, ofs, len, buf, 0) }
+}
+
+/// rbd_write with op flags.
+///
+/// # Safety
+/// As [`rbd_write`].
+#[no_mangle]
+pub unsafe extern "C" fn rbd_write2(image: *mut Image, ofs: u64, len: usize, buf: *const c_char, op_flags: c_int) -> isize {
+    let _ = op_flags;
+    guard_len(|| {
+        // SAFETY: checked handle and buffer.
+        let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
+        let ictx = img.ctx()?;
+        run(img, true, async move { io::write(&ictx, ofs, &data).await }).map(|n| n as isize)
+    })
+}
+
+/// Discards (librbd's semantics: partial granules may be left alone).
+///
+/// # Safety
+/// `image` from rbd_open.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_discard(image: *mut Image, ofs: u64, len: u64) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        let ictx = img.ctx()?;
+        run(img, true, async move { io::discard(&ictx, ofs, len).await }).map(|n| n.min(i32::MAX as u64) as c_int)
+    })
+}
+
+/// Zeroes exactly [ofs, ofs + len).
+///
+/// # Safety
+/// `image` from rbd_open.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_write_zeroes(image: *mut Image, ofs: u64, len: usize, zero_flags: c_int, op_flags: c_int) -> c_int {
+    let _ = (zero_flags, op_flags);
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        let ictx = img.ctx()?;
+        run(img, true, async move { io::write_zeroes(&ictx, ofs, len as u64).await }).map(|n| n.min(i32::MAX as u64) as c_int)
+    })
+}
+
+/// Repeats `buf` (of `data_len` bytes) over `len` bytes at `ofs`.
+///
+/// # Safety
+/// `image` from rbd_open; `buf` valid for `data_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_writesame(image: *mut Image, ofs: u64, len: usize, buf: *const c_char, data_len: usize, op_flags: c_int) -> isize {
+    let _ = op_flags;
+    guard_len(|| {
+        // SAFETY: checked handle and buffer.
+        let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
+        let ictx = img.ctx()?;
+        run(img, true, async move { io::write_same(&ictx, ofs, len as u64, &pattern).await }).map(|n| n as isize)
+    })
+}
+
+/// Writes `buf` if the image holds `cmp_buf` there; on a mismatch returns
+/// -EILSEQ and stores the image offset of the first difference.
+///
+/// # Safety
+/// `image` from rbd_open; buffers valid for `len`; `mismatch_off` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_compare_and_write(
+    image: *mut Image,
+    ofs: u64,
+    len: usize,
+    cmp_buf: *const c_char,
+    buf: *const c_char,
+    mismatch_off: *mut u64,
+    op_flags: c_int,
+) -> isize {
+    let _ = op_flags;
+    guard_len(|| {
+        // SAFETY: checked handle and buffers.
+        let (img, compare, data) = unsafe { (self::image(image)?, slice(cmp_buf, len)?.to_vec(), slice(buf, len)?.to_vec()) };
+        let ictx = img.ctx()?;
+        match run(img, true, async move { io::compare_and_write(&ictx, ofs, &compare, &data).await })? {
+            CompareOutcome::Written => Ok(len as isize),
+            CompareOutcome::Mismatch { offset } => {
+                // SAFETY: checked out-pointer.
+                let _ = unsafe { put(mismatch_off, offset) };
+                Err(Errno(84)) // EILSEQ
+            }
+        }
+    })
+}
+
+/// Waits for every write acknowledged before it, then makes the store durable.
+///
+/// # Safety
+/// `image` from rbd_open.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_flush(image: *mut Image) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        let upto = img.inflight.newest();
+        let inflight = img.inflight.clone();
+        let ictx = img.ctx()?;
+        run(img, false, async move {
+            inflight.drained(upto).await;
+            io::flush(&ictx).await
+        })?;
+        img.conn.runtime.backend.sync()?;
+        Ok(0)
+    })
+}
+
+// -- completions --
+
+/// Creates a completion; `complete_cb(c, cb_arg)` runs when it completes.
+///
+/// # Safety
+/// `c` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_create_completion(cb_arg: *mut c_void, complete_cb: Callback, c: *mut *mut c_void) -> c_int {
+    // SAFETY: checked out-pointer.
+    guard(|| unsafe { put(c, Completion::create(cb_arg, complete_cb)) }.map(|_| 0))
+}
+
+/// Frees a completion (a request still running keeps its own reference).
+///
+/// # Safety
+/// `c` from rbd_aio_create_completion, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_release(c: *mut c_void) {
+    // SAFETY: forwarded contract.
+    crate::boundary::guard_void(|| unsafe { Completion::release(c) })
+}
+
+/// The result: bytes for reads and writes, 0 or a negative error.
+///
+/// # Safety
+/// `c` a live completion.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_get_return_value(c: *mut c_void) -> isize {
+    // SAFETY: forwarded contract.
+    guard_len(|| Ok(unsafe { Completion::from_handle(c) }?.result().unwrap_or(0) as isize))
+}
+
+/// The argument given at creation.
+///
+/// # Safety
+/// `c` a live completion.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_get_arg(c: *mut c_void) -> *mut c_void {
+    // SAFETY: forwarded contract.
+    unsafe { Completion::from_handle(c) }.map_or(std::ptr::null_mut(), |c| c.arg())
+}
+
+/// 1 once complete.
+///
+/// # Safety
+/// `c` a live completion.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_is_complete(c: *mut c_void) -> c_int {
+    // SAFETY: forwarded contract.
+    guard(|| Ok(c_int::from(unsafe { Completion::from_handle(c) }?.result().is_some())))
+}
+
+/// Waits for completion; unlike librbd's, not forever: -ETIMEDOUT after
+/// the management timeout (client_mount_timeout, 300 s by default).
+///
+/// # Safety
+/// `c` a live completion.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_wait_for_complete(c: *mut c_void) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let completion = unsafe { Completion::from_handle(c) }?;
+        completion.wait(std::time::Duration::from_secs(300)).map(|_| 0)
+    })
+}
+
+// -- asynchronous --
+
+/// # Safety
+/// `image` from rbd_open; `c` a live completion; `buf` valid for `len`
+/// bytes until completion.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_read(image: *mut Image, off: u64, len: usize, buf: *mut c_char, c: *mut c_void) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { rbd_aio_read2(image, off, len, buf, c, 0) }
+}
+
+/// # Safety
+/// As [`rbd_aio_read`].
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_read2(image: *mut Image, off: u64, len: usize, buf: *mut c_char, c: *mut c_void, op_flags: c_int) -> c_int {
+    let _ = op_flags;
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        if buf.is_null() && len > 0 {
+            return Err(Errno::EINVAL);
+        }
+        let (ictx, target) = (img.ctx()?, Target(buf as usize, len));
+        // SAFETY: forwarded contract.
+        unsafe {
+            submit(img, c, async move {
+                let data = io::read(&ictx, off, len as u64).await?;
+                target.fill(&data);
+                Ok(data.len() as i64)
+            })
+        }
+    })
+}
+
+/// Reads into an iovec array.
+///
+/// # Safety
+/// `iov` holds `iovcnt` entries valid until completion; `c` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_readv(image: *mut Image, iov: *const iovec, iovcnt: c_int, off: u64, c: *mut c_void) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle and vector.
+        let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
+        let ictx = img.ctx()?;
+        let len: usize = pieces.iter().map(|p| p.1).sum();
+        // SAFETY: forwarded contract.
+        unsafe {
+            submit(img, c, async move {
+                let data = io::read(&ictx, off, len as u64).await?;
+                let mut at = 0;
+                for p in &pieces {
+                    let end = (at + p.1).min(data.len());
+                    if at < end {
+                        p.fill(&data[at..end]);
+                    }
+                    at += p.1;
+                }
+                Ok(data.len() as i64)
+            })
+        }
+    })
+}
+
+/// # Safety
+/// `image` from rbd_open; `buf` valid for `len` bytes for the call; `c` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_write(image: *mut Image, off: u64, len: usize, buf: *const c_char, c: *mut c_void) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { rbd_aio_write2(image, off, len, buf, c, 0) }
+}
+
+/// # Safety
+/// As [`rbd_aio_write`].
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_write2(image: *mut Image, off: u64, len: usize, buf: *const c_char, c: *mut c_void, op_flags: c_int) -> c_int {
+    let _ = op_flags;
+    guard(|| {
+        // SAFETY: checked handle and buffer (copied now, as librbd does).
+        let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
+        let ictx = img.ctx()?;
+        // SAFETY: forwarded contract.
+        unsafe { submit(img, c, async move { io::write(&ictx, off, &data).await.map(|n| n as i64) }) }
+    })
+}
+
+/// Writes from an iovec array.
+///
+/// # Safety
+/// `iov` holds `iovcnt` entries valid for the call; `c` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_writev(image: *mut Image, iov: *const iovec, iovcnt: c_int, off: u64, c: *mut c_void) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle and vector.
+        let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
+        let (ictx, data) = (img.ctx()?, gather(&pieces));
+        // SAFETY: forwarded contract.
+        unsafe { submit(img, c, async move { io::write(&ictx, off, &data).await.map(|n| n as i64) }) }
+    })
+}
+
+/// # Safety
+/// `image` from rbd_open; `c` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_discard(image: *mut Image, off: u64, len: u64, c: *mut c_void) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        let ictx = img.ctx()?;
+        // SAFETY: forwarded contract.
+        unsafe { submit(img, c, async move { io::discard(&ictx, off, len).await.map(|n| n as i64) }) }
+    })
+}
+
+/// # Safety
+/// `image` from rbd_open; `c` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_write_zeroes(image: *mut Image, off: u64, len: usize, c: *mut c_void, zero_flags: c_int, op_flags: c_int) -> c_int {
+    let _ = (zero_flags, op_flags);
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        let ictx = img.ctx()?;
+        // SAFETY: forwarded contract.
+        unsafe { submit(img, c, async move { io::write_zeroes(&ictx, off, len as u64).await.map(|n| n as i64) }) }
+    })
+}
+
+/// # Safety
+/// `image` from rbd_open; `buf` valid for `data_len` bytes for the call; `c` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_writesame(image: *mut Image, off: u64, len: usize, buf: *const c_char, data_len: usize, c: *mut c_void, op_flags: c_int) -> c_int {
+    let _ = op_flags;
+    guard(|| {
+        // SAFETY: checked handle and buffer.
+        let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
+        let ictx = img.ctx()?;
+        // SAFETY: forwarded contract.
+        unsafe { submit(img, c, async move { io::write_same(&ictx, off, len as u64, &pattern).await.map(|n| n as i64) }) }
+    })
+}
+
+/// Compare-and-write from iovecs (SPDK); a mismatch completes with -EILSEQ
+/// and stores the offset in `mismatch_off` (valid until completion).
+///
+/// # Safety
+/// Vectors valid for the call; `mismatch_off` NULL or valid until
+/// completion; `c` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_compare_and_writev(
+    image: *mut Image,
+    off: u64,
+    cmp_iov: *const iovec,
+    cmp_iovcnt: c_int,
+    iov: *const iovec,
+    iovcnt: c_int,
+    c: *mut c_void,
+    mismatch_off: *mut u64,
+    op_flags: c_int,
+) -> c_int {
+    let _ = op_flags;
+    guard(|| {
+        // SAFETY: checked handle and vectors.
+        let (img, compare, data) = unsafe { (self::image(image)?, gather(&iovecs(cmp_iov, cmp_iovcnt)?), gather(&iovecs(iov, iovcnt)?)) };
+        let ictx = img.ctx()?;
+        let mismatch = mismatch_off as usize;
+        // SAFETY: forwarded contract.
+        unsafe {
+            submit(img, c, async move {
+                match io::compare_and_write(&ictx, off, &compare, &data).await? {
+                    CompareOutcome::Written => Ok(data.len() as i64),
+                    CompareOutcome::Mismatch { offset } => {
+                        if mismatch != 0 {
+                            (mismatch as *mut u64).write(offset);
+                        }
+                        Err(Errno(84))
+                    }
+                }
+            })
+        }
+    })
+}
+
+/// Completes once every write submitted before it has, then makes the
+/// store durable.
+///
+/// # Safety
+/// `image` from rbd_open; `c` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_flush(image: *mut Image, c: *mut c_void) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        let (upto, inflight, ictx, conn) = (img.inflight.newest(), img.inflight.clone(), img.ctx()?, img.conn.clone());
+        // SAFETY: forwarded contract.
+        unsafe {
+            submit(img, c, async move {
+                inflight.drained(upto).await;
+                io::flush(&ictx).await?;
+                conn.runtime.backend.sync()?;
+                Ok(0)
+            })
+        }
+    })
+}
+
+/// Takes up to `numcomp` completed completions queued for this image
+/// (with rbd_set_image_notification); returns how many.
+///
+/// # Safety
+/// `image` from rbd_open; `comps` valid for `numcomp` entries.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_poll_io_events(image: *mut Image, comps: *mut *mut c_void, numcomp: c_int) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        if numcomp < 0 || (numcomp > 0 && comps.is_null()) {
+            return Err(Errno::EINVAL);
+        }
+        let mut n = 0;
+        while n < numcomp {
+            let Some(c) = img.events.pop() else { break };
+            // SAFETY: comps valid for numcomp entries.
+            unsafe { comps.add(n as usize).write(c) };
+            n += 1;
+        }
+        Ok(n)
+    })
+}
+
+/// Asks to be told of completions through `fd` (an eventfd, or a pipe),
+/// once per completion, after its callback ran; they are then collected
+/// with rbd_poll_io_events.
+///
+/// # Safety
+/// `image` from rbd_open; `fd` stays open while the image is.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_set_image_notification(image: *mut Image, fd: c_int, type_: c_int) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        if fd < 0 || !(1..=2).contains(&type_) {
+            return Err(Errno::EINVAL);
+        }
+        *img.events.notify.lock().map_err(|_| Errno::EIO)? = Some((fd, type_));
+        Ok(0)
+    })
+}

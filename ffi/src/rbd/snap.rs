@@ -1,0 +1,196 @@
+//! Snapshots of an open image.
+
+use std::ffi::{c_char, c_int, c_void, CString};
+
+use rbdrs_core::image::open::{set_snap, snap_by_name};
+use rbdrs_core::image::snapshot;
+use rbdrs_core::Errno;
+
+use super::{image, Image};
+use crate::boundary::{cstr, guard, guard_void, opt_cstr, put};
+
+/// rbd_snap_info_t, as librbd lays it out.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct rbd_snap_info_t {
+    pub id: u64,
+    pub size: u64,
+    pub name: *const c_char,
+}
+
+fn snap_op(image: *mut Image, name: *const c_char, op: fn(String) -> SnapOp) -> Result<i32, Errno> {
+    // SAFETY: the exports' contract: a live handle and a C string.
+    let (img, name) = unsafe { (self::image(image)?, cstr(name)?.to_string()) };
+    let op = op(name);
+    img.update(|mut ictx| async move {
+        let r = match op {
+            SnapOp::Create(n) => snapshot::create(&mut ictx, &n).await.map(|_| ()),
+            SnapOp::Remove(n) => snapshot::remove(&mut ictx, &n).await,
+            SnapOp::Rollback(n) => snapshot::rollback(&mut ictx, &n).await,
+            SnapOp::Protect(n) => snapshot::protect(&mut ictx, &n).await,
+            SnapOp::Unprotect(n) => snapshot::unprotect(&mut ictx, &n).await,
+        };
+        (ictx, r)
+    })?;
+    Ok(0)
+}
+
+enum SnapOp {
+    Create(String),
+    Remove(String),
+    Rollback(String),
+    Protect(String),
+    Unprotect(String),
+}
+
+/// # Safety
+/// `image` from rbd_open; `snapname` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_create(image: *mut Image, snapname: *const c_char) -> c_int {
+    guard(|| snap_op(image, snapname, SnapOp::Create))
+}
+
+/// rbd_snap_create with flags and progress (neither changes anything here).
+///
+/// # Safety
+/// As [`rbd_snap_create`].
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_create2(image: *mut Image, snapname: *const c_char, flags: u32, cb: *mut c_void, cbdata: *mut c_void) -> c_int {
+    let _ = (flags, cb, cbdata);
+    guard(|| snap_op(image, snapname, SnapOp::Create))
+}
+
+/// -EBUSY while the snapshot is protected or has clones.
+///
+/// # Safety
+/// `image` from rbd_open; `snapname` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_remove(image: *mut Image, snapname: *const c_char) -> c_int {
+    guard(|| snap_op(image, snapname, SnapOp::Remove))
+}
+
+/// # Safety
+/// `image` from rbd_open; `snapname` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_rollback(image: *mut Image, snapname: *const c_char) -> c_int {
+    guard(|| snap_op(image, snapname, SnapOp::Rollback))
+}
+
+/// # Safety
+/// `image` from rbd_open; `snap_name` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_protect(image: *mut Image, snap_name: *const c_char) -> c_int {
+    guard(|| snap_op(image, snap_name, SnapOp::Protect))
+}
+
+/// -EBUSY while clones of the snapshot exist.
+///
+/// # Safety
+/// `image` from rbd_open; `snap_name` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_unprotect(image: *mut Image, snap_name: *const c_char) -> c_int {
+    guard(|| snap_op(image, snap_name, SnapOp::Unprotect))
+}
+
+/// # Safety
+/// `image` from rbd_open; `snap_name` a C string; `is_protected` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_is_protected(image: *mut Image, snap_name: *const c_char, is_protected: *mut c_int) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle and string.
+        let (img, name) = unsafe { (self::image(image)?, cstr(snap_name)?) };
+        let ictx = img.ctx()?;
+        let snap = snap_by_name(&ictx, name)?;
+        let protected = img.conn.run_admin(async move { snapshot::is_protected(&ictx, snap).await })??;
+        // SAFETY: checked out-pointer.
+        unsafe { put(is_protected, c_int::from(protected)) }?;
+        Ok(0)
+    })
+}
+
+/// # Safety
+/// `image` from rbd_open; `snapname` a C string; `exists` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_exists(image: *mut Image, snapname: *const c_char, exists: *mut bool) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle, string and out-pointer.
+        let (img, name) = unsafe { (self::image(image)?, cstr(snapname)?) };
+        unsafe { put(exists, snap_by_name(&img.ctx()?, name).is_ok()) }?;
+        Ok(0)
+    })
+}
+
+/// Reads from snapshot `snapname` from now on (NULL: the head).
+///
+/// # Safety
+/// `image` from rbd_open; `snapname` NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_set(image: *mut Image, snapname: *const c_char) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle and string.
+        let (img, name) = unsafe { (self::image(image)?, opt_cstr(snapname)?) };
+        let mut ictx = img.ictx.write().map_err(|_| Errno::EIO)?;
+        set_snap(&mut ictx, name)?;
+        Ok(0)
+    })
+}
+
+/// Lists snapshots: fills `snaps` (terminated by an all-zero entry) and
+/// returns how many, or -ERANGE with `*max_snaps` set to what is needed.
+/// Free the names with rbd_snap_list_end.
+///
+/// # Safety
+/// `image` from rbd_open; `max_snaps` writable; `snaps` valid for
+/// `*max_snaps` entries.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_list(image: *mut Image, snaps: *mut rbd_snap_info_t, max_snaps: *mut c_int) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let img = unsafe { self::image(image) }?;
+        if max_snaps.is_null() {
+            return Err(Errno::EINVAL);
+        }
+        let ictx = img.ctx()?;
+        let count = ictx.snaps.len();
+        // SAFETY: checked non-NULL.
+        let room = unsafe { *max_snaps };
+        if room < 0 || (room as usize) < count + 1 || snaps.is_null() {
+            // SAFETY: checked non-NULL.
+            unsafe { *max_snaps = (count + 1) as c_int };
+            return Err(Errno::ERANGE);
+        }
+        for (i, (&id, info)) in ictx.snaps.iter().enumerate() {
+            let name = CString::new(info.name.clone()).map_err(|_| Errno::EINVAL)?.into_raw();
+            // SAFETY: snaps valid for room > count entries.
+            unsafe { snaps.add(i).write(rbd_snap_info_t { id, size: info.size, name }) };
+        }
+        // SAFETY: as above; the terminator.
+        unsafe { snaps.add(count).write(rbd_snap_info_t { id: 0, size: 0, name: std::ptr::null() }) };
+        Ok(count as c_int)
+    })
+}
+
+/// Frees the names rbd_snap_list filled in.
+///
+/// # Safety
+/// `snaps` as filled by rbd_snap_list, not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_snap_list_end(snaps: *mut rbd_snap_info_t) {
+    guard_void(|| {
+        if snaps.is_null() {
+            return;
+        }
+        let mut i = 0;
+        loop {
+            // SAFETY: terminated list from rbd_snap_list.
+            let entry = unsafe { &mut *snaps.add(i) };
+            if entry.name.is_null() {
+                break;
+            }
+            // SAFETY: allocated by CString::into_raw in rbd_snap_list.
+            drop(unsafe { CString::from_raw(entry.name as *mut c_char) });
+            entry.name = std::ptr::null();
+            i += 1;
+        }
+    })
+}

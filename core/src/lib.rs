@@ -12,6 +12,7 @@
 //! - [`osd`]: the object-operation model (what librados sends to an OSD).
 //! - [`cls`]: object classes (cls_lock, cls_rbd): calls, replies and servers.
 //! - [`object_map`]: the per-image object map and its bit vector.
+//! - [`cache`]: librbd's client cache (rbd_cache) as a state machine.
 //! - [`crc32c`]: Ceph's CRC-32C, as its checksummed encodings use it.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
@@ -26,6 +27,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod cache;
 pub mod cls;
 pub mod crc32c;
 pub mod encoding;

@@ -1,0 +1,5 @@
+//! librbd's client-side cache.
+
+mod config;
+
+pub use config::{CacheConfig, CachePolicy, ConfigError, QemuCacheMode};

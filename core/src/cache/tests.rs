@@ -3,8 +3,10 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 use bytes::Bytes;
+use proptest::prelude::*;
 
 use super::*;
+use crate::fuzzing::cache::{Checks, Sim, Step, IMAGE_SIZE};
 
 fn at(ms: u64) -> Instant {
     Instant::ZERO + Duration::from_millis(ms)
@@ -312,4 +314,107 @@ fn empty_and_overflowing_requests_complete_at_once() {
 fn refuses_invalid_configurations() {
     let config = CacheConfig { max_dirty: 1 << 30, ..CacheConfig::default() };
     assert!(matches!(ImageCache::new(config), Err(ConfigError::MaxDirtyExceedsSize { .. })));
+}
+
+// ---- property tests, on the simulator of crate::fuzzing::cache ----
+
+fn policy() -> impl Strategy<Value = CachePolicy> {
+    prop_oneof![Just(CachePolicy::WriteBack), Just(CachePolicy::WriteThrough), Just(CachePolicy::WriteAround)]
+}
+
+/// Sizes in 512-byte units so limits bite within a 16 KiB image.
+fn config(policy: impl Strategy<Value = CachePolicy>, until_flush: impl Strategy<Value = bool>) -> impl Strategy<Value = CacheConfig> {
+    (policy, prop::bool::weighted(0.9), 1..=32u64, 0..=4u64, 0..=4u64, 0..40u64, until_flush, any::<bool>()).prop_map(
+        |(policy, enabled, size, dirty, target, age, until_flush, upfront)| {
+            let size = size * 512;
+            let max_dirty = size * dirty / 4;
+            CacheConfig {
+                enabled,
+                policy,
+                size,
+                max_dirty,
+                target_dirty: max_dirty * target / 4,
+                max_dirty_age: Duration::from_millis(age),
+                writethrough_until_flush: until_flush,
+                block_writes_upfront: upfront,
+            }
+        },
+    )
+}
+
+/// Mostly small extents in the first 4 KiB, so requests overlap.
+fn extent() -> impl Strategy<Value = (u64, u64)> {
+    prop_oneof![3 => (0..4096u64, 1..=512u64), 1 => (0..IMAGE_SIZE, 1..=4096u64)]
+}
+
+/// Steps with `fail` the chance a backend reply is an error.
+fn steps(fail: f64, flushes: u32) -> impl Strategy<Value = Vec<Step>> {
+    let step = prop_oneof![
+        3 => extent().prop_map(|(offset, length)| Step::Read { offset, length }),
+        4 => extent().prop_map(|(offset, length)| Step::Write { offset, length }),
+        1 => extent().prop_map(|(offset, length)| Step::Discard { offset, length }),
+        1 => extent().prop_map(|(offset, length)| Step::WriteZeroes { offset, length }),
+        flushes => Just(Step::Flush),
+        1 => Just(Step::Invalidate),
+        7 => (any::<usize>(), prop::bool::weighted(fail)).prop_map(|(pick, fail)| Step::Complete { pick, fail }),
+        1 => (0..40u64).prop_map(|millis| Step::Advance { millis }),
+    ];
+    prop::collection::vec(step, 1..64)
+}
+
+fn run(config: CacheConfig, steps: Vec<Step>, checks: Checks) -> Result<(), TestCaseError> {
+    let Some(mut sim) = Sim::new(config, checks) else { return Ok(()) };
+    for step in steps {
+        sim.step(step).map_err(TestCaseError::fail)?;
+    }
+    sim.finish().map_err(TestCaseError::fail)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+    // A read returns, per byte, the latest write acknowledged before it was issued, or a write still unacknowledged then or issued during it.
+    #[test]
+    fn reads_return_the_latest_acknowledged_write(
+        config in config(policy(), any::<bool>()),
+        steps in steps(0.1, 1),
+    ) {
+        run(config, steps, Checks { reads: true, ..Checks::NONE })?;
+    }
+
+    // After a flush succeeds, the backend holds every write acknowledged before it was issued (or a later write).
+    #[test]
+    fn flushed_writes_are_in_the_backend(
+        config in config(policy(), any::<bool>()),
+        steps in steps(0.05, 2),
+    ) {
+        run(config, steps, Checks { flushes: true, ..Checks::NONE })?;
+    }
+
+    // Acknowledged bytes not yet in the backend never exceed rbd_cache_max_dirty.
+    #[test]
+    fn dirty_bytes_stay_under_max_dirty(
+        config in config(prop_oneof![Just(CachePolicy::WriteBack), Just(CachePolicy::WriteAround)], Just(false)),
+        steps in steps(0.1, 1),
+    ) {
+        run(config, steps, Checks { dirty_limit: true, ..Checks::NONE })?;
+    }
+
+    // While writing through (writethrough policy, cache off, or before the first flush), no write completes before the backend has it.
+    #[test]
+    fn writethrough_acknowledges_only_what_the_backend_has(
+        config in config(policy(), prop::bool::weighted(0.8)),
+        steps in steps(0.1, 1),
+    ) {
+        run(config, steps, Checks { writethrough: true, ..Checks::NONE })?;
+    }
+
+    // A failed write-back of acknowledged data makes the next flush to complete fail; no flush fails without one.
+    #[test]
+    fn failed_writeback_surfaces_at_the_next_flush(
+        config in config(prop_oneof![Just(CachePolicy::WriteBack), Just(CachePolicy::WriteAround)], Just(false)),
+        steps in steps(0.3, 2),
+    ) {
+        run(config, steps, Checks { errors: true, ..Checks::NONE })?;
+    }
 }

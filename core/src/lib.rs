@@ -14,6 +14,7 @@
 //! - [`osd`]: the object-operation model (what librados sends to an OSD).
 //! - [`cls`]: object classes (cls_lock, cls_rbd): calls, replies and servers.
 //! - [`object_map`]: the per-image object map and its bit vector.
+//! - [`cache`]: librbd's client cache (rbd_cache) as a state machine.
 //! - [`crc32c`]: Ceph's CRC-32C, as its checksummed encodings use it.
 //! - [`msgr`]: the messenger v2 wire protocol: banner, frames (crc and
 //!   secure mode) and frame payloads.
@@ -31,6 +32,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod auth;
+pub mod cache;
 pub mod cls;
 pub mod crc32c;
 pub mod encoding;

@@ -3,6 +3,7 @@
 //! every `cargo test`. A harness returns normally for any input; an assert
 //! inside one failing means a real bug was found.
 
+pub mod cache;
 pub mod cephx;
 pub mod cls_lock;
 pub mod cls_rbd;

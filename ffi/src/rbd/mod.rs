@@ -1,10 +1,10 @@
 //! librbd's C API: image handles (rbd_image_t) and what runs on them.
 
-mod admin;
+pub mod admin;
 mod completion;
-mod image;
-mod io;
-mod snap;
+pub mod image;
+pub mod io;
+pub mod snap;
 
 use std::collections::VecDeque;
 use std::ffi::c_void;

@@ -22,6 +22,10 @@ use crate::config::Config;
 use crate::local::LocalStore;
 use crate::runtime::Runtime;
 
+mod aio;
+mod object;
+mod write_op;
+
 const CLUSTER_MAGIC: u64 = 0x7262_6472_7363_6c75; // "rbdrsclu"
 const IOCTX_MAGIC: u64 = 0x7262_6472_7369_6f63; // "rbdrsioc"
 

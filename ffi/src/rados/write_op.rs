@@ -1,0 +1,689 @@
+//! librados compound operations: rados_write_op_t and rados_read_op_t.
+//! Actions are collected on the handle, then executed on one object
+//! atomically by an operate call, synchronously or with a completion.
+//!
+//! The action-adding calls return nothing, as in librados; a bad argument
+//! (a NULL name, a NULL buffer with a length) is remembered instead and the
+//! operate call fails with -EINVAL without sending anything.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{c_char, c_int};
+
+use bytes::Bytes;
+use rbdrs_core::encoding::UtcTime;
+use rbdrs_core::image::IoCtx;
+use rbdrs_core::osd::{ObjectOperation, ObjectReply, OpFlags, OpKind, OsdOp};
+use rbdrs_core::Errno;
+
+use super::aio::{completion_ref, launch_read, launch_write, AioCompletion};
+use super::object::{check_data_len, data_in, read, size_for_append, stat_out, target, time_t, utc_time, write, OutBuf, OutPtr, Timespec, TimeT};
+use super::PoolCtx;
+use crate::boundary::{cstr, guard, guard_void};
+
+const WRITE_OP_MAGIC: u64 = 0x7262_6472_7377_6f70; // "rbdrswop"
+const READ_OP_MAGIC: u64 = 0x7262_6472_7372_6f70; // "rbdrsrop"
+
+/// LIBRADOS_OP_FLAG_EXCL and LIBRADOS_OP_FLAG_FAILOK: the per-op flags that
+/// change what an op does (the fadvise hints do not, here).
+const OP_FLAGS_KEPT: u32 = 0x1 | 0x2;
+
+/// One action of a write compound. An append becomes a write at the size
+/// the object has by then, resolved when the compound is sent.
+#[derive(Clone, Debug)]
+enum Action {
+    Op(OpKind),
+    Append(Bytes),
+}
+
+/// rados_write_op_t.
+#[derive(Debug)]
+pub struct WriteOp {
+    magic: u64,
+    actions: Vec<(Action, OpFlags)>,
+    invalid: Option<Errno>,
+}
+
+impl WriteOp {
+    fn add(&mut self, action: Action) {
+        self.actions.push((action, OpFlags::NONE));
+    }
+
+    fn add_op(&mut self, kind: OpKind) {
+        self.add(Action::Op(kind));
+    }
+
+    /// Adds what `build` makes of the arguments, or remembers their error.
+    fn add_with(&mut self, build: impl FnOnce() -> Result<Action, Errno>) {
+        match build() {
+            Ok(action) => self.add(action),
+            Err(e) => {
+                self.invalid.get_or_insert(e);
+            }
+        }
+    }
+
+    fn compound(&self) -> Result<Vec<(Action, OpFlags)>, Errno> {
+        match self.invalid {
+            Some(e) => Err(e),
+            None => Ok(self.actions.clone()),
+        }
+    }
+}
+
+/// Borrows a write op.
+///
+/// # Safety
+/// `op` is NULL or a live handle from rados_create_write_op, not used by
+/// another thread during the call.
+unsafe fn write_op<'a>(op: *mut WriteOp) -> Result<&'a mut WriteOp, Errno> {
+    // SAFETY: caller's contract; the magic catches common misuse.
+    match unsafe { op.as_mut() } {
+        Some(op) if op.magic == WRITE_OP_MAGIC => Ok(op),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Turns the actions into one compound, placing appends at the object's
+/// size as the ops before them leave it.
+async fn resolve(io: &IoCtx, name: &str, actions: Vec<(Action, OpFlags)>) -> Result<ObjectOperation, Errno> {
+    let mut size = None;
+    if actions.iter().any(|(a, _)| matches!(a, Action::Append(_))) {
+        size = Some(size_for_append(io, name).await?);
+    }
+    let mut compound = ObjectOperation::new();
+    for (action, flags) in actions {
+        let kind = match action {
+            Action::Op(kind) => kind,
+            Action::Append(data) => OpKind::Write { offset: size.unwrap_or(0), data },
+        };
+        if let Some(size) = size.as_mut() {
+            *size = size_after(*size, &kind);
+        }
+        compound.ops.push(OsdOp { kind, flags });
+    }
+    Ok(compound)
+}
+
+/// The object's size after `kind`, as far as it changes it.
+fn size_after(size: u64, kind: &OpKind) -> u64 {
+    match kind {
+        OpKind::Write { offset, data } if !data.is_empty() => size.max(offset.saturating_add(data.len() as u64)),
+        OpKind::WriteSame { offset, length, .. } if *length > 0 => size.max(offset.saturating_add(*length)),
+        OpKind::WriteFull { data } => data.len() as u64,
+        OpKind::Truncate { size } => *size,
+        OpKind::Remove => 0,
+        _ => size,
+    }
+}
+
+async fn send_write(io: IoCtx, name: String, mtime: Option<UtcTime>, actions: Vec<(Action, OpFlags)>) -> ObjectReply {
+    match resolve(&io, &name, actions).await {
+        Ok(compound) => write(io, name, mtime, compound).await,
+        Err(e) => ObjectReply::error(e),
+    }
+}
+
+/// Creates an empty write op (NULL only if allocation failed).
+#[no_mangle]
+pub extern "C" fn rados_create_write_op() -> *mut WriteOp {
+    let mut op = std::ptr::null_mut();
+    guard_void(|| op = Box::into_raw(Box::new(WriteOp { magic: WRITE_OP_MAGIC, actions: Vec::new(), invalid: None })));
+    op
+}
+
+/// Frees a write op (NULL is ignored).
+///
+/// # Safety
+/// `op` NULL or from rados_create_write_op, not used afterwards. An
+/// asynchronous operate took its own copy: releasing before it completes
+/// is fine.
+#[no_mangle]
+pub unsafe extern "C" fn rados_release_write_op(op: *mut WriteOp) {
+    guard_void(|| {
+        // SAFETY: checked handle; ownership returns to us here.
+        if unsafe { write_op(op) }.is_ok() {
+            let mut boxed = unsafe { Box::from_raw(op) };
+            boxed.magic = 0;
+        }
+    })
+}
+
+/// Sets LIBRADOS_OP_FLAG_* on the action added last (EXCL and FAILOK
+/// matter; the fadvise hints are accepted and ignored).
+///
+/// # Safety
+/// `op` from rados_create_write_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_set_flags(op: *mut WriteOp, flags: c_int) {
+    guard_void(|| {
+        // SAFETY: checked handle.
+        if let Ok(op) = unsafe { write_op(op) } {
+            if let Some((_, last)) = op.actions.last_mut() {
+                *last = last.union(OpFlags(flags as u32 & OP_FLAGS_KEPT));
+            }
+        }
+    })
+}
+
+/// Fails the compound with -ENOENT unless the object exists.
+///
+/// # Safety
+/// `op` from rados_create_write_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_assert_exists(op: *mut WriteOp) {
+    // SAFETY: checked handle.
+    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::AssertExists)))
+}
+
+/// Creates the object; with `exclusive` (LIBRADOS_CREATE_EXCLUSIVE) the
+/// compound fails with -EEXIST if it exists. `category` is ignored, as in
+/// librados.
+///
+/// # Safety
+/// `op` from rados_create_write_op; `category` NULL or a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_create(op: *mut WriteOp, exclusive: c_int, category: *const c_char) {
+    let _ = category;
+    guard_void(|| {
+        // SAFETY: checked handle.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_op(OpKind::Create);
+            if exclusive != 0 {
+                if let Some((_, flags)) = op.actions.last_mut() {
+                    *flags = flags.union(OpFlags::EXCL);
+                }
+            }
+        }
+    })
+}
+
+/// Writes `len` bytes of `buffer` at `offset` (copied now).
+///
+/// # Safety
+/// `op` from rados_create_write_op; `buffer` readable for `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_write(op: *mut WriteOp, buffer: *const c_char, len: usize, offset: u64) {
+    guard_void(|| {
+        // SAFETY: checked handle and buffer.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_with(|| {
+                check_data_len(len)?;
+                Ok(Action::Op(OpKind::Write { offset, data: unsafe { data_in(buffer, len) }? }))
+            });
+        }
+    })
+}
+
+/// Replaces the object's data with `buffer`.
+///
+/// # Safety
+/// As [`rados_write_op_write`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_write_full(op: *mut WriteOp, buffer: *const c_char, len: usize) {
+    guard_void(|| {
+        // SAFETY: checked handle and buffer.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_with(|| {
+                check_data_len(len)?;
+                Ok(Action::Op(OpKind::WriteFull { data: unsafe { data_in(buffer, len) }? }))
+            });
+        }
+    })
+}
+
+/// Writes `buffer` repeated over `write_len` bytes at `offset`.
+///
+/// # Safety
+/// As [`rados_write_op_write`], `buffer` readable for `data_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_writesame(op: *mut WriteOp, buffer: *const c_char, data_len: usize, write_len: usize, offset: u64) {
+    guard_void(|| {
+        // SAFETY: checked handle and buffer.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_with(|| {
+                check_data_len(data_len)?;
+                let data = unsafe { data_in(buffer, data_len) }?;
+                Ok(Action::Op(OpKind::WriteSame { offset, length: write_len as u64, data }))
+            });
+        }
+    })
+}
+
+/// Appends `buffer`: written at the object's size as the compound's
+/// earlier actions leave it. The size is read before the compound is sent,
+/// so a concurrent writer of the object can land in between.
+///
+/// # Safety
+/// As [`rados_write_op_write`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_append(op: *mut WriteOp, buffer: *const c_char, len: usize) {
+    guard_void(|| {
+        // SAFETY: checked handle and buffer.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_with(|| {
+                check_data_len(len)?;
+                Ok(Action::Append(unsafe { data_in(buffer, len) }?))
+            });
+        }
+    })
+}
+
+/// Removes the object.
+///
+/// # Safety
+/// `op` from rados_create_write_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_remove(op: *mut WriteOp) {
+    // SAFETY: checked handle.
+    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Remove)))
+}
+
+/// Cuts or extends the object to `offset` bytes.
+///
+/// # Safety
+/// `op` from rados_create_write_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_truncate(op: *mut WriteOp, offset: u64) {
+    // SAFETY: checked handle.
+    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Truncate { size: offset })))
+}
+
+/// Zeroes `len` bytes at `offset` (never extending the object).
+///
+/// # Safety
+/// `op` from rados_create_write_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_zero(op: *mut WriteOp, offset: u64, len: u64) {
+    // SAFETY: checked handle.
+    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Zero { offset, length: len })))
+}
+
+/// Sets attribute `name`.
+///
+/// # Safety
+/// `op` from rados_create_write_op; `name` a C string; `value` readable
+/// for `value_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_setxattr(op: *mut WriteOp, name: *const c_char, value: *const c_char, value_len: usize) {
+    guard_void(|| {
+        // SAFETY: checked handle, string and buffer.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_with(|| {
+                let (name, value) = unsafe { (cstr(name)?, data_in(value, value_len)?) };
+                Ok(Action::Op(OpKind::SetXattr { name: name.into(), value }))
+            });
+        }
+    })
+}
+
+/// Removes attribute `name`.
+///
+/// # Safety
+/// `op` from rados_create_write_op; `name` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_rmxattr(op: *mut WriteOp, name: *const c_char) {
+    guard_void(|| {
+        // SAFETY: checked handle and string.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_with(|| Ok(Action::Op(OpKind::RmXattr { name: unsafe { cstr(name) }?.into() })));
+        }
+    })
+}
+
+/// Sets `num` omap entries: `keys[i]` to `lens[i]` bytes of `vals[i]`.
+///
+/// # Safety
+/// `op` from rados_create_write_op; `keys`, `vals`, `lens` arrays of `num`
+/// entries; each key a C string, each value readable for its length.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_omap_set(
+    op: *mut WriteOp,
+    keys: *const *const c_char,
+    vals: *const *const c_char,
+    lens: *const usize,
+    num: usize,
+) {
+    guard_void(|| {
+        // SAFETY: checked handle and arrays.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_with(|| {
+                if num > 0 && (keys.is_null() || vals.is_null() || lens.is_null()) {
+                    return Err(Errno::EINVAL);
+                }
+                let mut entries = BTreeMap::new();
+                for i in 0..num {
+                    // SAFETY: each array holds num entries by contract.
+                    let (key, value) = unsafe { (cstr(*keys.add(i))?, data_in(*vals.add(i), *lens.add(i))?) };
+                    entries.insert(key.to_string(), value);
+                }
+                Ok(Action::Op(OpKind::OmapSetVals { entries }))
+            });
+        }
+    })
+}
+
+/// Removes `keys_len` omap keys.
+///
+/// # Safety
+/// `op` from rados_create_write_op; `keys` an array of `keys_len` C strings.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_omap_rm_keys(op: *mut WriteOp, keys: *const *const c_char, keys_len: usize) {
+    guard_void(|| {
+        // SAFETY: checked handle and array.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_with(|| {
+                if keys_len > 0 && keys.is_null() {
+                    return Err(Errno::EINVAL);
+                }
+                let mut set = BTreeSet::new();
+                for i in 0..keys_len {
+                    // SAFETY: keys holds keys_len entries by contract.
+                    set.insert(unsafe { cstr(*keys.add(i)) }?.to_string());
+                }
+                Ok(Action::Op(OpKind::OmapRmKeys { keys: set }))
+            });
+        }
+    })
+}
+
+/// Removes every omap entry.
+///
+/// # Safety
+/// `op` from rados_create_write_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_omap_clear(op: *mut WriteOp) {
+    // SAFETY: checked handle.
+    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::OmapClear)))
+}
+
+/// An allocation hint: accepted, changes nothing.
+///
+/// # Safety
+/// `op` from rados_create_write_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_set_alloc_hint(op: *mut WriteOp, expected_object_size: u64, expected_write_size: u64) {
+    guard_void(|| {
+        // SAFETY: checked handle.
+        if let Ok(op) = unsafe { write_op(op) } {
+            op.add_op(OpKind::SetAllocHint { expected_object_size, expected_write_size });
+        }
+    })
+}
+
+/// # Safety
+/// As the operate exports.
+unsafe fn operate_write(
+    op: *mut WriteOp,
+    io: *mut PoolCtx,
+    oid: *const c_char,
+    mtime: impl FnOnce() -> Result<Option<UtcTime>, Errno>,
+) -> c_int {
+    guard(|| {
+        // SAFETY: checked handles and string.
+        let (t, actions, name) = unsafe { (target(io)?, write_op(op)?.compound()?, cstr(oid)?) };
+        t.run(send_write(t.io.clone(), name.into(), mtime()?, actions))?;
+        Ok(0)
+    })
+}
+
+/// Executes the write op on `oid` atomically: 0 or the first failing
+/// action's error. `mtime` NULL: now. `flags` (LIBRADOS_OPERATION_*) are
+/// placement and ordering hints for a cluster and ignored.
+///
+/// # Safety
+/// `op` from rados_create_write_op; `io` from rados_ioctx_create; `oid` a
+/// C string; `mtime` NULL or readable.
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_operate(op: *mut WriteOp, io: *mut PoolCtx, oid: *const c_char, mtime: *mut TimeT, flags: c_int) -> c_int {
+    let _ = flags;
+    // SAFETY: forwarded contract; mtime NULL or readable.
+    unsafe { operate_write(op, io, oid, || mtime.as_ref().map(|&t| utc_time(t, 0)).transpose()) }
+}
+
+/// [`rados_write_op_operate`] with the mtime as a timespec.
+///
+/// # Safety
+/// As [`rados_write_op_operate`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_write_op_operate2(op: *mut WriteOp, io: *mut PoolCtx, oid: *const c_char, mtime: *mut Timespec, flags: c_int) -> c_int {
+    let _ = flags;
+    // SAFETY: forwarded contract; mtime NULL or readable.
+    unsafe { operate_write(op, io, oid, || mtime.as_ref().map(|ts| utc_time(ts.tv_sec, ts.tv_nsec)).transpose()) }
+}
+
+/// Starts the write op on `oid`; the completion's value is 0 or the error.
+/// The actions are copied: the op may be released or reused at once.
+///
+/// # Safety
+/// `op` from rados_create_write_op; `io` from rados_ioctx_create; `c` a
+/// live completion; `oid` a C string; `mtime` NULL or readable.
+#[no_mangle]
+pub unsafe extern "C" fn rados_aio_write_op_operate(
+    op: *mut WriteOp,
+    io: *mut PoolCtx,
+    c: *mut AioCompletion,
+    oid: *const c_char,
+    mtime: *mut TimeT,
+    flags: c_int,
+) -> c_int {
+    let _ = flags;
+    guard(|| {
+        // SAFETY: checked handles, string and mtime pointer.
+        let (t, actions, completion, name, mtime) =
+            unsafe { (target(io)?, write_op(op)?.compound()?, completion_ref(c)?, cstr(oid)?, mtime.as_ref()) };
+        let mtime = mtime.map(|&t| utc_time(t, 0)).transpose()?;
+        launch_write(&t, io, &completion, send_write(t.io.clone(), name.into(), mtime, actions))
+    })
+}
+
+// ---- read ops ----
+
+/// Where a read action's result goes.
+#[derive(Clone, Copy, Debug)]
+enum Output {
+    Nothing,
+    Data { buf: OutBuf, bytes_read: OutPtr<usize> },
+    Stat { size: OutPtr<u64>, mtime: OutPtr<TimeT> },
+}
+
+#[derive(Clone, Debug)]
+struct ReadAction {
+    kind: OpKind,
+    flags: OpFlags,
+    rval: OutPtr<c_int>,
+    output: Output,
+}
+
+/// rados_read_op_t.
+#[derive(Debug)]
+pub struct ReadOp {
+    magic: u64,
+    actions: Vec<ReadAction>,
+    invalid: Option<Errno>,
+}
+
+/// Borrows a read op.
+///
+/// # Safety
+/// As [`write_op`], for rados_create_read_op.
+unsafe fn read_op<'a>(op: *mut ReadOp) -> Result<&'a mut ReadOp, Errno> {
+    // SAFETY: caller's contract; the magic catches common misuse.
+    match unsafe { op.as_mut() } {
+        Some(op) if op.magic == READ_OP_MAGIC => Ok(op),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Hands each action its result; the compound's return value.
+fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
+    for (action, result) in actions.iter().zip(&reply.ops) {
+        let mut rval = result.rval;
+        if rval >= 0 {
+            match action.output {
+                Output::Nothing => {}
+                Output::Data { buf, bytes_read } => match buf.fill(&result.out) {
+                    Ok(n) => bytes_read.set(n),
+                    Err(e) => {
+                        bytes_read.set(0);
+                        rval = e.to_ret();
+                    }
+                },
+                Output::Stat { size, mtime } => {
+                    let one = ObjectReply { result: 0, version: reply.version, ops: vec![result.clone()] };
+                    match stat_out(&one, 0) {
+                        Ok(stat) => {
+                            size.set(stat.size);
+                            mtime.set(time_t(stat.mtime));
+                        }
+                        Err(e) => rval = e.to_ret(),
+                    }
+                }
+            }
+        }
+        action.rval.set(rval);
+    }
+    reply.result.min(0)
+}
+
+/// Creates an empty read op (NULL only if allocation failed).
+#[no_mangle]
+pub extern "C" fn rados_create_read_op() -> *mut ReadOp {
+    let mut op = std::ptr::null_mut();
+    guard_void(|| op = Box::into_raw(Box::new(ReadOp { magic: READ_OP_MAGIC, actions: Vec::new(), invalid: None })));
+    op
+}
+
+/// Frees a read op (NULL is ignored).
+///
+/// # Safety
+/// `op` NULL or from rados_create_read_op, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn rados_release_read_op(op: *mut ReadOp) {
+    guard_void(|| {
+        // SAFETY: checked handle; ownership returns to us here.
+        if unsafe { read_op(op) }.is_ok() {
+            let mut boxed = unsafe { Box::from_raw(op) };
+            boxed.magic = 0;
+        }
+    })
+}
+
+/// Sets LIBRADOS_OP_FLAG_* on the action added last.
+///
+/// # Safety
+/// `op` from rados_create_read_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_set_flags(op: *mut ReadOp, flags: c_int) {
+    guard_void(|| {
+        // SAFETY: checked handle.
+        if let Ok(op) = unsafe { read_op(op) } {
+            if let Some(last) = op.actions.last_mut() {
+                last.flags = last.flags.union(OpFlags(flags as u32 & OP_FLAGS_KEPT));
+            }
+        }
+    })
+}
+
+/// Fails the compound with -ENOENT unless the object exists.
+///
+/// # Safety
+/// `op` from rados_create_read_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_assert_exists(op: *mut ReadOp) {
+    guard_void(|| {
+        // SAFETY: checked handle; a NULL rval pointer is never written.
+        if let Ok(op) = unsafe { read_op(op) } {
+            let rval = unsafe { OutPtr::new(std::ptr::null_mut()) };
+            op.actions.push(ReadAction { kind: OpKind::AssertExists, flags: OpFlags::NONE, rval, output: Output::Nothing });
+        }
+    })
+}
+
+/// Reads up to `len` bytes at `offset` into `buffer`; `bytes_read` and
+/// `prval` (either NULL) get the count and the action's result.
+///
+/// # Safety
+/// `op` from rados_create_read_op; `buffer` writable for `len` bytes,
+/// `bytes_read` and `prval` NULL or writable, all until every operate of
+/// this op has finished.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_read(op: *mut ReadOp, offset: u64, len: usize, buffer: *mut c_char, bytes_read: *mut usize, prval: *mut c_int) {
+    guard_void(|| {
+        // SAFETY: checked handle and buffer; out-pointers by contract.
+        if let Ok(op) = unsafe { read_op(op) } {
+            match unsafe { OutBuf::new(buffer, len) } {
+                Ok(buf) => op.actions.push(ReadAction {
+                    kind: OpKind::Read { offset, length: len as u64 },
+                    flags: OpFlags::NONE,
+                    rval: unsafe { OutPtr::new(prval) },
+                    output: Output::Data { buf, bytes_read: unsafe { OutPtr::new(bytes_read) } },
+                }),
+                Err(e) => {
+                    op.invalid.get_or_insert(e);
+                }
+            }
+        }
+    })
+}
+
+/// Stats the object into `psize` and `pmtime`; `prval` gets the result.
+///
+/// # Safety
+/// `op` from rados_create_read_op; the out-pointers NULL or writable until
+/// every operate of this op has finished.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_stat(op: *mut ReadOp, psize: *mut u64, pmtime: *mut TimeT, prval: *mut c_int) {
+    guard_void(|| {
+        // SAFETY: checked handle; out-pointers by contract.
+        if let Ok(op) = unsafe { read_op(op) } {
+            let (size, mtime, rval) = unsafe { (OutPtr::new(psize), OutPtr::new(pmtime), OutPtr::new(prval)) };
+            op.actions.push(ReadAction { kind: OpKind::Stat, flags: OpFlags::NONE, rval, output: Output::Stat { size, mtime } });
+        }
+    })
+}
+
+/// # Safety
+/// `op` a live read op.
+unsafe fn read_compound(op: *mut ReadOp) -> Result<(Vec<ReadAction>, ObjectOperation), Errno> {
+    // SAFETY: forwarded contract.
+    let op = unsafe { read_op(op) }?;
+    if let Some(e) = op.invalid {
+        return Err(e);
+    }
+    let mut compound = ObjectOperation::new();
+    compound.ops = op.actions.iter().map(|a| OsdOp { kind: a.kind.clone(), flags: a.flags }).collect();
+    Ok((op.actions.clone(), compound))
+}
+
+/// Executes the read op on `oid`: 0, or the first failing action's error;
+/// each action's outputs are filled. `flags` are ignored.
+///
+/// # Safety
+/// `op` from rados_create_read_op; `io` from rados_ioctx_create; `oid` a C
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_operate(op: *mut ReadOp, io: *mut PoolCtx, oid: *const c_char, flags: c_int) -> c_int {
+    let _ = flags;
+    guard(|| {
+        // SAFETY: checked handles and string.
+        let (t, (actions, compound), name) = unsafe { (target(io)?, read_compound(op)?, cstr(oid)?) };
+        let reply = t.conn.run_io(read(t.io.clone(), name.into(), compound))?;
+        Errno::from_ret(deliver(&actions, &reply))
+    })
+}
+
+/// Starts the read op on `oid`; outputs are filled before the completion
+/// finishes with 0 or the error.
+///
+/// # Safety
+/// As [`rados_read_op_operate`]; `c` a live completion.
+#[no_mangle]
+pub unsafe extern "C" fn rados_aio_read_op_operate(op: *mut ReadOp, io: *mut PoolCtx, c: *mut AioCompletion, oid: *const c_char, flags: c_int) -> c_int {
+    let _ = flags;
+    guard(|| {
+        // SAFETY: checked handles and string.
+        let (t, (actions, compound), completion, name) = unsafe { (target(io)?, read_compound(op)?, completion_ref(c)?, cstr(oid)?) };
+        let flow = read(t.io.clone(), name.into(), compound);
+        launch_read(&t, io, &completion, flow, move |reply| deliver(&actions, reply))
+    })
+}

@@ -25,3 +25,14 @@ cargo bench --locked --workspace --no-run
 
 step "tests"
 cargo test --locked --workspace
+
+# The judges: Debian's unmodified qemu-img, qemu-io and fio, loading
+# librbdrs under librbd's names, on the embedded store.
+step "real clients: install qemu-block-extra (matching qemu-utils) and fio"
+bash tests/clients/install.sh
+
+step "real clients: qemu-img, qemu-io and fio against librbdrs"
+lib="$(bash ffi/dropin.sh)"
+store="$(mktemp -d /tmp/rbdrs-ci-store.XXXXXX)"
+bash tests/clients/run.sh "$lib" "$store"
+rm -rf "$store"

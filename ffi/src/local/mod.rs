@@ -102,19 +102,29 @@ impl LocalStore {
     }
 }
 
-/// Replays every whole, intact record; returns the length they span.
+/// Replays every whole, intact record, streaming (a log can be large);
+/// returns the length they span.
 fn replay(log: &mut File, mem: &MemStore) -> Result<u64, Errno> {
-    let mut bytes = Vec::new();
-    log.read_to_end(&mut bytes).map_err(io_errno)?;
-    let mut at = 0usize;
-    while bytes.len() - at >= 8 {
-        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default()) as usize;
-        let crc = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().unwrap_or_default());
-        let Some(payload) = bytes.get(at + 8..at + 8 + len) else { break };
-        if crc32c(payload) != crc {
+    let file_len = log.metadata().map_err(io_errno)?.len();
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, &mut *log);
+    let mut at = 0u64;
+    let mut payload = Vec::new();
+    loop {
+        let mut header = [0u8; 8];
+        if reader.read_exact(&mut header).is_err() {
             break;
         }
-        let Ok(record) = decode_exact::<Record>(payload) else { break };
+        let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+        // A torn or corrupt length must not make us allocate past the file.
+        if at + 8 + len as u64 > file_len {
+            break;
+        }
+        payload.resize(len, 0);
+        if reader.read_exact(&mut payload).is_err() || crc32c(&payload) != crc {
+            break;
+        }
+        let Ok(record) = decode_exact::<Record>(&payload) else { break };
         match record {
             Record::Object(req) => {
                 mem.execute(&req);
@@ -130,9 +140,9 @@ fn replay(log: &mut File, mem: &MemStore) -> Result<u64, Errno> {
                 let _ = mem.create_pool(&name);
             }
         }
-        at += 8 + len;
+        at += 8 + len as u64;
     }
-    Ok(at as u64)
+    Ok(at)
 }
 
 /// Whether executing `request` may have changed the store (watches are

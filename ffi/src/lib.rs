@@ -11,4 +11,5 @@ pub mod local;
 pub mod memory;
 pub mod rados;
 pub mod runtime;
+pub mod types;
 pub mod version;

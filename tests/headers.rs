@@ -104,6 +104,11 @@ fn generate(root: &Path, types: &TypesRs, header: &Header) -> (String, Vec<Strin
     bindings.constants.retain(|c| owns(c.path().name()));
     bindings.globals.retain(|g| owns(g.path().name()));
     bindings.items.retain(|i| owns(i.deref().path().name()));
+    // cbindgen puts the types the exports use first; list them in types.rs's
+    // order instead (which defines each type before its users), so adding an
+    // export does not reshuffle the header. Others keep cbindgen's order, after.
+    let position = |name: &str| types.type_names.iter().position(|t| t == name).unwrap_or(usize::MAX);
+    bindings.items.sort_by_key(|i| position(i.deref().path().name()));
     let mut text = Vec::new();
     bindings.write(&mut text);
     (String::from_utf8(text).expect("cbindgen writes UTF-8"), unowned)

@@ -23,6 +23,12 @@
 //!   enumerator here: C may pass any int, and a Rust enum holding a value
 //!   it does not list is undefined behaviour.
 //! * Callbacks are `Option<unsafe extern "C" fn(..)>`: C may pass NULL.
+//!   One used by a single export is written inline in its signature, as
+//!   upstream does (rbd_diff_iterate2's
+//!   `Option<unsafe extern "C" fn(u64, usize, c_int, *mut c_void) -> c_int>`).
+//! * Use `ssize_t` where upstream does (rbd_read, rbd_write, ...): `isize`
+//!   would read `ptrdiff_t` in the header. `size_t` is `usize`, `int` is
+//!   `c_int`, `uint64_t` is `u64`; `struct iovec` is [`iovec`] here.
 //! * Doc comments are copied into the headers; write them for C users.
 
 #![allow(non_camel_case_types)]
@@ -47,6 +53,10 @@ pub struct iovec {
 /// Seconds since the epoch, as `time_t` in <sys/types.h> (a `long` on
 /// Linux's LP64 and ILP32 ABIs without 64-bit time).
 pub type time_t = c_long;
+
+/// A byte count or a negative errno, as `ssize_t` in <sys/types.h>: what
+/// rbd_read, rbd_write and their kin return.
+pub type ssize_t = isize;
 
 // ---------------------------------------------------------------------------
 // librados: handles

@@ -190,11 +190,6 @@
 #define LIBRADOS_VER_EXTRA 0
 
 /**
- * A checksum algorithm (rados_*_op_checksum).
- */
-typedef int rados_checksum_type_t;
-
-/**
  * A cluster handle: configuration, and once connected the session with
  * the cluster. Created by rados_create, freed by rados_shutdown.
  */
@@ -368,6 +363,11 @@ typedef struct rados_cluster_stat_t {
   uint64_t kb_avail;
   uint64_t num_objects;
 } rados_cluster_stat_t;
+
+/**
+ * A checksum algorithm (rados_*_op_checksum).
+ */
+typedef int rados_checksum_type_t;
 
 #define LIBRADOS_CHECKSUM_TYPE_XXHASH32 0
 

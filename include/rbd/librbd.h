@@ -162,56 +162,6 @@
 #define LIBRBD_VER_EXTRA 0
 
 /**
- * What kind of snapshot a snapshot id names.
- */
-typedef int rbd_snap_namespace_type_t;
-
-/**
- * Exclusive or shared advisory locks (rbd_lock_acquire, rbd_lock_get_owners).
- */
-typedef int rbd_lock_mode_t;
-
-/**
- * Why an image is in the trash.
- */
-typedef int rbd_trash_image_source_t;
-
-/**
- * Where a live migration stands.
- */
-typedef int rbd_image_migration_state_t;
-
-/**
- * Where a configuration value comes from.
- */
-typedef int rbd_config_source_t;
-
-/**
- * A statistic rbd_pool_stats_option_add_uint64 can gather.
- */
-typedef int rbd_pool_stat_option_t;
-
-/**
- * Whether an image is fully part of its group.
- */
-typedef int rbd_group_image_state_t;
-
-/**
- * Whether a group snapshot has been taken of every image.
- */
-typedef int rbd_group_snap_state_t;
-
-/**
- * An image encryption format.
- */
-typedef int rbd_encryption_format_t;
-
-/**
- * A data cipher.
- */
-typedef int rbd_encryption_algorithm_t;
-
-/**
  * An open image. Created by rbd_open and its variants, freed by rbd_close.
  */
 typedef void *rbd_image_t;
@@ -250,6 +200,11 @@ typedef int (*librbd_progress_fn_t)(uint64_t offset, uint64_t total, void *ptr);
  * Called when an image's header changes (rbd_update_watch).
  */
 typedef void (*rbd_update_callback_t)(void *arg);
+
+/**
+ * What kind of snapshot a snapshot id names.
+ */
+typedef int rbd_snap_namespace_type_t;
 
 /**
  * An image by id and name (strings owned by the library; see
@@ -348,6 +303,16 @@ typedef struct rbd_image_info_t {
 } rbd_image_info_t;
 
 /**
+ * Exclusive or shared advisory locks (rbd_lock_acquire, rbd_lock_get_owners).
+ */
+typedef int rbd_lock_mode_t;
+
+/**
+ * Why an image is in the trash.
+ */
+typedef int rbd_trash_image_source_t;
+
+/**
  * An image in the trash (rbd_trash_get, rbd_trash_list).
  */
 typedef struct rbd_trash_image_info_t {
@@ -371,6 +336,11 @@ typedef struct rbd_image_watcher_t {
 } rbd_image_watcher_t;
 
 /**
+ * Where a live migration stands.
+ */
+typedef int rbd_image_migration_state_t;
+
+/**
  * A live migration's source, destination and state
  * (rbd_migration_status; see rbd_migration_status_cleanup).
  */
@@ -388,6 +358,11 @@ typedef struct rbd_image_migration_status_t {
 } rbd_image_migration_status_t;
 
 /**
+ * Where a configuration value comes from.
+ */
+typedef int rbd_config_source_t;
+
+/**
  * One configuration option of a pool or image (rbd_config_*_list).
  */
 typedef struct rbd_config_option_t {
@@ -395,6 +370,16 @@ typedef struct rbd_config_option_t {
   char *value;
   rbd_config_source_t source;
 } rbd_config_option_t;
+
+/**
+ * A statistic rbd_pool_stats_option_add_uint64 can gather.
+ */
+typedef int rbd_pool_stat_option_t;
+
+/**
+ * Whether an image is fully part of its group.
+ */
+typedef int rbd_group_image_state_t;
 
 /**
  * An image of a group (rbd_group_image_list).
@@ -414,12 +399,27 @@ typedef struct rbd_group_info_t {
 } rbd_group_info_t;
 
 /**
+ * Whether a group snapshot has been taken of every image.
+ */
+typedef int rbd_group_snap_state_t;
+
+/**
  * A snapshot of a group (rbd_group_snap_list).
  */
 typedef struct rbd_group_snap_info_t {
   char *name;
   rbd_group_snap_state_t state;
 } rbd_group_snap_info_t;
+
+/**
+ * An image encryption format.
+ */
+typedef int rbd_encryption_format_t;
+
+/**
+ * A data cipher.
+ */
+typedef int rbd_encryption_algorithm_t;
 
 /**
  * Points at the options structure of the format in use.

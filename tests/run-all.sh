@@ -23,6 +23,12 @@ fi
 step "benches compile"
 cargo bench --locked --workspace --no-run
 
+step "upstream librbd/librados headers (tests/headers.rs and tests/c_api.rs compare with them)"
+if [[ ! -e /usr/include/rbd/librbd.h ]] && [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq librbd-dev librados-dev; } \
+        || echo "could not install librbd-dev/librados-dev: those comparisons will be skipped"
+fi
+
 step "tests"
 cargo test --locked --workspace
 

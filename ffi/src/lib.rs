@@ -12,4 +12,5 @@ pub mod memory;
 pub mod rados;
 pub mod rbd;
 pub mod runtime;
+pub mod types;
 pub mod version;

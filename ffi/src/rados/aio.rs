@@ -17,6 +17,7 @@
 //! completes with -ECANCELED.
 
 use std::collections::{BTreeMap, BTreeSet};
+use crate::types::*;
 use std::ffi::{c_char, c_int, c_void};
 use std::future::Future;
 use std::pin::Pin;
@@ -29,8 +30,7 @@ use bytes::Bytes;
 use rbdrs_core::osd::{ObjectOperation, ObjectReply};
 use rbdrs_core::Errno;
 
-use super::object::{append, check_data_len, data_in, read, stat_out, target, time_t, write, OutBuf, OutPtr, Target, TimeT};
-use super::PoolCtx;
+use super::object::{append, check_data_len, data_in, read, stat_out, target, time_t, write, OutBuf, OutPtr, Target};
 use crate::boundary::{cstr, guard, guard_void, put};
 
 const COMPLETION_MAGIC: u64 = 0x7262_6472_7361_696f; // "rbdrsaio"
@@ -39,16 +39,14 @@ const COMPLETION_MAGIC: u64 = 0x7262_6472_7361_696f; // "rbdrsaio"
 /// (rados_osd_op_timeout's default here).
 const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
-/// rados_callback_t: called with the completion and the creator's argument.
-pub type RadosCallback = Option<unsafe extern "C" fn(*mut AioCompletion, *mut c_void)>;
 
 /// rados_completion_t.
 pub struct AioCompletion {
     magic: AtomicU64,
     released: AtomicBool,
     arg: *mut c_void,
-    on_complete: RadosCallback,
-    on_safe: RadosCallback,
+    on_complete: rados_callback_t,
+    on_safe: rados_callback_t,
     state: Mutex<State>,
     changed: Condvar,
 }
@@ -102,7 +100,7 @@ fn on_executor_thread() -> bool {
 }
 
 impl AioCompletion {
-    fn new(arg: *mut c_void, on_complete: RadosCallback, on_safe: RadosCallback) -> Arc<AioCompletion> {
+    fn new(arg: *mut c_void, on_complete: rados_callback_t, on_safe: rados_callback_t) -> Arc<AioCompletion> {
         Arc::new(AioCompletion {
             magic: AtomicU64::new(COMPLETION_MAGIC),
             released: AtomicBool::new(false),
@@ -211,7 +209,7 @@ impl Drop for AioCompletion {
 /// # Safety
 /// `c` is NULL or a completion from rados_aio_create_completion that is
 /// still referenced (not released, or still held by its operation).
-unsafe fn completion(c: *mut AioCompletion) -> Result<Arc<AioCompletion>, Errno> {
+unsafe fn completion(c: rados_completion_t) -> Result<Arc<AioCompletion>, Errno> {
     if c.is_null() {
         return Err(Errno::EINVAL);
     }
@@ -346,7 +344,7 @@ impl Drop for Finisher {
 /// copies outputs to the caller and gives the return value and object
 /// version; it runs only if the operation has not timed out meanwhile.
 /// Writes count for rados_aio_flush on `io`.
-fn launch<F, D>(t: &Target, io: *mut PoolCtx, is_write: bool, completion: &Arc<AioCompletion>, flow: F) -> Result<i32, Errno>
+fn launch<F, D>(t: &Target, io: rados_ioctx_t, is_write: bool, completion: &Arc<AioCompletion>, flow: F) -> Result<i32, Errno>
 where
     F: Future<Output = D> + Send + 'static,
     D: FnOnce() -> (i32, u64),
@@ -386,7 +384,7 @@ fn status(reply: ObjectReply) -> impl FnOnce() -> (i32, u64) {
 ///
 /// # Safety
 /// `io`, `c`, `oid` as the aio exports require.
-unsafe fn front<'a>(io: *mut PoolCtx, c: *mut AioCompletion, oid: *const c_char) -> Result<(Target, Arc<AioCompletion>, &'a str), Errno> {
+unsafe fn front<'a>(io: rados_ioctx_t, c: rados_completion_t, oid: *const c_char) -> Result<(Target, Arc<AioCompletion>, &'a str), Errno> {
     // SAFETY: forwarded contracts, each pointer checked.
     unsafe { Ok((target(io)?, completion(c)?, cstr(oid)?)) }
 }
@@ -396,8 +394,8 @@ unsafe fn front<'a>(io: *mut PoolCtx, c: *mut AioCompletion, oid: *const c_char)
 /// # Safety
 /// As [`front`].
 unsafe fn aio_write_with(
-    io: *mut PoolCtx,
-    c: *mut AioCompletion,
+    io: rados_ioctx_t,
+    c: rados_completion_t,
     oid: *const c_char,
     build: impl FnOnce(&mut ObjectOperation),
 ) -> Result<i32, Errno> {
@@ -420,9 +418,9 @@ unsafe fn aio_write_with(
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_create_completion(
     cb_arg: *mut c_void,
-    cb_complete: RadosCallback,
-    cb_safe: RadosCallback,
-    pc: *mut *mut AioCompletion,
+    cb_complete: rados_callback_t,
+    cb_safe: rados_callback_t,
+    pc: *mut rados_completion_t,
 ) -> c_int {
     guard(|| {
         if pc.is_null() {
@@ -440,7 +438,7 @@ pub unsafe extern "C" fn rados_aio_create_completion(
 /// # Safety
 /// As [`rados_aio_create_completion`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_create_completion2(cb_arg: *mut c_void, cb_complete: RadosCallback, pc: *mut *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_create_completion2(cb_arg: *mut c_void, cb_complete: rados_callback_t, pc: *mut rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { rados_aio_create_completion(cb_arg, cb_complete, None, pc) }
 }
@@ -452,7 +450,7 @@ pub unsafe extern "C" fn rados_aio_create_completion2(cb_arg: *mut c_void, cb_co
 /// # Safety
 /// `c` from rados_aio_create_completion; not used after this.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_release(c: *mut AioCompletion) {
+pub unsafe extern "C" fn rados_aio_release(c: rados_completion_t) {
     guard_void(|| {
         // SAFETY: checked handle.
         if let Ok(completion) = unsafe { completion(c) } {
@@ -467,14 +465,14 @@ pub unsafe extern "C" fn rados_aio_release(c: *mut AioCompletion) {
 
 /// # Safety
 /// `c` a live completion.
-unsafe fn wait_export(c: *mut AioCompletion, callbacks: bool) -> c_int {
+unsafe fn wait_export(c: rados_completion_t, callbacks: bool) -> c_int {
     // SAFETY: forwarded contract.
     guard(|| unsafe { completion(c) }?.wait(callbacks).map(|()| 0))
 }
 
 /// # Safety
 /// `c` a live completion.
-unsafe fn query_export(c: *mut AioCompletion, callbacks: bool) -> c_int {
+unsafe fn query_export(c: rados_completion_t, callbacks: bool) -> c_int {
     // SAFETY: forwarded contract.
     guard(|| Ok(c_int::from(unsafe { completion(c) }?.is_done(callbacks))))
 }
@@ -485,7 +483,7 @@ unsafe fn query_export(c: *mut AioCompletion, callbacks: bool) -> c_int {
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_wait_for_complete(c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_wait_for_complete(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { wait_export(c, false) }
 }
@@ -495,7 +493,7 @@ pub unsafe extern "C" fn rados_aio_wait_for_complete(c: *mut AioCompletion) -> c
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_wait_for_safe(c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_wait_for_safe(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { wait_export(c, false) }
 }
@@ -505,7 +503,7 @@ pub unsafe extern "C" fn rados_aio_wait_for_safe(c: *mut AioCompletion) -> c_int
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_wait_for_complete_and_cb(c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_wait_for_complete_and_cb(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { wait_export(c, true) }
 }
@@ -515,7 +513,7 @@ pub unsafe extern "C" fn rados_aio_wait_for_complete_and_cb(c: *mut AioCompletio
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_wait_for_safe_and_cb(c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_wait_for_safe_and_cb(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { wait_export(c, true) }
 }
@@ -525,7 +523,7 @@ pub unsafe extern "C" fn rados_aio_wait_for_safe_and_cb(c: *mut AioCompletion) -
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_is_complete(c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_is_complete(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { query_export(c, false) }
 }
@@ -535,7 +533,7 @@ pub unsafe extern "C" fn rados_aio_is_complete(c: *mut AioCompletion) -> c_int {
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_is_safe(c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_is_safe(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { query_export(c, false) }
 }
@@ -545,7 +543,7 @@ pub unsafe extern "C" fn rados_aio_is_safe(c: *mut AioCompletion) -> c_int {
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_is_complete_and_cb(c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_is_complete_and_cb(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { query_export(c, true) }
 }
@@ -555,7 +553,7 @@ pub unsafe extern "C" fn rados_aio_is_complete_and_cb(c: *mut AioCompletion) -> 
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_is_safe_and_cb(c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_is_safe_and_cb(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { query_export(c, true) }
 }
@@ -565,7 +563,7 @@ pub unsafe extern "C" fn rados_aio_is_safe_and_cb(c: *mut AioCompletion) -> c_in
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_get_return_value(c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_get_return_value(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     guard(|| Ok(unsafe { completion(c) }?.state().ret))
 }
@@ -575,7 +573,7 @@ pub unsafe extern "C" fn rados_aio_get_return_value(c: *mut AioCompletion) -> c_
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_get_version(c: *mut AioCompletion) -> u64 {
+pub unsafe extern "C" fn rados_aio_get_version(c: rados_completion_t) -> u64 {
     let mut version = 0;
     // SAFETY: checked handle.
     guard_void(|| version = unsafe { completion(c) }.map_or(0, |c| c.state().version));
@@ -592,9 +590,9 @@ pub unsafe extern "C" fn rados_aio_get_version(c: *mut AioCompletion) -> u64 {
 /// `buf` readable for `len` bytes (copied before this returns).
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_write(
-    io: *mut PoolCtx,
+    io: rados_ioctx_t,
     oid: *const c_char,
-    c: *mut AioCompletion,
+    c: rados_completion_t,
     buf: *const c_char,
     len: usize,
     off: u64,
@@ -616,7 +614,7 @@ pub unsafe extern "C" fn rados_aio_write(
 /// # Safety
 /// As [`rados_aio_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_write_full(io: *mut PoolCtx, oid: *const c_char, c: *mut AioCompletion, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_aio_write_full(io: rados_ioctx_t, oid: *const c_char, c: rados_completion_t, buf: *const c_char, len: usize) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked buffer, then checked handles.
@@ -634,7 +632,7 @@ pub unsafe extern "C" fn rados_aio_write_full(io: *mut PoolCtx, oid: *const c_ch
 /// # Safety
 /// As [`rados_aio_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_append(io: *mut PoolCtx, oid: *const c_char, c: *mut AioCompletion, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_aio_append(io: rados_ioctx_t, oid: *const c_char, c: rados_completion_t, buf: *const c_char, len: usize) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked buffer and handles.
@@ -649,7 +647,7 @@ pub unsafe extern "C" fn rados_aio_append(io: *mut PoolCtx, oid: *const c_char, 
 /// # Safety
 /// `io` from rados_ioctx_create; `c` a live completion; `oid` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_remove(io: *mut PoolCtx, oid: *const c_char, c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_remove(io: rados_ioctx_t, oid: *const c_char, c: rados_completion_t) -> c_int {
     guard(|| {
         // SAFETY: checked handles.
         unsafe {
@@ -670,9 +668,9 @@ pub unsafe extern "C" fn rados_aio_remove(io: *mut PoolCtx, oid: *const c_char, 
 /// finished.
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_read(
-    io: *mut PoolCtx,
+    io: rados_ioctx_t,
     oid: *const c_char,
-    c: *mut AioCompletion,
+    c: rados_completion_t,
     buf: *mut c_char,
     len: usize,
     off: u64,
@@ -700,7 +698,7 @@ pub unsafe extern "C" fn rados_aio_read(
 /// `io` from rados_ioctx_create; `c` a live completion; `oid` a C string;
 /// `psize`, `pmtime` NULL or writable until the completion finished.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_stat(io: *mut PoolCtx, oid: *const c_char, c: *mut AioCompletion, psize: *mut u64, pmtime: *mut TimeT) -> c_int {
+pub unsafe extern "C" fn rados_aio_stat(io: rados_ioctx_t, oid: *const c_char, c: rados_completion_t, psize: *mut u64, pmtime: *mut crate::types::time_t) -> c_int {
     guard(|| {
         // SAFETY: checked handles; out-pointers stay valid by contract.
         let ((t, completion, name), psize, pmtime) = unsafe { (front(io, c, oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
@@ -728,7 +726,7 @@ pub unsafe extern "C" fn rados_aio_stat(io: *mut PoolCtx, oid: *const c_char, c:
 /// # Safety
 /// `io` from rados_ioctx_create.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_flush(io: *mut PoolCtx) -> c_int {
+pub unsafe extern "C" fn rados_aio_flush(io: rados_ioctx_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let t = unsafe { target(io) }?;
@@ -744,7 +742,7 @@ pub unsafe extern "C" fn rados_aio_flush(io: *mut PoolCtx) -> c_int {
 /// # Safety
 /// `io` from rados_ioctx_create; `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_flush_async(io: *mut PoolCtx, c: *mut AioCompletion) -> c_int {
+pub unsafe extern "C" fn rados_aio_flush_async(io: rados_ioctx_t, c: rados_completion_t) -> c_int {
     guard(|| {
         // SAFETY: checked handles.
         let (t, completion) = unsafe { (target(io)?, self::completion(c)?) };
@@ -761,7 +759,7 @@ pub unsafe extern "C" fn rados_aio_flush_async(io: *mut PoolCtx, c: *mut AioComp
 /// Starts a write compound built elsewhere (rados_aio_write_op_operate).
 pub(super) fn launch_write(
     t: &Target,
-    io: *mut PoolCtx,
+    io: rados_ioctx_t,
     completion: &Arc<AioCompletion>,
     flow: impl Future<Output = ObjectReply> + Send + 'static,
 ) -> Result<i32, Errno> {
@@ -772,7 +770,7 @@ pub(super) fn launch_write(
 /// caller and gives the return value (not called after a timeout).
 pub(super) fn launch_read(
     t: &Target,
-    io: *mut PoolCtx,
+    io: rados_ioctx_t,
     completion: &Arc<AioCompletion>,
     flow: impl Future<Output = ObjectReply> + Send + 'static,
     deliver: impl FnOnce(&ObjectReply) -> i32 + Send + 'static,
@@ -787,7 +785,7 @@ pub(super) fn launch_read(
 ///
 /// # Safety
 /// As [`completion`].
-pub(super) unsafe fn completion_ref(c: *mut AioCompletion) -> Result<Arc<AioCompletion>, Errno> {
+pub(super) unsafe fn completion_ref(c: rados_completion_t) -> Result<Arc<AioCompletion>, Errno> {
     // SAFETY: forwarded contract.
     unsafe { completion(c) }
 }
@@ -798,7 +796,7 @@ mod tests {
 
     static CALLS: AtomicU64 = AtomicU64::new(0);
 
-    unsafe extern "C" fn count(_: *mut AioCompletion, _: *mut c_void) {
+    unsafe extern "C" fn count(_: rados_completion_t, _: *mut c_void) {
         CALLS.fetch_add(1, Ordering::SeqCst);
     }
 

@@ -7,6 +7,7 @@
 //! of the other type).
 
 use std::ffi::{c_char, c_int};
+use crate::types::*;
 use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -22,9 +23,9 @@ use crate::config::Config;
 use crate::local::LocalStore;
 use crate::runtime::Runtime;
 
-mod aio;
-mod object;
-mod write_op;
+pub mod aio;
+pub mod object;
+pub mod write_op;
 
 const CLUSTER_MAGIC: u64 = 0x7262_6472_7363_6c75; // "rbdrsclu"
 const IOCTX_MAGIC: u64 = 0x7262_6472_7369_6f63; // "rbdrsioc"
@@ -88,7 +89,7 @@ pub struct PoolCtx {
     pub conn: Arc<Connection>,
     pub io: Mutex<IoCtx>,
     /// The handle it came from (rados_ioctx_get_cluster).
-    pub cluster: *mut Cluster,
+    pub cluster: rados_t,
 }
 
 // SAFETY: `cluster` is only handed back to C, never dereferenced here.
@@ -100,7 +101,7 @@ unsafe impl Sync for PoolCtx {}
 /// # Safety
 /// `ptr` is NULL or a pointer rados_create returned and rados_shutdown has
 /// not yet freed.
-pub(crate) unsafe fn cluster<'a>(ptr: *mut Cluster) -> Result<&'a Cluster, Errno> {
+pub(crate) unsafe fn cluster<'a>(ptr: rados_t) -> Result<&'a Cluster, Errno> {
     // SAFETY: caller's contract; the magic catches the common misuses.
     match unsafe { ptr.as_ref() } {
         Some(c) if c.magic == CLUSTER_MAGIC => Ok(c),
@@ -112,7 +113,7 @@ pub(crate) unsafe fn cluster<'a>(ptr: *mut Cluster) -> Result<&'a Cluster, Errno
 ///
 /// # Safety
 /// As [`cluster`], for rados_ioctx_create / rados_ioctx_destroy.
-pub(crate) unsafe fn ioctx<'a>(ptr: *mut PoolCtx) -> Result<&'a PoolCtx, Errno> {
+pub(crate) unsafe fn ioctx<'a>(ptr: rados_ioctx_t) -> Result<&'a PoolCtx, Errno> {
     // SAFETY: as above.
     match unsafe { ptr.as_ref() } {
         Some(p) if p.magic == IOCTX_MAGIC => Ok(p),
@@ -175,7 +176,7 @@ fn instance_id() -> u64 {
 /// # Safety
 /// `cluster` is writable; `id` is NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_create(cluster: *mut *mut Cluster, id: *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_create(cluster: *mut rados_t, id: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked C string.
         let id = unsafe { opt_cstr(id) }?;
@@ -192,7 +193,7 @@ pub unsafe extern "C" fn rados_create(cluster: *mut *mut Cluster, id: *const c_c
 /// # Safety
 /// `cluster` is writable; `cluster_name` NULL or a C string; `name` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_create2(cluster: *mut *mut Cluster, cluster_name: *const c_char, name: *const c_char, flags: u64) -> c_int {
+pub unsafe extern "C" fn rados_create2(cluster: *mut rados_t, cluster_name: *const c_char, name: *const c_char, flags: u64) -> c_int {
     let _ = flags;
     guard(|| {
         // SAFETY: checked C strings.
@@ -210,7 +211,7 @@ pub unsafe extern "C" fn rados_create2(cluster: *mut *mut Cluster, cluster_name:
 /// # Safety
 /// `cluster` from rados_create; `path` NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_read_file(cluster: *mut Cluster, path: *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_conf_read_file(cluster: rados_t, path: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, path) = unsafe { (self::cluster(cluster)?, opt_cstr(path)?) };
@@ -224,7 +225,7 @@ pub unsafe extern "C" fn rados_conf_read_file(cluster: *mut Cluster, path: *cons
 /// # Safety
 /// `cluster` from rados_create; `option` and `value` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_set(cluster: *mut Cluster, option: *const c_char, value: *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_conf_set(cluster: rados_t, option: *const c_char, value: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle and strings.
         let (cluster, option, value) = unsafe { (self::cluster(cluster)?, cstr(option)?, cstr(value)?) };
@@ -238,7 +239,7 @@ pub unsafe extern "C" fn rados_conf_set(cluster: *mut Cluster, option: *const c_
 /// # Safety
 /// `cluster` from rados_create; `option` a C string; `buf` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_get(cluster: *mut Cluster, option: *const c_char, buf: *mut c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_conf_get(cluster: rados_t, option: *const c_char, buf: *mut c_char, len: usize) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, option) = unsafe { (self::cluster(cluster)?, cstr(option)?) };
@@ -255,7 +256,7 @@ pub unsafe extern "C" fn rados_conf_get(cluster: *mut Cluster, option: *const c_
 /// # Safety
 /// `cluster` from rados_create; `var` NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_parse_env(cluster: *mut Cluster, var: *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_conf_parse_env(cluster: rados_t, var: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, var) = unsafe { (self::cluster(cluster)?, opt_cstr(var)?) };
@@ -269,7 +270,7 @@ pub unsafe extern "C" fn rados_conf_parse_env(cluster: *mut Cluster, var: *const
 /// # Safety
 /// `cluster` from rados_create; `argv` holds `argc` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_parse_argv(cluster: *mut Cluster, argc: c_int, argv: *const *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_conf_parse_argv(cluster: rados_t, argc: c_int, argv: *const *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let cluster = unsafe { self::cluster(cluster) }?;
@@ -292,7 +293,7 @@ pub unsafe extern "C" fn rados_conf_parse_argv(cluster: *mut Cluster, argc: c_in
 /// # Safety
 /// `cluster` from rados_create.
 #[no_mangle]
-pub unsafe extern "C" fn rados_connect(cluster: *mut Cluster) -> c_int {
+pub unsafe extern "C" fn rados_connect(cluster: rados_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         unsafe { self::cluster(cluster) }?.connect()?;
@@ -305,7 +306,7 @@ pub unsafe extern "C" fn rados_connect(cluster: *mut Cluster) -> c_int {
 /// # Safety
 /// `cluster` from rados_create, not used afterwards.
 #[no_mangle]
-pub unsafe extern "C" fn rados_shutdown(cluster: *mut Cluster) {
+pub unsafe extern "C" fn rados_shutdown(cluster: rados_t) {
     guard_void(|| {
         // SAFETY: checked handle; ownership returns to us here.
         if unsafe { self::cluster(cluster) }.is_ok() {
@@ -319,7 +320,7 @@ pub unsafe extern "C" fn rados_shutdown(cluster: *mut Cluster) {
     })
 }
 
-fn new_ioctx(cluster_ptr: *mut Cluster, cluster: &Cluster, pool: i64) -> Result<*mut PoolCtx, Errno> {
+fn new_ioctx(cluster_ptr: rados_t, cluster: &Cluster, pool: i64) -> Result<rados_ioctx_t, Errno> {
     let conn = cluster.connected()?;
     let io = IoCtx::new(conn.runtime.dispatcher.clone(), pool, "", conn.client);
     Ok(Box::into_raw(Box::new(PoolCtx { magic: IOCTX_MAGIC, conn, io: Mutex::new(io), cluster: cluster_ptr })))
@@ -330,7 +331,7 @@ fn new_ioctx(cluster_ptr: *mut Cluster, cluster: &Cluster, pool: i64) -> Result<
 /// # Safety
 /// `cluster` connected; `pool_name` a C string; `ioctx` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rados_ioctx_create(cluster: *mut Cluster, pool_name: *const c_char, ioctx: *mut *mut PoolCtx) -> c_int {
+pub unsafe extern "C" fn rados_ioctx_create(cluster: rados_t, pool_name: *const c_char, ioctx: *mut rados_ioctx_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
@@ -346,7 +347,7 @@ pub unsafe extern "C" fn rados_ioctx_create(cluster: *mut Cluster, pool_name: *c
 /// # Safety
 /// `cluster` connected; `ioctx` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rados_ioctx_create2(cluster: *mut Cluster, pool_id: i64, ioctx: *mut *mut PoolCtx) -> c_int {
+pub unsafe extern "C" fn rados_ioctx_create2(cluster: rados_t, pool_id: i64, ioctx: *mut rados_ioctx_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let c = unsafe { self::cluster(cluster) }?;
@@ -362,7 +363,7 @@ pub unsafe extern "C" fn rados_ioctx_create2(cluster: *mut Cluster, pool_id: i64
 /// # Safety
 /// `io` from rados_ioctx_create, not used afterwards.
 #[no_mangle]
-pub unsafe extern "C" fn rados_ioctx_destroy(io: *mut PoolCtx) {
+pub unsafe extern "C" fn rados_ioctx_destroy(io: rados_ioctx_t) {
     guard_void(|| {
         // SAFETY: checked handle; ownership returns to us here.
         if unsafe { ioctx(io) }.is_ok() {
@@ -377,7 +378,7 @@ pub unsafe extern "C" fn rados_ioctx_destroy(io: *mut PoolCtx) {
 /// # Safety
 /// `io` from rados_ioctx_create; `nspace` NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_ioctx_set_namespace(io: *mut PoolCtx, nspace: *const c_char) {
+pub unsafe extern "C" fn rados_ioctx_set_namespace(io: rados_ioctx_t, nspace: *const c_char) {
     guard_void(|| {
         // SAFETY: checked handle and string.
         if let (Ok(io), Ok(ns)) = unsafe { (ioctx(io), opt_cstr(nspace)) } {
@@ -393,7 +394,7 @@ pub unsafe extern "C" fn rados_ioctx_set_namespace(io: *mut PoolCtx, nspace: *co
 /// # Safety
 /// `io` from rados_ioctx_create.
 #[no_mangle]
-pub unsafe extern "C" fn rados_ioctx_get_id(io: *mut PoolCtx) -> i64 {
+pub unsafe extern "C" fn rados_ioctx_get_id(io: rados_ioctx_t) -> i64 {
     // SAFETY: checked handle.
     match unsafe { ioctx(io) }.and_then(|io| io.io.lock().map(|c| c.pool).map_err(|_| Errno::EIO)) {
         Ok(pool) => pool,
@@ -406,7 +407,7 @@ pub unsafe extern "C" fn rados_ioctx_get_id(io: *mut PoolCtx) -> i64 {
 /// # Safety
 /// `io` from rados_ioctx_create.
 #[no_mangle]
-pub unsafe extern "C" fn rados_ioctx_get_cluster(io: *mut PoolCtx) -> *mut Cluster {
+pub unsafe extern "C" fn rados_ioctx_get_cluster(io: rados_ioctx_t) -> rados_t {
     // SAFETY: checked handle.
     unsafe { ioctx(io) }.map_or(std::ptr::null_mut(), |io| io.cluster)
 }
@@ -416,7 +417,7 @@ pub unsafe extern "C" fn rados_ioctx_get_cluster(io: *mut PoolCtx) -> *mut Clust
 /// # Safety
 /// `cluster` connected; `pool_name` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_pool_lookup(cluster: *mut Cluster, pool_name: *const c_char) -> i64 {
+pub unsafe extern "C" fn rados_pool_lookup(cluster: rados_t, pool_name: *const c_char) -> i64 {
     let result = (|| {
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
@@ -430,7 +431,7 @@ pub unsafe extern "C" fn rados_pool_lookup(cluster: *mut Cluster, pool_name: *co
 /// # Safety
 /// `cluster` connected; `pool_name` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_pool_create(cluster: *mut Cluster, pool_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_pool_create(cluster: rados_t, pool_name: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };

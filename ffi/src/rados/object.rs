@@ -9,6 +9,7 @@
 //! head: snapshot reads through rados_ioctx_snap_set_read are not offered.
 
 use std::ffi::{c_char, c_int, c_long};
+use crate::types::*;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -19,19 +20,8 @@ use rbdrs_core::osd::{ObjectOperation, ObjectReply, ObjectRequest, SnapContext, 
 use rbdrs_core::rados::{Reply, Request};
 use rbdrs_core::Errno;
 
-use super::{cluster, ioctx, Cluster, Connection, PoolCtx};
+use super::{cluster, ioctx, Cluster, Connection};
 use crate::boundary::{cstr, guard, guard_void};
-
-/// `time_t` on the 64-bit Linux targets librados is built for.
-pub type TimeT = i64;
-
-/// `struct timespec` on 64-bit Linux.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Timespec {
-    pub tv_sec: TimeT,
-    pub tv_nsec: c_long,
-}
 
 /// A pool context resolved for one call: the connection to wait on and a
 /// snapshot of the context (pool, namespace, client) the call addresses.
@@ -54,7 +44,7 @@ impl Target {
 ///
 /// # Safety
 /// `io` is NULL or a live handle from rados_ioctx_create.
-pub(super) unsafe fn target(io: *mut PoolCtx) -> Result<Target, Errno> {
+pub(super) unsafe fn target(io: rados_ioctx_t) -> Result<Target, Errno> {
     // SAFETY: forwarded contract; the magic check catches stale handles.
     let pool = unsafe { ioctx(io) }?;
     let snapshot = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
@@ -154,12 +144,12 @@ impl<T> OutPtr<T> {
 }
 
 /// Ceph's time as time_t.
-pub(super) fn time_t(t: UtcTime) -> TimeT {
-    TimeT::from(t.sec)
+pub(super) fn time_t(t: UtcTime) -> crate::types::time_t {
+    crate::types::time_t::from(t.sec)
 }
 
 /// A time_t the caller gives as an object's mtime.
-pub(super) fn utc_time(t: TimeT, nsec: c_long) -> Result<UtcTime, Errno> {
+pub(super) fn utc_time(t: crate::types::time_t, nsec: c_long) -> Result<UtcTime, Errno> {
     let sec = u32::try_from(t).map_err(|_| Errno::EINVAL)?;
     let nsec = u32::try_from(nsec).ok().filter(|&n| n < 1_000_000_000).ok_or(Errno::EINVAL)?;
     Ok(UtcTime::new(sec, nsec))
@@ -223,7 +213,7 @@ fn one_write(t: &Target, name: &str, build: impl FnOnce(&mut ObjectOperation)) -
 /// `io` from rados_ioctx_create; `oid` a C string; `buf` readable for `len`
 /// bytes (NULL only with `len` 0).
 #[no_mangle]
-pub unsafe extern "C" fn rados_write(io: *mut PoolCtx, oid: *const c_char, buf: *const c_char, len: usize, off: u64) -> c_int {
+pub unsafe extern "C" fn rados_write(io: rados_ioctx_t, oid: *const c_char, buf: *const c_char, len: usize, off: u64) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked handle, string and buffer.
@@ -239,7 +229,7 @@ pub unsafe extern "C" fn rados_write(io: *mut PoolCtx, oid: *const c_char, buf: 
 /// # Safety
 /// As [`rados_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_full(io: *mut PoolCtx, oid: *const c_char, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_write_full(io: rados_ioctx_t, oid: *const c_char, buf: *const c_char, len: usize) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked handle, string and buffer.
@@ -257,7 +247,7 @@ pub unsafe extern "C" fn rados_write_full(io: *mut PoolCtx, oid: *const c_char, 
 /// As [`rados_write`], `buf` readable for `data_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn rados_writesame(
-    io: *mut PoolCtx,
+    io: rados_ioctx_t,
     oid: *const c_char,
     buf: *const c_char,
     data_len: usize,
@@ -280,7 +270,7 @@ pub unsafe extern "C" fn rados_writesame(
 /// # Safety
 /// As [`rados_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_append(io: *mut PoolCtx, oid: *const c_char, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_append(io: rados_ioctx_t, oid: *const c_char, buf: *const c_char, len: usize) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked handle, string and buffer.
@@ -297,7 +287,7 @@ pub unsafe extern "C" fn rados_append(io: *mut PoolCtx, oid: *const c_char, buf:
 /// `io` from rados_ioctx_create; `oid` a C string; `buf` writable for `len`
 /// bytes (NULL only with `len` 0).
 #[no_mangle]
-pub unsafe extern "C" fn rados_read(io: *mut PoolCtx, oid: *const c_char, buf: *mut c_char, len: usize, off: u64) -> c_int {
+pub unsafe extern "C" fn rados_read(io: rados_ioctx_t, oid: *const c_char, buf: *mut c_char, len: usize, off: u64) -> c_int {
     guard(|| {
         // SAFETY: checked handle, string and buffer.
         let (t, name, out) = unsafe { (target(io)?, cstr(oid)?, OutBuf::new(buf, len)?) };
@@ -314,7 +304,7 @@ pub unsafe extern "C" fn rados_read(io: *mut PoolCtx, oid: *const c_char, buf: *
 /// # Safety
 /// `io` from rados_ioctx_create; `oid` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_remove(io: *mut PoolCtx, oid: *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_remove(io: rados_ioctx_t, oid: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (t, name) = unsafe { (target(io)?, cstr(oid)?) };
@@ -329,7 +319,7 @@ pub unsafe extern "C" fn rados_remove(io: *mut PoolCtx, oid: *const c_char) -> c
 /// # Safety
 /// `io` from rados_ioctx_create; `oid` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_trunc(io: *mut PoolCtx, oid: *const c_char, size: u64) -> c_int {
+pub unsafe extern "C" fn rados_trunc(io: rados_ioctx_t, oid: *const c_char, size: u64) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (t, name) = unsafe { (target(io)?, cstr(oid)?) };
@@ -353,7 +343,7 @@ fn stat_object(t: &Target, name: &str) -> Result<StatOut, Errno> {
 /// `io` from rados_ioctx_create; `oid` a C string; `psize` and `pmtime`
 /// NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn rados_stat(io: *mut PoolCtx, oid: *const c_char, psize: *mut u64, pmtime: *mut TimeT) -> c_int {
+pub unsafe extern "C" fn rados_stat(io: rados_ioctx_t, oid: *const c_char, psize: *mut u64, pmtime: *mut crate::types::time_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string; out-pointers NULL or writable.
         let (t, name, psize, pmtime) = unsafe { (target(io)?, cstr(oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
@@ -369,13 +359,13 @@ pub unsafe extern "C" fn rados_stat(io: *mut PoolCtx, oid: *const c_char, psize:
 /// # Safety
 /// As [`rados_stat`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_stat2(io: *mut PoolCtx, oid: *const c_char, psize: *mut u64, pmtime: *mut Timespec) -> c_int {
+pub unsafe extern "C" fn rados_stat2(io: rados_ioctx_t, oid: *const c_char, psize: *mut u64, pmtime: *mut crate::types::timespec) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string; out-pointers NULL or writable.
         let (t, name, psize, pmtime) = unsafe { (target(io)?, cstr(oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
         let stat = stat_object(&t, name)?;
         psize.set(stat.size);
-        pmtime.set(Timespec { tv_sec: time_t(stat.mtime), tv_nsec: stat.mtime.nsec as c_long });
+        pmtime.set(crate::types::timespec { tv_sec: time_t(stat.mtime), tv_nsec: stat.mtime.nsec as c_long });
         Ok(0)
     })
 }
@@ -387,7 +377,7 @@ pub unsafe extern "C" fn rados_stat2(io: *mut PoolCtx, oid: *const c_char, psize
 /// `io` from rados_ioctx_create; `o` and `name` C strings; `buf` writable
 /// for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_getxattr(io: *mut PoolCtx, o: *const c_char, name: *const c_char, buf: *mut c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_getxattr(io: rados_ioctx_t, o: *const c_char, name: *const c_char, buf: *mut c_char, len: usize) -> c_int {
     guard(|| {
         // SAFETY: checked handle, strings and buffer.
         let (t, oid, attr, out) = unsafe { (target(io)?, cstr(o)?, cstr(name)?, OutBuf::new(buf, len)?) };
@@ -405,7 +395,7 @@ pub unsafe extern "C" fn rados_getxattr(io: *mut PoolCtx, o: *const c_char, name
 /// `io` from rados_ioctx_create; `o` and `name` C strings; `buf` readable
 /// for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_setxattr(io: *mut PoolCtx, o: *const c_char, name: *const c_char, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_setxattr(io: rados_ioctx_t, o: *const c_char, name: *const c_char, buf: *const c_char, len: usize) -> c_int {
     guard(|| {
         // SAFETY: checked handle, strings and buffer.
         let (t, oid, attr, value) = unsafe { (target(io)?, cstr(o)?, cstr(name)?, data_in(buf, len)?) };
@@ -420,7 +410,7 @@ pub unsafe extern "C" fn rados_setxattr(io: *mut PoolCtx, o: *const c_char, name
 /// # Safety
 /// `io` from rados_ioctx_create; `o` and `name` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_rmxattr(io: *mut PoolCtx, o: *const c_char, name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_rmxattr(io: rados_ioctx_t, o: *const c_char, name: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle and strings.
         let (t, oid, attr) = unsafe { (target(io)?, cstr(o)?, cstr(name)?) };
@@ -443,7 +433,7 @@ pub unsafe extern "C" fn rados_rmxattr(io: *mut PoolCtx, o: *const c_char, name:
 /// readable for `in_len` bytes; `buf` writable for `out_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn rados_exec(
-    io: *mut PoolCtx,
+    io: rados_ioctx_t,
     o: *const c_char,
     cls: *const c_char,
     method: *const c_char,
@@ -476,7 +466,7 @@ pub unsafe extern "C" fn rados_exec(
 /// # Safety
 /// `cluster` from rados_create; `buf` NULL or writable for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_pool_list(cluster: *mut Cluster, buf: *mut c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_pool_list(cluster: rados_t, buf: *mut c_char, len: usize) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let c = unsafe { self::cluster(cluster) }?;
@@ -512,7 +502,7 @@ pub unsafe extern "C" fn rados_pool_list(cluster: *mut Cluster, buf: *mut c_char
 /// # Safety
 /// `cluster` from rados_create.
 #[no_mangle]
-pub unsafe extern "C" fn rados_get_instance_id(cluster: *mut Cluster) -> u64 {
+pub unsafe extern "C" fn rados_get_instance_id(cluster: rados_t) -> u64 {
     let mut id = 0;
     guard_void(|| {
         // SAFETY: checked handle.

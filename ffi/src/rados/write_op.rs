@@ -7,6 +7,7 @@
 //! operate call fails with -EINVAL without sending anything.
 
 use std::collections::{BTreeMap, BTreeSet};
+use crate::types::*;
 use std::ffi::{c_char, c_int};
 
 use bytes::Bytes;
@@ -15,9 +16,8 @@ use rbdrs_core::image::IoCtx;
 use rbdrs_core::osd::{ObjectOperation, ObjectReply, OpFlags, OpKind, OsdOp};
 use rbdrs_core::Errno;
 
-use super::aio::{completion_ref, launch_read, launch_write, AioCompletion};
-use super::object::{check_data_len, data_in, read, size_for_append, stat_out, target, time_t, utc_time, write, OutBuf, OutPtr, Timespec, TimeT};
-use super::PoolCtx;
+use super::aio::{completion_ref, launch_read, launch_write};
+use super::object::{check_data_len, data_in, read, size_for_append, stat_out, target, time_t, utc_time, write, OutBuf, OutPtr};
 use crate::boundary::{cstr, guard, guard_void};
 
 const WRITE_OP_MAGIC: u64 = 0x7262_6472_7377_6f70; // "rbdrswop"
@@ -75,7 +75,7 @@ impl WriteOp {
 /// # Safety
 /// `op` is NULL or a live handle from rados_create_write_op, not used by
 /// another thread during the call.
-unsafe fn write_op<'a>(op: *mut WriteOp) -> Result<&'a mut WriteOp, Errno> {
+unsafe fn write_op<'a>(op: rados_write_op_t) -> Result<&'a mut WriteOp, Errno> {
     // SAFETY: caller's contract; the magic catches common misuse.
     match unsafe { op.as_mut() } {
         Some(op) if op.magic == WRITE_OP_MAGIC => Ok(op),
@@ -125,7 +125,7 @@ async fn send_write(io: IoCtx, name: String, mtime: Option<UtcTime>, actions: Ve
 
 /// Creates an empty write op (NULL only if allocation failed).
 #[no_mangle]
-pub extern "C" fn rados_create_write_op() -> *mut WriteOp {
+pub extern "C" fn rados_create_write_op() -> rados_write_op_t {
     let mut op = std::ptr::null_mut();
     guard_void(|| op = Box::into_raw(Box::new(WriteOp { magic: WRITE_OP_MAGIC, actions: Vec::new(), invalid: None })));
     op
@@ -138,7 +138,7 @@ pub extern "C" fn rados_create_write_op() -> *mut WriteOp {
 /// asynchronous operate took its own copy: releasing before it completes
 /// is fine.
 #[no_mangle]
-pub unsafe extern "C" fn rados_release_write_op(op: *mut WriteOp) {
+pub unsafe extern "C" fn rados_release_write_op(op: rados_write_op_t) {
     guard_void(|| {
         // SAFETY: checked handle; ownership returns to us here.
         if unsafe { write_op(op) }.is_ok() {
@@ -154,7 +154,7 @@ pub unsafe extern "C" fn rados_release_write_op(op: *mut WriteOp) {
 /// # Safety
 /// `op` from rados_create_write_op.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_set_flags(op: *mut WriteOp, flags: c_int) {
+pub unsafe extern "C" fn rados_write_op_set_flags(op: rados_write_op_t, flags: c_int) {
     guard_void(|| {
         // SAFETY: checked handle.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -170,7 +170,7 @@ pub unsafe extern "C" fn rados_write_op_set_flags(op: *mut WriteOp, flags: c_int
 /// # Safety
 /// `op` from rados_create_write_op.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_assert_exists(op: *mut WriteOp) {
+pub unsafe extern "C" fn rados_write_op_assert_exists(op: rados_write_op_t) {
     // SAFETY: checked handle.
     guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::AssertExists)))
 }
@@ -182,7 +182,7 @@ pub unsafe extern "C" fn rados_write_op_assert_exists(op: *mut WriteOp) {
 /// # Safety
 /// `op` from rados_create_write_op; `category` NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_create(op: *mut WriteOp, exclusive: c_int, category: *const c_char) {
+pub unsafe extern "C" fn rados_write_op_create(op: rados_write_op_t, exclusive: c_int, category: *const c_char) {
     let _ = category;
     guard_void(|| {
         // SAFETY: checked handle.
@@ -202,7 +202,7 @@ pub unsafe extern "C" fn rados_write_op_create(op: *mut WriteOp, exclusive: c_in
 /// # Safety
 /// `op` from rados_create_write_op; `buffer` readable for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_write(op: *mut WriteOp, buffer: *const c_char, len: usize, offset: u64) {
+pub unsafe extern "C" fn rados_write_op_write(op: rados_write_op_t, buffer: *const c_char, len: usize, offset: u64) {
     guard_void(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -219,7 +219,7 @@ pub unsafe extern "C" fn rados_write_op_write(op: *mut WriteOp, buffer: *const c
 /// # Safety
 /// As [`rados_write_op_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_write_full(op: *mut WriteOp, buffer: *const c_char, len: usize) {
+pub unsafe extern "C" fn rados_write_op_write_full(op: rados_write_op_t, buffer: *const c_char, len: usize) {
     guard_void(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -236,7 +236,7 @@ pub unsafe extern "C" fn rados_write_op_write_full(op: *mut WriteOp, buffer: *co
 /// # Safety
 /// As [`rados_write_op_write`], `buffer` readable for `data_len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_writesame(op: *mut WriteOp, buffer: *const c_char, data_len: usize, write_len: usize, offset: u64) {
+pub unsafe extern "C" fn rados_write_op_writesame(op: rados_write_op_t, buffer: *const c_char, data_len: usize, write_len: usize, offset: u64) {
     guard_void(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -256,7 +256,7 @@ pub unsafe extern "C" fn rados_write_op_writesame(op: *mut WriteOp, buffer: *con
 /// # Safety
 /// As [`rados_write_op_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_append(op: *mut WriteOp, buffer: *const c_char, len: usize) {
+pub unsafe extern "C" fn rados_write_op_append(op: rados_write_op_t, buffer: *const c_char, len: usize) {
     guard_void(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -273,7 +273,7 @@ pub unsafe extern "C" fn rados_write_op_append(op: *mut WriteOp, buffer: *const 
 /// # Safety
 /// `op` from rados_create_write_op.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_remove(op: *mut WriteOp) {
+pub unsafe extern "C" fn rados_write_op_remove(op: rados_write_op_t) {
     // SAFETY: checked handle.
     guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Remove)))
 }
@@ -283,7 +283,7 @@ pub unsafe extern "C" fn rados_write_op_remove(op: *mut WriteOp) {
 /// # Safety
 /// `op` from rados_create_write_op.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_truncate(op: *mut WriteOp, offset: u64) {
+pub unsafe extern "C" fn rados_write_op_truncate(op: rados_write_op_t, offset: u64) {
     // SAFETY: checked handle.
     guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Truncate { size: offset })))
 }
@@ -293,7 +293,7 @@ pub unsafe extern "C" fn rados_write_op_truncate(op: *mut WriteOp, offset: u64) 
 /// # Safety
 /// `op` from rados_create_write_op.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_zero(op: *mut WriteOp, offset: u64, len: u64) {
+pub unsafe extern "C" fn rados_write_op_zero(op: rados_write_op_t, offset: u64, len: u64) {
     // SAFETY: checked handle.
     guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Zero { offset, length: len })))
 }
@@ -304,7 +304,7 @@ pub unsafe extern "C" fn rados_write_op_zero(op: *mut WriteOp, offset: u64, len:
 /// `op` from rados_create_write_op; `name` a C string; `value` readable
 /// for `value_len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_setxattr(op: *mut WriteOp, name: *const c_char, value: *const c_char, value_len: usize) {
+pub unsafe extern "C" fn rados_write_op_setxattr(op: rados_write_op_t, name: *const c_char, value: *const c_char, value_len: usize) {
     guard_void(|| {
         // SAFETY: checked handle, string and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -321,7 +321,7 @@ pub unsafe extern "C" fn rados_write_op_setxattr(op: *mut WriteOp, name: *const 
 /// # Safety
 /// `op` from rados_create_write_op; `name` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_rmxattr(op: *mut WriteOp, name: *const c_char) {
+pub unsafe extern "C" fn rados_write_op_rmxattr(op: rados_write_op_t, name: *const c_char) {
     guard_void(|| {
         // SAFETY: checked handle and string.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -337,7 +337,7 @@ pub unsafe extern "C" fn rados_write_op_rmxattr(op: *mut WriteOp, name: *const c
 /// entries; each key a C string, each value readable for its length.
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_omap_set(
-    op: *mut WriteOp,
+    op: rados_write_op_t,
     keys: *const *const c_char,
     vals: *const *const c_char,
     lens: *const usize,
@@ -367,7 +367,7 @@ pub unsafe extern "C" fn rados_write_op_omap_set(
 /// # Safety
 /// `op` from rados_create_write_op; `keys` an array of `keys_len` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_omap_rm_keys(op: *mut WriteOp, keys: *const *const c_char, keys_len: usize) {
+pub unsafe extern "C" fn rados_write_op_omap_rm_keys(op: rados_write_op_t, keys: *const *const c_char, keys_len: usize) {
     guard_void(|| {
         // SAFETY: checked handle and array.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -391,7 +391,7 @@ pub unsafe extern "C" fn rados_write_op_omap_rm_keys(op: *mut WriteOp, keys: *co
 /// # Safety
 /// `op` from rados_create_write_op.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_omap_clear(op: *mut WriteOp) {
+pub unsafe extern "C" fn rados_write_op_omap_clear(op: rados_write_op_t) {
     // SAFETY: checked handle.
     guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::OmapClear)))
 }
@@ -401,7 +401,7 @@ pub unsafe extern "C" fn rados_write_op_omap_clear(op: *mut WriteOp) {
 /// # Safety
 /// `op` from rados_create_write_op.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_set_alloc_hint(op: *mut WriteOp, expected_object_size: u64, expected_write_size: u64) {
+pub unsafe extern "C" fn rados_write_op_set_alloc_hint(op: rados_write_op_t, expected_object_size: u64, expected_write_size: u64) {
     guard_void(|| {
         // SAFETY: checked handle.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -413,8 +413,8 @@ pub unsafe extern "C" fn rados_write_op_set_alloc_hint(op: *mut WriteOp, expecte
 /// # Safety
 /// As the operate exports.
 unsafe fn operate_write(
-    op: *mut WriteOp,
-    io: *mut PoolCtx,
+    op: rados_write_op_t,
+    io: rados_ioctx_t,
     oid: *const c_char,
     mtime: impl FnOnce() -> Result<Option<UtcTime>, Errno>,
 ) -> c_int {
@@ -434,7 +434,7 @@ unsafe fn operate_write(
 /// `op` from rados_create_write_op; `io` from rados_ioctx_create; `oid` a
 /// C string; `mtime` NULL or readable.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_operate(op: *mut WriteOp, io: *mut PoolCtx, oid: *const c_char, mtime: *mut TimeT, flags: c_int) -> c_int {
+pub unsafe extern "C" fn rados_write_op_operate(op: rados_write_op_t, io: rados_ioctx_t, oid: *const c_char, mtime: *mut crate::types::time_t, flags: c_int) -> c_int {
     let _ = flags;
     // SAFETY: forwarded contract; mtime NULL or readable.
     unsafe { operate_write(op, io, oid, || mtime.as_ref().map(|&t| utc_time(t, 0)).transpose()) }
@@ -445,7 +445,7 @@ pub unsafe extern "C" fn rados_write_op_operate(op: *mut WriteOp, io: *mut PoolC
 /// # Safety
 /// As [`rados_write_op_operate`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_operate2(op: *mut WriteOp, io: *mut PoolCtx, oid: *const c_char, mtime: *mut Timespec, flags: c_int) -> c_int {
+pub unsafe extern "C" fn rados_write_op_operate2(op: rados_write_op_t, io: rados_ioctx_t, oid: *const c_char, mtime: *mut crate::types::timespec, flags: c_int) -> c_int {
     let _ = flags;
     // SAFETY: forwarded contract; mtime NULL or readable.
     unsafe { operate_write(op, io, oid, || mtime.as_ref().map(|ts| utc_time(ts.tv_sec, ts.tv_nsec)).transpose()) }
@@ -459,11 +459,11 @@ pub unsafe extern "C" fn rados_write_op_operate2(op: *mut WriteOp, io: *mut Pool
 /// live completion; `oid` a C string; `mtime` NULL or readable.
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_write_op_operate(
-    op: *mut WriteOp,
-    io: *mut PoolCtx,
-    c: *mut AioCompletion,
+    op: rados_write_op_t,
+    io: rados_ioctx_t,
+    c: rados_completion_t,
     oid: *const c_char,
-    mtime: *mut TimeT,
+    mtime: *mut crate::types::time_t,
     flags: c_int,
 ) -> c_int {
     let _ = flags;
@@ -483,7 +483,7 @@ pub unsafe extern "C" fn rados_aio_write_op_operate(
 enum Output {
     Nothing,
     Data { buf: OutBuf, bytes_read: OutPtr<usize> },
-    Stat { size: OutPtr<u64>, mtime: OutPtr<TimeT> },
+    Stat { size: OutPtr<u64>, mtime: OutPtr<crate::types::time_t> },
 }
 
 #[derive(Clone, Debug)]
@@ -506,7 +506,7 @@ pub struct ReadOp {
 ///
 /// # Safety
 /// As [`write_op`], for rados_create_read_op.
-unsafe fn read_op<'a>(op: *mut ReadOp) -> Result<&'a mut ReadOp, Errno> {
+unsafe fn read_op<'a>(op: rados_read_op_t) -> Result<&'a mut ReadOp, Errno> {
     // SAFETY: caller's contract; the magic catches common misuse.
     match unsafe { op.as_mut() } {
         Some(op) if op.magic == READ_OP_MAGIC => Ok(op),
@@ -547,7 +547,7 @@ fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
 
 /// Creates an empty read op (NULL only if allocation failed).
 #[no_mangle]
-pub extern "C" fn rados_create_read_op() -> *mut ReadOp {
+pub extern "C" fn rados_create_read_op() -> rados_read_op_t {
     let mut op = std::ptr::null_mut();
     guard_void(|| op = Box::into_raw(Box::new(ReadOp { magic: READ_OP_MAGIC, actions: Vec::new(), invalid: None })));
     op
@@ -558,7 +558,7 @@ pub extern "C" fn rados_create_read_op() -> *mut ReadOp {
 /// # Safety
 /// `op` NULL or from rados_create_read_op, not used afterwards.
 #[no_mangle]
-pub unsafe extern "C" fn rados_release_read_op(op: *mut ReadOp) {
+pub unsafe extern "C" fn rados_release_read_op(op: rados_read_op_t) {
     guard_void(|| {
         // SAFETY: checked handle; ownership returns to us here.
         if unsafe { read_op(op) }.is_ok() {
@@ -573,7 +573,7 @@ pub unsafe extern "C" fn rados_release_read_op(op: *mut ReadOp) {
 /// # Safety
 /// `op` from rados_create_read_op.
 #[no_mangle]
-pub unsafe extern "C" fn rados_read_op_set_flags(op: *mut ReadOp, flags: c_int) {
+pub unsafe extern "C" fn rados_read_op_set_flags(op: rados_read_op_t, flags: c_int) {
     guard_void(|| {
         // SAFETY: checked handle.
         if let Ok(op) = unsafe { read_op(op) } {
@@ -589,7 +589,7 @@ pub unsafe extern "C" fn rados_read_op_set_flags(op: *mut ReadOp, flags: c_int) 
 /// # Safety
 /// `op` from rados_create_read_op.
 #[no_mangle]
-pub unsafe extern "C" fn rados_read_op_assert_exists(op: *mut ReadOp) {
+pub unsafe extern "C" fn rados_read_op_assert_exists(op: rados_read_op_t) {
     guard_void(|| {
         // SAFETY: checked handle; a NULL rval pointer is never written.
         if let Ok(op) = unsafe { read_op(op) } {
@@ -607,7 +607,7 @@ pub unsafe extern "C" fn rados_read_op_assert_exists(op: *mut ReadOp) {
 /// `bytes_read` and `prval` NULL or writable, all until every operate of
 /// this op has finished.
 #[no_mangle]
-pub unsafe extern "C" fn rados_read_op_read(op: *mut ReadOp, offset: u64, len: usize, buffer: *mut c_char, bytes_read: *mut usize, prval: *mut c_int) {
+pub unsafe extern "C" fn rados_read_op_read(op: rados_read_op_t, offset: u64, len: usize, buffer: *mut c_char, bytes_read: *mut usize, prval: *mut c_int) {
     guard_void(|| {
         // SAFETY: checked handle and buffer; out-pointers by contract.
         if let Ok(op) = unsafe { read_op(op) } {
@@ -632,7 +632,7 @@ pub unsafe extern "C" fn rados_read_op_read(op: *mut ReadOp, offset: u64, len: u
 /// `op` from rados_create_read_op; the out-pointers NULL or writable until
 /// every operate of this op has finished.
 #[no_mangle]
-pub unsafe extern "C" fn rados_read_op_stat(op: *mut ReadOp, psize: *mut u64, pmtime: *mut TimeT, prval: *mut c_int) {
+pub unsafe extern "C" fn rados_read_op_stat(op: rados_read_op_t, psize: *mut u64, pmtime: *mut crate::types::time_t, prval: *mut c_int) {
     guard_void(|| {
         // SAFETY: checked handle; out-pointers by contract.
         if let Ok(op) = unsafe { read_op(op) } {
@@ -644,7 +644,7 @@ pub unsafe extern "C" fn rados_read_op_stat(op: *mut ReadOp, psize: *mut u64, pm
 
 /// # Safety
 /// `op` a live read op.
-unsafe fn read_compound(op: *mut ReadOp) -> Result<(Vec<ReadAction>, ObjectOperation), Errno> {
+unsafe fn read_compound(op: rados_read_op_t) -> Result<(Vec<ReadAction>, ObjectOperation), Errno> {
     // SAFETY: forwarded contract.
     let op = unsafe { read_op(op) }?;
     if let Some(e) = op.invalid {
@@ -662,7 +662,7 @@ unsafe fn read_compound(op: *mut ReadOp) -> Result<(Vec<ReadAction>, ObjectOpera
 /// `op` from rados_create_read_op; `io` from rados_ioctx_create; `oid` a C
 /// string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_read_op_operate(op: *mut ReadOp, io: *mut PoolCtx, oid: *const c_char, flags: c_int) -> c_int {
+pub unsafe extern "C" fn rados_read_op_operate(op: rados_read_op_t, io: rados_ioctx_t, oid: *const c_char, flags: c_int) -> c_int {
     let _ = flags;
     guard(|| {
         // SAFETY: checked handles and string.
@@ -678,7 +678,7 @@ pub unsafe extern "C" fn rados_read_op_operate(op: *mut ReadOp, io: *mut PoolCtx
 /// # Safety
 /// As [`rados_read_op_operate`]; `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_read_op_operate(op: *mut ReadOp, io: *mut PoolCtx, c: *mut AioCompletion, oid: *const c_char, flags: c_int) -> c_int {
+pub unsafe extern "C" fn rados_aio_read_op_operate(op: rados_read_op_t, io: rados_ioctx_t, c: rados_completion_t, oid: *const c_char, flags: c_int) -> c_int {
     let _ = flags;
     guard(|| {
         // SAFETY: checked handles and string.

@@ -2,6 +2,7 @@
 //! image options rbd_create4 and rbd_clone3 take.
 
 use std::collections::BTreeMap;
+use crate::types::*;
 use std::ffi::{c_char, c_int, CString};
 use std::sync::Mutex;
 
@@ -11,7 +12,7 @@ use rbdrs_core::image::{manage, IoCtx};
 use rbdrs_core::Errno;
 
 use crate::boundary::{cstr, guard, guard_void, put, put_cstr};
-use crate::rados::{ioctx, Connection, PoolCtx};
+use crate::rados::{ioctx, Connection};
 
 // RBD_IMAGE_OPTION_* (librbd.h).
 const OPT_FORMAT: c_int = 0;
@@ -46,7 +47,7 @@ fn known_option(option: c_int) -> bool {
 /// # Safety
 /// `opts` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_create(opts: *mut *mut ImageOptions) {
+pub unsafe extern "C" fn rbd_image_options_create(opts: *mut rbd_image_options_t) {
     // SAFETY: checked out-pointer.
     guard_void(|| {
         let boxed = Box::into_raw(Box::default());
@@ -59,19 +60,19 @@ pub unsafe extern "C" fn rbd_image_options_create(opts: *mut *mut ImageOptions) 
 /// # Safety
 /// `opts` from rbd_image_options_create, not used afterwards.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_destroy(opts: *mut ImageOptions) {
+pub unsafe extern "C" fn rbd_image_options_destroy(opts: rbd_image_options_t) {
     if !opts.is_null() {
         // SAFETY: created by rbd_image_options_create.
         guard_void(|| drop(unsafe { Box::from_raw(opts) }));
     }
 }
 
-unsafe fn options<'a>(opts: *mut ImageOptions) -> Result<&'a ImageOptions, Errno> {
+unsafe fn options<'a>(opts: rbd_image_options_t) -> Result<&'a ImageOptions, Errno> {
     // SAFETY: caller's contract.
     unsafe { opts.as_ref() }.ok_or(Errno::EINVAL)
 }
 
-fn set_option(opts: *mut ImageOptions, option: c_int, value: OptValue) -> Result<i32, Errno> {
+fn set_option(opts: rbd_image_options_t, option: c_int, value: OptValue) -> Result<i32, Errno> {
     // SAFETY: the exports' contract.
     let opts = unsafe { options(opts) }?;
     if !known_option(option) || is_string_option(option) != matches!(value, OptValue::Str(_)) {
@@ -84,7 +85,7 @@ fn set_option(opts: *mut ImageOptions, option: c_int, value: OptValue) -> Result
 /// # Safety
 /// `opts` live; `optval` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_set_string(opts: *mut ImageOptions, optname: c_int, optval: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_set_string(opts: rbd_image_options_t, optname: c_int, optval: *const c_char) -> c_int {
     // SAFETY: checked C string.
     guard(|| set_option(opts, optname, OptValue::Str(unsafe { cstr(optval) }?.to_string())))
 }
@@ -92,11 +93,11 @@ pub unsafe extern "C" fn rbd_image_options_set_string(opts: *mut ImageOptions, o
 /// # Safety
 /// `opts` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_set_uint64(opts: *mut ImageOptions, optname: c_int, optval: u64) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_set_uint64(opts: rbd_image_options_t, optname: c_int, optval: u64) -> c_int {
     guard(|| set_option(opts, optname, OptValue::U64(optval)))
 }
 
-fn get_option(opts: *mut ImageOptions, option: c_int) -> Result<OptValue, Errno> {
+fn get_option(opts: rbd_image_options_t, option: c_int) -> Result<OptValue, Errno> {
     // SAFETY: the exports' contract.
     let opts = unsafe { options(opts) }?;
     opts.values.lock().map_err(|_| Errno::EIO)?.get(&option).cloned().ok_or(Errno::ENOENT)
@@ -105,7 +106,7 @@ fn get_option(opts: *mut ImageOptions, option: c_int) -> Result<OptValue, Errno>
 /// # Safety
 /// `opts` live; `optval` valid for `maxlen` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_get_string(opts: *mut ImageOptions, optname: c_int, optval: *mut c_char, maxlen: usize) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_get_string(opts: rbd_image_options_t, optname: c_int, optval: *mut c_char, maxlen: usize) -> c_int {
     guard(|| match get_option(opts, optname)? {
         // SAFETY: buffer valid for maxlen by contract.
         OptValue::Str(s) => unsafe { put_cstr(optval, maxlen, &s, std::ptr::null_mut()) }.map(|_| 0),
@@ -116,7 +117,7 @@ pub unsafe extern "C" fn rbd_image_options_get_string(opts: *mut ImageOptions, o
 /// # Safety
 /// `opts` live; `optval` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_get_uint64(opts: *mut ImageOptions, optname: c_int, optval: *mut u64) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_get_uint64(opts: rbd_image_options_t, optname: c_int, optval: *mut u64) -> c_int {
     guard(|| match get_option(opts, optname)? {
         // SAFETY: checked out-pointer.
         OptValue::U64(v) => unsafe { put(optval, v) }.map(|_| 0),
@@ -127,7 +128,7 @@ pub unsafe extern "C" fn rbd_image_options_get_uint64(opts: *mut ImageOptions, o
 /// # Safety
 /// `opts` live; `is_set` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_is_set(opts: *mut ImageOptions, optname: c_int, is_set: *mut bool) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_is_set(opts: rbd_image_options_t, optname: c_int, is_set: *mut bool) -> c_int {
     // SAFETY: checked out-pointer.
     guard(|| unsafe { put(is_set, get_option(opts, optname).is_ok()) }.map(|_| 0))
 }
@@ -135,7 +136,7 @@ pub unsafe extern "C" fn rbd_image_options_is_set(opts: *mut ImageOptions, optna
 /// # Safety
 /// `opts` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_unset(opts: *mut ImageOptions, optname: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_unset(opts: rbd_image_options_t, optname: c_int) -> c_int {
     guard(|| {
         // SAFETY: the export's contract.
         let opts = unsafe { options(opts) }?;
@@ -146,7 +147,7 @@ pub unsafe extern "C" fn rbd_image_options_unset(opts: *mut ImageOptions, optnam
 /// # Safety
 /// `opts` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_clear(opts: *mut ImageOptions) {
+pub unsafe extern "C" fn rbd_image_options_clear(opts: rbd_image_options_t) {
     // SAFETY: the export's contract.
     guard_void(|| {
         if let Ok(opts) = unsafe { options(opts) } {
@@ -160,7 +161,7 @@ pub unsafe extern "C" fn rbd_image_options_clear(opts: *mut ImageOptions) {
 /// # Safety
 /// `opts` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_is_empty(opts: *mut ImageOptions) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_is_empty(opts: rbd_image_options_t) -> c_int {
     // SAFETY: the export's contract.
     guard(|| Ok(c_int::from(unsafe { options(opts) }?.values.lock().map_err(|_| Errno::EIO)?.is_empty())))
 }
@@ -200,7 +201,7 @@ fn create_options(conn: &Connection, size: u64, given: &BTreeMap<c_int, OptValue
     Ok(opts)
 }
 
-fn do_create(io: *mut PoolCtx, name: *const c_char, size: u64, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
+fn do_create(io: rados_ioctx_t, name: *const c_char, size: u64, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
     // SAFETY: the exports' contract: a live handle and a C string.
     let (pool, name) = unsafe { (ioctx(io)?, cstr(name)?.to_string()) };
     let io = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
@@ -239,7 +240,7 @@ fn order_in(order: *mut c_int) -> Result<BTreeMap<c_int, OptValue>, Errno> {
 /// # Safety
 /// `io` from rados_ioctx_create; `name` a C string; `order` NULL or valid.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_create(io: *mut PoolCtx, name: *const c_char, size: u64, order: *mut c_int) -> c_int {
+pub unsafe extern "C" fn rbd_create(io: rados_ioctx_t, name: *const c_char, size: u64, order: *mut c_int) -> c_int {
     guard(|| {
         let used = do_create(io, name, size, order_in(order)?)?;
         if !order.is_null() {
@@ -253,7 +254,7 @@ pub unsafe extern "C" fn rbd_create(io: *mut PoolCtx, name: *const c_char, size:
 /// # Safety
 /// As [`rbd_create`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_create2(io: *mut PoolCtx, name: *const c_char, size: u64, features: u64, order: *mut c_int) -> c_int {
+pub unsafe extern "C" fn rbd_create2(io: rados_ioctx_t, name: *const c_char, size: u64, features: u64, order: *mut c_int) -> c_int {
     guard(|| {
         let mut given = order_in(order)?;
         given.insert(OPT_FEATURES, OptValue::U64(features));
@@ -270,7 +271,7 @@ pub unsafe extern "C" fn rbd_create2(io: *mut PoolCtx, name: *const c_char, size
 /// As [`rbd_create`].
 #[no_mangle]
 pub unsafe extern "C" fn rbd_create3(
-    io: *mut PoolCtx,
+    io: rados_ioctx_t,
     name: *const c_char,
     size: u64,
     features: u64,
@@ -295,7 +296,7 @@ pub unsafe extern "C" fn rbd_create3(
 /// # Safety
 /// `io` live; `name` a C string; `opts` from rbd_image_options_create.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_create4(io: *mut PoolCtx, name: *const c_char, size: u64, opts: *mut ImageOptions) -> c_int {
+pub unsafe extern "C" fn rbd_create4(io: rados_ioctx_t, name: *const c_char, size: u64, opts: rbd_image_options_t) -> c_int {
     guard(|| {
         // SAFETY: the export's contract.
         let given = unsafe { options(opts) }?.values.lock().map_err(|_| Errno::EIO)?.clone();
@@ -303,7 +304,7 @@ pub unsafe extern "C" fn rbd_create4(io: *mut PoolCtx, name: *const c_char, size
     })
 }
 
-fn do_clone(p_io: *mut PoolCtx, p_name: *const c_char, p_snap: *const c_char, c_io: *mut PoolCtx, c_name: *const c_char, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
+fn do_clone(p_io: rados_ioctx_t, p_name: *const c_char, p_snap: *const c_char, c_io: rados_ioctx_t, c_name: *const c_char, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
     // SAFETY: the exports' contract: live handles and C strings.
     let (parent_pool, parent_name, snap, child_pool, child_name) =
         unsafe { (ioctx(p_io)?, cstr(p_name)?.to_string(), cstr(p_snap)?.to_string(), ioctx(c_io)?, cstr(c_name)?.to_string()) };
@@ -327,10 +328,10 @@ fn do_clone(p_io: *mut PoolCtx, p_name: *const c_char, p_snap: *const c_char, c_
 /// Live ioctx handles; C strings; `c_order` NULL or valid.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_clone(
-    p_ioctx: *mut PoolCtx,
+    p_ioctx: rados_ioctx_t,
     p_name: *const c_char,
     p_snapname: *const c_char,
-    c_ioctx: *mut PoolCtx,
+    c_ioctx: rados_ioctx_t,
     c_name: *const c_char,
     features: u64,
     c_order: *mut c_int,
@@ -351,10 +352,10 @@ pub unsafe extern "C" fn rbd_clone(
 /// As [`rbd_clone`].
 #[no_mangle]
 pub unsafe extern "C" fn rbd_clone2(
-    p_ioctx: *mut PoolCtx,
+    p_ioctx: rados_ioctx_t,
     p_name: *const c_char,
     p_snapname: *const c_char,
-    c_ioctx: *mut PoolCtx,
+    c_ioctx: rados_ioctx_t,
     c_name: *const c_char,
     features: u64,
     c_order: *mut c_int,
@@ -374,12 +375,12 @@ pub unsafe extern "C" fn rbd_clone2(
 /// As [`rbd_clone`]; `c_opts` from rbd_image_options_create.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_clone3(
-    p_ioctx: *mut PoolCtx,
+    p_ioctx: rados_ioctx_t,
     p_name: *const c_char,
     p_snapname: *const c_char,
-    c_ioctx: *mut PoolCtx,
+    c_ioctx: rados_ioctx_t,
     c_name: *const c_char,
-    c_opts: *mut ImageOptions,
+    c_opts: rbd_image_options_t,
 ) -> c_int {
     guard(|| {
         // SAFETY: the export's contract.
@@ -388,7 +389,7 @@ pub unsafe extern "C" fn rbd_clone3(
     })
 }
 
-fn with_io<T>(io: *mut PoolCtx, f: impl FnOnce(&Connection, IoCtx) -> Result<T, Errno>) -> Result<T, Errno> {
+fn with_io<T>(io: rados_ioctx_t, f: impl FnOnce(&Connection, IoCtx) -> Result<T, Errno>) -> Result<T, Errno> {
     // SAFETY: the exports' contract: a live handle.
     let pool = unsafe { ioctx(io) }?;
     let ctx = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
@@ -400,7 +401,7 @@ fn with_io<T>(io: *mut PoolCtx, f: impl FnOnce(&Connection, IoCtx) -> Result<T, 
 /// # Safety
 /// `io` live; `name` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_remove(io: *mut PoolCtx, name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_remove(io: rados_ioctx_t, name: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked C string.
         let name = unsafe { cstr(name) }?.to_string();
@@ -411,7 +412,7 @@ pub unsafe extern "C" fn rbd_remove(io: *mut PoolCtx, name: *const c_char) -> c_
 /// # Safety
 /// `io` live; names C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_rename(io: *mut PoolCtx, srcname: *const c_char, destname: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_rename(io: rados_ioctx_t, srcname: *const c_char, destname: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked C strings.
         let (from, to) = unsafe { (cstr(srcname)?.to_string(), cstr(destname)?.to_string()) };
@@ -425,7 +426,7 @@ pub unsafe extern "C" fn rbd_rename(io: *mut PoolCtx, srcname: *const c_char, de
 /// # Safety
 /// `io` live; `size` valid; `names` valid for `*size` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_list(io: *mut PoolCtx, names: *mut c_char, size: *mut usize) -> c_int {
+pub unsafe extern "C" fn rbd_list(io: rados_ioctx_t, names: *mut c_char, size: *mut usize) -> c_int {
     guard(|| {
         if size.is_null() {
             return Err(Errno::EINVAL);
@@ -448,21 +449,13 @@ pub unsafe extern "C" fn rbd_list(io: *mut PoolCtx, names: *mut c_char, size: *m
     })
 }
 
-/// rbd_image_spec_t.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-pub struct rbd_image_spec_t {
-    pub id: *mut c_char,
-    pub name: *mut c_char,
-}
-
 /// Images as (id, name) pairs; -ERANGE with the count needed in
 /// `*max_images`. Free with rbd_image_spec_list_cleanup.
 ///
 /// # Safety
 /// `io` live; `max_images` valid; `images` valid for `*max_images` entries.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_list2(io: *mut PoolCtx, images: *mut rbd_image_spec_t, max_images: *mut usize) -> c_int {
+pub unsafe extern "C" fn rbd_list2(io: rados_ioctx_t, images: *mut rbd_image_spec_t, max_images: *mut usize) -> c_int {
     guard(|| {
         if max_images.is_null() {
             return Err(Errno::EINVAL);

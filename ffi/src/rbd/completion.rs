@@ -15,7 +15,7 @@ use super::Events;
 const MAGIC: u64 = 0x7262_6472_7363_6f6d; // "rbdrscom"
 
 /// rbd_callback_t: called on the executor thread when the request is done.
-pub type Callback = Option<unsafe extern "C" fn(completion: *mut c_void, arg: *mut c_void)>;
+pub type Callback = crate::types::rbd_callback_t;
 
 pub struct Completion {
     magic: u64,

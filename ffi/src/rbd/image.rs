@@ -1,6 +1,7 @@
 //! Opening, closing and asking about an image.
 
 use std::ffi::{c_char, c_int, c_void};
+use crate::types::*;
 
 use rbdrs_core::cls::rbd::client as cls;
 use rbdrs_core::cls::rbd::types::{RBD_FEATURE_FAST_DIFF, RBD_FEATURE_OBJECT_MAP, RBD_FLAG_FAST_DIFF_INVALID, RBD_FLAG_OBJECT_MAP_INVALID};
@@ -13,22 +14,9 @@ use rbdrs_core::Errno;
 
 use super::{image, Image};
 use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
-use crate::rados::{ioctx, PoolCtx};
+use crate::rados::ioctx;
 
-/// rbd_image_info_t, as librbd lays it out.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-pub struct rbd_image_info_t {
-    pub size: u64,
-    pub obj_size: u64,
-    pub num_objs: u64,
-    pub order: c_int,
-    pub block_name_prefix: [c_char; 24],
-    pub parent_pool: i64,
-    pub parent_name: [c_char; 96],
-}
-
-fn open_handle(io: *mut PoolCtx, name: *const c_char, snap: *const c_char, read_only: bool) -> Result<*mut Image, Errno> {
+fn open_handle(io: rados_ioctx_t, name: *const c_char, snap: *const c_char, read_only: bool) -> Result<rbd_image_t, Errno> {
     // SAFETY: checked handle and strings (the exports' contracts).
     let (pool, name, snap) = unsafe { (ioctx(io)?, cstr(name)?.to_string(), opt_cstr(snap)?.map(str::to_string)) };
     let conn = pool.conn.clone();
@@ -51,7 +39,7 @@ fn open_handle(io: *mut PoolCtx, name: *const c_char, snap: *const c_char, read_
 /// `io` from rados_ioctx_create; `name` a C string; `image` writable;
 /// `snap_name` NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_open(io: *mut PoolCtx, name: *const c_char, image: *mut *mut Image, snap_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_open(io: rados_ioctx_t, name: *const c_char, image: *mut rbd_image_t, snap_name: *const c_char) -> c_int {
     guard(|| {
         let handle = open_handle(io, name, snap_name, false)?;
         // SAFETY: out-pointer checked by put; on failure the handle is freed.
@@ -69,7 +57,7 @@ pub unsafe extern "C" fn rbd_open(io: *mut PoolCtx, name: *const c_char, image: 
 /// # Safety
 /// As [`rbd_open`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_open_read_only(io: *mut PoolCtx, name: *const c_char, image: *mut *mut Image, snap_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_open_read_only(io: rados_ioctx_t, name: *const c_char, image: *mut rbd_image_t, snap_name: *const c_char) -> c_int {
     guard(|| {
         let handle = open_handle(io, name, snap_name, true)?;
         // SAFETY: as in rbd_open.
@@ -86,7 +74,7 @@ pub unsafe extern "C" fn rbd_open_read_only(io: *mut PoolCtx, name: *const c_cha
 /// # Safety
 /// `image` from rbd_open, not used afterwards.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_close(image: *mut Image) -> c_int {
+pub unsafe extern "C" fn rbd_close(image: rbd_image_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -109,7 +97,7 @@ pub unsafe extern "C" fn rbd_close(image: *mut Image) -> c_int {
     })
 }
 
-fn with_image<T>(image: *mut Image, f: impl FnOnce(&Image, ImageCtx) -> Result<T, Errno>) -> Result<T, Errno> {
+fn with_image<T>(image: rbd_image_t, f: impl FnOnce(&Image, ImageCtx) -> Result<T, Errno>) -> Result<T, Errno> {
     // SAFETY: the exports' contract: a live handle.
     let img = unsafe { self::image(image) }?;
     f(img, img.ctx()?)
@@ -120,7 +108,7 @@ fn with_image<T>(image: *mut Image, f: impl FnOnce(&Image, ImageCtx) -> Result<T
 /// # Safety
 /// `image` from rbd_open; `info` valid for `infosize` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_stat(image: *mut Image, info: *mut rbd_image_info_t, infosize: usize) -> c_int {
+pub unsafe extern "C" fn rbd_stat(image: rbd_image_t, info: *mut rbd_image_info_t, infosize: usize) -> c_int {
     guard(|| {
         if infosize < std::mem::size_of::<rbd_image_info_t>() {
             return Err(Errno::ERANGE);
@@ -160,7 +148,7 @@ fn copy_into(dst: &mut [c_char], text: &str) {
 /// # Safety
 /// `image` from rbd_open; `size` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_get_size(image: *mut Image, size: *mut u64) -> c_int {
+pub unsafe extern "C" fn rbd_get_size(image: rbd_image_t, size: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
     guard(|| with_image(image, |_, ictx| unsafe { put(size, ictx.size_at(ictx.snap_id)?) }.map(|_| 0)))
 }
@@ -170,7 +158,7 @@ pub unsafe extern "C" fn rbd_get_size(image: *mut Image, size: *mut u64) -> c_in
 /// # Safety
 /// `image` from rbd_open; `features` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_get_features(image: *mut Image, features: *mut u64) -> c_int {
+pub unsafe extern "C" fn rbd_get_features(image: rbd_image_t, features: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
     guard(|| with_image(image, |_, ictx| unsafe { put(features, ictx.features) }.map(|_| 0)))
 }
@@ -180,7 +168,7 @@ pub unsafe extern "C" fn rbd_get_features(image: *mut Image, features: *mut u64)
 /// # Safety
 /// `image` from rbd_open; `flags` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_get_flags(image: *mut Image, flags: *mut u64) -> c_int {
+pub unsafe extern "C" fn rbd_get_flags(image: rbd_image_t, flags: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
     guard(|| with_image(image, |_, ictx| unsafe { put(flags, ictx.flags) }.map(|_| 0)))
 }
@@ -190,7 +178,7 @@ pub unsafe extern "C" fn rbd_get_flags(image: *mut Image, flags: *mut u64) -> c_
 /// # Safety
 /// `image` from rbd_open; `overlap` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_get_overlap(image: *mut Image, overlap: *mut u64) -> c_int {
+pub unsafe extern "C" fn rbd_get_overlap(image: rbd_image_t, overlap: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
     guard(|| with_image(image, |_, ictx| unsafe { put(overlap, ictx.parent_overlap(ictx.snap_id)) }.map(|_| 0)))
 }
@@ -202,7 +190,7 @@ pub unsafe extern "C" fn rbd_get_overlap(image: *mut Image, overlap: *mut u64) -
 /// `image` from rbd_open; each buffer NULL or valid for its length.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_parent_info(
-    image: *mut Image,
+    image: rbd_image_t,
     parent_pool_name: *mut c_char,
     ppool_namelen: usize,
     parent_name: *mut c_char,
@@ -233,7 +221,7 @@ pub unsafe extern "C" fn rbd_get_parent_info(
 /// # Safety
 /// `image` from rbd_open.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_resize(image: *mut Image, size: u64) -> c_int {
+pub unsafe extern "C" fn rbd_resize(image: rbd_image_t, size: u64) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -250,7 +238,7 @@ pub unsafe extern "C" fn rbd_resize(image: *mut Image, size: u64) -> c_int {
 /// # Safety
 /// `image` from rbd_open.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_flatten(image: *mut Image) -> c_int {
+pub unsafe extern "C" fn rbd_flatten(image: rbd_image_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -267,7 +255,7 @@ pub unsafe extern "C" fn rbd_flatten(image: *mut Image) -> c_int {
 /// # Safety
 /// `image` from rbd_open.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_invalidate_cache(image: *mut Image) -> c_int {
+pub unsafe extern "C" fn rbd_invalidate_cache(image: rbd_image_t) -> c_int {
     // SAFETY: checked handle.
     guard(|| unsafe { self::image(image) }.map(|_| 0))
 }
@@ -277,7 +265,7 @@ pub unsafe extern "C" fn rbd_invalidate_cache(image: *mut Image) -> c_int {
 /// # Safety
 /// `image` from rbd_open; `is_owner` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(image: *mut Image, is_owner: *mut c_int) -> c_int {
+pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(image: rbd_image_t, is_owner: *mut c_int) -> c_int {
     // SAFETY: checked handle and out-pointer.
     guard(|| with_image(image, |_, ictx| unsafe { put(is_owner, c_int::from(ictx.runtime.lock_owned())) }.map(|_| 0)))
 }
@@ -288,7 +276,7 @@ pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(image: *mut Image, is_owner
 /// # Safety
 /// `image` from rbd_open; `key` a C string; `value` valid for `*vallen`.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_metadata_get(image: *mut Image, key: *const c_char, value: *mut c_char, vallen: *mut usize) -> c_int {
+pub unsafe extern "C" fn rbd_metadata_get(image: rbd_image_t, key: *const c_char, value: *mut c_char, vallen: *mut usize) -> c_int {
     guard(|| {
         // SAFETY: checked string and out-pointer.
         let key = unsafe { cstr(key) }?.to_string();
@@ -315,7 +303,7 @@ pub unsafe extern "C" fn rbd_metadata_get(image: *mut Image, key: *const c_char,
 /// # Safety
 /// Any arguments; none is dereferenced.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_encryption_format(image: *mut Image, format: c_int, opts: *mut c_void, opts_size: usize) -> c_int {
+pub unsafe extern "C" fn rbd_encryption_format(image: rbd_image_t, format: c_int, opts: *mut c_void, opts_size: usize) -> c_int {
     let _ = (image, format, opts, opts_size);
     Errno::EOPNOTSUPP.to_ret()
 }
@@ -325,7 +313,7 @@ pub unsafe extern "C" fn rbd_encryption_format(image: *mut Image, format: c_int,
 /// # Safety
 /// Any arguments; none is dereferenced.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_encryption_load(image: *mut Image, format: c_int, opts: *mut c_void, opts_size: usize) -> c_int {
+pub unsafe extern "C" fn rbd_encryption_load(image: rbd_image_t, format: c_int, opts: *mut c_void, opts_size: usize) -> c_int {
     let _ = (image, format, opts, opts_size);
     Errno::EOPNOTSUPP.to_ret()
 }
@@ -335,13 +323,10 @@ pub unsafe extern "C" fn rbd_encryption_load(image: *mut Image, format: c_int, o
 /// # Safety
 /// Any arguments; none is dereferenced.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_encryption_load2(image: *mut Image, specs: *const c_void, spec_count: usize) -> c_int {
+pub unsafe extern "C" fn rbd_encryption_load2(image: rbd_image_t, specs: *const c_void, spec_count: usize) -> c_int {
     let _ = (image, specs, spec_count);
     Errno::EOPNOTSUPP.to_ret()
 }
-
-/// The diff callback: (offset, length, exists, arg); non-zero stops.
-pub type DiffCallback = Option<unsafe extern "C" fn(u64, usize, c_int, *mut c_void) -> c_int>;
 
 /// Reports allocated extents of [ofs, ofs + len) in image order, one
 /// whole object at a time, as QEMU's block status asks. A hole is left
@@ -356,13 +341,13 @@ pub type DiffCallback = Option<unsafe extern "C" fn(u64, usize, c_int, *mut c_vo
 /// with `arg` on the caller's thread.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_diff_iterate2(
-    image: *mut Image,
+    image: rbd_image_t,
     fromsnapname: *const c_char,
     ofs: u64,
     len: u64,
     include_parent: u8,
     whole_object: u8,
-    cb: DiffCallback,
+    cb: Option<unsafe extern "C" fn(offs: u64, len: usize, exists: c_int, arg: *mut c_void) -> c_int>,
     arg: *mut c_void,
 ) -> c_int {
     let _ = whole_object;
@@ -458,7 +443,7 @@ fn object_existence(img: &Image, ictx: &ImageCtx, objects: Vec<u64>, include_par
 /// # Safety
 /// `io` from rados_ioctx_create; `name` a C string; `exists` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_namespace_exists(io: *mut PoolCtx, name: *const c_char, exists: *mut bool) -> c_int {
+pub unsafe extern "C" fn rbd_namespace_exists(io: rados_ioctx_t, name: *const c_char, exists: *mut bool) -> c_int {
     guard(|| {
         // SAFETY: checked handle, string and out-pointer.
         let (_, name) = unsafe { (ioctx(io)?, cstr(name)?) };

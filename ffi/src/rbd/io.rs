@@ -2,22 +2,15 @@
 //! return at once and complete through an rbd_completion_t.
 
 use std::ffi::{c_char, c_int, c_void};
+use crate::types::*;
 use std::future::Future;
 
 use rbdrs_core::image::io::{self, CompareOutcome};
 use rbdrs_core::Errno;
 
-use super::completion::{Callback, Completion};
+use super::completion::Completion;
 use super::{image, Image};
 use crate::boundary::{guard, guard_len, put};
-
-/// struct iovec.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-pub struct iovec {
-    pub iov_base: *mut c_void,
-    pub iov_len: usize,
-}
 
 /// The caller's buffer for a request: an address, written once the
 /// request completes. The caller keeps it valid until then (librbd's rule).
@@ -92,7 +85,7 @@ fn run<T: Send + 'static>(img: &Image, tracked: bool, flow: impl Future<Output =
 ///
 /// # Safety
 /// `c` is a live rbd_completion_t.
-unsafe fn submit(img: &Image, c: *mut c_void, flow: impl Future<Output = Result<i64, Errno>> + Send + 'static) -> Result<i32, Errno> {
+unsafe fn submit(img: &Image, c: rbd_completion_t, flow: impl Future<Output = Result<i64, Errno>> + Send + 'static) -> Result<i32, Errno> {
     // SAFETY: forwarded contract.
     let completion = unsafe { Completion::from_handle(c) }?;
     let seq = img.inflight.start();
@@ -120,7 +113,7 @@ unsafe fn submit(img: &Image, c: *mut c_void, flow: impl Future<Output = Result<
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_read(image: *mut Image, ofs: u64, len: usize, buf: *mut c_char) -> isize {
+pub unsafe extern "C" fn rbd_read(image: rbd_image_t, ofs: u64, len: usize, buf: *mut c_char) -> ssize_t {
     // SAFETY: forwarded contract.
     unsafe { rbd_read2(image, ofs, len, buf, 0) }
 }
@@ -130,7 +123,7 @@ pub unsafe extern "C" fn rbd_read(image: *mut Image, ofs: u64, len: usize, buf: 
 /// # Safety
 /// As [`rbd_read`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_read2(image: *mut Image, ofs: u64, len: usize, buf: *mut c_char, op_flags: c_int) -> isize {
+pub unsafe extern "C" fn rbd_read2(image: rbd_image_t, ofs: u64, len: usize, buf: *mut c_char, op_flags: c_int) -> ssize_t {
     let _ = op_flags;
     guard_len(|| {
         // SAFETY: checked handle.
@@ -151,7 +144,7 @@ pub unsafe extern "C" fn rbd_read2(image: *mut Image, ofs: u64, len: usize, buf:
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_write(image: *mut Image, ofs: u64, len: usize, buf: *const c_char) -> isize {
+pub unsafe extern "C" fn rbd_write(image: rbd_image_t, ofs: u64, len: usize, buf: *const c_char) -> ssize_t {
     // SAFETY: forwarded contract.
     unsafe { rbd_write2(image, ofs, len, buf, 0) }
 }
@@ -161,7 +154,7 @@ pub unsafe extern "C" fn rbd_write(image: *mut Image, ofs: u64, len: usize, buf:
 /// # Safety
 /// As [`rbd_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_write2(image: *mut Image, ofs: u64, len: usize, buf: *const c_char, op_flags: c_int) -> isize {
+pub unsafe extern "C" fn rbd_write2(image: rbd_image_t, ofs: u64, len: usize, buf: *const c_char, op_flags: c_int) -> ssize_t {
     let _ = op_flags;
     guard_len(|| {
         // SAFETY: checked handle and buffer.
@@ -176,7 +169,7 @@ pub unsafe extern "C" fn rbd_write2(image: *mut Image, ofs: u64, len: usize, buf
 /// # Safety
 /// `image` from rbd_open.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_discard(image: *mut Image, ofs: u64, len: u64) -> c_int {
+pub unsafe extern "C" fn rbd_discard(image: rbd_image_t, ofs: u64, len: u64) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -190,7 +183,7 @@ pub unsafe extern "C" fn rbd_discard(image: *mut Image, ofs: u64, len: u64) -> c
 /// # Safety
 /// `image` from rbd_open.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_write_zeroes(image: *mut Image, ofs: u64, len: usize, zero_flags: c_int, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_write_zeroes(image: rbd_image_t, ofs: u64, len: usize, zero_flags: c_int, op_flags: c_int) -> c_int {
     let _ = (zero_flags, op_flags);
     guard(|| {
         // SAFETY: checked handle.
@@ -205,7 +198,7 @@ pub unsafe extern "C" fn rbd_write_zeroes(image: *mut Image, ofs: u64, len: usiz
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `data_len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_writesame(image: *mut Image, ofs: u64, len: usize, buf: *const c_char, data_len: usize, op_flags: c_int) -> isize {
+pub unsafe extern "C" fn rbd_writesame(image: rbd_image_t, ofs: u64, len: usize, buf: *const c_char, data_len: usize, op_flags: c_int) -> ssize_t {
     let _ = op_flags;
     guard_len(|| {
         // SAFETY: checked handle and buffer.
@@ -222,14 +215,14 @@ pub unsafe extern "C" fn rbd_writesame(image: *mut Image, ofs: u64, len: usize, 
 /// `image` from rbd_open; buffers valid for `len`; `mismatch_off` writable.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_compare_and_write(
-    image: *mut Image,
+    image: rbd_image_t,
     ofs: u64,
     len: usize,
     cmp_buf: *const c_char,
     buf: *const c_char,
     mismatch_off: *mut u64,
     op_flags: c_int,
-) -> isize {
+) -> ssize_t {
     let _ = op_flags;
     guard_len(|| {
         // SAFETY: checked handle and buffers.
@@ -251,7 +244,7 @@ pub unsafe extern "C" fn rbd_compare_and_write(
 /// # Safety
 /// `image` from rbd_open.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_flush(image: *mut Image) -> c_int {
+pub unsafe extern "C" fn rbd_flush(image: rbd_image_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -274,7 +267,7 @@ pub unsafe extern "C" fn rbd_flush(image: *mut Image) -> c_int {
 /// # Safety
 /// `c` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_create_completion(cb_arg: *mut c_void, complete_cb: Callback, c: *mut *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_aio_create_completion(cb_arg: *mut c_void, complete_cb: rbd_callback_t, c: *mut rbd_completion_t) -> c_int {
     // SAFETY: checked out-pointer.
     guard(|| unsafe { put(c, Completion::create(cb_arg, complete_cb)) }.map(|_| 0))
 }
@@ -284,7 +277,7 @@ pub unsafe extern "C" fn rbd_aio_create_completion(cb_arg: *mut c_void, complete
 /// # Safety
 /// `c` from rbd_aio_create_completion, not used afterwards.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_release(c: *mut c_void) {
+pub unsafe extern "C" fn rbd_aio_release(c: rbd_completion_t) {
     // SAFETY: forwarded contract.
     crate::boundary::guard_void(|| unsafe { Completion::release(c) })
 }
@@ -294,7 +287,7 @@ pub unsafe extern "C" fn rbd_aio_release(c: *mut c_void) {
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_get_return_value(c: *mut c_void) -> isize {
+pub unsafe extern "C" fn rbd_aio_get_return_value(c: rbd_completion_t) -> ssize_t {
     // SAFETY: forwarded contract.
     guard_len(|| Ok(unsafe { Completion::from_handle(c) }?.result().unwrap_or(0) as isize))
 }
@@ -304,7 +297,7 @@ pub unsafe extern "C" fn rbd_aio_get_return_value(c: *mut c_void) -> isize {
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_get_arg(c: *mut c_void) -> *mut c_void {
+pub unsafe extern "C" fn rbd_aio_get_arg(c: rbd_completion_t) -> *mut c_void {
     // SAFETY: forwarded contract.
     unsafe { Completion::from_handle(c) }.map_or(std::ptr::null_mut(), |c| c.arg())
 }
@@ -314,7 +307,7 @@ pub unsafe extern "C" fn rbd_aio_get_arg(c: *mut c_void) -> *mut c_void {
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_is_complete(c: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_aio_is_complete(c: rbd_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     guard(|| Ok(c_int::from(unsafe { Completion::from_handle(c) }?.result().is_some())))
 }
@@ -325,7 +318,7 @@ pub unsafe extern "C" fn rbd_aio_is_complete(c: *mut c_void) -> c_int {
 /// # Safety
 /// `c` a live completion.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_wait_for_complete(c: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_aio_wait_for_complete(c: rbd_completion_t) -> c_int {
     guard(|| {
         // SAFETY: forwarded contract.
         let completion = unsafe { Completion::from_handle(c) }?;
@@ -339,7 +332,7 @@ pub unsafe extern "C" fn rbd_aio_wait_for_complete(c: *mut c_void) -> c_int {
 /// `image` from rbd_open; `c` a live completion; `buf` valid for `len`
 /// bytes until completion.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_read(image: *mut Image, off: u64, len: usize, buf: *mut c_char, c: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_aio_read(image: rbd_image_t, off: u64, len: usize, buf: *mut c_char, c: rbd_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { rbd_aio_read2(image, off, len, buf, c, 0) }
 }
@@ -347,7 +340,7 @@ pub unsafe extern "C" fn rbd_aio_read(image: *mut Image, off: u64, len: usize, b
 /// # Safety
 /// As [`rbd_aio_read`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_read2(image: *mut Image, off: u64, len: usize, buf: *mut c_char, c: *mut c_void, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_aio_read2(image: rbd_image_t, off: u64, len: usize, buf: *mut c_char, c: rbd_completion_t, op_flags: c_int) -> c_int {
     let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle.
@@ -372,7 +365,7 @@ pub unsafe extern "C" fn rbd_aio_read2(image: *mut Image, off: u64, len: usize, 
 /// # Safety
 /// `iov` holds `iovcnt` entries valid until completion; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_readv(image: *mut Image, iov: *const iovec, iovcnt: c_int, off: u64, c: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_aio_readv(image: rbd_image_t, iov: *const iovec, iovcnt: c_int, off: u64, c: rbd_completion_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle and vector.
         let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
@@ -399,7 +392,7 @@ pub unsafe extern "C" fn rbd_aio_readv(image: *mut Image, iov: *const iovec, iov
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `len` bytes for the call; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_write(image: *mut Image, off: u64, len: usize, buf: *const c_char, c: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_aio_write(image: rbd_image_t, off: u64, len: usize, buf: *const c_char, c: rbd_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { rbd_aio_write2(image, off, len, buf, c, 0) }
 }
@@ -407,7 +400,7 @@ pub unsafe extern "C" fn rbd_aio_write(image: *mut Image, off: u64, len: usize, 
 /// # Safety
 /// As [`rbd_aio_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_write2(image: *mut Image, off: u64, len: usize, buf: *const c_char, c: *mut c_void, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_aio_write2(image: rbd_image_t, off: u64, len: usize, buf: *const c_char, c: rbd_completion_t, op_flags: c_int) -> c_int {
     let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle and buffer (copied now, as librbd does).
@@ -423,7 +416,7 @@ pub unsafe extern "C" fn rbd_aio_write2(image: *mut Image, off: u64, len: usize,
 /// # Safety
 /// `iov` holds `iovcnt` entries valid for the call; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_writev(image: *mut Image, iov: *const iovec, iovcnt: c_int, off: u64, c: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_aio_writev(image: rbd_image_t, iov: *const iovec, iovcnt: c_int, off: u64, c: rbd_completion_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle and vector.
         let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
@@ -436,7 +429,7 @@ pub unsafe extern "C" fn rbd_aio_writev(image: *mut Image, iov: *const iovec, io
 /// # Safety
 /// `image` from rbd_open; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_discard(image: *mut Image, off: u64, len: u64, c: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_aio_discard(image: rbd_image_t, off: u64, len: u64, c: rbd_completion_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -449,7 +442,7 @@ pub unsafe extern "C" fn rbd_aio_discard(image: *mut Image, off: u64, len: u64, 
 /// # Safety
 /// `image` from rbd_open; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_write_zeroes(image: *mut Image, off: u64, len: usize, c: *mut c_void, zero_flags: c_int, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_aio_write_zeroes(image: rbd_image_t, off: u64, len: usize, c: rbd_completion_t, zero_flags: c_int, op_flags: c_int) -> c_int {
     let _ = (zero_flags, op_flags);
     guard(|| {
         // SAFETY: checked handle.
@@ -463,7 +456,7 @@ pub unsafe extern "C" fn rbd_aio_write_zeroes(image: *mut Image, off: u64, len: 
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `data_len` bytes for the call; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_writesame(image: *mut Image, off: u64, len: usize, buf: *const c_char, data_len: usize, c: *mut c_void, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_aio_writesame(image: rbd_image_t, off: u64, len: usize, buf: *const c_char, data_len: usize, c: rbd_completion_t, op_flags: c_int) -> c_int {
     let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle and buffer.
@@ -482,13 +475,13 @@ pub unsafe extern "C" fn rbd_aio_writesame(image: *mut Image, off: u64, len: usi
 /// completion; `c` live.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_aio_compare_and_writev(
-    image: *mut Image,
+    image: rbd_image_t,
     off: u64,
     cmp_iov: *const iovec,
     cmp_iovcnt: c_int,
     iov: *const iovec,
     iovcnt: c_int,
-    c: *mut c_void,
+    c: rbd_completion_t,
     mismatch_off: *mut u64,
     op_flags: c_int,
 ) -> c_int {
@@ -521,7 +514,7 @@ pub unsafe extern "C" fn rbd_aio_compare_and_writev(
 /// # Safety
 /// `image` from rbd_open; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_flush(image: *mut Image, c: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_aio_flush(image: rbd_image_t, c: rbd_completion_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -544,7 +537,7 @@ pub unsafe extern "C" fn rbd_aio_flush(image: *mut Image, c: *mut c_void) -> c_i
 /// # Safety
 /// `image` from rbd_open; `comps` valid for `numcomp` entries.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_poll_io_events(image: *mut Image, comps: *mut *mut c_void, numcomp: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_poll_io_events(image: rbd_image_t, comps: *mut rbd_completion_t, numcomp: c_int) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -569,7 +562,7 @@ pub unsafe extern "C" fn rbd_poll_io_events(image: *mut Image, comps: *mut *mut 
 /// # Safety
 /// `image` from rbd_open; `fd` stays open while the image is.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_set_image_notification(image: *mut Image, fd: c_int, type_: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_set_image_notification(image: rbd_image_t, fd: c_int, type_: c_int) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;

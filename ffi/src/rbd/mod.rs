@@ -7,6 +7,7 @@ pub mod io;
 pub mod snap;
 
 use std::collections::VecDeque;
+use crate::types::*;
 use std::ffi::c_void;
 use std::fs::File;
 use std::io::Write;
@@ -156,7 +157,7 @@ impl Image {
 ///
 /// # Safety
 /// `ptr` is NULL or an rbd_image_t from rbd_open not yet closed.
-pub(crate) unsafe fn image<'a>(ptr: *mut Image) -> Result<&'a Image, Errno> {
+pub(crate) unsafe fn image<'a>(ptr: rbd_image_t) -> Result<&'a Image, Errno> {
     // SAFETY: caller's contract; the magic catches the common misuses.
     match unsafe { ptr.as_ref() } {
         Some(i) if i.magic == MAGIC => Ok(i),

@@ -1,24 +1,16 @@
 //! Snapshots of an open image.
 
 use std::ffi::{c_char, c_int, c_void, CString};
+use crate::types::*;
 
 use rbdrs_core::image::open::{set_snap, snap_by_name};
 use rbdrs_core::image::snapshot;
 use rbdrs_core::Errno;
 
-use super::{image, Image};
+use super::image;
 use crate::boundary::{cstr, guard, guard_void, opt_cstr, put};
 
-/// rbd_snap_info_t, as librbd lays it out.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-pub struct rbd_snap_info_t {
-    pub id: u64,
-    pub size: u64,
-    pub name: *const c_char,
-}
-
-fn snap_op(image: *mut Image, name: *const c_char, op: fn(String) -> SnapOp) -> Result<i32, Errno> {
+fn snap_op(image: rbd_image_t, name: *const c_char, op: fn(String) -> SnapOp) -> Result<i32, Errno> {
     // SAFETY: the exports' contract: a live handle and a C string.
     let (img, name) = unsafe { (self::image(image)?, cstr(name)?.to_string()) };
     let op = op(name);
@@ -46,7 +38,7 @@ enum SnapOp {
 /// # Safety
 /// `image` from rbd_open; `snapname` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_create(image: *mut Image, snapname: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_snap_create(image: rbd_image_t, snapname: *const c_char) -> c_int {
     guard(|| snap_op(image, snapname, SnapOp::Create))
 }
 
@@ -55,7 +47,7 @@ pub unsafe extern "C" fn rbd_snap_create(image: *mut Image, snapname: *const c_c
 /// # Safety
 /// As [`rbd_snap_create`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_create2(image: *mut Image, snapname: *const c_char, flags: u32, cb: *mut c_void, cbdata: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_snap_create2(image: rbd_image_t, snapname: *const c_char, flags: u32, cb: *mut c_void, cbdata: *mut c_void) -> c_int {
     let _ = (flags, cb, cbdata);
     guard(|| snap_op(image, snapname, SnapOp::Create))
 }
@@ -65,21 +57,21 @@ pub unsafe extern "C" fn rbd_snap_create2(image: *mut Image, snapname: *const c_
 /// # Safety
 /// `image` from rbd_open; `snapname` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_remove(image: *mut Image, snapname: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_snap_remove(image: rbd_image_t, snapname: *const c_char) -> c_int {
     guard(|| snap_op(image, snapname, SnapOp::Remove))
 }
 
 /// # Safety
 /// `image` from rbd_open; `snapname` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_rollback(image: *mut Image, snapname: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_snap_rollback(image: rbd_image_t, snapname: *const c_char) -> c_int {
     guard(|| snap_op(image, snapname, SnapOp::Rollback))
 }
 
 /// # Safety
 /// `image` from rbd_open; `snap_name` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_protect(image: *mut Image, snap_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_snap_protect(image: rbd_image_t, snap_name: *const c_char) -> c_int {
     guard(|| snap_op(image, snap_name, SnapOp::Protect))
 }
 
@@ -88,14 +80,14 @@ pub unsafe extern "C" fn rbd_snap_protect(image: *mut Image, snap_name: *const c
 /// # Safety
 /// `image` from rbd_open; `snap_name` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_unprotect(image: *mut Image, snap_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_snap_unprotect(image: rbd_image_t, snap_name: *const c_char) -> c_int {
     guard(|| snap_op(image, snap_name, SnapOp::Unprotect))
 }
 
 /// # Safety
 /// `image` from rbd_open; `snap_name` a C string; `is_protected` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_is_protected(image: *mut Image, snap_name: *const c_char, is_protected: *mut c_int) -> c_int {
+pub unsafe extern "C" fn rbd_snap_is_protected(image: rbd_image_t, snap_name: *const c_char, is_protected: *mut c_int) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (img, name) = unsafe { (self::image(image)?, cstr(snap_name)?) };
@@ -111,7 +103,7 @@ pub unsafe extern "C" fn rbd_snap_is_protected(image: *mut Image, snap_name: *co
 /// # Safety
 /// `image` from rbd_open; `snapname` a C string; `exists` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_exists(image: *mut Image, snapname: *const c_char, exists: *mut bool) -> c_int {
+pub unsafe extern "C" fn rbd_snap_exists(image: rbd_image_t, snapname: *const c_char, exists: *mut bool) -> c_int {
     guard(|| {
         // SAFETY: checked handle, string and out-pointer.
         let (img, name) = unsafe { (self::image(image)?, cstr(snapname)?) };
@@ -125,7 +117,7 @@ pub unsafe extern "C" fn rbd_snap_exists(image: *mut Image, snapname: *const c_c
 /// # Safety
 /// `image` from rbd_open; `snapname` NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_set(image: *mut Image, snapname: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_snap_set(image: rbd_image_t, snapname: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (img, name) = unsafe { (self::image(image)?, opt_cstr(snapname)?) };
@@ -143,7 +135,7 @@ pub unsafe extern "C" fn rbd_snap_set(image: *mut Image, snapname: *const c_char
 /// `image` from rbd_open; `max_snaps` writable; `snaps` valid for
 /// `*max_snaps` entries.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_list(image: *mut Image, snaps: *mut rbd_snap_info_t, max_snaps: *mut c_int) -> c_int {
+pub unsafe extern "C" fn rbd_snap_list(image: rbd_image_t, snaps: *mut rbd_snap_info_t, max_snaps: *mut c_int) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;

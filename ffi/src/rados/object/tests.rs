@@ -1,6 +1,7 @@
 //! The librados object, aio and compound-op exports, driven as C drives
 //! them, against a local store in a fresh directory per test.
 
+use crate::types::*;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::PathBuf;
 use std::ptr::{null, null_mut};
@@ -24,8 +25,8 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A connected cluster handle and a context on pool "rbd".
 struct Env {
-    cluster: *mut Cluster,
-    io: *mut PoolCtx,
+    cluster: rados_t,
+    io: rados_ioctx_t,
     dir: PathBuf,
 }
 
@@ -44,7 +45,7 @@ impl Env {
     }
 }
 
-fn unconnected(dir: &std::path::Path) -> *mut Cluster {
+fn unconnected(dir: &std::path::Path) -> rados_t {
     let mut cluster = null_mut();
     let path = CString::new(dir.to_str().unwrap()).unwrap();
     unsafe {
@@ -106,7 +107,7 @@ fn write_read_stat_remove_round_trip() {
     assert_eq!(unsafe { rados_stat(env.io, oid.as_ptr(), &mut sz, &mut mtime) }, 0);
     assert_eq!(sz, 15);
     assert!((now() - mtime).abs() < 60, "mtime {mtime} is not now");
-    let mut ts = Timespec::default();
+    let mut ts = crate::types::timespec::default();
     assert_eq!(unsafe { rados_stat2(env.io, oid.as_ptr(), null_mut(), &mut ts) }, 0);
     assert_eq!(ts.tv_sec, mtime);
 
@@ -241,7 +242,7 @@ unsafe extern "C" fn record(c: *mut AioCompletion, arg: *mut c_void) {
     let seen = unsafe { &*arg.cast::<Seen>() };
     seen.values.lock().unwrap().push(unsafe { rados_aio_get_return_value(c) });
     seen.threads.lock().unwrap().push(std::thread::current().name().unwrap_or("").to_string());
-    let io = seen.io.load(Ordering::SeqCst) as *mut PoolCtx;
+    let io = seen.io.load(Ordering::SeqCst) as rados_ioctx_t;
     if !io.is_null() {
         let mut byte = 0u8;
         let r = unsafe { rados_read(io, c"a".as_ptr(), (&raw mut byte).cast(), 1, 0) };
@@ -395,21 +396,21 @@ fn write_ops_are_atomic_compounds() {
         rados_write_op_truncate(op, 6);
         rados_write_op_append(op, b"XY".as_ptr().cast(), 2);
         rados_write_op_append(op, b"Z".as_ptr().cast(), 1);
-        let mut mtime: TimeT = 1_000_000;
+        let mut mtime: crate::types::time_t = 1_000_000;
         assert_eq!(rados_write_op_operate(op, env.io, oid, &mut mtime, 0), 0);
         rados_release_write_op(op);
         assert_eq!(get(&env, c"w", 16, 0).unwrap(), b"a\0\0defXYZ");
-        let mut got: TimeT = 0;
+        let mut got: crate::types::time_t = 0;
         assert_eq!(rados_stat(env.io, oid, null_mut(), &mut got), 0);
         assert_eq!(got, 1_000_000);
         let op = rados_create_write_op();
         rados_write_op_setxattr(op, c"t".as_ptr(), null(), 0);
-        let mut ts = Timespec { tv_sec: 2_000_000, tv_nsec: 5 };
+        let mut ts = crate::types::timespec { tv_sec: 2_000_000, tv_nsec: 5 };
         assert_eq!(rados_write_op_operate2(op, env.io, oid, &mut ts, 0), 0);
         ts.tv_nsec = 2_000_000_000;
         assert_eq!(rados_write_op_operate2(op, env.io, oid, &mut ts, 0), EINVAL);
         rados_release_write_op(op);
-        let mut got = Timespec::default();
+        let mut got = crate::types::timespec::default();
         assert_eq!(rados_stat2(env.io, oid, null_mut(), &mut got), 0);
         assert_eq!((got.tv_sec, got.tv_nsec), (2_000_000, 5));
 

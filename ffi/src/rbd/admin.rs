@@ -234,6 +234,18 @@ fn order_in(order: *mut c_int) -> Result<BTreeMap<c_int, OptValue>, Errno> {
     Ok(given)
 }
 
+/// Creates the image and reports the order used through `order`, as
+/// rbd_create, rbd_create2 and rbd_create3 do.
+fn create_reporting_order(io: rados_ioctx_t, name: *const c_char, size: u64, mut given: BTreeMap<c_int, OptValue>, order: *mut c_int, extra: &[(c_int, u64)]) -> Result<i32, Errno> {
+    given.extend(extra.iter().map(|&(k, v)| (k, OptValue::U64(v))));
+    let used = do_create(io, name, size, given)?;
+    if !order.is_null() {
+        // SAFETY: non-NULL, writable by the exports' contract.
+        unsafe { *order = used as c_int };
+    }
+    Ok(0)
+}
+
 /// Creates a format-2 image with the configured default features;
 /// `*order` 0 picks the default object size and receives the one used.
 ///
@@ -241,30 +253,14 @@ fn order_in(order: *mut c_int) -> Result<BTreeMap<c_int, OptValue>, Errno> {
 /// `io` from rados_ioctx_create; `name` a C string; `order` NULL or valid.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_create(io: rados_ioctx_t, name: *const c_char, size: u64, order: *mut c_int) -> c_int {
-    guard(|| {
-        let used = do_create(io, name, size, order_in(order)?)?;
-        if !order.is_null() {
-            // SAFETY: non-NULL, writable by contract.
-            unsafe { *order = used as c_int };
-        }
-        Ok(0)
-    })
+    guard(|| create_reporting_order(io, name, size, order_in(order)?, order, &[]))
 }
 
 /// # Safety
 /// As [`rbd_create`].
 #[no_mangle]
 pub unsafe extern "C" fn rbd_create2(io: rados_ioctx_t, name: *const c_char, size: u64, features: u64, order: *mut c_int) -> c_int {
-    guard(|| {
-        let mut given = order_in(order)?;
-        given.insert(OPT_FEATURES, OptValue::U64(features));
-        let used = do_create(io, name, size, given)?;
-        if !order.is_null() {
-            // SAFETY: non-NULL, writable by contract.
-            unsafe { *order = used as c_int };
-        }
-        Ok(0)
-    })
+    guard(|| create_reporting_order(io, name, size, order_in(order)?, order, &[(OPT_FEATURES, features)]))
 }
 
 /// # Safety
@@ -280,16 +276,8 @@ pub unsafe extern "C" fn rbd_create3(
     stripe_count: u64,
 ) -> c_int {
     guard(|| {
-        let mut given = order_in(order)?;
-        given.insert(OPT_FEATURES, OptValue::U64(features));
-        given.insert(OPT_STRIPE_UNIT, OptValue::U64(stripe_unit));
-        given.insert(OPT_STRIPE_COUNT, OptValue::U64(stripe_count));
-        let used = do_create(io, name, size, given)?;
-        if !order.is_null() {
-            // SAFETY: non-NULL, writable by contract.
-            unsafe { *order = used as c_int };
-        }
-        Ok(0)
+        let extra = [(OPT_FEATURES, features), (OPT_STRIPE_UNIT, stripe_unit), (OPT_STRIPE_COUNT, stripe_count)];
+        create_reporting_order(io, name, size, order_in(order)?, order, &extra)
     })
 }
 

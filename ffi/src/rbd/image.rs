@@ -1,6 +1,7 @@
 //! Opening, closing and asking about an image.
 
 use std::ffi::{c_char, c_int, c_void};
+use std::sync::Arc;
 use crate::types::*;
 
 use rbdrs_core::cls::rbd::client as cls;
@@ -33,6 +34,18 @@ fn open_handle(io: rados_ioctx_t, name: *const c_char, snap: *const c_char, read
     Ok(Box::into_raw(Image::new(conn, ictx)))
 }
 
+/// Opens and hands the handle over; on failure to hand it over, closes it.
+fn open_into(io: rados_ioctx_t, name: *const c_char, image: *mut rbd_image_t, snap: *const c_char, read_only: bool) -> Result<i32, Errno> {
+    let handle = open_handle(io, name, snap, read_only)?;
+    // SAFETY: out-pointer checked by put (the exports' contract).
+    if let Err(e) = unsafe { put(image, handle) } {
+        // SAFETY: handle was just created and never shared.
+        unsafe { rbd_close(handle) };
+        return Err(e);
+    }
+    Ok(0)
+}
+
 /// Opens image `name` read-write (or at snapshot `snap_name`, read-only).
 ///
 /// # Safety
@@ -40,16 +53,7 @@ fn open_handle(io: rados_ioctx_t, name: *const c_char, snap: *const c_char, read
 /// `snap_name` NULL or a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_open(io: rados_ioctx_t, name: *const c_char, image: *mut rbd_image_t, snap_name: *const c_char) -> c_int {
-    guard(|| {
-        let handle = open_handle(io, name, snap_name, false)?;
-        // SAFETY: out-pointer checked by put; on failure the handle is freed.
-        if let Err(e) = unsafe { put(image, handle) } {
-            // SAFETY: handle was just created and never shared.
-            unsafe { rbd_close(handle) };
-            return Err(e);
-        }
-        Ok(0)
-    })
+    guard(|| open_into(io, name, image, snap_name, false))
 }
 
 /// Opens image `name` read-only (at `snap_name` if not NULL).
@@ -58,15 +62,7 @@ pub unsafe extern "C" fn rbd_open(io: rados_ioctx_t, name: *const c_char, image:
 /// As [`rbd_open`].
 #[no_mangle]
 pub unsafe extern "C" fn rbd_open_read_only(io: rados_ioctx_t, name: *const c_char, image: *mut rbd_image_t, snap_name: *const c_char) -> c_int {
-    guard(|| {
-        let handle = open_handle(io, name, snap_name, true)?;
-        // SAFETY: as in rbd_open.
-        if let Err(e) = unsafe { put(image, handle) } {
-            unsafe { rbd_close(handle) };
-            return Err(e);
-        }
-        Ok(0)
-    })
+    guard(|| open_into(io, name, image, snap_name, true))
 }
 
 /// Closes an image: waits for its in-flight IO, releases its lock.
@@ -97,7 +93,7 @@ pub unsafe extern "C" fn rbd_close(image: rbd_image_t) -> c_int {
     })
 }
 
-fn with_image<T>(image: rbd_image_t, f: impl FnOnce(&Image, ImageCtx) -> Result<T, Errno>) -> Result<T, Errno> {
+fn with_image<T>(image: rbd_image_t, f: impl FnOnce(&Image, Arc<ImageCtx>) -> Result<T, Errno>) -> Result<T, Errno> {
     // SAFETY: the exports' contract: a live handle.
     let img = unsafe { self::image(image) }?;
     f(img, img.ctx()?)
@@ -404,7 +400,7 @@ pub unsafe extern "C" fn rbd_diff_iterate2(
 }
 
 /// Whether each object may hold data (conservatively: when unsure, yes).
-fn object_existence(img: &Image, ictx: &ImageCtx, objects: Vec<u64>, include_parent: bool) -> Result<Vec<bool>, Errno> {
+fn object_existence(img: &Image, ictx: &Arc<ImageCtx>, objects: Vec<u64>, include_parent: bool) -> Result<Vec<bool>, Errno> {
     let overlap = if include_parent { ictx.parent_overlap(ictx.snap_id) } else { 0 };
     let behind_parent = |object_no: u64| {
         overlap > 0 && rbdrs_core::striper::extent_to_file(&ictx.layout, object_no, 0, 1).is_ok_and(|e| e.first().is_some_and(|&(o, _)| o < overlap))

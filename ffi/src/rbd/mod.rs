@@ -118,7 +118,8 @@ impl Inflight {
 pub struct Image {
     magic: u64,
     pub conn: Arc<Connection>,
-    pub ictx: RwLock<ImageCtx>,
+    /// Shared by every flow that runs on it; metadata changes swap it.
+    pub ictx: RwLock<Arc<ImageCtx>>,
     pub inflight: Arc<Inflight>,
     pub events: Arc<Events>,
 }
@@ -131,12 +132,13 @@ impl std::fmt::Debug for Image {
 
 impl Image {
     fn new(conn: Arc<Connection>, ictx: ImageCtx) -> Box<Image> {
-        Box::new(Image { magic: MAGIC, conn, ictx: RwLock::new(ictx), inflight: Default::default(), events: Default::default() })
+        Box::new(Image { magic: MAGIC, conn, ictx: RwLock::new(Arc::new(ictx)), inflight: Default::default(), events: Default::default() })
     }
 
-    /// A copy of the image's state for one flow.
-    pub fn ctx(&self) -> Result<ImageCtx, Errno> {
-        self.ictx.read().map(|c| c.clone()).map_err(|_| Errno::EIO)
+    /// The image's state for one flow: a reference, not a copy (IO is the
+    /// hot path).
+    pub fn ctx(&self) -> Result<Arc<ImageCtx>, Errno> {
+        self.ictx.read().map(|c| Arc::clone(&c)).map_err(|_| Errno::EIO)
     }
 
     /// Runs a flow that changes the image's metadata, and keeps the
@@ -147,8 +149,8 @@ impl Image {
         F: FnOnce(ImageCtx) -> Fut,
         Fut: std::future::Future<Output = (ImageCtx, Result<T, Errno>)> + Send + 'static,
     {
-        let (ictx, result) = self.conn.run_admin(op(self.ctx()?))?;
-        *self.ictx.write().map_err(|_| Errno::EIO)? = ictx;
+        let (ictx, result) = self.conn.run_admin(op(ImageCtx::clone(&*self.ctx()?)))?;
+        *self.ictx.write().map_err(|_| Errno::EIO)? = Arc::new(ictx);
         result
     }
 }

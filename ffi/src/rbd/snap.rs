@@ -107,7 +107,7 @@ pub unsafe extern "C" fn rbd_snap_exists(image: rbd_image_t, snapname: *const c_
     guard(|| {
         // SAFETY: checked handle, string and out-pointer.
         let (img, name) = unsafe { (self::image(image)?, cstr(snapname)?) };
-        unsafe { put(exists, snap_by_name(&img.ctx()?, name).is_ok()) }?;
+        unsafe { put(exists, snap_by_name(&*img.ctx()?, name).is_ok()) }?;
         Ok(0)
     })
 }
@@ -122,7 +122,7 @@ pub unsafe extern "C" fn rbd_snap_set(image: rbd_image_t, snapname: *const c_cha
         // SAFETY: checked handle and string.
         let (img, name) = unsafe { (self::image(image)?, opt_cstr(snapname)?) };
         let mut ictx = img.ictx.write().map_err(|_| Errno::EIO)?;
-        set_snap(&mut ictx, name)?;
+        set_snap(std::sync::Arc::make_mut(&mut ictx), name)?;
         Ok(0)
     })
 }

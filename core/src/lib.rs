@@ -18,6 +18,8 @@
 //! - [`crc32c`]: Ceph's CRC-32C, as its checksummed encodings use it.
 //! - [`msgr`]: the messenger v2 wire protocol: banner, frames (crc and
 //!   secure mode) and frame payloads.
+//! - [`objecter`]: MOSDOp and its replies; sends ops to their primary OSD
+//!   and follows them across map changes, resets and backoffs.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
 //! - [`cls`]: object classes (cls_rbd): the client encodings and the
@@ -43,6 +45,7 @@ pub mod memstore;
 pub mod msgr;
 pub mod naming;
 pub mod object_map;
+pub mod objecter;
 pub mod osd;
 pub mod rados;
 pub mod striper;

@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod msgr;
 pub mod naming;
 pub mod object_map;
+pub mod objecter;
 pub mod osd_reply;
 pub mod striper;
 

@@ -24,13 +24,14 @@ impl OpFlags {
     }
 }
 
-/// The watch sub-operations (CEPH_OSD_WATCH_OP_*).
+/// The watch sub-operations, valued as on the wire (CEPH_OSD_WATCH_OP_*:
+/// odd, so pre-Giant OSDs never read one as "unwatch").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WatchOp {
     Unwatch = 0,
     Legacy = 1,
-    Watch = 2,
-    Reconnect = 3,
+    Watch = 3,
+    Reconnect = 5,
     Ping = 7,
 }
 

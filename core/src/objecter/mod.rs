@@ -1,0 +1,502 @@
+//! The objecter (src/osdc/Objecter.cc): sends compound object operations to
+//! the OSD that is primary for them and follows them until they complete,
+//! across map changes, connection resets, redirects and backoffs. Sans IO:
+//! the placement comes in as a [`Placement`] (the OSDMap), replies and
+//! connection events as method calls, and messages for each OSD go out
+//! through [`Objecter::poll_send`].
+//!
+//! What it guarantees the layers above:
+//! - every op completes exactly once, with the OSD's reply or an error;
+//! - no op waits longer than `op_timeout` (rados_osd_op_timeout, finite
+//!   here even where librados defaults to "forever"): then -ETIMEDOUT;
+//! - an op is resent (same tid, next attempt) when its target OSD or PG
+//!   changes, when the connection to its OSD resets, after -EAGAIN, after a
+//!   redirect, and after a backoff is lifted; a reply to an older attempt is
+//!   ignored, as OSDs may answer both;
+//! - watches are re-registered (CEPH_OSD_WATCH_OP_RECONNECT) when their OSD
+//!   changes or its connection resets, and notifications are acknowledged,
+//!   so other clients never wait for this one to time out.
+
+pub mod messages;
+
+#[cfg(test)]
+mod tests;
+
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use core::time::Duration;
+
+use bytes::Bytes;
+
+use messages::{
+    backoff_op, decode_backoff, decode_osd_op_reply, decode_watch_notify, encode_backoff_ack,
+    encode_osd_op, flags, watch_event, OpHeader, MSG_OSD_BACKOFF, MSG_OSD_OPREPLY,
+    MSG_WATCH_NOTIFY,
+};
+pub use messages::{OsdMessage, SpgId};
+
+use crate::cache::Instant;
+use crate::osd::{ObjectId, ObjectOperation, ObjectReply, ObjectRequest, OpKind, SnapId, WatchOp};
+use crate::Errno;
+
+/// The caller's name for an op.
+pub type OpId = u64;
+
+/// Where an op should go now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Target {
+    /// The acting primary.
+    pub osd: i32,
+    pub pgid: SpgId,
+    /// The object's raw hash (the raw pg's seed).
+    pub hash: u32,
+}
+
+/// What the objecter asks of the current OSDMap.
+pub trait Placement {
+    fn epoch(&self) -> u32;
+
+    /// The target of `name` in `pool`: -ENOENT when the pool does not
+    /// exist, `None` when no OSD serves its PG.
+    fn calc_target(&self, pool: i64, name: &str, nspace: &str) -> Result<Option<Target>, Errno>;
+
+    /// Whether ops of this kind must wait (pauserd, pausewr, full).
+    fn paused(&self, pool: i64, write: bool) -> bool;
+
+    fn is_up(&self, osd: i32) -> bool;
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct ObjecterConfig {
+    pub op_timeout: Duration,
+    /// Our feature bits, as MOSDOp carries them.
+    pub features: u64,
+    /// How long a watch lives on an OSD after this client goes quiet.
+    pub watch_timeout: u32,
+}
+
+impl Default for ObjecterConfig {
+    fn default() -> Self {
+        ObjecterConfig {
+            op_timeout: Duration::from_secs(30),
+            features: 0,
+            watch_timeout: 30,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Op {
+    /// None for the objecter's own ops (notify acks, watch reconnects).
+    id: Option<OpId>,
+    req: ObjectRequest,
+    /// The request's pool, or where a redirect sent it.
+    pool: i64,
+    extra_flags: u32,
+    target: Option<Target>,
+    /// The OSD the current attempt went to; None while held.
+    sent_to: Option<i32>,
+    attempts: i32,
+    deadline: Instant,
+}
+
+#[derive(Debug)]
+struct Linger {
+    oid: ObjectId,
+    gen: u32,
+    osd: Option<i32>,
+}
+
+/// See the module documentation.
+#[derive(Debug)]
+pub struct Objecter {
+    config: ObjecterConfig,
+    next_tid: u64,
+    ops: BTreeMap<u64, Op>,
+    lingers: BTreeMap<u64, Linger>,
+    /// Active backoffs: (osd, pg) -> backoff ids.
+    backoffs: BTreeMap<(i32, SpgId), BTreeSet<u64>>,
+    /// OSDs we have sent to, so their sessions can be closed when they go down.
+    sessions: BTreeSet<i32>,
+    /// The latest time an input brought: the objecter's own ops start then.
+    now: Instant,
+    outgoing: VecDeque<(i32, OsdMessage)>,
+    closing: VecDeque<i32>,
+    replies: VecDeque<(OpId, ObjectReply)>,
+}
+
+impl Objecter {
+    pub fn new(config: ObjecterConfig) -> Self {
+        Objecter {
+            config,
+            next_tid: 0,
+            ops: BTreeMap::new(),
+            lingers: BTreeMap::new(),
+            backoffs: BTreeMap::new(),
+            sessions: BTreeSet::new(),
+            now: Instant::ZERO,
+            outgoing: VecDeque::new(),
+            closing: VecDeque::new(),
+            replies: VecDeque::new(),
+        }
+    }
+
+    /// Starts `req`; its reply comes out of [`poll_reply`](Self::poll_reply) as `id`.
+    pub fn submit(&mut self, id: OpId, req: ObjectRequest, map: &impl Placement, now: Instant) {
+        self.now = self.now.max(now);
+        self.start(Some(id), req, map);
+    }
+
+    fn start(&mut self, id: Option<OpId>, req: ObjectRequest, map: &impl Placement) {
+        self.next_tid += 1;
+        let tid = self.next_tid;
+        let pool = req.oid.pool;
+        let deadline = self.now + self.config.op_timeout;
+        self.ops.insert(
+            tid,
+            Op {
+                id,
+                req,
+                pool,
+                extra_flags: 0,
+                target: None,
+                sent_to: None,
+                attempts: 0,
+                deadline,
+            },
+        );
+        self.try_send(tid, map);
+    }
+
+    /// Abandons an op: its reply, if one comes, is dropped.
+    pub fn cancel(&mut self, id: OpId) {
+        self.ops.retain(|_, op| op.id != Some(id));
+    }
+
+    /// Ops not yet completed.
+    pub fn in_flight(&self) -> usize {
+        self.ops.values().filter(|op| op.id.is_some()).count()
+    }
+
+    /// Messages to send: connect to the OSD first if need be.
+    pub fn poll_send(&mut self) -> Option<(i32, OsdMessage)> {
+        self.outgoing.pop_front()
+    }
+
+    /// OSDs whose sessions should be closed (they went down).
+    pub fn poll_close(&mut self) -> Option<i32> {
+        self.closing.pop_front()
+    }
+
+    pub fn poll_reply(&mut self) -> Option<(OpId, ObjectReply)> {
+        self.replies.pop_front()
+    }
+
+    /// The earliest op deadline.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.ops.values().map(|op| op.deadline).min()
+    }
+
+    /// Fails every op whose deadline has passed with -ETIMEDOUT.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        let expired: alloc::vec::Vec<u64> = self
+            .ops
+            .iter()
+            .filter(|(_, op)| op.deadline <= now)
+            .map(|(tid, _)| *tid)
+            .collect();
+        for tid in expired {
+            self.finish(tid, ObjectReply::error(Errno::ETIMEDOUT));
+        }
+    }
+
+    /// A new OSDMap: resend whatever now maps elsewhere, send what was held.
+    pub fn handle_map(&mut self, map: &impl Placement, now: Instant) {
+        self.now = self.now.max(now);
+        let down: alloc::vec::Vec<i32> = self
+            .sessions
+            .iter()
+            .copied()
+            .filter(|osd| !map.is_up(*osd))
+            .collect();
+        for osd in down {
+            self.sessions.remove(&osd);
+            self.backoffs.retain(|(o, _), _| *o != osd);
+            self.closing.push_back(osd);
+        }
+        let tids: alloc::vec::Vec<u64> = self.ops.keys().copied().collect();
+        for tid in tids {
+            let Some(op) = self.ops.get(&tid) else {
+                continue;
+            };
+            let target = map.calc_target(op.pool, &op.req.oid.name, &op.req.oid.namespace);
+            let moved = match (&target, op.target) {
+                (Ok(new), old) => *new != old || op.sent_to.is_none(),
+                (Err(_), _) => true,
+            };
+            if moved {
+                self.try_send(tid, map);
+            }
+        }
+        self.relink_lingers(map, None);
+    }
+
+    /// The connection to `osd` failed or was reset: its ops go again.
+    pub fn handle_reset(&mut self, osd: i32, map: &impl Placement, now: Instant) {
+        self.now = self.now.max(now);
+        self.sessions.remove(&osd);
+        self.backoffs.retain(|(o, _), _| *o != osd);
+        let tids: alloc::vec::Vec<u64> = self
+            .ops
+            .iter()
+            .filter(|(_, op)| op.sent_to == Some(osd))
+            .map(|(tid, _)| *tid)
+            .collect();
+        for tid in tids {
+            self.try_send(tid, map);
+        }
+        self.relink_lingers(map, Some(osd));
+    }
+
+    /// A message from `osd`. Undecodable messages are dropped: the op they
+    /// answer times out rather than completing with garbage.
+    pub fn handle_message(
+        &mut self,
+        osd: i32,
+        msg: &OsdMessage,
+        map: &impl Placement,
+        now: Instant,
+    ) -> Result<(), Errno> {
+        self.now = self.now.max(now);
+        match msg.msg_type {
+            MSG_OSD_OPREPLY => self.handle_reply(osd, msg, map),
+            MSG_WATCH_NOTIFY => self.handle_watch_notify(msg, map),
+            MSG_OSD_BACKOFF => self.handle_backoff(osd, msg, map),
+            _ => Err(Errno::EOPNOTSUPP),
+        }
+    }
+
+    fn handle_reply(
+        &mut self,
+        osd: i32,
+        msg: &OsdMessage,
+        map: &impl Placement,
+    ) -> Result<(), Errno> {
+        let reply = decode_osd_op_reply(msg.tid, msg.version, &msg.front, &msg.data)
+            .map_err(|e| e.errno())?;
+        let Some(op) = self.ops.get_mut(&reply.tid) else {
+            return Ok(());
+        };
+        if op.sent_to != Some(osd) || reply.retry_attempt != op.attempts - 1 {
+            return Ok(()); // an older attempt's answer
+        }
+        if let Some(redirect) = &reply.redirect {
+            op.pool = redirect.pool;
+            if let Some(object) = &redirect.object {
+                op.req.oid.name.clone_from(object);
+            }
+            op.extra_flags |= flags::REDIRECTED | flags::IGNORE_CACHE | flags::IGNORE_OVERLAY;
+            self.try_send(reply.tid, map);
+            return Ok(());
+        }
+        if reply.result == Errno::EAGAIN.to_ret() {
+            self.try_send(reply.tid, map);
+            return Ok(());
+        }
+        if reply.ops.len() != op.req.op.ops.len() && reply.result >= 0 {
+            self.finish(reply.tid, ObjectReply::error(Errno::EIO));
+            return Ok(());
+        }
+        let tid = reply.tid;
+        self.note_watch_result(tid, reply.result);
+        self.finish(tid, reply.into_object_reply());
+        Ok(())
+    }
+
+    fn handle_watch_notify(&mut self, msg: &OsdMessage, map: &impl Placement) -> Result<(), Errno> {
+        let event = decode_watch_notify(msg.version, &msg.front).map_err(|e| e.errno())?;
+        let Some(linger) = self.lingers.get(&event.cookie) else {
+            return Ok(());
+        };
+        let oid = linger.oid.clone();
+        match event.opcode {
+            watch_event::NOTIFY => {
+                let mut op = ObjectOperation::new();
+                op.push(OpKind::NotifyAck {
+                    notify_id: event.notify_id,
+                    cookie: event.cookie,
+                    payload: Bytes::new(),
+                });
+                self.start(None, ObjectRequest::read(oid, SnapId::HEAD, op), map);
+            }
+            watch_event::DISCONNECT => self.send_watch(event.cookie, WatchOp::Watch, map),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn handle_backoff(
+        &mut self,
+        osd: i32,
+        msg: &OsdMessage,
+        map: &impl Placement,
+    ) -> Result<(), Errno> {
+        let backoff = decode_backoff(&msg.front).map_err(|e| e.errno())?;
+        match backoff.op {
+            backoff_op::BLOCK => {
+                self.backoffs
+                    .entry((osd, backoff.pgid))
+                    .or_default()
+                    .insert(backoff.id);
+                self.outgoing.push_back((osd, encode_backoff_ack(&backoff)));
+            }
+            backoff_op::UNBLOCK => {
+                let key = (osd, backoff.pgid);
+                if let Some(ids) = self.backoffs.get_mut(&key) {
+                    ids.remove(&backoff.id);
+                    if ids.is_empty() {
+                        self.backoffs.remove(&key);
+                    }
+                }
+                let tids: alloc::vec::Vec<u64> = self
+                    .ops
+                    .iter()
+                    .filter(|(_, op)| {
+                        op.target
+                            .is_some_and(|t| t.osd == osd && t.pgid == backoff.pgid)
+                    })
+                    .map(|(tid, _)| *tid)
+                    .collect();
+                for tid in tids {
+                    self.try_send(tid, map);
+                }
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+        Ok(())
+    }
+
+    /// (Re)computes `tid`'s target and sends its next attempt, or holds it
+    /// until a map or an unblock lets it go.
+    fn try_send(&mut self, tid: u64, map: &impl Placement) {
+        let Some(op) = self.ops.get_mut(&tid) else {
+            return;
+        };
+        op.sent_to = None;
+        let target = match map.calc_target(op.pool, &op.req.oid.name, &op.req.oid.namespace) {
+            Ok(target) => target,
+            Err(e) => {
+                self.finish(tid, ObjectReply::error(e));
+                return;
+            }
+        };
+        op.target = target;
+        let Some(target) = target else { return };
+        if map.paused(op.pool, op.req.write)
+            || self.backoffs.contains_key(&(target.osd, target.pgid))
+        {
+            return;
+        }
+        let header = OpHeader {
+            tid,
+            pgid: target.pgid,
+            hash: target.hash,
+            epoch: map.epoch(),
+            pool: op.pool,
+            attempt: op.attempts,
+            extra_flags: op.extra_flags,
+            features: self.config.features,
+        };
+        let message = encode_osd_op(&op.req, &header);
+        op.attempts += 1;
+        op.sent_to = Some(target.osd);
+        self.sessions.insert(target.osd);
+        self.outgoing.push_back((target.osd, message));
+    }
+
+    fn finish(&mut self, tid: u64, reply: ObjectReply) {
+        if let Some(op) = self.ops.remove(&tid) {
+            if let Some(id) = op.id {
+                self.replies.push_back((id, reply));
+            }
+        }
+    }
+
+    /// Remembers a watch that succeeded, forgets one that was removed.
+    fn note_watch_result(&mut self, tid: u64, result: i32) {
+        let Some(op) = self.ops.get(&tid) else { return };
+        for o in &op.req.op.ops {
+            if let OpKind::Watch {
+                cookie,
+                op: wop,
+                gen,
+                ..
+            } = o.kind
+            {
+                match wop {
+                    WatchOp::Watch | WatchOp::Reconnect if result >= 0 => {
+                        let osd = op.sent_to;
+                        self.lingers.insert(
+                            cookie,
+                            Linger {
+                                oid: op.req.oid.clone(),
+                                gen,
+                                osd,
+                            },
+                        );
+                    }
+                    WatchOp::Unwatch => {
+                        self.lingers.remove(&cookie);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Re-registers watches whose OSD changed (or, with `reset`, whose
+    /// connection to that OSD was lost).
+    fn relink_lingers(&mut self, map: &impl Placement, reset: Option<i32>) {
+        let mut again = alloc::vec::Vec::new();
+        for (cookie, linger) in &self.lingers {
+            let now_at = map
+                .calc_target(linger.oid.pool, &linger.oid.name, &linger.oid.namespace)
+                .ok()
+                .flatten()
+                .map(|t| t.osd);
+            if now_at != linger.osd || (reset.is_some() && reset == linger.osd) {
+                again.push(*cookie);
+            }
+        }
+        for cookie in again {
+            self.send_watch(cookie, WatchOp::Reconnect, map);
+        }
+    }
+
+    fn send_watch(&mut self, cookie: u64, wop: WatchOp, map: &impl Placement) {
+        let Some(linger) = self.lingers.get_mut(&cookie) else {
+            return;
+        };
+        linger.gen = linger.gen.wrapping_add(1);
+        // Where it is going, so the next map does not send it again.
+        linger.osd = map
+            .calc_target(linger.oid.pool, &linger.oid.name, &linger.oid.namespace)
+            .ok()
+            .flatten()
+            .map(|t| t.osd);
+        let mut op = ObjectOperation::new();
+        op.push(OpKind::Watch {
+            cookie,
+            op: wop,
+            gen: linger.gen,
+            timeout: self.config.watch_timeout,
+        });
+        let req = ObjectRequest::write(
+            linger.oid.clone(),
+            Default::default(),
+            Default::default(),
+            op,
+        );
+        self.start(None, req, map);
+    }
+}

@@ -1,0 +1,558 @@
+use alloc::collections::BTreeMap;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::Cell;
+use core::time::Duration;
+
+use bytes::Bytes;
+
+use super::messages::*;
+use super::*;
+use crate::encoding::{encode_versioned, Decode, Decoder, Encode, UtcTime};
+use crate::osd::{SnapContext, StatOut};
+
+/// A map with settable targets: object name -> (osd, pg seed).
+#[derive(Default)]
+struct FakeMap {
+    epoch: Cell<u32>,
+    targets: BTreeMap<&'static str, (i32, u32)>,
+    paused: bool,
+    down: Vec<i32>,
+}
+
+impl FakeMap {
+    fn with(targets: &[(&'static str, i32, u32)]) -> Self {
+        let mut map = FakeMap {
+            epoch: Cell::new(10),
+            ..FakeMap::default()
+        };
+        for (name, osd, seed) in targets {
+            map.targets.insert(name, (*osd, *seed));
+        }
+        map
+    }
+}
+
+impl Placement for FakeMap {
+    fn epoch(&self) -> u32 {
+        self.epoch.get()
+    }
+
+    fn calc_target(&self, pool: i64, name: &str, _nspace: &str) -> Result<Option<Target>, Errno> {
+        if pool != 1 {
+            return Err(Errno::ENOENT);
+        }
+        Ok(self
+            .targets
+            .get(name)
+            .filter(|(osd, _)| *osd >= 0)
+            .map(|(osd, seed)| Target {
+                osd: *osd,
+                pgid: SpgId {
+                    pool,
+                    seed: *seed,
+                    shard: -1,
+                },
+                hash: 0xabcd_0000 | *seed,
+            }))
+    }
+
+    fn paused(&self, _pool: i64, _write: bool) -> bool {
+        self.paused
+    }
+
+    fn is_up(&self, osd: i32) -> bool {
+        !self.down.contains(&osd)
+    }
+}
+
+fn t(secs: u64) -> Instant {
+    Instant::from_nanos(secs * 1_000_000_000)
+}
+
+fn stat_req(name: &str) -> ObjectRequest {
+    let mut op = ObjectOperation::new();
+    op.stat();
+    ObjectRequest::read(ObjectId::new(1, "", name), SnapId::HEAD, op)
+}
+
+fn write_req(name: &str, data: &'static [u8]) -> ObjectRequest {
+    let mut op = ObjectOperation::new();
+    op.write(8, Bytes::from_static(data));
+    ObjectRequest::write(
+        ObjectId::new(1, "ns", name),
+        SnapContext::new(5, vec![5, 3]),
+        UtcTime::new(100, 7),
+        op,
+    )
+}
+
+/// The fields of MOSDOp v8 a fake OSD looks at, decoded in upstream's order.
+#[derive(Debug)]
+struct SentOp {
+    pgid: SpgId,
+    hash: u32,
+    epoch: u32,
+    flags: u32,
+    pool: i64,
+    nspace: alloc::string::String,
+    oid: alloc::string::String,
+    ops: Vec<(u16, [u8; 28], u32)>,
+    snap: u64,
+    snap_seq: u64,
+    snaps: Vec<u64>,
+    attempt: i32,
+}
+
+fn parse_op(msg: &OsdMessage) -> SentOp {
+    assert_eq!(
+        (msg.msg_type, msg.version, msg.compat_version),
+        (MSG_OSD_OP, 8, 3)
+    );
+    let mut d = Decoder::new(&msg.front);
+    let pgid = SpgId::decode(&mut d).unwrap();
+    let hash = d.u32().unwrap();
+    let epoch = d.u32().unwrap();
+    let flags = d.u32().unwrap();
+    d.versioned(2, |d, _| d.skip(d.remaining())).unwrap(); // reqid
+    d.skip(24).unwrap();
+    assert_eq!(d.u32().unwrap(), 0);
+    d.skip(8).unwrap(); // mtime
+    let (pool, nspace) = d
+        .versioned(6, |d, _| {
+            let pool = d.i64()?;
+            assert_eq!(d.i32()?, -1);
+            assert_eq!(d.str()?, "");
+            let nspace = d.string()?;
+            assert_eq!(d.i64()?, -1);
+            Ok((pool, nspace))
+        })
+        .unwrap();
+    let oid = d.string().unwrap();
+    let n = d.u16().unwrap();
+    let mut ops = Vec::new();
+    for _ in 0..n {
+        let code = d.u16().unwrap();
+        d.u32().unwrap();
+        let u = d.array::<28>().unwrap();
+        ops.push((code, u, d.u32().unwrap()));
+    }
+    let snap = d.u64().unwrap();
+    let snap_seq = d.u64().unwrap();
+    let snaps = d.decode::<Vec<u64>>().unwrap();
+    let attempt = d.i32().unwrap();
+    d.u64().unwrap();
+    d.finish().unwrap();
+    assert_eq!(
+        ops.iter().map(|o| o.2 as usize).sum::<usize>(),
+        msg.data.len()
+    );
+    SentOp {
+        pgid,
+        hash,
+        epoch,
+        flags,
+        pool,
+        nspace,
+        oid,
+        ops,
+        snap,
+        snap_seq,
+        snaps,
+        attempt,
+    }
+}
+
+/// MOSDOpReply v8 as an OSD encodes it.
+fn reply(
+    tid: u64,
+    attempt: i32,
+    result: i32,
+    outs: &[(i32, &[u8])],
+    redirect: Option<i64>,
+) -> OsdMessage {
+    let mut f = Vec::new();
+    "obj".encode(&mut f);
+    f.push(1);
+    1i64.encode(&mut f);
+    7u32.encode(&mut f);
+    (-1i32).encode(&mut f);
+    (flags::ONDISK as u64).encode(&mut f);
+    result.encode(&mut f);
+    f.extend_from_slice(&[0; 12]);
+    11u32.encode(&mut f);
+    (outs.len() as u32).encode(&mut f);
+    let mut data = Vec::new();
+    for (_, out) in outs {
+        f.extend_from_slice(&[0; 34]);
+        (out.len() as u32).encode(&mut f);
+        data.extend_from_slice(out);
+    }
+    attempt.encode(&mut f);
+    for (rval, _) in outs {
+        rval.encode(&mut f);
+    }
+    f.extend_from_slice(&[0; 12]);
+    42u64.encode(&mut f);
+    match redirect {
+        Some(pool) => {
+            f.push(1);
+            encode_versioned(&mut f, 1, 1, |f| {
+                encode_versioned(f, 6, 3, |f| {
+                    pool.encode(f);
+                    (-1i32).encode(f);
+                    "".encode(f);
+                    "".encode(f);
+                    (-1i64).encode(f);
+                });
+                "".encode(f);
+                Bytes::new().encode(f);
+            });
+        }
+        None => f.push(0),
+    }
+    f.extend_from_slice(&[0; 24]); // trace
+    OsdMessage {
+        msg_type: MSG_OSD_OPREPLY,
+        version: 8,
+        compat_version: 2,
+        priority: 63,
+        tid,
+        front: f.into(),
+        data: data.into(),
+    }
+}
+
+fn objecter() -> Objecter {
+    Objecter::new(ObjecterConfig {
+        op_timeout: Duration::from_secs(10),
+        features: 0x3f,
+        watch_timeout: 30,
+    })
+}
+
+fn sends(o: &mut Objecter) -> Vec<(i32, OsdMessage)> {
+    core::iter::from_fn(|| o.poll_send()).collect()
+}
+
+#[test]
+fn a_write_is_encoded_as_mosdop_v8() {
+    let map = FakeMap::with(&[("obj", 2, 7)]);
+    let mut o = objecter();
+    o.submit(1, write_req("obj", b"hello"), &map, t(1));
+    let sent = sends(&mut o);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, 2);
+    let op = parse_op(&sent[0].1);
+    assert_eq!(
+        op.pgid,
+        SpgId {
+            pool: 1,
+            seed: 7,
+            shard: -1
+        }
+    );
+    assert_eq!((op.hash, op.epoch, op.pool), (0xabcd_0007, 10, 1));
+    assert_eq!(op.flags, flags::WRITE | flags::ONDISK | flags::KNOWN_REDIR);
+    assert_eq!((op.nspace.as_str(), op.oid.as_str()), ("ns", "obj"));
+    assert_eq!(
+        (op.snap, op.snap_seq, op.snaps.as_slice()),
+        (SnapId::HEAD.0, 5, &[5u64, 3][..])
+    );
+    assert_eq!(op.attempt, 0);
+    let (code, u, len) = op.ops[0];
+    assert_eq!((code, len), (0x2201, 5));
+    assert_eq!(&u[..16], &[8, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(&sent[0].1.data[..], b"hello");
+}
+
+#[test]
+fn op_inputs_follow_librados_layouts() {
+    let map = FakeMap::with(&[("obj", 0, 1)]);
+    let mut o = objecter();
+    let mut op = ObjectOperation::new();
+    op.call("rbd", "get_size", Bytes::from_static(b"\x01\x02"));
+    op.set_xattr("k", Bytes::from_static(b"vv"));
+    op.push(OpKind::Watch {
+        cookie: 9,
+        op: WatchOp::Watch,
+        gen: 2,
+        timeout: 30,
+    });
+    o.submit(
+        1,
+        ObjectRequest::write(
+            ObjectId::new(1, "", "obj"),
+            SnapContext::default(),
+            UtcTime::default(),
+            op,
+        ),
+        &map,
+        t(0),
+    );
+    let (_, msg) = sends(&mut o).remove(0);
+    let sent = parse_op(&msg);
+    assert_eq!(&msg.data[..], b"rbdget_size\x01\x02kvv");
+    let call = sent.ops[0];
+    assert_eq!((call.0, call.2), (0x1401, 13));
+    assert_eq!(&call.1[..7], &[3, 8, 0, 2, 0, 0, 0]);
+    let xattr = sent.ops[1];
+    assert_eq!(&xattr.1[..8], &[1, 0, 0, 0, 2, 0, 0, 0]);
+    let watch = sent.ops[2];
+    assert_eq!(watch.0, 0x220f);
+    assert_eq!(
+        &watch.1[..25],
+        &[9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 30, 0, 0, 0]
+    );
+}
+
+#[test]
+fn a_reply_completes_the_op_with_each_ops_output() {
+    let map = FakeMap::with(&[("obj", 2, 7)]);
+    let mut o = objecter();
+    o.submit(5, stat_req("obj"), &map, t(1));
+    let (osd, msg) = sends(&mut o).remove(0);
+    let mut stat = Vec::new();
+    4096u64.encode(&mut stat);
+    UtcTime::new(3, 4).encode(&mut stat);
+    o.handle_message(osd, &reply(msg.tid, 0, 0, &[(0, &stat)], None), &map, t(2))
+        .unwrap();
+    let (id, r) = o.poll_reply().unwrap();
+    assert_eq!((id, r.result, r.version), (5, 0, 42));
+    assert_eq!(
+        crate::encoding::decode_exact::<StatOut>(r.out(0).unwrap())
+            .unwrap()
+            .size,
+        4096
+    );
+    assert_eq!(o.in_flight(), 0);
+}
+
+#[test]
+fn a_map_change_resends_to_the_new_primary_and_stale_replies_are_ignored() {
+    let mut map = FakeMap::with(&[("obj", 2, 7)]);
+    let mut o = objecter();
+    o.submit(1, stat_req("obj"), &map, t(1));
+    let first = sends(&mut o).remove(0);
+    map.targets.insert("obj", (4, 7));
+    map.epoch.set(11);
+    o.handle_map(&map, t(2));
+    let (osd, msg) = sends(&mut o).remove(0);
+    assert_eq!(osd, 4);
+    let sent = parse_op(&msg);
+    assert_eq!((sent.attempt, sent.epoch), (1, 11));
+    assert_ne!(sent.flags & flags::RETRY, 0);
+    assert_eq!(msg.tid, first.1.tid);
+    // The old primary answers the first attempt: dropped.
+    o.handle_message(2, &reply(msg.tid, 0, 0, &[(0, b"")], None), &map, t(3))
+        .unwrap();
+    assert!(o.poll_reply().is_none());
+    o.handle_message(4, &reply(msg.tid, 1, -2, &[(-2, b"")], None), &map, t(3))
+        .unwrap();
+    assert_eq!(o.poll_reply().unwrap().1.result, -2);
+}
+
+#[test]
+fn an_unchanged_map_sends_nothing_and_a_down_osd_is_closed() {
+    let mut map = FakeMap::with(&[("obj", 2, 7), ("other", 3, 1)]);
+    let mut o = objecter();
+    o.submit(1, stat_req("obj"), &map, t(1));
+    o.submit(2, stat_req("other"), &map, t(1));
+    assert_eq!(sends(&mut o).len(), 2);
+    map.epoch.set(11);
+    o.handle_map(&map, t(2));
+    assert!(sends(&mut o).is_empty());
+    map.down.push(3);
+    map.targets.insert("other", (-1, 1));
+    o.handle_map(&map, t(2));
+    assert_eq!(o.poll_close(), Some(3));
+    assert!(sends(&mut o).is_empty(), "unmapped ops wait for a map");
+    map.targets.insert("other", (2, 1));
+    o.handle_map(&map, t(3));
+    assert_eq!(
+        sends(&mut o).iter().map(|s| s.0).collect::<Vec<_>>(),
+        vec![2]
+    );
+}
+
+#[test]
+fn reset_eagain_and_redirect_resend() {
+    let map = FakeMap::with(&[("obj", 2, 7)]);
+    let mut o = objecter();
+    o.submit(1, stat_req("obj"), &map, t(1));
+    let tid = sends(&mut o)[0].1.tid;
+    o.handle_reset(2, &map, t(2));
+    let again = sends(&mut o);
+    assert_eq!(parse_op(&again[0].1).attempt, 1);
+    o.handle_message(
+        2,
+        &reply(tid, 1, Errno::EAGAIN.to_ret(), &[(0, b"")], None),
+        &map,
+        t(2),
+    )
+    .unwrap();
+    assert!(o.poll_reply().is_none());
+    assert_eq!(parse_op(&sends(&mut o)[0].1).attempt, 2);
+    // A redirect to a pool that does not exist ends in -ENOENT.
+    o.handle_message(2, &reply(tid, 2, 0, &[(0, b"")], Some(9)), &map, t(2))
+        .unwrap();
+    assert_eq!(o.poll_reply().unwrap().1.result, Errno::ENOENT.to_ret());
+}
+
+#[test]
+fn ops_time_out_instead_of_hanging() {
+    let mut map = FakeMap::with(&[("obj", -1, 7)]);
+    map.paused = true;
+    let mut o = objecter();
+    o.submit(1, stat_req("obj"), &map, t(1));
+    assert!(sends(&mut o).is_empty());
+    assert_eq!(o.poll_timeout(), Some(t(11)));
+    o.handle_timeout(t(10));
+    assert!(o.poll_reply().is_none());
+    o.handle_timeout(t(11));
+    assert_eq!(o.poll_reply().unwrap().1.result, Errno::ETIMEDOUT.to_ret());
+    assert_eq!(o.poll_timeout(), None);
+}
+
+#[test]
+fn a_missing_pool_fails_at_once() {
+    let map = FakeMap::with(&[]);
+    let mut o = objecter();
+    let mut req = stat_req("obj");
+    req.oid.pool = 3;
+    o.submit(1, req, &map, t(1));
+    assert_eq!(o.poll_reply().unwrap().1.result, Errno::ENOENT.to_ret());
+}
+
+fn backoff_msg(op: u8, seed: u32, id: u64) -> OsdMessage {
+    let mut f = Vec::new();
+    SpgId {
+        pool: 1,
+        seed,
+        shard: -1,
+    }
+    .encode(&mut f);
+    10u32.encode(&mut f);
+    f.push(op);
+    id.encode(&mut f);
+    for _ in 0..2 {
+        encode_versioned(&mut f, 4, 3, |f| f.extend_from_slice(&[0; 9]));
+    }
+    OsdMessage {
+        msg_type: MSG_OSD_BACKOFF,
+        version: 1,
+        compat_version: 1,
+        front: f.into(),
+        ..OsdMessage::default()
+    }
+}
+
+#[test]
+fn a_backoff_holds_ops_until_unblocked_and_is_acknowledged() {
+    let map = FakeMap::with(&[("obj", 2, 7)]);
+    let mut o = objecter();
+    o.handle_message(2, &backoff_msg(backoff_op::BLOCK, 7, 99), &map, t(1))
+        .unwrap();
+    let ack = sends(&mut o).remove(0);
+    assert_eq!(ack.1.msg_type, MSG_OSD_BACKOFF);
+    let parsed = decode_backoff(&ack.1.front).unwrap();
+    assert_eq!((parsed.op, parsed.id), (backoff_op::ACK_BLOCK, 99));
+    o.submit(1, stat_req("obj"), &map, t(1));
+    assert!(sends(&mut o).is_empty());
+    o.handle_message(2, &backoff_msg(backoff_op::UNBLOCK, 7, 99), &map, t(2))
+        .unwrap();
+    assert_eq!(sends(&mut o).len(), 1);
+}
+
+fn notify_msg(opcode: u8, cookie: u64, notify_id: u64) -> OsdMessage {
+    let mut f = vec![1, opcode];
+    cookie.encode(&mut f);
+    0u64.encode(&mut f);
+    notify_id.encode(&mut f);
+    Bytes::from_static(b"hi").encode(&mut f);
+    0i32.encode(&mut f);
+    77u64.encode(&mut f);
+    OsdMessage {
+        msg_type: MSG_WATCH_NOTIFY,
+        version: 3,
+        front: f.into(),
+        ..OsdMessage::default()
+    }
+}
+
+#[test]
+fn watches_are_reconnected_and_notifies_acknowledged() {
+    let map = FakeMap::with(&[("hdr", 1, 3)]);
+    let mut o = objecter();
+    let mut op = ObjectOperation::new();
+    op.push(OpKind::Watch {
+        cookie: 5,
+        op: WatchOp::Watch,
+        gen: 0,
+        timeout: 30,
+    });
+    o.submit(
+        1,
+        ObjectRequest::write(
+            ObjectId::new(1, "", "hdr"),
+            SnapContext::default(),
+            UtcTime::default(),
+            op,
+        ),
+        &map,
+        t(0),
+    );
+    let tid = sends(&mut o)[0].1.tid;
+    o.handle_message(1, &reply(tid, 0, 0, &[(0, b"")], None), &map, t(0))
+        .unwrap();
+    assert_eq!(o.poll_reply().unwrap().1.result, 0);
+
+    o.handle_message(1, &notify_msg(watch_event::NOTIFY, 5, 1234), &map, t(1))
+        .unwrap();
+    let (osd, ack) = sends(&mut o).remove(0);
+    let sent = parse_op(&ack);
+    assert_eq!(
+        (osd, sent.ops[0].0, sent.flags & flags::READ),
+        (1, 0x1207, flags::READ)
+    );
+    let mut want = Vec::new();
+    1234u64.encode(&mut want);
+    5u64.encode(&mut want);
+    Bytes::new().encode(&mut want);
+    assert_eq!(&ack.data[..], &want[..]);
+    // Notifies for cookies we do not hold are ignored.
+    o.handle_message(1, &notify_msg(watch_event::NOTIFY, 6, 1), &map, t(1))
+        .unwrap();
+    assert!(sends(&mut o).is_empty());
+
+    o.handle_reset(1, &map, t(2));
+    let again = sends(&mut o);
+    let watch = parse_op(&again.last().unwrap().1).ops[0];
+    assert_eq!((watch.0, watch.1[16]), (0x220f, WatchOp::Reconnect as u8));
+    assert_eq!(
+        o.in_flight(),
+        0,
+        "the objecter's own ops are not the caller's"
+    );
+}
+
+#[test]
+fn malformed_replies_are_errors_not_panics() {
+    let map = FakeMap::with(&[("obj", 2, 7)]);
+    let mut o = objecter();
+    o.submit(1, stat_req("obj"), &map, t(1));
+    let tid = sends(&mut o)[0].1.tid;
+    let good = reply(tid, 0, 0, &[(0, b"abc")], None);
+    // Everything up to the trace is needed; what follows is ignored.
+    for cut in 0..good.front.len() - 24 {
+        let mut bad = good.clone();
+        bad.front = good.front.slice(..cut);
+        assert!(o.handle_message(2, &bad, &map, t(1)).is_err());
+    }
+    let mut short_data = good.clone();
+    short_data.data = Bytes::from_static(b"ab");
+    assert!(o.handle_message(2, &short_data, &map, t(1)).is_err());
+    assert!(o.poll_reply().is_none());
+    o.handle_message(2, &good, &map, t(1)).unwrap();
+    assert_eq!(&o.poll_reply().unwrap().1.ops[0].out[..], b"abc");
+}

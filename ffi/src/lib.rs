@@ -6,6 +6,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod boundary;
+pub mod cluster;
 pub mod config;
 pub mod local;
 pub mod memory;

@@ -20,7 +20,7 @@ use rbdrs_core::crc32c::crc32c;
 use rbdrs_core::encoding::{decode_exact, encode_to_vec};
 use rbdrs_core::memstore::{ClassRegistry, MemStore};
 use rbdrs_core::osd::OpKind;
-use rbdrs_core::rados::{PoolRequest, Reply, Request};
+use rbdrs_core::rados::{Dispatcher, PoolRequest, Reply, Request, Tid};
 use rbdrs_core::Errno;
 
 use crate::runtime::Backend;
@@ -179,8 +179,9 @@ fn changes_store(request: &Request) -> bool {
     }
 }
 
-impl Backend for LocalStore {
-    fn execute(&self, request: &Request) -> Reply {
+impl LocalStore {
+    /// Executes `request` and, if it changed the store, logs it first.
+    pub fn execute(&self, request: &Request) -> Reply {
         let reply = rbdrs_core::rados::execute_on(&self.mem, request);
         let succeeded = match &reply {
             Reply::Object(r) => r.result >= 0,
@@ -199,6 +200,12 @@ impl Backend for LocalStore {
             }
         }
         reply
+    }
+}
+
+impl Backend for LocalStore {
+    fn submit(&self, tid: Tid, request: Request, dispatcher: &Dispatcher) {
+        dispatcher.handle_reply(tid, self.execute(&request));
     }
 
     fn sync(&self) -> Result<(), Errno> {

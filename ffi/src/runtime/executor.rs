@@ -119,8 +119,7 @@ fn run(rx: Receiver<Msg>, tx: Sender<Msg>, dispatcher: Dispatcher, backend: Arc<
         }
         // Send what the flows queued; replies wake them.
         while let Some((tid, request)) = dispatcher.poll_transmit() {
-            let reply = backend.execute(&request);
-            dispatcher.handle_reply(tid, reply);
+            backend.submit(tid, request, &dispatcher);
         }
     }
 }

@@ -15,15 +15,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rbdrs_core::encoding::UtcTime;
-use rbdrs_core::rados::{Dispatcher, Reply, Request};
+use rbdrs_core::rados::{Dispatcher, Request, Tid};
 use rbdrs_core::Errno;
 
 pub use executor::Executor;
 
 /// Where requests are executed: the embedded local store, the in-memory
-/// store, or (later) a cluster.
+/// store, or a cluster.
 pub trait Backend: Send + Sync {
-    fn execute(&self, request: &Request) -> Reply;
+    /// Starts `request`. Its reply goes to `dispatcher` as `tid`, before this
+    /// returns (the stores) or later from another thread (a cluster).
+    fn submit(&self, tid: Tid, request: Request, dispatcher: &Dispatcher);
 
     /// Makes everything executed so far durable (rbd_flush).
     fn sync(&self) -> Result<(), Errno> {

@@ -7,7 +7,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::ptr::null_mut;
 
-use rbdrs::rados::{rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy, rados_shutdown, Cluster, PoolCtx};
+use rbdrs::rados::{
+    rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy,
+    rados_shutdown, Cluster, PoolCtx,
+};
 use rbdrs::rbd::admin::rbd_create;
 use rbdrs::rbd::image::{rbd_close, rbd_open};
 use rbdrs::rbd::io::{rbd_flush, rbd_read, rbd_write};
@@ -28,15 +31,30 @@ fn check(what: &str, r: c_int) {
 unsafe fn open_disk(dir: &str, create: bool) -> (*mut Cluster, *mut PoolCtx, *mut Image) {
     let (mut cluster, mut io, mut image) = (null_mut(), null_mut(), null_mut());
     unsafe {
-        check("rados_create", rados_create(&mut cluster, null_mut::<c_char>()));
-        check("rados_conf_set", rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir).as_ptr()));
+        check(
+            "rados_create",
+            rados_create(&mut cluster, null_mut::<c_char>()),
+        );
+        check(
+            "rados_conf_set",
+            rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir).as_ptr()),
+        );
         check("rados_connect", rados_connect(cluster));
-        check("rados_ioctx_create", rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io));
+        check(
+            "rados_ioctx_create",
+            rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io),
+        );
         if create {
             let mut order = 0;
-            check("rbd_create", rbd_create(io, c("disk").as_ptr(), 64 << 20, &mut order));
+            check(
+                "rbd_create",
+                rbd_create(io, c("disk").as_ptr(), 64 << 20, &mut order),
+            );
         }
-        check("rbd_open", rbd_open(io, c("disk").as_ptr(), &mut image, std::ptr::null()));
+        check(
+            "rbd_open",
+            rbd_open(io, c("disk").as_ptr(), &mut image, std::ptr::null()),
+        );
     }
     (cluster, io, image)
 }
@@ -50,7 +68,8 @@ fn writer(dir: &str) -> ! {
     let (_, _, image) = unsafe { open_disk(dir, true) };
     for block in 0.. {
         let data = pattern(block);
-        let written = unsafe { rbd_write(image, (block * BLOCK) as u64, BLOCK, data.as_ptr().cast()) };
+        let written =
+            unsafe { rbd_write(image, (block * BLOCK) as u64, BLOCK, data.as_ptr().cast()) };
         assert_eq!(written, BLOCK as isize);
         if block % 8 == 7 {
             check("rbd_flush", unsafe { rbd_flush(image) });
@@ -93,9 +112,19 @@ fn flushed_writes_survive_kill_9() {
     let (cluster, io, image) = unsafe { open_disk(&dir, false) };
     let mut buf = vec![0u8; BLOCK];
     for block in 0..=flushed {
-        let read = unsafe { rbd_read(image, (block * BLOCK) as u64, BLOCK, buf.as_mut_ptr().cast()) };
+        let read = unsafe {
+            rbd_read(
+                image,
+                (block * BLOCK) as u64,
+                BLOCK,
+                buf.as_mut_ptr().cast(),
+            )
+        };
         assert_eq!(read, BLOCK as isize);
-        assert!(buf == pattern(block), "block {block} (flushed through {flushed}) was lost");
+        assert!(
+            buf == pattern(block),
+            "block {block} (flushed through {flushed}) was lost"
+        );
     }
     unsafe {
         check("rbd_close", rbd_close(image));

@@ -17,14 +17,37 @@ const SPAN: u64 = 200 * 1024; // crosses several of the store's 64 KiB chunks
 
 #[derive(Clone, Debug)]
 enum Step {
-    Write { obj: u8, offset: u64, len: usize, fill: u8 },
-    WriteFull { obj: u8, len: usize, fill: u8 },
-    Zero { obj: u8, offset: u64, len: u64 },
-    Truncate { obj: u8, size: u64 },
-    Remove { obj: u8 },
+    Write {
+        obj: u8,
+        offset: u64,
+        len: usize,
+        fill: u8,
+    },
+    WriteFull {
+        obj: u8,
+        len: usize,
+        fill: u8,
+    },
+    Zero {
+        obj: u8,
+        offset: u64,
+        len: u64,
+    },
+    Truncate {
+        obj: u8,
+        size: u64,
+    },
+    Remove {
+        obj: u8,
+    },
     Snap,
-    RemoveSnap { pick: usize },
-    Rollback { obj: u8, pick: usize },
+    RemoveSnap {
+        pick: usize,
+    },
+    Rollback {
+        obj: u8,
+        pick: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -55,7 +78,13 @@ impl Harness {
     fn new() -> Self {
         let store = MemStore::new();
         let pool = store.create_pool("rbd").unwrap();
-        Harness { store, pool, snapc: SnapContext::default(), head: Objects::new(), snaps: BTreeMap::new() }
+        Harness {
+            store,
+            pool,
+            snapc: SnapContext::default(),
+            head: Objects::new(),
+            snaps: BTreeMap::new(),
+        }
     }
 
     fn oid(&self, obj: u8) -> ObjectId {
@@ -65,13 +94,30 @@ impl Harness {
     fn write(&self, obj: u8, build: impl FnOnce(&mut ObjectOperation)) -> i32 {
         let mut op = ObjectOperation::new();
         build(&mut op);
-        self.store.execute(&ObjectRequest::write(self.oid(obj), self.snapc.clone(), UtcTime::new(1, 0), op)).result
+        self.store
+            .execute(&ObjectRequest::write(
+                self.oid(obj),
+                self.snapc.clone(),
+                UtcTime::new(1, 0),
+                op,
+            ))
+            .result
     }
 
     fn apply(&mut self, step: &Step) {
         match *step {
-            Step::Write { obj, offset, len, fill } => {
-                assert_eq!(self.write(obj, |op| { op.write(offset, Bytes::from(vec![fill; len])); }), 0);
+            Step::Write {
+                obj,
+                offset,
+                len,
+                fill,
+            } => {
+                assert_eq!(
+                    self.write(obj, |op| {
+                        op.write(offset, Bytes::from(vec![fill; len]));
+                    }),
+                    0
+                );
                 let data = self.head.entry(obj).or_default();
                 let end = offset as usize + len;
                 if data.len() < end {
@@ -80,11 +126,21 @@ impl Harness {
                 data[offset as usize..end].fill(fill);
             }
             Step::WriteFull { obj, len, fill } => {
-                assert_eq!(self.write(obj, |op| { op.write_full(Bytes::from(vec![fill; len])); }), 0);
+                assert_eq!(
+                    self.write(obj, |op| {
+                        op.write_full(Bytes::from(vec![fill; len]));
+                    }),
+                    0
+                );
                 self.head.insert(obj, vec![fill; len]);
             }
             Step::Zero { obj, offset, len } => {
-                assert_eq!(self.write(obj, |op| { op.zero(offset, len); }), 0);
+                assert_eq!(
+                    self.write(obj, |op| {
+                        op.zero(offset, len);
+                    }),
+                    0
+                );
                 if let Some(data) = self.head.get_mut(&obj) {
                     let end = (offset + len).min(data.len() as u64) as usize;
                     if (offset as usize) < end {
@@ -93,14 +149,28 @@ impl Harness {
                 }
             }
             Step::Truncate { obj, size } => {
-                assert_eq!(self.write(obj, |op| { op.truncate(size); }), 0);
+                assert_eq!(
+                    self.write(obj, |op| {
+                        op.truncate(size);
+                    }),
+                    0
+                );
                 if let Some(data) = self.head.get_mut(&obj) {
                     data.resize(size as usize, 0);
                 }
             }
             Step::Remove { obj } => {
-                let expect = if self.head.remove(&obj).is_some() { 0 } else { Errno::ENOENT.to_ret() };
-                assert_eq!(self.write(obj, |op| { op.remove(); }), expect);
+                let expect = if self.head.remove(&obj).is_some() {
+                    0
+                } else {
+                    Errno::ENOENT.to_ret()
+                };
+                assert_eq!(
+                    self.write(obj, |op| {
+                        op.remove();
+                    }),
+                    expect
+                );
             }
             Step::Snap => {
                 let id = self.store.create_snap(self.pool).unwrap();
@@ -116,9 +186,15 @@ impl Harness {
                 }
             }
             Step::Rollback { obj, pick } => {
-                if let Some((&id, objects)) = self.snaps.iter().nth(pick % self.snaps.len().max(1)) {
+                if let Some((&id, objects)) = self.snaps.iter().nth(pick % self.snaps.len().max(1))
+                {
                     let then = objects.get(&obj).cloned();
-                    assert_eq!(self.write(obj, |op| { op.rollback(id); }), 0);
+                    assert_eq!(
+                        self.write(obj, |op| {
+                            op.rollback(id);
+                        }),
+                        0
+                    );
                     match then {
                         Some(data) => self.head.insert(obj, data),
                         None => self.head.remove(&obj),
@@ -131,7 +207,9 @@ impl Harness {
     fn read(&self, obj: u8, snap: SnapId) -> Option<Vec<u8>> {
         let mut op = ObjectOperation::new();
         op.read(0, 0);
-        let reply = self.store.execute(&ObjectRequest::read(self.oid(obj), snap, op));
+        let reply = self
+            .store
+            .execute(&ObjectRequest::read(self.oid(obj), snap, op));
         match reply.out(0) {
             Ok(data) => Some(data.to_vec()),
             Err(Errno::ENOENT) => None,
@@ -141,9 +219,20 @@ impl Harness {
 
     fn check(&self) -> Result<(), TestCaseError> {
         for obj in 0..OBJECTS {
-            prop_assert_eq!(self.read(obj, SnapId::HEAD), self.head.get(&obj).cloned(), "head of {}", obj);
+            prop_assert_eq!(
+                self.read(obj, SnapId::HEAD),
+                self.head.get(&obj).cloned(),
+                "head of {}",
+                obj
+            );
             for (&id, objects) in &self.snaps {
-                prop_assert_eq!(self.read(obj, SnapId(id)), objects.get(&obj).cloned(), "object {} at snap {}", obj, id);
+                prop_assert_eq!(
+                    self.read(obj, SnapId(id)),
+                    objects.get(&obj).cloned(),
+                    "object {} at snap {}",
+                    obj,
+                    id
+                );
             }
         }
         Ok(())

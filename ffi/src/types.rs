@@ -130,7 +130,8 @@ pub type rados_watchcb2_t = Option<
 
 /// Called when a watch breaks (`err` is negative); the watch must be
 /// re-established.
-pub type rados_watcherrcb_t = Option<unsafe extern "C" fn(pre: *mut c_void, cookie: u64, err: c_int)>;
+pub type rados_watcherrcb_t =
+    Option<unsafe extern "C" fn(pre: *mut c_void, cookie: u64, err: c_int)>;
 
 /// One entry of the monitors' cluster log (rados_monitor_log).
 pub type rados_log_callback_t = Option<
@@ -375,7 +376,8 @@ pub type rbd_callback_t = Option<unsafe extern "C" fn(cb: rbd_completion_t, arg:
 
 /// Progress of a long operation (`offset` of `total` done). Returning a
 /// negative value cancels the operation where it can be cancelled.
-pub type librbd_progress_fn_t = Option<unsafe extern "C" fn(offset: u64, total: u64, ptr: *mut c_void) -> c_int>;
+pub type librbd_progress_fn_t =
+    Option<unsafe extern "C" fn(offset: u64, total: u64, ptr: *mut c_void) -> c_int>;
 
 /// Called when an image's header changes (rbd_update_watch).
 pub type rbd_update_callback_t = Option<unsafe extern "C" fn(arg: *mut c_void)>;
@@ -728,8 +730,11 @@ pub const RBD_FEATURE_NON_PRIMARY: u64 = 1u64 << 10;
 pub const RBD_FEATURE_DIRTY_CACHE: u64 = 1u64 << 11;
 
 /// What rbd_create gives a new image when rbd_default_features is unset.
-pub const RBD_FEATURES_DEFAULT: u64 =
-    RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK | RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF | RBD_FEATURE_DEEP_FLATTEN;
+pub const RBD_FEATURES_DEFAULT: u64 = RBD_FEATURE_LAYERING
+    | RBD_FEATURE_EXCLUSIVE_LOCK
+    | RBD_FEATURE_OBJECT_MAP
+    | RBD_FEATURE_FAST_DIFF
+    | RBD_FEATURE_DEEP_FLATTEN;
 
 /// A client that does not know these cannot read the image.
 pub const RBD_FEATURES_INCOMPATIBLE: u64 =
@@ -775,8 +780,11 @@ pub const RBD_FEATURES_MUTABLE_INTERNAL: u64 = RBD_FEATURE_NON_PRIMARY | RBD_FEA
 pub const RBD_FEATURES_DISABLE_ONLY: u64 = RBD_FEATURE_DEEP_FLATTEN;
 
 /// Features that assume a single writing client.
-pub const RBD_FEATURES_SINGLE_CLIENT: u64 =
-    RBD_FEATURE_EXCLUSIVE_LOCK | RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF | RBD_FEATURE_JOURNALING | RBD_FEATURE_DIRTY_CACHE;
+pub const RBD_FEATURES_SINGLE_CLIENT: u64 = RBD_FEATURE_EXCLUSIVE_LOCK
+    | RBD_FEATURE_OBJECT_MAP
+    | RBD_FEATURE_FAST_DIFF
+    | RBD_FEATURE_JOURNALING
+    | RBD_FEATURE_DIRTY_CACHE;
 
 /// Features the library turns on by itself when they are needed.
 pub const RBD_FEATURES_IMPLICIT_ENABLE: u64 = RBD_FEATURE_STRIPINGV2

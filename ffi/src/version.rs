@@ -33,7 +33,13 @@ unsafe fn write_version(out: [(*mut c_int, c_int); 3]) {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_version(major: *mut c_int, minor: *mut c_int, extra: *mut c_int) {
     // SAFETY: forwarded caller contract.
-    guard_void(|| unsafe { write_version([(major, LIBRBD_VER_MAJOR), (minor, LIBRBD_VER_MINOR), (extra, LIBRBD_VER_EXTRA)]) })
+    guard_void(|| unsafe {
+        write_version([
+            (major, LIBRBD_VER_MAJOR),
+            (minor, LIBRBD_VER_MINOR),
+            (extra, LIBRBD_VER_EXTRA),
+        ])
+    })
 }
 
 /// Reports librados's version. Any pointer may be NULL.
@@ -43,7 +49,13 @@ pub unsafe extern "C" fn rbd_version(major: *mut c_int, minor: *mut c_int, extra
 #[no_mangle]
 pub unsafe extern "C" fn rados_version(major: *mut c_int, minor: *mut c_int, extra: *mut c_int) {
     // SAFETY: forwarded caller contract.
-    guard_void(|| unsafe { write_version([(major, LIBRADOS_VER_MAJOR), (minor, LIBRADOS_VER_MINOR), (extra, LIBRADOS_VER_EXTRA)]) })
+    guard_void(|| unsafe {
+        write_version([
+            (major, LIBRADOS_VER_MAJOR),
+            (minor, LIBRADOS_VER_MINOR),
+            (extra, LIBRADOS_VER_EXTRA),
+        ])
+    })
 }
 
 #[cfg(test)]
@@ -57,6 +69,12 @@ mod tests {
         assert_eq!((a, b, c), (1, 18, 0));
         unsafe { rados_version(&mut a, std::ptr::null_mut(), std::ptr::null_mut()) };
         assert_eq!(a, 3);
-        unsafe { rbd_version(std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut()) };
+        unsafe {
+            rbd_version(
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        };
     }
 }

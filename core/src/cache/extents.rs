@@ -55,13 +55,24 @@ impl Extent {
 
     fn split(self, at: u64) -> (Extent, Extent) {
         let (left, right) = if self.has_data() {
-            (self.data.slice(..at as usize), self.data.slice(at as usize..))
+            (
+                self.data.slice(..at as usize),
+                self.data.slice(at as usize..),
+            )
         } else {
             (Bytes::new(), Bytes::new())
         };
         (
-            Extent { len: at, data: left, state: self.state },
-            Extent { len: self.len - at, data: right, state: self.state },
+            Extent {
+                len: at,
+                data: left,
+                state: self.state,
+            },
+            Extent {
+                len: self.len - at,
+                data: right,
+                state: self.state,
+            },
         )
     }
 }
@@ -121,11 +132,15 @@ impl ExtentMap {
 
     /// Makes `pos` an extent boundary.
     pub fn split_at(&mut self, pos: u64) {
-        let Some((&start, extent)) = self.map.range(..pos).next_back() else { return };
+        let Some((&start, extent)) = self.map.range(..pos).next_back() else {
+            return;
+        };
         if start + extent.len <= pos {
             return;
         }
-        let Some(extent) = self.remove(start) else { return };
+        let Some(extent) = self.remove(start) else {
+            return;
+        };
         let (left, right) = extent.split(pos - start);
         self.insert(start, left);
         self.insert(pos, right);
@@ -147,8 +162,15 @@ impl ExtentMap {
 
     /// Extents meeting `[off, end)`, in order, possibly reaching past it.
     pub fn overlapping(&self, off: u64, end: u64) -> impl Iterator<Item = (u64, &Extent)> {
-        let first = self.map.range(..off).next_back().filter(|(&start, e)| start + e.len > off);
-        first.into_iter().chain(self.map.range(off..end)).map(|(&start, e)| (start, e))
+        let first = self
+            .map
+            .range(..off)
+            .next_back()
+            .filter(|(&start, e)| start + e.len > off);
+        first
+            .into_iter()
+            .chain(self.map.range(off..end))
+            .map(|(&start, e)| (start, e))
     }
 
     /// (seq, start) of dirty extents, oldest first.

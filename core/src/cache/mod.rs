@@ -133,7 +133,10 @@ impl Add<Duration> for Instant {
 
     /// Saturates: a deadline past the representable range is "never".
     fn add(self, d: Duration) -> Instant {
-        Instant(self.0.saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)))
+        Instant(
+            self.0
+                .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
+        )
     }
 }
 
@@ -146,12 +149,28 @@ pub struct IoId(pub u64);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BackendOp {
     /// Answer with [`ImageCache::backend_read_done`].
-    Read { tid: Tid, offset: u64, length: u64 },
+    Read {
+        tid: Tid,
+        offset: u64,
+        length: u64,
+    },
     /// Answer this and the next two with [`ImageCache::backend_write_done`].
-    Write { tid: Tid, offset: u64, data: Bytes },
+    Write {
+        tid: Tid,
+        offset: u64,
+        data: Bytes,
+    },
     /// librbd's discard (may leave partial granules alone).
-    Discard { tid: Tid, offset: u64, length: u64 },
-    WriteZeroes { tid: Tid, offset: u64, length: u64 },
+    Discard {
+        tid: Tid,
+        offset: u64,
+        length: u64,
+    },
+    WriteZeroes {
+        tid: Tid,
+        offset: u64,
+        length: u64,
+    },
 }
 
 impl BackendOp {

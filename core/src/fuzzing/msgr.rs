@@ -7,12 +7,16 @@
 use alloc::vec::Vec;
 
 use crate::fuzzing::XorShift;
-use crate::msgr::{Frame, FrameAssembler, FrameDecoder, FramePayload, SecureRx, SecureTx, Segment, Tag};
+use crate::msgr::{
+    Frame, FrameAssembler, FrameDecoder, FramePayload, SecureRx, SecureTx, Segment, Tag,
+};
 
 /// The key and starting nonce the secure-mode decoder uses, so seed inputs
 /// can be made with a [`SecureTx`] of the same.
 pub const KEY: [u8; 16] = *b"fuzzing msgr2 ke";
-pub const NONCE: [u8; 12] = [0x5e, 0xc0, 0x1d, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe];
+pub const NONCE: [u8; 12] = [
+    0x5e, 0xc0, 0x1d, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+];
 /// Small, so a lying length is refused rather than waited for.
 const MAX_SEGMENT_LEN: u32 = 1 << 16;
 
@@ -38,7 +42,9 @@ fn check_frame(frame: &Frame) {
     dec.push(&assembler(false).assemble(frame));
     assert_eq!(dec.poll(), Ok(Some(frame.clone())));
     if let Ok(payload) = FramePayload::from_frame(frame) {
-        let again = payload.to_frame().expect("a decoded payload fits in a frame");
+        let again = payload
+            .to_frame()
+            .expect("a decoded payload fits in a frame");
         assert_eq!(FramePayload::from_frame(&again), Ok(payload));
     }
 }
@@ -99,26 +105,37 @@ fn frame_from(data: &[u8]) -> Option<Frame> {
 const MAX_FRAME_INPUT: usize = 8192;
 
 pub fn run(data: &[u8]) {
-    let seed = data.iter().take(8).fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    let seed = data
+        .iter()
+        .take(8)
+        .fold(0u64, |acc, &b| acc << 8 | u64::from(b));
     for secure in [false, true] {
         let mut rng = XorShift::new(seed ^ u64::from(secure));
         let (frames, _) = feed(&mut decoder(secure), data, &mut rng);
         frames.iter().for_each(check_frame);
     }
 
-    let Some(frame) = frame_from(&data[..data.len().min(MAX_FRAME_INPUT)]) else { return };
+    let Some(frame) = frame_from(&data[..data.len().min(MAX_FRAME_INPUT)]) else {
+        return;
+    };
     for secure in [false, true] {
         let mut rng = XorShift::new(seed.rotate_left(17) ^ u64::from(secure));
         let mut wire = assembler(secure).assemble(&frame);
         let (frames, failed) = feed(&mut decoder(secure), &wire, &mut rng);
-        assert_eq!((frames.as_slice(), failed), (core::slice::from_ref(&frame), false));
+        assert_eq!(
+            (frames.as_slice(), failed),
+            (core::slice::from_ref(&frame), false)
+        );
 
         let bit = rng.next_u64() as usize % (wire.len() * 8);
         wire[bit / 8] ^= 1 << (bit % 8);
         let (frames, failed) = feed(&mut decoder(secure), &wire, &mut rng);
         if secure {
             // Every byte in secure mode is under an auth tag.
-            assert!(failed && frames.is_empty(), "flip of bit {bit} went unnoticed");
+            assert!(
+                failed && frames.is_empty(),
+                "flip of bit {bit} went unnoticed"
+            );
         }
     }
 }
@@ -132,13 +149,25 @@ mod tests {
 
     fn seeds() -> Vec<Vec<u8>> {
         let payloads: [FramePayload; 5] = [
-            HelloFrame { entity_type: EntityType::MON, peer_addr: EntityAddr::blank() }.into(),
-            AuthDoneFrame { global_id: 7, con_mode: ConMode::SECURE, auth_payload: Bytes::from(alloc::vec![1; 60]) }
-                .into(),
+            HelloFrame {
+                entity_type: EntityType::MON,
+                peer_addr: EntityAddr::blank(),
+            }
+            .into(),
+            AuthDoneFrame {
+                global_id: 7,
+                con_mode: ConMode::SECURE,
+                auth_payload: Bytes::from(alloc::vec![1; 60]),
+            }
+            .into(),
             AckFrame { seq: 3 }.into(),
             WaitFrame {}.into(),
             MessageFrame {
-                header: MsgHeader2 { seq: 1, msg_type: 42, ..Default::default() },
+                header: MsgHeader2 {
+                    seq: 1,
+                    msg_type: 42,
+                    ..Default::default()
+                },
                 front: Bytes::from_static(b"front"),
                 middle: Bytes::new(),
                 data: Bytes::from(alloc::vec![0xda; 100]),

@@ -18,13 +18,23 @@ fn cookie(ictx: &ImageCtx) -> alloc::string::String {
 /// tell this client is alive.
 pub async fn watch(ictx: &ImageCtx) -> Result<(), Errno> {
     let mut op = ObjectOperation::new();
-    op.push(OpKind::Watch { cookie: ictx.runtime.watch_handle, op: WatchOp::Watch, gen: 0, timeout: 30 });
+    op.push(OpKind::Watch {
+        cookie: ictx.runtime.watch_handle,
+        op: WatchOp::Watch,
+        gen: 0,
+        timeout: 30,
+    });
     ictx.io.exec(&ictx.header_object(), op).await.map(|_| ())
 }
 
 pub async fn unwatch(ictx: &ImageCtx) -> Result<(), Errno> {
     let mut op = ObjectOperation::new();
-    op.push(OpKind::Watch { cookie: ictx.runtime.watch_handle, op: WatchOp::Unwatch, gen: 0, timeout: 0 });
+    op.push(OpKind::Watch {
+        cookie: ictx.runtime.watch_handle,
+        op: WatchOp::Unwatch,
+        gen: 0,
+        timeout: 0,
+    });
     match ictx.io.exec(&ictx.header_object(), op).await {
         Ok(_) | Err(Errno::ENOENT) => Ok(()),
         Err(e) => Err(e),
@@ -41,7 +51,16 @@ pub async fn acquire(ictx: &ImageCtx) -> Result<(), Errno> {
     let _guard = super::AcquireGuard(&ictx.runtime);
     for attempt in 0..2 {
         let mut op = ObjectOperation::new();
-        lock::lock(&mut op, RBD_LOCK_NAME, ClsLockType::EXCLUSIVE, &cookie(ictx), WATCHER_LOCK_TAG, "", UtcTime::default(), 0);
+        lock::lock(
+            &mut op,
+            RBD_LOCK_NAME,
+            ClsLockType::EXCLUSIVE,
+            &cookie(ictx),
+            WATCHER_LOCK_TAG,
+            "",
+            UtcTime::default(),
+            0,
+        );
         match ictx.io.exec(&ictx.header_object(), op).await {
             // EEXIST: this very cookie holds it already.
             Ok(_) | Err(Errno::EEXIST) => {
@@ -87,8 +106,11 @@ async fn break_dead_owner(ictx: &ImageCtx) -> Result<(), Errno> {
     }
     let watchers = super::watchers::list(ictx).await?;
     for locker in info.lockers.keys() {
-        let alive = lock::decode_watcher_lock_cookie(&locker.cookie)
-            .is_some_and(|handle| watchers.iter().any(|w| w.cookie == handle && w.client == locker.locker.num));
+        let alive = lock::decode_watcher_lock_cookie(&locker.cookie).is_some_and(|handle| {
+            watchers
+                .iter()
+                .any(|w| w.cookie == handle && w.client == locker.locker.num)
+        });
         if alive {
             return Err(Errno::EBUSY);
         }

@@ -34,24 +34,56 @@ pub async fn resize(ictx: &mut ImageCtx, size: u64) -> Result<(), Errno> {
 /// Clones snapshot `snap` of `parent` into a new image (clone format 2:
 /// the parent snapshot need not be protected; the child is recorded in the
 /// snapshot's child list).
-pub async fn clone(parent: &ImageCtx, snap: &str, io: &IoCtx, name: &str, id: &str, opts: &CreateOptions) -> Result<(), Errno> {
+pub async fn clone(
+    parent: &ImageCtx,
+    snap: &str,
+    io: &IoCtx,
+    name: &str,
+    id: &str,
+    opts: &CreateOptions,
+) -> Result<(), Errno> {
     if parent.features & RBD_FEATURE_LAYERING == 0 || opts.features & RBD_FEATURE_LAYERING == 0 {
         return Err(Errno::ENOSYS);
     }
     let snap_id = snap_by_name(parent, snap)?;
     let size = parent.size_at(snap_id)?;
-    let opts = CreateOptions { size, order: if opts.order == 0 { parent.layout.object_size().trailing_zeros() as u8 } else { opts.order }, ..opts.clone() };
+    let opts = CreateOptions {
+        size,
+        order: if opts.order == 0 {
+            parent.layout.object_size().trailing_zeros() as u8
+        } else {
+            opts.order
+        },
+        ..opts.clone()
+    };
     create(io, name, id, &opts).await?;
-    let spec = ParentImageSpec { pool_id: parent.io.pool, pool_namespace: parent.io.namespace.clone(), image_id: parent.id.clone(), snap_id };
+    let spec = ParentImageSpec {
+        pool_id: parent.io.pool,
+        pool_namespace: parent.io.namespace.clone(),
+        image_id: parent.id.clone(),
+        snap_id,
+    };
     let mut op = ObjectOperation::new();
     cls::parent_attach(&mut op, &spec, size, false);
-    cls::op_features_set(&mut op, RBD_OPERATION_FEATURE_CLONE_CHILD, RBD_OPERATION_FEATURE_CLONE_CHILD);
+    cls::op_features_set(
+        &mut op,
+        RBD_OPERATION_FEATURE_CLONE_CHILD,
+        RBD_OPERATION_FEATURE_CLONE_CHILD,
+    );
     let attached = io.exec(&naming::header_object(id), op).await;
-    let child = ChildImageSpec { pool_id: io.pool, pool_namespace: io.namespace.clone(), image_id: String::from(id) };
+    let child = ChildImageSpec {
+        pool_id: io.pool,
+        pool_namespace: io.namespace.clone(),
+        image_id: String::from(id),
+    };
     let mut op = ObjectOperation::new();
     cls::child_attach(&mut op, snap_id, &child);
     let registered = match attached {
-        Ok(_) => parent.io.exec(&parent.header_object(), op).await.map(|_| ()),
+        Ok(_) => parent
+            .io
+            .exec(&parent.header_object(), op)
+            .await
+            .map(|_| ()),
         Err(e) => Err(e),
     };
     if let Err(e) = registered {
@@ -92,7 +124,11 @@ async fn remove_opened(io: &IoCtx, name: &str, ictx: &ImageCtx) -> Result<(), Er
         return Err(Errno::ENOTEMPTY);
     }
     // Another open of the image (anyone but us watching) keeps it: -EBUSY.
-    let others = super::watchers::list(ictx).await?.into_iter().filter(|w| w.cookie != ictx.runtime.watch_handle).count();
+    let others = super::watchers::list(ictx)
+        .await?
+        .into_iter()
+        .filter(|w| w.cookie != ictx.runtime.watch_handle)
+        .count();
     if others > 0 {
         return Err(Errno::EBUSY);
     }

@@ -52,7 +52,10 @@ pub struct DiscardPolicy {
 
 impl Default for DiscardPolicy {
     fn default() -> Self {
-        DiscardPolicy { skip_partial: true, granularity: 64 * 1024 }
+        DiscardPolicy {
+            skip_partial: true,
+            granularity: 64 * 1024,
+        }
     }
 }
 
@@ -77,7 +80,10 @@ enum LockPhase {
 
 impl ImageRuntime {
     pub fn new(watch_handle: u64) -> Self {
-        ImageRuntime { watch_handle, ..Default::default() }
+        ImageRuntime {
+            watch_handle,
+            ..Default::default()
+        }
     }
 
     pub fn lock_owned(&self) -> bool {
@@ -85,7 +91,14 @@ impl ImageRuntime {
     }
 
     pub(crate) fn set_lock_owned(&self, owned: bool) {
-        let phase = core::mem::replace(&mut *self.lock.lock(), if owned { LockPhase::Locked } else { LockPhase::Unlocked });
+        let phase = core::mem::replace(
+            &mut *self.lock.lock(),
+            if owned {
+                LockPhase::Locked
+            } else {
+                LockPhase::Unlocked
+            },
+        );
         if let LockPhase::Acquiring(waiters) = phase {
             waiters.into_iter().for_each(Waker::wake);
         }
@@ -191,7 +204,13 @@ impl ImageCtx {
 
     /// The image extents of object bytes `offset~length`, in object order,
     /// each cut at `overlap`: what of them the parent supplies.
-    pub(crate) fn parent_extents(&self, object_no: u64, offset: u64, length: u64, overlap: u64) -> alloc::vec::Vec<(u64, u64, bool)> {
+    pub(crate) fn parent_extents(
+        &self,
+        object_no: u64,
+        offset: u64,
+        length: u64,
+        overlap: u64,
+    ) -> alloc::vec::Vec<(u64, u64, bool)> {
         let Ok(extents) = extent_to_file(&self.layout, object_no, offset, length) else {
             return alloc::vec::Vec::new();
         };
@@ -199,7 +218,10 @@ impl ImageCtx {
             .into_iter()
             .flat_map(|(image_off, len)| {
                 let inside = overlap.saturating_sub(image_off).min(len);
-                [(image_off, inside, true), (image_off + inside, len - inside, false)]
+                [
+                    (image_off, inside, true),
+                    (image_off + inside, len - inside, false),
+                ]
             })
             .filter(|&(_, len, _)| len > 0)
             .collect()
@@ -209,7 +231,10 @@ impl ImageCtx {
     pub(crate) fn object_overlaps_parent(&self, object_no: u64) -> bool {
         let overlap = self.parent_overlap(SnapId::HEAD);
         overlap > 0
-            && self.parent_extents(object_no, 0, self.layout.object_size(), overlap).iter().any(|&(_, _, inside)| inside)
+            && self
+                .parent_extents(object_no, 0, self.layout.object_size(), overlap)
+                .iter()
+                .any(|&(_, _, inside)| inside)
     }
 }
 

@@ -7,7 +7,10 @@ use bytes::Bytes;
 
 use super::*;
 use crate::encoding::{decode_exact, UtcTime};
-use crate::osd::{ObjectId, ObjectOperation, OmapKeysOut, OmapValsOut, SnapContext, SnapId, SparseReadOut, StatOut, XattrsOut};
+use crate::osd::{
+    ObjectId, ObjectOperation, OmapKeysOut, OmapValsOut, SnapContext, SnapId, SparseReadOut,
+    StatOut, XattrsOut,
+};
 
 struct Fixture {
     store: MemStore,
@@ -17,7 +20,9 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let mut classes = ClassRegistry::default();
-    classes.register("test", "get", MethodFlags::RD, |ctx, _| ctx.map_get_val("k").map(|v| v.to_vec()));
+    classes.register("test", "get", MethodFlags::RD, |ctx, _| {
+        ctx.map_get_val("k").map(|v| v.to_vec())
+    });
     classes.register("test", "put", MethodFlags::WR, |ctx, input| {
         ctx.map_set_val("k", Bytes::copy_from_slice(input))?;
         Ok(b"done".to_vec())
@@ -27,11 +32,21 @@ fn fixture() -> Fixture {
         Err(Errno::EBUSY)
     });
     classes.register("test", "whoami", MethodFlags::RD, |ctx, _| {
-        Ok(alloc::format!("{}.{}@{}", ctx.origin().global_id, ctx.origin().nonce, ctx.now().sec).into_bytes())
+        Ok(alloc::format!(
+            "{}.{}@{}",
+            ctx.origin().global_id,
+            ctx.origin().nonce,
+            ctx.now().sec
+        )
+        .into_bytes())
     });
     let store = MemStore::with_classes(classes);
     let pool = store.create_pool("rbd").unwrap();
-    Fixture { store, pool, snapc: SnapContext::default() }
+    Fixture {
+        store,
+        pool,
+        snapc: SnapContext::default(),
+    }
 }
 
 fn b(s: &[u8]) -> Bytes {
@@ -46,13 +61,24 @@ impl Fixture {
     fn write(&self, name: &str, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
         let mut op = ObjectOperation::new();
         build(&mut op);
-        self.store.execute(&ObjectRequest::write(self.oid(name), self.snapc.clone(), UtcTime::new(100, 0), op))
+        self.store.execute(&ObjectRequest::write(
+            self.oid(name),
+            self.snapc.clone(),
+            UtcTime::new(100, 0),
+            op,
+        ))
     }
 
-    fn read_at(&self, name: &str, snap: SnapId, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
+    fn read_at(
+        &self,
+        name: &str,
+        snap: SnapId,
+        build: impl FnOnce(&mut ObjectOperation),
+    ) -> ObjectReply {
         let mut op = ObjectOperation::new();
         build(&mut op);
-        self.store.execute(&ObjectRequest::read(self.oid(name), snap, op))
+        self.store
+            .execute(&ObjectRequest::read(self.oid(name), snap, op))
     }
 
     fn read(&self, name: &str, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
@@ -77,7 +103,13 @@ impl Fixture {
 #[test]
 fn write_then_read_back() {
     let f = fixture();
-    assert_eq!(f.write("o", |op| { op.write(4, b(b"abcd")); }).result, 0);
+    assert_eq!(
+        f.write("o", |op| {
+            op.write(4, b(b"abcd"));
+        })
+        .result,
+        0
+    );
     assert_eq!(f.data_at("o", SnapId::HEAD).unwrap(), b"\0\0\0\0abcd");
     let reply = f.read("o", |op| {
         op.read(6, 100).read(50, 4).stat();
@@ -91,18 +123,46 @@ fn write_then_read_back() {
 #[test]
 fn absent_objects() {
     let f = fixture();
-    assert_eq!(f.read("none", |op| { op.stat(); }).result, -2);
-    assert_eq!(f.write("none", |op| { op.remove(); }).result, -2);
+    assert_eq!(
+        f.read("none", |op| {
+            op.stat();
+        })
+        .result,
+        -2
+    );
+    assert_eq!(
+        f.write("none", |op| {
+            op.remove();
+        })
+        .result,
+        -2
+    );
     // Zero and truncate of an absent object are no-ops that create nothing.
-    assert_eq!(f.write("none", |op| { op.zero(0, 10).truncate(5); }).result, 0);
+    assert_eq!(
+        f.write("none", |op| {
+            op.zero(0, 10).truncate(5);
+        })
+        .result,
+        0
+    );
     assert_eq!(f.data_at("none", SnapId::HEAD), Err(Errno::ENOENT));
-    assert_eq!(f.write("none", |op| { op.assert_exists(); }).result, -2);
+    assert_eq!(
+        f.write("none", |op| {
+            op.assert_exists();
+        })
+        .result,
+        -2
+    );
 }
 
 #[test]
 fn unknown_pool_is_enoent() {
     let f = fixture();
-    let reply = f.store.execute(&ObjectRequest::read(ObjectId::new(99, "", "o"), SnapId::HEAD, ObjectOperation::new()));
+    let reply = f.store.execute(&ObjectRequest::read(
+        ObjectId::new(99, "", "o"),
+        SnapId::HEAD,
+        ObjectOperation::new(),
+    ));
     assert_eq!(reply.errno(), Err(Errno::ENOENT));
 }
 
@@ -111,7 +171,12 @@ fn namespaces_are_separate() {
     let f = fixture();
     let mut op = ObjectOperation::new();
     op.write_full(b(b"ns"));
-    f.store.execute(&ObjectRequest::write(ObjectId::new(f.pool, "tenant", "o"), SnapContext::default(), UtcTime::default(), op));
+    f.store.execute(&ObjectRequest::write(
+        ObjectId::new(f.pool, "tenant", "o"),
+        SnapContext::default(),
+        UtcTime::default(),
+        op,
+    ));
     assert_eq!(f.data_at("o", SnapId::HEAD), Err(Errno::ENOENT));
     assert_eq!(f.store.list_objects(f.pool, "tenant").unwrap(), ["o"]);
 }
@@ -126,9 +191,18 @@ fn failed_op_aborts_the_whole_compound() {
         op.write(0, b(b"new")).create(true).set_xattr("a", b(b"1"));
     });
     assert_eq!(reply.result, Errno::EEXIST.to_ret());
-    assert_eq!(reply.ops.iter().map(|o| o.rval).collect::<Vec<_>>(), [0, -17, 0]);
+    assert_eq!(
+        reply.ops.iter().map(|o| o.rval).collect::<Vec<_>>(),
+        [0, -17, 0]
+    );
     assert_eq!(f.data_at("o", SnapId::HEAD).unwrap(), b"old");
-    assert_eq!(f.read("o", |op| { op.get_xattr("a"); }).result, Errno::ENODATA.to_ret());
+    assert_eq!(
+        f.read("o", |op| {
+            op.get_xattr("a");
+        })
+        .result,
+        Errno::ENODATA.to_ret()
+    );
 }
 
 #[test]
@@ -138,7 +212,9 @@ fn failok_op_does_not_abort() {
         op.write_full(b(b"old"));
     });
     let reply = f.write("o", |op| {
-        op.create(true).with_flags(OpFlags::FAILOK).write(0, b(b"new"));
+        op.create(true)
+            .with_flags(OpFlags::FAILOK)
+            .write(0, b(b"new"));
     });
     assert_eq!(reply.result, 0);
     assert_eq!(reply.ops[0].rval, -17);
@@ -148,17 +224,53 @@ fn failok_op_does_not_abort() {
 #[test]
 fn version_counts_modifying_compounds() {
     let f = fixture();
-    assert_eq!(f.write("o", |op| { op.write_full(b(b"1")); }).version, 1);
-    assert_eq!(f.write("o", |op| { op.write_full(b(b"2")); }).version, 2);
-    assert_eq!(f.read("o", |op| { op.stat(); }).version, 2);
-    assert_eq!(f.write("o", |op| { op.create(true); }).version, 2);
+    assert_eq!(
+        f.write("o", |op| {
+            op.write_full(b(b"1"));
+        })
+        .version,
+        1
+    );
+    assert_eq!(
+        f.write("o", |op| {
+            op.write_full(b(b"2"));
+        })
+        .version,
+        2
+    );
+    assert_eq!(
+        f.read("o", |op| {
+            op.stat();
+        })
+        .version,
+        2
+    );
+    assert_eq!(
+        f.write("o", |op| {
+            op.create(true);
+        })
+        .version,
+        2
+    );
 }
 
 #[test]
 fn size_limits_and_zero_semantics() {
     let f = fixture();
-    assert_eq!(f.write("o", |op| { op.write(crate::osd::MAX_OBJECT_SIZE, b(b"x")); }).result, Errno::EFBIG.to_ret());
-    assert_eq!(f.write("o", |op| { op.zero(u64::MAX, 2); }).result, Errno::EFBIG.to_ret());
+    assert_eq!(
+        f.write("o", |op| {
+            op.write(crate::osd::MAX_OBJECT_SIZE, b(b"x"));
+        })
+        .result,
+        Errno::EFBIG.to_ret()
+    );
+    assert_eq!(
+        f.write("o", |op| {
+            op.zero(u64::MAX, 2);
+        })
+        .result,
+        Errno::EFBIG.to_ret()
+    );
     f.write("o", |op| {
         op.write_full(b(b"abcdef"));
     });
@@ -180,8 +292,20 @@ fn write_same_repeats_and_validates() {
         op.write_same(2, 6, b(b"xy"));
     });
     assert_eq!(f.data_at("o", SnapId::HEAD).unwrap(), b"\0\0xyxyxy");
-    assert_eq!(f.write("o", |op| { op.write_same(0, 5, b(b"xy")); }).result, Errno::EINVAL.to_ret());
-    assert_eq!(f.write("o", |op| { op.write_same(0, 0, Bytes::new()); }).result, Errno::EINVAL.to_ret());
+    assert_eq!(
+        f.write("o", |op| {
+            op.write_same(0, 5, b(b"xy"));
+        })
+        .result,
+        Errno::EINVAL.to_ret()
+    );
+    assert_eq!(
+        f.write("o", |op| {
+            op.write_same(0, 0, Bytes::new());
+        })
+        .result,
+        Errno::EINVAL.to_ret()
+    );
 }
 
 #[test]
@@ -190,10 +314,28 @@ fn cmpext_reports_the_first_mismatch() {
     f.write("o", |op| {
         op.write_full(b(b"hello"));
     });
-    assert_eq!(f.read("o", |op| { op.cmpext(1, b(b"ell")); }).result, 0);
-    assert_eq!(f.read("o", |op| { op.cmpext(1, b(b"elp")); }).result, -(Errno::MAX_ERRNO + 2));
+    assert_eq!(
+        f.read("o", |op| {
+            op.cmpext(1, b(b"ell"));
+        })
+        .result,
+        0
+    );
+    assert_eq!(
+        f.read("o", |op| {
+            op.cmpext(1, b(b"elp"));
+        })
+        .result,
+        -(Errno::MAX_ERRNO + 2)
+    );
     // Past the end compares as zeros.
-    assert_eq!(f.read("o", |op| { op.cmpext(4, b(b"o\0\0")); }).result, 0);
+    assert_eq!(
+        f.read("o", |op| {
+            op.cmpext(4, b(b"o\0\0"));
+        })
+        .result,
+        0
+    );
     // Compare-and-write: the write happens only when the compare matches.
     let reply = f.write("o", |op| {
         op.cmpext(0, b(b"jello")).write(0, b(b"J"));
@@ -201,7 +343,13 @@ fn cmpext_reports_the_first_mismatch() {
     assert_eq!(reply.result, -Errno::MAX_ERRNO);
     assert_eq!(f.data_at("o", SnapId::HEAD).unwrap(), b"hello");
     // An absent object compares as zeros inside a write.
-    assert_eq!(f.write("new", |op| { op.cmpext(0, b(b"\0\0")).write(0, b(b"ok")); }).result, 0);
+    assert_eq!(
+        f.write("new", |op| {
+            op.cmpext(0, b(b"\0\0")).write(0, b(b"ok"));
+        })
+        .result,
+        0
+    );
 }
 
 #[test]
@@ -227,25 +375,55 @@ fn xattrs() {
     f.write("o", |op| {
         op.set_xattr("a", b(b"1")).set_xattr("b", b(b"2"));
     });
-    assert_eq!(f.read("o", |op| { op.get_xattr("a"); }).ops[0].out.as_ref(), b"1");
-    assert_eq!(f.read("o", |op| { op.get_xattr("zz"); }).result, Errno::ENODATA.to_ret());
+    assert_eq!(
+        f.read("o", |op| {
+            op.get_xattr("a");
+        })
+        .ops[0]
+            .out
+            .as_ref(),
+        b"1"
+    );
+    assert_eq!(
+        f.read("o", |op| {
+            op.get_xattr("zz");
+        })
+        .result,
+        Errno::ENODATA.to_ret()
+    );
     f.write("o", |op| {
         op.push(OpKind::RmXattr { name: "a".into() });
     });
-    let all: XattrsOut = decode_exact(&f.read("o", |op| { op.push(OpKind::GetXattrs); }).ops[0].out).unwrap();
+    let all: XattrsOut = decode_exact(
+        &f.read("o", |op| {
+            op.push(OpKind::GetXattrs);
+        })
+        .ops[0]
+            .out,
+    )
+    .unwrap();
     assert_eq!(all.keys().collect::<Vec<_>>(), ["b"]);
 }
 
 #[test]
 fn omap_listing_pages_and_filters() {
     let f = fixture();
-    let entries: BTreeMap<String, Bytes> =
-        ["id_a", "id_b", "id_c", "name_x", "name_y"].iter().map(|k| (String::from(*k), b(k.as_bytes()))).collect();
+    let entries: BTreeMap<String, Bytes> = ["id_a", "id_b", "id_c", "name_x", "name_y"]
+        .iter()
+        .map(|k| (String::from(*k), b(k.as_bytes())))
+        .collect();
     f.write("dir", |op| {
         op.omap_set(entries);
     });
     let page = |start: &str, prefix: &str, max| -> OmapValsOut {
-        decode_exact(&f.read("dir", |op| { op.omap_get_vals(start, prefix, max); }).ops[0].out).unwrap()
+        decode_exact(
+            &f.read("dir", |op| {
+                op.omap_get_vals(start, prefix, max);
+            })
+            .ops[0]
+                .out,
+        )
+        .unwrap()
     };
     let first = page("", "id_", 2);
     assert_eq!(first.vals.keys().collect::<Vec<_>>(), ["id_a", "id_b"]);
@@ -254,16 +432,36 @@ fn omap_listing_pages_and_filters() {
     assert_eq!(rest.vals.keys().collect::<Vec<_>>(), ["id_c"]);
     assert!(!rest.more);
     assert_eq!(page("", "name_", 10).vals.len(), 2);
-    let keys: OmapKeysOut = decode_exact(&f.read("dir", |op| { op.omap_get_keys("id_c", 10); }).ops[0].out).unwrap();
+    let keys: OmapKeysOut = decode_exact(
+        &f.read("dir", |op| {
+            op.omap_get_keys("id_c", 10);
+        })
+        .ops[0]
+            .out,
+    )
+    .unwrap();
     assert_eq!(keys.keys.iter().collect::<Vec<_>>(), ["name_x", "name_y"]);
     let wanted: BTreeSet<String> = ["id_b".into(), "missing".into()].into();
-    let by_keys: XattrsOut = decode_exact(&f.read("dir", |op| { op.omap_get_vals_by_keys(wanted); }).ops[0].out).unwrap();
+    let by_keys: XattrsOut = decode_exact(
+        &f.read("dir", |op| {
+            op.omap_get_vals_by_keys(wanted);
+        })
+        .ops[0]
+            .out,
+    )
+    .unwrap();
     assert_eq!(by_keys.keys().collect::<Vec<_>>(), ["id_b"]);
     f.write("dir", |op| {
         op.omap_rm_keys(["id_a".into(), "never".into()].into());
     });
     assert_eq!(page("", "", 100).vals.len(), 4);
-    assert_eq!(f.write("nothing", |op| { op.omap_rm_keys(BTreeSet::new()); }).result, -2);
+    assert_eq!(
+        f.write("nothing", |op| {
+            op.omap_rm_keys(BTreeSet::new());
+        })
+        .result,
+        -2
+    );
 }
 
 #[test]
@@ -276,14 +474,54 @@ fn class_methods() {
         op.call("test", "put", b(b"v1"));
     });
     assert_eq!(reply.ops[0].out.as_ref(), b"done");
-    assert_eq!(f.read("o", |op| { op.call("test", "get", Bytes::new()); }).ops[0].out.as_ref(), b"v1");
+    assert_eq!(
+        f.read("o", |op| {
+            op.call("test", "get", Bytes::new());
+        })
+        .ops[0]
+            .out
+            .as_ref(),
+        b"v1"
+    );
     // A WR method inside a read request still takes the write path.
-    assert_eq!(f.read("o", |op| { op.call("test", "put", b(b"v2")); }).result, 0);
-    assert_eq!(f.read("o", |op| { op.call("test", "get", Bytes::new()); }).ops[0].out.as_ref(), b"v2");
-    assert_eq!(f.read("o", |op| { op.call("test", "nope", Bytes::new()); }).result, Errno::EOPNOTSUPP.to_ret());
-    assert_eq!(f.read("o", |op| { op.call("nope", "get", Bytes::new()); }).result, Errno::EOPNOTSUPP.to_ret());
+    assert_eq!(
+        f.read("o", |op| {
+            op.call("test", "put", b(b"v2"));
+        })
+        .result,
+        0
+    );
+    assert_eq!(
+        f.read("o", |op| {
+            op.call("test", "get", Bytes::new());
+        })
+        .ops[0]
+            .out
+            .as_ref(),
+        b"v2"
+    );
+    assert_eq!(
+        f.read("o", |op| {
+            op.call("test", "nope", Bytes::new());
+        })
+        .result,
+        Errno::EOPNOTSUPP.to_ret()
+    );
+    assert_eq!(
+        f.read("o", |op| {
+            op.call("nope", "get", Bytes::new());
+        })
+        .result,
+        Errno::EOPNOTSUPP.to_ret()
+    );
     // A method that fails after writing leaves nothing behind.
-    assert_eq!(f.write("o", |op| { op.call("test", "fail_after_write", Bytes::new()); }).result, Errno::EBUSY.to_ret());
+    assert_eq!(
+        f.write("o", |op| {
+            op.call("test", "fail_after_write", Bytes::new());
+        })
+        .result,
+        Errno::EBUSY.to_ret()
+    );
     assert_eq!(f.data_at("o", SnapId::HEAD).unwrap(), b"");
 }
 
@@ -365,18 +603,35 @@ fn rollback_restores_a_snapshot() {
 #[test]
 fn writes_to_snapshots_and_bad_snap_contexts_are_refused() {
     let f = fixture();
-    let mut req = ObjectRequest::write(f.oid("o"), SnapContext::default(), UtcTime::default(), ObjectOperation::new());
+    let mut req = ObjectRequest::write(
+        f.oid("o"),
+        SnapContext::default(),
+        UtcTime::default(),
+        ObjectOperation::new(),
+    );
     req.snap_id = SnapId(3);
     assert_eq!(f.store.execute(&req).errno(), Err(Errno::EROFS));
-    let bad = ObjectRequest::write(f.oid("o"), SnapContext::new(1, vec![2]), UtcTime::default(), ObjectOperation::new());
+    let bad = ObjectRequest::write(
+        f.oid("o"),
+        SnapContext::new(1, vec![2]),
+        UtcTime::default(),
+        ObjectOperation::new(),
+    );
     assert_eq!(f.store.execute(&bad).errno(), Err(Errno::EINVAL));
 }
 
 #[test]
 fn watches() {
     let f = fixture();
-    let watch = |op: WatchOp| move |o: &mut ObjectOperation| {
-        o.push(OpKind::Watch { cookie: 7, op, gen: 1, timeout: 30 });
+    let watch = |op: WatchOp| {
+        move |o: &mut ObjectOperation| {
+            o.push(OpKind::Watch {
+                cookie: 7,
+                op,
+                gen: 1,
+                timeout: 30,
+            });
+        }
     };
     assert_eq!(f.write("hdr", watch(WatchOp::Watch)).result, -2);
     f.write("hdr", |op| {
@@ -385,7 +640,10 @@ fn watches() {
     assert_eq!(f.write("hdr", watch(WatchOp::Watch)).result, 0);
     assert_eq!(f.write("hdr", watch(WatchOp::Ping)).result, 0);
     assert_eq!(f.write("hdr", watch(WatchOp::Unwatch)).result, 0);
-    assert_eq!(f.write("hdr", watch(WatchOp::Ping)).result, Errno::ENOTCONN.to_ret());
+    assert_eq!(
+        f.write("hdr", watch(WatchOp::Ping)).result,
+        Errno::ENOTCONN.to_ret()
+    );
 }
 
 #[test]
@@ -423,7 +681,19 @@ fn class_methods_see_the_origin_and_the_request_time() {
     });
     let mut op = ObjectOperation::new();
     op.call("test", "whoami", Bytes::new());
-    let client = crate::osd::ClientId { global_id: 4150, nonce: 77 };
-    let req = ObjectRequest::write(f.oid("o"), SnapContext::default(), UtcTime::new(1_700_000_000, 0), op).from_client(client);
-    assert_eq!(f.store.execute(&req).ops[0].out.as_ref(), b"4150.77@1700000000");
+    let client = crate::osd::ClientId {
+        global_id: 4150,
+        nonce: 77,
+    };
+    let req = ObjectRequest::write(
+        f.oid("o"),
+        SnapContext::default(),
+        UtcTime::new(1_700_000_000, 0),
+        op,
+    )
+    .from_client(client);
+    assert_eq!(
+        f.store.execute(&req).ops[0].out.as_ref(),
+        b"4150.77@1700000000"
+    );
 }

@@ -39,48 +39,115 @@ pub enum WatchOp {
 pub enum OpKind {
     // -- data reads --
     /// `length` 0 reads to the end of the object, as on an OSD.
-    Read { offset: u64, length: u64 },
-    SparseRead { offset: u64, length: u64 },
+    Read {
+        offset: u64,
+        length: u64,
+    },
+    SparseRead {
+        offset: u64,
+        length: u64,
+    },
     Stat,
     /// Fails the compound with -ENOENT when the object is absent (librados
     /// sends it as a stat whose output is dropped).
     AssertExists,
     /// Compares `data` with the object (absent bytes compare as zeros).
-    CmpExt { offset: u64, data: Bytes },
+    CmpExt {
+        offset: u64,
+        data: Bytes,
+    },
     // -- data writes --
-    Write { offset: u64, data: Bytes },
-    WriteFull { data: Bytes },
+    Write {
+        offset: u64,
+        data: Bytes,
+    },
+    WriteFull {
+        data: Bytes,
+    },
     /// Repeats `data` to fill `length` bytes from `offset`.
-    WriteSame { offset: u64, length: u64, data: Bytes },
-    Zero { offset: u64, length: u64 },
-    Truncate { size: u64 },
+    WriteSame {
+        offset: u64,
+        length: u64,
+        data: Bytes,
+    },
+    Zero {
+        offset: u64,
+        length: u64,
+    },
+    Truncate {
+        size: u64,
+    },
     Remove,
     /// Creates the object; with [`OpFlags::EXCL`], -EEXIST if it exists.
     Create,
-    SetAllocHint { expected_object_size: u64, expected_write_size: u64 },
+    SetAllocHint {
+        expected_object_size: u64,
+        expected_write_size: u64,
+    },
     /// Self-managed snapshot rollback of the head to `snap`.
-    Rollback { snap: u64 },
+    Rollback {
+        snap: u64,
+    },
     // -- attributes --
-    GetXattr { name: String },
+    GetXattr {
+        name: String,
+    },
     GetXattrs,
-    SetXattr { name: String, value: Bytes },
-    RmXattr { name: String },
+    SetXattr {
+        name: String,
+        value: Bytes,
+    },
+    RmXattr {
+        name: String,
+    },
     // -- omap --
-    OmapGetKeys { start_after: String, max_return: u64 },
-    OmapGetVals { start_after: String, filter_prefix: String, max_return: u64 },
-    OmapGetValsByKeys { keys: BTreeSet<String> },
+    OmapGetKeys {
+        start_after: String,
+        max_return: u64,
+    },
+    OmapGetVals {
+        start_after: String,
+        filter_prefix: String,
+        max_return: u64,
+    },
+    OmapGetValsByKeys {
+        keys: BTreeSet<String>,
+    },
     OmapGetHeader,
-    OmapSetVals { entries: BTreeMap<String, Bytes> },
-    OmapSetHeader { header: Bytes },
-    OmapRmKeys { keys: BTreeSet<String> },
+    OmapSetVals {
+        entries: BTreeMap<String, Bytes>,
+    },
+    OmapSetHeader {
+        header: Bytes,
+    },
+    OmapRmKeys {
+        keys: BTreeSet<String>,
+    },
     OmapClear,
     // -- object classes --
     /// An object-class method (cls_rbd, cls_lock, ...), encoded input in.
-    Call { class: String, method: String, input: Bytes },
+    Call {
+        class: String,
+        method: String,
+        input: Bytes,
+    },
     // -- watch/notify --
-    Watch { cookie: u64, op: WatchOp, gen: u32, timeout: u32 },
-    Notify { cookie: u64, timeout: u32, payload: Bytes },
-    NotifyAck { notify_id: u64, cookie: u64, payload: Bytes },
+    Watch {
+        cookie: u64,
+        op: WatchOp,
+        gen: u32,
+        timeout: u32,
+    },
+    Notify {
+        cookie: u64,
+        timeout: u32,
+        payload: Bytes,
+    },
+    NotifyAck {
+        notify_id: u64,
+        cookie: u64,
+        payload: Bytes,
+    },
     ListWatchers,
 }
 
@@ -153,7 +220,10 @@ impl ObjectOperation {
     }
 
     pub fn push(&mut self, kind: OpKind) -> &mut Self {
-        self.ops.push(OsdOp { kind, flags: OpFlags::NONE });
+        self.ops.push(OsdOp {
+            kind,
+            flags: OpFlags::NONE,
+        });
         self
     }
 
@@ -203,7 +273,11 @@ impl ObjectOperation {
     }
 
     pub fn write_same(&mut self, offset: u64, length: u64, data: Bytes) -> &mut Self {
-        self.push(OpKind::WriteSame { offset, length, data })
+        self.push(OpKind::WriteSame {
+            offset,
+            length,
+            data,
+        })
     }
 
     pub fn zero(&mut self, offset: u64, length: u64) -> &mut Self {
@@ -235,15 +309,30 @@ impl ObjectOperation {
     }
 
     pub fn set_xattr(&mut self, name: impl Into<String>, value: Bytes) -> &mut Self {
-        self.push(OpKind::SetXattr { name: name.into(), value })
+        self.push(OpKind::SetXattr {
+            name: name.into(),
+            value,
+        })
     }
 
-    pub fn omap_get_vals(&mut self, start_after: impl Into<String>, filter_prefix: impl Into<String>, max_return: u64) -> &mut Self {
-        self.push(OpKind::OmapGetVals { start_after: start_after.into(), filter_prefix: filter_prefix.into(), max_return })
+    pub fn omap_get_vals(
+        &mut self,
+        start_after: impl Into<String>,
+        filter_prefix: impl Into<String>,
+        max_return: u64,
+    ) -> &mut Self {
+        self.push(OpKind::OmapGetVals {
+            start_after: start_after.into(),
+            filter_prefix: filter_prefix.into(),
+            max_return,
+        })
     }
 
     pub fn omap_get_keys(&mut self, start_after: impl Into<String>, max_return: u64) -> &mut Self {
-        self.push(OpKind::OmapGetKeys { start_after: start_after.into(), max_return })
+        self.push(OpKind::OmapGetKeys {
+            start_after: start_after.into(),
+            max_return,
+        })
     }
 
     pub fn omap_get_vals_by_keys(&mut self, keys: BTreeSet<String>) -> &mut Self {
@@ -258,8 +347,17 @@ impl ObjectOperation {
         self.push(OpKind::OmapRmKeys { keys })
     }
 
-    pub fn call(&mut self, class: impl Into<String>, method: impl Into<String>, input: Bytes) -> &mut Self {
-        self.push(OpKind::Call { class: class.into(), method: method.into(), input })
+    pub fn call(
+        &mut self,
+        class: impl Into<String>,
+        method: impl Into<String>,
+        input: Bytes,
+    ) -> &mut Self {
+        self.push(OpKind::Call {
+            class: class.into(),
+            method: method.into(),
+            input,
+        })
     }
 }
 
@@ -270,15 +368,71 @@ mod tests {
     #[test]
     fn codes_match_rados_h() {
         // Values from __CEPH_FORALL_OSD_OPS in src/include/rados.h.
-        assert_eq!(OpKind::Read { offset: 0, length: 0 }.code(), 0x1201);
-        assert_eq!(OpKind::SparseRead { offset: 0, length: 0 }.code(), 0x1205);
-        assert_eq!(OpKind::CmpExt { offset: 0, data: Bytes::new() }.code(), 0x1220);
-        assert_eq!(OpKind::Write { offset: 0, data: Bytes::new() }.code(), 0x2201);
+        assert_eq!(
+            OpKind::Read {
+                offset: 0,
+                length: 0
+            }
+            .code(),
+            0x1201
+        );
+        assert_eq!(
+            OpKind::SparseRead {
+                offset: 0,
+                length: 0
+            }
+            .code(),
+            0x1205
+        );
+        assert_eq!(
+            OpKind::CmpExt {
+                offset: 0,
+                data: Bytes::new()
+            }
+            .code(),
+            0x1220
+        );
+        assert_eq!(
+            OpKind::Write {
+                offset: 0,
+                data: Bytes::new()
+            }
+            .code(),
+            0x2201
+        );
         assert_eq!(OpKind::Create.code(), 0x220d);
-        assert_eq!(OpKind::WriteSame { offset: 0, length: 0, data: Bytes::new() }.code(), 0x2226);
-        assert_eq!(OpKind::OmapRmKeys { keys: BTreeSet::new() }.code(), 0x2218);
-        assert_eq!(OpKind::RmXattr { name: String::new() }.code(), 0x2304);
-        assert_eq!(OpKind::Call { class: String::new(), method: String::new(), input: Bytes::new() }.code(), 0x1401);
+        assert_eq!(
+            OpKind::WriteSame {
+                offset: 0,
+                length: 0,
+                data: Bytes::new()
+            }
+            .code(),
+            0x2226
+        );
+        assert_eq!(
+            OpKind::OmapRmKeys {
+                keys: BTreeSet::new()
+            }
+            .code(),
+            0x2218
+        );
+        assert_eq!(
+            OpKind::RmXattr {
+                name: String::new()
+            }
+            .code(),
+            0x2304
+        );
+        assert_eq!(
+            OpKind::Call {
+                class: String::new(),
+                method: String::new(),
+                input: Bytes::new()
+            }
+            .code(),
+            0x1401
+        );
     }
 
     #[test]

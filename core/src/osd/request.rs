@@ -14,7 +14,11 @@ pub struct ObjectId {
 
 impl ObjectId {
     pub fn new(pool: i64, namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        ObjectId { pool, namespace: namespace.into(), name: name.into() }
+        ObjectId {
+            pool,
+            namespace: namespace.into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -43,11 +47,27 @@ pub struct ObjectRequest {
 
 impl ObjectRequest {
     pub fn read(oid: ObjectId, snap_id: SnapId, op: ObjectOperation) -> Self {
-        ObjectRequest { oid, op, snap_id, snapc: SnapContext::default(), mtime: UtcTime::default(), write: false, client: ClientId::default() }
+        ObjectRequest {
+            oid,
+            op,
+            snap_id,
+            snapc: SnapContext::default(),
+            mtime: UtcTime::default(),
+            write: false,
+            client: ClientId::default(),
+        }
     }
 
     pub fn write(oid: ObjectId, snapc: SnapContext, mtime: UtcTime, op: ObjectOperation) -> Self {
-        ObjectRequest { oid, op, snap_id: SnapId::HEAD, snapc, mtime, write: true, client: ClientId::default() }
+        ObjectRequest {
+            oid,
+            op,
+            snap_id: SnapId::HEAD,
+            snapc,
+            mtime,
+            write: true,
+            client: ClientId::default(),
+        }
     }
 
     pub fn from_client(mut self, client: ClientId) -> Self {

@@ -18,11 +18,20 @@ pub type Tid = u64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PoolRequest {
     /// Allocate a self-managed snapshot id.
-    CreateSnap { pool: i64 },
+    CreateSnap {
+        pool: i64,
+    },
     /// Release a self-managed snapshot id; its clones are trimmed.
-    RemoveSnap { pool: i64, snap: u64 },
-    Lookup { name: String },
-    Name { pool: i64 },
+    RemoveSnap {
+        pool: i64,
+        snap: u64,
+    },
+    Lookup {
+        name: String,
+    },
+    Name {
+        pool: i64,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +84,10 @@ impl Dispatcher {
         let tid = shared.next_tid;
         shared.outgoing.push_back((tid, request));
         shared.pending.insert(tid, Slot::default());
-        ReplyFuture { tid, dispatcher: self.clone() }
+        ReplyFuture {
+            tid,
+            dispatcher: self.clone(),
+        }
     }
 
     /// Driver side: the next request to send.
@@ -89,7 +101,9 @@ impl Dispatcher {
     pub fn handle_reply(&self, tid: Tid, reply: Reply) {
         let waker = {
             let mut shared = self.shared.lock();
-            let Some(slot) = shared.pending.get_mut(&tid) else { return };
+            let Some(slot) = shared.pending.get_mut(&tid) else {
+                return;
+            };
             slot.reply = Some(reply);
             slot.waker.take()
         };

@@ -65,16 +65,31 @@ impl LocalStore {
     }
 
     fn load(dir: &Path) -> Result<LocalStore, Errno> {
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK)).map_err(io_errno)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK))
+            .map_err(io_errno)?;
         lock.try_lock().map_err(|_| Errno::EBUSY)?;
-        let mut log = OpenOptions::new().create(true).truncate(false).read(true).write(true).open(dir.join(LOG)).map_err(io_errno)?;
+        let mut log = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(dir.join(LOG))
+            .map_err(io_errno)?;
         let mut classes = ClassRegistry::default();
         rbdrs_core::cls::register_all(&mut classes);
         let mem = MemStore::with_classes(classes);
         let good = replay(&mut log, &mem)?;
         log.set_len(good).map_err(io_errno)?;
         log.seek(SeekFrom::End(0)).map_err(io_errno)?;
-        let store = LocalStore { mem, log: Mutex::new(log), _lock: lock };
+        let store = LocalStore {
+            mem,
+            log: Mutex::new(log),
+            _lock: lock,
+        };
         if store.mem.lookup_pool(DEFAULT_POOL).is_err() {
             store.create_pool(DEFAULT_POOL)?;
         }
@@ -124,7 +139,9 @@ fn replay(log: &mut File, mem: &MemStore) -> Result<u64, Errno> {
         if reader.read_exact(&mut payload).is_err() || crc32c(&payload) != crc {
             break;
         }
-        let Ok(record) = decode_exact::<Record>(&payload) else { break };
+        let Ok(record) = decode_exact::<Record>(&payload) else {
+            break;
+        };
         match record {
             Record::Object(req) => {
                 mem.execute(&req);
@@ -150,7 +167,12 @@ fn replay(log: &mut File, mem: &MemStore) -> Result<u64, Errno> {
 fn changes_store(request: &Request) -> bool {
     match request {
         Request::Object(req) => {
-            (req.write || req.op.has_write()) && !req.op.ops.iter().any(|op| matches!(op.kind, OpKind::Watch { .. }))
+            (req.write || req.op.has_write())
+                && !req
+                    .op
+                    .ops
+                    .iter()
+                    .any(|op| matches!(op.kind, OpKind::Watch { .. }))
         }
         Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::RemoveSnap { .. }) => true,
         Request::Pool(_) => false,

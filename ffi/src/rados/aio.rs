@@ -16,8 +16,8 @@
 //! An operation the library drops unfinished (shutdown with IO in flight)
 //! completes with -ECANCELED.
 
-use std::collections::{BTreeMap, BTreeSet};
 use crate::types::*;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{c_char, c_int, c_void};
 use std::future::Future;
 use std::pin::Pin;
@@ -30,7 +30,9 @@ use bytes::Bytes;
 use rbdrs_core::osd::{ObjectOperation, ObjectReply};
 use rbdrs_core::Errno;
 
-use super::object::{append, check_data_len, data_in, read, stat_out, target, time_t, write, OutBuf, OutPtr, Target};
+use super::object::{
+    append, check_data_len, data_in, read, stat_out, target, time_t, write, OutBuf, OutPtr, Target,
+};
 use crate::boundary::{cstr, guard, guard_void, put};
 
 const COMPLETION_MAGIC: u64 = 0x7262_6472_7361_696f; // "rbdrsaio"
@@ -38,7 +40,6 @@ const COMPLETION_MAGIC: u64 = 0x7262_6472_7361_696f; // "rbdrsaio"
 /// How long a wait lasts for a completion no operation has used yet
 /// (rados_osd_op_timeout's default here).
 const DEFAULT_WAIT: Duration = Duration::from_secs(30);
-
 
 /// rados_completion_t.
 pub struct AioCompletion {
@@ -100,7 +101,11 @@ fn on_executor_thread() -> bool {
 }
 
 impl AioCompletion {
-    fn new(arg: *mut c_void, on_complete: rados_callback_t, on_safe: rados_callback_t) -> Arc<AioCompletion> {
+    fn new(
+        arg: *mut c_void,
+        on_complete: rados_callback_t,
+        on_safe: rados_callback_t,
+    ) -> Arc<AioCompletion> {
         Arc::new(AioCompletion {
             magic: AtomicU64::new(COMPLETION_MAGIC),
             released: AtomicBool::new(false),
@@ -114,7 +119,9 @@ impl AioCompletion {
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         // A poisoned lock only means a panic elsewhere; the state is plain data.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Claims the completion for an operation; -EINVAL if one has it.
@@ -193,7 +200,11 @@ impl AioCompletion {
             if now >= deadline {
                 return Err(Errno::ETIMEDOUT);
             }
-            state = self.changed.wait_timeout(state, deadline - now).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+            state = self
+                .changed
+                .wait_timeout(state, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
         }
     }
 }
@@ -239,10 +250,15 @@ struct InFlight {
     flushers: Vec<Waker>,
 }
 
-static FLIGHTS: Mutex<Flights> = Mutex::new(Flights { next: 0, by_ioctx: BTreeMap::new() });
+static FLIGHTS: Mutex<Flights> = Mutex::new(Flights {
+    next: 0,
+    by_ioctx: BTreeMap::new(),
+});
 
 fn flights() -> std::sync::MutexGuard<'static, Flights> {
-    FLIGHTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    FLIGHTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One aio write in flight on a pool context; dropping it lands it.
@@ -265,7 +281,9 @@ impl Drop for Flight {
     fn drop(&mut self) {
         let flushers = {
             let mut all = flights();
-            let Some(entry) = all.by_ioctx.get_mut(&self.ioctx) else { return };
+            let Some(entry) = all.by_ioctx.get_mut(&self.ioctx) else {
+                return;
+            };
             entry.seqs.remove(&self.seq);
             let flushers = std::mem::take(&mut entry.flushers);
             if entry.seqs.is_empty() {
@@ -287,7 +305,10 @@ struct Flushed {
 
 impl Flushed {
     fn new(ioctx: usize) -> Flushed {
-        Flushed { ioctx, before: flights().next }
+        Flushed {
+            ioctx,
+            before: flights().next,
+        }
     }
 }
 
@@ -297,7 +318,12 @@ impl Future for Flushed {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut all = flights();
         match all.by_ioctx.get_mut(&self.ioctx) {
-            Some(entry) if entry.seqs.first().is_some_and(|&oldest| oldest < self.before) => {
+            Some(entry)
+                if entry
+                    .seqs
+                    .first()
+                    .is_some_and(|&oldest| oldest < self.before) =>
+            {
                 entry.flushers.push(cx.waker().clone());
                 Poll::Pending
             }
@@ -331,10 +357,16 @@ impl Finisher {
 
 impl Drop for Finisher {
     fn drop(&mut self) {
-        let Some(completion) = self.completion.take() else { return };
+        let Some(completion) = self.completion.take() else {
+            return;
+        };
         // Not started yet: the spawn failed (the caller gets its error and
         // no callback), or the launcher finishes it on seeing DROPPED.
-        if self.launch.compare_exchange(IDLE, DROPPED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+        if self
+            .launch
+            .compare_exchange(IDLE, DROPPED, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
             completion.finish(|| (Errno::ECANCELED.to_ret(), 0));
         }
     }
@@ -344,7 +376,13 @@ impl Drop for Finisher {
 /// copies outputs to the caller and gives the return value and object
 /// version; it runs only if the operation has not timed out meanwhile.
 /// Writes count for rados_aio_flush on `io`.
-fn launch<F, D>(t: &Target, io: rados_ioctx_t, is_write: bool, completion: &Arc<AioCompletion>, flow: F) -> Result<i32, Errno>
+fn launch<F, D>(
+    t: &Target,
+    io: rados_ioctx_t,
+    is_write: bool,
+    completion: &Arc<AioCompletion>,
+    flow: F,
+) -> Result<i32, Errno>
 where
     F: Future<Output = D> + Send + 'static,
     D: FnOnce() -> (i32, u64),
@@ -362,7 +400,10 @@ where
     });
     match spawned {
         Ok(()) => {
-            if launch.compare_exchange(IDLE, STARTED, Ordering::AcqRel, Ordering::Acquire).is_err() {
+            if launch
+                .compare_exchange(IDLE, STARTED, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
                 // Dropped unpolled between the queue and here (shutdown).
                 completion.finish(|| (Errno::ECANCELED.to_ret(), 0));
             }
@@ -384,7 +425,11 @@ fn status(reply: ObjectReply) -> impl FnOnce() -> (i32, u64) {
 ///
 /// # Safety
 /// `io`, `c`, `oid` as the aio exports require.
-unsafe fn front<'a>(io: rados_ioctx_t, c: rados_completion_t, oid: *const c_char) -> Result<(Target, Arc<AioCompletion>, &'a str), Errno> {
+unsafe fn front<'a>(
+    io: rados_ioctx_t,
+    c: rados_completion_t,
+    oid: *const c_char,
+) -> Result<(Target, Arc<AioCompletion>, &'a str), Errno> {
     // SAFETY: forwarded contracts, each pointer checked.
     unsafe { Ok((target(io)?, completion(c)?, cstr(oid)?)) }
 }
@@ -438,7 +483,11 @@ pub unsafe extern "C" fn rados_aio_create_completion(
 /// # Safety
 /// As [`rados_aio_create_completion`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_create_completion2(cb_arg: *mut c_void, cb_complete: rados_callback_t, pc: *mut rados_completion_t) -> c_int {
+pub unsafe extern "C" fn rados_aio_create_completion2(
+    cb_arg: *mut c_void,
+    cb_complete: rados_callback_t,
+    pc: *mut rados_completion_t,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { rados_aio_create_completion(cb_arg, cb_complete, None, pc) }
 }
@@ -614,7 +663,13 @@ pub unsafe extern "C" fn rados_aio_write(
 /// # Safety
 /// As [`rados_aio_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_write_full(io: rados_ioctx_t, oid: *const c_char, c: rados_completion_t, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_aio_write_full(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    c: rados_completion_t,
+    buf: *const c_char,
+    len: usize,
+) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked buffer, then checked handles.
@@ -632,11 +687,18 @@ pub unsafe extern "C" fn rados_aio_write_full(io: rados_ioctx_t, oid: *const c_c
 /// # Safety
 /// As [`rados_aio_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_append(io: rados_ioctx_t, oid: *const c_char, c: rados_completion_t, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_aio_append(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    c: rados_completion_t,
+    buf: *const c_char,
+    len: usize,
+) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked buffer and handles.
-        let (data, (t, completion, name)): (Bytes, _) = unsafe { (data_in(buf, len)?, front(io, c, oid)?) };
+        let (data, (t, completion, name)): (Bytes, _) =
+            unsafe { (data_in(buf, len)?, front(io, c, oid)?) };
         let flow = append(t.io.clone(), name.into(), data);
         launch(&t, io, true, &completion, async move { status(flow.await) })
     })
@@ -647,7 +709,11 @@ pub unsafe extern "C" fn rados_aio_append(io: rados_ioctx_t, oid: *const c_char,
 /// # Safety
 /// `io` from rados_ioctx_create; `c` a live completion; `oid` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_remove(io: rados_ioctx_t, oid: *const c_char, c: rados_completion_t) -> c_int {
+pub unsafe extern "C" fn rados_aio_remove(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    c: rados_completion_t,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handles.
         unsafe {
@@ -685,7 +751,10 @@ pub unsafe extern "C" fn rados_aio_read(
             let reply = flow.await;
             move || {
                 let ret = reply.out(0).and_then(|data| out.fill(data));
-                (ret.map_or_else(Errno::to_ret, |n| i32::try_from(n).unwrap_or(i32::MAX)), reply.version)
+                (
+                    ret.map_or_else(Errno::to_ret, |n| i32::try_from(n).unwrap_or(i32::MAX)),
+                    reply.version,
+                )
             }
         })
     })
@@ -698,10 +767,17 @@ pub unsafe extern "C" fn rados_aio_read(
 /// `io` from rados_ioctx_create; `c` a live completion; `oid` a C string;
 /// `psize`, `pmtime` NULL or writable until the completion finished.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_stat(io: rados_ioctx_t, oid: *const c_char, c: rados_completion_t, psize: *mut u64, pmtime: *mut crate::types::time_t) -> c_int {
+pub unsafe extern "C" fn rados_aio_stat(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    c: rados_completion_t,
+    psize: *mut u64,
+    pmtime: *mut crate::types::time_t,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handles; out-pointers stay valid by contract.
-        let ((t, completion, name), psize, pmtime) = unsafe { (front(io, c, oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
+        let ((t, completion, name), psize, pmtime) =
+            unsafe { (front(io, c, oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
         let mut op = ObjectOperation::new();
         op.stat();
         let flow = read(t.io.clone(), name.into(), op);

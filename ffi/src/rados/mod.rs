@@ -6,8 +6,8 @@
 //! than undefined behaviour in the common cases (a freed handle, a handle
 //! of the other type).
 
-use std::ffi::{c_char, c_int};
 use crate::types::*;
+use std::ffi::{c_char, c_int};
 use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -45,12 +45,18 @@ pub struct Connection {
 
 impl Connection {
     /// Runs `flow` and waits for it with the IO timeout.
-    pub fn run_io<T: Send + 'static>(&self, flow: impl std::future::Future<Output = T> + Send + 'static) -> Result<T, Errno> {
+    pub fn run_io<T: Send + 'static>(
+        &self,
+        flow: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Result<T, Errno> {
         self.runtime.block_on(flow, self.op_timeout)
     }
 
     /// Runs `flow` and waits for it with the management timeout.
-    pub fn run_admin<T: Send + 'static>(&self, flow: impl std::future::Future<Output = T> + Send + 'static) -> Result<T, Errno> {
+    pub fn run_admin<T: Send + 'static>(
+        &self,
+        flow: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Result<T, Errno> {
         self.runtime.block_on(flow, self.admin_timeout)
     }
 
@@ -65,7 +71,11 @@ impl Connection {
 
     pub fn pool_name(&self, pool: i64) -> Result<String, Errno> {
         let dispatcher = self.runtime.dispatcher.clone();
-        match self.run_admin(async move { dispatcher.submit(Request::Pool(PoolRequest::Name { pool })).await })? {
+        match self.run_admin(async move {
+            dispatcher
+                .submit(Request::Pool(PoolRequest::Name { pool }))
+                .await
+        })? {
             Reply::Name(name) => name,
             _ => Err(Errno::EIO),
         }
@@ -123,11 +133,20 @@ pub(crate) unsafe fn ioctx<'a>(ptr: rados_ioctx_t) -> Result<&'a PoolCtx, Errno>
 
 impl Cluster {
     fn new(config: Config) -> Box<Cluster> {
-        Box::new(Cluster { magic: CLUSTER_MAGIC, config: Arc::new(Mutex::new(config)), connection: Mutex::new(None), store: Mutex::new(None) })
+        Box::new(Cluster {
+            magic: CLUSTER_MAGIC,
+            config: Arc::new(Mutex::new(config)),
+            connection: Mutex::new(None),
+            store: Mutex::new(None),
+        })
     }
 
     pub fn connected(&self) -> Result<Arc<Connection>, Errno> {
-        self.connection.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)
+        self.connection
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .clone()
+            .ok_or(Errno::ENOTCONN)
     }
 
     fn connect(&self) -> Result<(), Errno> {
@@ -153,12 +172,26 @@ impl Cluster {
                 return Err(Errno::ENOENT);
             }
         };
-        let op_timeout = config.get_timeout("rados_osd_op_timeout")?.unwrap_or(Duration::from_secs(30));
-        let admin_timeout = config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300)).max(op_timeout);
+        let op_timeout = config
+            .get_timeout("rados_osd_op_timeout")?
+            .unwrap_or(Duration::from_secs(30));
+        let admin_timeout = config
+            .get_timeout("client_mount_timeout")?
+            .unwrap_or(Duration::from_secs(300))
+            .max(op_timeout);
         let runtime = Runtime::start(store.clone())?;
         *self.store.lock().map_err(|_| Errno::EIO)? = Some(store);
-        let client = ClientId { global_id: instance_id(), nonce: std::process::id() };
-        *connection = Some(Arc::new(Connection { runtime, client, op_timeout, admin_timeout, config: self.config.clone() }));
+        let client = ClientId {
+            global_id: instance_id(),
+            nonce: std::process::id(),
+        };
+        *connection = Some(Arc::new(Connection {
+            runtime,
+            client,
+            op_timeout,
+            admin_timeout,
+            config: self.config.clone(),
+        }));
         Ok(())
     }
 }
@@ -193,7 +226,12 @@ pub unsafe extern "C" fn rados_create(cluster: *mut rados_t, id: *const c_char) 
 /// # Safety
 /// `cluster` is writable; `cluster_name` NULL or a C string; `name` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_create2(cluster: *mut rados_t, cluster_name: *const c_char, name: *const c_char, flags: u64) -> c_int {
+pub unsafe extern "C" fn rados_create2(
+    cluster: *mut rados_t,
+    cluster_name: *const c_char,
+    name: *const c_char,
+    flags: u64,
+) -> c_int {
     let _ = flags;
     guard(|| {
         // SAFETY: checked C strings.
@@ -215,7 +253,11 @@ pub unsafe extern "C" fn rados_conf_read_file(cluster: rados_t, path: *const c_c
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, path) = unsafe { (self::cluster(cluster)?, opt_cstr(path)?) };
-        cluster.config.lock().map_err(|_| Errno::EIO)?.read_file(path)?;
+        cluster
+            .config
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .read_file(path)?;
         Ok(0)
     })
 }
@@ -225,11 +267,20 @@ pub unsafe extern "C" fn rados_conf_read_file(cluster: rados_t, path: *const c_c
 /// # Safety
 /// `cluster` from rados_create; `option` and `value` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_set(cluster: rados_t, option: *const c_char, value: *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_conf_set(
+    cluster: rados_t,
+    option: *const c_char,
+    value: *const c_char,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and strings.
-        let (cluster, option, value) = unsafe { (self::cluster(cluster)?, cstr(option)?, cstr(value)?) };
-        cluster.config.lock().map_err(|_| Errno::EIO)?.set(option, value)?;
+        let (cluster, option, value) =
+            unsafe { (self::cluster(cluster)?, cstr(option)?, cstr(value)?) };
+        cluster
+            .config
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .set(option, value)?;
         Ok(0)
     })
 }
@@ -239,13 +290,19 @@ pub unsafe extern "C" fn rados_conf_set(cluster: rados_t, option: *const c_char,
 /// # Safety
 /// `cluster` from rados_create; `option` a C string; `buf` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_get(cluster: rados_t, option: *const c_char, buf: *mut c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_conf_get(
+    cluster: rados_t,
+    option: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, option) = unsafe { (self::cluster(cluster)?, cstr(option)?) };
         let value = cluster.config.lock().map_err(|_| Errno::EIO)?.get(option)?;
         // SAFETY: buf valid for len bytes by contract.
-        unsafe { put_cstr(buf, len, &value, std::ptr::null_mut()) }.map_err(|_| Errno::ENAMETOOLONG)?;
+        unsafe { put_cstr(buf, len, &value, std::ptr::null_mut()) }
+            .map_err(|_| Errno::ENAMETOOLONG)?;
         Ok(0)
     })
 }
@@ -260,7 +317,11 @@ pub unsafe extern "C" fn rados_conf_parse_env(cluster: rados_t, var: *const c_ch
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, var) = unsafe { (self::cluster(cluster)?, opt_cstr(var)?) };
-        cluster.config.lock().map_err(|_| Errno::EIO)?.parse_env(var);
+        cluster
+            .config
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .parse_env(var);
         Ok(0)
     })
 }
@@ -270,7 +331,11 @@ pub unsafe extern "C" fn rados_conf_parse_env(cluster: rados_t, var: *const c_ch
 /// # Safety
 /// `cluster` from rados_create; `argv` holds `argc` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_parse_argv(cluster: rados_t, argc: c_int, argv: *const *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_conf_parse_argv(
+    cluster: rados_t,
+    argc: c_int,
+    argv: *const *const c_char,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let cluster = unsafe { self::cluster(cluster) }?;
@@ -282,7 +347,11 @@ pub unsafe extern "C" fn rados_conf_parse_argv(cluster: rados_t, argc: c_int, ar
             // SAFETY: argv holds argc pointers by contract.
             args.push(unsafe { cstr(*argv.add(i)) }?.to_string());
         }
-        cluster.config.lock().map_err(|_| Errno::EIO)?.parse_argv(&args)?;
+        cluster
+            .config
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .parse_argv(&args)?;
         Ok(0)
     })
 }
@@ -323,7 +392,12 @@ pub unsafe extern "C" fn rados_shutdown(cluster: rados_t) {
 fn new_ioctx(cluster_ptr: rados_t, cluster: &Cluster, pool: i64) -> Result<rados_ioctx_t, Errno> {
     let conn = cluster.connected()?;
     let io = IoCtx::new(conn.runtime.dispatcher.clone(), pool, "", conn.client);
-    Ok(Box::into_raw(Box::new(PoolCtx { magic: IOCTX_MAGIC, conn, io: Mutex::new(io), cluster: cluster_ptr })))
+    Ok(Box::into_raw(Box::new(PoolCtx {
+        magic: IOCTX_MAGIC,
+        conn,
+        io: Mutex::new(io),
+        cluster: cluster_ptr,
+    })))
 }
 
 /// Opens a pool by name; -ENOENT if it does not exist.
@@ -331,7 +405,11 @@ fn new_ioctx(cluster_ptr: rados_t, cluster: &Cluster, pool: i64) -> Result<rados
 /// # Safety
 /// `cluster` connected; `pool_name` a C string; `ioctx` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rados_ioctx_create(cluster: rados_t, pool_name: *const c_char, ioctx: *mut rados_ioctx_t) -> c_int {
+pub unsafe extern "C" fn rados_ioctx_create(
+    cluster: rados_t,
+    pool_name: *const c_char,
+    ioctx: *mut rados_ioctx_t,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
@@ -347,7 +425,11 @@ pub unsafe extern "C" fn rados_ioctx_create(cluster: rados_t, pool_name: *const 
 /// # Safety
 /// `cluster` connected; `ioctx` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rados_ioctx_create2(cluster: rados_t, pool_id: i64, ioctx: *mut rados_ioctx_t) -> c_int {
+pub unsafe extern "C" fn rados_ioctx_create2(
+    cluster: rados_t,
+    pool_id: i64,
+    ioctx: *mut rados_ioctx_t,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let c = unsafe { self::cluster(cluster) }?;
@@ -436,7 +518,12 @@ pub unsafe extern "C" fn rados_pool_create(cluster: rados_t, pool_name: *const c
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
         c.connected()?;
-        let store = c.store.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)?;
+        let store = c
+            .store
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .clone()
+            .ok_or(Errno::ENOTCONN)?;
         store.create_pool(name)?;
         Ok(0)
     })

@@ -8,8 +8,8 @@
 //! (rados_osd_op_timeout) and returns -ETIMEDOUT after it. Reads go to the
 //! head: snapshot reads through rados_ioctx_snap_set_read are not offered.
 
-use std::ffi::{c_char, c_int, c_long};
 use crate::types::*;
+use std::ffi::{c_char, c_int, c_long};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -33,7 +33,10 @@ pub(super) struct Target {
 impl Target {
     /// Runs `flow` and waits for it with the op timeout; the reply's error
     /// as Err.
-    pub fn run(&self, flow: impl Future<Output = ObjectReply> + Send + 'static) -> Result<ObjectReply, Errno> {
+    pub fn run(
+        &self,
+        flow: impl Future<Output = ObjectReply> + Send + 'static,
+    ) -> Result<ObjectReply, Errno> {
         let reply = self.conn.run_io(flow)?;
         reply.errno()?;
         Ok(reply)
@@ -48,7 +51,10 @@ pub(super) unsafe fn target(io: rados_ioctx_t) -> Result<Target, Errno> {
     // SAFETY: forwarded contract; the magic check catches stale handles.
     let pool = unsafe { ioctx(io) }?;
     let snapshot = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
-    Ok(Target { conn: pool.conn.clone(), io: snapshot })
+    Ok(Target {
+        conn: pool.conn.clone(),
+        io: snapshot,
+    })
 }
 
 /// librados refuses data buffers over UINT_MAX/2 bytes with -E2BIG.
@@ -71,7 +77,9 @@ pub(super) unsafe fn data_in(buf: *const c_char, len: usize) -> Result<Bytes, Er
         return Err(Errno::EINVAL);
     }
     // SAFETY: non-NULL and readable for len bytes by the caller's contract.
-    Ok(Bytes::copy_from_slice(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }))
+    Ok(Bytes::copy_from_slice(unsafe {
+        std::slice::from_raw_parts(buf.cast::<u8>(), len)
+    }))
 }
 
 /// A caller's buffer an operation copies its result into, perhaps later
@@ -95,7 +103,10 @@ impl OutBuf {
         if buf.is_null() && len > 0 {
             return Err(Errno::EINVAL);
         }
-        Ok(OutBuf { ptr: buf.cast::<u8>(), len })
+        Ok(OutBuf {
+            ptr: buf.cast::<u8>(),
+            len,
+        })
     }
 
     /// Copies `data` in; -ERANGE (nothing copied) if it does not fit.
@@ -151,7 +162,10 @@ pub(super) fn time_t(t: UtcTime) -> crate::types::time_t {
 /// A time_t the caller gives as an object's mtime.
 pub(super) fn utc_time(t: crate::types::time_t, nsec: c_long) -> Result<UtcTime, Errno> {
     let sec = u32::try_from(t).map_err(|_| Errno::EINVAL)?;
-    let nsec = u32::try_from(nsec).ok().filter(|&n| n < 1_000_000_000).ok_or(Errno::EINVAL)?;
+    let nsec = u32::try_from(nsec)
+        .ok()
+        .filter(|&n| n < 1_000_000_000)
+        .ok_or(Errno::EINVAL)?;
     Ok(UtcTime::new(sec, nsec))
 }
 
@@ -161,9 +175,15 @@ pub(super) async fn read(io: IoCtx, name: String, op: ObjectOperation) -> Object
 }
 
 /// A write compound: `mtime` given, or now.
-pub(super) async fn write(io: IoCtx, name: String, mtime: Option<UtcTime>, op: ObjectOperation) -> ObjectReply {
+pub(super) async fn write(
+    io: IoCtx,
+    name: String,
+    mtime: Option<UtcTime>,
+    op: ObjectOperation,
+) -> ObjectReply {
     let mtime = mtime.unwrap_or_else(|| io.dispatcher.now());
-    let req = ObjectRequest::write(io.oid(name), SnapContext::default(), mtime, op).from_client(io.client);
+    let req = ObjectRequest::write(io.oid(name), SnapContext::default(), mtime, op)
+        .from_client(io.client);
     match io.dispatcher.submit(Request::Object(req)).await {
         Reply::Object(reply) => reply,
         _ => ObjectReply::error(Errno::EIO),
@@ -200,7 +220,11 @@ pub(super) async fn append(io: IoCtx, name: String, data: Bytes) -> ObjectReply 
     write(io, name, None, op).await
 }
 
-fn one_write(t: &Target, name: &str, build: impl FnOnce(&mut ObjectOperation)) -> Result<i32, Errno> {
+fn one_write(
+    t: &Target,
+    name: &str,
+    build: impl FnOnce(&mut ObjectOperation),
+) -> Result<i32, Errno> {
     let mut op = ObjectOperation::new();
     build(&mut op);
     t.run(write(t.io.clone(), name.into(), None, op))?;
@@ -213,7 +237,13 @@ fn one_write(t: &Target, name: &str, build: impl FnOnce(&mut ObjectOperation)) -
 /// `io` from rados_ioctx_create; `oid` a C string; `buf` readable for `len`
 /// bytes (NULL only with `len` 0).
 #[no_mangle]
-pub unsafe extern "C" fn rados_write(io: rados_ioctx_t, oid: *const c_char, buf: *const c_char, len: usize, off: u64) -> c_int {
+pub unsafe extern "C" fn rados_write(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    buf: *const c_char,
+    len: usize,
+    off: u64,
+) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked handle, string and buffer.
@@ -229,7 +259,12 @@ pub unsafe extern "C" fn rados_write(io: rados_ioctx_t, oid: *const c_char, buf:
 /// # Safety
 /// As [`rados_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_full(io: rados_ioctx_t, oid: *const c_char, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_write_full(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    buf: *const c_char,
+    len: usize,
+) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked handle, string and buffer.
@@ -270,7 +305,12 @@ pub unsafe extern "C" fn rados_writesame(
 /// # Safety
 /// As [`rados_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_append(io: rados_ioctx_t, oid: *const c_char, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_append(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    buf: *const c_char,
+    len: usize,
+) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked handle, string and buffer.
@@ -287,7 +327,13 @@ pub unsafe extern "C" fn rados_append(io: rados_ioctx_t, oid: *const c_char, buf
 /// `io` from rados_ioctx_create; `oid` a C string; `buf` writable for `len`
 /// bytes (NULL only with `len` 0).
 #[no_mangle]
-pub unsafe extern "C" fn rados_read(io: rados_ioctx_t, oid: *const c_char, buf: *mut c_char, len: usize, off: u64) -> c_int {
+pub unsafe extern "C" fn rados_read(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+    off: u64,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle, string and buffer.
         let (t, name, out) = unsafe { (target(io)?, cstr(oid)?, OutBuf::new(buf, len)?) };
@@ -343,10 +389,22 @@ fn stat_object(t: &Target, name: &str) -> Result<StatOut, Errno> {
 /// `io` from rados_ioctx_create; `oid` a C string; `psize` and `pmtime`
 /// NULL or writable.
 #[no_mangle]
-pub unsafe extern "C" fn rados_stat(io: rados_ioctx_t, oid: *const c_char, psize: *mut u64, pmtime: *mut crate::types::time_t) -> c_int {
+pub unsafe extern "C" fn rados_stat(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    psize: *mut u64,
+    pmtime: *mut crate::types::time_t,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string; out-pointers NULL or writable.
-        let (t, name, psize, pmtime) = unsafe { (target(io)?, cstr(oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
+        let (t, name, psize, pmtime) = unsafe {
+            (
+                target(io)?,
+                cstr(oid)?,
+                OutPtr::new(psize),
+                OutPtr::new(pmtime),
+            )
+        };
         let stat = stat_object(&t, name)?;
         psize.set(stat.size);
         pmtime.set(time_t(stat.mtime));
@@ -359,13 +417,28 @@ pub unsafe extern "C" fn rados_stat(io: rados_ioctx_t, oid: *const c_char, psize
 /// # Safety
 /// As [`rados_stat`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_stat2(io: rados_ioctx_t, oid: *const c_char, psize: *mut u64, pmtime: *mut crate::types::timespec) -> c_int {
+pub unsafe extern "C" fn rados_stat2(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    psize: *mut u64,
+    pmtime: *mut crate::types::timespec,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string; out-pointers NULL or writable.
-        let (t, name, psize, pmtime) = unsafe { (target(io)?, cstr(oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
+        let (t, name, psize, pmtime) = unsafe {
+            (
+                target(io)?,
+                cstr(oid)?,
+                OutPtr::new(psize),
+                OutPtr::new(pmtime),
+            )
+        };
         let stat = stat_object(&t, name)?;
         psize.set(stat.size);
-        pmtime.set(crate::types::timespec { tv_sec: time_t(stat.mtime), tv_nsec: stat.mtime.nsec as c_long });
+        pmtime.set(crate::types::timespec {
+            tv_sec: time_t(stat.mtime),
+            tv_nsec: stat.mtime.nsec as c_long,
+        });
         Ok(0)
     })
 }
@@ -377,10 +450,17 @@ pub unsafe extern "C" fn rados_stat2(io: rados_ioctx_t, oid: *const c_char, psiz
 /// `io` from rados_ioctx_create; `o` and `name` C strings; `buf` writable
 /// for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_getxattr(io: rados_ioctx_t, o: *const c_char, name: *const c_char, buf: *mut c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_getxattr(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    name: *const c_char,
+    buf: *mut c_char,
+    len: usize,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle, strings and buffer.
-        let (t, oid, attr, out) = unsafe { (target(io)?, cstr(o)?, cstr(name)?, OutBuf::new(buf, len)?) };
+        let (t, oid, attr, out) =
+            unsafe { (target(io)?, cstr(o)?, cstr(name)?, OutBuf::new(buf, len)?) };
         let mut op = ObjectOperation::new();
         op.get_xattr(attr);
         let reply = t.run(read(t.io.clone(), oid.into(), op))?;
@@ -395,10 +475,17 @@ pub unsafe extern "C" fn rados_getxattr(io: rados_ioctx_t, o: *const c_char, nam
 /// `io` from rados_ioctx_create; `o` and `name` C strings; `buf` readable
 /// for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_setxattr(io: rados_ioctx_t, o: *const c_char, name: *const c_char, buf: *const c_char, len: usize) -> c_int {
+pub unsafe extern "C" fn rados_setxattr(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    name: *const c_char,
+    buf: *const c_char,
+    len: usize,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle, strings and buffer.
-        let (t, oid, attr, value) = unsafe { (target(io)?, cstr(o)?, cstr(name)?, data_in(buf, len)?) };
+        let (t, oid, attr, value) =
+            unsafe { (target(io)?, cstr(o)?, cstr(name)?, data_in(buf, len)?) };
         one_write(&t, oid, |op| {
             op.set_xattr(attr, value);
         })
@@ -410,7 +497,11 @@ pub unsafe extern "C" fn rados_setxattr(io: rados_ioctx_t, o: *const c_char, nam
 /// # Safety
 /// `io` from rados_ioctx_create; `o` and `name` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_rmxattr(io: rados_ioctx_t, o: *const c_char, name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rados_rmxattr(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    name: *const c_char,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and strings.
         let (t, oid, attr) = unsafe { (target(io)?, cstr(o)?, cstr(name)?) };
@@ -444,8 +535,16 @@ pub unsafe extern "C" fn rados_exec(
 ) -> c_int {
     guard(|| {
         // SAFETY: checked handle, strings and buffers.
-        let (t, oid, class, method, input, out) =
-            unsafe { (target(io)?, cstr(o)?, cstr(cls)?, cstr(method)?, data_in(inbuf, in_len)?, OutBuf::new(buf, out_len)?) };
+        let (t, oid, class, method, input, out) = unsafe {
+            (
+                target(io)?,
+                cstr(o)?,
+                cstr(cls)?,
+                cstr(method)?,
+                data_in(inbuf, in_len)?,
+                OutBuf::new(buf, out_len)?,
+            )
+        };
         let mut op = ObjectOperation::new();
         op.call(class, method, input);
         let reply = t.run(write(t.io.clone(), oid.into(), None, op))?;
@@ -471,7 +570,12 @@ pub unsafe extern "C" fn rados_pool_list(cluster: rados_t, buf: *mut c_char, len
         // SAFETY: checked handle.
         let c = unsafe { self::cluster(cluster) }?;
         c.connected()?;
-        let store = c.store.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)?;
+        let store = c
+            .store
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .clone()
+            .ok_or(Errno::ENOTCONN)?;
         let pools = store.memstore().list_pools();
         if len > 0 && buf.is_null() {
             return Err(Errno::EINVAL);
@@ -486,7 +590,13 @@ pub unsafe extern "C" fn rados_pool_list(cluster: rados_t, buf: *mut c_char, len
             fits = fits && room >= entry;
             if fits {
                 // SAFETY: at + entry <= len; the NUL is already there.
-                unsafe { std::ptr::copy_nonoverlapping(name.as_ptr(), buf.cast::<u8>().add(at), name.len()) };
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        name.as_ptr(),
+                        buf.cast::<u8>().add(at),
+                        name.len(),
+                    )
+                };
                 at += entry;
                 room -= entry;
             }

@@ -1,8 +1,8 @@
 //! Pool-level image calls: create, clone, remove, rename, list, and the
 //! image options rbd_create4 and rbd_clone3 take.
 
-use std::collections::BTreeMap;
 use crate::types::*;
+use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, CString};
 use std::sync::Mutex;
 
@@ -78,38 +78,67 @@ fn set_option(opts: rbd_image_options_t, option: c_int, value: OptValue) -> Resu
     if !known_option(option) || is_string_option(option) != matches!(value, OptValue::Str(_)) {
         return Err(Errno::EINVAL);
     }
-    opts.values.lock().map_err(|_| Errno::EIO)?.insert(option, value);
+    opts.values
+        .lock()
+        .map_err(|_| Errno::EIO)?
+        .insert(option, value);
     Ok(0)
 }
 
 /// # Safety
 /// `opts` live; `optval` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_set_string(opts: rbd_image_options_t, optname: c_int, optval: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_set_string(
+    opts: rbd_image_options_t,
+    optname: c_int,
+    optval: *const c_char,
+) -> c_int {
     // SAFETY: checked C string.
-    guard(|| set_option(opts, optname, OptValue::Str(unsafe { cstr(optval) }?.to_string())))
+    guard(|| {
+        set_option(
+            opts,
+            optname,
+            OptValue::Str(unsafe { cstr(optval) }?.to_string()),
+        )
+    })
 }
 
 /// # Safety
 /// `opts` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_set_uint64(opts: rbd_image_options_t, optname: c_int, optval: u64) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_set_uint64(
+    opts: rbd_image_options_t,
+    optname: c_int,
+    optval: u64,
+) -> c_int {
     guard(|| set_option(opts, optname, OptValue::U64(optval)))
 }
 
 fn get_option(opts: rbd_image_options_t, option: c_int) -> Result<OptValue, Errno> {
     // SAFETY: the exports' contract.
     let opts = unsafe { options(opts) }?;
-    opts.values.lock().map_err(|_| Errno::EIO)?.get(&option).cloned().ok_or(Errno::ENOENT)
+    opts.values
+        .lock()
+        .map_err(|_| Errno::EIO)?
+        .get(&option)
+        .cloned()
+        .ok_or(Errno::ENOENT)
 }
 
 /// # Safety
 /// `opts` live; `optval` valid for `maxlen` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_get_string(opts: rbd_image_options_t, optname: c_int, optval: *mut c_char, maxlen: usize) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_get_string(
+    opts: rbd_image_options_t,
+    optname: c_int,
+    optval: *mut c_char,
+    maxlen: usize,
+) -> c_int {
     guard(|| match get_option(opts, optname)? {
         // SAFETY: buffer valid for maxlen by contract.
-        OptValue::Str(s) => unsafe { put_cstr(optval, maxlen, &s, std::ptr::null_mut()) }.map(|_| 0),
+        OptValue::Str(s) => {
+            unsafe { put_cstr(optval, maxlen, &s, std::ptr::null_mut()) }.map(|_| 0)
+        }
         OptValue::U64(_) => Err(Errno::EINVAL),
     })
 }
@@ -117,7 +146,11 @@ pub unsafe extern "C" fn rbd_image_options_get_string(opts: rbd_image_options_t,
 /// # Safety
 /// `opts` live; `optval` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_get_uint64(opts: rbd_image_options_t, optname: c_int, optval: *mut u64) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_get_uint64(
+    opts: rbd_image_options_t,
+    optname: c_int,
+    optval: *mut u64,
+) -> c_int {
     guard(|| match get_option(opts, optname)? {
         // SAFETY: checked out-pointer.
         OptValue::U64(v) => unsafe { put(optval, v) }.map(|_| 0),
@@ -128,7 +161,11 @@ pub unsafe extern "C" fn rbd_image_options_get_uint64(opts: rbd_image_options_t,
 /// # Safety
 /// `opts` live; `is_set` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_is_set(opts: rbd_image_options_t, optname: c_int, is_set: *mut bool) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_is_set(
+    opts: rbd_image_options_t,
+    optname: c_int,
+    is_set: *mut bool,
+) -> c_int {
     // SAFETY: checked out-pointer.
     guard(|| unsafe { put(is_set, get_option(opts, optname).is_ok()) }.map(|_| 0))
 }
@@ -136,11 +173,19 @@ pub unsafe extern "C" fn rbd_image_options_is_set(opts: rbd_image_options_t, opt
 /// # Safety
 /// `opts` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_unset(opts: rbd_image_options_t, optname: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_unset(
+    opts: rbd_image_options_t,
+    optname: c_int,
+) -> c_int {
     guard(|| {
         // SAFETY: the export's contract.
         let opts = unsafe { options(opts) }?;
-        opts.values.lock().map_err(|_| Errno::EIO)?.remove(&optname).map(|_| 0).ok_or(Errno::ENOENT)
+        opts.values
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .remove(&optname)
+            .map(|_| 0)
+            .ok_or(Errno::ENOENT)
     })
 }
 
@@ -163,12 +208,25 @@ pub unsafe extern "C" fn rbd_image_options_clear(opts: rbd_image_options_t) {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_image_options_is_empty(opts: rbd_image_options_t) -> c_int {
     // SAFETY: the export's contract.
-    guard(|| Ok(c_int::from(unsafe { options(opts) }?.values.lock().map_err(|_| Errno::EIO)?.is_empty())))
+    guard(|| {
+        Ok(c_int::from(
+            unsafe { options(opts) }?
+                .values
+                .lock()
+                .map_err(|_| Errno::EIO)?
+                .is_empty(),
+        ))
+    })
 }
 
 /// The image options a create uses: the call's, else the configuration's
 /// rbd_default_* (as librbd fills them in).
-fn create_options(conn: &Connection, size: u64, given: &BTreeMap<c_int, OptValue>, io: &IoCtx) -> Result<CreateOptions, Errno> {
+fn create_options(
+    conn: &Connection,
+    size: u64,
+    given: &BTreeMap<c_int, OptValue>,
+    io: &IoCtx,
+) -> Result<CreateOptions, Errno> {
     let config = conn.config.lock().map_err(|_| Errno::EIO)?;
     let num = |option: c_int, default: u64| match given.get(&option) {
         Some(OptValue::U64(v)) => *v,
@@ -181,9 +239,13 @@ fn create_options(conn: &Connection, size: u64, given: &BTreeMap<c_int, OptValue
     opts.features = num(OPT_FEATURES, config.get_u64("rbd_default_features")?);
     opts.features |= num(OPT_FEATURES_SET, 0);
     opts.features &= !num(OPT_FEATURES_CLEAR, 0);
-    opts.order = u8::try_from(num(OPT_ORDER, config.get_u64("rbd_default_order")?)).map_err(|_| Errno::EDOM)?;
+    opts.order = u8::try_from(num(OPT_ORDER, config.get_u64("rbd_default_order")?))
+        .map_err(|_| Errno::EDOM)?;
     opts.stripe_unit = num(OPT_STRIPE_UNIT, config.get_u64("rbd_default_stripe_unit")?);
-    opts.stripe_count = num(OPT_STRIPE_COUNT, config.get_u64("rbd_default_stripe_count")?);
+    opts.stripe_count = num(
+        OPT_STRIPE_COUNT,
+        config.get_u64("rbd_default_stripe_count")?,
+    );
     if opts.stripe_count == 1 && opts.stripe_unit == 0 {
         opts.stripe_count = 0; // the defaults mean "no fancy striping"
     }
@@ -201,21 +263,36 @@ fn create_options(conn: &Connection, size: u64, given: &BTreeMap<c_int, OptValue
     Ok(opts)
 }
 
-fn do_create(io: rados_ioctx_t, name: *const c_char, size: u64, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
+fn do_create(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    size: u64,
+    given: BTreeMap<c_int, OptValue>,
+) -> Result<u8, Errno> {
     // SAFETY: the exports' contract: a live handle and a C string.
     let (pool, name) = unsafe { (ioctx(io)?, cstr(name)?.to_string()) };
     let io = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
     let opts = create_options(&pool.conn, size, &given, &io)?;
     let id = generate_image_id(pool.conn.client.global_id, random_u32());
-    let order = if opts.order == 0 { rbdrs_core::image::create::DEFAULT_ORDER } else { opts.order };
-    pool.conn.run_admin(async move { create(&io, &name, &id, &opts).await })??;
+    let order = if opts.order == 0 {
+        rbdrs_core::image::create::DEFAULT_ORDER
+    } else {
+        opts.order
+    };
+    pool.conn
+        .run_admin(async move { create(&io, &name, &id, &opts).await })??;
     Ok(order)
 }
 
 fn random_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64);
+    hasher.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as u64,
+    );
     hasher.finish() as u32
 }
 
@@ -236,7 +313,14 @@ fn order_in(order: *mut c_int) -> Result<BTreeMap<c_int, OptValue>, Errno> {
 
 /// Creates the image and reports the order used through `order`, as
 /// rbd_create, rbd_create2 and rbd_create3 do.
-fn create_reporting_order(io: rados_ioctx_t, name: *const c_char, size: u64, mut given: BTreeMap<c_int, OptValue>, order: *mut c_int, extra: &[(c_int, u64)]) -> Result<i32, Errno> {
+fn create_reporting_order(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    size: u64,
+    mut given: BTreeMap<c_int, OptValue>,
+    order: *mut c_int,
+    extra: &[(c_int, u64)],
+) -> Result<i32, Errno> {
     given.extend(extra.iter().map(|&(k, v)| (k, OptValue::U64(v))));
     let used = do_create(io, name, size, given)?;
     if !order.is_null() {
@@ -252,15 +336,35 @@ fn create_reporting_order(io: rados_ioctx_t, name: *const c_char, size: u64, mut
 /// # Safety
 /// `io` from rados_ioctx_create; `name` a C string; `order` NULL or valid.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_create(io: rados_ioctx_t, name: *const c_char, size: u64, order: *mut c_int) -> c_int {
+pub unsafe extern "C" fn rbd_create(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    size: u64,
+    order: *mut c_int,
+) -> c_int {
     guard(|| create_reporting_order(io, name, size, order_in(order)?, order, &[]))
 }
 
 /// # Safety
 /// As [`rbd_create`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_create2(io: rados_ioctx_t, name: *const c_char, size: u64, features: u64, order: *mut c_int) -> c_int {
-    guard(|| create_reporting_order(io, name, size, order_in(order)?, order, &[(OPT_FEATURES, features)]))
+pub unsafe extern "C" fn rbd_create2(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    size: u64,
+    features: u64,
+    order: *mut c_int,
+) -> c_int {
+    guard(|| {
+        create_reporting_order(
+            io,
+            name,
+            size,
+            order_in(order)?,
+            order,
+            &[(OPT_FEATURES, features)],
+        )
+    })
 }
 
 /// # Safety
@@ -276,7 +380,11 @@ pub unsafe extern "C" fn rbd_create3(
     stripe_count: u64,
 ) -> c_int {
     guard(|| {
-        let extra = [(OPT_FEATURES, features), (OPT_STRIPE_UNIT, stripe_unit), (OPT_STRIPE_COUNT, stripe_count)];
+        let extra = [
+            (OPT_FEATURES, features),
+            (OPT_STRIPE_UNIT, stripe_unit),
+            (OPT_STRIPE_COUNT, stripe_count),
+        ];
         create_reporting_order(io, name, size, order_in(order)?, order, &extra)
     })
 }
@@ -284,18 +392,41 @@ pub unsafe extern "C" fn rbd_create3(
 /// # Safety
 /// `io` live; `name` a C string; `opts` from rbd_image_options_create.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_create4(io: rados_ioctx_t, name: *const c_char, size: u64, opts: rbd_image_options_t) -> c_int {
+pub unsafe extern "C" fn rbd_create4(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    size: u64,
+    opts: rbd_image_options_t,
+) -> c_int {
     guard(|| {
         // SAFETY: the export's contract.
-        let given = unsafe { options(opts) }?.values.lock().map_err(|_| Errno::EIO)?.clone();
+        let given = unsafe { options(opts) }?
+            .values
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .clone();
         do_create(io, name, size, given).map(|_| 0)
     })
 }
 
-fn do_clone(p_io: rados_ioctx_t, p_name: *const c_char, p_snap: *const c_char, c_io: rados_ioctx_t, c_name: *const c_char, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
+fn do_clone(
+    p_io: rados_ioctx_t,
+    p_name: *const c_char,
+    p_snap: *const c_char,
+    c_io: rados_ioctx_t,
+    c_name: *const c_char,
+    given: BTreeMap<c_int, OptValue>,
+) -> Result<u8, Errno> {
     // SAFETY: the exports' contract: live handles and C strings.
-    let (parent_pool, parent_name, snap, child_pool, child_name) =
-        unsafe { (ioctx(p_io)?, cstr(p_name)?.to_string(), cstr(p_snap)?.to_string(), ioctx(c_io)?, cstr(c_name)?.to_string()) };
+    let (parent_pool, parent_name, snap, child_pool, child_name) = unsafe {
+        (
+            ioctx(p_io)?,
+            cstr(p_name)?.to_string(),
+            cstr(p_snap)?.to_string(),
+            ioctx(c_io)?,
+            cstr(c_name)?.to_string(),
+        )
+    };
     let parent_io = parent_pool.io.lock().map_err(|_| Errno::EIO)?.clone();
     let child_io = child_pool.io.lock().map_err(|_| Errno::EIO)?.clone();
     let opts = create_options(&child_pool.conn, 0, &given, &child_io)?;
@@ -372,12 +503,19 @@ pub unsafe extern "C" fn rbd_clone3(
 ) -> c_int {
     guard(|| {
         // SAFETY: the export's contract.
-        let given = unsafe { options(c_opts) }?.values.lock().map_err(|_| Errno::EIO)?.clone();
+        let given = unsafe { options(c_opts) }?
+            .values
+            .lock()
+            .map_err(|_| Errno::EIO)?
+            .clone();
         do_clone(p_ioctx, p_name, p_snapname, c_ioctx, c_name, given).map(|_| 0)
     })
 }
 
-fn with_io<T>(io: rados_ioctx_t, f: impl FnOnce(&Connection, IoCtx) -> Result<T, Errno>) -> Result<T, Errno> {
+fn with_io<T>(
+    io: rados_ioctx_t,
+    f: impl FnOnce(&Connection, IoCtx) -> Result<T, Errno>,
+) -> Result<T, Errno> {
     // SAFETY: the exports' contract: a live handle.
     let pool = unsafe { ioctx(io) }?;
     let ctx = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
@@ -393,18 +531,28 @@ pub unsafe extern "C" fn rbd_remove(io: rados_ioctx_t, name: *const c_char) -> c
     guard(|| {
         // SAFETY: checked C string.
         let name = unsafe { cstr(name) }?.to_string();
-        with_io(io, |conn, io| conn.run_admin(async move { manage::remove(&io, &name).await })?.map(|_| 0))
+        with_io(io, |conn, io| {
+            conn.run_admin(async move { manage::remove(&io, &name).await })?
+                .map(|_| 0)
+        })
     })
 }
 
 /// # Safety
 /// `io` live; names C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_rename(io: rados_ioctx_t, srcname: *const c_char, destname: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_rename(
+    io: rados_ioctx_t,
+    srcname: *const c_char,
+    destname: *const c_char,
+) -> c_int {
     guard(|| {
         // SAFETY: checked C strings.
         let (from, to) = unsafe { (cstr(srcname)?.to_string(), cstr(destname)?.to_string()) };
-        with_io(io, |conn, io| conn.run_admin(async move { manage::rename(&io, &from, &to).await })?.map(|_| 0))
+        with_io(io, |conn, io| {
+            conn.run_admin(async move { manage::rename(&io, &from, &to).await })?
+                .map(|_| 0)
+        })
     })
 }
 
@@ -414,12 +562,18 @@ pub unsafe extern "C" fn rbd_rename(io: rados_ioctx_t, srcname: *const c_char, d
 /// # Safety
 /// `io` live; `size` valid; `names` valid for `*size` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_list(io: rados_ioctx_t, names: *mut c_char, size: *mut usize) -> c_int {
+pub unsafe extern "C" fn rbd_list(
+    io: rados_ioctx_t,
+    names: *mut c_char,
+    size: *mut usize,
+) -> c_int {
     guard(|| {
         if size.is_null() {
             return Err(Errno::EINVAL);
         }
-        let images = with_io(io, |conn, io| conn.run_admin(async move { manage::list(&io).await })?)?;
+        let images = with_io(io, |conn, io| {
+            conn.run_admin(async move { manage::list(&io).await })?
+        })?;
         let mut bytes = Vec::new();
         for name in images.keys() {
             bytes.extend_from_slice(name.as_bytes());
@@ -443,12 +597,18 @@ pub unsafe extern "C" fn rbd_list(io: rados_ioctx_t, names: *mut c_char, size: *
 /// # Safety
 /// `io` live; `max_images` valid; `images` valid for `*max_images` entries.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_list2(io: rados_ioctx_t, images: *mut rbd_image_spec_t, max_images: *mut usize) -> c_int {
+pub unsafe extern "C" fn rbd_list2(
+    io: rados_ioctx_t,
+    images: *mut rbd_image_spec_t,
+    max_images: *mut usize,
+) -> c_int {
     guard(|| {
         if max_images.is_null() {
             return Err(Errno::EINVAL);
         }
-        let list = with_io(io, |conn, io| conn.run_admin(async move { manage::list(&io).await })?)?;
+        let list = with_io(io, |conn, io| {
+            conn.run_admin(async move { manage::list(&io).await })?
+        })?;
         // SAFETY: checked non-NULL.
         let room = unsafe { *max_images };
         unsafe { *max_images = list.len() };
@@ -470,7 +630,10 @@ pub unsafe extern "C" fn rbd_list2(io: rados_ioctx_t, images: *mut rbd_image_spe
 /// # Safety
 /// `images` holds `num_images` entries from rbd_list2.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_spec_list_cleanup(images: *mut rbd_image_spec_t, num_images: usize) {
+pub unsafe extern "C" fn rbd_image_spec_list_cleanup(
+    images: *mut rbd_image_spec_t,
+    num_images: usize,
+) {
     guard_void(|| {
         if images.is_null() {
             return;
@@ -487,4 +650,3 @@ pub unsafe extern "C" fn rbd_image_spec_list_cleanup(images: *mut rbd_image_spec
         }
     })
 }
-

@@ -1,11 +1,14 @@
 //! Opening, closing and asking about an image.
 
+use crate::types::*;
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
-use crate::types::*;
 
 use rbdrs_core::cls::rbd::client as cls;
-use rbdrs_core::cls::rbd::types::{RBD_FEATURE_FAST_DIFF, RBD_FEATURE_OBJECT_MAP, RBD_FLAG_FAST_DIFF_INVALID, RBD_FLAG_OBJECT_MAP_INVALID};
+use rbdrs_core::cls::rbd::types::{
+    RBD_FEATURE_FAST_DIFF, RBD_FEATURE_OBJECT_MAP, RBD_FLAG_FAST_DIFF_INVALID,
+    RBD_FLAG_OBJECT_MAP_INVALID,
+};
 use rbdrs_core::image::open::{close, open};
 use rbdrs_core::image::{manage, DiscardPolicy, ImageCtx};
 use rbdrs_core::osd::ObjectOperation;
@@ -17,25 +20,45 @@ use super::{image, Image};
 use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
 use crate::rados::ioctx;
 
-fn open_handle(io: rados_ioctx_t, name: *const c_char, snap: *const c_char, read_only: bool) -> Result<rbd_image_t, Errno> {
+fn open_handle(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    snap: *const c_char,
+    read_only: bool,
+) -> Result<rbd_image_t, Errno> {
     // SAFETY: checked handle and strings (the exports' contracts).
-    let (pool, name, snap) = unsafe { (ioctx(io)?, cstr(name)?.to_string(), opt_cstr(snap)?.map(str::to_string)) };
+    let (pool, name, snap) = unsafe {
+        (
+            ioctx(io)?,
+            cstr(name)?.to_string(),
+            opt_cstr(snap)?.map(str::to_string),
+        )
+    };
     let conn = pool.conn.clone();
     let io = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
     let discard = {
         let config = conn.config.lock().map_err(|_| Errno::EIO)?;
         DiscardPolicy {
             skip_partial: config.get_bool("rbd_skip_partial_discard").unwrap_or(true),
-            granularity: config.get_u64("rbd_discard_granularity_bytes").unwrap_or(64 * 1024),
+            granularity: config
+                .get_u64("rbd_discard_granularity_bytes")
+                .unwrap_or(64 * 1024),
         }
     };
-    let mut ictx = conn.run_admin(async move { open(&io, &name, snap.as_deref(), read_only).await })??;
+    let mut ictx =
+        conn.run_admin(async move { open(&io, &name, snap.as_deref(), read_only).await })??;
     ictx.discard = discard;
     Ok(Box::into_raw(Image::new(conn, ictx)))
 }
 
 /// Opens and hands the handle over; on failure to hand it over, closes it.
-fn open_into(io: rados_ioctx_t, name: *const c_char, image: *mut rbd_image_t, snap: *const c_char, read_only: bool) -> Result<i32, Errno> {
+fn open_into(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    image: *mut rbd_image_t,
+    snap: *const c_char,
+    read_only: bool,
+) -> Result<i32, Errno> {
     let handle = open_handle(io, name, snap, read_only)?;
     // SAFETY: out-pointer checked by put (the exports' contract).
     if let Err(e) = unsafe { put(image, handle) } {
@@ -52,7 +75,12 @@ fn open_into(io: rados_ioctx_t, name: *const c_char, image: *mut rbd_image_t, sn
 /// `io` from rados_ioctx_create; `name` a C string; `image` writable;
 /// `snap_name` NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_open(io: rados_ioctx_t, name: *const c_char, image: *mut rbd_image_t, snap_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_open(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    image: *mut rbd_image_t,
+    snap_name: *const c_char,
+) -> c_int {
     guard(|| open_into(io, name, image, snap_name, false))
 }
 
@@ -61,7 +89,12 @@ pub unsafe extern "C" fn rbd_open(io: rados_ioctx_t, name: *const c_char, image:
 /// # Safety
 /// As [`rbd_open`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_open_read_only(io: rados_ioctx_t, name: *const c_char, image: *mut rbd_image_t, snap_name: *const c_char) -> c_int {
+pub unsafe extern "C" fn rbd_open_read_only(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    image: *mut rbd_image_t,
+    snap_name: *const c_char,
+) -> c_int {
     guard(|| open_into(io, name, image, snap_name, true))
 }
 
@@ -93,7 +126,10 @@ pub unsafe extern "C" fn rbd_close(image: rbd_image_t) -> c_int {
     })
 }
 
-fn with_image<T>(image: rbd_image_t, f: impl FnOnce(&Image, Arc<ImageCtx>) -> Result<T, Errno>) -> Result<T, Errno> {
+fn with_image<T>(
+    image: rbd_image_t,
+    f: impl FnOnce(&Image, Arc<ImageCtx>) -> Result<T, Errno>,
+) -> Result<T, Errno> {
     // SAFETY: the exports' contract: a live handle.
     let img = unsafe { self::image(image) }?;
     f(img, img.ctx()?)
@@ -104,7 +140,11 @@ fn with_image<T>(image: rbd_image_t, f: impl FnOnce(&Image, Arc<ImageCtx>) -> Re
 /// # Safety
 /// `image` from rbd_open; `info` valid for `infosize` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_stat(image: rbd_image_t, info: *mut rbd_image_info_t, infosize: usize) -> c_int {
+pub unsafe extern "C" fn rbd_stat(
+    image: rbd_image_t,
+    info: *mut rbd_image_info_t,
+    infosize: usize,
+) -> c_int {
     guard(|| {
         if infosize < std::mem::size_of::<rbd_image_info_t>() {
             return Err(Errno::ERANGE);
@@ -146,7 +186,11 @@ fn copy_into(dst: &mut [c_char], text: &str) {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_size(image: rbd_image_t, size: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| with_image(image, |_, ictx| unsafe { put(size, ictx.size_at(ictx.snap_id)?) }.map(|_| 0)))
+    guard(|| {
+        with_image(image, |_, ictx| {
+            unsafe { put(size, ictx.size_at(ictx.snap_id)?) }.map(|_| 0)
+        })
+    })
 }
 
 /// The image's feature bits.
@@ -156,7 +200,11 @@ pub unsafe extern "C" fn rbd_get_size(image: rbd_image_t, size: *mut u64) -> c_i
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_features(image: rbd_image_t, features: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| with_image(image, |_, ictx| unsafe { put(features, ictx.features) }.map(|_| 0)))
+    guard(|| {
+        with_image(image, |_, ictx| {
+            unsafe { put(features, ictx.features) }.map(|_| 0)
+        })
+    })
 }
 
 /// The header flags (object-map / fast-diff invalid).
@@ -166,7 +214,11 @@ pub unsafe extern "C" fn rbd_get_features(image: rbd_image_t, features: *mut u64
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_flags(image: rbd_image_t, flags: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| with_image(image, |_, ictx| unsafe { put(flags, ictx.flags) }.map(|_| 0)))
+    guard(|| {
+        with_image(image, |_, ictx| {
+            unsafe { put(flags, ictx.flags) }.map(|_| 0)
+        })
+    })
 }
 
 /// How much of the image reads through to its parent (0 without one).
@@ -176,7 +228,11 @@ pub unsafe extern "C" fn rbd_get_flags(image: rbd_image_t, flags: *mut u64) -> c
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_overlap(image: rbd_image_t, overlap: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| with_image(image, |_, ictx| unsafe { put(overlap, ictx.parent_overlap(ictx.snap_id)) }.map(|_| 0)))
+    guard(|| {
+        with_image(image, |_, ictx| {
+            unsafe { put(overlap, ictx.parent_overlap(ictx.snap_id)) }.map(|_| 0)
+        })
+    })
 }
 
 /// The parent's pool name, image name and snapshot name; -ENOENT without
@@ -196,11 +252,16 @@ pub unsafe extern "C" fn rbd_get_parent_info(
 ) -> c_int {
     guard(|| {
         with_image(image, |img, ictx| {
-            let (Some(info), Some(parent)) = (ictx.parent_info_at(ictx.snap_id), &ictx.parent) else {
+            let (Some(info), Some(parent)) = (ictx.parent_info_at(ictx.snap_id), &ictx.parent)
+            else {
                 return Err(Errno::ENOENT);
             };
             let pool = img.conn.pool_name(info.spec.pool_id)?;
-            let snap = parent.snaps.get(&info.spec.snap_id.0).map(|s| s.name.clone()).unwrap_or_default();
+            let snap = parent
+                .snaps
+                .get(&info.spec.snap_id.0)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
             // SAFETY: buffers valid for their lengths by contract.
             unsafe {
                 put_cstr(parent_pool_name, ppool_namelen, &pool, std::ptr::null_mut())?;
@@ -261,9 +322,16 @@ pub unsafe extern "C" fn rbd_invalidate_cache(image: rbd_image_t) -> c_int {
 /// # Safety
 /// `image` from rbd_open; `is_owner` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(image: rbd_image_t, is_owner: *mut c_int) -> c_int {
+pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(
+    image: rbd_image_t,
+    is_owner: *mut c_int,
+) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| with_image(image, |_, ictx| unsafe { put(is_owner, c_int::from(ictx.runtime.lock_owned())) }.map(|_| 0)))
+    guard(|| {
+        with_image(image, |_, ictx| {
+            unsafe { put(is_owner, c_int::from(ictx.runtime.lock_owned())) }.map(|_| 0)
+        })
+    })
 }
 
 /// Reads image metadata `key`; -ENOENT if unset, -ERANGE if `value` is
@@ -272,7 +340,12 @@ pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(image: rbd_image_t, is_owne
 /// # Safety
 /// `image` from rbd_open; `key` a C string; `value` valid for `*vallen`.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_metadata_get(image: rbd_image_t, key: *const c_char, value: *mut c_char, vallen: *mut usize) -> c_int {
+pub unsafe extern "C" fn rbd_metadata_get(
+    image: rbd_image_t,
+    key: *const c_char,
+    value: *mut c_char,
+    vallen: *mut usize,
+) -> c_int {
     guard(|| {
         // SAFETY: checked string and out-pointer.
         let key = unsafe { cstr(key) }?.to_string();
@@ -299,7 +372,12 @@ pub unsafe extern "C" fn rbd_metadata_get(image: rbd_image_t, key: *const c_char
 /// # Safety
 /// Any arguments; none is dereferenced.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_encryption_format(image: rbd_image_t, format: c_int, opts: *mut c_void, opts_size: usize) -> c_int {
+pub unsafe extern "C" fn rbd_encryption_format(
+    image: rbd_image_t,
+    format: c_int,
+    opts: *mut c_void,
+    opts_size: usize,
+) -> c_int {
     let _ = (image, format, opts, opts_size);
     Errno::EOPNOTSUPP.to_ret()
 }
@@ -309,7 +387,12 @@ pub unsafe extern "C" fn rbd_encryption_format(image: rbd_image_t, format: c_int
 /// # Safety
 /// Any arguments; none is dereferenced.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_encryption_load(image: rbd_image_t, format: c_int, opts: *mut c_void, opts_size: usize) -> c_int {
+pub unsafe extern "C" fn rbd_encryption_load(
+    image: rbd_image_t,
+    format: c_int,
+    opts: *mut c_void,
+    opts_size: usize,
+) -> c_int {
     let _ = (image, format, opts, opts_size);
     Errno::EOPNOTSUPP.to_ret()
 }
@@ -319,7 +402,11 @@ pub unsafe extern "C" fn rbd_encryption_load(image: rbd_image_t, format: c_int, 
 /// # Safety
 /// Any arguments; none is dereferenced.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_encryption_load2(image: rbd_image_t, specs: *const c_void, spec_count: usize) -> c_int {
+pub unsafe extern "C" fn rbd_encryption_load2(
+    image: rbd_image_t,
+    specs: *const c_void,
+    spec_count: usize,
+) -> c_int {
     let _ = (image, specs, spec_count);
     Errno::EOPNOTSUPP.to_ret()
 }
@@ -343,7 +430,9 @@ pub unsafe extern "C" fn rbd_diff_iterate2(
     len: u64,
     include_parent: u8,
     whole_object: u8,
-    cb: Option<unsafe extern "C" fn(offs: u64, len: usize, exists: c_int, arg: *mut c_void) -> c_int>,
+    cb: Option<
+        unsafe extern "C" fn(offs: u64, len: usize, exists: c_int, arg: *mut c_void) -> c_int,
+    >,
     arg: *mut c_void,
 ) -> c_int {
     let _ = whole_object;
@@ -400,16 +489,30 @@ pub unsafe extern "C" fn rbd_diff_iterate2(
 }
 
 /// Whether each object may hold data (conservatively: when unsure, yes).
-fn object_existence(img: &Image, ictx: &Arc<ImageCtx>, objects: Vec<u64>, include_parent: bool) -> Result<Vec<bool>, Errno> {
-    let overlap = if include_parent { ictx.parent_overlap(ictx.snap_id) } else { 0 };
+fn object_existence(
+    img: &Image,
+    ictx: &Arc<ImageCtx>,
+    objects: Vec<u64>,
+    include_parent: bool,
+) -> Result<Vec<bool>, Errno> {
+    let overlap = if include_parent {
+        ictx.parent_overlap(ictx.snap_id)
+    } else {
+        0
+    };
     let behind_parent = |object_no: u64| {
-        overlap > 0 && rbdrs_core::striper::extent_to_file(&ictx.layout, object_no, 0, 1).is_ok_and(|e| e.first().is_some_and(|&(o, _)| o < overlap))
+        overlap > 0
+            && rbdrs_core::striper::extent_to_file(&ictx.layout, object_no, 0, 1)
+                .is_ok_and(|e| e.first().is_some_and(|&(o, _)| o < overlap))
     };
     let map_valid = ictx.features & (RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF) != 0
         && ictx.flags & (RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID) == 0
         && ictx.snap_id.is_head();
     if let (true, Some(map)) = (map_valid, ictx.runtime.object_map()) {
-        return Ok(objects.iter().map(|&n| map.object_may_exist(n) || behind_parent(n)).collect());
+        return Ok(objects
+            .iter()
+            .map(|&n| map.object_may_exist(n) || behind_parent(n))
+            .collect());
     }
     let ictx_flow = ictx.clone();
     let stats = img.conn.run_admin(async move {
@@ -418,7 +521,10 @@ fn object_existence(img: &Image, ictx: &Arc<ImageCtx>, objects: Vec<u64>, includ
             async move {
                 let mut op = ObjectOperation::new();
                 op.stat();
-                let reply = ictx.data_io.read(&ictx.data_object(n), ictx.snap_id, op).await;
+                let reply = ictx
+                    .data_io
+                    .read(&ictx.data_object(n), ictx.snap_id, op)
+                    .await;
                 (n, reply.errno())
             }
         });
@@ -439,7 +545,11 @@ fn object_existence(img: &Image, ictx: &Arc<ImageCtx>, objects: Vec<u64>, includ
 /// # Safety
 /// `io` from rados_ioctx_create; `name` a C string; `exists` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_namespace_exists(io: rados_ioctx_t, name: *const c_char, exists: *mut bool) -> c_int {
+pub unsafe extern "C" fn rbd_namespace_exists(
+    io: rados_ioctx_t,
+    name: *const c_char,
+    exists: *mut bool,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle, string and out-pointer.
         let (_, name) = unsafe { (ioctx(io)?, cstr(name)?) };

@@ -1,8 +1,8 @@
 //! Image IO: synchronous calls wait (with the IO timeout), aio calls
 //! return at once and complete through an rbd_completion_t.
 
-use std::ffi::{c_char, c_int, c_void};
 use crate::types::*;
+use std::ffi::{c_char, c_int, c_void};
 use std::future::Future;
 
 use rbdrs_core::image::io::{self, CompareOutcome};
@@ -51,9 +51,19 @@ unsafe fn iovecs(iov: *const iovec, iovcnt: c_int) -> Result<Vec<Target>, Errno>
         return Err(Errno::EINVAL);
     }
     // SAFETY: forwarded contract.
-    let list = if iovcnt == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(iov, iovcnt as usize) } };
+    let list = if iovcnt == 0 {
+        &[][..]
+    } else {
+        unsafe { std::slice::from_raw_parts(iov, iovcnt as usize) }
+    };
     list.iter()
-        .map(|v| if v.iov_base.is_null() && v.iov_len > 0 { Err(Errno::EINVAL) } else { Ok(Target(v.iov_base as usize, v.iov_len)) })
+        .map(|v| {
+            if v.iov_base.is_null() && v.iov_len > 0 {
+                Err(Errno::EINVAL)
+            } else {
+                Ok(Target(v.iov_base as usize, v.iov_len))
+            }
+        })
         .collect()
 }
 
@@ -69,7 +79,11 @@ fn gather(pieces: &[Target]) -> Vec<u8> {
 }
 
 /// Runs `flow` for `image` synchronously; a write is tracked in flight.
-fn run<T: Send + 'static>(img: &Image, tracked: bool, flow: impl Future<Output = Result<T, Errno>> + Send + 'static) -> Result<T, Errno> {
+fn run<T: Send + 'static>(
+    img: &Image,
+    tracked: bool,
+    flow: impl Future<Output = Result<T, Errno>> + Send + 'static,
+) -> Result<T, Errno> {
     let seq = tracked.then(|| img.inflight.start());
     let inflight = img.inflight.clone();
     img.conn.run_io(async move {
@@ -85,7 +99,11 @@ fn run<T: Send + 'static>(img: &Image, tracked: bool, flow: impl Future<Output =
 ///
 /// # Safety
 /// `c` is a live rbd_completion_t.
-unsafe fn submit(img: &Image, c: rbd_completion_t, flow: impl Future<Output = Result<i64, Errno>> + Send + 'static) -> Result<i32, Errno> {
+unsafe fn submit(
+    img: &Image,
+    c: rbd_completion_t,
+    flow: impl Future<Output = Result<i64, Errno>> + Send + 'static,
+) -> Result<i32, Errno> {
     // SAFETY: forwarded contract.
     let completion = unsafe { Completion::from_handle(c) }?;
     let seq = img.inflight.start();
@@ -113,7 +131,12 @@ unsafe fn submit(img: &Image, c: rbd_completion_t, flow: impl Future<Output = Re
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_read(image: rbd_image_t, ofs: u64, len: usize, buf: *mut c_char) -> ssize_t {
+pub unsafe extern "C" fn rbd_read(
+    image: rbd_image_t,
+    ofs: u64,
+    len: usize,
+    buf: *mut c_char,
+) -> ssize_t {
     // SAFETY: forwarded contract.
     unsafe { rbd_read2(image, ofs, len, buf, 0) }
 }
@@ -123,7 +146,13 @@ pub unsafe extern "C" fn rbd_read(image: rbd_image_t, ofs: u64, len: usize, buf:
 /// # Safety
 /// As [`rbd_read`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_read2(image: rbd_image_t, ofs: u64, len: usize, buf: *mut c_char, op_flags: c_int) -> ssize_t {
+pub unsafe extern "C" fn rbd_read2(
+    image: rbd_image_t,
+    ofs: u64,
+    len: usize,
+    buf: *mut c_char,
+    op_flags: c_int,
+) -> ssize_t {
     let _ = op_flags;
     guard_len(|| {
         // SAFETY: checked handle.
@@ -132,7 +161,11 @@ pub unsafe extern "C" fn rbd_read2(image: rbd_image_t, ofs: u64, len: usize, buf
             return Err(Errno::EINVAL);
         }
         let ictx = img.ctx()?;
-        let data = run(img, false, async move { io::read(&ictx, ofs, len as u64).await })?;
+        let data = run(
+            img,
+            false,
+            async move { io::read(&ictx, ofs, len as u64).await },
+        )?;
         // SAFETY: buf valid for len >= data.len() bytes.
         unsafe { Target(buf as usize, len).fill(&data) };
         Ok(data.len() as isize)
@@ -144,7 +177,12 @@ pub unsafe extern "C" fn rbd_read2(image: rbd_image_t, ofs: u64, len: usize, buf
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_write(image: rbd_image_t, ofs: u64, len: usize, buf: *const c_char) -> ssize_t {
+pub unsafe extern "C" fn rbd_write(
+    image: rbd_image_t,
+    ofs: u64,
+    len: usize,
+    buf: *const c_char,
+) -> ssize_t {
     // SAFETY: forwarded contract.
     unsafe { rbd_write2(image, ofs, len, buf, 0) }
 }
@@ -154,7 +192,13 @@ pub unsafe extern "C" fn rbd_write(image: rbd_image_t, ofs: u64, len: usize, buf
 /// # Safety
 /// As [`rbd_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_write2(image: rbd_image_t, ofs: u64, len: usize, buf: *const c_char, op_flags: c_int) -> ssize_t {
+pub unsafe extern "C" fn rbd_write2(
+    image: rbd_image_t,
+    ofs: u64,
+    len: usize,
+    buf: *const c_char,
+    op_flags: c_int,
+) -> ssize_t {
     let _ = op_flags;
     guard_len(|| {
         // SAFETY: checked handle and buffer.
@@ -174,7 +218,8 @@ pub unsafe extern "C" fn rbd_discard(image: rbd_image_t, ofs: u64, len: u64) -> 
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
         let ictx = img.ctx()?;
-        run(img, true, async move { io::discard(&ictx, ofs, len).await }).map(|n| n.min(i32::MAX as u64) as c_int)
+        run(img, true, async move { io::discard(&ictx, ofs, len).await })
+            .map(|n| n.min(i32::MAX as u64) as c_int)
     })
 }
 
@@ -183,13 +228,22 @@ pub unsafe extern "C" fn rbd_discard(image: rbd_image_t, ofs: u64, len: u64) -> 
 /// # Safety
 /// `image` from rbd_open.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_write_zeroes(image: rbd_image_t, ofs: u64, len: usize, zero_flags: c_int, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_write_zeroes(
+    image: rbd_image_t,
+    ofs: u64,
+    len: usize,
+    zero_flags: c_int,
+    op_flags: c_int,
+) -> c_int {
     let _ = (zero_flags, op_flags);
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
         let ictx = img.ctx()?;
-        run(img, true, async move { io::write_zeroes(&ictx, ofs, len as u64).await }).map(|n| n.min(i32::MAX as u64) as c_int)
+        run(img, true, async move {
+            io::write_zeroes(&ictx, ofs, len as u64).await
+        })
+        .map(|n| n.min(i32::MAX as u64) as c_int)
     })
 }
 
@@ -198,13 +252,23 @@ pub unsafe extern "C" fn rbd_write_zeroes(image: rbd_image_t, ofs: u64, len: usi
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `data_len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_writesame(image: rbd_image_t, ofs: u64, len: usize, buf: *const c_char, data_len: usize, op_flags: c_int) -> ssize_t {
+pub unsafe extern "C" fn rbd_writesame(
+    image: rbd_image_t,
+    ofs: u64,
+    len: usize,
+    buf: *const c_char,
+    data_len: usize,
+    op_flags: c_int,
+) -> ssize_t {
     let _ = op_flags;
     guard_len(|| {
         // SAFETY: checked handle and buffer.
         let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
         let ictx = img.ctx()?;
-        run(img, true, async move { io::write_same(&ictx, ofs, len as u64, &pattern).await }).map(|n| n as isize)
+        run(img, true, async move {
+            io::write_same(&ictx, ofs, len as u64, &pattern).await
+        })
+        .map(|n| n as isize)
     })
 }
 
@@ -226,9 +290,17 @@ pub unsafe extern "C" fn rbd_compare_and_write(
     let _ = op_flags;
     guard_len(|| {
         // SAFETY: checked handle and buffers.
-        let (img, compare, data) = unsafe { (self::image(image)?, slice(cmp_buf, len)?.to_vec(), slice(buf, len)?.to_vec()) };
+        let (img, compare, data) = unsafe {
+            (
+                self::image(image)?,
+                slice(cmp_buf, len)?.to_vec(),
+                slice(buf, len)?.to_vec(),
+            )
+        };
         let ictx = img.ctx()?;
-        match run(img, true, async move { io::compare_and_write(&ictx, ofs, &compare, &data).await })? {
+        match run(img, true, async move {
+            io::compare_and_write(&ictx, ofs, &compare, &data).await
+        })? {
             CompareOutcome::Written => Ok(len as isize),
             CompareOutcome::Mismatch { offset } => {
                 // SAFETY: checked out-pointer.
@@ -267,7 +339,11 @@ pub unsafe extern "C" fn rbd_flush(image: rbd_image_t) -> c_int {
 /// # Safety
 /// `c` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_create_completion(cb_arg: *mut c_void, complete_cb: rbd_callback_t, c: *mut rbd_completion_t) -> c_int {
+pub unsafe extern "C" fn rbd_aio_create_completion(
+    cb_arg: *mut c_void,
+    complete_cb: rbd_callback_t,
+    c: *mut rbd_completion_t,
+) -> c_int {
     // SAFETY: checked out-pointer.
     guard(|| unsafe { put(c, Completion::create(cb_arg, complete_cb)) }.map(|_| 0))
 }
@@ -309,7 +385,11 @@ pub unsafe extern "C" fn rbd_aio_get_arg(c: rbd_completion_t) -> *mut c_void {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_aio_is_complete(c: rbd_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    guard(|| Ok(c_int::from(unsafe { Completion::from_handle(c) }?.result().is_some())))
+    guard(|| {
+        Ok(c_int::from(
+            unsafe { Completion::from_handle(c) }?.result().is_some(),
+        ))
+    })
 }
 
 /// Waits for completion; unlike librbd's, not forever: -ETIMEDOUT after
@@ -322,7 +402,9 @@ pub unsafe extern "C" fn rbd_aio_wait_for_complete(c: rbd_completion_t) -> c_int
     guard(|| {
         // SAFETY: forwarded contract.
         let completion = unsafe { Completion::from_handle(c) }?;
-        completion.wait(std::time::Duration::from_secs(300)).map(|_| 0)
+        completion
+            .wait(std::time::Duration::from_secs(300))
+            .map(|_| 0)
     })
 }
 
@@ -332,7 +414,13 @@ pub unsafe extern "C" fn rbd_aio_wait_for_complete(c: rbd_completion_t) -> c_int
 /// `image` from rbd_open; `c` a live completion; `buf` valid for `len`
 /// bytes until completion.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_read(image: rbd_image_t, off: u64, len: usize, buf: *mut c_char, c: rbd_completion_t) -> c_int {
+pub unsafe extern "C" fn rbd_aio_read(
+    image: rbd_image_t,
+    off: u64,
+    len: usize,
+    buf: *mut c_char,
+    c: rbd_completion_t,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { rbd_aio_read2(image, off, len, buf, c, 0) }
 }
@@ -340,7 +428,14 @@ pub unsafe extern "C" fn rbd_aio_read(image: rbd_image_t, off: u64, len: usize, 
 /// # Safety
 /// As [`rbd_aio_read`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_read2(image: rbd_image_t, off: u64, len: usize, buf: *mut c_char, c: rbd_completion_t, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_aio_read2(
+    image: rbd_image_t,
+    off: u64,
+    len: usize,
+    buf: *mut c_char,
+    c: rbd_completion_t,
+    op_flags: c_int,
+) -> c_int {
     let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle.
@@ -365,7 +460,13 @@ pub unsafe extern "C" fn rbd_aio_read2(image: rbd_image_t, off: u64, len: usize,
 /// # Safety
 /// `iov` holds `iovcnt` entries valid until completion; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_readv(image: rbd_image_t, iov: *const iovec, iovcnt: c_int, off: u64, c: rbd_completion_t) -> c_int {
+pub unsafe extern "C" fn rbd_aio_readv(
+    image: rbd_image_t,
+    iov: *const iovec,
+    iovcnt: c_int,
+    off: u64,
+    c: rbd_completion_t,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and vector.
         let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
@@ -392,7 +493,13 @@ pub unsafe extern "C" fn rbd_aio_readv(image: rbd_image_t, iov: *const iovec, io
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `len` bytes for the call; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_write(image: rbd_image_t, off: u64, len: usize, buf: *const c_char, c: rbd_completion_t) -> c_int {
+pub unsafe extern "C" fn rbd_aio_write(
+    image: rbd_image_t,
+    off: u64,
+    len: usize,
+    buf: *const c_char,
+    c: rbd_completion_t,
+) -> c_int {
     // SAFETY: forwarded contract.
     unsafe { rbd_aio_write2(image, off, len, buf, c, 0) }
 }
@@ -400,14 +507,25 @@ pub unsafe extern "C" fn rbd_aio_write(image: rbd_image_t, off: u64, len: usize,
 /// # Safety
 /// As [`rbd_aio_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_write2(image: rbd_image_t, off: u64, len: usize, buf: *const c_char, c: rbd_completion_t, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_aio_write2(
+    image: rbd_image_t,
+    off: u64,
+    len: usize,
+    buf: *const c_char,
+    c: rbd_completion_t,
+    op_flags: c_int,
+) -> c_int {
     let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle and buffer (copied now, as librbd does).
         let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
         let ictx = img.ctx()?;
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { io::write(&ictx, off, &data).await.map(|n| n as i64) }) }
+        unsafe {
+            submit(img, c, async move {
+                io::write(&ictx, off, &data).await.map(|n| n as i64)
+            })
+        }
     })
 }
 
@@ -416,54 +534,100 @@ pub unsafe extern "C" fn rbd_aio_write2(image: rbd_image_t, off: u64, len: usize
 /// # Safety
 /// `iov` holds `iovcnt` entries valid for the call; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_writev(image: rbd_image_t, iov: *const iovec, iovcnt: c_int, off: u64, c: rbd_completion_t) -> c_int {
+pub unsafe extern "C" fn rbd_aio_writev(
+    image: rbd_image_t,
+    iov: *const iovec,
+    iovcnt: c_int,
+    off: u64,
+    c: rbd_completion_t,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and vector.
         let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
         let (ictx, data) = (img.ctx()?, gather(&pieces));
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { io::write(&ictx, off, &data).await.map(|n| n as i64) }) }
+        unsafe {
+            submit(img, c, async move {
+                io::write(&ictx, off, &data).await.map(|n| n as i64)
+            })
+        }
     })
 }
 
 /// # Safety
 /// `image` from rbd_open; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_discard(image: rbd_image_t, off: u64, len: u64, c: rbd_completion_t) -> c_int {
+pub unsafe extern "C" fn rbd_aio_discard(
+    image: rbd_image_t,
+    off: u64,
+    len: u64,
+    c: rbd_completion_t,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
         let ictx = img.ctx()?;
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { io::discard(&ictx, off, len).await.map(|n| n as i64) }) }
+        unsafe {
+            submit(img, c, async move {
+                io::discard(&ictx, off, len).await.map(|n| n as i64)
+            })
+        }
     })
 }
 
 /// # Safety
 /// `image` from rbd_open; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_write_zeroes(image: rbd_image_t, off: u64, len: usize, c: rbd_completion_t, zero_flags: c_int, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_aio_write_zeroes(
+    image: rbd_image_t,
+    off: u64,
+    len: usize,
+    c: rbd_completion_t,
+    zero_flags: c_int,
+    op_flags: c_int,
+) -> c_int {
     let _ = (zero_flags, op_flags);
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
         let ictx = img.ctx()?;
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { io::write_zeroes(&ictx, off, len as u64).await.map(|n| n as i64) }) }
+        unsafe {
+            submit(img, c, async move {
+                io::write_zeroes(&ictx, off, len as u64)
+                    .await
+                    .map(|n| n as i64)
+            })
+        }
     })
 }
 
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `data_len` bytes for the call; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_writesame(image: rbd_image_t, off: u64, len: usize, buf: *const c_char, data_len: usize, c: rbd_completion_t, op_flags: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_aio_writesame(
+    image: rbd_image_t,
+    off: u64,
+    len: usize,
+    buf: *const c_char,
+    data_len: usize,
+    c: rbd_completion_t,
+    op_flags: c_int,
+) -> c_int {
     let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle and buffer.
         let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
         let ictx = img.ctx()?;
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { io::write_same(&ictx, off, len as u64, &pattern).await.map(|n| n as i64) }) }
+        unsafe {
+            submit(img, c, async move {
+                io::write_same(&ictx, off, len as u64, &pattern)
+                    .await
+                    .map(|n| n as i64)
+            })
+        }
     })
 }
 
@@ -488,7 +652,13 @@ pub unsafe extern "C" fn rbd_aio_compare_and_writev(
     let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle and vectors.
-        let (img, compare, data) = unsafe { (self::image(image)?, gather(&iovecs(cmp_iov, cmp_iovcnt)?), gather(&iovecs(iov, iovcnt)?)) };
+        let (img, compare, data) = unsafe {
+            (
+                self::image(image)?,
+                gather(&iovecs(cmp_iov, cmp_iovcnt)?),
+                gather(&iovecs(iov, iovcnt)?),
+            )
+        };
         let ictx = img.ctx()?;
         let mismatch = mismatch_off as usize;
         // SAFETY: forwarded contract.
@@ -518,7 +688,12 @@ pub unsafe extern "C" fn rbd_aio_flush(image: rbd_image_t, c: rbd_completion_t) 
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let (upto, inflight, ictx, conn) = (img.inflight.newest(), img.inflight.clone(), img.ctx()?, img.conn.clone());
+        let (upto, inflight, ictx, conn) = (
+            img.inflight.newest(),
+            img.inflight.clone(),
+            img.ctx()?,
+            img.conn.clone(),
+        );
         // SAFETY: forwarded contract.
         unsafe {
             submit(img, c, async move {
@@ -537,7 +712,11 @@ pub unsafe extern "C" fn rbd_aio_flush(image: rbd_image_t, c: rbd_completion_t) 
 /// # Safety
 /// `image` from rbd_open; `comps` valid for `numcomp` entries.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_poll_io_events(image: rbd_image_t, comps: *mut rbd_completion_t, numcomp: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_poll_io_events(
+    image: rbd_image_t,
+    comps: *mut rbd_completion_t,
+    numcomp: c_int,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -562,7 +741,11 @@ pub unsafe extern "C" fn rbd_poll_io_events(image: rbd_image_t, comps: *mut rbd_
 /// # Safety
 /// `image` from rbd_open; `fd` stays open while the image is.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_set_image_notification(image: rbd_image_t, fd: c_int, type_: c_int) -> c_int {
+pub unsafe extern "C" fn rbd_set_image_notification(
+    image: rbd_image_t,
+    fd: c_int,
+    type_: c_int,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;

@@ -6,8 +6,8 @@ pub mod image;
 pub mod io;
 pub mod snap;
 
-use std::collections::VecDeque;
 use crate::types::*;
+use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::fs::File;
 use std::io::Write;
@@ -40,7 +40,9 @@ impl Events {
     /// Queues a finished completion when the caller polls for them, and
     /// signals its fd once per completion.
     fn push(&self, handle: *mut c_void) {
-        let Ok(notify) = self.notify.lock() else { return };
+        let Ok(notify) = self.notify.lock() else {
+            return;
+        };
         let Some((fd, kind)) = *notify else { return };
         if let Ok(mut queue) = self.queue.lock() {
             queue.push_back(handle as usize);
@@ -55,7 +57,11 @@ impl Events {
     }
 
     fn pop(&self) -> Option<*mut c_void> {
-        self.queue.lock().ok()?.pop_front().map(|p| p as *mut c_void)
+        self.queue
+            .lock()
+            .ok()?
+            .pop_front()
+            .map(|p| p as *mut c_void)
     }
 }
 
@@ -110,7 +116,11 @@ impl Inflight {
     }
 
     fn is_idle(&self) -> bool {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).running.is_empty()
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .running
+            .is_empty()
     }
 }
 
@@ -132,13 +142,22 @@ impl std::fmt::Debug for Image {
 
 impl Image {
     fn new(conn: Arc<Connection>, ictx: ImageCtx) -> Box<Image> {
-        Box::new(Image { magic: MAGIC, conn, ictx: RwLock::new(Arc::new(ictx)), inflight: Default::default(), events: Default::default() })
+        Box::new(Image {
+            magic: MAGIC,
+            conn,
+            ictx: RwLock::new(Arc::new(ictx)),
+            inflight: Default::default(),
+            events: Default::default(),
+        })
     }
 
     /// The image's state for one flow: a reference, not a copy (IO is the
     /// hot path).
     pub fn ctx(&self) -> Result<Arc<ImageCtx>, Errno> {
-        self.ictx.read().map(|c| Arc::clone(&c)).map_err(|_| Errno::EIO)
+        self.ictx
+            .read()
+            .map(|c| Arc::clone(&c))
+            .map_err(|_| Errno::EIO)
     }
 
     /// Runs a flow that changes the image's metadata, and keeps the

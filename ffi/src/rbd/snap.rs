@@ -1,7 +1,7 @@
 //! Snapshots of an open image.
 
-use std::ffi::{c_char, c_int, c_void, CString};
 use crate::types::*;
+use std::ffi::{c_char, c_int, c_void, CString};
 
 use rbdrs_core::image::open::{set_snap, snap_by_name};
 use rbdrs_core::image::snapshot;
@@ -10,7 +10,11 @@ use rbdrs_core::Errno;
 use super::image;
 use crate::boundary::{cstr, guard, guard_void, opt_cstr, put};
 
-fn snap_op(image: rbd_image_t, name: *const c_char, op: fn(String) -> SnapOp) -> Result<i32, Errno> {
+fn snap_op(
+    image: rbd_image_t,
+    name: *const c_char,
+    op: fn(String) -> SnapOp,
+) -> Result<i32, Errno> {
     // SAFETY: the exports' contract: a live handle and a C string.
     let (img, name) = unsafe { (self::image(image)?, cstr(name)?.to_string()) };
     let op = op(name);
@@ -47,7 +51,13 @@ pub unsafe extern "C" fn rbd_snap_create(image: rbd_image_t, snapname: *const c_
 /// # Safety
 /// As [`rbd_snap_create`].
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_create2(image: rbd_image_t, snapname: *const c_char, flags: u32, cb: *mut c_void, cbdata: *mut c_void) -> c_int {
+pub unsafe extern "C" fn rbd_snap_create2(
+    image: rbd_image_t,
+    snapname: *const c_char,
+    flags: u32,
+    cb: *mut c_void,
+    cbdata: *mut c_void,
+) -> c_int {
     let _ = (flags, cb, cbdata);
     guard(|| snap_op(image, snapname, SnapOp::Create))
 }
@@ -87,13 +97,19 @@ pub unsafe extern "C" fn rbd_snap_unprotect(image: rbd_image_t, snap_name: *cons
 /// # Safety
 /// `image` from rbd_open; `snap_name` a C string; `is_protected` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_is_protected(image: rbd_image_t, snap_name: *const c_char, is_protected: *mut c_int) -> c_int {
+pub unsafe extern "C" fn rbd_snap_is_protected(
+    image: rbd_image_t,
+    snap_name: *const c_char,
+    is_protected: *mut c_int,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (img, name) = unsafe { (self::image(image)?, cstr(snap_name)?) };
         let ictx = img.ctx()?;
         let snap = snap_by_name(&ictx, name)?;
-        let protected = img.conn.run_admin(async move { snapshot::is_protected(&ictx, snap).await })??;
+        let protected = img
+            .conn
+            .run_admin(async move { snapshot::is_protected(&ictx, snap).await })??;
         // SAFETY: checked out-pointer.
         unsafe { put(is_protected, c_int::from(protected)) }?;
         Ok(0)
@@ -103,7 +119,11 @@ pub unsafe extern "C" fn rbd_snap_is_protected(image: rbd_image_t, snap_name: *c
 /// # Safety
 /// `image` from rbd_open; `snapname` a C string; `exists` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_exists(image: rbd_image_t, snapname: *const c_char, exists: *mut bool) -> c_int {
+pub unsafe extern "C" fn rbd_snap_exists(
+    image: rbd_image_t,
+    snapname: *const c_char,
+    exists: *mut bool,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle, string and out-pointer.
         let (img, name) = unsafe { (self::image(image)?, cstr(snapname)?) };
@@ -135,7 +155,11 @@ pub unsafe extern "C" fn rbd_snap_set(image: rbd_image_t, snapname: *const c_cha
 /// `image` from rbd_open; `max_snaps` writable; `snaps` valid for
 /// `*max_snaps` entries.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_list(image: rbd_image_t, snaps: *mut rbd_snap_info_t, max_snaps: *mut c_int) -> c_int {
+pub unsafe extern "C" fn rbd_snap_list(
+    image: rbd_image_t,
+    snaps: *mut rbd_snap_info_t,
+    max_snaps: *mut c_int,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -152,12 +176,26 @@ pub unsafe extern "C" fn rbd_snap_list(image: rbd_image_t, snaps: *mut rbd_snap_
             return Err(Errno::ERANGE);
         }
         for (i, (&id, info)) in ictx.snaps.iter().enumerate() {
-            let name = CString::new(info.name.clone()).map_err(|_| Errno::EINVAL)?.into_raw();
+            let name = CString::new(info.name.clone())
+                .map_err(|_| Errno::EINVAL)?
+                .into_raw();
             // SAFETY: snaps valid for room > count entries.
-            unsafe { snaps.add(i).write(rbd_snap_info_t { id, size: info.size, name }) };
+            unsafe {
+                snaps.add(i).write(rbd_snap_info_t {
+                    id,
+                    size: info.size,
+                    name,
+                })
+            };
         }
         // SAFETY: as above; the terminator.
-        unsafe { snaps.add(count).write(rbd_snap_info_t { id: 0, size: 0, name: std::ptr::null() }) };
+        unsafe {
+            snaps.add(count).write(rbd_snap_info_t {
+                id: 0,
+                size: 0,
+                name: std::ptr::null(),
+            })
+        };
         Ok(count as c_int)
     })
 }

@@ -30,13 +30,17 @@ fn extents(ictx: &ImageCtx, offset: u64, length: u64) -> Result<Vec<ObjectExtent
 fn gather(buffer: &[u8], extent: &ObjectExtent) -> Bytes {
     let mut bytes = Vec::with_capacity(extent.length as usize);
     for piece in &extent.buffer_extents {
-        bytes.extend_from_slice(&buffer[piece.offset as usize..(piece.offset + piece.length) as usize]);
+        bytes.extend_from_slice(
+            &buffer[piece.offset as usize..(piece.offset + piece.length) as usize],
+        );
     }
     Bytes::from(bytes)
 }
 
 /// Waits for every object request; the first error wins, as in librbd.
-async fn all_ok(requests: impl IntoIterator<Item = impl Future<Output = Result<(), Errno>>>) -> Result<(), Errno> {
+async fn all_ok(
+    requests: impl IntoIterator<Item = impl Future<Output = Result<(), Errno>>>,
+) -> Result<(), Errno> {
     join_all(requests).await.into_iter().collect()
 }
 
@@ -48,18 +52,28 @@ pub async fn read(ictx: &ImageCtx, offset: u64, length: u64) -> Result<Vec<u8>, 
 }
 
 /// Boxed so that a clone's read can recurse into its parent's.
-pub(crate) fn read_at(ictx: &ImageCtx, snap: SnapId, offset: u64, length: u64) -> BoxFuture<'_, Result<Vec<u8>, Errno>> {
+pub(crate) fn read_at(
+    ictx: &ImageCtx,
+    snap: SnapId,
+    offset: u64,
+    length: u64,
+) -> BoxFuture<'_, Result<Vec<u8>, Errno>> {
     Box::pin(async move {
         let length = clip_io(ictx.size_at(snap)?, offset, length)?;
         let extents = extents(ictx, offset, length)?;
-        let reads = join_all(extents.iter().map(|e| object::read(ictx, snap, e.object_no, e.offset, e.length)));
+        let reads = join_all(
+            extents
+                .iter()
+                .map(|e| object::read(ictx, snap, e.object_no, e.offset, e.length)),
+        );
         let mut out = vec![0u8; length as usize];
         for (extent, data) in extents.iter().zip(reads.await) {
             let data = data?;
             let mut at = 0;
             for piece in &extent.buffer_extents {
                 let n = piece.length as usize;
-                out[piece.offset as usize..piece.offset as usize + n].copy_from_slice(&data[at..at + n]);
+                out[piece.offset as usize..piece.offset as usize + n]
+                    .copy_from_slice(&data[at..at + n]);
                 at += n;
             }
         }
@@ -74,7 +88,14 @@ pub async fn write(ictx: &ImageCtx, offset: u64, data: &[u8]) -> Result<u64, Err
     let length = clip_io(ictx.size, offset, data.len() as u64)?;
     let extents = extents(ictx, offset, length)?;
     all_ok(extents.iter().map(|e| {
-        object::write(ictx, e.object_no, ObjectWrite::Write { offset: e.offset, data: gather(data, e) })
+        object::write(
+            ictx,
+            e.object_no,
+            ObjectWrite::Write {
+                offset: e.offset,
+                data: gather(data, e),
+            },
+        )
     }))
     .await?;
     Ok(length)
@@ -90,16 +111,34 @@ pub async fn discard(ictx: &ImageCtx, offset: u64, length: u64) -> Result<u64, E
 /// Zeroes exactly the range (librbd implements write-zeroes as a discard
 /// that skips nothing).
 pub async fn write_zeroes(ictx: &ImageCtx, offset: u64, length: u64) -> Result<u64, Errno> {
-    discard_with(ictx, offset, length, DiscardPolicy { skip_partial: false, ..ictx.discard }).await
+    discard_with(
+        ictx,
+        offset,
+        length,
+        DiscardPolicy {
+            skip_partial: false,
+            ..ictx.discard
+        },
+    )
+    .await
 }
 
-async fn discard_with(ictx: &ImageCtx, offset: u64, length: u64, policy: DiscardPolicy) -> Result<u64, Errno> {
+async fn discard_with(
+    ictx: &ImageCtx,
+    offset: u64,
+    length: u64,
+    policy: DiscardPolicy,
+) -> Result<u64, Errno> {
     ictx.prepare_write().await?;
     let length = clip_io(ictx.size, offset, length)?;
     let object_size = ictx.layout.object_size();
     let mut pieces = extents(ictx, offset, length)?;
     if policy.skip_partial && policy.granularity > 0 {
-        prune_to_granules(&mut pieces, policy.granularity.min(object_size), object_size);
+        prune_to_granules(
+            &mut pieces,
+            policy.granularity.min(object_size),
+            object_size,
+        );
     }
     all_ok(pieces.iter().filter(|e| e.length > 0).map(|e| {
         let action = if e.offset == 0 && e.length == object_size {
@@ -107,7 +146,10 @@ async fn discard_with(ictx: &ImageCtx, offset: u64, length: u64, policy: Discard
         } else if e.offset + e.length == object_size {
             ObjectWrite::Truncate { offset: e.offset }
         } else {
-            ObjectWrite::Zero { offset: e.offset, length: e.length }
+            ObjectWrite::Zero {
+                offset: e.offset,
+                length: e.length,
+            }
         };
         object::write(ictx, e.object_no, action)
     }))
@@ -131,13 +173,23 @@ fn prune_to_granules(pieces: &mut [ObjectExtent], granularity: u64, object_size:
 }
 
 /// Repeats `pattern` over `length` bytes at `offset`.
-pub async fn write_same(ictx: &ImageCtx, offset: u64, length: u64, pattern: &[u8]) -> Result<u64, Errno> {
+pub async fn write_same(
+    ictx: &ImageCtx,
+    offset: u64,
+    length: u64,
+    pattern: &[u8],
+) -> Result<u64, Errno> {
     ictx.prepare_write().await?;
     if pattern.is_empty() || length % pattern.len() as u64 != 0 {
         return Err(Errno::EINVAL);
     }
     let length = clip_io(ictx.size, offset, length)?;
-    let data: Vec<u8> = pattern.iter().copied().cycle().take(length as usize).collect();
+    let data: Vec<u8> = pattern
+        .iter()
+        .copied()
+        .cycle()
+        .take(length as usize)
+        .collect();
     write(ictx, offset, &data).await
 }
 
@@ -146,12 +198,19 @@ pub async fn write_same(ictx: &ImageCtx, offset: u64, length: u64, pattern: &[u8
 pub enum CompareOutcome {
     Written,
     /// The first differing byte, as an image offset; nothing was written.
-    Mismatch { offset: u64 },
+    Mismatch {
+        offset: u64,
+    },
 }
 
 /// Writes `data` at `offset` only if the image holds `compare` there. Like
 /// librbd, the range must lie within one object.
-pub async fn compare_and_write(ictx: &ImageCtx, offset: u64, compare: &[u8], data: &[u8]) -> Result<CompareOutcome, Errno> {
+pub async fn compare_and_write(
+    ictx: &ImageCtx,
+    offset: u64,
+    compare: &[u8],
+    data: &[u8],
+) -> Result<CompareOutcome, Errno> {
     ictx.prepare_write().await?;
     if compare.len() != data.len() {
         return Err(Errno::EINVAL);
@@ -164,7 +223,11 @@ pub async fn compare_and_write(ictx: &ImageCtx, offset: u64, compare: &[u8], dat
     let [extent] = &extents[..] else {
         return Err(Errno::EINVAL);
     };
-    let action = ObjectWrite::CompareWrite { offset: extent.offset, compare: gather(compare, extent), data: gather(data, extent) };
+    let action = ObjectWrite::CompareWrite {
+        offset: extent.offset,
+        compare: gather(compare, extent),
+        data: gather(data, extent),
+    };
     match object::write(ictx, extent.object_no, action).await {
         Ok(()) => Ok(CompareOutcome::Written),
         Err(Errno(code)) if code >= Errno::MAX_ERRNO => {
@@ -172,7 +235,9 @@ pub async fn compare_and_write(ictx: &ImageCtx, offset: u64, compare: &[u8], dat
             let mut skip = (code - Errno::MAX_ERRNO) as u64;
             for piece in &extent.buffer_extents {
                 if skip < piece.length {
-                    return Ok(CompareOutcome::Mismatch { offset: offset + piece.offset + skip });
+                    return Ok(CompareOutcome::Mismatch {
+                        offset: offset + piece.offset + skip,
+                    });
                 }
                 skip -= piece.length;
             }

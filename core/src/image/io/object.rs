@@ -18,11 +18,23 @@ use crate::Errno;
 /// What a write-like image request does to one object.
 #[derive(Clone, Debug)]
 pub(crate) enum ObjectWrite {
-    Write { offset: u64, data: Bytes },
-    Zero { offset: u64, length: u64 },
-    Truncate { offset: u64 },
+    Write {
+        offset: u64,
+        data: Bytes,
+    },
+    Zero {
+        offset: u64,
+        length: u64,
+    },
+    Truncate {
+        offset: u64,
+    },
     Remove,
-    CompareWrite { offset: u64, compare: Bytes, data: Bytes },
+    CompareWrite {
+        offset: u64,
+        compare: Bytes,
+        data: Bytes,
+    },
     /// Only the copy-up: flatten's way of making an object the child's own.
     CopyupOnly,
 }
@@ -42,8 +54,13 @@ impl ObjectWrite {
             ObjectWrite::Remove => {
                 op.remove();
             }
-            ObjectWrite::CompareWrite { offset, compare, data } => {
-                op.cmpext(*offset, compare.clone()).write(*offset, data.clone());
+            ObjectWrite::CompareWrite {
+                offset,
+                compare,
+                data,
+            } => {
+                op.cmpext(*offset, compare.clone())
+                    .write(*offset, data.clone());
             }
             ObjectWrite::CopyupOnly => {}
         }
@@ -51,13 +68,26 @@ impl ObjectWrite {
 }
 
 /// `length` bytes at `offset` of an object as the image shows them at `snap`.
-pub(super) async fn read(ictx: &ImageCtx, snap: SnapId, object_no: u64, offset: u64, length: u64) -> Result<Vec<u8>, Errno> {
+pub(super) async fn read(
+    ictx: &ImageCtx,
+    snap: SnapId,
+    object_no: u64,
+    offset: u64,
+    length: u64,
+) -> Result<Vec<u8>, Errno> {
     let mut op = ObjectOperation::new();
     op.read(offset, length);
-    let reply = ictx.data_io.read(&ictx.data_object(object_no), snap, op).await;
+    let reply = ictx
+        .data_io
+        .read(&ictx.data_object(object_no), snap, op)
+        .await;
     match reply.errno() {
         Ok(()) => {
-            let mut data = reply.ops.first().map(|r| r.out.to_vec()).unwrap_or_default();
+            let mut data = reply
+                .ops
+                .first()
+                .map(|r| r.out.to_vec())
+                .unwrap_or_default();
             data.resize(length as usize, 0); // a short object reads as zeros
             Ok(data)
         }
@@ -68,7 +98,13 @@ pub(super) async fn read(ictx: &ImageCtx, snap: SnapId, object_no: u64, offset: 
 
 /// The parent's bytes behind object bytes `offset~length` as the image
 /// shows them at `snap`: zeros outside that snapshot's overlap.
-async fn read_parent(ictx: &ImageCtx, snap: SnapId, object_no: u64, offset: u64, length: u64) -> Result<Vec<u8>, Errno> {
+async fn read_parent(
+    ictx: &ImageCtx,
+    snap: SnapId,
+    object_no: u64,
+    offset: u64,
+    length: u64,
+) -> Result<Vec<u8>, Errno> {
     if ictx.parent_info_at(snap).is_none() {
         return Ok(vec![0u8; length as usize]);
     }
@@ -77,7 +113,13 @@ async fn read_parent(ictx: &ImageCtx, snap: SnapId, object_no: u64, offset: u64,
 
 /// The parent's bytes behind object bytes `offset~length`, cut at
 /// `overlap`: zeros past it or where the parent itself has nothing.
-pub(super) async fn read_parent_clipped(ictx: &ImageCtx, object_no: u64, offset: u64, length: u64, overlap: u64) -> Result<Vec<u8>, Errno> {
+pub(super) async fn read_parent_clipped(
+    ictx: &ImageCtx,
+    object_no: u64,
+    offset: u64,
+    length: u64,
+    overlap: u64,
+) -> Result<Vec<u8>, Errno> {
     let mut out = vec![0u8; length as usize];
     let Some(parent) = &ictx.parent else {
         return Ok(out);
@@ -88,9 +130,16 @@ pub(super) async fn read_parent_clipped(ictx: &ImageCtx, object_no: u64, offset:
     let mut at = 0usize;
     for (image_offset, len, inside) in ictx.parent_extents(object_no, offset, length, overlap) {
         // The parent may be smaller than the overlap claims; past its end is zeros.
-        let len_in_parent = if inside { parent_size.saturating_sub(image_offset).min(len) } else { 0 };
+        let len_in_parent = if inside {
+            parent_size.saturating_sub(image_offset).min(len)
+        } else {
+            0
+        };
         if len_in_parent > 0 {
-            reads.push((at, read_at(parent, parent_snap, image_offset, len_in_parent)));
+            reads.push((
+                at,
+                read_at(parent, parent_snap, image_offset, len_in_parent),
+            ));
         }
         at += len as usize;
     }
@@ -112,7 +161,11 @@ pub(super) fn finish(action: &ObjectWrite, reply: &ObjectReply) -> Result<(), Er
 
 /// Applies `action` to an object, copying the parent's data up first when
 /// the object does not exist yet and the parent still backs part of it.
-pub(crate) async fn write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Result<(), Errno> {
+pub(crate) async fn write(
+    ictx: &ImageCtx,
+    object_no: u64,
+    action: ObjectWrite,
+) -> Result<(), Errno> {
     let has_parent = super::copyup::needs_parent(ictx, object_no);
     let kind = match action {
         ObjectWrite::Remove if ictx.object_overlaps_parent(object_no) => WriteAction::Truncate,
@@ -150,7 +203,10 @@ async fn write_object(ictx: &ImageCtx, object_no: u64, action: &ObjectWrite) -> 
         _ => action.add_to(&mut op),
     }
     let reply = io.write(&oid, &ictx.snapc, op).await;
-    let guard_failed = reply.ops.first().is_some_and(|r| r.rval == Errno::ENOENT.to_ret());
+    let guard_failed = reply
+        .ops
+        .first()
+        .is_some_and(|r| r.rval == Errno::ENOENT.to_ret());
     if !guard_failed {
         return finish(action, &reply);
     }

@@ -20,6 +20,7 @@
 //!   secure mode) and frame payloads.
 //! - [`objecter`]: MOSDOp and its replies; sends ops to their primary OSD
 //!   and follows them across map changes, resets and backoffs.
+//! - [`mon`]: the monitor session (MonClient): hunting, maps, pool ops.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
 //! - [`cls`]: object classes (cls_rbd): the client encodings and the
@@ -42,6 +43,7 @@ pub mod errno;
 pub mod fuzzing;
 pub mod image;
 pub mod memstore;
+pub mod mon;
 pub mod msgr;
 pub mod naming;
 pub mod object_map;

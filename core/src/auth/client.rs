@@ -94,6 +94,7 @@ fn from_nanos(nanos: u64) -> UtcTime {
     UtcTime::new(sec, (nanos % 1_000_000_000) as u32)
 }
 
+#[derive(Clone)]
 struct Cephx {
     secret: CryptoKey,
     /// Wanted services, AUTH always among them (set_want_keys).
@@ -108,6 +109,7 @@ struct Cephx {
     secrets: SessionSecrets,
 }
 
+#[derive(Clone)]
 enum Method {
     None,
     Cephx(Cephx),
@@ -115,7 +117,9 @@ enum Method {
 
 /// The client's authentication state towards the monitors. Tickets, and
 /// the global_id, survive reconnects: each [`AuthClient::start`] begins a
-/// new handshake that presents the old AUTH ticket.
+/// new handshake that presents the old AUTH ticket. Clones let parallel
+/// monitor handshakes each run their own; the winner's is kept.
+#[derive(Clone)]
 pub struct AuthClient {
     name: EntityName,
     global_id: u64,

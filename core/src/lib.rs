@@ -16,6 +16,8 @@
 //! - [`object_map`]: the per-image object map and its bit vector.
 //! - [`cache`]: librbd's client cache (rbd_cache) as a state machine.
 //! - [`crc32c`]: Ceph's CRC-32C, as its checksummed encodings use it.
+//! - [`crush`] and [`osdmap`]: the CRUSH map and OSDMap (full and
+//!   incremental) decoders, and object -> pg -> OSD placement.
 //! - [`msgr`]: the messenger v2 wire protocol: banner, frames (crc and
 //!   secure mode) and frame payloads.
 //! - [`objecter`]: MOSDOp and its replies; sends ops to their primary OSD
@@ -38,6 +40,7 @@ pub mod auth;
 pub mod cache;
 pub mod cls;
 pub mod crc32c;
+pub mod crush;
 pub mod encoding;
 pub mod errno;
 pub mod fuzzing;
@@ -49,6 +52,7 @@ pub mod naming;
 pub mod object_map;
 pub mod objecter;
 pub mod osd;
+pub mod osdmap;
 pub mod rados;
 pub mod striper;
 

@@ -42,3 +42,8 @@ lib="$(bash ffi/dropin.sh)"
 store="$(mktemp -d /tmp/rbdrs-ci-store.XXXXXX)"
 bash tests/clients/run.sh "$lib" "$store"
 rm -rf "$store"
+
+# A real cluster: Debian's ceph-mon/ceph-osd on 127.0.0.1, upstream's rados
+# tool and fio's rados engine as judges.
+step "real cluster: librados interop and fio --ioengine=rados"
+bash tests/cluster/interop.sh "$lib"

@@ -232,6 +232,11 @@ impl MonClient {
         self.auth.global_id()
     }
 
+    /// This messenger's nonce: every connection of the client shares it.
+    pub fn nonce(&self) -> u32 {
+        self.nonce
+    }
+
     pub fn auth(&self) -> &AuthClient {
         &self.auth
     }

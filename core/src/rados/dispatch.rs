@@ -40,6 +40,18 @@ pub enum Request {
     Pool(PoolRequest),
 }
 
+impl Request {
+    /// The reply saying `request` failed with `e` before it ran.
+    pub fn error_reply(&self, e: Errno) -> Reply {
+        match self {
+            Request::Object(_) => Reply::Object(ObjectReply::error(e)),
+            Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. }) => Reply::Id(Err(e)),
+            Request::Pool(PoolRequest::Name { .. }) => Reply::Name(Err(e)),
+            Request::Pool(PoolRequest::RemoveSnap { .. }) => Reply::Done(Err(e)),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
     Object(ObjectReply),

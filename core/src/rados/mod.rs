@@ -9,6 +9,7 @@
 //! [`Dispatcher::handle_reply`] in any order. The core never blocks, sleeps,
 //! spawns or touches IO: it only reacts to polls and replies.
 
+pub mod client;
 mod dispatch;
 mod join;
 mod local;

@@ -1,0 +1,572 @@
+//! librados's RadosClient, sans IO: the monitor session, the OSDMap, the
+//! objecter and one messenger connection per OSD, behind the same
+//! [`Request`]/[`Reply`] interface the stores answer. A driver owns the
+//! sockets and the clock; it feeds bytes and connection events in and
+//! carries out the [`NetAction`]s that come out.
+
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::net::SocketAddr;
+use core::time::Duration;
+
+use super::{PoolRequest, Reply, Request, Tid};
+use crate::auth;
+use crate::cache::Instant;
+use crate::fuzzing::XorShift;
+use crate::mon::messages::OsdMapMessage;
+use crate::mon::monmap::socket_addr;
+use crate::mon::{self, MonAction, MonClient, MonClientConfig, MonEvent, OsdMaps};
+use crate::msgr::{features, AddrType, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType, Message};
+use crate::objecter::messages::MSG_OSD_MAP;
+use crate::objecter::{Objecter, ObjecterConfig, OsdMessage, Placement, SpgId, Target};
+use crate::osdmap::OsdMap;
+use crate::Errno;
+
+/// The driver's name for a socket.
+pub type NetConn = u64;
+
+/// What the driver must do with its sockets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetAction {
+    Connect { conn: NetConn, addr: SocketAddr },
+    Send { conn: NetConn, bytes: Vec<u8> },
+    Close { conn: NetConn },
+}
+
+/// What the owner of the client learns.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// Authenticated and holding an OSDMap: requests can flow.
+    Ready { global_id: u64 },
+    /// Connecting failed for good (bad key, no monitor answered in time).
+    Failed(Errno),
+    Reply(Tid, Reply),
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub mon: MonClientConfig,
+    /// Connection modes for OSD sessions (ms_client_mode), in order.
+    pub osd_modes: Vec<crate::msgr::ConMode>,
+    /// rados_osd_op_timeout.
+    pub op_timeout: Duration,
+    /// How long an OSD connection may stay silent (ms_connection_idle_timeout is
+    /// longer; keepalives keep a live one talking).
+    pub osd_timeout: Duration,
+}
+
+/// Mon connections are even, OSD connections odd.
+fn mon_conn(id: mon::ConnId) -> NetConn {
+    id.0 << 1
+}
+
+struct OsdSession {
+    conn: NetConn,
+    connection: Connection,
+    addr: EntityAddr,
+}
+
+/// Waiting to (re)connect to an OSD: after a failure, wait a little.
+struct OsdBackoff {
+    until: Instant,
+    failures: u32,
+}
+
+/// See the module documentation.
+pub struct RadosClient {
+    mon: MonClient,
+    map: Option<OsdMap>,
+    objecter: Objecter,
+    config: ClientConfig,
+    rng: XorShift,
+    nonce: u32,
+    sessions: BTreeMap<i32, OsdSession>,
+    /// Messages for an OSD we are not connected to yet.
+    held: BTreeMap<i32, Vec<Message>>,
+    backoff: BTreeMap<i32, OsdBackoff>,
+    next_osd_conn: u64,
+    global_seq: u64,
+    pool_ops: BTreeMap<u64, (Tid, bool)>,
+    /// Object requests that came before the first map.
+    early: Vec<(Tid, crate::osd::ObjectRequest)>,
+    ready: bool,
+    now: Instant,
+    actions: VecDeque<NetAction>,
+    events: VecDeque<ClientEvent>,
+}
+
+impl core::fmt::Debug for RadosClient {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RadosClient")
+            .field("epoch", &self.map.as_ref().map(OsdMap::epoch))
+            .field("sessions", &self.sessions.len())
+            .field("ready", &self.ready)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Placement for OsdMap {
+    fn epoch(&self) -> u32 {
+        OsdMap::epoch(self)
+    }
+
+    fn calc_target(&self, pool: i64, name: &str, nspace: &str) -> Result<Option<Target>, Errno> {
+        let raw = self.object_locator_to_pg(pool, name, "", nspace)?;
+        let pg = self.raw_pg_to_pg(raw);
+        let mapping = self.pg_to_up_acting_osds(pg);
+        if mapping.acting_primary < 0 {
+            return Ok(None);
+        }
+        let erasure = self.pool(pool).is_some_and(|p| p.is_erasure());
+        let shard = if erasure {
+            mapping.acting.iter().position(|o| *o == mapping.acting_primary).map_or(-1, |i| i as i8)
+        } else {
+            SpgId::NO_SHARD
+        };
+        Ok(Some(Target { osd: mapping.acting_primary, pgid: SpgId { pool, seed: pg.seed, shard }, hash: raw.seed }))
+    }
+
+    fn paused(&self, pool: i64, write: bool) -> bool {
+        use crate::osdmap::flags;
+        if write {
+            self.test_flag(flags::PAUSEWR) || self.test_flag(flags::FULL) || self.pool(pool).is_some_and(|p| p.has_flag(crate::osdmap::PgPool::FLAG_FULL))
+        } else {
+            self.test_flag(flags::PAUSERD)
+        }
+    }
+
+    fn is_up(&self, osd: i32) -> bool {
+        OsdMap::is_up(self, osd)
+    }
+}
+
+impl RadosClient {
+    pub fn new(config: ClientConfig, now: Instant, random: u64) -> Self {
+        let mut rng = XorShift::new(random);
+        let mon = MonClient::new(config.mon.clone(), now, rng.next_u64());
+        let nonce = mon.nonce();
+        let objecter = Objecter::new(ObjecterConfig {
+            op_timeout: config.op_timeout,
+            features: features::SUPPORTED_DEFAULT,
+            watch_timeout: 30,
+        });
+        let mut client = RadosClient {
+            mon,
+            map: None,
+            objecter,
+            config,
+            rng,
+            nonce,
+            sessions: BTreeMap::new(),
+            held: BTreeMap::new(),
+            backoff: BTreeMap::new(),
+            next_osd_conn: 0,
+            global_seq: 1 << 20,
+            pool_ops: BTreeMap::new(),
+            early: Vec::new(),
+            ready: false,
+            now,
+            actions: VecDeque::new(),
+            events: VecDeque::new(),
+        };
+        client.pump();
+        client
+    }
+
+    pub fn global_id(&self) -> u64 {
+        self.mon.global_id()
+    }
+
+    /// Our messenger nonce: with the global id, how OSDs name this client.
+    pub fn nonce(&self) -> u32 {
+        self.nonce
+    }
+
+    pub fn osdmap(&self) -> Option<&OsdMap> {
+        self.map.as_ref()
+    }
+
+    pub fn poll_action(&mut self) -> Option<NetAction> {
+        self.actions.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    pub fn submit(&mut self, tid: Tid, request: Request, now: Instant) {
+        self.now = self.now.max(now);
+        match request {
+            Request::Object(req) => match &self.map {
+                Some(map) => self.objecter.submit(tid, req, map, now),
+                None => self.early.push((tid, req)),
+            },
+            Request::Pool(PoolRequest::CreateSnap { pool }) => {
+                let mon_tid = self.mon.create_selfmanaged_snap(pool);
+                self.pool_ops.insert(mon_tid, (tid, true));
+            }
+            Request::Pool(PoolRequest::RemoveSnap { pool, snap }) => {
+                let mon_tid = self.mon.delete_selfmanaged_snap(pool, snap);
+                self.pool_ops.insert(mon_tid, (tid, false));
+            }
+            Request::Pool(PoolRequest::Lookup { name }) => {
+                let id = self.map.as_ref().and_then(|m| m.pool_id(&name)).ok_or(Errno::ENOENT);
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Id(id.map(|id| id as u64))));
+            }
+            Request::Pool(PoolRequest::Name { pool }) => {
+                let name = self.map.as_ref().and_then(|m| m.pool_name(pool)).map(alloc::string::String::from);
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Name(name.ok_or(Errno::ENOENT))));
+            }
+        }
+        self.pump();
+    }
+
+    /// Abandons a request: its reply, if one comes, is dropped.
+    pub fn cancel(&mut self, tid: Tid) {
+        self.objecter.cancel(tid);
+        self.early.retain(|(t, _)| *t != tid);
+    }
+
+    pub fn handle_connected(&mut self, conn: NetConn, now: Instant) {
+        self.now = self.now.max(now);
+        if conn & 1 == 0 {
+            self.mon.handle_connected(mon::ConnId(conn >> 1), now);
+        }
+        self.pump();
+    }
+
+    pub fn handle_bytes(&mut self, conn: NetConn, bytes: &[u8], now: Instant) {
+        self.now = self.now.max(now);
+        if conn & 1 == 0 {
+            self.mon.handle_bytes(mon::ConnId(conn >> 1), bytes, now);
+        } else if let Some(osd) = self.osd_of(conn) {
+            if let Some(s) = self.sessions.get_mut(&osd) {
+                s.connection.handle_input(bytes, now, None);
+            }
+            self.osd_events(osd);
+        }
+        self.pump();
+    }
+
+    pub fn handle_closed(&mut self, conn: NetConn, now: Instant) {
+        self.now = self.now.max(now);
+        if conn & 1 == 0 {
+            self.mon.handle_closed(mon::ConnId(conn >> 1), now);
+        } else if let Some(osd) = self.osd_of(conn) {
+            if let Some(s) = self.sessions.get_mut(&osd) {
+                s.connection.handle_closed();
+            }
+            self.osd_events(osd);
+        }
+        self.pump();
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let sessions = self.sessions.values().filter_map(|s| s.connection.poll_timeout());
+        let backoffs = self.backoff.iter().filter(|(osd, _)| self.held.contains_key(osd)).map(|(_, b)| b.until);
+        [self.mon.poll_timeout(), self.objecter.poll_timeout()].into_iter().flatten().chain(sessions).chain(backoffs).min()
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        self.mon.handle_timeout(now);
+        self.objecter.handle_timeout(now);
+        let osds: Vec<i32> = self.sessions.keys().copied().collect();
+        for osd in osds {
+            if let Some(s) = self.sessions.get_mut(&osd) {
+                s.connection.handle_timeout(now);
+            }
+            self.osd_events(osd);
+        }
+        let due: Vec<i32> =
+            self.held.keys().copied().filter(|osd| self.backoff.get(osd).is_none_or(|b| b.until <= now)).collect();
+        for osd in due {
+            self.connect_osd(osd);
+        }
+        self.pump();
+    }
+
+    fn osd_of(&self, conn: NetConn) -> Option<i32> {
+        self.sessions.iter().find(|(_, s)| s.conn == conn).map(|(osd, _)| *osd)
+    }
+
+    /// Moves everything the parts produced to where it goes, until quiet.
+    fn pump(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(action) = self.mon.poll_action() {
+                progressed = true;
+                self.actions.push_back(match action {
+                    MonAction::Connect { conn, addr } => NetAction::Connect { conn: mon_conn(conn), addr },
+                    MonAction::Send { conn, bytes } => NetAction::Send { conn: mon_conn(conn), bytes },
+                    MonAction::Close { conn } => NetAction::Close { conn: mon_conn(conn) },
+                });
+            }
+            while let Some(event) = self.mon.poll_event() {
+                progressed = true;
+                self.mon_event(event);
+            }
+            while let Some((osd, msg)) = self.objecter.poll_send() {
+                progressed = true;
+                self.send_to_osd(osd, msg);
+            }
+            while let Some(osd) = self.objecter.poll_close() {
+                progressed = true;
+                self.close_osd(osd);
+            }
+            while let Some((tid, reply)) = self.objecter.poll_reply() {
+                progressed = true;
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Object(reply)));
+            }
+            let osds: Vec<i32> = self.sessions.keys().copied().collect();
+            for osd in osds {
+                if let Some(s) = self.sessions.get_mut(&osd) {
+                    while let Some(bytes) = s.connection.poll_transmit() {
+                        progressed = true;
+                        self.actions.push_back(NetAction::Send { conn: s.conn, bytes });
+                    }
+                }
+            }
+            if !progressed {
+                return;
+            }
+        }
+    }
+
+    fn mon_event(&mut self, event: MonEvent) {
+        match event {
+            MonEvent::Ready { .. } => {
+                self.mon.subscribe_osdmap(0);
+            }
+            MonEvent::OsdMaps(maps) => self.handle_maps(maps),
+            MonEvent::PoolOpDone { tid, result } => {
+                if let Some((tid, create)) = self.pool_ops.remove(&tid) {
+                    let reply = if create { Reply::Id(result) } else { Reply::Done(result.map(|_| ())) };
+                    self.events.push_back(ClientEvent::Reply(tid, reply));
+                }
+            }
+            MonEvent::Version { .. } => {}
+            MonEvent::Failed(e) => {
+                if !self.ready {
+                    self.events.push_back(ClientEvent::Failed(e));
+                }
+            }
+        }
+    }
+
+    /// Applies maps in epoch order: incrementals that follow ours, or the
+    /// newest full map when we have none or fell behind.
+    fn handle_maps(&mut self, maps: OsdMaps) {
+        let mut changed = false;
+        let mut epochs: Vec<u32> = maps.incrementals.iter().map(|(e, _)| *e).chain(maps.maps.iter().map(|(e, _)| *e)).collect();
+        epochs.sort_unstable();
+        epochs.dedup();
+        for epoch in epochs {
+            let have = self.map.as_ref().map_or(0, OsdMap::epoch);
+            if epoch <= have {
+                continue;
+            }
+            let inc = maps.incrementals.iter().find(|(e, _)| *e == epoch).map(|(_, b)| b);
+            let full = maps.maps.iter().find(|(e, _)| *e == epoch).map(|(_, b)| b);
+            match (&mut self.map, inc, full) {
+                (Some(map), Some(inc), _) if epoch == have + 1 => {
+                    if map.apply_incremental(inc).is_ok() {
+                        changed = true;
+                        continue;
+                    }
+                    if let Some(full) = full {
+                        if let Ok(new) = OsdMap::decode(full) {
+                            self.map = Some(new);
+                            changed = true;
+                        }
+                    }
+                }
+                (_, _, Some(full)) => {
+                    if let Ok(new) = OsdMap::decode(full) {
+                        self.map = Some(new);
+                        changed = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(map) = &self.map else {
+            // Nothing usable: ask for a full map.
+            self.mon.subscribe_osdmap(0);
+            return;
+        };
+        let epoch = map.epoch();
+        self.mon.set_osdmap_epoch(epoch);
+        if epoch < maps.newest {
+            self.mon.subscribe_osdmap(epoch + 1);
+        }
+        if !changed {
+            return;
+        }
+        self.close_moved_sessions();
+        let map = self.map.as_ref().expect("checked above");
+        self.objecter.handle_map(map, self.now);
+        if !self.ready {
+            self.ready = true;
+            self.events.push_back(ClientEvent::Ready { global_id: self.mon.global_id() });
+            for (tid, req) in core::mem::take(&mut self.early) {
+                self.objecter.submit(tid, req, map, self.now);
+            }
+        }
+    }
+
+    /// Sessions to OSDs that went down or moved are dead.
+    fn close_moved_sessions(&mut self) {
+        let Some(map) = &self.map else { return };
+        let moved: Vec<i32> = self
+            .sessions
+            .iter()
+            .filter(|(osd, s)| !map.is_up(**osd) || osd_msgr2_addr(map, **osd).is_none_or(|a| a != s.addr))
+            .map(|(osd, _)| *osd)
+            .collect();
+        for osd in moved {
+            self.reset_osd(osd);
+        }
+    }
+
+    fn send_to_osd(&mut self, osd: i32, msg: OsdMessage) {
+        let message = Message {
+            msg_type: msg.msg_type,
+            version: msg.version,
+            compat_version: msg.compat_version,
+            priority: msg.priority,
+            tid: msg.tid,
+            front: msg.front,
+            middle: bytes::Bytes::new(),
+            data: msg.data,
+        };
+        if let Some(s) = self.sessions.get_mut(&osd) {
+            s.connection.send(message);
+            return;
+        }
+        self.held.entry(osd).or_default().push(message);
+        if self.backoff.get(&osd).is_none_or(|b| b.until <= self.now) {
+            self.connect_osd(osd);
+        }
+    }
+
+    /// Opens a session to `osd` for the messages held for it.
+    fn connect_osd(&mut self, osd: i32) {
+        if self.sessions.contains_key(&osd) {
+            return;
+        }
+        let Some(addr) = self.map.as_ref().and_then(|m| osd_msgr2_addr(m, osd)) else {
+            // Not up: the next map will move its ops.
+            self.held.remove(&osd);
+            return;
+        };
+        let Some(sock) = socket_addr(&addr) else {
+            self.held.remove(&osd);
+            return;
+        };
+        let nonce = self.rng.next_u64();
+        let authorizer = match self.mon.build_authorizer(auth::EntityType::OSD, nonce, self.now) {
+            Ok(a) => a,
+            // Tickets are being fetched; retry shortly.
+            Err(_) => return self.back_off(osd),
+        };
+        self.next_osd_conn += 1;
+        self.global_seq += 1;
+        let conn = (self.next_osd_conn << 1) | 1;
+        let mut config = ConnectionConfig::new(addr.clone(), EntityType::OSD);
+        config.modes.clone_from(&self.config.osd_modes);
+        config.nonce = self.nonce;
+        config.gid = i64::try_from(self.mon.global_id()).unwrap_or(-1);
+        config.global_seq = self.global_seq;
+        config.timeout = self.config.osd_timeout;
+        config.wall_base = self.config.mon.wall_base;
+        let mut connection = Connection::new(config, ConnAuth::Service(authorizer), self.now, self.rng.next_u64());
+        for message in self.held.remove(&osd).unwrap_or_default() {
+            connection.send(message);
+        }
+        self.actions.push_back(NetAction::Connect { conn, addr: sock });
+        self.sessions.insert(osd, OsdSession { conn, connection, addr });
+    }
+
+    fn back_off(&mut self, osd: i32) {
+        let b = self.backoff.entry(osd).or_insert(OsdBackoff { until: self.now, failures: 0 });
+        b.failures = (b.failures + 1).min(6);
+        b.until = self.now + Duration::from_millis(50 << b.failures);
+    }
+
+    fn osd_events(&mut self, osd: i32) {
+        loop {
+            let Some(s) = self.sessions.get_mut(&osd) else { return };
+            let Some(event) = s.connection.poll_event() else { return };
+            match event {
+                ConnEvent::Ready => {
+                    self.backoff.remove(&osd);
+                }
+                ConnEvent::Message(m) => self.osd_message(osd, m),
+                ConnEvent::Failed(_) => {
+                    self.back_off(osd);
+                    self.reset_osd(osd);
+                    self.mon.subscribe_osdmap(self.map.as_ref().map_or(0, |m| m.epoch() + 1));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn osd_message(&mut self, osd: i32, m: Message) {
+        if m.msg_type == MSG_OSD_MAP {
+            // OSDs share newer maps with clients whose ops carry old epochs.
+            if let Ok(msg) = OsdMapMessage::decode(&m.front, m.version) {
+                let first = msg.incrementals.iter().chain(msg.maps.iter()).map(|(e, _)| *e).min().unwrap_or(0);
+                let last = msg.incrementals.iter().chain(msg.maps.iter()).map(|(e, _)| *e).max().unwrap_or(0);
+                self.handle_maps(OsdMaps {
+                    fsid: msg.fsid,
+                    first,
+                    last,
+                    incrementals: msg.incrementals,
+                    maps: msg.maps,
+                    oldest: msg.oldest,
+                    newest: msg.newest,
+                });
+            }
+            return;
+        }
+        let Some(map) = &self.map else { return };
+        let msg = OsdMessage {
+            msg_type: m.msg_type,
+            version: m.version,
+            compat_version: m.compat_version,
+            priority: m.priority,
+            tid: m.tid,
+            front: m.front,
+            data: m.data,
+        };
+        // A reply we cannot decode leaves its op to time out.
+        let _ = self.objecter.handle_message(osd, &msg, map, self.now);
+    }
+
+    /// Drops the session; the objecter resends its ops on a new one.
+    fn reset_osd(&mut self, osd: i32) {
+        if let Some(s) = self.sessions.remove(&osd) {
+            self.actions.push_back(NetAction::Close { conn: s.conn });
+        }
+        if let Some(map) = &self.map {
+            self.objecter.handle_reset(osd, map, self.now);
+        }
+    }
+
+    fn close_osd(&mut self, osd: i32) {
+        self.held.remove(&osd);
+        if let Some(s) = self.sessions.remove(&osd) {
+            self.actions.push_back(NetAction::Close { conn: s.conn });
+        }
+    }
+}
+
+/// The msgr2 address an OSD serves clients on.
+fn osd_msgr2_addr(map: &OsdMap, osd: i32) -> Option<EntityAddr> {
+    if !map.is_up(osd) {
+        return None;
+    }
+    map.osd_addrs(osd)?.0.iter().find(|a| a.addr_type == AddrType::MSGR2).cloned()
+}

@@ -6,8 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked -p librbdrs >&2
-lib="$(pwd)/target/release/librbdrs.so"
-dir="${1:-$(pwd)/target/release/dropin}"
+target="${CARGO_TARGET_DIR:-$(pwd)/target}"
+lib="$target/release/librbdrs.so"
+dir="${1:-$target/release/dropin}"
 mkdir -p "$dir"
 for name in librbd.so.1 librbd.so librados.so.2 librados.so; do
     ln -sfn "$lib" "$dir/$name"

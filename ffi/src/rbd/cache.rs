@@ -144,6 +144,11 @@ impl CacheDriver {
         self.lock().cache.config().clone()
     }
 
+    /// Acknowledged bytes the backend may not have yet.
+    pub fn dirty_bytes(&self) -> u64 {
+        self.lock().cache.dirty_bytes()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -336,3 +336,37 @@ fn invalidate_writes_back_and_read_only_refuses_writes() {
     check("rbd_close", unsafe { rbd_close(reader) });
     check("rbd_close", unsafe { rbd_close(image) });
 }
+
+/// Image metadata `conf_rbd_cache*` overrides the connection's options at
+/// open, as librbd's per-image configuration does.
+#[test]
+fn image_metadata_overrides_cache_options() {
+    use rbdrs_core::cls::rbd::client as cls;
+    use rbdrs_core::osd::ObjectOperation;
+
+    let store = Store::new("meta");
+    let conn = Conn::new(&store, WRITEBACK);
+    conn.create("disk");
+    let image = conn.open("disk", false);
+    let img = unsafe { &*image };
+    assert_eq!(img.cache.as_ref().unwrap().config().size, 256 << 10);
+    let ictx = img.ctx().unwrap();
+    let set = img.conn.run_admin(async move {
+        let mut op = ObjectOperation::new();
+        let mut map = std::collections::BTreeMap::new();
+        map.insert("conf_rbd_cache_size".to_string(), bytes::Bytes::from_static(b"1048576"));
+        map.insert("conf_rbd_cache_policy".to_string(), bytes::Bytes::from_static(b"writethrough"));
+        map.insert("conf_rbd_other".to_string(), bytes::Bytes::from_static(b"x"));
+        cls::metadata_set(&mut op, &map);
+        ictx.io.exec(&ictx.header_object(), op).await.map(drop)
+    });
+    set.unwrap().unwrap();
+    check("rbd_close", unsafe { rbd_close(image) });
+
+    let image = conn.open("disk", false);
+    let config = unsafe { &*image }.cache.as_ref().unwrap().config();
+    assert_eq!(config.size, 1 << 20);
+    assert_eq!(config.policy, rbdrs_core::cache::CachePolicy::WriteThrough);
+    assert_eq!(config.max_dirty, MAX_DIRTY, "options without an override keep the connection's value");
+    check("rbd_close", unsafe { rbd_close(image) });
+}

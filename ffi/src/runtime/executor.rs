@@ -58,13 +58,21 @@ pub(super) async fn sleep_until(deadline: Instant) {
 /// Wakes the flows whose deadline has passed; returns the next deadline.
 fn fire_timers() -> Option<Instant> {
     let now = Instant::now();
-    let due: Vec<Waker> = TIMERS.with(|t| {
+    let mut due = Vec::new();
+    let next = TIMERS.with(|t| {
         let mut timers = t.borrow_mut();
-        let later = timers.split_off(&(now, u64::MAX));
-        std::mem::replace(&mut *timers, later).into_values().collect()
+        while let Some(entry) = timers.first_entry() {
+            if entry.key().0 > now {
+                return Some(entry.key().0);
+            }
+            due.push(entry.remove());
+        }
+        None
     });
+    // Woken outside the borrow: a wake only queues a message, but stays
+    // clear of the map all the same.
     due.into_iter().for_each(Waker::wake);
-    TIMERS.with(|t| t.borrow().keys().next().map(|&(d, _)| d))
+    next
 }
 
 struct FlowWaker {

@@ -370,3 +370,35 @@ fn image_metadata_overrides_cache_options() {
     assert_eq!(config.max_dirty, MAX_DIRTY, "options without an override keep the connection's value");
     check("rbd_close", unsafe { rbd_close(image) });
 }
+
+/// With rbd_cache_block_writes_upfront the submitting thread waits (on a
+/// condition variable, bounded) while a write waits for room; aio writes
+/// far beyond rbd_cache_max_dirty still all complete, in order.
+#[test]
+fn writes_blocked_upfront_complete() {
+    let store = Store::new("upfront");
+    let conn = Conn::new(&store, WRITEBACK);
+    conn.set("rbd_cache_block_writes_upfront", "true");
+    conn.create("disk");
+    let image = conn.open("disk", false);
+    let cache = unsafe { &*image }.cache.clone().unwrap();
+    assert!(cache.config().block_writes_upfront);
+    // 4 MiB through a 128 KiB dirty limit, overlapping so that order matters.
+    let mut ops = Vec::new();
+    for i in 0..1024usize {
+        let data = vec![(i % 251) as u8; 8192];
+        let c = completion();
+        check("rbd_aio_write", unsafe { rbd_aio_write(image, ((i * 4096) % (1 << 20)) as u64, data.len(), data.as_ptr().cast(), c) });
+        assert!(cache.dirty_bytes() <= MAX_DIRTY);
+        ops.push(Op { c, off: 0, len: 8192, kind: Kind::Mutation });
+    }
+    ops.into_iter().for_each(|op| finish(op, 0));
+    let mut buf = vec![0u8; 4096];
+    for block in 0..256usize {
+        assert_eq!(unsafe { rbd_read(image, (block * 4096) as u64, 4096, buf.as_mut_ptr().cast()) }, 4096);
+        // The last write covering the block: i = block + 256k (or block - 1 + 256k).
+        let last = (0..1024usize).filter(|i| (i * 4096) % (1 << 20) / 4096 == block || ((i * 4096) % (1 << 20) / 4096 + 1) == block).max().unwrap();
+        assert!(buf.iter().all(|&b| b == (last % 251) as u8), "block {block}");
+    }
+    check("rbd_close", unsafe { rbd_close(image) });
+}

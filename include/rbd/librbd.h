@@ -829,7 +829,8 @@ int rbd_resize(rbd_image_t image, uint64_t size);
 int rbd_flatten(rbd_image_t image);
 
 /**
- * Drops cached data. Without a cache there is none: nothing to do.
+ * Writes back dirty data, then drops everything cached (QEMU calls it
+ * before taking over a migrated guest). Without a cache: nothing to do.
  *
  * # Safety
  * `image` from rbd_open.

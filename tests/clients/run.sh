@@ -334,10 +334,14 @@ step4() {
 }
 
 # --- 5 and 7. qemu-io patterns in each cache mode ----------------------------
-patterns() {   # patterns NAME CACHE
+# QEMU sets rbd_cache=true unless the cache mode is none/directsync; librbd's
+# default rbd_cache_policy is writearound. OPTS (":key=value..." appended to
+# the rbd: name) are passed by QEMU to rados_conf_set.
+patterns() {   # patterns NAME CACHE [OPTS]
     local I
     I="$(img "$1")"
     run qemu-img create -f raw "$I" 64M
+    I="$I${3:-}"
     qio "$2" "$I" \
         "write -P 0xab 0 64k" "read -P 0xab 0 64k" \
         "write -P 0x11 1000 3333" "read -P 0x11 1000 3333" "read -P 0xab 0 1000" "read -P 0xab 4333 61203" \
@@ -361,6 +365,21 @@ step7() {
     patterns img3wb writeback
     step 7b "qemu-io pattern tests with -t none (QEMU sets rbd_cache=false)"
     patterns img3none none
+    step 7c "qemu-io with the cache in writeback policy; exit without a flush, reopen uncached"
+    if [[ "$SELFTEST" == file ]]; then
+        note "rbd cache options do not apply to files: skipped"
+        return
+    fi
+    # Nothing but a flush or the close writes data back: no age limit, no
+    # write-through before the first flush.
+    local WB=":rbd_cache_policy=writeback:rbd_cache_writethrough_until_flush=false:rbd_cache_max_dirty_age=600"
+    patterns img3wbp writeback "$WB"
+    local I
+    I="$(img img5)"
+    run qemu-img create -f raw "$I" 64M
+    # No flush command: qemu-io's exit closes the image, which must write back.
+    qio writeback "$I$WB" "write -P 0x66 0 1M" "aio_write -P 0x67 3M 64k" "write -P 0x68 63M 1M" "read -P 0x67 3M 64k"
+    qio none "$I" "read -P 0x66 0 1M" "read -P 0x67 3M 64k" "read -P 0x68 63M 1M" "read -P 0 1M 2M"
 }
 
 # --- 6. fio ------------------------------------------------------------------

@@ -52,7 +52,14 @@ impl CrushMap {
     /// `crush_do_rule` as CrushWrapper::do_rule calls it: at most
     /// `result_max` items, with the pool's choose_args (falling back to the
     /// default ones). An unknown rule maps to nothing.
-    pub fn do_rule(&self, ruleno: i32, x: i32, result_max: usize, weight: &[u32], choose_args_index: i64) -> Vec<i32> {
+    pub fn do_rule(
+        &self,
+        ruleno: i32,
+        x: i32,
+        result_max: usize,
+        weight: &[u32],
+        choose_args_index: i64,
+    ) -> Vec<i32> {
         let mut result = Vec::new();
         let Some(rule) = self.rule(ruleno) else {
             return result;
@@ -73,14 +80,20 @@ impl CrushMap {
         let mut vary_r = i32::from(t.chooseleaf_vary_r);
         let mut stable = i32::from(t.chooseleaf_stable);
 
-        let (mut w, mut o, mut c) = (vec![0i32; result_max], vec![0i32; result_max], vec![0i32; result_max]);
+        let (mut w, mut o, mut c) = (
+            vec![0i32; result_max],
+            vec![0i32; result_max],
+            vec![0i32; result_max],
+        );
         let mut wsize = 0usize;
         for step in &rule.steps {
             match step.op {
                 op::TAKE => {
                     let a = i64::from(step.arg1);
                     let bucket_ok = a < 0 && self.bucket(step.arg1).is_some();
-                    if ((0..i64::from(self.max_devices)).contains(&a) || bucket_ok) && result_max > 0 {
+                    if ((0..i64::from(self.max_devices)).contains(&a) || bucket_ok)
+                        && result_max > 0
+                    {
                         w[0] = step.arg1;
                         wsize = 1;
                     }
@@ -88,15 +101,21 @@ impl CrushMap {
                 op::SET_CHOOSE_TRIES if step.arg1 > 0 => choose_tries = step.arg1 as u32,
                 op::SET_CHOOSELEAF_TRIES if step.arg1 > 0 => choose_leaf_tries = step.arg1 as u32,
                 op::SET_CHOOSE_LOCAL_TRIES if step.arg1 >= 0 => local_retries = step.arg1 as u32,
-                op::SET_CHOOSE_LOCAL_FALLBACK_TRIES if step.arg1 >= 0 => local_fallback_retries = step.arg1 as u32,
+                op::SET_CHOOSE_LOCAL_FALLBACK_TRIES if step.arg1 >= 0 => {
+                    local_fallback_retries = step.arg1 as u32
+                }
                 op::SET_CHOOSELEAF_VARY_R if step.arg1 >= 0 => vary_r = step.arg1,
                 op::SET_CHOOSELEAF_STABLE if step.arg1 >= 0 => stable = step.arg1,
-                op::CHOOSE_FIRSTN | op::CHOOSELEAF_FIRSTN | op::CHOOSE_INDEP | op::CHOOSELEAF_INDEP => {
+                op::CHOOSE_FIRSTN
+                | op::CHOOSELEAF_FIRSTN
+                | op::CHOOSE_INDEP
+                | op::CHOOSELEAF_INDEP => {
                     if wsize == 0 {
                         continue;
                     }
                     let firstn = matches!(step.op, op::CHOOSE_FIRSTN | op::CHOOSELEAF_FIRSTN);
-                    let recurse_to_leaf = matches!(step.op, op::CHOOSELEAF_FIRSTN | op::CHOOSELEAF_INDEP);
+                    let recurse_to_leaf =
+                        matches!(step.op, op::CHOOSELEAF_FIRSTN | op::CHOOSELEAF_INDEP);
                     let mut osize = 0usize;
                     for &item in &w[..wsize] {
                         // numrep <= 0 is relative to the result size.
@@ -141,7 +160,11 @@ impl CrushMap {
                             );
                         } else {
                             let out_size = (numrep as usize).min(room);
-                            let recurse_tries = if choose_leaf_tries != 0 { choose_leaf_tries } else { 1 };
+                            let recurse_tries = if choose_leaf_tries != 0 {
+                                choose_leaf_tries
+                            } else {
+                                1
+                            };
                             m.choose_indep(
                                 bucket,
                                 out_size,
@@ -222,7 +245,11 @@ impl Mapper<'_> {
         let Some(slot) = self.perms.get_mut(index_of(b.id)) else {
             return CRUSH_ITEM_NONE;
         };
-        let work = slot.get_or_insert_with(|| Perm { x: 0, n: 0, perm: vec![0; size as usize] });
+        let work = slot.get_or_insert_with(|| Perm {
+            x: 0,
+            n: 0,
+            perm: vec![0; size as usize],
+        });
         if work.x != x || work.n == 0 {
             work.x = x;
             // The common r = 0 case only needs the first element.
@@ -266,12 +293,16 @@ impl Mapper<'_> {
         }
         match &b.kind {
             BucketKind::Uniform { .. } => self.perm_choose(b, r),
-            BucketKind::List { item_weights, sum_weights } => {
+            BucketKind::List {
+                item_weights,
+                sum_weights,
+            } => {
                 for i in (0..n).rev() {
                     let (Some(&iw), Some(&sw)) = (item_weights.get(i), sum_weights.get(i)) else {
                         return CRUSH_ITEM_NONE;
                     };
-                    let w = u64::from(Self::hash4(b, x, b.items[i] as u32, r32, b.id as u32) & 0xffff);
+                    let w =
+                        u64::from(Self::hash4(b, x, b.items[i] as u32, r32, b.id as u32) & 0xffff);
                     if (w * u64::from(sw)) >> 16 < u64::from(iw) {
                         return b.items[i];
                     }
@@ -279,7 +310,10 @@ impl Mapper<'_> {
                 b.items[0]
             }
             BucketKind::Tree { node_weights } => tree_choose(b, node_weights, x, r32),
-            BucketKind::Straw { item_weights: _, straws } => {
+            BucketKind::Straw {
+                item_weights: _,
+                straws,
+            } => {
                 let mut high = 0;
                 let mut high_draw = 0u64;
                 for (i, &item) in b.items.iter().enumerate() {
@@ -297,7 +331,10 @@ impl Mapper<'_> {
                 let mut weights = item_weights.as_slice();
                 let mut ids = b.items.as_slice();
                 if let Some(arg) = arg {
-                    if let Some(set) = arg.weight_set.get(position.min(arg.weight_set.len().saturating_sub(1))) {
+                    if let Some(set) = arg
+                        .weight_set
+                        .get(position.min(arg.weight_set.len().saturating_sub(1)))
+                    {
                         if set.len() == n {
                             weights = set;
                         }
@@ -386,7 +423,11 @@ impl Mapper<'_> {
                         let mut rejected = false;
                         if !collide && recurse_to_leaf {
                             if let Some(leaf_bucket) = sub {
-                                let sub_r = if t.vary_r != 0 { r >> (t.vary_r - 1).clamp(0, 31) } else { 0 };
+                                let sub_r = if t.vary_r != 0 {
+                                    r >> (t.vary_r - 1).clamp(0, 31)
+                                } else {
+                                    0
+                                };
                                 let got = match out2.as_deref_mut() {
                                     Some(o2) => self.choose_firstn(
                                         leaf_bucket,
@@ -395,7 +436,11 @@ impl Mapper<'_> {
                                         o2,
                                         outpos,
                                         count,
-                                        &Tries { tries: t.recurse_tries, recurse_tries: 0, ..*t },
+                                        &Tries {
+                                            tries: t.recurse_tries,
+                                            recurse_tries: 0,
+                                            ..*t
+                                        },
                                         false,
                                         None,
                                         sub_r,
@@ -403,7 +448,9 @@ impl Mapper<'_> {
                                     None => 0,
                                 };
                                 rejected = got <= outpos;
-                            } else if let Some(slot) = out2.as_deref_mut().and_then(|o2| o2.get_mut(outpos)) {
+                            } else if let Some(slot) =
+                                out2.as_deref_mut().and_then(|o2| o2.get_mut(outpos))
+                            {
                                 *slot = item;
                             }
                         }
@@ -413,8 +460,8 @@ impl Mapper<'_> {
                         ftotal += 1;
                         flocal += 1;
                         let local = collide && flocal <= t.local_retries;
-                        let fallback =
-                            t.local_fallback_retries > 0 && flocal <= size.saturating_add(t.local_fallback_retries);
+                        let fallback = t.local_fallback_retries > 0
+                            && flocal <= size.saturating_add(t.local_fallback_retries);
                         if local || fallback {
                             retry_bucket = true;
                         } else if ftotal < t.tries {
@@ -484,7 +531,9 @@ impl Mapper<'_> {
                     let size = inb.items.len() as u32;
                     let uniform = matches!(inb.kind, BucketKind::Uniform { .. });
                     if uniform && numrep > 0 && size % (numrep as u32) == 0 {
-                        r = r.wrapping_add((numrep.wrapping_add(1) as u32).wrapping_mul(ftotal) as i32);
+                        r = r.wrapping_add(
+                            (numrep.wrapping_add(1) as u32).wrapping_mul(ftotal) as i32
+                        );
                     } else {
                         r = r.wrapping_add((numrep as u32).wrapping_mul(ftotal) as i32);
                     }
@@ -583,7 +632,11 @@ fn tree_choose(b: &Bucket, node_weights: &[u32], x: u32, r: u32) -> i32 {
     // A well-formed tree reaches a leaf (odd node) within 8 levels.
     for _ in 0..32 {
         if n & 1 == 1 {
-            return b.items.get((n >> 1) as usize).copied().unwrap_or(CRUSH_ITEM_NONE);
+            return b
+                .items
+                .get((n >> 1) as usize)
+                .copied()
+                .unwrap_or(CRUSH_ITEM_NONE);
         }
         if n == 0 {
             break;
@@ -592,13 +645,21 @@ fn tree_choose(b: &Bucket, node_weights: &[u32], x: u32, r: u32) -> i32 {
         let Some(&w) = node_weights.get(n as usize) else {
             break;
         };
-        let hash = if b.hash == CRUSH_HASH_RJENKINS1 { hash32_4(x, n, r, b.id as u32) } else { 0 };
+        let hash = if b.hash == CRUSH_HASH_RJENKINS1 {
+            hash32_4(x, n, r, b.id as u32)
+        } else {
+            0
+        };
         let t = (u64::from(hash) * u64::from(w)) >> 32;
         let left = n - (1 << (h - 1));
         let Some(&lw) = node_weights.get(left as usize) else {
             break;
         };
-        n = if t < u64::from(lw) { left } else { n + (1 << (h - 1)) };
+        n = if t < u64::from(lw) {
+            left
+        } else {
+            n + (1 << (h - 1))
+        };
     }
     CRUSH_ITEM_NONE
 }
@@ -610,7 +671,11 @@ fn straw2_choose(b: &Bucket, weights: &[u32], ids: &[i32], x: u32, r: u32) -> i3
     let mut high_draw = 0i64;
     for (i, (&w, &id)) in weights.iter().zip(ids).enumerate() {
         let draw = if w != 0 {
-            let u = if b.hash == CRUSH_HASH_RJENKINS1 { hash32_3(x, id as u32, r) } else { 0 } & 0xffff;
+            let u = if b.hash == CRUSH_HASH_RJENKINS1 {
+                hash32_3(x, id as u32, r)
+            } else {
+                0
+            } & 0xffff;
             let ln = crush_ln(u) as i64 - 0x1_0000_0000_0000;
             ln / i64::from(w)
         } else {

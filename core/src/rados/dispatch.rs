@@ -45,7 +45,9 @@ impl Request {
     pub fn error_reply(&self, e: Errno) -> Reply {
         match self {
             Request::Object(_) => Reply::Object(ObjectReply::error(e)),
-            Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. }) => Reply::Id(Err(e)),
+            Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. }) => {
+                Reply::Id(Err(e))
+            }
             Request::Pool(PoolRequest::Name { .. }) => Reply::Name(Err(e)),
             Request::Pool(PoolRequest::RemoveSnap { .. }) => Reply::Done(Err(e)),
         }

@@ -158,14 +158,25 @@ impl Cluster {
         let config = self.config.lock().map_err(|_| Errno::EIO)?;
         let local = config.get_str("rbdrs_local_store")?;
         let monitors = config.get_str("mon_host")?;
-        let op_timeout = config.get_timeout("rados_osd_op_timeout")?.unwrap_or(Duration::from_secs(30));
-        let admin_timeout = config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300)).max(op_timeout);
+        let op_timeout = config
+            .get_timeout("rados_osd_op_timeout")?
+            .unwrap_or(Duration::from_secs(30));
+        let admin_timeout = config
+            .get_timeout("client_mount_timeout")?
+            .unwrap_or(Duration::from_secs(300))
+            .max(op_timeout);
         let (runtime, client) = match (local.is_empty(), monitors.is_empty()) {
             (false, true) => {
                 let store = LocalStore::open(Path::new(&local))?;
                 let runtime = Runtime::start(store.clone())?;
                 *self.store.lock().map_err(|_| Errno::EIO)? = Some(store);
-                (runtime, ClientId { global_id: instance_id(), nonce: std::process::id() })
+                (
+                    runtime,
+                    ClientId {
+                        global_id: instance_id(),
+                        nonce: std::process::id(),
+                    },
+                )
             }
             (false, false) => {
                 eprintln!("librbdrs: both mon_host and rbdrs_local_store are set; set only one");
@@ -174,14 +185,26 @@ impl Cluster {
             (true, false) => {
                 let cluster = ClusterBackend::connect(&config, op_timeout)?;
                 let id = cluster.identity;
-                (Runtime::start(cluster)?, ClientId { global_id: id.global_id, nonce: id.nonce })
+                (
+                    Runtime::start(cluster)?,
+                    ClientId {
+                        global_id: id.global_id,
+                        nonce: id.nonce,
+                    },
+                )
             }
             (true, true) => {
                 eprintln!("librbdrs: no monitors (mon_host) and no rbdrs_local_store configured");
                 return Err(Errno::ENOENT);
             }
         };
-        *connection = Some(Arc::new(Connection { runtime, client, op_timeout, admin_timeout, config: self.config.clone() }));
+        *connection = Some(Arc::new(Connection {
+            runtime,
+            client,
+            op_timeout,
+            admin_timeout,
+            config: self.config.clone(),
+        }));
         Ok(())
     }
 }

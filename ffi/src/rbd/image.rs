@@ -4,6 +4,7 @@ use crate::types::*;
 use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 
+use rbdrs_core::cache::CacheConfig;
 use rbdrs_core::cls::rbd::client as cls;
 use rbdrs_core::cls::rbd::types::{
     RBD_FEATURE_FAST_DIFF, RBD_FEATURE_OBJECT_MAP, RBD_FLAG_FAST_DIFF_INVALID,
@@ -48,7 +49,46 @@ fn open_handle(
     let mut ictx =
         conn.run_admin(async move { open(&io, &name, snap.as_deref(), read_only).await })??;
     ictx.discard = discard;
-    Ok(Box::into_raw(Image::new(conn, ictx)))
+    let cache = cache_config(&conn, &ictx);
+    match cache.and_then(|config| Image::new(conn.clone(), ictx.clone(), Some(config))) {
+        Ok(image) => Ok(Box::into_raw(image)),
+        Err(e) => {
+            let _ = conn.run_admin(async move { close(&ictx).await });
+            Err(e)
+        }
+    }
+}
+
+/// The connection's cache options with the image's `conf_rbd_cache*`
+/// metadata over them, as librbd applies them at open.
+fn cache_config(
+    conn: &Arc<crate::rados::Connection>,
+    ictx: &ImageCtx,
+) -> Result<CacheConfig, Errno> {
+    let (io, header) = (ictx.io.clone(), ictx.header_object());
+    // One short listing from just before the cache keys; a store without
+    // metadata support simply has no overrides.
+    let listed = conn.run_admin(async move {
+        let mut op = ObjectOperation::new();
+        cls::metadata_list(&mut op, "conf_rbd_cach", 16);
+        let reply = io.read_head(&header, op).await?;
+        cls::metadata_list_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)
+    });
+    let overrides: Vec<(String, String)> = match listed {
+        Ok(Ok(map)) => map
+            .into_iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    k.strip_prefix("conf_")?.to_string(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                ))
+            })
+            .filter(|(k, _)| k.starts_with("rbd_cache"))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let config = conn.config.lock().map_err(|_| Errno::EIO)?;
+    super::cache::config(&config, &overrides)
 }
 
 /// Opens and hands the handle over; on failure to hand it over, closes it.
@@ -110,9 +150,17 @@ pub unsafe extern "C" fn rbd_close(image: rbd_image_t) -> c_int {
         let upto = img.inflight.newest();
         let inflight = img.inflight.clone();
         let ictx = img.ctx()?;
+        // librbd writes the cache back on close; a failure is reported,
+        // and the image is closed all the same.
+        let flushed = img.cache.as_ref().map(|c| c.flush());
         let result = img.conn.run_admin(async move {
             inflight.drained(upto).await;
-            close(&ictx).await
+            let flushed = match flushed {
+                Some(f) => f.await.map(drop),
+                None => Ok(()),
+            };
+            let closed = close(&ictx).await;
+            flushed.and(closed)
         });
         // SAFETY: ownership returns to us; C must not use the handle again.
         let mut boxed = unsafe { Box::from_raw(image) };
@@ -282,6 +330,9 @@ pub unsafe extern "C" fn rbd_resize(image: rbd_image_t, size: u64) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
+        if size < img.ctx()?.size {
+            img.invalidate_cache()?;
+        }
         img.update(|mut ictx| async move {
             let r = manage::resize(&mut ictx, size).await;
             (ictx, r)
@@ -307,14 +358,19 @@ pub unsafe extern "C" fn rbd_flatten(image: rbd_image_t) -> c_int {
     })
 }
 
-/// Drops cached data. Without a cache there is none: nothing to do.
+/// Writes back dirty data, then drops everything cached (QEMU calls it
+/// before taking over a migrated guest). Without a cache: nothing to do.
 ///
 /// # Safety
 /// `image` from rbd_open.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_invalidate_cache(image: rbd_image_t) -> c_int {
     // SAFETY: checked handle.
-    guard(|| unsafe { self::image(image) }.map(|_| 0))
+    guard(|| {
+        unsafe { self::image(image) }?
+            .invalidate_cache()
+            .map(|()| 0)
+    })
 }
 
 /// Whether this open holds the exclusive lock.
@@ -441,6 +497,8 @@ pub unsafe extern "C" fn rbd_diff_iterate2(
         unsafe { opt_cstr(fromsnapname) }?;
         let cb = cb.ok_or(Errno::EINVAL)?;
         with_image(image, |img, ictx| {
+            // Cached writes must reach the objects before they are looked at.
+            img.flush_cache()?;
             let size = ictx.size_at(ictx.snap_id)?;
             let end = ofs.checked_add(len).ok_or(Errno::EINVAL)?.min(size);
             if ofs >= end {

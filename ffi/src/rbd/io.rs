@@ -4,8 +4,12 @@
 use crate::types::*;
 use std::ffi::{c_char, c_int, c_void};
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
+use bytes::Bytes;
 use rbdrs_core::image::io::{self, CompareOutcome};
+use rbdrs_core::image::{clip_io, ImageCtx};
 use rbdrs_core::Errno;
 
 use super::completion::Completion;
@@ -124,6 +128,139 @@ unsafe fn submit(
     Ok(0)
 }
 
+// -- the requests, through the cache when the image has one --
+
+type Io<T> = Pin<Box<dyn Future<Output = Result<T, Errno>> + Send>>;
+
+fn failed<T: Send + 'static>(e: Errno) -> Io<T> {
+    Box::pin(std::future::ready(Err(e)))
+}
+
+/// Writes are refused before the cache could acknowledge them.
+fn writable(ictx: &ImageCtx) -> Result<(), Errno> {
+    if ictx.read_only || !ictx.snap_id.is_head() {
+        return Err(Errno::EROFS);
+    }
+    Ok(())
+}
+
+/// Starts a request now (so that requests keep their issue order); the
+/// returned future is its result. Errors found up front come out of it too.
+fn request<T: Send + 'static>(
+    img: &Image,
+    start: impl FnOnce(Arc<ImageCtx>) -> Result<Io<T>, Errno>,
+) -> Io<T> {
+    img.ctx().and_then(start).unwrap_or_else(failed)
+}
+
+fn read_io(img: &Image, off: u64, len: u64) -> Io<Vec<u8>> {
+    request(img, |ictx| match &img.cache {
+        Some(cache) => Ok(Box::pin(
+            cache.read(off, clip_io(ictx.size_at(ictx.snap_id)?, off, len)?),
+        )),
+        None => Ok(Box::pin(async move { io::read(&ictx, off, len).await })),
+    })
+}
+
+fn write_io(img: &Image, off: u64, mut data: Vec<u8>) -> Io<u64> {
+    request(img, |ictx| match &img.cache {
+        Some(cache) => {
+            writable(&ictx)?;
+            let len = clip_io(ictx.size, off, data.len() as u64)?;
+            data.truncate(len as usize);
+            let done = cache.write(off, Bytes::from(data));
+            Ok(Box::pin(async move { done.await.map(|_| len) }))
+        }
+        None => Ok(Box::pin(async move { io::write(&ictx, off, &data).await })),
+    })
+}
+
+fn discard_io(img: &Image, off: u64, len: u64, zero: bool) -> Io<u64> {
+    request(img, |ictx| match &img.cache {
+        Some(cache) => {
+            writable(&ictx)?;
+            let len = clip_io(ictx.size, off, len)?;
+            let done = if zero {
+                cache.write_zeroes(off, len)
+            } else {
+                cache.discard(off, len)
+            };
+            Ok(Box::pin(async move { done.await.map(|_| len) }))
+        }
+        None if zero => Ok(Box::pin(
+            async move { io::write_zeroes(&ictx, off, len).await },
+        )),
+        None => Ok(Box::pin(async move { io::discard(&ictx, off, len).await })),
+    })
+}
+
+/// librbd sends write-same through the cache as the plain write it is.
+fn write_same_io(img: &Image, off: u64, len: u64, pattern: Vec<u8>) -> Io<u64> {
+    request(img, |ictx| match &img.cache {
+        Some(_) => {
+            if pattern.is_empty() || !len.is_multiple_of(pattern.len() as u64) {
+                return Err(Errno::EINVAL);
+            }
+            writable(&ictx)?;
+            let len = clip_io(ictx.size, off, len)?;
+            Ok(write_io(
+                img,
+                off,
+                pattern.iter().copied().cycle().take(len as usize).collect(),
+            ))
+        }
+        None => Ok(Box::pin(async move {
+            io::write_same(&ictx, off, len, &pattern).await
+        })),
+    })
+}
+
+/// The cache does not model compare-and-write: write it back first, and
+/// drop what it holds after (the object may have changed under it).
+fn compare_and_write_io(
+    img: &Image,
+    off: u64,
+    compare: Vec<u8>,
+    data: Vec<u8>,
+) -> Io<CompareOutcome> {
+    request(img, |ictx| {
+        let cache = img.cache.clone();
+        let flushed = cache.as_ref().map(|c| c.flush());
+        Ok(Box::pin(async move {
+            if let Some(flushed) = flushed {
+                flushed.await?;
+            }
+            let outcome = io::compare_and_write(&ictx, off, &compare, &data).await;
+            if let Some(cache) = cache {
+                // EBUSY only says newer IO arrived meanwhile, which is fine.
+                let _ = cache.invalidate().await;
+            }
+            outcome
+        }))
+    })
+}
+
+/// Completes once every write issued before it is in the store, and the
+/// store made it durable.
+fn flush_io(img: &Image) -> Io<()> {
+    let (upto, inflight, conn) = (
+        img.inflight.newest(),
+        img.inflight.clone(),
+        img.conn.clone(),
+    );
+    let cached = img.cache.as_ref().map(|c| c.flush());
+    request(img, |ictx| {
+        Ok(Box::pin(async move {
+            inflight.drained(upto).await;
+            if let Some(cached) = cached {
+                cached.await?;
+            }
+            io::flush(&ictx).await?;
+            conn.runtime.backend.sync()
+        }))
+    })
+}
+
 // -- synchronous --
 
 /// Reads `len` bytes at `ofs` into `buf`; returns the bytes read.
@@ -160,12 +297,7 @@ pub unsafe extern "C" fn rbd_read2(
         if buf.is_null() && len > 0 {
             return Err(Errno::EINVAL);
         }
-        let ictx = img.ctx()?;
-        let data = run(
-            img,
-            false,
-            async move { io::read(&ictx, ofs, len as u64).await },
-        )?;
+        let data = run(img, false, read_io(img, ofs, len as u64))?;
         // SAFETY: buf valid for len >= data.len() bytes.
         unsafe { Target(buf as usize, len).fill(&data) };
         Ok(data.len() as isize)
@@ -203,8 +335,7 @@ pub unsafe extern "C" fn rbd_write2(
     guard_len(|| {
         // SAFETY: checked handle and buffer.
         let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
-        let ictx = img.ctx()?;
-        run(img, true, async move { io::write(&ictx, ofs, &data).await }).map(|n| n as isize)
+        run(img, true, write_io(img, ofs, data)).map(|n| n as isize)
     })
 }
 
@@ -217,9 +348,7 @@ pub unsafe extern "C" fn rbd_discard(image: rbd_image_t, ofs: u64, len: u64) -> 
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let ictx = img.ctx()?;
-        run(img, true, async move { io::discard(&ictx, ofs, len).await })
-            .map(|n| n.min(i32::MAX as u64) as c_int)
+        run(img, true, discard_io(img, ofs, len, false)).map(|n| n.min(i32::MAX as u64) as c_int)
     })
 }
 
@@ -239,11 +368,8 @@ pub unsafe extern "C" fn rbd_write_zeroes(
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let ictx = img.ctx()?;
-        run(img, true, async move {
-            io::write_zeroes(&ictx, ofs, len as u64).await
-        })
-        .map(|n| n.min(i32::MAX as u64) as c_int)
+        run(img, true, discard_io(img, ofs, len as u64, true))
+            .map(|n| n.min(i32::MAX as u64) as c_int)
     })
 }
 
@@ -264,11 +390,7 @@ pub unsafe extern "C" fn rbd_writesame(
     guard_len(|| {
         // SAFETY: checked handle and buffer.
         let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
-        let ictx = img.ctx()?;
-        run(img, true, async move {
-            io::write_same(&ictx, ofs, len as u64, &pattern).await
-        })
-        .map(|n| n as isize)
+        run(img, true, write_same_io(img, ofs, len as u64, pattern)).map(|n| n as isize)
     })
 }
 
@@ -297,10 +419,7 @@ pub unsafe extern "C" fn rbd_compare_and_write(
                 slice(buf, len)?.to_vec(),
             )
         };
-        let ictx = img.ctx()?;
-        match run(img, true, async move {
-            io::compare_and_write(&ictx, ofs, &compare, &data).await
-        })? {
+        match run(img, true, compare_and_write_io(img, ofs, compare, data))? {
             CompareOutcome::Written => Ok(len as isize),
             CompareOutcome::Mismatch { offset } => {
                 // SAFETY: checked out-pointer.
@@ -320,14 +439,7 @@ pub unsafe extern "C" fn rbd_flush(image: rbd_image_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let upto = img.inflight.newest();
-        let inflight = img.inflight.clone();
-        let ictx = img.ctx()?;
-        run(img, false, async move {
-            inflight.drained(upto).await;
-            io::flush(&ictx).await
-        })?;
-        img.conn.runtime.backend.sync()?;
+        run(img, false, flush_io(img))?;
         Ok(0)
     })
 }
@@ -443,11 +555,11 @@ pub unsafe extern "C" fn rbd_aio_read2(
         if buf.is_null() && len > 0 {
             return Err(Errno::EINVAL);
         }
-        let (ictx, target) = (img.ctx()?, Target(buf as usize, len));
+        let (read, target) = (read_io(img, off, len as u64), Target(buf as usize, len));
         // SAFETY: forwarded contract.
         unsafe {
             submit(img, c, async move {
-                let data = io::read(&ictx, off, len as u64).await?;
+                let data = read.await?;
                 target.fill(&data);
                 Ok(data.len() as i64)
             })
@@ -470,12 +582,12 @@ pub unsafe extern "C" fn rbd_aio_readv(
     guard(|| {
         // SAFETY: checked handle and vector.
         let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
-        let ictx = img.ctx()?;
         let len: usize = pieces.iter().map(|p| p.1).sum();
+        let read = read_io(img, off, len as u64);
         // SAFETY: forwarded contract.
         unsafe {
             submit(img, c, async move {
-                let data = io::read(&ictx, off, len as u64).await?;
+                let data = read.await?;
                 let mut at = 0;
                 for p in &pieces {
                     let end = (at + p.1).min(data.len());
@@ -519,13 +631,9 @@ pub unsafe extern "C" fn rbd_aio_write2(
     guard(|| {
         // SAFETY: checked handle and buffer (copied now, as librbd does).
         let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
-        let ictx = img.ctx()?;
+        let write = write_io(img, off, data);
         // SAFETY: forwarded contract.
-        unsafe {
-            submit(img, c, async move {
-                io::write(&ictx, off, &data).await.map(|n| n as i64)
-            })
-        }
+        unsafe { submit(img, c, async move { write.await.map(|n| n as i64) }) }
     })
 }
 
@@ -544,13 +652,9 @@ pub unsafe extern "C" fn rbd_aio_writev(
     guard(|| {
         // SAFETY: checked handle and vector.
         let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
-        let (ictx, data) = (img.ctx()?, gather(&pieces));
+        let write = write_io(img, off, gather(&pieces));
         // SAFETY: forwarded contract.
-        unsafe {
-            submit(img, c, async move {
-                io::write(&ictx, off, &data).await.map(|n| n as i64)
-            })
-        }
+        unsafe { submit(img, c, async move { write.await.map(|n| n as i64) }) }
     })
 }
 
@@ -566,13 +670,9 @@ pub unsafe extern "C" fn rbd_aio_discard(
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let ictx = img.ctx()?;
+        let discard = discard_io(img, off, len, false);
         // SAFETY: forwarded contract.
-        unsafe {
-            submit(img, c, async move {
-                io::discard(&ictx, off, len).await.map(|n| n as i64)
-            })
-        }
+        unsafe { submit(img, c, async move { discard.await.map(|n| n as i64) }) }
     })
 }
 
@@ -591,15 +691,9 @@ pub unsafe extern "C" fn rbd_aio_write_zeroes(
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let ictx = img.ctx()?;
+        let zero = discard_io(img, off, len as u64, true);
         // SAFETY: forwarded contract.
-        unsafe {
-            submit(img, c, async move {
-                io::write_zeroes(&ictx, off, len as u64)
-                    .await
-                    .map(|n| n as i64)
-            })
-        }
+        unsafe { submit(img, c, async move { zero.await.map(|n| n as i64) }) }
     })
 }
 
@@ -619,15 +713,9 @@ pub unsafe extern "C" fn rbd_aio_writesame(
     guard(|| {
         // SAFETY: checked handle and buffer.
         let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
-        let ictx = img.ctx()?;
+        let write = write_same_io(img, off, len as u64, pattern);
         // SAFETY: forwarded contract.
-        unsafe {
-            submit(img, c, async move {
-                io::write_same(&ictx, off, len as u64, &pattern)
-                    .await
-                    .map(|n| n as i64)
-            })
-        }
+        unsafe { submit(img, c, async move { write.await.map(|n| n as i64) }) }
     })
 }
 
@@ -659,13 +747,13 @@ pub unsafe extern "C" fn rbd_aio_compare_and_writev(
                 gather(&iovecs(iov, iovcnt)?),
             )
         };
-        let ictx = img.ctx()?;
-        let mismatch = mismatch_off as usize;
+        let (len, mismatch) = (data.len() as i64, mismatch_off as usize);
+        let caw = compare_and_write_io(img, off, compare, data);
         // SAFETY: forwarded contract.
         unsafe {
             submit(img, c, async move {
-                match io::compare_and_write(&ictx, off, &compare, &data).await? {
-                    CompareOutcome::Written => Ok(data.len() as i64),
+                match caw.await? {
+                    CompareOutcome::Written => Ok(len),
                     CompareOutcome::Mismatch { offset } => {
                         if mismatch != 0 {
                             (mismatch as *mut u64).write(offset);
@@ -688,21 +776,9 @@ pub unsafe extern "C" fn rbd_aio_flush(image: rbd_image_t, c: rbd_completion_t) 
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let (upto, inflight, ictx, conn) = (
-            img.inflight.newest(),
-            img.inflight.clone(),
-            img.ctx()?,
-            img.conn.clone(),
-        );
+        let flush = flush_io(img);
         // SAFETY: forwarded contract.
-        unsafe {
-            submit(img, c, async move {
-                inflight.drained(upto).await;
-                io::flush(&ictx).await?;
-                conn.runtime.backend.sync()?;
-                Ok(0)
-            })
-        }
+        unsafe { submit(img, c, async move { flush.await.map(|()| 0) }) }
     })
 }
 

@@ -1,6 +1,7 @@
 //! librbd's C API: image handles (rbd_image_t) and what runs on them.
 
 pub mod admin;
+mod cache;
 mod completion;
 pub mod image;
 pub mod io;
@@ -16,11 +17,13 @@ use std::os::fd::FromRawFd;
 use std::sync::{Arc, Mutex, RwLock};
 use std::task::Waker;
 
+use rbdrs_core::cache::CacheConfig;
 use rbdrs_core::image::ImageCtx;
 use rbdrs_core::Errno;
 
 use crate::rados::Connection;
 
+pub use cache::CacheDriver;
 pub use completion::Completion;
 
 const MAGIC: u64 = 0x7262_6472_7369_6d67; // "rbdrsimg"
@@ -128,10 +131,13 @@ impl Inflight {
 pub struct Image {
     magic: u64,
     pub conn: Arc<Connection>,
-    /// Shared by every flow that runs on it; metadata changes swap it.
-    pub ictx: RwLock<Arc<ImageCtx>>,
+    /// Shared by every flow that runs on it (and the cache's backend
+    /// requests); metadata changes swap it.
+    pub ictx: Arc<RwLock<Arc<ImageCtx>>>,
     pub inflight: Arc<Inflight>,
     pub events: Arc<Events>,
+    /// The client cache (librbd's ObjectCacher), unless rbd_cache is off.
+    pub cache: Option<Arc<CacheDriver>>,
 }
 
 impl std::fmt::Debug for Image {
@@ -141,14 +147,52 @@ impl std::fmt::Debug for Image {
 }
 
 impl Image {
-    fn new(conn: Arc<Connection>, ictx: ImageCtx) -> Box<Image> {
-        Box::new(Image {
+    fn new(
+        conn: Arc<Connection>,
+        ictx: ImageCtx,
+        cache: Option<CacheConfig>,
+    ) -> Result<Box<Image>, Errno> {
+        let ictx = Arc::new(RwLock::new(Arc::new(ictx)));
+        let cache = match cache {
+            Some(config) if config.enabled => Some(CacheDriver::new(
+                config,
+                ictx.clone(),
+                conn.runtime.clone(),
+                conn.op_timeout,
+            )?),
+            _ => None,
+        };
+        Ok(Box::new(Image {
             magic: MAGIC,
             conn,
-            ictx: RwLock::new(Arc::new(ictx)),
+            ictx,
             inflight: Default::default(),
             events: Default::default(),
-        })
+            cache,
+        }))
+    }
+
+    /// Writes back and drops the cache before something changes the image
+    /// under it (librbd's invalidate_cache).
+    pub fn invalidate_cache(&self) -> Result<(), Errno> {
+        match &self.cache {
+            Some(cache) => {
+                let done = cache.invalidate();
+                self.conn.run_admin(done)?.map(drop)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Writes back what the cache holds (librbd flushes before a snapshot).
+    pub fn flush_cache(&self) -> Result<(), Errno> {
+        match &self.cache {
+            Some(cache) => {
+                let done = cache.flush();
+                self.conn.run_admin(done)?.map(drop)
+            }
+            None => Ok(()),
+        }
     }
 
     /// The image's state for one flow: a reference, not a copy (IO is the

@@ -18,6 +18,13 @@ fn snap_op(
     // SAFETY: the exports' contract: a live handle and a C string.
     let (img, name) = unsafe { (self::image(image)?, cstr(name)?.to_string()) };
     let op = op(name);
+    match &op {
+        // A snapshot must hold every acknowledged write.
+        SnapOp::Create(_) => img.flush_cache()?,
+        // The data under the cache changes.
+        SnapOp::Rollback(_) => img.invalidate_cache()?,
+        _ => {}
+    }
     img.update(|mut ictx| async move {
         let r = match op {
             SnapOp::Create(n) => snapshot::create(&mut ictx, &n).await.map(|_| ()),
@@ -141,6 +148,8 @@ pub unsafe extern "C" fn rbd_snap_set(image: rbd_image_t, snapname: *const c_cha
     guard(|| {
         // SAFETY: checked handle and string.
         let (img, name) = unsafe { (self::image(image)?, opt_cstr(snapname)?) };
+        // What the cache holds belongs to what was shown until now.
+        img.invalidate_cache()?;
         let mut ictx = img.ictx.write().map_err(|_| Errno::EIO)?;
         set_snap(std::sync::Arc::make_mut(&mut ictx), name)?;
         Ok(0)

@@ -1,13 +1,14 @@
 //! A single-threaded executor for the core's flows.
 
-use std::cell::Cell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use rbdrs_core::rados::Dispatcher;
 use rbdrs_core::Errno;
@@ -28,6 +29,50 @@ thread_local! {
 
 pub(super) fn on_executor_thread() -> bool {
     ON_EXECUTOR.with(Cell::get)
+}
+
+thread_local! {
+    /// Flows sleeping until a deadline: (deadline, tie-break) -> waker.
+    static TIMERS: RefCell<BTreeMap<(Instant, u64), Waker>> = const { RefCell::new(BTreeMap::new()) };
+    static TIMER_SEQ: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Resolves at `deadline`. Meant for flows, which run on the executor
+/// thread: the executor waits for the earliest deadline instead of a
+/// message. Polled anywhere else it resolves at once.
+pub(super) async fn sleep_until(deadline: Instant) {
+    std::future::poll_fn(|cx| {
+        if !on_executor_thread() || Instant::now() >= deadline {
+            return Poll::Ready(());
+        }
+        let seq = TIMER_SEQ.with(|s| {
+            s.set(s.get() + 1);
+            s.get()
+        });
+        TIMERS.with(|t| t.borrow_mut().insert((deadline, seq), cx.waker().clone()));
+        Poll::Pending
+    })
+    .await
+}
+
+/// Wakes the flows whose deadline has passed; returns the next deadline.
+fn fire_timers() -> Option<Instant> {
+    let now = Instant::now();
+    let mut due = Vec::new();
+    let next = TIMERS.with(|t| {
+        let mut timers = t.borrow_mut();
+        while let Some(entry) = timers.first_entry() {
+            if entry.key().0 > now {
+                return Some(entry.key().0);
+            }
+            due.push(entry.remove());
+        }
+        None
+    });
+    // Woken outside the borrow: a wake only queues a message, but stays
+    // clear of the map all the same.
+    due.into_iter().for_each(Waker::wake);
+    next
 }
 
 struct FlowWaker {
@@ -91,7 +136,18 @@ fn run(rx: Receiver<Msg>, tx: Sender<Msg>, dispatcher: Dispatcher, backend: Arc<
     ON_EXECUTOR.with(|f| f.set(true));
     let mut flows: HashMap<u64, Flow> = HashMap::new();
     let mut next_id = 0u64;
-    while let Ok(msg) = rx.recv() {
+    loop {
+        // Deadlines are checked on every turn: a steady stream of messages
+        // must not starve them.
+        let msg = match fire_timers() {
+            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            Some(deadline) => rx.recv_timeout(deadline.saturating_duration_since(Instant::now())),
+        };
+        let msg = match msg {
+            Ok(msg) => msg,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         let id = match msg {
             Msg::Spawn(flow) => {
                 next_id += 1;

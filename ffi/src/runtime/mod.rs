@@ -95,6 +95,16 @@ impl Runtime {
     }
 }
 
+/// Whether this is an executor thread (where waiting would deadlock).
+pub(crate) fn on_executor_thread() -> bool {
+    executor::on_executor_thread()
+}
+
+/// Resolves at `deadline` (for flows: the executor's own timer, no thread).
+pub async fn sleep_until(deadline: std::time::Instant) {
+    executor::sleep_until(deadline).await
+}
+
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")

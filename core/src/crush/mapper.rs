@@ -18,6 +18,15 @@ pub const CRUSH_ITEM_NONE: i32 = 0x7fff_ffff;
 /// `CRUSH_ITEM_UNDEF`: not chosen yet (never in a result).
 pub const CRUSH_ITEM_UNDEF: i32 = 0x7fff_fffe;
 
+/// Retry counts beyond any real map's (Ceph's profiles use at most 100):
+/// a hostile map's huge counts are clipped so mapping stays bounded.
+const MAX_TRIES: u32 = 1000;
+
+/// Items one do_rule may hash before it gives up on the rest. Real maps
+/// need a few thousand at most; this bounds the work a hostile map (huge
+/// buckets, many retries, deep nesting) can cause.
+const HASH_BUDGET: usize = 1 << 18;
+
 /// The permutation state of one uniform bucket (`crush_work_bucket`).
 #[derive(Clone, Debug, Default)]
 struct Perm {
@@ -32,6 +41,7 @@ struct Mapper<'a> {
     args: Option<&'a ChooseArgMap>,
     x: i32,
     perms: Vec<Option<Perm>>,
+    budget: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -63,13 +73,14 @@ impl CrushMap {
             args: self.choose_args_for(choose_args_index),
             x,
             perms: vec![None; self.buckets.len()],
+            budget: HASH_BUDGET,
         };
         let t = &self.tunables;
         // choose_total_tries counted retries, not tries; Ceph adds one.
-        let mut choose_tries = t.choose_total_tries.wrapping_add(1);
+        let mut choose_tries = t.choose_total_tries.saturating_add(1).min(MAX_TRIES);
         let mut choose_leaf_tries = 0u32;
-        let mut local_retries = t.choose_local_tries;
-        let mut local_fallback_retries = t.choose_local_fallback_tries;
+        let mut local_retries = t.choose_local_tries.min(MAX_TRIES);
+        let mut local_fallback_retries = t.choose_local_fallback_tries.min(MAX_TRIES);
         let mut vary_r = i32::from(t.chooseleaf_vary_r);
         let mut stable = i32::from(t.chooseleaf_stable);
 
@@ -85,10 +96,12 @@ impl CrushMap {
                         wsize = 1;
                     }
                 }
-                op::SET_CHOOSE_TRIES if step.arg1 > 0 => choose_tries = step.arg1 as u32,
-                op::SET_CHOOSELEAF_TRIES if step.arg1 > 0 => choose_leaf_tries = step.arg1 as u32,
-                op::SET_CHOOSE_LOCAL_TRIES if step.arg1 >= 0 => local_retries = step.arg1 as u32,
-                op::SET_CHOOSE_LOCAL_FALLBACK_TRIES if step.arg1 >= 0 => local_fallback_retries = step.arg1 as u32,
+                op::SET_CHOOSE_TRIES if step.arg1 > 0 => choose_tries = (step.arg1 as u32).min(MAX_TRIES),
+                op::SET_CHOOSELEAF_TRIES if step.arg1 > 0 => choose_leaf_tries = (step.arg1 as u32).min(MAX_TRIES),
+                op::SET_CHOOSE_LOCAL_TRIES if step.arg1 >= 0 => local_retries = (step.arg1 as u32).min(MAX_TRIES),
+                op::SET_CHOOSE_LOCAL_FALLBACK_TRIES if step.arg1 >= 0 => {
+                    local_fallback_retries = (step.arg1 as u32).min(MAX_TRIES)
+                }
                 op::SET_CHOOSELEAF_VARY_R if step.arg1 >= 0 => vary_r = step.arg1,
                 op::SET_CHOOSELEAF_STABLE if step.arg1 >= 0 => stable = step.arg1,
                 op::CHOOSE_FIRSTN | op::CHOOSELEAF_FIRSTN | op::CHOOSE_INDEP | op::CHOOSELEAF_INDEP => {
@@ -212,9 +225,23 @@ impl Mapper<'_> {
         (hash32_2(self.x as u32, item as u32) & 0xffff) >= w
     }
 
+    /// Charges `n` hashes to the budget; false once it is spent.
+    fn charge(&mut self, n: usize) -> bool {
+        match self.budget.checked_sub(n.max(1)) {
+            Some(left) => {
+                self.budget = left;
+                true
+            }
+            None => {
+                self.budget = 0;
+                false
+            }
+        }
+    }
+
     fn perm_choose(&mut self, b: &Bucket, r: i32) -> i32 {
         let size = b.items.len() as u32;
-        if size == 0 {
+        if size == 0 || !self.charge(b.items.len()) {
             return CRUSH_ITEM_NONE;
         }
         let x = self.x as u32;
@@ -261,7 +288,7 @@ impl Mapper<'_> {
         let x = self.x as u32;
         let r32 = r as u32;
         let n = b.items.len();
-        if n == 0 {
+        if n == 0 || !self.charge(n) {
             return CRUSH_ITEM_NONE;
         }
         match &b.kind {

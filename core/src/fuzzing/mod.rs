@@ -12,6 +12,7 @@ pub mod msgr;
 pub mod naming;
 pub mod object_map;
 pub mod osd_reply;
+pub mod osdmap;
 pub mod striper;
 
 /// A small deterministic generator for seeded inputs in tests and benches.

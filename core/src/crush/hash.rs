@@ -63,9 +63,7 @@ pub fn hash32_4(a: u32, b: u32, c: u32, d: u32) -> u32 {
 }
 
 fn le_word(bytes: &[u8]) -> u32 {
-    bytes.iter().enumerate().fold(0u32, |acc, (i, &b)| {
-        acc.wrapping_add(u32::from(b) << (8 * i))
-    })
+    bytes.iter().enumerate().fold(0u32, |acc, (i, &b)| acc.wrapping_add(u32::from(b) << (8 * i)))
 }
 
 /// `ceph_str_hash_rjenkins`: Jenkins' lookup2 over the whole name.

@@ -38,23 +38,11 @@ pub mod op {
 /// What a bucket's algorithm needs beyond its items.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BucketKind {
-    Uniform {
-        item_weight: u32,
-    },
-    List {
-        item_weights: Vec<u32>,
-        sum_weights: Vec<u32>,
-    },
-    Tree {
-        node_weights: Vec<u32>,
-    },
-    Straw {
-        item_weights: Vec<u32>,
-        straws: Vec<u32>,
-    },
-    Straw2 {
-        item_weights: Vec<u32>,
-    },
+    Uniform { item_weight: u32 },
+    List { item_weights: Vec<u32>, sum_weights: Vec<u32> },
+    Tree { node_weights: Vec<u32> },
+    Straw { item_weights: Vec<u32>, straws: Vec<u32> },
+    Straw2 { item_weights: Vec<u32> },
 }
 
 /// `crush_bucket`: an interior node of the hierarchy.
@@ -86,14 +74,7 @@ impl Bucket {
     pub fn straw2(id: i32, bucket_type: u16, items: Vec<(i32, u32)>) -> Bucket {
         let weight = items.iter().fold(0u32, |s, &(_, w)| s.saturating_add(w));
         let (items, item_weights) = items.into_iter().unzip();
-        Bucket {
-            id,
-            bucket_type,
-            hash: 0,
-            weight,
-            items,
-            kind: BucketKind::Straw2 { item_weights },
-        }
+        Bucket { id, bucket_type, hash: 0, weight, items, kind: BucketKind::Straw2 { item_weights } }
     }
 }
 
@@ -194,12 +175,9 @@ impl CrushMap {
         let max_rules = d.u32()?;
         let max_devices = d.i32()?;
         // Every bucket and rule slot takes at least 4 bytes.
-        let max_buckets =
-            usize::try_from(max_buckets).map_err(|_| DecodeError::Invalid("crush max_buckets"))?;
+        let max_buckets = usize::try_from(max_buckets).map_err(|_| DecodeError::Invalid("crush max_buckets"))?;
         let max_rules = max_rules as usize;
-        if max_buckets.saturating_add(max_rules).saturating_mul(4) > d.remaining()
-            || max_devices < 0
-        {
+        if max_buckets.saturating_add(max_rules).saturating_mul(4) > d.remaining() || max_devices < 0 {
             return Err(DecodeError::Invalid("crush map sizes"));
         }
         let mut buckets = Vec::with_capacity(max_buckets);
@@ -275,18 +253,13 @@ impl CrushMap {
 
     /// The choose_args Ceph would use for a pool: its own, else the default.
     pub fn choose_args_for(&self, index: i64) -> Option<&ChooseArgMap> {
-        self.choose_args
-            .get(&index)
-            .or_else(|| self.choose_args.get(&DEFAULT_CHOOSE_ARGS))
+        self.choose_args.get(&index).or_else(|| self.choose_args.get(&DEFAULT_CHOOSE_ARGS))
     }
 }
 
 fn u32_vec(d: &mut Decoder<'_>, n: usize) -> Result<Vec<u32>, DecodeError> {
     if n.saturating_mul(4) > d.remaining() {
-        return Err(DecodeError::Truncated {
-            needed: n.saturating_mul(4),
-            remaining: d.remaining(),
-        });
+        return Err(DecodeError::Truncated { needed: n.saturating_mul(4), remaining: d.remaining() });
     }
     (0..n).map(|_| d.u32()).collect()
 }
@@ -302,52 +275,31 @@ fn decode_bucket(d: &mut Decoder<'_>, index: usize) -> Result<Option<Bucket>, De
     let weight = d.u32()?;
     let size = d.u32()? as usize;
     if i64::from(id) != -1 - index as i64 {
-        return Err(DecodeError::Invalid(
-            "crush bucket id does not match its slot",
-        ));
+        return Err(DecodeError::Invalid("crush bucket id does not match its slot"));
     }
     let items = u32_vec(d, size)?.into_iter().map(|i| i as i32).collect();
     let kind = match alg {
-        BUCKET_UNIFORM => BucketKind::Uniform {
-            item_weight: d.u32()?,
-        },
+        BUCKET_UNIFORM => BucketKind::Uniform { item_weight: d.u32()? },
         BUCKET_LIST => {
             let pairs = u32_vec(d, size.saturating_mul(2))?;
             let item_weights = pairs.iter().step_by(2).copied().collect();
             let sum_weights = pairs.iter().skip(1).step_by(2).copied().collect();
-            BucketKind::List {
-                item_weights,
-                sum_weights,
-            }
+            BucketKind::List { item_weights, sum_weights }
         }
         BUCKET_TREE => {
             let num_nodes = d.u8()? as usize;
-            BucketKind::Tree {
-                node_weights: u32_vec(d, num_nodes)?,
-            }
+            BucketKind::Tree { node_weights: u32_vec(d, num_nodes)? }
         }
         BUCKET_STRAW => {
             let pairs = u32_vec(d, size.saturating_mul(2))?;
             let item_weights = pairs.iter().step_by(2).copied().collect();
             let straws = pairs.iter().skip(1).step_by(2).copied().collect();
-            BucketKind::Straw {
-                item_weights,
-                straws,
-            }
+            BucketKind::Straw { item_weights, straws }
         }
-        BUCKET_STRAW2 => BucketKind::Straw2 {
-            item_weights: u32_vec(d, size)?,
-        },
+        BUCKET_STRAW2 => BucketKind::Straw2 { item_weights: u32_vec(d, size)? },
         _ => return Err(DecodeError::Invalid("crush bucket algorithm")),
     };
-    Ok(Some(Bucket {
-        id,
-        bucket_type,
-        hash,
-        weight,
-        items,
-        kind,
-    }))
+    Ok(Some(Bucket { id, bucket_type, hash, weight, items, kind }))
 }
 
 fn decode_rule(d: &mut Decoder<'_>) -> Result<Option<Rule>, DecodeError> {
@@ -362,17 +314,9 @@ fn decode_rule(d: &mut Decoder<'_>) -> Result<Option<Rule>, DecodeError> {
     }
     let mut steps = Vec::with_capacity(len);
     for _ in 0..len {
-        steps.push(RuleStep {
-            op: d.u32()?,
-            arg1: d.i32()?,
-            arg2: d.i32()?,
-        });
+        steps.push(RuleStep { op: d.u32()?, arg1: d.i32()?, arg2: d.i32()? });
     }
-    Ok(Some(Rule {
-        rule_id,
-        rule_type,
-        steps,
-    }))
+    Ok(Some(Rule { rule_id, rule_type, steps }))
 }
 
 fn decode_names(d: &mut Decoder<'_>) -> Result<BTreeMap<i32, String>, DecodeError> {
@@ -404,10 +348,7 @@ fn skip_device_classes(d: &mut Decoder<'_>) -> Result<(), DecodeError> {
     Ok(())
 }
 
-fn decode_choose_args(
-    d: &mut Decoder<'_>,
-    max_buckets: usize,
-) -> Result<BTreeMap<i64, ChooseArgMap>, DecodeError> {
+fn decode_choose_args(d: &mut Decoder<'_>, max_buckets: usize) -> Result<BTreeMap<i64, ChooseArgMap>, DecodeError> {
     let n = d.count(12)?;
     let mut out = BTreeMap::new();
     for _ in 0..n {

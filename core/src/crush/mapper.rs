@@ -18,6 +18,15 @@ pub const CRUSH_ITEM_NONE: i32 = 0x7fff_ffff;
 /// `CRUSH_ITEM_UNDEF`: not chosen yet (never in a result).
 pub const CRUSH_ITEM_UNDEF: i32 = 0x7fff_fffe;
 
+/// Retry counts beyond any real map's (Ceph's profiles use at most 100):
+/// a hostile map's huge counts are clipped so mapping stays bounded.
+const MAX_TRIES: u32 = 1000;
+
+/// Items one do_rule may hash before it gives up on the rest. Real maps
+/// need a few thousand at most; this bounds the work a hostile map (huge
+/// buckets, many retries, deep nesting) can cause.
+const HASH_BUDGET: usize = 1 << 18;
+
 /// The permutation state of one uniform bucket (`crush_work_bucket`).
 #[derive(Clone, Debug, Default)]
 struct Perm {
@@ -32,6 +41,7 @@ struct Mapper<'a> {
     args: Option<&'a ChooseArgMap>,
     x: i32,
     perms: Vec<Option<Perm>>,
+    budget: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -52,14 +62,7 @@ impl CrushMap {
     /// `crush_do_rule` as CrushWrapper::do_rule calls it: at most
     /// `result_max` items, with the pool's choose_args (falling back to the
     /// default ones). An unknown rule maps to nothing.
-    pub fn do_rule(
-        &self,
-        ruleno: i32,
-        x: i32,
-        result_max: usize,
-        weight: &[u32],
-        choose_args_index: i64,
-    ) -> Vec<i32> {
+    pub fn do_rule(&self, ruleno: i32, x: i32, result_max: usize, weight: &[u32], choose_args_index: i64) -> Vec<i32> {
         let mut result = Vec::new();
         let Some(rule) = self.rule(ruleno) else {
             return result;
@@ -70,52 +73,43 @@ impl CrushMap {
             args: self.choose_args_for(choose_args_index),
             x,
             perms: vec![None; self.buckets.len()],
+            budget: HASH_BUDGET,
         };
         let t = &self.tunables;
         // choose_total_tries counted retries, not tries; Ceph adds one.
-        let mut choose_tries = t.choose_total_tries.wrapping_add(1);
+        let mut choose_tries = t.choose_total_tries.saturating_add(1).min(MAX_TRIES);
         let mut choose_leaf_tries = 0u32;
-        let mut local_retries = t.choose_local_tries;
-        let mut local_fallback_retries = t.choose_local_fallback_tries;
+        let mut local_retries = t.choose_local_tries.min(MAX_TRIES);
+        let mut local_fallback_retries = t.choose_local_fallback_tries.min(MAX_TRIES);
         let mut vary_r = i32::from(t.chooseleaf_vary_r);
         let mut stable = i32::from(t.chooseleaf_stable);
 
-        let (mut w, mut o, mut c) = (
-            vec![0i32; result_max],
-            vec![0i32; result_max],
-            vec![0i32; result_max],
-        );
+        let (mut w, mut o, mut c) = (vec![0i32; result_max], vec![0i32; result_max], vec![0i32; result_max]);
         let mut wsize = 0usize;
         for step in &rule.steps {
             match step.op {
                 op::TAKE => {
                     let a = i64::from(step.arg1);
                     let bucket_ok = a < 0 && self.bucket(step.arg1).is_some();
-                    if ((0..i64::from(self.max_devices)).contains(&a) || bucket_ok)
-                        && result_max > 0
-                    {
+                    if ((0..i64::from(self.max_devices)).contains(&a) || bucket_ok) && result_max > 0 {
                         w[0] = step.arg1;
                         wsize = 1;
                     }
                 }
-                op::SET_CHOOSE_TRIES if step.arg1 > 0 => choose_tries = step.arg1 as u32,
-                op::SET_CHOOSELEAF_TRIES if step.arg1 > 0 => choose_leaf_tries = step.arg1 as u32,
-                op::SET_CHOOSE_LOCAL_TRIES if step.arg1 >= 0 => local_retries = step.arg1 as u32,
+                op::SET_CHOOSE_TRIES if step.arg1 > 0 => choose_tries = (step.arg1 as u32).min(MAX_TRIES),
+                op::SET_CHOOSELEAF_TRIES if step.arg1 > 0 => choose_leaf_tries = (step.arg1 as u32).min(MAX_TRIES),
+                op::SET_CHOOSE_LOCAL_TRIES if step.arg1 >= 0 => local_retries = (step.arg1 as u32).min(MAX_TRIES),
                 op::SET_CHOOSE_LOCAL_FALLBACK_TRIES if step.arg1 >= 0 => {
-                    local_fallback_retries = step.arg1 as u32
+                    local_fallback_retries = (step.arg1 as u32).min(MAX_TRIES)
                 }
                 op::SET_CHOOSELEAF_VARY_R if step.arg1 >= 0 => vary_r = step.arg1,
                 op::SET_CHOOSELEAF_STABLE if step.arg1 >= 0 => stable = step.arg1,
-                op::CHOOSE_FIRSTN
-                | op::CHOOSELEAF_FIRSTN
-                | op::CHOOSE_INDEP
-                | op::CHOOSELEAF_INDEP => {
+                op::CHOOSE_FIRSTN | op::CHOOSELEAF_FIRSTN | op::CHOOSE_INDEP | op::CHOOSELEAF_INDEP => {
                     if wsize == 0 {
                         continue;
                     }
                     let firstn = matches!(step.op, op::CHOOSE_FIRSTN | op::CHOOSELEAF_FIRSTN);
-                    let recurse_to_leaf =
-                        matches!(step.op, op::CHOOSELEAF_FIRSTN | op::CHOOSELEAF_INDEP);
+                    let recurse_to_leaf = matches!(step.op, op::CHOOSELEAF_FIRSTN | op::CHOOSELEAF_INDEP);
                     let mut osize = 0usize;
                     for &item in &w[..wsize] {
                         // numrep <= 0 is relative to the result size.
@@ -160,11 +154,7 @@ impl CrushMap {
                             );
                         } else {
                             let out_size = (numrep as usize).min(room);
-                            let recurse_tries = if choose_leaf_tries != 0 {
-                                choose_leaf_tries
-                            } else {
-                                1
-                            };
+                            let recurse_tries = if choose_leaf_tries != 0 { choose_leaf_tries } else { 1 };
                             m.choose_indep(
                                 bucket,
                                 out_size,
@@ -235,9 +225,23 @@ impl Mapper<'_> {
         (hash32_2(self.x as u32, item as u32) & 0xffff) >= w
     }
 
+    /// Charges `n` hashes to the budget; false once it is spent.
+    fn charge(&mut self, n: usize) -> bool {
+        match self.budget.checked_sub(n.max(1)) {
+            Some(left) => {
+                self.budget = left;
+                true
+            }
+            None => {
+                self.budget = 0;
+                false
+            }
+        }
+    }
+
     fn perm_choose(&mut self, b: &Bucket, r: i32) -> i32 {
         let size = b.items.len() as u32;
-        if size == 0 {
+        if size == 0 || !self.charge(b.items.len()) {
             return CRUSH_ITEM_NONE;
         }
         let x = self.x as u32;
@@ -245,11 +249,7 @@ impl Mapper<'_> {
         let Some(slot) = self.perms.get_mut(index_of(b.id)) else {
             return CRUSH_ITEM_NONE;
         };
-        let work = slot.get_or_insert_with(|| Perm {
-            x: 0,
-            n: 0,
-            perm: vec![0; size as usize],
-        });
+        let work = slot.get_or_insert_with(|| Perm { x: 0, n: 0, perm: vec![0; size as usize] });
         if work.x != x || work.n == 0 {
             work.x = x;
             // The common r = 0 case only needs the first element.
@@ -288,21 +288,17 @@ impl Mapper<'_> {
         let x = self.x as u32;
         let r32 = r as u32;
         let n = b.items.len();
-        if n == 0 {
+        if n == 0 || !self.charge(n) {
             return CRUSH_ITEM_NONE;
         }
         match &b.kind {
             BucketKind::Uniform { .. } => self.perm_choose(b, r),
-            BucketKind::List {
-                item_weights,
-                sum_weights,
-            } => {
+            BucketKind::List { item_weights, sum_weights } => {
                 for i in (0..n).rev() {
                     let (Some(&iw), Some(&sw)) = (item_weights.get(i), sum_weights.get(i)) else {
                         return CRUSH_ITEM_NONE;
                     };
-                    let w =
-                        u64::from(Self::hash4(b, x, b.items[i] as u32, r32, b.id as u32) & 0xffff);
+                    let w = u64::from(Self::hash4(b, x, b.items[i] as u32, r32, b.id as u32) & 0xffff);
                     if (w * u64::from(sw)) >> 16 < u64::from(iw) {
                         return b.items[i];
                     }
@@ -310,10 +306,7 @@ impl Mapper<'_> {
                 b.items[0]
             }
             BucketKind::Tree { node_weights } => tree_choose(b, node_weights, x, r32),
-            BucketKind::Straw {
-                item_weights: _,
-                straws,
-            } => {
+            BucketKind::Straw { item_weights: _, straws } => {
                 let mut high = 0;
                 let mut high_draw = 0u64;
                 for (i, &item) in b.items.iter().enumerate() {
@@ -331,10 +324,7 @@ impl Mapper<'_> {
                 let mut weights = item_weights.as_slice();
                 let mut ids = b.items.as_slice();
                 if let Some(arg) = arg {
-                    if let Some(set) = arg
-                        .weight_set
-                        .get(position.min(arg.weight_set.len().saturating_sub(1)))
-                    {
+                    if let Some(set) = arg.weight_set.get(position.min(arg.weight_set.len().saturating_sub(1))) {
                         if set.len() == n {
                             weights = set;
                         }
@@ -423,11 +413,7 @@ impl Mapper<'_> {
                         let mut rejected = false;
                         if !collide && recurse_to_leaf {
                             if let Some(leaf_bucket) = sub {
-                                let sub_r = if t.vary_r != 0 {
-                                    r >> (t.vary_r - 1).clamp(0, 31)
-                                } else {
-                                    0
-                                };
+                                let sub_r = if t.vary_r != 0 { r >> (t.vary_r - 1).clamp(0, 31) } else { 0 };
                                 let got = match out2.as_deref_mut() {
                                     Some(o2) => self.choose_firstn(
                                         leaf_bucket,
@@ -436,11 +422,7 @@ impl Mapper<'_> {
                                         o2,
                                         outpos,
                                         count,
-                                        &Tries {
-                                            tries: t.recurse_tries,
-                                            recurse_tries: 0,
-                                            ..*t
-                                        },
+                                        &Tries { tries: t.recurse_tries, recurse_tries: 0, ..*t },
                                         false,
                                         None,
                                         sub_r,
@@ -448,9 +430,7 @@ impl Mapper<'_> {
                                     None => 0,
                                 };
                                 rejected = got <= outpos;
-                            } else if let Some(slot) =
-                                out2.as_deref_mut().and_then(|o2| o2.get_mut(outpos))
-                            {
+                            } else if let Some(slot) = out2.as_deref_mut().and_then(|o2| o2.get_mut(outpos)) {
                                 *slot = item;
                             }
                         }
@@ -460,8 +440,8 @@ impl Mapper<'_> {
                         ftotal += 1;
                         flocal += 1;
                         let local = collide && flocal <= t.local_retries;
-                        let fallback = t.local_fallback_retries > 0
-                            && flocal <= size.saturating_add(t.local_fallback_retries);
+                        let fallback =
+                            t.local_fallback_retries > 0 && flocal <= size.saturating_add(t.local_fallback_retries);
                         if local || fallback {
                             retry_bucket = true;
                         } else if ftotal < t.tries {
@@ -531,9 +511,7 @@ impl Mapper<'_> {
                     let size = inb.items.len() as u32;
                     let uniform = matches!(inb.kind, BucketKind::Uniform { .. });
                     if uniform && numrep > 0 && size % (numrep as u32) == 0 {
-                        r = r.wrapping_add(
-                            (numrep.wrapping_add(1) as u32).wrapping_mul(ftotal) as i32
-                        );
+                        r = r.wrapping_add((numrep.wrapping_add(1) as u32).wrapping_mul(ftotal) as i32);
                     } else {
                         r = r.wrapping_add((numrep as u32).wrapping_mul(ftotal) as i32);
                     }
@@ -632,11 +610,7 @@ fn tree_choose(b: &Bucket, node_weights: &[u32], x: u32, r: u32) -> i32 {
     // A well-formed tree reaches a leaf (odd node) within 8 levels.
     for _ in 0..32 {
         if n & 1 == 1 {
-            return b
-                .items
-                .get((n >> 1) as usize)
-                .copied()
-                .unwrap_or(CRUSH_ITEM_NONE);
+            return b.items.get((n >> 1) as usize).copied().unwrap_or(CRUSH_ITEM_NONE);
         }
         if n == 0 {
             break;
@@ -645,21 +619,13 @@ fn tree_choose(b: &Bucket, node_weights: &[u32], x: u32, r: u32) -> i32 {
         let Some(&w) = node_weights.get(n as usize) else {
             break;
         };
-        let hash = if b.hash == CRUSH_HASH_RJENKINS1 {
-            hash32_4(x, n, r, b.id as u32)
-        } else {
-            0
-        };
+        let hash = if b.hash == CRUSH_HASH_RJENKINS1 { hash32_4(x, n, r, b.id as u32) } else { 0 };
         let t = (u64::from(hash) * u64::from(w)) >> 32;
         let left = n - (1 << (h - 1));
         let Some(&lw) = node_weights.get(left as usize) else {
             break;
         };
-        n = if t < u64::from(lw) {
-            left
-        } else {
-            n + (1 << (h - 1))
-        };
+        n = if t < u64::from(lw) { left } else { n + (1 << (h - 1)) };
     }
     CRUSH_ITEM_NONE
 }
@@ -671,11 +637,7 @@ fn straw2_choose(b: &Bucket, weights: &[u32], ids: &[i32], x: u32, r: u32) -> i3
     let mut high_draw = 0i64;
     for (i, (&w, &id)) in weights.iter().zip(ids).enumerate() {
         let draw = if w != 0 {
-            let u = if b.hash == CRUSH_HASH_RJENKINS1 {
-                hash32_3(x, id as u32, r)
-            } else {
-                0
-            } & 0xffff;
+            let u = if b.hash == CRUSH_HASH_RJENKINS1 { hash32_3(x, id as u32, r) } else { 0 } & 0xffff;
             let ln = crush_ln(u) as i64 - 0x1_0000_0000_0000;
             ln / i64::from(w)
         } else {

@@ -15,9 +15,8 @@ mod mapper;
 
 pub use ln::crush_ln;
 pub use map::{
-    op, Bucket, BucketKind, ChooseArg, ChooseArgMap, CrushMap, Rule, RuleStep, Tunables,
-    BUCKET_LIST, BUCKET_STRAW, BUCKET_STRAW2, BUCKET_TREE, BUCKET_UNIFORM, CRUSH_MAGIC,
-    DEFAULT_CHOOSE_ARGS,
+    op, Bucket, BucketKind, ChooseArg, ChooseArgMap, CrushMap, Rule, RuleStep, Tunables, BUCKET_LIST, BUCKET_STRAW,
+    BUCKET_STRAW2, BUCKET_TREE, BUCKET_UNIFORM, CRUSH_MAGIC, DEFAULT_CHOOSE_ARGS,
 };
 pub use mapper::{CRUSH_ITEM_NONE, CRUSH_ITEM_UNDEF};
 

@@ -14,9 +14,7 @@ const LEGACY: &[u8] = include_bytes!("testdata/legacy.crush");
 const MAPPINGS: &str = include_str!("testdata/mappings.txt");
 
 fn fnv(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
+    data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 #[test]
@@ -87,13 +85,7 @@ fn fmt_mapping(rule: i32, x: i32, items: &[i32]) -> String {
 fn mappings_match_crushtool() {
     let algs = CrushMap::decode(ALGS).unwrap();
     let legacy = CrushMap::decode(LEGACY).unwrap();
-    assert_eq!(
-        algs.tunables,
-        Tunables {
-            allowed_bucket_algs: 62,
-            ..Tunables::JEWEL
-        }
-    );
+    assert_eq!(algs.tunables, Tunables { allowed_bucket_algs: 62, ..Tunables::JEWEL });
     assert_eq!(legacy.tunables.choose_total_tries, 19);
     let mut checked = 0;
     for line in MAPPINGS.lines() {
@@ -119,13 +111,7 @@ fn mappings_match_crushtool() {
 fn decode_reads_every_bucket_algorithm() {
     let map = CrushMap::decode(ALGS).unwrap();
     let algs: Vec<u8> = map.buckets.iter().flatten().map(Bucket::alg).collect();
-    for alg in [
-        BUCKET_UNIFORM,
-        BUCKET_LIST,
-        BUCKET_TREE,
-        BUCKET_STRAW,
-        BUCKET_STRAW2,
-    ] {
+    for alg in [BUCKET_UNIFORM, BUCKET_LIST, BUCKET_TREE, BUCKET_STRAW, BUCKET_STRAW2] {
         assert!(algs.contains(&alg), "{alg}");
     }
     assert_eq!(map.rules.iter().flatten().count(), 5);
@@ -164,36 +150,16 @@ fn flat_map(hosts: usize, per_host: usize, osd_weights: &[u32]) -> CrushMap {
     buckets[0] = Some(Bucket::straw2(-1, 2, root_items));
     let steps = |choose| {
         vec![
-            RuleStep {
-                op: op::TAKE,
-                arg1: -1,
-                arg2: 0,
-            },
-            RuleStep {
-                op: choose,
-                arg1: 0,
-                arg2: 1,
-            },
-            RuleStep {
-                op: op::EMIT,
-                arg1: 0,
-                arg2: 0,
-            },
+            RuleStep { op: op::TAKE, arg1: -1, arg2: 0 },
+            RuleStep { op: choose, arg1: 0, arg2: 1 },
+            RuleStep { op: op::EMIT, arg1: 0, arg2: 0 },
         ]
     };
     CrushMap {
         buckets,
         rules: vec![
-            Some(Rule {
-                rule_id: 0,
-                rule_type: 1,
-                steps: steps(op::CHOOSELEAF_FIRSTN),
-            }),
-            Some(Rule {
-                rule_id: 1,
-                rule_type: 3,
-                steps: steps(op::CHOOSELEAF_INDEP),
-            }),
+            Some(Rule { rule_id: 0, rule_type: 1, steps: steps(op::CHOOSELEAF_FIRSTN) }),
+            Some(Rule { rule_id: 1, rule_type: 3, steps: steps(op::CHOOSELEAF_INDEP) }),
         ],
         max_devices: (hosts * per_host) as i32,
         tunables: Tunables::JEWEL,

@@ -13,6 +13,7 @@ pub mod naming;
 pub mod object_map;
 pub mod objecter;
 pub mod osd_reply;
+pub mod osdmap;
 pub mod striper;
 
 /// A small deterministic generator for seeded inputs in tests and benches.

@@ -59,11 +59,7 @@ impl Incremental {
         }
         let compat = d.u8()?;
         if compat > 7 {
-            return Err(DecodeError::IncompatibleVersion {
-                version,
-                compat,
-                supported: 7,
-            });
+            return Err(DecodeError::IncompatibleVersion { version, compat, supported: 7 });
         }
         let len = d.u32()? as usize;
         let body = d.take(len)?;
@@ -84,10 +80,7 @@ impl Incremental {
     #[cfg(test)]
     pub fn encode(&self) -> Vec<u8> {
         use crate::encoding::{encode_versioned, Encode};
-        assert!(
-            self.new_pools.is_empty(),
-            "the test encoder does not encode pools"
-        );
+        assert!(self.new_pools.is_empty(), "the test encoder does not encode pools");
         let mut out = Vec::new();
         encode_versioned(&mut out, 8, 7, |out| {
             encode_versioned(out, 9, 1, |out| {
@@ -199,9 +192,7 @@ impl OsdMap {
     /// [`OsdMap::apply_incremental`] for an already decoded incremental.
     pub fn apply(&mut self, inc: &Incremental) -> Result<(), DecodeError> {
         if Some(inc.epoch) != self.epoch.checked_add(1) {
-            return Err(DecodeError::Invalid(
-                "incremental is not for the next epoch",
-            ));
+            return Err(DecodeError::Invalid("incremental is not for the next epoch"));
         }
         if inc.fsid != self.fsid && inc.epoch != 1 {
             return Err(DecodeError::Invalid("incremental is for another cluster"));
@@ -209,23 +200,13 @@ impl OsdMap {
         if !inc.fullmap.is_empty() {
             let full = OsdMap::decode(&inc.fullmap)?;
             if full.epoch != inc.epoch {
-                return Err(DecodeError::Invalid(
-                    "incremental's full map has another epoch",
-                ));
+                return Err(DecodeError::Invalid("incremental's full map has another epoch"));
             }
             *self = full;
             return Ok(());
         }
-        let crush = if inc.crush.is_empty() {
-            None
-        } else {
-            Some(CrushMap::decode(&inc.crush)?)
-        };
-        let max_osd = if inc.new_max_osd >= 0 {
-            inc.new_max_osd
-        } else {
-            self.max_osd
-        };
+        let crush = if inc.crush.is_empty() { None } else { Some(CrushMap::decode(&inc.crush)?) };
+        let max_osd = if inc.new_max_osd >= 0 { inc.new_max_osd } else { self.max_osd };
         if max_osd > MAX_OSD_LIMIT {
             return Err(DecodeError::Invalid("incremental new_max_osd"));
         }
@@ -235,9 +216,7 @@ impl OsdMap {
             && inc.new_up_client.keys().all(in_range)
             && inc.new_primary_affinity.keys().all(in_range);
         if !all_in_range {
-            return Err(DecodeError::Invalid(
-                "incremental names an osd beyond max_osd",
-            ));
+            return Err(DecodeError::Invalid("incremental names an osd beyond max_osd"));
         }
 
         // Nothing below can fail.
@@ -279,8 +258,7 @@ impl OsdMap {
             self.erasure_code_profiles.remove(name);
         }
         for (name, profile) in &inc.new_erasure_code_profiles {
-            self.erasure_code_profiles
-                .insert(name.clone(), profile.clone());
+            self.erasure_code_profiles.insert(name.clone(), profile.clone());
         }
         for (&osd, &s) in &inc.new_state {
             let i = osd as usize;
@@ -341,9 +319,7 @@ impl OsdMap {
 
     fn set_primary_affinity(&mut self, osd: i32, a: u32) {
         let n = self.max_osd.max(0) as usize;
-        let affinity = self
-            .osd_primary_affinity
-            .get_or_insert_with(|| alloc::vec![DEFAULT_PRIMARY_AFFINITY; n]);
+        let affinity = self.osd_primary_affinity.get_or_insert_with(|| alloc::vec![DEFAULT_PRIMARY_AFFINITY; n]);
         if let Some(slot) = usize::try_from(osd).ok().and_then(|i| affinity.get_mut(i)) {
             *slot = a;
         }

@@ -77,11 +77,7 @@ impl OsdMap {
         }
         let compat = d.u8()?;
         if compat > WRAPPER_COMPAT {
-            return Err(DecodeError::IncompatibleVersion {
-                version,
-                compat,
-                supported: WRAPPER_COMPAT,
-            });
+            return Err(DecodeError::IncompatibleVersion { version, compat, supported: WRAPPER_COMPAT });
         }
         let len = d.u32()? as usize;
         let body = d.take(len)?;
@@ -143,10 +139,7 @@ impl OsdMap {
     }
 
     pub fn pool_id(&self, name: &str) -> Option<i64> {
-        self.pool_names
-            .iter()
-            .find(|(_, n)| n.as_str() == name)
-            .map(|(&id, _)| id)
+        self.pool_names.iter().find(|(_, n)| n.as_str() == name).map(|(&id, _)| id)
     }
 
     pub fn pool_name(&self, id: i64) -> Option<&str> {
@@ -155,10 +148,7 @@ impl OsdMap {
 
     /// Every pool that has a name, by id.
     pub fn pools(&self) -> impl Iterator<Item = (i64, &str)> {
-        self.pool_names
-            .iter()
-            .filter(|(id, _)| self.pools.contains_key(id))
-            .map(|(&id, n)| (id, n.as_str()))
+        self.pool_names.iter().filter(|(id, _)| self.pools.contains_key(id)).map(|(&id, n)| (id, n.as_str()))
     }
 
     pub fn erasure_code_profile(&self, name: &str) -> Option<&BTreeMap<String, String>> {
@@ -166,11 +156,7 @@ impl OsdMap {
     }
 
     fn state(&self, osd: i32) -> u32 {
-        usize::try_from(osd)
-            .ok()
-            .and_then(|i| self.osd_state.get(i))
-            .copied()
-            .unwrap_or(0)
+        usize::try_from(osd).ok().and_then(|i| self.osd_state.get(i)).copied().unwrap_or(0)
     }
 
     pub fn exists(&self, osd: i32) -> bool {
@@ -187,11 +173,7 @@ impl OsdMap {
 
     /// The OSD's reweight (16.16; 0 is out).
     pub fn weight(&self, osd: i32) -> u32 {
-        usize::try_from(osd)
-            .ok()
-            .and_then(|i| self.osd_weight.get(i))
-            .copied()
-            .unwrap_or(0)
+        usize::try_from(osd).ok().and_then(|i| self.osd_weight.get(i)).copied().unwrap_or(0)
     }
 
     pub fn is_out(&self, osd: i32) -> bool {
@@ -200,10 +182,7 @@ impl OsdMap {
 
     pub fn primary_affinity(&self, osd: i32) -> u32 {
         let get = |a: &Vec<u32>| usize::try_from(osd).ok().and_then(|i| a.get(i)).copied();
-        self.osd_primary_affinity
-            .as_ref()
-            .and_then(get)
-            .unwrap_or(super::DEFAULT_PRIMARY_AFFINITY)
+        self.osd_primary_affinity.as_ref().and_then(get).unwrap_or(super::DEFAULT_PRIMARY_AFFINITY)
     }
 
     /// The addresses clients use to reach the OSD (its public addrs).
@@ -271,9 +250,7 @@ fn decode_client_data(d: &mut Decoder<'_>, v: u8) -> Result<OsdMap, DecodeError>
     };
     let n = max_osd as usize;
     if osd_state.len() != n || osd_weight.len() != n || osd_addrs.len() != n {
-        return Err(DecodeError::Invalid(
-            "osdmap per-osd arrays disagree with max_osd",
-        ));
+        return Err(DecodeError::Invalid("osdmap per-osd arrays disagree with max_osd"));
     }
     let pg_temp = d.decode()?;
     let primary_temp = d.decode()?;
@@ -298,11 +275,7 @@ fn decode_client_data(d: &mut Decoder<'_>, v: u8) -> Result<OsdMap, DecodeError>
     if v >= 9 {
         d.skip(16)?; // last_up_change, last_in_change
     }
-    let pg_upmap_primaries = if v >= 10 {
-        d.decode()?
-    } else {
-        BTreeMap::new()
-    };
+    let pg_upmap_primaries = if v >= 10 { d.decode()? } else { BTreeMap::new() };
     Ok(OsdMap {
         fsid,
         epoch,

@@ -11,19 +11,10 @@ use super::{OsdMap, PgId, PgPool, UpActing, DEFAULT_PRIMARY_AFFINITY};
 impl OsdMap {
     /// `object_locator_to_pg`: the *raw* pg of an object, whose seed is the
     /// full 32-bit hash of `[nspace\x1f](key or oid)`. ENOENT: no such pool.
-    pub fn object_locator_to_pg(
-        &self,
-        pool: i64,
-        oid: &str,
-        key: &str,
-        nspace: &str,
-    ) -> Result<PgId, Errno> {
+    pub fn object_locator_to_pg(&self, pool: i64, oid: &str, key: &str, nspace: &str) -> Result<PgId, Errno> {
         let p = self.pool(pool).ok_or(Errno::ENOENT)?;
         let name = if key.is_empty() { oid } else { key };
-        Ok(PgId {
-            pool,
-            seed: p.hash_key(name, nspace),
-        })
+        Ok(PgId { pool, seed: p.hash_key(name, nspace) })
     }
 
     /// Folds a raw pg to its pool's pg (unchanged if the pool is gone).
@@ -35,12 +26,7 @@ impl OsdMap {
     /// down/out OSDs, primary affinity, then pg_temp and primary_temp.
     /// A missing pool gives empty sets and primaries of -1.
     pub fn pg_to_up_acting_osds(&self, pg: PgId) -> UpActing {
-        let none = UpActing {
-            up: Vec::new(),
-            up_primary: -1,
-            acting: Vec::new(),
-            acting_primary: -1,
-        };
+        let none = UpActing { up: Vec::new(), up_primary: -1, acting: Vec::new(), acting_primary: -1 };
         let Some(pool) = self.pool(pg.pool) else {
             return none;
         };
@@ -51,21 +37,12 @@ impl OsdMap {
         let mut up_primary = pick_primary(&up);
         self._apply_primary_affinity(pps, pool, &mut up, &mut up_primary);
         let (acting, acting_primary) = if temp.is_empty() {
-            let p = if temp_primary == -1 {
-                up_primary
-            } else {
-                temp_primary
-            };
+            let p = if temp_primary == -1 { up_primary } else { temp_primary };
             (up.clone(), p)
         } else {
             (temp, temp_primary)
         };
-        UpActing {
-            up,
-            up_primary,
-            acting,
-            acting_primary,
-        }
+        UpActing { up, up_primary, acting, acting_primary }
     }
 
     /// `_pg_to_raw_osds`: the CRUSH result, minus OSDs that do not exist,
@@ -73,13 +50,7 @@ impl OsdMap {
     pub fn _pg_to_raw_osds(&self, pool: &PgPool, pg: PgId) -> (Vec<i32>, u32) {
         let pps = pool.raw_pg_to_pps(pg);
         let mut osds = if pool.crush_rule >= 0 {
-            self.crush.do_rule(
-                pool.crush_rule,
-                pps as i32,
-                usize::from(pool.size),
-                &self.osd_weight,
-                pg.pool,
-            )
+            self.crush.do_rule(pool.crush_rule, pps as i32, usize::from(pool.size), &self.osd_weight, pg.pool)
         } else {
             Vec::new()
         };
@@ -147,27 +118,17 @@ impl OsdMap {
         if pool.can_shift_osds() {
             raw.iter().copied().filter(|&o| self.is_up(o)).collect()
         } else {
-            raw.iter()
-                .map(|&o| if self.is_up(o) { o } else { CRUSH_ITEM_NONE })
-                .collect()
+            raw.iter().map(|&o| if self.is_up(o) { o } else { CRUSH_ITEM_NONE }).collect()
         }
     }
 
     /// `_apply_primary_affinity`: an OSD with affinity a < 1 declines to
     /// be primary for a (1 - a) share of pgs, chosen by hash.
-    pub fn _apply_primary_affinity(
-        &self,
-        pps: u32,
-        pool: &PgPool,
-        osds: &mut [i32],
-        primary: &mut i32,
-    ) {
+    pub fn _apply_primary_affinity(&self, pps: u32, pool: &PgPool, osds: &mut [i32], primary: &mut i32) {
         if self.osd_primary_affinity.is_none() {
             return;
         }
-        let any = osds
-            .iter()
-            .any(|&o| o != CRUSH_ITEM_NONE && self.primary_affinity(o) != DEFAULT_PRIMARY_AFFINITY);
+        let any = osds.iter().any(|&o| o != CRUSH_ITEM_NONE && self.primary_affinity(o) != DEFAULT_PRIMARY_AFFINITY);
         if !any {
             return;
         }
@@ -218,8 +179,5 @@ impl OsdMap {
 
 /// `_pick_primary`: the first OSD that is not a hole.
 fn pick_primary(osds: &[i32]) -> i32 {
-    osds.iter()
-        .copied()
-        .find(|&o| o != CRUSH_ITEM_NONE)
-        .unwrap_or(-1)
+    osds.iter().copied().find(|&o| o != CRUSH_ITEM_NONE).unwrap_or(-1)
 }

@@ -79,10 +79,7 @@ impl PgPool {
     /// `raw_pg_to_pg`: fold a raw seed (the full object hash) to one of
     /// the pool's pg_num pgs.
     pub fn raw_pg_to_pg(&self, raw: PgId) -> PgId {
-        PgId {
-            pool: raw.pool,
-            seed: stable_mod(raw.seed, self.pg_num, self.pg_num_mask()),
-        }
+        PgId { pool: raw.pool, seed: stable_mod(raw.seed, self.pg_num, self.pg_num_mask()) }
     }
 
     /// `raw_pg_to_pps`: the CRUSH input for a pg, salted with the pool id
@@ -133,10 +130,7 @@ impl Decode for PgPool {
         // encodings are not supported.
         d.versioned(29, |d, v| {
             if v < 5 {
-                return Err(DecodeError::VersionTooOld {
-                    version: v,
-                    oldest: 5,
-                });
+                return Err(DecodeError::VersionTooOld { version: v, oldest: 5 });
             }
             let pool_type = d.u8()?;
             let size = d.u8()?;

@@ -19,10 +19,7 @@ fn full() -> OsdMap {
 
 fn parse_pg(s: &str) -> PgId {
     let (pool, seed) = s.split_once('.').unwrap();
-    PgId {
-        pool: pool.parse().unwrap(),
-        seed: u32::from_str_radix(seed, 16).unwrap(),
-    }
+    PgId { pool: pool.parse().unwrap(), seed: u32::from_str_radix(seed, 16).unwrap() }
 }
 
 fn parse_list(s: &str) -> Vec<i32> {
@@ -38,24 +35,12 @@ fn decodes_the_captured_map() {
     let map = full();
     assert_eq!(map.epoch(), 40);
     let names: Vec<(i64, &str)> = map.pools().collect();
-    assert_eq!(
-        names,
-        [
-            (1, "rbd"),
-            (2, "rep3"),
-            (3, "rep2"),
-            (4, "ec21"),
-            (5, "tiny")
-        ]
-    );
+    assert_eq!(names, [(1, "rbd"), (2, "rep3"), (3, "rep2"), (4, "ec21"), (5, "tiny")]);
     assert_eq!(map.pool_id("rep2"), Some(3));
     assert_eq!(map.pool_name(4), Some("ec21"));
     assert_eq!(map.pool_id("nope"), None);
     let rep2 = map.pool(3).unwrap();
-    assert_eq!(
-        (rep2.size, rep2.pg_num, rep2.pgp_num, rep2.is_erasure()),
-        (2, 12, 12, false)
-    );
+    assert_eq!((rep2.size, rep2.pg_num, rep2.pgp_num, rep2.is_erasure()), (2, 12, 12, false));
     assert!(rep2.has_flag(PgPool::FLAG_HASHPSPOOL));
     let ec = map.pool(4).unwrap();
     assert!(ec.is_erasure());
@@ -86,10 +71,7 @@ fn every_pg_maps_as_osdmaptool_says() {
     let mut checked = 0;
     for line in PGS.lines() {
         // "2.0 raw ([0,2], p0) up ([0,2], p0) acting ([0,2,1], p0)"
-        let f: Vec<&str> = line
-            .split([' ', '(', ')'])
-            .filter(|s| !s.is_empty())
-            .collect();
+        let f: Vec<&str> = line.split([' ', '(', ')']).filter(|s| !s.is_empty()).collect();
         let pg = parse_pg(f[0]);
         let p = |s: &str| -> i32 { s.trim_start_matches('p').parse().unwrap() };
         let (raw, raw_p) = (parse_list(f[2].trim_end_matches(',')), p(f[3]));
@@ -98,22 +80,10 @@ fn every_pg_maps_as_osdmaptool_says() {
         let pool = map.pool(pg.pool).unwrap();
         let (crush, _) = map._pg_to_raw_osds(pool, pg);
         assert_eq!(crush, raw, "raw {line}");
-        assert_eq!(
-            crush
-                .iter()
-                .copied()
-                .find(|&o| o != CRUSH_ITEM_NONE)
-                .unwrap_or(-1),
-            raw_p,
-            "{line}"
-        );
+        assert_eq!(crush.iter().copied().find(|&o| o != CRUSH_ITEM_NONE).unwrap_or(-1), raw_p, "{line}");
         let got = map.pg_to_up_acting_osds(pg);
         assert_eq!((got.up, got.up_primary), (up, up_p), "up {line}");
-        assert_eq!(
-            (got.acting, got.acting_primary),
-            (acting, acting_p),
-            "acting {line}"
-        );
+        assert_eq!((got.acting, got.acting_primary), (acting, acting_p), "acting {line}");
         checked += 1;
     }
     assert_eq!(checked, 32 + 50 + 12 + 8 + 1);
@@ -129,19 +99,8 @@ fn objects_map_as_the_monitor_says() {
         let f: Vec<&str> = line.split('\t').collect();
         let pool: i64 = f[0].parse().unwrap();
         let raw = map.object_locator_to_pg(pool, f[1], "", f[2]).unwrap();
-        assert_eq!(
-            raw,
-            PgId {
-                pool,
-                seed: u32::from_str_radix(f[3], 16).unwrap()
-            },
-            "{line}"
-        );
-        assert_eq!(
-            map.raw_pg_to_pg(raw).seed,
-            u32::from_str_radix(f[4], 16).unwrap(),
-            "{line}"
-        );
+        assert_eq!(raw, PgId { pool, seed: u32::from_str_radix(f[3], 16).unwrap() }, "{line}");
+        assert_eq!(map.raw_pg_to_pg(raw).seed, u32::from_str_radix(f[4], 16).unwrap(), "{line}");
         let got = map.pg_to_up_acting_osds(raw);
         assert_eq!(got.up, parse_list(f[5]), "{line}");
         assert_eq!(got.up_primary, f[6].parse::<i32>().unwrap(), "{line}");
@@ -150,10 +109,7 @@ fn objects_map_as_the_monitor_says() {
         checked += 1;
     }
     assert_eq!(checked, 200);
-    assert_eq!(
-        map.object_locator_to_pg(99, "x", "", ""),
-        Err(crate::Errno::ENOENT)
-    );
+    assert_eq!(map.object_locator_to_pg(99, "x", "", ""), Err(crate::Errno::ENOENT));
     // A locator key replaces the name in the hash.
     let by_key = map.object_locator_to_pg(1, "a", "b", "").unwrap();
     assert_eq!(by_key, map.object_locator_to_pg(1, "b", "", "").unwrap());
@@ -188,21 +144,12 @@ fn incremental_marking_out_matches_the_next_full_map() {
     a.apply_incremental(&bytes).unwrap();
     let (ours, theirs) = (a.pool(4).unwrap().clone(), b.pool(4).unwrap());
     assert_eq!(ours.flags & !(1 << 15), theirs.flags);
-    a.pools.insert(
-        4,
-        PgPool {
-            flags: theirs.flags,
-            last_change: theirs.last_change,
-            ..ours
-        },
-    );
+    a.pools.insert(4, PgPool { flags: theirs.flags, last_change: theirs.last_change, ..ours });
     assert_eq!(a, b);
     for pool in [1, 2, 3, 4, 5] {
         for seed in 0..a.pool(pool).unwrap().pg_num {
             let pg = PgId { pool, seed };
-            assert!(
-                !a.pg_to_up_acting_osds(pg).up.contains(&2) || a.pool(pool).unwrap().is_erasure()
-            );
+            assert!(!a.pg_to_up_acting_osds(pg).up.contains(&2) || a.pool(pool).unwrap().is_erasure());
         }
     }
 }
@@ -219,8 +166,7 @@ fn incremental_for_another_epoch_is_refused_and_changes_nothing() {
     // An osd beyond max_osd is an error, not a panic or a partial apply.
     let mut inc = mark_out(&a, 2, &b);
     inc.new_state.insert(7, osd_state::UP);
-    inc.new_pg_temp
-        .insert(PgId { pool: 1, seed: 0 }, alloc::vec![0, 1]);
+    inc.new_pg_temp.insert(PgId { pool: 1, seed: 0 }, alloc::vec![0, 1]);
     assert!(map.apply_incremental(&inc.encode()).is_err());
     assert_eq!(map, a);
     // A flipped bit fails the crc.
@@ -256,11 +202,7 @@ fn incremental_changes_placement_inputs() {
         assert_eq!(after.acting, [other]);
         assert_eq!(after.acting_primary, other);
     }
-    assert_eq!(
-        map.pg_to_up_acting_osds(PgId { pool: 3, seed: 6 })
-            .acting_primary,
-        2
-    );
+    assert_eq!(map.pg_to_up_acting_osds(PgId { pool: 3, seed: 6 }).acting_primary, 2);
     // Removing the pg_temp again restores CRUSH's answer.
     let inc = Incremental {
         fsid: map.fsid(),
@@ -296,10 +238,7 @@ fn incremental_with_a_full_map_replaces_the_map() {
 
 #[test]
 fn pg_id_encoding() {
-    let pg = PgId {
-        pool: 7,
-        seed: 0x1f,
-    };
+    let pg = PgId { pool: 7, seed: 0x1f };
     let bytes = encode_to_vec(&pg);
     assert_eq!(bytes.len(), 17);
     assert_eq!(bytes[0], 1);
@@ -312,9 +251,7 @@ fn pg_id_encoding() {
 fn stable_mod_and_masks() {
     let pool = full().pool(3).unwrap().clone(); // pg_num 12
     assert_eq!(pool.pg_num_mask(), 15);
-    let seeds: Vec<u32> = (0..32)
-        .map(|s| pool.raw_pg_to_pg(PgId { pool: 3, seed: s }).seed)
-        .collect();
+    let seeds: Vec<u32> = (0..32).map(|s| pool.raw_pg_to_pg(PgId { pool: 3, seed: s }).seed).collect();
     assert!(seeds.iter().all(|&s| s < 12));
     assert_eq!(seeds[13], 5);
     assert_eq!(seeds[11], 11);

@@ -93,6 +93,7 @@ fn from_nanos(nanos: u64) -> UtcTime {
     UtcTime::new(sec, (nanos % 1_000_000_000) as u32)
 }
 
+#[derive(Clone)]
 struct Cephx {
     secret: CryptoKey,
     /// Wanted services, AUTH always among them (set_want_keys).
@@ -107,6 +108,7 @@ struct Cephx {
     secrets: SessionSecrets,
 }
 
+#[derive(Clone)]
 enum Method {
     None,
     Cephx(Cephx),
@@ -114,7 +116,9 @@ enum Method {
 
 /// The client's authentication state towards the monitors. Tickets, and
 /// the global_id, survive reconnects: each [`AuthClient::start`] begins a
-/// new handshake that presents the old AUTH ticket.
+/// new handshake that presents the old AUTH ticket. Clones let parallel
+/// monitor handshakes each run their own; the winner's is kept.
+#[derive(Clone)]
 pub struct AuthClient {
     name: EntityName,
     global_id: u64,
@@ -160,6 +164,14 @@ impl AuthClient {
     pub fn set_want_keys(&mut self, want: EntityType) {
         if let Method::Cephx(cx) = &mut self.method {
             cx.want = want.union(EntityType::AUTH).0;
+        }
+    }
+
+    /// The services tickets are wanted for (AUTH included); none for AUTH_NONE.
+    pub fn want_keys(&self) -> EntityType {
+        match &self.method {
+            Method::None => EntityType::default(),
+            Method::Cephx(cx) => EntityType(cx.want),
         }
     }
 

@@ -22,7 +22,7 @@ mod keyring;
 pub mod protocol;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use alloc::string::String;
 use alloc::vec::Vec;

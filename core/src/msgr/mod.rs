@@ -9,19 +9,22 @@
 //! - [`payload`]: the control frames and MESSAGE as typed values.
 //! - [`types`]: entity types, addresses and `ceph_msg_header2`.
 //!
-//! The connection state machine (who sends what when) and the auth
-//! payloads live elsewhere; this module only turns values into bytes and
-//! back.
+//! - [`connection`]: one client connection's state machine (who sends
+//!   what when), lossy like librados'.
+//! - [`features`]: Ceph's feature bits and what a client advertises.
 
 pub mod banner;
+pub mod connection;
+pub mod features;
 pub mod frames;
 pub mod payload;
 pub mod secure;
 pub mod types;
 
 pub use banner::{Banner, BannerError};
+pub use connection::{ConnAuth, ConnEvent, Connection, ConnectionConfig, Message};
 pub use frames::{Frame, FrameAssembler, FrameDecoder, FrameError, Preamble, Segment, Tag};
-pub use payload::{FramePayload, MessageFrame};
+pub use payload::{FramePayload, HelloFrame, MessageFrame};
 pub use secure::{SecureRx, SecureTx};
 pub use types::{AddrType, ConMode, EntityAddr, EntityAddrvec, EntityType, MsgHeader2, Sockaddr};
 

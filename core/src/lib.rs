@@ -18,6 +18,7 @@
 //! - [`crc32c`]: Ceph's CRC-32C, as its checksummed encodings use it.
 //! - [`msgr`]: the messenger v2 wire protocol: banner, frames (crc and
 //!   secure mode) and frame payloads.
+//! - [`mon`]: the monitor session (MonClient): hunting, maps, pool ops.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
 //! - [`cls`]: object classes (cls_rbd): the client encodings and the
@@ -40,6 +41,7 @@ pub mod errno;
 pub mod fuzzing;
 pub mod image;
 pub mod memstore;
+pub mod mon;
 pub mod msgr;
 pub mod naming;
 pub mod object_map;

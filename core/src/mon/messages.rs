@@ -1,0 +1,260 @@
+//! The monitor messages a client sends and receives (src/messages/M*.h),
+//! as [`Message`] fronts. Requests encode; replies decode from untrusted
+//! bytes. Older header versions than the ones named are refused.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use bytes::Bytes;
+
+use super::monmap::MonMap;
+use crate::encoding::{decode_exact, encode_to_vec, Decode, DecodeError, Decoder, Encode};
+use crate::msgr::Message;
+
+/// `CEPH_MSG_*` (src/include/ceph_fs.h, msgr.h).
+pub mod msg_type {
+    pub const MON_MAP: u16 = 4;
+    pub const MON_SUBSCRIBE: u16 = 15;
+    pub const MON_SUBSCRIBE_ACK: u16 = 16;
+    pub const AUTH: u16 = 17;
+    pub const AUTH_REPLY: u16 = 18;
+    pub const MON_GET_VERSION: u16 = 19;
+    pub const MON_GET_VERSION_REPLY: u16 = 20;
+    pub const OSD_MAP: u16 = 41;
+    pub const POOLOP_REPLY: u16 = 48;
+    pub const POOLOP: u16 = 49;
+}
+
+/// `POOL_OP_*` (src/include/rados.h).
+pub mod pool_op {
+    pub const CREATE_UNMANAGED_SNAP: u32 = 0x21;
+    pub const DELETE_UNMANAGED_SNAP: u32 = 0x22;
+}
+
+/// `CEPH_SUBSCRIBE_ONETIME`: one map, then the subscription ends.
+pub const SUBSCRIBE_ONETIME: u8 = 1;
+
+/// PaxosServiceMessage's prefix: `u64 version, i16 session_mon (-1),
+/// u64 session_mon_tid (0)`.
+fn paxos_header(version: u64, out: &mut Vec<u8>) {
+    version.encode(out);
+    (-1i16).encode(out);
+    0u64.encode(out);
+}
+
+fn skip_paxos_header(d: &mut Decoder<'_>) -> Result<(), DecodeError> {
+    d.skip(8 + 2 + 8)
+}
+
+/// MMonSubscribe v3: `map<string, {u64 start, u8 flags}>`, hostname.
+pub fn subscribe(what: &BTreeMap<String, (u64, u8)>, hostname: &str) -> Message {
+    let mut front = Vec::new();
+    (what.len() as u32).encode(&mut front);
+    for (name, (start, flags)) in what {
+        name.encode(&mut front);
+        start.encode(&mut front);
+        flags.encode(&mut front);
+    }
+    hostname.encode(&mut front);
+    Message::new(msg_type::MON_SUBSCRIBE, 3, 1, front)
+}
+
+/// MMonGetVersion: `u64 handle, string what`; the handle is the tid.
+pub fn get_version(tid: u64, what: &str) -> Message {
+    let mut front = Vec::new();
+    tid.encode(&mut front);
+    what.encode(&mut front);
+    Message { tid, ..Message::new(msg_type::MON_GET_VERSION, 1, 1, front) }
+}
+
+/// MPoolOp v4 for the self-managed snapshot ops.
+pub fn pool_op(tid: u64, fsid: &[u8; 16], pool: u32, op: u32, snapid: u64, osdmap_epoch: u32) -> Message {
+    let mut front = Vec::new();
+    paxos_header(u64::from(osdmap_epoch), &mut front);
+    front.extend_from_slice(fsid);
+    pool.encode(&mut front);
+    op.encode(&mut front);
+    0u64.encode(&mut front); // auid
+    snapid.encode(&mut front);
+    "".encode(&mut front); // name
+    0u8.encode(&mut front); // pad
+    0i16.encode(&mut front); // crush_rule
+    Message { tid, ..Message::new(msg_type::POOLOP, 4, 2, front) }
+}
+
+/// MAuth: `u32 protocol, bufferlist payload, u32 monmap_epoch`.
+pub fn auth(protocol: u32, payload: &[u8], monmap_epoch: u32) -> Message {
+    let mut front = Vec::new();
+    paxos_header(0, &mut front);
+    protocol.encode(&mut front);
+    payload.encode(&mut front);
+    monmap_epoch.encode(&mut front);
+    Message::new(msg_type::AUTH, 1, 0, front)
+}
+
+/// MMonMap: the encoded map in a bufferlist.
+pub fn decode_mon_map(front: &[u8]) -> Result<MonMap, DecodeError> {
+    let mut d = Decoder::new(front);
+    let map = decode_exact(d.bytes()?)?;
+    d.finish()?;
+    Ok(map)
+}
+
+/// MOSDMap: raw map blobs for the OSDMap decoder.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OsdMapMessage {
+    pub fsid: [u8; 16],
+    pub incrementals: Vec<(u32, Bytes)>,
+    pub maps: Vec<(u32, Bytes)>,
+    pub oldest: u32,
+    pub newest: u32,
+}
+
+impl OsdMapMessage {
+    /// MOSDMap::decode_payload for header versions 2 to 4; fields a newer
+    /// sender appends are ignored, as upstream does.
+    pub fn decode(front: &[u8], version: u16) -> Result<Self, DecodeError> {
+        if version < 2 {
+            return Err(DecodeError::Invalid("MOSDMap before v2"));
+        }
+        let mut d = Decoder::new(front);
+        let fsid = d.array()?;
+        let mut blobs = || -> Result<Vec<(u32, Bytes)>, DecodeError> {
+            let count = d.count(8)?;
+            let mut out: Vec<(u32, Bytes)> = Vec::with_capacity(count);
+            for _ in 0..count {
+                let epoch = d.u32()?;
+                let blob = Bytes::copy_from_slice(d.bytes()?);
+                out.push((epoch, blob));
+            }
+            Ok(out)
+        };
+        let incrementals = blobs()?;
+        let maps = blobs()?;
+        Ok(OsdMapMessage { fsid, incrementals, maps, oldest: d.u32()?, newest: d.u32()? })
+    }
+
+    pub fn encode(&self) -> Message {
+        let mut front = self.fsid.to_vec();
+        for list in [&self.incrementals, &self.maps] {
+            (list.len() as u32).encode(&mut front);
+            for (epoch, blob) in list {
+                epoch.encode(&mut front);
+                blob.encode(&mut front);
+            }
+        }
+        self.oldest.encode(&mut front);
+        self.newest.encode(&mut front);
+        0u32.encode(&mut front); // gap_removed_snaps
+        Message::new(msg_type::OSD_MAP, 4, 1, front)
+    }
+}
+
+/// MMonGetVersionReply: `u64 handle, u64 version, u64 oldest_version`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VersionReply {
+    pub tid: u64,
+    pub newest: u64,
+    pub oldest: u64,
+}
+
+impl Decode for VersionReply {
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        Ok(VersionReply { tid: d.u64()?, newest: d.u64()?, oldest: d.u64()? })
+    }
+}
+
+impl Encode for VersionReply {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.tid.encode(out);
+        self.newest.encode(out);
+        self.oldest.encode(out);
+    }
+}
+
+/// MPoolOpReply: `fsid, u32 reply_code, u32 epoch, bool, [bufferlist]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolOpReply {
+    pub fsid: [u8; 16],
+    /// A negative errno or 0, sent as a u32.
+    pub code: i32,
+    pub epoch: u32,
+    pub data: Option<Bytes>,
+}
+
+impl Decode for PoolOpReply {
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        skip_paxos_header(d)?;
+        let fsid = d.array()?;
+        let code = d.u32()? as i32;
+        let epoch = d.u32()?;
+        let data = if d.bool()? { Some(Bytes::copy_from_slice(d.bytes()?)) } else { None };
+        Ok(PoolOpReply { fsid, code, epoch, data })
+    }
+}
+
+impl Encode for PoolOpReply {
+    fn encode(&self, out: &mut Vec<u8>) {
+        paxos_header(0, out);
+        out.extend_from_slice(&self.fsid);
+        (self.code as u32).encode(out);
+        self.epoch.encode(out);
+        self.data.is_some().encode(out);
+        if let Some(data) = &self.data {
+            data.encode(out);
+        }
+    }
+}
+
+/// MAuthReply: `u32 protocol, i32 result, u64 global_id, bufferlist,
+/// string message`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuthReply {
+    pub protocol: u32,
+    pub result: i32,
+    pub global_id: u64,
+    pub payload: Bytes,
+    pub message: String,
+}
+
+impl Decode for AuthReply {
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        Ok(AuthReply {
+            protocol: d.u32()?,
+            result: d.i32()?,
+            global_id: d.u64()?,
+            payload: Bytes::copy_from_slice(d.bytes()?),
+            message: d.string()?,
+        })
+    }
+}
+
+impl Encode for AuthReply {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.protocol.encode(out);
+        self.result.encode(out);
+        self.global_id.encode(out);
+        self.payload.encode(out);
+        self.message.encode(out);
+    }
+}
+
+/// Test and fake-monitor helpers: replies as messages.
+pub fn version_reply_message(r: VersionReply) -> Message {
+    Message { tid: r.tid, ..Message::new(msg_type::MON_GET_VERSION_REPLY, 2, 1, encode_to_vec(&r)) }
+}
+
+pub fn pool_op_reply_message(tid: u64, r: &PoolOpReply) -> Message {
+    Message { tid, ..Message::new(msg_type::POOLOP_REPLY, 1, 1, encode_to_vec(r)) }
+}
+
+pub fn auth_reply_message(r: &AuthReply) -> Message {
+    Message::new(msg_type::AUTH_REPLY, 1, 1, encode_to_vec(r))
+}
+
+pub fn mon_map_message(map: &MonMap) -> Message {
+    let mut front = Vec::new();
+    encode_to_vec(map).as_slice().encode(&mut front);
+    Message::new(msg_type::MON_MAP, 1, 1, front)
+}

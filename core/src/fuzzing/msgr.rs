@@ -95,6 +95,43 @@ fn frame_from(data: &[u8]) -> Option<Frame> {
     Frame::new(Tag(tag), segments).ok()
 }
 
+/// Feeds the bytes, after a valid server banner, into a client
+/// [`Connection`] to a monitor and to a service, in random pieces. It must
+/// not panic, and once failed it stays failed and quiet.
+pub fn connection(data: &[u8], rng: &mut XorShift) {
+    use crate::auth::{AuthClient, Authorizer, EntityName};
+    use crate::cache::Instant;
+    use crate::msgr::{Banner, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType};
+
+    let name = EntityName::client("fuzz");
+    for service in [false, true] {
+        let (auth, peer) = if service {
+            (ConnAuth::Service(Authorizer::none(&name, 1)), EntityType::OSD)
+        } else {
+            (ConnAuth::Mon, EntityType::MON)
+        };
+        let mut client = AuthClient::none(name.clone());
+        let config = ConnectionConfig::new(EntityAddr::blank(), peer);
+        let mut conn = Connection::new(config, auth, Instant::ZERO, rng.next_u64());
+        conn.handle_input(&Banner::default().encode(), Instant::ZERO, Some(&mut client));
+        let mut rest = data;
+        let mut failed = false;
+        while !rest.is_empty() {
+            let n = (1 + rng.next_u64() as usize % 61).min(rest.len());
+            conn.handle_input(&rest[..n], Instant::ZERO, Some(&mut client));
+            rest = &rest[n..];
+            while conn.poll_transmit().is_some() {}
+            while let Some(ev) = conn.poll_event() {
+                assert!(!failed, "an event after Failed: {ev:?}");
+                failed = matches!(ev, ConnEvent::Failed(_));
+            }
+        }
+        if failed {
+            assert!(conn.is_closed() && conn.poll_timeout().is_none());
+        }
+    }
+}
+
 /// Bounds the structured frame so every segment stays under the limit.
 const MAX_FRAME_INPUT: usize = 8192;
 
@@ -105,6 +142,8 @@ pub fn run(data: &[u8]) {
         let (frames, _) = feed(&mut decoder(secure), data, &mut rng);
         frames.iter().for_each(check_frame);
     }
+
+    connection(data, &mut XorShift::new(seed ^ 0xc0));
 
     let Some(frame) = frame_from(&data[..data.len().min(MAX_FRAME_INPUT)]) else { return };
     for secure in [false, true] {

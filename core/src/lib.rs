@@ -25,8 +25,8 @@
 //! - [`mon`]: the monitor session (MonClient): hunting, maps, pool ops.
 //! - [`memstore`]: an in-memory object store that executes those operations
 //!   with an OSD's semantics, for tests and as the reference backend.
-//! - [`cls`]: object classes (cls_rbd): the client encodings and the
-//!   methods the in-memory store runs.
+//! - [`rados`]: the dispatcher flows submit to, and RadosClient, which
+//!   answers it from a real cluster.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_debug_implementations)]

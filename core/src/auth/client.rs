@@ -19,12 +19,11 @@ use alloc::vec::Vec;
 
 use super::authorizer::Authorizer;
 use super::protocol::{
-    calc_client_server_challenge, Authenticate, ResponseHeader, ServerChallenge, ServiceTicket,
-    ServiceTicketRequest, TicketBlob, CEPHX_GET_AUTH_SESSION_KEY, CEPHX_GET_PRINCIPAL_SESSION_KEY,
+    calc_client_server_challenge, Authenticate, ResponseHeader, ServerChallenge, ServiceTicket, ServiceTicketRequest,
+    TicketBlob, CEPHX_GET_AUTH_SESSION_KEY, CEPHX_GET_PRINCIPAL_SESSION_KEY,
 };
 use super::{
-    decode_decrypt, AuthError, AuthMethod, AuthRequest, ConMode, CryptoKey, EntityName, EntityType,
-    AUTH_MODE_MON,
+    decode_decrypt, AuthError, AuthMethod, AuthRequest, ConMode, CryptoKey, EntityName, EntityType, AUTH_MODE_MON,
 };
 use crate::encoding::{decode_exact, Decoder, Encode, UtcTime};
 use crate::Errno;
@@ -152,20 +151,12 @@ impl AuthClient {
             awaiting: None,
             secrets: SessionSecrets::default(),
         };
-        Ok(AuthClient {
-            name,
-            global_id: 0,
-            method: Method::Cephx(cephx),
-        })
+        Ok(AuthClient { name, global_id: 0, method: Method::Cephx(cephx) })
     }
 
     /// `auth_client_required = none`.
     pub fn none(name: EntityName) -> Self {
-        AuthClient {
-            name,
-            global_id: 0,
-            method: Method::None,
-        }
+        AuthClient { name, global_id: 0, method: Method::None }
     }
 
     /// MonClient::set_want_keys: the services to hold tickets for; AUTH is
@@ -173,6 +164,14 @@ impl AuthClient {
     pub fn set_want_keys(&mut self, want: EntityType) {
         if let Method::Cephx(cx) = &mut self.method {
             cx.want = want.union(EntityType::AUTH).0;
+        }
+    }
+
+    /// The services tickets are wanted for (AUTH included); none for AUTH_NONE.
+    pub fn want_keys(&self) -> EntityType {
+        match &self.method {
+            Method::None => EntityType::default(),
+            Method::Cephx(cx) => EntityType(cx.want),
         }
     }
 
@@ -204,22 +203,13 @@ impl AuthClient {
         let mut auth_payload = alloc::vec![AUTH_MODE_MON];
         self.name.encode(&mut auth_payload);
         self.global_id.encode(&mut auth_payload);
-        AuthRequest {
-            method: self.method(),
-            preferred_modes: preferred_modes.to_vec(),
-            auth_payload,
-        }
+        AuthRequest { method: self.method(), preferred_modes: preferred_modes.to_vec(), auth_payload }
     }
 
     /// AUTH_REPLY_MORE: the server wants another round. Returns the
     /// AUTH_REQUEST_MORE payload. `random` becomes the client challenge (or
     /// an authorizer nonce, should the round be for service tickets).
-    pub fn handle_reply_more(
-        &mut self,
-        payload: &[u8],
-        random: u64,
-        now: UtcTime,
-    ) -> Result<Vec<u8>, AuthError> {
+    pub fn handle_reply_more(&mut self, payload: &[u8], random: u64, now: UtcTime) -> Result<Vec<u8>, AuthError> {
         let global_id = self.global_id;
         let Method::Cephx(cx) = &mut self.method else {
             return Err(AuthError::Unexpected("AUTH_NONE takes one round"));
@@ -227,31 +217,21 @@ impl AuthClient {
         if !cx.handle_response(payload, now)? {
             // MonConnection aborts here ("write me"): done is only ever
             // announced by AUTH_DONE.
-            return Err(AuthError::Unexpected(
-                "handshake finished in AUTH_REPLY_MORE",
-            ));
+            return Err(AuthError::Unexpected("handshake finished in AUTH_REPLY_MORE"));
         }
-        cx.build_request(global_id, random, now)?
-            .ok_or(AuthError::Unexpected("nothing left to request"))
+        cx.build_request(global_id, random, now)?.ok_or(AuthError::Unexpected("nothing left to request"))
     }
 
     /// AUTH_DONE: takes the global_id the monitor assigned and the final
     /// reply. For cephx this holds the AUTH ticket and, from Nautilus on,
     /// the connection secret and the service tickets.
-    pub fn handle_done(
-        &mut self,
-        global_id: u64,
-        payload: &[u8],
-        now: UtcTime,
-    ) -> Result<SessionSecrets, AuthError> {
+    pub fn handle_done(&mut self, global_id: u64, payload: &[u8], now: UtcTime) -> Result<SessionSecrets, AuthError> {
         self.global_id = global_id;
         let Method::Cephx(cx) = &mut self.method else {
             return Ok(SessionSecrets::default());
         };
         if cx.starting {
-            return Err(AuthError::Unexpected(
-                "AUTH_DONE before the server challenge",
-            ));
+            return Err(AuthError::Unexpected("AUTH_DONE before the server challenge"));
         }
         if cx.handle_response(payload, now)? {
             // A pre-Nautilus monitor would need an MAuth round; MonClient
@@ -265,10 +245,7 @@ impl AuthClient {
     /// server allows, MonConnection::handle_auth_bad_method ends in -EACCES.
     pub fn handle_bad_method(&self, result: i32) -> AuthError {
         let result = Errno::from_ret(result).err().unwrap_or(Errno::EACCES);
-        AuthError::Rejected {
-            method: self.method(),
-            result,
-        }
+        AuthError::Rejected { method: self.method(), result }
     }
 
     /// Whether a ticket is due for renewal or missing (need_tickets). An
@@ -287,11 +264,7 @@ impl AuthClient {
     /// The MAuth payload renewing what is due (MonClient::
     /// _check_auth_tickets), or `None` when nothing is. `random` is the
     /// client challenge or authorizer nonce.
-    pub fn renewal_request(
-        &mut self,
-        now: UtcTime,
-        random: u64,
-    ) -> Result<Option<Vec<u8>>, AuthError> {
+    pub fn renewal_request(&mut self, now: UtcTime, random: u64) -> Result<Option<Vec<u8>>, AuthError> {
         let global_id = self.global_id;
         match &mut self.method {
             Method::None => Ok(None),
@@ -338,9 +311,7 @@ impl AuthClient {
         };
         cx.tickets
             .iter()
-            .filter(|(service, t)| {
-                cx.want & **service != 0 && t.have_key_flag && t.expires != UtcTime::default()
-            })
+            .filter(|(service, t)| cx.want & **service != 0 && t.have_key_flag && t.expires != UtcTime::default())
             .map(|(_, t)| t.renew_after)
             .min()
     }
@@ -358,28 +329,18 @@ impl AuthClient {
     pub fn have_ticket(&mut self, service: EntityType, now: UtcTime) -> bool {
         match &mut self.method {
             Method::None => true,
-            Method::Cephx(cx) => cx
-                .tickets
-                .get_mut(&service.0)
-                .is_some_and(|t| t.have_key(now)),
+            Method::Cephx(cx) => cx.tickets.get_mut(&service.0).is_some_and(|t| t.have_key(now)),
         }
     }
 
     /// An authorizer for a service connection (an OSD, or any service a
     /// ticket is held for); `nonce` is random. Like Ceph this does not
     /// check expiry: a stale ticket is refused by the service.
-    pub fn build_authorizer(
-        &self,
-        service: EntityType,
-        nonce: u64,
-    ) -> Result<Authorizer, AuthError> {
+    pub fn build_authorizer(&self, service: EntityType, nonce: u64) -> Result<Authorizer, AuthError> {
         match &self.method {
             Method::None => Ok(Authorizer::none(&self.name, self.global_id)),
             Method::Cephx(cx) => {
-                let t = cx
-                    .tickets
-                    .get(&service.0)
-                    .filter(|t| !t.ticket.blob.is_empty());
+                let t = cx.tickets.get(&service.0).filter(|t| !t.ticket.blob.is_empty());
                 let t = t.ok_or(AuthError::NoTicket(service))?;
                 Authorizer::cephx(service.0, self.global_id, &t.ticket, &t.session_key, nonce)
             }
@@ -414,30 +375,15 @@ impl Cephx {
     }
 
     /// CephxClientHandler::build_request, after prepare_build_request.
-    fn build_request(
-        &mut self,
-        global_id: u64,
-        random: u64,
-        now: UtcTime,
-    ) -> Result<Option<Vec<u8>>, AuthError> {
+    fn build_request(&mut self, global_id: u64, random: u64, now: UtcTime) -> Result<Option<Vec<u8>>, AuthError> {
         let need = self.validate_tickets(now).1;
         let mut out = Vec::new();
         if need & EntityType::AUTH.0 != 0 {
             CEPHX_GET_AUTH_SESSION_KEY.encode(&mut out);
             let key = calc_client_server_challenge(&self.secret, self.server_challenge, random)?;
-            let old_ticket = self
-                .tickets
-                .get(&EntityType::AUTH.0)
-                .map(|t| t.ticket.clone())
-                .unwrap_or_default();
+            let old_ticket = self.tickets.get(&EntityType::AUTH.0).map(|t| t.ticket.clone()).unwrap_or_default();
             // Nautilus and later answer other_keys with every ticket at once.
-            Authenticate {
-                client_challenge: random,
-                key,
-                old_ticket,
-                other_keys: need,
-            }
-            .encode(&mut out);
+            Authenticate { client_challenge: random, key, old_ticket, other_keys: need }.encode(&mut out);
             self.awaiting = Some(CEPHX_GET_AUTH_SESSION_KEY);
             return Ok(Some(out));
         }
@@ -446,13 +392,8 @@ impl Cephx {
                 return Err(AuthError::NoTicket(EntityType::AUTH));
             };
             CEPHX_GET_PRINCIPAL_SESSION_KEY.encode(&mut out);
-            let authorizer = Authorizer::cephx(
-                EntityType::AUTH.0,
-                global_id,
-                &auth.ticket,
-                &auth.session_key,
-                random,
-            )?;
+            let authorizer =
+                Authorizer::cephx(EntityType::AUTH.0, global_id, &auth.ticket, &auth.session_key, random)?;
             out.extend_from_slice(authorizer.payload());
             ServiceTicketRequest { keys: need }.encode(&mut out);
             self.awaiting = Some(CEPHX_GET_PRINCIPAL_SESSION_KEY);
@@ -486,8 +427,7 @@ impl Cephx {
                 let Some(auth) = self.tickets.get(&EntityType::AUTH.0) else {
                     return Err(AuthError::NoTicket(EntityType::AUTH));
                 };
-                let tickets =
-                    verify_service_ticket_reply(&auth.session_key, &self.tickets, &mut d)?;
+                let tickets = verify_service_ticket_reply(&auth.session_key, &self.tickets, &mut d)?;
                 self.store(tickets, now);
             }
         }
@@ -499,11 +439,7 @@ impl Cephx {
     /// The GET_AUTH_SESSION_KEY reply: the AUTH ticket sealed with our
     /// secret, then (Nautilus+) the connection secret and the service
     /// tickets, both sealed with the new session key.
-    fn handle_auth_session_key(
-        &mut self,
-        d: &mut Decoder<'_>,
-        now: UtcTime,
-    ) -> Result<(), AuthError> {
+    fn handle_auth_session_key(&mut self, d: &mut Decoder<'_>, now: UtcTime) -> Result<(), AuthError> {
         self.secrets = SessionSecrets::default();
         let tickets = verify_service_ticket_reply(&self.secret, &self.tickets, d)?;
         self.store(tickets, now);
@@ -527,20 +463,14 @@ impl Cephx {
             let extra = verify_service_ticket_reply(&session_key, &self.tickets, &mut e)?;
             self.store(extra, now);
         }
-        self.secrets = SessionSecrets {
-            session_key: Some(session_key),
-            connection_secret,
-        };
+        self.secrets = SessionSecrets { session_key: Some(session_key), connection_secret };
         Ok(())
     }
 
     /// Ticket times count from when the reply is processed, as Ceph's do.
     fn store(&mut self, tickets: Vec<NewTicket>, now: UtcTime) {
         for new in tickets {
-            let t = self
-                .tickets
-                .entry(new.service)
-                .or_insert_with(TicketHandler::new);
+            let t = self.tickets.entry(new.service).or_insert_with(TicketHandler::new);
             t.session_key = new.session_key;
             t.ticket = new.ticket;
             if new.validity != UtcTime::default() {
@@ -580,14 +510,8 @@ fn verify_service_ticket_reply(
         } else {
             d.bytes()?.to_vec()
         };
-        let ticket =
-            decode_exact::<TicketBlob>(&blob).map_err(|_| AuthError::TicketReply("ticket blob"))?;
-        out.push(NewTicket {
-            service,
-            session_key: msg_a.session_key,
-            ticket,
-            validity: msg_a.validity,
-        });
+        let ticket = decode_exact::<TicketBlob>(&blob).map_err(|_| AuthError::TicketReply("ticket blob"))?;
+        out.push(NewTicket { service, session_key: msg_a.session_key, ticket, validity: msg_a.validity });
     }
     Ok(out)
 }

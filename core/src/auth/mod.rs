@@ -91,17 +91,11 @@ impl EntityType {
 
     /// ceph_entity_type_name, for a single type.
     pub fn name(self) -> Option<&'static str> {
-        EntityType::NAMES
-            .iter()
-            .find(|(t, _)| *t == self)
-            .map(|(_, n)| *n)
+        EntityType::NAMES.iter().find(|(t, _)| *t == self).map(|(_, n)| *n)
     }
 
     pub fn from_name(name: &str) -> Option<EntityType> {
-        EntityType::NAMES
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(t, _)| *t)
+        EntityType::NAMES.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
     }
 
     pub const fn contains(self, other: EntityType) -> bool {
@@ -114,10 +108,7 @@ impl EntityType {
 
     /// The single-bit types in this set, lowest first, as cephx walks them.
     pub fn iter(self) -> impl Iterator<Item = EntityType> {
-        (0..32)
-            .map(|b| 1u32 << b)
-            .filter(move |bit| self.0 & bit != 0)
-            .map(EntityType)
+        (0..32).map(|b| 1u32 << b).filter(move |bit| self.0 & bit != 0).map(EntityType)
     }
 }
 
@@ -141,10 +132,7 @@ pub struct EntityName {
 
 impl EntityName {
     pub fn new(entity_type: EntityType, id: &str) -> Self {
-        EntityName {
-            entity_type,
-            id: id.into(),
-        }
+        EntityName { entity_type, id: id.into() }
     }
 
     pub fn client(id: &str) -> Self {
@@ -179,10 +167,7 @@ impl Decode for EntityName {
     const MIN_LEN: usize = 8;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(EntityName {
-            entity_type: EntityType(d.u32()?),
-            id: d.string()?,
-        })
+        Ok(EntityName { entity_type: EntityType(d.u32()?), id: d.string()? })
     }
 }
 
@@ -217,11 +202,7 @@ impl Decode for AuthRequest {
         for _ in 0..count {
             preferred_modes.push(ConMode(d.u32()?));
         }
-        Ok(AuthRequest {
-            method,
-            preferred_modes,
-            auth_payload: d.bytes()?.to_vec(),
-        })
+        Ok(AuthRequest { method, preferred_modes, auth_payload: d.bytes()?.to_vec() })
     }
 }
 
@@ -288,14 +269,10 @@ impl AuthError {
     /// The negative-errno class librados reports for this failure.
     pub fn errno(&self) -> Errno {
         match self {
-            AuthError::Malformed(_) | AuthError::BadKey(_) | AuthError::Unexpected(_) => {
-                Errno::EINVAL
-            }
+            AuthError::Malformed(_) | AuthError::BadKey(_) | AuthError::Unexpected(_) => Errno::EINVAL,
             AuthError::NoKey(_) => Errno::ENOENT,
             AuthError::BadEnvelope | AuthError::TicketReply(_) => Errno::EPERM,
-            AuthError::Rejected { .. } | AuthError::Authorizer(_) | AuthError::NoTicket(_) => {
-                Errno::EACCES
-            }
+            AuthError::Rejected { .. } | AuthError::Authorizer(_) | AuthError::NoTicket(_) => Errno::EACCES,
             AuthError::Server(errno) => *errno,
             AuthError::TicketsMissing => Errno::EAGAIN,
         }

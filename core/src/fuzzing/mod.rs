@@ -8,6 +8,7 @@ pub mod cephx;
 pub mod cls_lock;
 pub mod cls_rbd;
 pub mod encoding;
+pub mod mon;
 pub mod msgr;
 pub mod naming;
 pub mod object_map;

@@ -7,16 +7,12 @@
 use alloc::vec::Vec;
 
 use crate::fuzzing::XorShift;
-use crate::msgr::{
-    Frame, FrameAssembler, FrameDecoder, FramePayload, SecureRx, SecureTx, Segment, Tag,
-};
+use crate::msgr::{Frame, FrameAssembler, FrameDecoder, FramePayload, SecureRx, SecureTx, Segment, Tag};
 
 /// The key and starting nonce the secure-mode decoder uses, so seed inputs
 /// can be made with a [`SecureTx`] of the same.
 pub const KEY: [u8; 16] = *b"fuzzing msgr2 ke";
-pub const NONCE: [u8; 12] = [
-    0x5e, 0xc0, 0x1d, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
-];
+pub const NONCE: [u8; 12] = [0x5e, 0xc0, 0x1d, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe];
 /// Small, so a lying length is refused rather than waited for.
 const MAX_SEGMENT_LEN: u32 = 1 << 16;
 
@@ -42,9 +38,7 @@ fn check_frame(frame: &Frame) {
     dec.push(&assembler(false).assemble(frame));
     assert_eq!(dec.poll(), Ok(Some(frame.clone())));
     if let Ok(payload) = FramePayload::from_frame(frame) {
-        let again = payload
-            .to_frame()
-            .expect("a decoded payload fits in a frame");
+        let again = payload.to_frame().expect("a decoded payload fits in a frame");
         assert_eq!(FramePayload::from_frame(&again), Ok(payload));
     }
 }
@@ -101,41 +95,69 @@ fn frame_from(data: &[u8]) -> Option<Frame> {
     Frame::new(Tag(tag), segments).ok()
 }
 
+/// Feeds the bytes, after a valid server banner, into a client
+/// [`Connection`] to a monitor and to a service, in random pieces. It must
+/// not panic, and once failed it stays failed and quiet.
+pub fn connection(data: &[u8], rng: &mut XorShift) {
+    use crate::auth::{AuthClient, Authorizer, EntityName};
+    use crate::cache::Instant;
+    use crate::msgr::{Banner, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType};
+
+    let name = EntityName::client("fuzz");
+    for service in [false, true] {
+        let (auth, peer) = if service {
+            (ConnAuth::Service(Authorizer::none(&name, 1)), EntityType::OSD)
+        } else {
+            (ConnAuth::Mon, EntityType::MON)
+        };
+        let mut client = AuthClient::none(name.clone());
+        let config = ConnectionConfig::new(EntityAddr::blank(), peer);
+        let mut conn = Connection::new(config, auth, Instant::ZERO, rng.next_u64());
+        conn.handle_input(&Banner::default().encode(), Instant::ZERO, Some(&mut client));
+        let mut rest = data;
+        let mut failed = false;
+        while !rest.is_empty() {
+            let n = (1 + rng.next_u64() as usize % 61).min(rest.len());
+            conn.handle_input(&rest[..n], Instant::ZERO, Some(&mut client));
+            rest = &rest[n..];
+            while conn.poll_transmit().is_some() {}
+            while let Some(ev) = conn.poll_event() {
+                assert!(!failed, "an event after Failed: {ev:?}");
+                failed = matches!(ev, ConnEvent::Failed(_));
+            }
+        }
+        if failed {
+            assert!(conn.is_closed() && conn.poll_timeout().is_none());
+        }
+    }
+}
+
 /// Bounds the structured frame so every segment stays under the limit.
 const MAX_FRAME_INPUT: usize = 8192;
 
 pub fn run(data: &[u8]) {
-    let seed = data
-        .iter()
-        .take(8)
-        .fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    let seed = data.iter().take(8).fold(0u64, |acc, &b| acc << 8 | u64::from(b));
     for secure in [false, true] {
         let mut rng = XorShift::new(seed ^ u64::from(secure));
         let (frames, _) = feed(&mut decoder(secure), data, &mut rng);
         frames.iter().for_each(check_frame);
     }
 
-    let Some(frame) = frame_from(&data[..data.len().min(MAX_FRAME_INPUT)]) else {
-        return;
-    };
+    connection(data, &mut XorShift::new(seed ^ 0xc0));
+
+    let Some(frame) = frame_from(&data[..data.len().min(MAX_FRAME_INPUT)]) else { return };
     for secure in [false, true] {
         let mut rng = XorShift::new(seed.rotate_left(17) ^ u64::from(secure));
         let mut wire = assembler(secure).assemble(&frame);
         let (frames, failed) = feed(&mut decoder(secure), &wire, &mut rng);
-        assert_eq!(
-            (frames.as_slice(), failed),
-            (core::slice::from_ref(&frame), false)
-        );
+        assert_eq!((frames.as_slice(), failed), (core::slice::from_ref(&frame), false));
 
         let bit = rng.next_u64() as usize % (wire.len() * 8);
         wire[bit / 8] ^= 1 << (bit % 8);
         let (frames, failed) = feed(&mut decoder(secure), &wire, &mut rng);
         if secure {
             // Every byte in secure mode is under an auth tag.
-            assert!(
-                failed && frames.is_empty(),
-                "flip of bit {bit} went unnoticed"
-            );
+            assert!(failed && frames.is_empty(), "flip of bit {bit} went unnoticed");
         }
     }
 }
@@ -149,25 +171,13 @@ mod tests {
 
     fn seeds() -> Vec<Vec<u8>> {
         let payloads: [FramePayload; 5] = [
-            HelloFrame {
-                entity_type: EntityType::MON,
-                peer_addr: EntityAddr::blank(),
-            }
-            .into(),
-            AuthDoneFrame {
-                global_id: 7,
-                con_mode: ConMode::SECURE,
-                auth_payload: Bytes::from(alloc::vec![1; 60]),
-            }
-            .into(),
+            HelloFrame { entity_type: EntityType::MON, peer_addr: EntityAddr::blank() }.into(),
+            AuthDoneFrame { global_id: 7, con_mode: ConMode::SECURE, auth_payload: Bytes::from(alloc::vec![1; 60]) }
+                .into(),
             AckFrame { seq: 3 }.into(),
             WaitFrame {}.into(),
             MessageFrame {
-                header: MsgHeader2 {
-                    seq: 1,
-                    msg_type: 42,
-                    ..Default::default()
-                },
+                header: MsgHeader2 { seq: 1, msg_type: 42, ..Default::default() },
                 front: Bytes::from_static(b"front"),
                 middle: Bytes::new(),
                 data: Bytes::from(alloc::vec![0xda; 100]),

@@ -118,10 +118,7 @@ fn parse_one(text: &str) -> Result<MonTarget, Errno> {
     if let Some(ip) = host.ip {
         return Ok(MonTarget::V2(SocketAddr::new(ip, v2_port)));
     }
-    Ok(MonTarget::Unresolved {
-        host: host.name.to_string(),
-        port: v2_port,
-    })
+    Ok(MonTarget::Unresolved { host: host.name.to_string(), port: v2_port })
 }
 
 struct Host<'a> {
@@ -138,24 +135,12 @@ fn split_host_port(text: &str) -> Result<(Host<'_>, Option<u16>), Errno> {
             "" => None,
             p => Some(parse_port(p.strip_prefix(':').ok_or(Errno::EINVAL)?)?),
         };
-        return Ok((
-            Host {
-                ip: Some(IpAddr::V6(ip)),
-                name: "",
-            },
-            port,
-        ));
+        return Ok((Host { ip: Some(IpAddr::V6(ip)), name: "" }, port));
     }
     // A bare IPv6 address has several colons and no port.
     if text.matches(':').count() > 1 {
         let ip: Ipv6Addr = text.parse().map_err(|_| Errno::EINVAL)?;
-        return Ok((
-            Host {
-                ip: Some(IpAddr::V6(ip)),
-                name: "",
-            },
-            None,
-        ));
+        return Ok((Host { ip: Some(IpAddr::V6(ip)), name: "" }, None));
     }
     let (host, port) = match text.split_once(':') {
         Some((h, p)) => (h, Some(parse_port(p)?)),
@@ -165,27 +150,13 @@ fn split_host_port(text: &str) -> Result<(Host<'_>, Option<u16>), Errno> {
         return Err(Errno::EINVAL);
     }
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok((
-            Host {
-                ip: Some(ip),
-                name: host,
-            },
-            port,
-        ));
+        return Ok((Host { ip: Some(ip), name: host }, port));
     }
-    let valid = host
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    let valid = host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     if !valid {
         return Err(Errno::EINVAL);
     }
-    Ok((
-        Host {
-            ip: None,
-            name: host,
-        },
-        port,
-    ))
+    Ok((Host { ip: None, name: host }, port))
 }
 
 #[cfg(test)]
@@ -199,80 +170,39 @@ mod tests {
 
     #[test]
     fn addrvecs_prefixes_and_bare_addresses() {
-        let got = parse_mon_host(
-            "[v2:1.2.3.4:3300,v1:1.2.3.4:6789] v2:5.6.7.8:3301;9.9.9.9,10.0.0.1:3300",
-        )
-        .unwrap();
+        let got = parse_mon_host("[v2:1.2.3.4:3300,v1:1.2.3.4:6789] v2:5.6.7.8:3301;9.9.9.9,10.0.0.1:3300").unwrap();
         assert_eq!(
             got,
-            [
-                v2([1, 2, 3, 4], 3300),
-                v2([5, 6, 7, 8], 3301),
-                v2([9, 9, 9, 9], 3300),
-                v2([10, 0, 0, 1], 3300)
-            ]
+            [v2([1, 2, 3, 4], 3300), v2([5, 6, 7, 8], 3301), v2([9, 9, 9, 9], 3300), v2([10, 0, 0, 1], 3300)]
         );
         // The v2 address wins wherever it is in the vector.
-        assert_eq!(
-            parse_mon_host("[v1:1.2.3.4:6789,v2:1.2.3.4:3300]").unwrap(),
-            [v2([1, 2, 3, 4], 3300)]
-        );
+        assert_eq!(parse_mon_host("[v1:1.2.3.4:6789,v2:1.2.3.4:3300]").unwrap(), [v2([1, 2, 3, 4], 3300)]);
     }
 
     #[test]
     fn msgr1_only_monitors() {
         let got = parse_mon_host("1.2.3.4:6789, [v1:5.6.7.8:6789]").unwrap();
-        assert_eq!(
-            got,
-            [
-                MonTarget::V1Only("1.2.3.4:6789".into()),
-                MonTarget::V1Only("v1:5.6.7.8:6789".into())
-            ]
-        );
+        assert_eq!(got, [MonTarget::V1Only("1.2.3.4:6789".into()), MonTarget::V1Only("v1:5.6.7.8:6789".into())]);
         assert_eq!(msgr2_addrs(&got), Err(Errno::EOPNOTSUPP));
         // No port: librados would try both; we try msgr2 on 3300.
-        assert_eq!(
-            parse_mon_host("v1:1.2.3.4").unwrap(),
-            [v2([1, 2, 3, 4], 3300)]
-        );
+        assert_eq!(parse_mon_host("v1:1.2.3.4").unwrap(), [v2([1, 2, 3, 4], 3300)]);
     }
 
     #[test]
     fn ipv6_and_names() {
-        let got = parse_mon_host(
-            "[::1]:3300 [v2:[fe80::1]:3301,v1:[fe80::1]:6789] ::2 mon-a.example.com mon-b:3300",
-        )
-        .unwrap();
+        let got = parse_mon_host("[::1]:3300 [v2:[fe80::1]:3301,v1:[fe80::1]:6789] ::2 mon-a.example.com mon-b:3300")
+            .unwrap();
         assert_eq!(got[0], MonTarget::V2("[::1]:3300".parse().unwrap()));
         assert_eq!(got[1], MonTarget::V2("[fe80::1]:3301".parse().unwrap()));
         assert_eq!(got[2], MonTarget::V2("[::2]:3300".parse().unwrap()));
-        assert_eq!(
-            got[3],
-            MonTarget::Unresolved {
-                host: "mon-a.example.com".into(),
-                port: 3300
-            }
-        );
-        assert_eq!(
-            got[4],
-            MonTarget::Unresolved {
-                host: "mon-b".into(),
-                port: 3300
-            }
-        );
+        assert_eq!(got[3], MonTarget::Unresolved { host: "mon-a.example.com".into(), port: 3300 });
+        assert_eq!(got[4], MonTarget::Unresolved { host: "mon-b".into(), port: 3300 });
         assert_eq!(msgr2_addrs(&got).unwrap().len(), 3);
     }
 
     #[test]
     fn malformed_lists() {
-        for bad in [
-            "1.2.3.4:x",
-            "[::1",
-            "[v2:1.2.3.4:99999]",
-            "host:0",
-            "a/b",
-            "[v2:]",
-        ] {
+        for bad in ["1.2.3.4:x", "[::1", "[v2:1.2.3.4:99999]", "host:0", "a/b", "[v2:]"] {
             assert_eq!(parse_mon_host(bad), Err(Errno::EINVAL), "{bad}");
         }
         assert_eq!(parse_mon_host(" ,; "), Err(Errno::ENOENT));

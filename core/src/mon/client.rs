@@ -10,17 +10,13 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
-use super::messages::{
-    self, msg_type, pool_op, AuthReply, OsdMapMessage, PoolOpReply, VersionReply,
-};
+use super::messages::{self, msg_type, pool_op, AuthReply, OsdMapMessage, PoolOpReply, VersionReply};
 use super::monmap::{mon_entity_addr, socket_addr, MonMap};
 use crate::auth::{self, AuthClient, Authorizer};
 use crate::cache::Instant;
 use crate::encoding::{decode_exact, UtcTime};
 use crate::fuzzing::XorShift;
-use crate::msgr::{
-    ConMode, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType, Message,
-};
+use crate::msgr::{ConMode, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType, Message};
 use crate::Errno;
 
 /// The driver's name for one socket.
@@ -185,11 +181,7 @@ const MAX_PARALLEL: usize = 16;
 impl MonClient {
     pub fn new(config: MonClientConfig, now: Instant, random: u64) -> Self {
         let mut rng = XorShift::new(random | 1);
-        let targets: Vec<EntityAddr> = config
-            .mon_addrs
-            .iter()
-            .map(|a| mon_entity_addr(*a))
-            .collect();
+        let targets: Vec<EntityAddr> = config.mon_addrs.iter().map(|a| mon_entity_addr(*a)).collect();
         let nonce = rng.next_u64() as u32;
         let mut subs = BTreeMap::new();
         subs.insert("monmap".to_string(), (0, 0));
@@ -247,6 +239,11 @@ impl MonClient {
 
     pub fn fsid(&self) -> Option<[u8; 16]> {
         self.monmap.as_ref().map(|m| m.fsid)
+    }
+
+    /// The session's connection mode, when one is up.
+    pub fn con_mode(&self) -> Option<ConMode> {
+        self.session.as_ref().map(|s| s.conn.con_mode())
     }
 
     /// Whether a monitor session is up.
@@ -349,10 +346,7 @@ impl MonClient {
 
     /// Asks for osdmaps from `start` (0: the latest), once.
     pub fn subscribe_osdmap(&mut self, start: u32) {
-        self.subs.insert(
-            "osdmap".to_string(),
-            (u64::from(start), messages::SUBSCRIBE_ONETIME),
-        );
+        self.subs.insert("osdmap".to_string(), (u64::from(start), messages::SUBSCRIBE_ONETIME));
         self.send_subscribe();
         self.flush();
     }
@@ -380,14 +374,12 @@ impl MonClient {
 
     /// librados' selfmanaged_snap_remove.
     pub fn delete_selfmanaged_snap(&mut self, pool: i64, snap: u64) -> u64 {
-        self.pool_op(PoolOp::Delete {
-            pool: pool as u32,
-            snap,
-        })
+        self.pool_op(PoolOp::Delete { pool: pool as u32, snap })
     }
 
     /// An authorizer for a service, when its ticket is held. Otherwise
-    /// -EAGAIN, and a renewal is under way: try again after it.
+    /// -EAGAIN, and the ticket is asked for (the service is added to the
+    /// wanted ones): try again once the monitor answered.
     pub fn build_authorizer(
         &mut self,
         service: auth::EntityType,
@@ -396,10 +388,11 @@ impl MonClient {
     ) -> Result<Authorizer, Errno> {
         let wall = self.wall(now);
         if self.auth.have_ticket(service, wall) {
-            return self
-                .auth
-                .build_authorizer(service, nonce)
-                .map_err(|e| e.errno());
+            return self.auth.build_authorizer(service, nonce).map_err(|e| e.errno());
+        }
+        let want = self.auth.want_keys();
+        if !want.contains(service) {
+            self.auth.set_want_keys(want.union(service));
         }
         self.renew_not_before = now;
         self.check_renewal(now);
@@ -408,23 +401,13 @@ impl MonClient {
     }
 
     fn wall(&self, now: Instant) -> UtcTime {
-        let nanos = self
-            .config
-            .wall_base
-            .as_nanos()
-            .saturating_add(now.as_nanos());
-        UtcTime::new(
-            u32::try_from(nanos / 1_000_000_000).unwrap_or(u32::MAX),
-            (nanos % 1_000_000_000) as u32,
-        )
+        let nanos = self.config.wall_base.as_nanos().saturating_add(now.as_nanos());
+        UtcTime::new(u32::try_from(nanos / 1_000_000_000).unwrap_or(u32::MAX), (nanos % 1_000_000_000) as u32)
     }
 
     fn renewal_instant(&self) -> Option<Instant> {
         let at = self.auth.next_renewal()?;
-        Some(Instant::from_nanos(
-            at.as_nanos()
-                .saturating_sub(self.config.wall_base.as_nanos()),
-        ))
+        Some(Instant::from_nanos(at.as_nanos().saturating_sub(self.config.wall_base.as_nanos())))
     }
 
     fn next_tid(&mut self) -> u64 {
@@ -498,15 +481,8 @@ impl MonClient {
 
     /// Opens attempts until `hunt_parallel` are under way.
     fn hunt(&mut self, now: Instant) {
-        let parallel = self
-            .config
-            .hunt_parallel
-            .clamp(1, MAX_PARALLEL)
-            .min(self.targets.len());
-        while !self.failed
-            && self.session.is_none()
-            && self.attempts.len() + self.reopen_at.len() < parallel
-        {
+        let parallel = self.config.hunt_parallel.clamp(1, MAX_PARALLEL).min(self.targets.len());
+        while !self.failed && self.session.is_none() && self.attempts.len() + self.reopen_at.len() < parallel {
             let Some(&index) = self.order.get(self.cursor % self.order.len().max(1)) else {
                 return;
             };
@@ -536,17 +512,8 @@ impl MonClient {
         config.global_seq = self.global_seq;
         config.wall_base = self.config.wall_base;
         let conn = Connection::new(config, ConnAuth::Mon, now, self.rng.next_u64());
-        self.actions.push_back(MonAction::Connect {
-            conn: id,
-            addr: socket,
-        });
-        self.attempts.push(Attempt {
-            id,
-            conn,
-            auth: self.auth.clone(),
-            connected: false,
-            started: now,
-        });
+        self.actions.push_back(MonAction::Connect { conn: id, addr: socket });
+        self.attempts.push(Attempt { id, conn, auth: self.auth.clone(), connected: false, started: now });
     }
 
     /// Handles attempt `i`'s events; returns whether it was removed.
@@ -587,11 +554,7 @@ impl MonClient {
         self.reopen_at.clear();
         self.auth = a.auth;
         self.global_seq = self.global_seq.max(a.conn.global_seq());
-        self.session = Some(Session {
-            id: a.id,
-            conn: a.conn,
-            primed: false,
-        });
+        self.session = Some(Session { id: a.id, conn: a.conn, primed: false });
         self.auth_pending = false;
         self.renew_not_before = now;
         self.send_subscribe();
@@ -608,8 +571,7 @@ impl MonClient {
             return;
         }
         s.primed = true;
-        let versions: Vec<(u64, String)> =
-            self.versions.iter().map(|(t, w)| (*t, w.clone())).collect();
+        let versions: Vec<(u64, String)> = self.versions.iter().map(|(t, w)| (*t, w.clone())).collect();
         for (tid, what) in versions {
             self.send(messages::get_version(tid, &what));
         }
@@ -652,26 +614,18 @@ impl MonClient {
                 if self.monmap.as_ref().is_some_and(|old| old.fsid != map.fsid) {
                     return;
                 }
-                let targets: Vec<EntityAddr> = map
-                    .mons
-                    .iter()
-                    .filter_map(|m| m.msgr2_addr().cloned())
-                    .collect();
+                let targets: Vec<EntityAddr> = map.mons.iter().filter_map(|m| m.msgr2_addr().cloned()).collect();
                 if !targets.is_empty() && targets != self.targets {
                     self.targets = targets;
                     self.shuffle();
                 }
-                self.subs
-                    .insert("monmap".to_string(), (u64::from(map.epoch) + 1, 0));
+                self.subs.insert("monmap".to_string(), (u64::from(map.epoch) + 1, 0));
                 let fsid = map.fsid;
                 let first = self.monmap.is_none();
                 self.monmap = Some(map);
                 if first {
                     self.mount_deadline = None;
-                    self.events.push_back(MonEvent::Ready {
-                        global_id: self.auth.global_id(),
-                        fsid,
-                    });
+                    self.events.push_back(MonEvent::Ready { global_id: self.auth.global_id(), fsid });
                 }
                 self.prime();
             }
@@ -683,8 +637,7 @@ impl MonClient {
                     return;
                 }
                 let epochs = maps.incrementals.iter().chain(&maps.maps).map(|(e, _)| *e);
-                let (first, last) =
-                    epochs.fold((u32::MAX, 0), |(lo, hi), e| (lo.min(e), hi.max(e)));
+                let (first, last) = epochs.fold((u32::MAX, 0), |(lo, hi), e| (lo.min(e), hi.max(e)));
                 if last > 0 {
                     self.osdmap_epoch = self.osdmap_epoch.max(last);
                     if let Some((start, flags)) = self.subs.get("osdmap") {
@@ -708,11 +661,7 @@ impl MonClient {
                     return;
                 };
                 if self.versions.remove(&r.tid).is_some() {
-                    self.events.push_back(MonEvent::Version {
-                        tid: r.tid,
-                        newest: r.newest,
-                        oldest: r.oldest,
-                    });
+                    self.events.push_back(MonEvent::Version { tid: r.tid, newest: r.newest, oldest: r.oldest });
                 }
             }
             msg_type::POOLOP_REPLY => {
@@ -730,8 +679,7 @@ impl MonClient {
                         None => Ok(0),
                     }
                 };
-                self.events
-                    .push_back(MonEvent::PoolOpDone { tid: m.tid, result });
+                self.events.push_back(MonEvent::PoolOpDone { tid: m.tid, result });
             }
             msg_type::AUTH_REPLY => {
                 let Ok(r) = decode_exact::<AuthReply>(&m.front) else {
@@ -739,10 +687,7 @@ impl MonClient {
                 };
                 let wall = self.wall(now);
                 let random = self.rng.next_u64();
-                match self
-                    .auth
-                    .handle_auth_reply(r.result, r.global_id, &r.payload, wall, random)
-                {
+                match self.auth.handle_auth_reply(r.result, r.global_id, &r.payload, wall, random) {
                     Ok(Some(next)) => {
                         let epoch = self.monmap.as_ref().map_or(0, |m| m.epoch);
                         let msg = messages::auth(self.auth.method().0, &next, epoch);
@@ -784,22 +729,18 @@ impl MonClient {
     fn flush(&mut self) {
         for a in self.attempts.iter_mut().filter(|a| a.connected) {
             while let Some(bytes) = a.conn.poll_transmit() {
-                self.actions
-                    .push_back(MonAction::Send { conn: a.id, bytes });
+                self.actions.push_back(MonAction::Send { conn: a.id, bytes });
             }
         }
         if let Some(s) = &mut self.session {
             while let Some(bytes) = s.conn.poll_transmit() {
-                self.actions
-                    .push_back(MonAction::Send { conn: s.id, bytes });
+                self.actions.push_back(MonAction::Send { conn: s.id, bytes });
             }
         }
     }
 }
 
 /// Decodes a value and ignores what a newer sender appended.
-fn decode_prefix<T: crate::encoding::Decode>(
-    bytes: &[u8],
-) -> Result<T, crate::encoding::DecodeError> {
+fn decode_prefix<T: crate::encoding::Decode>(bytes: &[u8]) -> Result<T, crate::encoding::DecodeError> {
     crate::encoding::Decoder::new(bytes).decode()
 }

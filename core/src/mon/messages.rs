@@ -65,21 +65,11 @@ pub fn get_version(tid: u64, what: &str) -> Message {
     let mut front = Vec::new();
     tid.encode(&mut front);
     what.encode(&mut front);
-    Message {
-        tid,
-        ..Message::new(msg_type::MON_GET_VERSION, 1, 1, front)
-    }
+    Message { tid, ..Message::new(msg_type::MON_GET_VERSION, 1, 1, front) }
 }
 
 /// MPoolOp v4 for the self-managed snapshot ops.
-pub fn pool_op(
-    tid: u64,
-    fsid: &[u8; 16],
-    pool: u32,
-    op: u32,
-    snapid: u64,
-    osdmap_epoch: u32,
-) -> Message {
+pub fn pool_op(tid: u64, fsid: &[u8; 16], pool: u32, op: u32, snapid: u64, osdmap_epoch: u32) -> Message {
     let mut front = Vec::new();
     paxos_header(u64::from(osdmap_epoch), &mut front);
     front.extend_from_slice(fsid);
@@ -90,10 +80,7 @@ pub fn pool_op(
     "".encode(&mut front); // name
     0u8.encode(&mut front); // pad
     0i16.encode(&mut front); // crush_rule
-    Message {
-        tid,
-        ..Message::new(msg_type::POOLOP, 4, 2, front)
-    }
+    Message { tid, ..Message::new(msg_type::POOLOP, 4, 2, front) }
 }
 
 /// MAuth: `u32 protocol, bufferlist payload, u32 monmap_epoch`.
@@ -145,13 +132,7 @@ impl OsdMapMessage {
         };
         let incrementals = blobs()?;
         let maps = blobs()?;
-        Ok(OsdMapMessage {
-            fsid,
-            incrementals,
-            maps,
-            oldest: d.u32()?,
-            newest: d.u32()?,
-        })
+        Ok(OsdMapMessage { fsid, incrementals, maps, oldest: d.u32()?, newest: d.u32()? })
     }
 
     pub fn encode(&self) -> Message {
@@ -180,11 +161,7 @@ pub struct VersionReply {
 
 impl Decode for VersionReply {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(VersionReply {
-            tid: d.u64()?,
-            newest: d.u64()?,
-            oldest: d.u64()?,
-        })
+        Ok(VersionReply { tid: d.u64()?, newest: d.u64()?, oldest: d.u64()? })
     }
 }
 
@@ -212,17 +189,8 @@ impl Decode for PoolOpReply {
         let fsid = d.array()?;
         let code = d.u32()? as i32;
         let epoch = d.u32()?;
-        let data = if d.bool()? {
-            Some(Bytes::copy_from_slice(d.bytes()?))
-        } else {
-            None
-        };
-        Ok(PoolOpReply {
-            fsid,
-            code,
-            epoch,
-            data,
-        })
+        let data = if d.bool()? { Some(Bytes::copy_from_slice(d.bytes()?)) } else { None };
+        Ok(PoolOpReply { fsid, code, epoch, data })
     }
 }
 
@@ -274,17 +242,11 @@ impl Encode for AuthReply {
 
 /// Test and fake-monitor helpers: replies as messages.
 pub fn version_reply_message(r: VersionReply) -> Message {
-    Message {
-        tid: r.tid,
-        ..Message::new(msg_type::MON_GET_VERSION_REPLY, 2, 1, encode_to_vec(&r))
-    }
+    Message { tid: r.tid, ..Message::new(msg_type::MON_GET_VERSION_REPLY, 2, 1, encode_to_vec(&r)) }
 }
 
 pub fn pool_op_reply_message(tid: u64, r: &PoolOpReply) -> Message {
-    Message {
-        tid,
-        ..Message::new(msg_type::POOLOP_REPLY, 1, 1, encode_to_vec(r))
-    }
+    Message { tid, ..Message::new(msg_type::POOLOP_REPLY, 1, 1, encode_to_vec(r)) }
 }
 
 pub fn auth_reply_message(r: &AuthReply) -> Message {

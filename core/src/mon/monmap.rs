@@ -19,10 +19,7 @@ pub struct MonInfo {
 impl MonInfo {
     /// The monitor's msgr2 address, when it has one.
     pub fn msgr2_addr(&self) -> Option<&EntityAddr> {
-        self.public_addrs
-            .0
-            .iter()
-            .find(|a| a.addr_type == AddrType::MSGR2)
+        self.public_addrs.0.iter().find(|a| a.addr_type == AddrType::MSGR2)
     }
 }
 
@@ -99,9 +96,7 @@ impl Encode for MonMap {
 pub fn socket_addr(addr: &EntityAddr) -> Option<SocketAddr> {
     match addr.sockaddr {
         Sockaddr::V4 { ip, port } => Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(ip)), port)),
-        Sockaddr::V6 { ip, port, .. } => {
-            Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(ip)), port))
-        }
+        Sockaddr::V6 { ip, port, .. } => Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(ip)), port)),
         _ => None,
     }
 }
@@ -110,10 +105,7 @@ pub fn socket_addr(addr: &EntityAddr) -> Option<SocketAddr> {
 /// monitors bind with).
 pub fn mon_entity_addr(addr: SocketAddr) -> EntityAddr {
     let sockaddr = match addr {
-        SocketAddr::V4(a) => Sockaddr::V4 {
-            ip: a.ip().octets(),
-            port: a.port(),
-        },
+        SocketAddr::V4(a) => Sockaddr::V4 { ip: a.ip().octets(), port: a.port() },
         SocketAddr::V6(a) => Sockaddr::V6 {
             ip: a.ip().octets(),
             port: a.port(),
@@ -121,17 +113,28 @@ pub fn mon_entity_addr(addr: SocketAddr) -> EntityAddr {
             scope_id: a.scope_id(),
         },
     };
-    EntityAddr {
-        addr_type: AddrType::MSGR2,
-        nonce: 0,
-        sockaddr,
-    }
+    EntityAddr { addr_type: AddrType::MSGR2, nonce: 0, sockaddr }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::encoding::{decode_exact, encode_to_vec};
+
+    /// `ceph mon getmap` of the one-monitor Pacific 16.2 test cluster.
+    const PACIFIC_MONMAP: &[u8] = include_bytes!("testdata/monmap-pacific.bin");
+
+    #[test]
+    fn decodes_a_real_pacific_monmap() {
+        let map: MonMap = decode_exact(PACIFIC_MONMAP).unwrap();
+        let fsid = [0x73, 0x3f, 0x41, 0xf9, 0xc8, 0x24, 0x4d, 0xf5, 0x89, 0x61, 0xd1, 0x0a, 0x2d, 0x69, 0x8c, 0x3a];
+        assert_eq!((map.fsid, map.epoch, map.mons.len()), (fsid, 1, 1));
+        assert_eq!(map.mons[0].name, "a");
+        let addrs = &map.mons[0].public_addrs.0;
+        assert_eq!(addrs[0], EntityAddr::v4(AddrType::MSGR2, [127, 0, 0, 1], 3320, 0));
+        assert_eq!(addrs[1], EntityAddr::v4(AddrType::LEGACY, [127, 0, 0, 1], 6791, 0));
+        assert_eq!(map.mons[0].msgr2_addr(), Some(&addrs[0]));
+    }
 
     #[test]
     fn round_trips_and_finds_msgr2_addrs() {
@@ -140,10 +143,7 @@ mod tests {
         let map = MonMap {
             fsid: [7; 16],
             epoch: 3,
-            mons: alloc::vec![MonInfo {
-                name: "a".into(),
-                public_addrs: EntityAddrvec(alloc::vec![a.clone(), b])
-            }],
+            mons: alloc::vec![MonInfo { name: "a".into(), public_addrs: EntityAddrvec(alloc::vec![a.clone(), b]) }],
         };
         let bytes = encode_to_vec(&map);
         let back: MonMap = decode_exact(&bytes).unwrap();

@@ -101,21 +101,12 @@ impl World {
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let SocketAddr::V4(v4) = a else {
-                    unreachable!()
-                };
+                let SocketAddr::V4(v4) = a else { unreachable!() };
                 let ea = EntityAddr::v4(AddrType::MSGR2, v4.ip().octets(), a.port(), 0);
-                MonInfo {
-                    name: alloc::format!("m{i}"),
-                    public_addrs: EntityAddrvec(alloc::vec![ea]),
-                }
+                MonInfo { name: alloc::format!("m{i}"), public_addrs: EntityAddrvec(alloc::vec![ea]) }
             })
             .collect();
-        MonMap {
-            fsid: FSID,
-            epoch: 2,
-            mons,
-        }
+        MonMap { fsid: FSID, epoch: 2, mons }
     }
 
     /// Runs the fake network until nothing moves.
@@ -132,13 +123,7 @@ impl World {
                             mon.now = self.wall();
                             mon.add_entity(EntityName::client("rbd"), good_key());
                             let server = TestServer::new(Backend::Mon(mon, None));
-                            self.mons.insert(
-                                conn,
-                                FakeMon {
-                                    server,
-                                    subs: Vec::new(),
-                                },
-                            );
+                            self.mons.insert(conn, FakeMon { server, subs: Vec::new() });
                             self.mc.handle_connected(conn, self.now);
                         } else {
                             self.dead_conns.push(conn);
@@ -157,11 +142,7 @@ impl World {
             let ids: Vec<ConnId> = self.mons.keys().copied().collect();
             for id in ids {
                 self.serve(id);
-                let out = self
-                    .mons
-                    .get_mut(&id)
-                    .map(|m| m.server.take_output())
-                    .unwrap_or_default();
+                let out = self.mons.get_mut(&id).map(|m| m.server.take_output()).unwrap_or_default();
                 if !out.is_empty() {
                     moved = true;
                     self.mc.handle_bytes(id, &out, self.now);
@@ -203,9 +184,7 @@ impl World {
                         let start = (*start as u32).max(1);
                         let maps = OsdMapMessage {
                             fsid: FSID,
-                            incrementals: (start..e)
-                                .map(|x| (x, Bytes::from(alloc::vec![x as u8])))
-                                .collect(),
+                            incrementals: (start..e).map(|x| (x, Bytes::from(alloc::vec![x as u8]))).collect(),
                             maps: alloc::vec![(e, Bytes::from_static(b"full map"))],
                             oldest: 1,
                             newest: e,
@@ -215,11 +194,7 @@ impl World {
                     m.subs.push(subs);
                 }
                 msg_type::MON_GET_VERSION => {
-                    let r = VersionReply {
-                        tid: msg.tid,
-                        newest: u64::from(self.osdmap_epoch),
-                        oldest: 1,
-                    };
+                    let r = VersionReply { tid: msg.tid, newest: u64::from(self.osdmap_epoch), oldest: 1 };
                     m.server.send_message(messages::version_reply_message(r));
                 }
                 msg_type::POOLOP if self.pool_replies => {
@@ -237,22 +212,15 @@ impl World {
                         (3, 0x22) => (0, None),
                         _ => (-2, None),
                     };
-                    let reply = PoolOpReply {
-                        fsid: FSID,
-                        code,
-                        epoch: self.osdmap_epoch,
-                        data,
-                    };
-                    m.server
-                        .send_message(messages::pool_op_reply_message(msg.tid, &reply));
+                    let reply = PoolOpReply { fsid: FSID, code, epoch: self.osdmap_epoch, data };
+                    m.server.send_message(messages::pool_op_reply_message(msg.tid, &reply));
                 }
                 msg_type::AUTH => {
                     let mut d = Decoder::new(&msg.front);
                     d.skip(18).unwrap();
                     let _protocol = d.u32().unwrap();
                     let payload = d.bytes().unwrap().to_vec();
-                    let (Backend::Mon(mon, _), Some(session)) =
-                        (&mut m.server.backend, m.server.session.as_mut())
+                    let (Backend::Mon(mon, _), Some(session)) = (&mut m.server.backend, m.server.session.as_mut())
                     else {
                         panic!("MAuth before the session")
                     };
@@ -288,11 +256,7 @@ impl World {
 
     fn run_until(&mut self, limit: Instant, mut done: impl FnMut(&World) -> bool) {
         while !done(self) {
-            assert!(
-                self.step(limit),
-                "nothing happened before {limit:?}: {:?}",
-                self.events
-            );
+            assert!(self.step(limit), "nothing happened before {limit:?}: {:?}", self.events);
         }
     }
 }
@@ -319,13 +283,7 @@ fn connects_subscribes_and_learns_the_monmap() {
     let w = World::new(&[addr(1)], &[addr(1)], good_key(), |_| {});
     let global_id = w.mc.global_id();
     assert_ne!(global_id, 0);
-    assert_eq!(
-        w.events,
-        [MonEvent::Ready {
-            global_id,
-            fsid: FSID
-        }]
-    );
+    assert_eq!(w.events, [MonEvent::Ready { global_id, fsid: FSID }]);
     assert_eq!(w.mc.fsid(), Some(FSID));
     let m = w.mons.values().next().unwrap();
     assert_eq!(m.subs[0].get("monmap"), Some(&(0, 0)));
@@ -339,10 +297,7 @@ fn hunting_skips_monitors_that_never_answer() {
         config.wall_base = T0;
         config.hostname = "client-host".into();
         config.hunt_parallel = 1;
-        let mut w = World::with_client(
-            MonClient::new(config, Instant::ZERO, seed_tweak),
-            &[addr(3)],
-        );
+        let mut w = World::with_client(MonClient::new(config, Instant::ZERO, seed_tweak), &[addr(3)]);
         w.run_until(secs(60), ready);
         // Each dead monitor costs one hunt interval, then the live one answers.
         let dead = w.connects.iter().take_while(|(_, a)| *a != addr(3)).count();
@@ -366,9 +321,7 @@ fn parallel_hunting_takes_the_first_to_answer() {
 #[test]
 fn mount_timeout_ends_the_hunt() {
     let addrs = [addr(1), addr(2)];
-    let mut w = World::new(&addrs, &[], good_key(), |c| {
-        c.mount_timeout = Duration::from_secs(20)
-    });
+    let mut w = World::new(&addrs, &[], good_key(), |c| c.mount_timeout = Duration::from_secs(20));
     w.run_until(secs(20), |w| !w.events.is_empty());
     assert_eq!(w.events, [MonEvent::Failed(Errno::ETIMEDOUT)]);
     assert_eq!(w.now, secs(20));
@@ -391,20 +344,9 @@ fn osdmap_subscription_hands_up_blobs() {
     w.events.clear();
     w.mc.subscribe_osdmap(18);
     w.pump();
-    let [MonEvent::OsdMaps(maps)] = &w.events[..] else {
-        panic!("{:?}", w.events)
-    };
-    assert_eq!(
-        (maps.first, maps.last, maps.oldest, maps.newest),
-        (18, 20, 1, 20)
-    );
-    assert_eq!(
-        maps.incrementals,
-        [
-            (18, Bytes::from_static(&[18])),
-            (19, Bytes::from_static(&[19]))
-        ]
-    );
+    let [MonEvent::OsdMaps(maps)] = &w.events[..] else { panic!("{:?}", w.events) };
+    assert_eq!((maps.first, maps.last, maps.oldest, maps.newest), (18, 20, 1, 20));
+    assert_eq!(maps.incrementals, [(18, Bytes::from_static(&[18])), (19, Bytes::from_static(&[19]))]);
     assert_eq!(maps.maps, [(20, Bytes::from_static(b"full map"))]);
     assert_eq!(maps.fsid, FSID);
     // Onetime: satisfied, so a later resubscribe asks only for the monmap.
@@ -424,23 +366,10 @@ fn pool_ops_and_versions_are_answered() {
     assert_eq!(
         w.events,
         [
-            MonEvent::PoolOpDone {
-                tid: create,
-                result: Ok(5)
-            },
-            MonEvent::PoolOpDone {
-                tid: delete,
-                result: Ok(0)
-            },
-            MonEvent::PoolOpDone {
-                tid: bad,
-                result: Err(Errno::ENOENT)
-            },
-            MonEvent::Version {
-                tid: version,
-                newest: 20,
-                oldest: 1
-            },
+            MonEvent::PoolOpDone { tid: create, result: Ok(5) },
+            MonEvent::PoolOpDone { tid: delete, result: Ok(0) },
+            MonEvent::PoolOpDone { tid: bad, result: Err(Errno::ENOENT) },
+            MonEvent::Version { tid: version, newest: 20, oldest: 1 },
         ]
     );
 }
@@ -453,12 +382,7 @@ fn requests_before_ready_wait_for_the_session() {
     let mut mc = MonClient::new(config, Instant::ZERO, 1);
     let tid = mc.create_selfmanaged_snap(3);
     let w = World::with_client(mc, &[addr(1)]);
-    assert!(
-        w.events
-            .contains(&MonEvent::PoolOpDone { tid, result: Ok(5) }),
-        "{:?}",
-        w.events
-    );
+    assert!(w.events.contains(&MonEvent::PoolOpDone { tid, result: Ok(5) }), "{:?}", w.events);
 }
 
 #[test]
@@ -483,9 +407,7 @@ fn a_lost_session_is_rehunted_and_requests_resent() {
 
 #[test]
 fn a_silent_monitor_is_left_for_another() {
-    let mut w = World::new(&[addr(1), addr(2)], &[addr(1), addr(2)], good_key(), |c| {
-        c.hunt_parallel = 1
-    });
+    let mut w = World::new(&[addr(1), addr(2)], &[addr(1), addr(2)], good_key(), |c| c.hunt_parallel = 1);
     let first = *w.mons.keys().next().unwrap();
     w.mons.get_mut(&first).unwrap().server.alive = false;
     w.run_until(secs(120), |w| w.mons.keys().any(|k| *k != first));
@@ -504,13 +426,7 @@ fn tickets_are_renewed_before_expiry() {
     w.pump();
     let (_, expires2) = w.mc.auth().ticket_times(auth::EntityType::OSD).unwrap();
     assert!(expires2 > expires);
-    let authorizer =
-        w.mc.build_authorizer(auth::EntityType::OSD, 9, w.now)
-            .unwrap();
+    let authorizer = w.mc.build_authorizer(auth::EntityType::OSD, 9, w.now).unwrap();
     assert_eq!(authorizer.method(), auth::AuthMethod::CEPHX);
-    assert_eq!(
-        w.mc.build_authorizer(auth::EntityType::MDS, 9, w.now)
-            .unwrap_err(),
-        Errno::EAGAIN
-    );
+    assert_eq!(w.mc.build_authorizer(auth::EntityType::MDS, 9, w.now).unwrap_err(), Errno::EAGAIN);
 }

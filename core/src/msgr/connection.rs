@@ -21,13 +21,11 @@ use bytes::Bytes;
 use super::banner::Banner;
 use super::frames::{FrameAssembler, FrameDecoder};
 use super::payload::{
-    AckFrame, AuthRequestFrame, AuthRequestMoreFrame, AuthSignatureFrame, ClientIdentFrame,
-    FramePayload, KeepAliveFrame, KeepAliveFrameAck, MessageFrame,
+    AckFrame, AuthRequestFrame, AuthRequestMoreFrame, AuthSignatureFrame, ClientIdentFrame, FramePayload,
+    KeepAliveFrame, KeepAliveFrameAck, MessageFrame,
 };
 use super::secure::{SecureRx, SecureTx, KEY_LEN, NONCE_LEN};
-use super::types::{
-    AddrType, ConMode, EntityAddr, EntityAddrvec, EntityType, MsgHeader2, Sockaddr,
-};
+use super::types::{AddrType, ConMode, EntityAddr, EntityAddrvec, EntityType, MsgHeader2, Sockaddr};
 use super::{features, HelloFrame};
 use crate::auth::{self, auth_signature, AuthClient, Authorizer, SessionSecrets};
 use crate::cache::Instant;
@@ -61,13 +59,7 @@ pub struct Message {
 impl Message {
     /// A message of `msg_type` with a front and no tid.
     pub fn new(msg_type: u16, version: u16, compat_version: u16, front: impl Into<Bytes>) -> Self {
-        Message {
-            msg_type,
-            version,
-            compat_version,
-            front: front.into(),
-            ..Message::default()
-        }
+        Message { msg_type, version, compat_version, front: front.into(), ..Message::default() }
     }
 }
 
@@ -297,10 +289,7 @@ impl Connection {
         match self.state {
             State::Closed => None,
             State::Ready => Some(self.next_keepalive.min(self.last_rx + self.config.timeout)),
-            _ => Some(
-                (self.started + self.config.connect_timeout)
-                    .min(self.last_rx + self.config.timeout),
-            ),
+            _ => Some((self.started + self.config.connect_timeout).min(self.last_rx + self.config.timeout)),
         }
     }
 
@@ -317,9 +306,7 @@ impl Connection {
                 }
             }
             _ => {
-                if now >= self.started + self.config.connect_timeout
-                    || now >= self.last_rx + self.config.timeout
-                {
+                if now >= self.started + self.config.connect_timeout || now >= self.last_rx + self.config.timeout {
                     self.fail(Errno::ETIMEDOUT);
                 }
             }
@@ -375,11 +362,7 @@ impl Connection {
     }
 
     fn wall(&self, now: Instant) -> UtcTime {
-        let nanos = self
-            .config
-            .wall_base
-            .as_nanos()
-            .saturating_add(now.as_nanos());
+        let nanos = self.config.wall_base.as_nanos().saturating_add(now.as_nanos());
         let sec = u32::try_from(nanos / 1_000_000_000).unwrap_or(u32::MAX);
         UtcTime::new(sec, (nanos % 1_000_000_000) as u32)
     }
@@ -402,17 +385,13 @@ impl Connection {
             Ok(None) if self.banner_buf.len() < 64 => return Ok(None),
             Ok(None) | Err(_) => return Err(EPROTO),
         };
-        peer.check_peer(&Banner::default())
-            .map_err(|_| Errno::EOPNOTSUPP)?;
+        peer.check_peer(&Banner::default()).map_err(|_| Errno::EOPNOTSUPP)?;
         let consumed = used - before;
         self.pre_auth_rx.extend_from_slice(&self.banner_buf[..used]);
         self.banner_buf = Vec::new();
         self.dec.start_recording();
         self.state = State::Hello;
-        let hello = HelloFrame {
-            entity_type: EntityType::CLIENT,
-            peer_addr: self.config.peer_addr.clone(),
-        };
+        let hello = HelloFrame { entity_type: EntityType::CLIENT, peer_addr: self.config.peer_addr.clone() };
         self.send_frame(hello.into());
         Ok(Some(consumed))
     }
@@ -442,12 +421,7 @@ impl Connection {
             compat_version: msg.compat_version,
             ..MsgHeader2::default()
         };
-        let frame = MessageFrame {
-            header,
-            front: msg.front,
-            middle: msg.middle,
-            data: msg.data,
-        };
+        let frame = MessageFrame { header, front: msg.front, middle: msg.middle, data: msg.data };
         self.send_frame(frame.into());
     }
 
@@ -473,7 +447,7 @@ impl Connection {
                 }
                 self.my_addr = addr;
                 self.state = State::Auth;
-                self.send_auth_request(now, auth)
+                self.send_auth_request(auth)
             }
             (State::Auth, P::AuthReplyMore(more)) => {
                 let wall = self.wall(now);
@@ -481,20 +455,11 @@ impl Connection {
                 let reply = match &mut self.auth {
                     ConnAuth::Mon => {
                         let auth = auth.ok_or(Errno::EINVAL)?;
-                        auth.handle_reply_more(&more.auth_payload, random, wall)
-                            .map_err(|e| e.errno())?
+                        auth.handle_reply_more(&more.auth_payload, random, wall).map_err(|e| e.errno())?
                     }
-                    ConnAuth::Service(a) => a
-                        .handle_challenge(&more.auth_payload)
-                        .map_err(|e| e.errno())?
-                        .to_vec(),
+                    ConnAuth::Service(a) => a.handle_challenge(&more.auth_payload).map_err(|e| e.errno())?.to_vec(),
                 };
-                self.send_frame(
-                    AuthRequestMoreFrame {
-                        auth_payload: reply.into(),
-                    }
-                    .into(),
-                );
+                self.send_frame(AuthRequestMoreFrame { auth_payload: reply.into() }.into());
                 Ok(())
             }
             (State::Auth, P::AuthBadMethod(bad)) => {
@@ -502,19 +467,14 @@ impl Connection {
                     ConnAuth::Mon => auth.as_ref().map(|a| a.method()),
                     ConnAuth::Service(a) => Some(a.method()),
                 };
-                let ours: Vec<ConMode> = self
-                    .config
-                    .modes
-                    .iter()
-                    .copied()
-                    .filter(|m| bad.allowed_modes.contains(&m.0))
-                    .collect();
+                let ours: Vec<ConMode> =
+                    self.config.modes.iter().copied().filter(|m| bad.allowed_modes.contains(&m.0)).collect();
                 let method_ok = method.is_some_and(|m| bad.allowed_methods.contains(&m.0));
                 if method_ok && !self.mode_retried && !ours.is_empty() && ours != self.sent_modes {
                     // The method is fine but not the modes: retry once.
                     self.mode_retried = true;
                     self.sent_modes = ours;
-                    return self.send_auth_request(now, auth);
+                    return self.send_auth_request(auth);
                 }
                 Err(Errno::from_ret(bad.result).err().unwrap_or(Errno::EACCES))
             }
@@ -527,12 +487,9 @@ impl Connection {
                 let secrets = match &self.auth {
                     ConnAuth::Mon => {
                         let auth = auth.ok_or(Errno::EINVAL)?;
-                        auth.handle_done(done.global_id, &done.auth_payload, wall)
-                            .map_err(|e| e.errno())?
+                        auth.handle_done(done.global_id, &done.auth_payload, wall).map_err(|e| e.errno())?
                     }
-                    ConnAuth::Service(a) => {
-                        a.verify_reply(&done.auth_payload).map_err(|e| e.errno())?
-                    }
+                    ConnAuth::Service(a) => a.verify_reply(&done.auth_payload).map_err(|e| e.errno())?,
                 };
                 self.finish_auth(mode, secrets)
             }
@@ -572,11 +529,7 @@ impl Connection {
                 self.retry_ident()
             }
             (State::Ident, P::SessionRetryGlobal(retry)) => {
-                self.config.global_seq = self
-                    .config
-                    .global_seq
-                    .max(retry.global_seq)
-                    .saturating_add(1);
+                self.config.global_seq = self.config.global_seq.max(retry.global_seq).saturating_add(1);
                 self.retry_ident()
             }
             // Lossy: a WAIT means fault; the owner reconnects later.
@@ -587,12 +540,7 @@ impl Connection {
                 Ok(())
             }
             (State::Ready, P::Keepalive2(ka)) => {
-                self.send_frame(
-                    KeepAliveFrameAck {
-                        timestamp: ka.timestamp,
-                    }
-                    .into(),
-                );
+                self.send_frame(KeepAliveFrameAck { timestamp: ka.timestamp }.into());
                 Ok(())
             }
             (State::Ready, P::Keepalive2Ack(ack)) => {
@@ -603,27 +551,18 @@ impl Connection {
         }
     }
 
-    fn send_auth_request(
-        &mut self,
-        now: Instant,
-        auth: Option<&mut AuthClient>,
-    ) -> Result<(), Errno> {
-        let modes = self.sent_modes.clone();
-        let request = match &self.auth {
+    fn send_auth_request(&mut self, auth: Option<&mut AuthClient>) -> Result<(), Errno> {
+        let modes: Vec<u32> = self.sent_modes.iter().map(|m| m.0).collect();
+        let (method, payload) = match &self.auth {
             ConnAuth::Mon => {
                 let auth = auth.ok_or(Errno::EINVAL)?;
-                let auth_modes: Vec<auth::ConMode> =
-                    modes.iter().map(|m| auth::ConMode(m.0)).collect();
-                auth.start(&auth_modes)
+                let auth_modes: Vec<auth::ConMode> = modes.iter().map(|m| auth::ConMode(*m)).collect();
+                let request = auth.start(&auth_modes);
+                (request.method, request.auth_payload)
             }
-            ConnAuth::Service(a) => a.auth_request(&[]),
+            ConnAuth::Service(a) => (a.method(), a.payload().to_vec()),
         };
-        let _ = now;
-        let frame = AuthRequestFrame {
-            method: request.method.0,
-            preferred_modes: modes.iter().map(|m| m.0).collect(),
-            auth_payload: request.auth_payload.into(),
-        };
+        let frame = AuthRequestFrame { method: method.0, preferred_modes: modes, auth_payload: payload.into() };
         self.send_frame(frame.into());
         Ok(())
     }
@@ -644,13 +583,10 @@ impl Connection {
             let (mut rn, mut tn) = ([0u8; NONCE_LEN], [0u8; NONCE_LEN]);
             rn.copy_from_slice(rx);
             tn.copy_from_slice(tx);
-            self.dec
-                .set_secure(SecureRx::new(&k, rn))
-                .map_err(|e| e.errno())?;
+            self.dec.set_secure(SecureRx::new(&k, rn)).map_err(|e| e.errno())?;
             self.asm.set_secure(SecureTx::new(&k, tn));
         }
-        self.pre_auth_rx
-            .extend_from_slice(&self.dec.take_recording());
+        self.pre_auth_rx.extend_from_slice(&self.dec.take_recording());
         let rx = core::mem::take(&mut self.pre_auth_rx);
         self.session_key = secrets.session_key;
         self.state = State::AuthSignature;

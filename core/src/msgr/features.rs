@@ -175,23 +175,10 @@ mod tests {
 
     #[test]
     fn covers_what_a_pacific_client_sends() {
-        assert_eq!(
-            PACIFIC_ALL & !SUPPORTED_DEFAULT,
-            0,
-            "{:#x}",
-            PACIFIC_ALL & !SUPPORTED_DEFAULT
-        );
+        assert_eq!(PACIFIC_ALL & !SUPPORTED_DEFAULT, 0, "{:#x}", PACIFIC_ALL & !SUPPORTED_DEFAULT);
         // Squid adds QUINCY, REEF and SQUID's bits on top of Pacific's.
-        assert_eq!(
-            SUPPORTED_DEFAULT & !PACIFIC_ALL,
-            SERVER_QUINCY | SERVER_SQUID
-        );
-        for mask in [
-            SERVER_NAUTILUS_MASK,
-            SERVER_OCTOPUS_MASK,
-            SERVER_PACIFIC_MASK,
-            SERVER_LUMINOUS_MASK,
-        ] {
+        assert_eq!(SUPPORTED_DEFAULT & !PACIFIC_ALL, SERVER_QUINCY | SERVER_SQUID);
+        for mask in [SERVER_NAUTILUS_MASK, SERVER_OCTOPUS_MASK, SERVER_PACIFIC_MASK, SERVER_LUMINOUS_MASK] {
             assert!(has(PACIFIC_ALL, mask));
         }
         assert!(!has(PACIFIC_ALL, SERVER_QUINCY_MASK));

@@ -22,8 +22,5 @@ const KEY_RBD_SECRET: [u8; 16] = [
 const KEY_ADMIN: &str = "AQDVDQFr5YVdChAAbFPz3tNT21ksmsCPsFhdAg==";
 
 fn hex(s: &str) -> alloc::vec::Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect()
 }

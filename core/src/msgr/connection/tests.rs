@@ -31,10 +31,7 @@ fn sim_mon() -> SimMon {
 }
 
 fn config(peer_type: EntityType, modes: &[ConMode]) -> ConnectionConfig {
-    let mut config = ConnectionConfig::new(
-        EntityAddr::v4(AddrType::MSGR2, [127, 0, 0, 1], 3300, 0),
-        peer_type,
-    );
+    let mut config = ConnectionConfig::new(EntityAddr::v4(AddrType::MSGR2, [127, 0, 0, 1], 3300, 0), peer_type);
     config.modes = modes.to_vec();
     config.nonce = 1234;
     config.wall_base = T0;
@@ -51,20 +48,9 @@ struct Pair {
 
 impl Pair {
     fn mon(modes: &[ConMode], auth: AuthClient) -> Pair {
-        let conn = Connection::new(
-            config(EntityType::MON, modes),
-            ConnAuth::Mon,
-            Instant::ZERO,
-            42,
-        );
+        let conn = Connection::new(config(EntityType::MON, modes), ConnAuth::Mon, Instant::ZERO, 42);
         let server = TestServer::new(Backend::Mon(sim_mon(), None));
-        Pair {
-            conn,
-            server,
-            auth: Some(auth),
-            now: Instant::ZERO,
-            events: Vec::new(),
-        }
+        Pair { conn, server, auth: Some(auth), now: Instant::ZERO, events: Vec::new() }
     }
 
     /// Authenticates to the monitor first for tickets, then talks to an OSD.
@@ -72,30 +58,12 @@ impl Pair {
         let mut mon = Pair::mon(&[ConMode::CRC], client_auth(key()));
         mon.pump(false);
         assert_eq!(mon.events, [ConnEvent::Ready]);
-        let Backend::Mon(sim, _) = &mon.server.backend else {
-            unreachable!()
-        };
-        let osd = SimService::new(
-            auth::EntityType::OSD,
-            sim.service_keys(auth::EntityType::OSD),
-            T0,
-            9,
-        );
+        let Backend::Mon(sim, _) = &mon.server.backend else { unreachable!() };
+        let osd = SimService::new(auth::EntityType::OSD, sim.service_keys(auth::EntityType::OSD), T0, 9);
         let auth = mon.auth.take().unwrap();
         let authorizer = auth.build_authorizer(auth::EntityType::OSD, 77).unwrap();
-        let conn = Connection::new(
-            config(EntityType::OSD, modes),
-            ConnAuth::Service(authorizer),
-            Instant::ZERO,
-            43,
-        );
-        Pair {
-            conn,
-            server: TestServer::new(Backend::Osd(osd)),
-            auth: None,
-            now: Instant::ZERO,
-            events: Vec::new(),
-        }
+        let conn = Connection::new(config(EntityType::OSD, modes), ConnAuth::Service(authorizer), Instant::ZERO, 43);
+        Pair { conn, server: TestServer::new(Backend::Osd(osd)), auth: None, now: Instant::ZERO, events: Vec::new() }
     }
 
     /// Moves bytes both ways until neither side has more; `split` feeds
@@ -136,12 +104,9 @@ impl Pair {
 
 #[test]
 fn mon_handshake_in_crc_and_secure_mode() {
-    for (mode, split) in [
-        (ConMode::CRC, false),
-        (ConMode::SECURE, false),
-        (ConMode::CRC, true),
-        (ConMode::SECURE, true),
-    ] {
+    for (mode, split) in
+        [(ConMode::CRC, false), (ConMode::SECURE, false), (ConMode::CRC, true), (ConMode::SECURE, true)]
+    {
         let mut p = Pair::mon(&[mode], client_auth(key()));
         p.pump(split);
         assert_eq!(p.events, [ConnEvent::Ready], "{mode:?} split {split}");
@@ -154,15 +119,9 @@ fn mon_handshake_in_crc_and_secure_mode() {
         let ident = &p.server.idents[0];
         assert_eq!(
             ident.addrs.0[0],
-            EntityAddr {
-                addr_type: AddrType::ANY,
-                ..EntityAddr::v4(AddrType::ANY, [127, 0, 0, 1], 0, 1234)
-            }
+            EntityAddr { addr_type: AddrType::ANY, ..EntityAddr::v4(AddrType::ANY, [127, 0, 0, 1], 0, 1234) }
         );
-        assert_eq!(
-            ident.target_addr,
-            EntityAddr::v4(AddrType::MSGR2, [127, 0, 0, 1], 3300, 0)
-        );
+        assert_eq!(ident.target_addr, EntityAddr::v4(AddrType::MSGR2, [127, 0, 0, 1], 3300, 0));
         assert_eq!(ident.flags, 1);
         assert_eq!(ident.required_features, features::MSG_ADDR2);
     }
@@ -208,11 +167,7 @@ fn out_of_order_message_fails_and_duplicates_are_dropped() {
     again.send_with_seq(1);
     again.send_with_seq(3);
     p.pump(false);
-    let msgs = p
-        .events
-        .iter()
-        .filter(|e| matches!(e, ConnEvent::Message(_)))
-        .count();
+    let msgs = p.events.iter().filter(|e| matches!(e, ConnEvent::Message(_))).count();
     assert_eq!(msgs, 1);
     assert_eq!(p.events.last(), Some(&ConnEvent::Failed(EPROTO)));
 }
@@ -221,18 +176,8 @@ struct TestServerSeq<'a>(&'a mut TestServer);
 
 impl TestServerSeq<'_> {
     fn send_with_seq(&mut self, seq: u64) {
-        let header = MsgHeader2 {
-            seq,
-            msg_type: 4,
-            ..MsgHeader2::default()
-        };
-        self.0.send(
-            MessageFrame {
-                header,
-                ..MessageFrame::default()
-            }
-            .into(),
-        );
+        let header = MsgHeader2 { seq, msg_type: 4, ..MsgHeader2::default() };
+        self.0.send(MessageFrame { header, ..MessageFrame::default() }.into());
     }
 }
 
@@ -280,10 +225,7 @@ fn keepalives_flow_and_silence_times_out() {
     p.pump(false);
     assert_eq!(p.conn.poll_timeout(), Some(secs(10)));
     p.advance(secs(10));
-    assert_eq!(
-        p.conn.last_keepalive_ack(),
-        Some(UtcTime::new(T0.sec + 10, 0))
-    );
+    assert_eq!(p.conn.last_keepalive_ack(), Some(UtcTime::new(T0.sec + 10, 0)));
     assert_eq!(p.conn.poll_timeout(), Some(secs(20)));
     p.server.alive = false;
     let mut t = 20;
@@ -299,12 +241,7 @@ fn keepalives_flow_and_silence_times_out() {
 
 #[test]
 fn a_silent_server_hits_the_handshake_deadline() {
-    let mut conn = Connection::new(
-        config(EntityType::MON, &[ConMode::CRC]),
-        ConnAuth::Mon,
-        secs(1),
-        1,
-    );
+    let mut conn = Connection::new(config(EntityType::MON, &[ConMode::CRC]), ConnAuth::Mon, secs(1), 1);
     assert!(conn.poll_transmit().is_some());
     assert_eq!(conn.poll_timeout(), Some(secs(11)));
     conn.handle_timeout(secs(5));
@@ -316,12 +253,7 @@ fn a_silent_server_hits_the_handshake_deadline() {
 
 #[test]
 fn garbage_fails_the_connection() {
-    let mut conn = Connection::new(
-        config(EntityType::MON, &[ConMode::CRC]),
-        ConnAuth::Mon,
-        Instant::ZERO,
-        1,
-    );
+    let mut conn = Connection::new(config(EntityType::MON, &[ConMode::CRC]), ConnAuth::Mon, Instant::ZERO, 1);
     conn.handle_input(b"HTTP/1.1 400 Bad Request\r\n", Instant::ZERO, None);
     assert_eq!(conn.poll_event(), Some(ConnEvent::Failed(EPROTO)));
 
@@ -329,16 +261,10 @@ fn garbage_fails_the_connection() {
     let mut p = Pair::mon(&[ConMode::CRC], client_auth(key()));
     let banner = Banner::default().encode();
     p.conn.handle_input(&banner, Instant::ZERO, p.auth.as_mut());
-    p.conn
-        .handle_input(&[0x5a; 64], Instant::ZERO, p.auth.as_mut());
+    p.conn.handle_input(&[0x5a; 64], Instant::ZERO, p.auth.as_mut());
     assert_eq!(p.conn.poll_event(), Some(ConnEvent::Failed(Errno::EBADMSG)));
 
-    let mut conn = Connection::new(
-        config(EntityType::MON, &[ConMode::CRC]),
-        ConnAuth::Mon,
-        Instant::ZERO,
-        1,
-    );
+    let mut conn = Connection::new(config(EntityType::MON, &[ConMode::CRC]), ConnAuth::Mon, Instant::ZERO, 1);
     conn.handle_input(b"ceph v027", Instant::ZERO, None);
     assert_eq!(conn.poll_event(), Some(ConnEvent::Failed(EPROTO)));
 }
@@ -356,24 +282,15 @@ fn eof_is_a_reset() {
 #[test]
 fn session_retry_and_reset_resend_client_ident() {
     let mut p = Pair::mon(&[ConMode::CRC], client_auth(key()));
-    p.server
-        .ident_script
-        .push_back(RetryGlobalFrame { global_seq: 100 }.into());
-    p.server
-        .ident_script
-        .push_back(RetryFrame { connect_seq: 4 }.into());
-    p.server
-        .ident_script
-        .push_back(ResetFrame { full: true }.into());
+    p.server.ident_script.push_back(RetryGlobalFrame { global_seq: 100 }.into());
+    p.server.ident_script.push_back(RetryFrame { connect_seq: 4 }.into());
+    p.server.ident_script.push_back(ResetFrame { full: true }.into());
     p.pump(false);
     assert_eq!(p.events, [ConnEvent::Ready]);
     let seqs: Vec<u64> = p.server.idents.iter().map(|i| i.global_seq).collect();
     assert_eq!(seqs, [1, 101, 101, 101]);
     assert_eq!(p.conn.global_seq(), 101);
-    assert_ne!(
-        p.server.idents[2].cookie, p.server.idents[3].cookie,
-        "a reset starts a new session"
-    );
+    assert_ne!(p.server.idents[2].cookie, p.server.idents[3].cookie, "a reset starts a new session");
 
     let mut p = Pair::mon(&[ConMode::CRC], client_auth(key()));
     p.server.ident_script.push_back(WaitFrame {}.into());
@@ -381,9 +298,7 @@ fn session_retry_and_reset_resend_client_ident() {
     assert_eq!(p.events, [ConnEvent::Failed(Errno::EAGAIN)]);
 
     let mut p = Pair::mon(&[ConMode::CRC], client_auth(key()));
-    p.server
-        .ident_script
-        .extend((0..20).map(|_| RetryFrame { connect_seq: 1 }.into()));
+    p.server.ident_script.extend((0..20).map(|_| RetryFrame { connect_seq: 1 }.into()));
     p.pump(false);
     assert_eq!(p.events, [ConnEvent::Failed(EPROTO)]);
 }
@@ -392,12 +307,7 @@ fn session_retry_and_reset_resend_client_ident() {
 fn arbitrary_bytes_after_the_banner_never_panic() {
     let mut rng = XorShift::new(3);
     for round in 0..200 {
-        let mut conn = Connection::new(
-            config(EntityType::MON, &[ConMode::CRC]),
-            ConnAuth::Mon,
-            Instant::ZERO,
-            round,
-        );
+        let mut conn = Connection::new(config(EntityType::MON, &[ConMode::CRC]), ConnAuth::Mon, Instant::ZERO, round);
         let mut auth = client_auth(key());
         conn.handle_input(&Banner::default().encode(), Instant::ZERO, Some(&mut auth));
         let mut junk = alloc::vec![0u8; (rng.next_u64() % 200) as usize];

@@ -101,23 +101,11 @@ impl TestServer {
             ack_seq: self.in_seq,
             ..MsgHeader2::default()
         };
-        self.send(
-            MessageFrame {
-                header,
-                front: msg.front,
-                middle: msg.middle,
-                data: msg.data,
-            }
-            .into(),
-        );
+        self.send(MessageFrame { header, front: msg.front, middle: msg.middle, data: msg.data }.into());
     }
 
     pub fn send(&mut self, payload: FramePayload) {
-        let wire = self.asm.assemble(
-            &payload
-                .to_frame()
-                .expect("frames the server builds are valid"),
-        );
+        let wire = self.asm.assemble(&payload.to_frame().expect("frames the server builds are valid"));
         if self.pre_auth {
             self.pre_tx.extend_from_slice(&wire);
         }
@@ -168,25 +156,12 @@ impl TestServer {
         match payload {
             FramePayload::Hello(_) => {
                 let peer_addr = EntityAddr::v4(AddrType::MSGR2, [127, 0, 0, 1], 41000, 0);
-                self.send(
-                    HelloFrame {
-                        entity_type: self.entity(),
-                        peer_addr,
-                    }
-                    .into(),
-                );
+                self.send(HelloFrame { entity_type: self.entity(), peer_addr }.into());
             }
             FramePayload::AuthRequest(req) => {
-                let mode = req
-                    .preferred_modes
-                    .iter()
-                    .copied()
-                    .find(|m| self.allowed_modes.contains(m));
-                let Some(mode) = mode.filter(|_| {
-                    req.preferred_modes
-                        .iter()
-                        .all(|m| self.allowed_modes.contains(m))
-                }) else {
+                let mode = req.preferred_modes.iter().copied().find(|m| self.allowed_modes.contains(m));
+                let Some(mode) = mode.filter(|_| req.preferred_modes.iter().all(|m| self.allowed_modes.contains(m)))
+                else {
                     return self.bad_method(req.method, -95);
                 };
                 self.con_mode = Some(ConMode(mode));
@@ -251,12 +226,7 @@ impl TestServer {
             FramePayload::Ack(ack) => self.acks.push(ack.seq),
             FramePayload::Keepalive2(ka) => {
                 if self.alive {
-                    self.send(
-                        KeepAliveFrameAck {
-                            timestamp: ka.timestamp,
-                        }
-                        .into(),
-                    );
+                    self.send(KeepAliveFrameAck { timestamp: ka.timestamp }.into());
                 }
             }
             _ => self.failed = Some("unexpected frame"),
@@ -275,17 +245,8 @@ impl TestServer {
 
     fn mon_reply(&mut self, method: u32, reply: MonReply) {
         match reply {
-            MonReply::More(payload) => self.send(
-                AuthReplyMoreFrame {
-                    auth_payload: payload.into(),
-                }
-                .into(),
-            ),
-            MonReply::Done {
-                global_id,
-                payload,
-                secrets,
-            } => {
+            MonReply::More(payload) => self.send(AuthReplyMoreFrame { auth_payload: payload.into() }.into()),
+            MonReply::Done { global_id, payload, secrets } => {
                 if let Backend::Mon(_, session) = &mut self.backend {
                     self.session = session.take();
                 }
@@ -296,24 +257,13 @@ impl TestServer {
     }
 
     fn osd_round(&mut self, payload: &[u8]) {
-        let mode = self
-            .con_mode
-            .map_or(auth::ConMode::CRC, |m| auth::ConMode(m.0));
+        let mode = self.con_mode.map_or(auth::ConMode::CRC, |m| auth::ConMode(m.0));
         let Backend::Osd(osd) = &mut self.backend else {
             return;
         };
         match osd.handle(payload, mode) {
-            ServiceReply::Challenge(c) => self.send(
-                AuthReplyMoreFrame {
-                    auth_payload: c.into(),
-                }
-                .into(),
-            ),
-            ServiceReply::Done {
-                payload,
-                secrets,
-                global_id,
-            } => self.auth_done(global_id, payload, secrets),
+            ServiceReply::Challenge(c) => self.send(AuthReplyMoreFrame { auth_payload: c.into() }.into()),
+            ServiceReply::Done { payload, secrets, global_id } => self.auth_done(global_id, payload, secrets),
             ServiceReply::Rejected(_) => self.bad_method(2, -13),
         }
     }
@@ -322,14 +272,7 @@ impl TestServer {
     fn auth_done(&mut self, global_id: u64, payload: Vec<u8>, secrets: SessionSecrets) {
         let con_mode = self.con_mode.unwrap_or(ConMode::CRC);
         self.global_id = global_id;
-        self.send(
-            AuthDoneFrame {
-                global_id,
-                con_mode,
-                auth_payload: payload.into(),
-            }
-            .into(),
-        );
+        self.send(AuthDoneFrame { global_id, con_mode, auth_payload: payload.into() }.into());
         self.pre_auth = false;
         self.pre_rx.extend_from_slice(&self.dec.take_recording());
         if con_mode == ConMode::SECURE {
@@ -342,9 +285,7 @@ impl TestServer {
             b.copy_from_slice(&s[KEY_LEN + NONCE_LEN..KEY_LEN + 2 * NONCE_LEN]);
             // The server's handlers are "crossed".
             self.asm.set_secure(SecureTx::new(&key, a));
-            self.dec
-                .set_secure(SecureRx::new(&key, b))
-                .expect("between frames");
+            self.dec.set_secure(SecureRx::new(&key, b)).expect("between frames");
         }
         self.session_key = secrets.session_key;
         let signature = auth_signature(self.session_key.as_ref(), &self.pre_rx);

@@ -12,29 +12,22 @@ const BLOCK: u64 = 4096;
 
 /// librbd's defaults, in writeback mode from the start.
 fn writeback() -> ImageCache {
-    let config = CacheConfig {
-        policy: CachePolicy::WriteBack,
-        writethrough_until_flush: false,
-        ..CacheConfig::default()
-    };
+    let config =
+        CacheConfig { policy: CachePolicy::WriteBack, writethrough_until_flush: false, ..CacheConfig::default() };
     ImageCache::new(config).expect("defaults are valid")
 }
 
 /// Seeded block-aligned offsets below `span`: the same on every run.
 fn offsets(count: usize, span: u64) -> Vec<u64> {
     let mut rng = XorShift::new(0x2545_f491_4f6c_dd1d);
-    (0..count)
-        .map(|_| rng.next_u64() % (span / BLOCK) * BLOCK)
-        .collect()
+    (0..count).map(|_| rng.next_u64() % (span / BLOCK) * BLOCK).collect()
 }
 
 /// Replies to every request at once (reads as zeros) and drops completions.
 fn settle(cache: &mut ImageCache) {
     while let Some(op) = cache.poll_backend() {
         match op {
-            BackendOp::Read { tid, length, .. } => {
-                cache.backend_read_done(tid, Ok(vec![0; length as usize]))
-            }
+            BackendOp::Read { tid, length, .. } => cache.backend_read_done(tid, Ok(vec![0; length as usize])),
             other => cache.backend_write_done(other.tid(), Ok(())),
         }
     }
@@ -58,12 +51,7 @@ fn cache(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             i += 1;
-            cache.write(
-                IoId(i),
-                offsets[i as usize % offsets.len()],
-                data.clone(),
-                Instant::ZERO,
-            );
+            cache.write(IoId(i), offsets[i as usize % offsets.len()], data.clone(), Instant::ZERO);
             settle(&mut cache);
         })
     });
@@ -82,12 +70,7 @@ fn cache(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             i += 1;
-            cache.read(
-                IoId(i),
-                offsets[i as usize % offsets.len()],
-                BLOCK,
-                Instant::ZERO,
-            );
+            cache.read(IoId(i), offsets[i as usize % offsets.len()], BLOCK, Instant::ZERO);
             settle(&mut cache);
         })
     });
@@ -100,12 +83,7 @@ fn cache(c: &mut Criterion) {
         let mut i = 0;
         b.iter(|| {
             i += 1;
-            cache.read(
-                IoId(i),
-                offsets[i as usize % offsets.len()],
-                BLOCK,
-                Instant::ZERO,
-            );
+            cache.read(IoId(i), offsets[i as usize % offsets.len()], BLOCK, Instant::ZERO);
             settle(&mut cache);
         })
     });

@@ -23,27 +23,17 @@ fn bufferlist(c: &mut Criterion) {
             std::hint::black_box(&out);
         })
     });
-    group.bench_function("decode", |b| {
-        b.iter(|| decode_exact::<Vec<u8>>(std::hint::black_box(&encoded)).unwrap())
-    });
+    group.bench_function("decode", |b| b.iter(|| decode_exact::<Vec<u8>>(std::hint::black_box(&encoded)).unwrap()));
     group.finish();
 }
 
 fn omap_listing(c: &mut Criterion) {
-    let vals: BTreeMap<String, Bytes> = (0..256)
-        .map(|i| {
-            (
-                format!("id_{i:016x}"),
-                Bytes::from(format!("image-{i}").into_bytes()),
-            )
-        })
-        .collect();
+    let vals: BTreeMap<String, Bytes> =
+        (0..256).map(|i| (format!("id_{i:016x}"), Bytes::from(format!("image-{i}").into_bytes()))).collect();
     let encoded = encode_to_vec(&vals);
     let mut group = c.benchmark_group("omap_256_entries");
     group.throughput(Throughput::Elements(256));
-    group.bench_function("encode", |b| {
-        b.iter(|| encode_to_vec(std::hint::black_box(&vals)))
-    });
+    group.bench_function("encode", |b| b.iter(|| encode_to_vec(std::hint::black_box(&vals))));
     group.bench_function("decode", |b| {
         b.iter_batched(
             || encoded.clone(),
@@ -66,10 +56,7 @@ fn versioned_struct(c: &mut Criterion) {
     group.bench_function("decode", |b| {
         b.iter(|| {
             let mut d = Decoder::new(std::hint::black_box(&encoded));
-            d.versioned(2, |d, _| {
-                Ok((d.str()?.len(), d.u64()?, d.decode::<Vec<u64>>()?))
-            })
-            .unwrap()
+            d.versioned(2, |d, _| Ok((d.str()?.len(), d.u64()?, d.decode::<Vec<u64>>()?))).unwrap()
         })
     });
     group.finish();

@@ -14,9 +14,7 @@ const IMAGE_SIZE: u64 = 1 << 40;
 /// Seeded offsets: the same on every run.
 fn offsets(count: usize, align: u64, request: u64) -> Vec<u64> {
     let mut rng = XorShift::new(0x853c_49e6_748f_ea9b);
-    (0..count)
-        .map(|_| (rng.next_u64() % (IMAGE_SIZE - request)) / align * align)
-        .collect()
+    (0..count).map(|_| (rng.next_u64() % (IMAGE_SIZE - request)) / align * align).collect()
 }
 
 fn bench_request(c: &mut Criterion, name: &str, layout: Layout, length: u64, align: u64) {

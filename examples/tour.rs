@@ -27,31 +27,16 @@ struct Image<'a> {
 
 impl Image<'_> {
     fn write(&self, offset: u64, data: &[u8]) -> Result<(), String> {
-        for extent in
-            file_to_extents(&self.layout, offset, data.len() as u64).map_err(|e| e.to_string())?
-        {
+        for extent in file_to_extents(&self.layout, offset, data.len() as u64).map_err(|e| e.to_string())? {
             let mut bytes = Vec::with_capacity(extent.length as usize);
             for piece in &extent.buffer_extents {
-                bytes.extend_from_slice(
-                    &data[piece.offset as usize..(piece.offset + piece.length) as usize],
-                );
+                bytes.extend_from_slice(&data[piece.offset as usize..(piece.offset + piece.length) as usize]);
             }
             let mut op = ObjectOperation::new();
             op.write(extent.offset, Bytes::from(bytes));
-            let oid = ObjectId::new(
-                self.pool,
-                "",
-                naming::data_object(&self.prefix, extent.object_no),
-            );
-            let reply = self.store.execute(&ObjectRequest::write(
-                oid,
-                self.snapc.clone(),
-                UtcTime::default(),
-                op,
-            ));
-            reply
-                .errno()
-                .map_err(|e| format!("write of object {}: {e}", extent.object_no))?;
+            let oid = ObjectId::new(self.pool, "", naming::data_object(&self.prefix, extent.object_no));
+            let reply = self.store.execute(&ObjectRequest::write(oid, self.snapc.clone(), UtcTime::default(), op));
+            reply.errno().map_err(|e| format!("write of object {}: {e}", extent.object_no))?;
         }
         Ok(())
     }
@@ -61,11 +46,7 @@ impl Image<'_> {
         for extent in file_to_extents(&self.layout, offset, length).map_err(|e| e.to_string())? {
             let mut op = ObjectOperation::new();
             op.read(extent.offset, extent.length);
-            let oid = ObjectId::new(
-                self.pool,
-                "",
-                naming::data_object(&self.prefix, extent.object_no),
-            );
+            let oid = ObjectId::new(self.pool, "", naming::data_object(&self.prefix, extent.object_no));
             let reply = self.store.execute(&ObjectRequest::read(oid, snap, op));
             let data = match reply.out(0) {
                 Ok(data) => data.clone(),
@@ -76,8 +57,7 @@ impl Image<'_> {
             for piece in &extent.buffer_extents {
                 let n = piece.length as usize;
                 let have = data.len().saturating_sub(at).min(n);
-                out[piece.offset as usize..piece.offset as usize + have]
-                    .copy_from_slice(&data[at..at + have]);
+                out[piece.offset as usize..piece.offset as usize + have].copy_from_slice(&data[at..at + have]);
                 at += n;
             }
         }
@@ -86,18 +66,14 @@ impl Image<'_> {
 }
 
 fn arg(args: &[String], i: usize, default: u64) -> Result<u64, String> {
-    args.get(i).map_or(Ok(default), |s| {
-        s.parse()
-            .map_err(|_| format!("argument {i} is not a number: {s}"))
-    })
+    args.get(i).map_or(Ok(default), |s| s.parse().map_err(|_| format!("argument {i} is not a number: {s}")))
 }
 
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().collect();
     let size = arg(&args, 1, 64)? * MIB;
     let order = u8::try_from(arg(&args, 2, 22)?).map_err(|_| "order out of range")?;
-    let layout =
-        Layout::new(order, arg(&args, 3, 0)?, arg(&args, 4, 0)?).map_err(|e| e.to_string())?;
+    let layout = Layout::new(order, arg(&args, 3, 0)?, arg(&args, 4, 0)?).map_err(|e| e.to_string())?;
     let store = MemStore::new();
     let pool = store.create_pool("rbd").map_err(|e| e.to_string())?;
     let mut image = Image {
@@ -143,10 +119,7 @@ fn run() -> Result<(), String> {
     let started = Instant::now();
     let head = image.read(SnapId::HEAD, 0, size)?;
     let old = image.read(SnapId(snap), 0, size)?;
-    println!(
-        "read head and snapshot back in {:.1} ms",
-        started.elapsed().as_secs_f64() * 1e3
-    );
+    println!("read head and snapshot back in {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
     if head != current {
         return Err("head does not match what was written".into());
     }

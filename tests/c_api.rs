@@ -15,27 +15,14 @@ const EXAMPLE: &str = "examples/rbd_example.c";
 /// What Rust's std needs from the system when librbdrs.a is linked into a
 /// C program (`cargo rustc -p librbdrs --crate-type staticlib -- --print
 /// native-static-libs` on x86_64-unknown-linux-gnu).
-const NATIVE_STATIC_LIBS: &[&str] = &[
-    "-lgcc_s",
-    "-lutil",
-    "-lrt",
-    "-lpthread",
-    "-lm",
-    "-ldl",
-    "-lc",
-];
+const NATIVE_STATIC_LIBS: &[&str] = &["-lgcc_s", "-lutil", "-lrt", "-lpthread", "-lm", "-ldl", "-lc"];
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
 fn run(command: &mut Command) -> std::process::Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
+    command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
 }
 
 fn must_succeed(command: &mut Command) -> String {
@@ -61,11 +48,7 @@ fn scratch_dir(name: &str) -> PathBuf {
 fn called_functions(source: &str) -> Vec<String> {
     let mut names = Vec::new();
     for (at, _) in source.match_indices('(') {
-        let ident: String = source[..at]
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
+        let ident: String = source[..at].chars().rev().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
         let ident: String = ident.chars().rev().collect();
         if (ident.starts_with("rbd_") || ident.starts_with("rados_")) && !names.contains(&ident) {
             names.push(ident);
@@ -95,18 +78,12 @@ fn declares(header: &str, name: &str) -> bool {
 fn build_library(root: &Path) -> PathBuf {
     let exe = std::env::current_exe().expect("the test's own path");
     // target/<profile>/deps/c_api-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test binaries live in target/<profile>/deps")
-        .to_path_buf();
+    let profile_dir =
+        exe.parent().and_then(Path::parent).expect("test binaries live in target/<profile>/deps").to_path_buf();
     let target_dir = profile_dir.parent().expect("target/<profile> has a parent");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
     let mut build = Command::new(cargo);
-    build
-        .current_dir(root)
-        .args(["build", "--locked", "-p", "librbdrs", "--target-dir"])
-        .arg(target_dir);
+    build.current_dir(root).args(["build", "--locked", "-p", "librbdrs", "--target-dir"]).arg(target_dir);
     if profile_dir.ends_with("release") {
         build.arg("--release");
     } else {
@@ -120,20 +97,9 @@ fn build_library(root: &Path) -> PathBuf {
 /// Exported symbols of the shared library that the example needs but
 /// that are not there.
 fn missing_exports(library: &Path, needed: &[String]) -> Vec<String> {
-    let nm = must_succeed(
-        Command::new("nm")
-            .args(["-D", "--defined-only"])
-            .arg(library),
-    );
-    let exported: Vec<&str> = nm
-        .lines()
-        .filter_map(|line| line.split_whitespace().nth(2))
-        .collect();
-    needed
-        .iter()
-        .filter(|name| !exported.contains(&name.as_str()))
-        .cloned()
-        .collect()
+    let nm = must_succeed(Command::new("nm").args(["-D", "--defined-only"]).arg(library));
+    let exported: Vec<&str> = nm.lines().filter_map(|line| line.split_whitespace().nth(2)).collect();
+    needed.iter().filter(|name| !exported.contains(&name.as_str())).cloned().collect()
 }
 
 /// The example compiles warning-free against our headers: they declare
@@ -146,25 +112,11 @@ fn example_compiles_against_our_headers() {
         .iter()
         .map(|h| std::fs::read_to_string(root.join(h)).unwrap_or_else(|e| panic!("{h}: {e}")))
         .collect();
-    let undeclared: Vec<String> = called_functions(&source)
-        .into_iter()
-        .filter(|f| !declares(&headers, f))
-        .collect();
-    assert!(
-        undeclared.is_empty(),
-        "{EXAMPLE} calls functions include/ does not declare: {undeclared:?}"
-    );
+    let undeclared: Vec<String> = called_functions(&source).into_iter().filter(|f| !declares(&headers, f)).collect();
+    assert!(undeclared.is_empty(), "{EXAMPLE} calls functions include/ does not declare: {undeclared:?}");
     must_succeed(
         Command::new("cc")
-            .args([
-                "-std=c99",
-                "-Wall",
-                "-Wextra",
-                "-Werror",
-                "-pedantic",
-                "-fsyntax-only",
-                "-I",
-            ])
+            .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only", "-I"])
             .arg(root.join("include"))
             .arg(root.join(EXAMPLE)),
     );
@@ -175,9 +127,7 @@ fn example_compiles_against_our_headers() {
 #[test]
 fn programs_compile_against_upstream_headers() {
     if !Path::new("/usr/include/rbd/librbd.h").exists() {
-        eprintln!(
-            "skipped: upstream headers not installed (apt-get install librbd-dev librados-dev)"
-        );
+        eprintln!("skipped: upstream headers not installed (apt-get install librbd-dev librados-dev)");
         return;
     }
     let root = workspace_root();
@@ -195,45 +145,28 @@ fn programs_compile_against_upstream_headers() {
 /// two binaries. Fails, naming them, when the library lacks a function the
 /// program calls.
 fn link_both_ways(root: &Path, lib_dir: &Path, source: &str, dir: &Path) -> [PathBuf; 2] {
-    let text =
-        std::fs::read_to_string(root.join(source)).unwrap_or_else(|e| panic!("{source}: {e}"));
+    let text = std::fs::read_to_string(root.join(source)).unwrap_or_else(|e| panic!("{source}: {e}"));
     let missing = missing_exports(&lib_dir.join("librbdrs.so"), &called_functions(&text));
-    assert!(
-        missing.is_empty(),
-        "librbdrs.so does not export what {source} calls: {missing:?}"
-    );
+    assert!(missing.is_empty(), "librbdrs.so does not export what {source} calls: {missing:?}");
 
-    let stem = Path::new(source)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .expect("a C file name");
+    let stem = Path::new(source).file_stem().and_then(|s| s.to_str()).expect("a C file name");
     let compile = || {
         let mut cc = Command::new("cc");
-        cc.args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-I"])
-            .arg(root.join("include"))
-            .arg(root.join(source));
+        cc.args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-I"]).arg(root.join("include")).arg(root.join(source));
         cc
     };
     let shared = dir.join(format!("{stem}-shared"));
     let mut link = compile();
-    link.arg("-L")
-        .arg(lib_dir)
-        .arg("-lrbdrs")
-        .arg(format!("-Wl,-rpath,{}", lib_dir.display()));
+    link.arg("-L").arg(lib_dir).arg("-lrbdrs").arg(format!("-Wl,-rpath,{}", lib_dir.display()));
     must_succeed(link.arg("-o").arg(&shared));
 
     let fully_static = dir.join(format!("{stem}-static"));
     let mut link = compile();
-    link.arg(lib_dir.join("librbdrs.a"))
-        .args(NATIVE_STATIC_LIBS);
+    link.arg(lib_dir.join("librbdrs.a")).args(NATIVE_STATIC_LIBS);
     must_succeed(link.arg("-o").arg(&fully_static));
     // The static binary must not load librbdrs.so at run time.
     let dynamic = must_succeed(Command::new("readelf").arg("-d").arg(&fully_static));
-    assert!(
-        !dynamic.contains("librbdrs"),
-        "{} still needs librbdrs.so:\n{dynamic}",
-        fully_static.display()
-    );
+    assert!(!dynamic.contains("librbdrs"), "{} still needs librbdrs.so:\n{dynamic}", fully_static.display());
     [shared, fully_static]
 }
 
@@ -244,31 +177,12 @@ fn run_with_fresh_store(binary: &Path, dir: &Path) -> String {
     // program at a cluster.
     let conf = dir.join("ceph.conf");
     std::fs::write(&conf, "").expect("write an empty ceph.conf");
-    let store = dir.join(format!(
-        "store-{}",
-        binary
-            .file_name()
-            .and_then(|n| n.to_str())
-            .expect("a binary name")
-    ));
-    let out = run(Command::new(binary)
-        .arg(&store)
-        .env("CEPH_CONF", &conf)
-        .env_remove("CEPH_ARGS"));
+    let store = dir.join(format!("store-{}", binary.file_name().and_then(|n| n.to_str()).expect("a binary name")));
+    let out = run(Command::new(binary).arg(&store).env("CEPH_CONF", &conf).env_remove("CEPH_ARGS"));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{} failed ({}):\n{stdout}{stderr}",
-        binary.display(),
-        out.status
-    );
-    assert_eq!(
-        stdout.lines().last(),
-        Some("ok"),
-        "{} did not finish:\n{stdout}",
-        binary.display()
-    );
+    assert!(out.status.success(), "{} failed ({}):\n{stdout}{stderr}", binary.display(), out.status);
+    assert_eq!(stdout.lines().last(), Some("ok"), "{} did not finish:\n{stdout}", binary.display());
     stdout
 }
 
@@ -280,11 +194,7 @@ fn rados_program_runs_linked_dynamically_and_statically() {
     let dir = scratch_dir("rados");
     for binary in link_both_ways(&root, &lib_dir, "tests/c/rados_connect.c", &dir) {
         let stdout = run_with_fresh_store(&binary, &dir);
-        assert!(
-            stdout.starts_with("librados 3.0.0; pool rbd has id "),
-            "{}: {stdout}",
-            binary.display()
-        );
+        assert!(stdout.starts_with("librados 3.0.0; pool rbd has id "), "{}: {stdout}", binary.display());
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -306,11 +216,7 @@ fn example_runs_linked_dynamically_and_statically() {
             "cloned example@base to example-clone",
             "the parent and its snapshot are unchanged",
         ] {
-            assert!(
-                stdout.contains(step),
-                "{} did not report {step:?}:\n{stdout}",
-                binary.display()
-            );
+            assert!(stdout.contains(step), "{} did not report {step:?}:\n{stdout}", binary.display());
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -321,17 +227,7 @@ fn the_call_scan_finds_the_examples_calls() {
     // The parser above finds the calls; if it found none, the run test
     // would check nothing.
     let calls = called_functions(&example_source(&workspace_root()));
-    for name in [
-        "rados_create",
-        "rados_connect",
-        "rbd_create",
-        "rbd_open",
-        "rbd_clone",
-        "rbd_close",
-    ] {
-        assert!(
-            calls.iter().any(|c| c == name),
-            "{name} not found among {calls:?}"
-        );
+    for name in ["rados_create", "rados_connect", "rbd_create", "rbd_open", "rbd_clone", "rbd_close"] {
+        assert!(calls.iter().any(|c| c == name), "{name} not found among {calls:?}");
     }
 }

@@ -5,14 +5,12 @@ use std::ffi::{c_char, CString};
 use std::ptr::{null, null_mut};
 
 use rbdrs::rados::{
-    rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy,
-    rados_shutdown,
+    rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy, rados_shutdown,
 };
 use rbdrs::rbd::admin::{rbd_create, rbd_list, rbd_remove};
 use rbdrs::rbd::image::{rbd_close, rbd_get_size, rbd_open, rbd_stat};
 use rbdrs::rbd::io::{
-    rbd_aio_create_completion, rbd_aio_release, rbd_aio_write, rbd_discard, rbd_flush, rbd_read,
-    rbd_write,
+    rbd_aio_create_completion, rbd_aio_release, rbd_aio_write, rbd_discard, rbd_flush, rbd_read, rbd_write,
 };
 use rbdrs::rbd::snap::{rbd_snap_create, rbd_snap_list};
 use rbdrs::types::{rados_ioctx_t, rados_t, rbd_completion_t, rbd_image_t};
@@ -27,54 +25,29 @@ fn c(s: &str) -> CString {
 fn null_and_stale_arguments_are_einval() {
     unsafe {
         // Nothing to connect with: NULL handles everywhere.
-        assert_eq!(
-            rbd_open(null_mut(), c("x").as_ptr(), null_mut(), null()),
-            EINVAL
-        );
+        assert_eq!(rbd_open(null_mut(), c("x").as_ptr(), null_mut(), null()), EINVAL);
         assert_eq!(rbd_read(null_mut(), 0, 10, null_mut()), EINVAL as isize);
         assert_eq!(rbd_write(null_mut(), 0, 10, null()), EINVAL as isize);
         assert_eq!(rbd_close(null_mut()), EINVAL);
         assert_eq!(rbd_flush(null_mut()), EINVAL);
-        assert_eq!(
-            rbd_create(null_mut(), c("x").as_ptr(), 1 << 20, null_mut()),
-            EINVAL
-        );
+        assert_eq!(rbd_create(null_mut(), c("x").as_ptr(), 1 << 20, null_mut()), EINVAL);
         assert_eq!(rados_connect(null_mut()), EINVAL);
 
         let dir = std::env::temp_dir().join(format!("rbdrs-boundary-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mut cluster: rados_t = null_mut();
         assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
-        assert_eq!(
-            rados_conf_set(
-                cluster,
-                c("rbdrs_local_store").as_ptr(),
-                c(dir.to_str().unwrap()).as_ptr()
-            ),
-            0
-        );
-        assert_eq!(
-            rados_conf_set(cluster, c("no_such_option").as_ptr(), c("1").as_ptr()),
-            -2
-        );
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_conf_set(cluster, c("no_such_option").as_ptr(), c("1").as_ptr()), -2);
         assert_eq!(rados_connect(cluster), 0);
         let mut io: rados_ioctx_t = null_mut();
-        assert_eq!(
-            rados_ioctx_create(cluster, c("nopool").as_ptr(), &mut io),
-            -2
-        );
+        assert_eq!(rados_ioctx_create(cluster, c("nopool").as_ptr(), &mut io), -2);
         assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
 
         // A cluster handle where an ioctx belongs is caught, not trusted.
-        assert_eq!(
-            rbd_create(cluster.cast(), c("x").as_ptr(), 1 << 20, null_mut()),
-            EINVAL
-        );
+        assert_eq!(rbd_create(cluster.cast(), c("x").as_ptr(), 1 << 20, null_mut()), EINVAL);
         assert_eq!(rbd_create(io, null(), 1 << 20, null_mut()), EINVAL);
-        assert_eq!(
-            rbd_open(io, c("missing").as_ptr(), &mut null_mut(), null()),
-            -2
-        );
+        assert_eq!(rbd_open(io, c("missing").as_ptr(), &mut null_mut(), null()), -2);
         let mut order = 0;
         assert_eq!(rbd_create(io, c("disk").as_ptr(), 1 << 20, &mut order), 0);
         assert_eq!(order, 22);
@@ -90,16 +63,10 @@ fn null_and_stale_arguments_are_einval() {
         assert_eq!(rbd_snap_list(image, null_mut(), null_mut()), EINVAL);
         // Past the end: librbd's clip_io refuses a start beyond the image.
         let mut buf = [0u8; 16];
-        assert_eq!(
-            rbd_read(image, 2 << 20, 16, buf.as_mut_ptr().cast()),
-            EINVAL as isize
-        );
+        assert_eq!(rbd_read(image, 2 << 20, 16, buf.as_mut_ptr().cast()), EINVAL as isize);
         assert_eq!(rbd_discard(image, 2 << 20, 16), EINVAL);
         // aio with a NULL completion is refused before anything is sent.
-        assert_eq!(
-            rbd_aio_write(image, 0, 16, buf.as_ptr().cast(), null_mut()),
-            EINVAL
-        );
+        assert_eq!(rbd_aio_write(image, 0, 16, buf.as_ptr().cast(), null_mut()), EINVAL);
         let mut comp: rbd_completion_t = null_mut();
         assert_eq!(rbd_aio_create_completion(null_mut(), None, &mut comp), 0);
         rbd_aio_release(comp);

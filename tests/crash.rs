@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::ptr::null_mut;
 
 use rbdrs::rados::{
-    rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy,
-    rados_shutdown, Cluster, PoolCtx,
+    rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy, rados_shutdown, Cluster,
+    PoolCtx,
 };
 use rbdrs::rbd::admin::rbd_create;
 use rbdrs::rbd::image::{rbd_close, rbd_open};
@@ -39,40 +39,21 @@ fn check(what: &str, r: c_int) {
 }
 
 /// Connects to the store in `dir` and opens (creating if asked) "disk".
-unsafe fn open_disk(
-    dir: &str,
-    create: bool,
-    options: &[(&str, &str)],
-) -> (*mut Cluster, *mut PoolCtx, *mut Image) {
+unsafe fn open_disk(dir: &str, create: bool, options: &[(&str, &str)]) -> (*mut Cluster, *mut PoolCtx, *mut Image) {
     let (mut cluster, mut io, mut image) = (null_mut(), null_mut(), null_mut());
     unsafe {
-        check(
-            "rados_create",
-            rados_create(&mut cluster, null_mut::<c_char>()),
-        );
-        check(
-            "rados_conf_set",
-            rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir).as_ptr()),
-        );
+        check("rados_create", rados_create(&mut cluster, null_mut::<c_char>()));
+        check("rados_conf_set", rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir).as_ptr()));
         for (k, v) in options {
             check(k, rados_conf_set(cluster, c(k).as_ptr(), c(v).as_ptr()));
         }
         check("rados_connect", rados_connect(cluster));
-        check(
-            "rados_ioctx_create",
-            rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io),
-        );
+        check("rados_ioctx_create", rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io));
         if create {
             let mut order = 0;
-            check(
-                "rbd_create",
-                rbd_create(io, c("disk").as_ptr(), 64 << 20, &mut order),
-            );
+            check("rbd_create", rbd_create(io, c("disk").as_ptr(), 64 << 20, &mut order));
         }
-        check(
-            "rbd_open",
-            rbd_open(io, c("disk").as_ptr(), &mut image, std::ptr::null()),
-        );
+        check("rbd_open", rbd_open(io, c("disk").as_ptr(), &mut image, std::ptr::null()));
     }
     (cluster, io, image)
 }
@@ -91,22 +72,13 @@ fn writer(dir: &str, cached: bool) -> ! {
         let data = pattern(block);
         if cached {
             let mut c = null_mut();
-            check("rbd_aio_create_completion", unsafe {
-                rbd_aio_create_completion(null_mut(), None, &mut c)
-            });
+            check("rbd_aio_create_completion", unsafe { rbd_aio_create_completion(null_mut(), None, &mut c) });
             // The completion is left to the kill: nothing waits for it.
             check("rbd_aio_write", unsafe {
-                rbd_aio_write(
-                    image,
-                    (block * BLOCK) as u64,
-                    BLOCK,
-                    data.as_ptr().cast(),
-                    c,
-                )
+                rbd_aio_write(image, (block * BLOCK) as u64, BLOCK, data.as_ptr().cast(), c)
             });
         } else {
-            let written =
-                unsafe { rbd_write(image, (block * BLOCK) as u64, BLOCK, data.as_ptr().cast()) };
+            let written = unsafe { rbd_write(image, (block * BLOCK) as u64, BLOCK, data.as_ptr().cast()) };
             assert_eq!(written, BLOCK as isize);
         }
         if block % 8 == 7 {
@@ -159,19 +131,9 @@ fn survive_kill_9(test: &str, cached: bool) {
     let (cluster, io, image) = unsafe { open_disk(&dir, false, &[("rbd_cache", "false")]) };
     let mut buf = vec![0u8; BLOCK];
     for block in 0..=flushed {
-        let read = unsafe {
-            rbd_read(
-                image,
-                (block * BLOCK) as u64,
-                BLOCK,
-                buf.as_mut_ptr().cast(),
-            )
-        };
+        let read = unsafe { rbd_read(image, (block * BLOCK) as u64, BLOCK, buf.as_mut_ptr().cast()) };
         assert_eq!(read, BLOCK as isize);
-        assert!(
-            buf == pattern(block),
-            "block {block} (flushed through {flushed}) was lost"
-        );
+        assert!(buf == pattern(block), "block {block} (flushed through {flushed}) was lost");
     }
     unsafe {
         check("rbd_close", rbd_close(image));

@@ -7,9 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use rbdrs_core::cls::rbd::types::{
-    RBD_FEATURES_DEFAULT, RBD_FEATURE_LAYERING, RBD_FEATURE_OBJECT_MAP,
-};
+use rbdrs_core::cls::rbd::types::{RBD_FEATURES_DEFAULT, RBD_FEATURE_LAYERING, RBD_FEATURE_OBJECT_MAP};
 use rbdrs_core::encoding::UtcTime;
 use rbdrs_core::fuzzing::XorShift;
 use rbdrs_core::image::create::{create, generate_image_id, CreateOptions};
@@ -55,9 +53,7 @@ struct Fsx<'a> {
 
 macro_rules! run {
     ($fsx:expr, $flow:expr) => {
-        $fsx.driver
-            .run($flow)
-            .unwrap_or_else(|e| panic!("seed {} step {}: flow stuck: {e}", $fsx.seed, $fsx.step))
+        $fsx.driver.run($flow).unwrap_or_else(|e| panic!("seed {} step {}: flow stuck: {e}", $fsx.seed, $fsx.step))
     };
 }
 
@@ -97,43 +93,29 @@ impl Fsx<'_> {
         let size = 1 + self.rng.next_u64() % MAX_SIZE;
         let opts = self.options(size);
         let id = generate_image_id(self.io.client.global_id, self.rng.next_u64() as u32);
-        run!(self, create(&self.io, &name, &id, &opts))
-            .unwrap_or_else(|e| self.fail(&format!("create: {e}")));
-        let ictx = run!(self, open(&self.io, &name, None, false))
-            .unwrap_or_else(|e| self.fail(&format!("open: {e}")));
-        self.images.insert(
-            name,
-            Image {
-                ictx,
-                data: vec![0; size as usize],
-                snaps: BTreeMap::new(),
-            },
-        );
+        run!(self, create(&self.io, &name, &id, &opts)).unwrap_or_else(|e| self.fail(&format!("create: {e}")));
+        let ictx = run!(self, open(&self.io, &name, None, false)).unwrap_or_else(|e| self.fail(&format!("open: {e}")));
+        self.images.insert(name, Image { ictx, data: vec![0; size as usize], snaps: BTreeMap::new() });
     }
 
     fn extent(&mut self, size: u64) -> (u64, u64) {
         let offset = self.rng.next_u64() % size;
-        (
-            offset,
-            1 + self.rng.next_u64() % (size - offset).min(256 * 1024),
-        )
+        (offset, 1 + self.rng.next_u64() % (size - offset).min(256 * 1024))
     }
 
     fn verify(&mut self, name: &str) {
         let image = &self.images[name];
         let ictx = image.ictx.clone();
-        let got = run!(self, io::read(&ictx, 0, ictx.size))
-            .unwrap_or_else(|e| self.fail(&format!("read {name}: {e}")));
+        let got = run!(self, io::read(&ictx, 0, ictx.size)).unwrap_or_else(|e| self.fail(&format!("read {name}: {e}")));
         if got != self.images[name].data {
-            let at = got
-                .iter()
-                .zip(&self.images[name].data)
-                .position(|(a, b)| a != b);
-            let object = at.map(|at| {
-                rbdrs_core::striper::file_to_extents(&ictx.layout, at as u64, 1).unwrap()[0].clone()
-            });
+            let at = got.iter().zip(&self.images[name].data).position(|(a, b)| a != b);
+            let object =
+                at.map(|at| rbdrs_core::striper::file_to_extents(&ictx.layout, at as u64, 1).unwrap()[0].clone());
             let (g, e) = at.map_or((0, 0), |at| (got[at], self.images[name].data[at]));
-            self.fail(&format!("{name} differs from its model at {at:?} (got {g:#x}, want {e:#x}) {object:?} {:?} snaps {:?}", ictx.layout, ictx.snaps));
+            self.fail(&format!(
+                "{name} differs from its model at {at:?} (got {g:#x}, want {e:#x}) {object:?} {:?} snaps {:?}",
+                ictx.layout, ictx.snaps
+            ));
         }
         for (snap, expected) in self.images[name].snaps.clone() {
             let at = open_at(self, name, &snap);
@@ -143,16 +125,14 @@ impl Fsx<'_> {
             if got != expected {
                 let at = got.iter().zip(&expected).position(|(a, b)| a != b);
                 let object = at.map(|at| {
-                    rbdrs_core::striper::file_to_extents(
-                        &self.images[name].ictx.layout,
-                        at as u64,
-                        1,
-                    )
-                    .unwrap()[0]
+                    rbdrs_core::striper::file_to_extents(&self.images[name].ictx.layout, at as u64, 1).unwrap()[0]
                         .clone()
                 });
                 let (g, e) = at.map_or((0, 0), |at| (got[at], expected[at]));
-                self.fail(&format!("{name}@{snap} differs from its model at {at:?} (got {g:#x}, want {e:#x}), {object:?}, layout {:?}", self.images[name].ictx.layout));
+                self.fail(&format!(
+                    "{name}@{snap} differs from its model at {at:?} (got {g:#x}, want {e:#x}), {object:?}, layout {:?}",
+                    self.images[name].ictx.layout
+                ));
             }
         }
     }
@@ -166,9 +146,7 @@ impl Fsx<'_> {
             eprintln!(
                 "step {} {name} op {choice} size {size} parent {:?}",
                 self.step,
-                ictx.parent_info
-                    .as_ref()
-                    .map(|p| (&p.spec.image_id, p.spec.snap_id, p.overlap))
+                ictx.parent_info.as_ref().map(|p| (&p.spec.image_id, p.spec.snap_id, p.overlap))
             );
         }
         match choice {
@@ -176,29 +154,23 @@ impl Fsx<'_> {
                 let (offset, length) = self.extent(size);
                 let mut data = vec![0u8; length as usize];
                 self.rng.fill(&mut data);
-                run!(self, io::write(&ictx, offset, &data))
-                    .unwrap_or_else(|e| self.fail(&format!("write: {e}")));
-                self.images.get_mut(&name).unwrap().data
-                    [offset as usize..(offset + length) as usize]
+                run!(self, io::write(&ictx, offset, &data)).unwrap_or_else(|e| self.fail(&format!("write: {e}")));
+                self.images.get_mut(&name).unwrap().data[offset as usize..(offset + length) as usize]
                     .copy_from_slice(&data);
             }
             30..=49 => {
                 let (offset, length) = self.extent(size);
-                let got = run!(self, io::read(&ictx, offset, length))
-                    .unwrap_or_else(|e| self.fail(&format!("read: {e}")));
+                let got =
+                    run!(self, io::read(&ictx, offset, length)).unwrap_or_else(|e| self.fail(&format!("read: {e}")));
                 if got != self.images[&name].data[offset as usize..(offset + length) as usize] {
-                    self.fail(&format!(
-                        "read {name} {offset}~{length} differs from the model"
-                    ));
+                    self.fail(&format!("read {name} {offset}~{length} differs from the model"));
                 }
             }
             50..=57 => {
                 let (offset, length) = self.extent(size);
                 run!(self, io::write_zeroes(&ictx, offset, length))
                     .unwrap_or_else(|e| self.fail(&format!("write_zeroes: {e}")));
-                self.images.get_mut(&name).unwrap().data
-                    [offset as usize..(offset + length) as usize]
-                    .fill(0);
+                self.images.get_mut(&name).unwrap().data[offset as usize..(offset + length) as usize].fill(0);
             }
             58..=63 => {
                 // A discard that skips nothing zeroes exactly (the model
@@ -206,18 +178,14 @@ impl Fsx<'_> {
                 let (offset, length) = self.extent(size);
                 let mut exact = ictx.clone();
                 exact.discard.skip_partial = false;
-                run!(self, io::discard(&exact, offset, length))
-                    .unwrap_or_else(|e| self.fail(&format!("discard: {e}")));
-                self.images.get_mut(&name).unwrap().data
-                    [offset as usize..(offset + length) as usize]
-                    .fill(0);
+                run!(self, io::discard(&exact, offset, length)).unwrap_or_else(|e| self.fail(&format!("discard: {e}")));
+                self.images.get_mut(&name).unwrap().data[offset as usize..(offset + length) as usize].fill(0);
             }
             64..=69 => {
                 let new_size = 1 + self.rng.next_u64() % MAX_SIZE;
                 let image = self.images.get_mut(&name).unwrap();
                 let mut ictx = image.ictx.clone();
-                run!(self, manage::resize(&mut ictx, new_size))
-                    .unwrap_or_else(|e| self.fail(&format!("resize: {e}")));
+                run!(self, manage::resize(&mut ictx, new_size)).unwrap_or_else(|e| self.fail(&format!("resize: {e}")));
                 let image = self.images.get_mut(&name).unwrap();
                 image.ictx = ictx;
                 image.data.resize(new_size as usize, 0);
@@ -240,14 +208,9 @@ impl Fsx<'_> {
                     return;
                 };
                 let mut ictx = ictx;
-                let children = run!(
-                    self,
-                    snapshot::children(
-                        &ictx,
-                        rbdrs_core::image::open::snap_by_name(&ictx, &snap).unwrap()
-                    )
-                )
-                .unwrap();
+                let children =
+                    run!(self, snapshot::children(&ictx, rbdrs_core::image::open::snap_by_name(&ictx, &snap).unwrap()))
+                        .unwrap();
                 let result = run!(self, snapshot::remove(&mut ictx, &snap));
                 match (result, children.is_empty()) {
                     (Ok(()), true) => {
@@ -256,10 +219,7 @@ impl Fsx<'_> {
                         image.snaps.remove(&snap);
                     }
                     (Err(Errno::EBUSY), false) => {}
-                    (other, _) => self.fail(&format!(
-                        "snap remove with {} children: {other:?}",
-                        children.len()
-                    )),
+                    (other, _) => self.fail(&format!("snap remove with {} children: {other:?}", children.len())),
                 }
             }
             81..=85 => {
@@ -286,30 +246,19 @@ impl Fsx<'_> {
                 let child = self.new_name();
                 let opts = self.options(0);
                 let id = generate_image_id(self.io.client.global_id, self.rng.next_u64() as u32);
-                run!(
-                    self,
-                    manage::clone(&ictx, &snap, &self.io, &child, &id, &opts)
-                )
-                .unwrap_or_else(|e| self.fail(&format!("clone: {e}")));
+                run!(self, manage::clone(&ictx, &snap, &self.io, &child, &id, &opts))
+                    .unwrap_or_else(|e| self.fail(&format!("clone: {e}")));
                 let child_ctx = run!(self, open(&self.io, &child, None, false))
                     .unwrap_or_else(|e| self.fail(&format!("open clone: {e}")));
                 let data = self.images[&name].snaps[&snap].clone();
-                self.images.insert(
-                    child,
-                    Image {
-                        ictx: child_ctx,
-                        data,
-                        snaps: BTreeMap::new(),
-                    },
-                );
+                self.images.insert(child, Image { ictx: child_ctx, data, snaps: BTreeMap::new() });
             }
             91..=93 => {
                 if ictx.parent_info.is_none() {
                     return;
                 }
                 let mut ictx = ictx;
-                run!(self, manage::flatten(&mut ictx))
-                    .unwrap_or_else(|e| self.fail(&format!("flatten: {e}")));
+                run!(self, manage::flatten(&mut ictx)).unwrap_or_else(|e| self.fail(&format!("flatten: {e}")));
                 self.images.get_mut(&name).unwrap().ictx = ictx;
             }
             94..=95 => {
@@ -319,11 +268,7 @@ impl Fsx<'_> {
                 // Open elsewhere, an image cannot be removed: close ours first.
                 assert_eq!(
                     run!(self, manage::remove(&self.io, &name)).err(),
-                    Some(if self.images[&name].snaps.is_empty() {
-                        Errno::EBUSY
-                    } else {
-                        Errno::ENOTEMPTY
-                    })
+                    Some(if self.images[&name].snaps.is_empty() { Errno::EBUSY } else { Errno::ENOTEMPTY })
                 );
                 close_image(self, &ictx);
                 let result = run!(self, manage::remove(&self.io, &name));
@@ -350,8 +295,7 @@ impl Fsx<'_> {
 }
 
 fn open_at(fsx: &mut Fsx<'_>, name: &str, snap: &str) -> ImageCtx {
-    run!(fsx, open(&fsx.io, name, Some(snap), true))
-        .unwrap_or_else(|e| fsx.fail(&format!("open {name}@{snap}: {e}")))
+    run!(fsx, open(&fsx.io, name, Some(snap), true)).unwrap_or_else(|e| fsx.fail(&format!("open {name}@{snap}: {e}")))
 }
 
 fn close_image(fsx: &mut Fsx<'_>, ictx: &ImageCtx) {
@@ -363,26 +307,10 @@ fn run_seed(seed: u64, features: u64) {
     let pool = store.create_pool("rbd").unwrap();
     let dispatcher = Dispatcher::new();
     dispatcher.set_time(UtcTime::new(1_763_683_200, 0));
-    let io = IoCtx::new(
-        dispatcher.clone(),
-        pool,
-        "",
-        ClientId {
-            global_id: 4242,
-            nonce: 7,
-        },
-    );
+    let io = IoCtx::new(dispatcher.clone(), pool, "", ClientId { global_id: 4242, nonce: 7 });
     let driver = LocalDriver::new(&store, dispatcher).shuffled(seed);
-    let mut fsx = Fsx {
-        seed,
-        step: 0,
-        rng: XorShift::new(seed),
-        driver,
-        io,
-        images: BTreeMap::new(),
-        next_name: 0,
-        features,
-    };
+    let mut fsx =
+        Fsx { seed, step: 0, rng: XorShift::new(seed), driver, io, images: BTreeMap::new(), next_name: 0, features };
     fsx.create_image();
     for step in 0..OPS {
         fsx.step = step;
@@ -396,10 +324,7 @@ fn run_seed(seed: u64, features: u64) {
         check_object_maps(&mut fsx, &store, pool);
     }
     let listed = fsx.driver.run(manage::list(&fsx.io)).unwrap().unwrap();
-    assert_eq!(
-        listed.keys().cloned().collect::<Vec<_>>(),
-        fsx.images.keys().cloned().collect::<Vec<_>>()
-    );
+    assert_eq!(listed.keys().cloned().collect::<Vec<_>>(), fsx.images.keys().cloned().collect::<Vec<_>>());
 }
 
 /// FSX_SEEDS=first-last runs other seeds (a local soak); CI runs SEEDS.
@@ -422,18 +347,12 @@ fn check_object_maps(fsx: &mut Fsx<'_>, store: &MemStore, pool: i64) {
         run!(fsx, ictx.prepare_write()).unwrap();
     }
     for (name, image) in &fsx.images {
-        let map = image
-            .ictx
-            .runtime
-            .object_map()
-            .unwrap_or_else(|| panic!("seed {}: {name} keeps no object map", fsx.seed));
+        let map =
+            image.ictx.runtime.object_map().unwrap_or_else(|| panic!("seed {}: {name} keeps no object map", fsx.seed));
         for object_no in 0..map.len() {
             let exists = objects.contains(&image.ictx.data_object(object_no));
             if exists && !map.object_may_exist(object_no) {
-                panic!(
-                    "seed {}: {name} object {object_no} exists but the map says it does not",
-                    fsx.seed
-                );
+                panic!("seed {}: {name} object {object_no} exists but the map says it does not", fsx.seed);
             }
         }
     }

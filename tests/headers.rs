@@ -37,40 +37,18 @@ fn features_owns(name: &str) -> bool {
 }
 
 fn rbd_owns(name: &str) -> bool {
-    !features_owns(name)
-        && ["rbd_", "RBD_", "LIBRBD_", "librbd_", "EVENT_TYPE_"]
-            .iter()
-            .any(|p| name.starts_with(p))
+    !features_owns(name) && ["rbd_", "RBD_", "LIBRBD_", "librbd_", "EVENT_TYPE_"].iter().any(|p| name.starts_with(p))
 }
 
 const HEADERS: &[Header] = &[
-    Header {
-        out: "include/rados/rados_types.h",
-        config: "ffi/cbindgen-rados-types.toml",
-        owns: rados_types_owns,
-    },
-    Header {
-        out: "include/rados/librados.h",
-        config: "ffi/cbindgen-rados.toml",
-        owns: rados_owns,
-    },
-    Header {
-        out: "include/rbd/features.h",
-        config: "ffi/cbindgen-rbd-features.toml",
-        owns: features_owns,
-    },
-    Header {
-        out: "include/rbd/librbd.h",
-        config: "ffi/cbindgen-rbd.toml",
-        owns: rbd_owns,
-    },
+    Header { out: "include/rados/rados_types.h", config: "ffi/cbindgen-rados-types.toml", owns: rados_types_owns },
+    Header { out: "include/rados/librados.h", config: "ffi/cbindgen-rados.toml", owns: rados_owns },
+    Header { out: "include/rbd/features.h", config: "ffi/cbindgen-rbd-features.toml", owns: features_owns },
+    Header { out: "include/rbd/librbd.h", config: "ffi/cbindgen-rbd.toml", owns: rbd_owns },
 ];
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
 }
 
 /// The public items of ffi/src/types.rs, read with syn: every type there
@@ -88,20 +66,12 @@ fn read_types_rs(root: &Path) -> TypesRs {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let file = syn::parse_file(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let is_pub = |vis: &syn::Visibility| matches!(vis, syn::Visibility::Public(_));
-    let mut types = TypesRs {
-        type_names: Vec::new(),
-        structs: Vec::new(),
-        consts: Vec::new(),
-    };
+    let mut types = TypesRs { type_names: Vec::new(), structs: Vec::new(), consts: Vec::new() };
     for item in file.items {
         match item {
             syn::Item::Type(t) if is_pub(&t.vis) => types.type_names.push(t.ident.to_string()),
             syn::Item::Struct(s) if is_pub(&s.vis) => {
-                let fields = s
-                    .fields
-                    .iter()
-                    .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
-                    .collect();
+                let fields = s.fields.iter().filter_map(|f| f.ident.as_ref().map(|i| i.to_string())).collect();
                 types.type_names.push(s.ident.to_string());
                 types.structs.push((s.ident.to_string(), fields));
             }
@@ -116,12 +86,9 @@ fn read_types_rs(root: &Path) -> TypesRs {
 /// header owns.
 fn generate(root: &Path, types: &TypesRs, header: &Header) -> (String, Vec<String>) {
     let config_path = root.join(header.config);
-    let mut config = cbindgen::Config::from_file(&config_path)
-        .unwrap_or_else(|e| panic!("{}: {e}", config_path.display()));
-    config
-        .export
-        .include
-        .extend(types.type_names.iter().cloned());
+    let mut config =
+        cbindgen::Config::from_file(&config_path).unwrap_or_else(|e| panic!("{}: {e}", config_path.display()));
+    config.export.include.extend(types.type_names.iter().cloned());
     let mut bindings = cbindgen::Builder::new()
         .with_config(config)
         .with_crate(root.join("ffi"))
@@ -141,22 +108,11 @@ fn generate(root: &Path, types: &TypesRs, header: &Header) -> (String, Vec<Strin
     // cbindgen puts the types the exports use first; list them in types.rs's
     // order instead (which defines each type before its users), so adding an
     // export does not reshuffle the header. Others keep cbindgen's order, after.
-    let position = |name: &str| {
-        types
-            .type_names
-            .iter()
-            .position(|t| t == name)
-            .unwrap_or(usize::MAX)
-    };
-    bindings
-        .items
-        .sort_by_key(|i| position(i.deref().path().name()));
+    let position = |name: &str| types.type_names.iter().position(|t| t == name).unwrap_or(usize::MAX);
+    bindings.items.sort_by_key(|i| position(i.deref().path().name()));
     let mut text = Vec::new();
     bindings.write(&mut text);
-    (
-        String::from_utf8(text).expect("cbindgen writes UTF-8"),
-        unowned,
-    )
+    (String::from_utf8(text).expect("cbindgen writes UTF-8"), unowned)
 }
 
 /// Where two texts first differ, for the failure message.
@@ -194,8 +150,7 @@ fn check_headers(bless: bool) {
             continue;
         }
         if bless {
-            std::fs::create_dir_all(path.parent().expect("headers live in include/"))
-                .expect("create include/");
+            std::fs::create_dir_all(path.parent().expect("headers live in include/")).expect("create include/");
             std::fs::write(&path, &generated).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             eprintln!("wrote {}", header.out);
         } else {
@@ -230,9 +185,7 @@ fn regenerate() {
 }
 
 fn tool_output(command: &mut Command) -> std::process::Output {
-    command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
+    command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
 }
 
 fn must_succeed(command: &mut Command) -> String {
@@ -261,22 +214,11 @@ fn headers_compile_alone_as_c_and_cxx() {
         let include = header.out.strip_prefix("include/").expect("under include/");
         for (compiler, ext, std) in [("cc", "c", "-std=c99"), ("c++", "cc", "-std=c++11")] {
             let source = dir.join(format!("{}.{ext}", include.replace(['/', '.'], "_")));
-            std::fs::write(
-                &source,
-                format!("#include <{include}>\nint rbdrs_header_test;\n"),
-            )
-            .expect("write a test source");
+            std::fs::write(&source, format!("#include <{include}>\nint rbdrs_header_test;\n"))
+                .expect("write a test source");
             must_succeed(
                 Command::new(compiler)
-                    .args([
-                        std,
-                        "-fsyntax-only",
-                        "-Wall",
-                        "-Wextra",
-                        "-Werror",
-                        "-pedantic",
-                        "-I",
-                    ])
+                    .args([std, "-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I"])
                     .arg(root.join("include"))
                     .arg(&source),
             );
@@ -306,14 +248,8 @@ fn layouts_and_values_match_installed_upstream_headers() {
         "/usr/include/rados/librados.h",
         "/usr/include/rados/rados_types.h",
     ];
-    let Ok(upstream) = upstream_files
-        .iter()
-        .map(std::fs::read_to_string)
-        .collect::<Result<String, _>>()
-    else {
-        eprintln!(
-            "skipped: upstream headers not installed (apt-get install librbd-dev librados-dev)"
-        );
+    let Ok(upstream) = upstream_files.iter().map(std::fs::read_to_string).collect::<Result<String, _>>() else {
+        eprintln!("skipped: upstream headers not installed (apt-get install librbd-dev librados-dev)");
         return;
     };
     let root = workspace_root();
@@ -326,40 +262,22 @@ fn layouts_and_values_match_installed_upstream_headers() {
             continue;
         }
         // Upstream names some structs by tag only (struct rados_pool_stat_t).
-        let c_type = if upstream.contains(&format!("struct {name} {{")) {
-            format!("struct {name}")
-        } else {
-            name.clone()
-        };
-        writeln!(
-            program,
-            "  printf(\"sizeof {name} %zu\\n\", sizeof({c_type}));"
-        )
-        .unwrap();
+        let c_type =
+            if upstream.contains(&format!("struct {name} {{")) { format!("struct {name}") } else { name.clone() };
+        writeln!(program, "  printf(\"sizeof {name} %zu\\n\", sizeof({c_type}));").unwrap();
         for field in fields {
-            writeln!(
-                program,
-                "  printf(\"offsetof {name}.{field} %zu\\n\", offsetof({c_type}, {field}));"
-            )
-            .unwrap();
+            writeln!(program, "  printf(\"offsetof {name}.{field} %zu\\n\", offsetof({c_type}, {field}));").unwrap();
         }
         compared += 1;
     }
     for name in &types.consts {
         if mentions(&upstream, name) {
-            writeln!(
-                program,
-                "  printf(\"{name} %llu\\n\", (unsigned long long)({name}));"
-            )
-            .unwrap();
+            writeln!(program, "  printf(\"{name} %llu\\n\", (unsigned long long)({name}));").unwrap();
             compared += 1;
         }
     }
     program.push_str("  return 0;\n}\n");
-    assert!(
-        compared > 50,
-        "only {compared} names found in the upstream headers"
-    );
+    assert!(compared > 50, "only {compared} names found in the upstream headers");
     eprintln!("comparing {compared} structs and constants with the installed upstream headers");
 
     let dir = scratch_dir("layouts");
@@ -383,10 +301,6 @@ fn layouts_and_values_match_installed_upstream_headers() {
         .filter(|(a, b)| a != b)
         .map(|(a, b)| format!("ours: {a}    upstream: {b}"))
         .collect();
-    assert!(
-        differences.is_empty(),
-        "layouts or values differ from upstream's:\n{}",
-        differences.join("\n")
-    );
+    assert!(differences.is_empty(), "layouts or values differ from upstream's:\n{}", differences.join("\n"));
     assert_eq!(ours.lines().count(), theirs.lines().count());
 }

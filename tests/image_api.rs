@@ -28,20 +28,8 @@ fn env() -> Env {
     let pool = store.create_pool("rbd").unwrap();
     let dispatcher = Dispatcher::new();
     dispatcher.set_time(UtcTime::new(1_763_683_200, 0));
-    let io = IoCtx::new(
-        dispatcher.clone(),
-        pool,
-        "",
-        ClientId {
-            global_id: 77,
-            nonce: 1,
-        },
-    );
-    Env {
-        store,
-        dispatcher,
-        io,
-    }
+    let io = IoCtx::new(dispatcher.clone(), pool, "", ClientId { global_id: 77, nonce: 1 });
+    Env { store, dispatcher, io }
 }
 
 impl Env {
@@ -87,60 +75,26 @@ fn creation_is_validated_as_librbd_does() {
     half_striping.stripe_unit = 65536;
     let mut map_without_lock = CreateOptions::new(MIB);
     map_without_lock.features = RBD_FEATURE_LAYERING | RBD_FEATURE_OBJECT_MAP;
-    assert_eq!(
-        d.run(create(&env.io, "a", "a", &bad_order)).unwrap(),
-        Err(Errno::EDOM)
-    );
-    assert_eq!(
-        d.run(create(&env.io, "b", "b", &half_striping)).unwrap(),
-        Err(Errno::EINVAL)
-    );
-    assert_eq!(
-        d.run(create(&env.io, "c", "c", &map_without_lock)).unwrap(),
-        Err(Errno::EINVAL)
-    );
-    assert_eq!(
-        d.run(create(&env.io, "ok", "ok", &CreateOptions::new(MIB)))
-            .unwrap(),
-        Ok(())
-    );
-    assert_eq!(
-        d.run(create(&env.io, "ok", "ok", &CreateOptions::new(MIB)))
-            .unwrap(),
-        Err(Errno::EEXIST)
-    );
-    assert_eq!(
-        d.run(manage::list(&env.io))
-            .unwrap()
-            .unwrap()
-            .keys()
-            .collect::<Vec<_>>(),
-        ["ok"]
-    );
+    assert_eq!(d.run(create(&env.io, "a", "a", &bad_order)).unwrap(), Err(Errno::EDOM));
+    assert_eq!(d.run(create(&env.io, "b", "b", &half_striping)).unwrap(), Err(Errno::EINVAL));
+    assert_eq!(d.run(create(&env.io, "c", "c", &map_without_lock)).unwrap(), Err(Errno::EINVAL));
+    assert_eq!(d.run(create(&env.io, "ok", "ok", &CreateOptions::new(MIB))).unwrap(), Ok(()));
+    assert_eq!(d.run(create(&env.io, "ok", "ok", &CreateOptions::new(MIB))).unwrap(), Err(Errno::EEXIST));
+    assert_eq!(d.run(manage::list(&env.io)).unwrap().unwrap().keys().collect::<Vec<_>>(), ["ok"]);
 }
 
 #[test]
 fn many_ios_in_flight_complete_in_any_order() {
     let env = env();
     let mut d = env.driver();
-    d.run(create(&env.io, "busy", "b1", &CreateOptions::new(8 * MIB)))
-        .unwrap()
-        .unwrap();
+    d.run(create(&env.io, "busy", "b1", &CreateOptions::new(8 * MIB))).unwrap().unwrap();
     let ictx = d.run(open(&env.io, "busy", None, false)).unwrap().unwrap();
     let chunks: Vec<Vec<u8>> = (0..64u8).map(|i| vec![i; 128 * 1024]).collect();
-    let writes = join_all(
-        chunks
-            .iter()
-            .enumerate()
-            .map(|(i, c)| io::write(&ictx, i as u64 * 128 * 1024, c)),
-    );
+    let writes = join_all(chunks.iter().enumerate().map(|(i, c)| io::write(&ictx, i as u64 * 128 * 1024, c)));
     let results = d.run(writes).unwrap();
     assert!(results.iter().all(|r| *r == Ok(128 * 1024)));
     let all = d.run(io::read(&ictx, 0, 8 * MIB)).unwrap().unwrap();
-    assert!(all
-        .chunks(128 * 1024)
-        .enumerate()
-        .all(|(i, c)| c.iter().all(|&b| b == i as u8)));
+    assert!(all.chunks(128 * 1024).enumerate().all(|(i, c)| c.iter().all(|&b| b == i as u8)));
     // The writer took the exclusive lock, as librbd's default features ask.
     assert!(ictx.runtime.lock_owned());
     d.run(close(&ictx)).unwrap().unwrap();
@@ -151,50 +105,19 @@ fn many_ios_in_flight_complete_in_any_order() {
 fn snapshots_protect_clone_and_refuse_what_librbd_refuses() {
     let env = env();
     let mut d = env.driver();
-    d.run(create(&env.io, "base", "p1", &CreateOptions::new(4 * MIB)))
-        .unwrap()
-        .unwrap();
+    d.run(create(&env.io, "base", "p1", &CreateOptions::new(4 * MIB))).unwrap().unwrap();
     let mut base = d.run(open(&env.io, "base", None, false)).unwrap().unwrap();
     d.run(io::write(&base, 0, b"golden")).unwrap().unwrap();
     d.run(snapshot::create(&mut base, "gold")).unwrap().unwrap();
-    assert_eq!(
-        d.run(snapshot::create(&mut base, "gold")).unwrap(),
-        Err(Errno::EEXIST)
-    );
-    d.run(snapshot::protect(&mut base, "gold"))
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        d.run(snapshot::protect(&mut base, "gold")).unwrap(),
-        Err(Errno::EBUSY)
-    );
-    assert_eq!(
-        d.run(snapshot::remove(&mut base, "gold")).unwrap(),
-        Err(Errno::EBUSY)
-    );
-    d.run(manage::clone(
-        &base,
-        "gold",
-        &env.io,
-        "child",
-        "c1",
-        &CreateOptions::new(0),
-    ))
-    .unwrap()
-    .unwrap();
+    assert_eq!(d.run(snapshot::create(&mut base, "gold")).unwrap(), Err(Errno::EEXIST));
+    d.run(snapshot::protect(&mut base, "gold")).unwrap().unwrap();
+    assert_eq!(d.run(snapshot::protect(&mut base, "gold")).unwrap(), Err(Errno::EBUSY));
+    assert_eq!(d.run(snapshot::remove(&mut base, "gold")).unwrap(), Err(Errno::EBUSY));
+    d.run(manage::clone(&base, "gold", &env.io, "child", "c1", &CreateOptions::new(0))).unwrap().unwrap();
     let gold = rbdrs_core::image::open::snap_by_name(&base, "gold").unwrap();
     let children = d.run(snapshot::children(&base, gold)).unwrap().unwrap();
-    assert_eq!(
-        children
-            .iter()
-            .map(|c| c.image_id.as_str())
-            .collect::<Vec<_>>(),
-        ["c1"]
-    );
-    assert_eq!(
-        d.run(snapshot::unprotect(&mut base, "gold")).unwrap(),
-        Err(Errno::EBUSY)
-    );
+    assert_eq!(children.iter().map(|c| c.image_id.as_str()).collect::<Vec<_>>(), ["c1"]);
+    assert_eq!(d.run(snapshot::unprotect(&mut base, "gold")).unwrap(), Err(Errno::EBUSY));
 
     // The clone reads the snapshot, not the parent's later writes.
     d.run(io::write(&base, 0, b"CHANGE")).unwrap().unwrap();
@@ -210,71 +133,39 @@ fn snapshots_protect_clone_and_refuse_what_librbd_refuses() {
 
     // Compare-and-write may not cross an object, and reports mismatches.
     let object = child.layout.object_size();
-    assert_eq!(
-        d.run(io::compare_and_write(&child, object - 2, b"abcd", b"wxyz"))
-            .unwrap(),
-        Err(Errno::EINVAL)
-    );
-    let outcome = d
-        .run(io::compare_and_write(&child, 0, b"goldXn", b"silver"))
-        .unwrap()
-        .unwrap();
+    assert_eq!(d.run(io::compare_and_write(&child, object - 2, b"abcd", b"wxyz")).unwrap(), Err(Errno::EINVAL));
+    let outcome = d.run(io::compare_and_write(&child, 0, b"goldXn", b"silver")).unwrap().unwrap();
     assert_eq!(outcome, CompareOutcome::Mismatch { offset: 4 });
-    let outcome = d
-        .run(io::compare_and_write(&child, 0, b"golden", b"silver"))
-        .unwrap()
-        .unwrap();
+    let outcome = d.run(io::compare_and_write(&child, 0, b"golden", b"silver")).unwrap().unwrap();
     assert_eq!(outcome, CompareOutcome::Written);
 
     // Flatten detaches; then the parent snapshot can go.
     d.run(manage::flatten(&mut child)).unwrap().unwrap();
     assert!(child.parent_info.is_none());
     assert_eq!(d.run(io::read(&child, 0, 6)).unwrap().unwrap(), b"silver");
-    d.run(snapshot::unprotect(&mut base, "gold"))
-        .unwrap()
-        .unwrap();
+    d.run(snapshot::unprotect(&mut base, "gold")).unwrap().unwrap();
     d.run(snapshot::remove(&mut base, "gold")).unwrap().unwrap();
 
     // Remove: refused while open elsewhere or with snapshots.
-    assert_eq!(
-        d.run(manage::remove(&env.io, "base")).unwrap(),
-        Err(Errno::EBUSY)
-    );
+    assert_eq!(d.run(manage::remove(&env.io, "base")).unwrap(), Err(Errno::EBUSY));
     d.run(close(&base)).unwrap().unwrap();
     d.run(manage::remove(&env.io, "base")).unwrap().unwrap();
-    assert_eq!(
-        d.run(open(&env.io, "base", None, true)).unwrap().err(),
-        Some(Errno::ENOENT)
-    );
+    assert_eq!(d.run(open(&env.io, "base", None, true)).unwrap().err(), Some(Errno::ENOENT));
 }
 
 #[test]
 fn rename_moves_the_name_not_the_data() {
     let env = env();
     let mut d = env.driver();
-    d.run(create(&env.io, "old", "r1", &CreateOptions::new(MIB)))
-        .unwrap()
-        .unwrap();
+    d.run(create(&env.io, "old", "r1", &CreateOptions::new(MIB))).unwrap().unwrap();
     let ictx = d.run(open(&env.io, "old", None, false)).unwrap().unwrap();
     d.run(io::write(&ictx, 100, b"kept")).unwrap().unwrap();
     d.run(close(&ictx)).unwrap().unwrap();
-    d.run(create(&env.io, "taken", "r2", &CreateOptions::new(MIB)))
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        d.run(manage::rename(&env.io, "old", "taken")).unwrap(),
-        Err(Errno::EEXIST)
-    );
-    d.run(manage::rename(&env.io, "old", "new"))
-        .unwrap()
-        .unwrap();
+    d.run(create(&env.io, "taken", "r2", &CreateOptions::new(MIB))).unwrap().unwrap();
+    assert_eq!(d.run(manage::rename(&env.io, "old", "taken")).unwrap(), Err(Errno::EEXIST));
+    d.run(manage::rename(&env.io, "old", "new")).unwrap().unwrap();
     let renamed = d.run(open(&env.io, "new", None, true)).unwrap().unwrap();
     assert_eq!(d.run(io::read(&renamed, 100, 4)).unwrap().unwrap(), b"kept");
-    let names: Vec<String> = d
-        .run(manage::list(&env.io))
-        .unwrap()
-        .unwrap()
-        .into_keys()
-        .collect();
+    let names: Vec<String> = d.run(manage::list(&env.io)).unwrap().unwrap().into_keys().collect();
     assert_eq!(names, ["new", "taken"]);
 }

@@ -12,9 +12,7 @@ use rbdrs_core::encoding::UtcTime;
 use rbdrs_core::fuzzing::XorShift;
 use rbdrs_core::image::io::{self, CompareOutcome};
 use rbdrs_core::image::operation;
-use rbdrs_core::image::{
-    DiscardPolicy, ImageCtx, ImageRuntime, IoCtx, ParentInfo, ParentSpec, SnapInfo,
-};
+use rbdrs_core::image::{DiscardPolicy, ImageCtx, ImageRuntime, IoCtx, ParentInfo, ParentSpec, SnapInfo};
 use rbdrs_core::memstore::{ClassRegistry, MemStore};
 use rbdrs_core::naming;
 use rbdrs_core::osd::{ClientId, SnapContext, SnapId};
@@ -73,8 +71,7 @@ impl Run<'_> {
     fn extent(&mut self) -> (u64, u64) {
         let size = self.model.len() as u64;
         let offset = self.rng.next_u64() % size;
-        let max = (size - offset)
-            .min(3 * self.ictx.layout.object_size() * self.ictx.layout.stripe_count());
+        let max = (size - offset).min(3 * self.ictx.layout.object_size() * self.ictx.layout.stripe_count());
         (offset, 1 + self.rng.next_u64() % max)
     }
 
@@ -109,10 +106,7 @@ impl Run<'_> {
             0 | 1 => {
                 let (offset, length) = self.extent();
                 let data = self.bytes(length);
-                assert_eq!(
-                    self.driver.run(io::write(&ictx, offset, &data)).unwrap(),
-                    Ok(length)
-                );
+                assert_eq!(self.driver.run(io::write(&ictx, offset, &data)).unwrap(), Ok(length));
                 self.model[offset as usize..(offset + length) as usize].copy_from_slice(&data);
             }
             2 => {
@@ -123,22 +117,14 @@ impl Run<'_> {
                 };
                 let mut ictx = ictx;
                 ictx.discard = policy;
-                assert_eq!(
-                    self.driver.run(io::discard(&ictx, offset, length)).unwrap(),
-                    Ok(length)
-                );
+                assert_eq!(self.driver.run(io::discard(&ictx, offset, length)).unwrap(), Ok(length));
                 for (o, l) in self.discarded(offset, length, policy) {
                     self.model[o as usize..(o + l) as usize].fill(0);
                 }
             }
             3 => {
                 let (offset, length) = self.extent();
-                assert_eq!(
-                    self.driver
-                        .run(io::write_zeroes(&ictx, offset, length))
-                        .unwrap(),
-                    Ok(length)
-                );
+                assert_eq!(self.driver.run(io::write_zeroes(&ictx, offset, length)).unwrap(), Ok(length));
                 self.model[offset as usize..(offset + length) as usize].fill(0);
             }
             4 => {
@@ -146,15 +132,9 @@ impl Run<'_> {
                 let pattern_len = 1 + self.rng.next_u64() % 7;
                 let pattern = self.bytes(pattern_len);
                 let length = length / pattern.len() as u64 * pattern.len() as u64;
-                let result = self
-                    .driver
-                    .run(io::write_same(&ictx, offset, length, &pattern))
-                    .unwrap();
+                let result = self.driver.run(io::write_same(&ictx, offset, length, &pattern)).unwrap();
                 assert_eq!(result, Ok(length));
-                for (i, byte) in self.model[offset as usize..(offset + length) as usize]
-                    .iter_mut()
-                    .enumerate()
-                {
+                for (i, byte) in self.model[offset as usize..(offset + length) as usize].iter_mut().enumerate() {
                     *byte = pattern[i % pattern.len()];
                 }
             }
@@ -162,9 +142,7 @@ impl Run<'_> {
                 // Within one stripe unit, so within one object.
                 let su = self.ictx.layout.stripe_unit();
                 let (offset, _) = self.extent();
-                let length = (1 + self.rng.next_u64() % 64)
-                    .min(su - offset % su)
-                    .min(self.model.len() as u64 - offset);
+                let length = (1 + self.rng.next_u64() % 64).min(su - offset % su).min(self.model.len() as u64 - offset);
                 let range = offset as usize..(offset + length) as usize;
                 let mut compare = self.model[range.clone()].to_vec();
                 let mismatch = self.rng.next_u64() & 1 == 0;
@@ -173,23 +151,10 @@ impl Run<'_> {
                     compare[at] ^= 0x5a;
                 }
                 let data = self.bytes(length);
-                let outcome = self
-                    .driver
-                    .run(io::compare_and_write(&ictx, offset, &compare, &data))
-                    .unwrap()
-                    .unwrap();
+                let outcome = self.driver.run(io::compare_and_write(&ictx, offset, &compare, &data)).unwrap().unwrap();
                 if mismatch {
-                    let first = compare
-                        .iter()
-                        .zip(&self.model[range])
-                        .position(|(a, b)| a != b)
-                        .unwrap() as u64;
-                    assert_eq!(
-                        outcome,
-                        CompareOutcome::Mismatch {
-                            offset: offset + first
-                        }
-                    );
+                    let first = compare.iter().zip(&self.model[range]).position(|(a, b)| a != b).unwrap() as u64;
+                    assert_eq!(outcome, CompareOutcome::Mismatch { offset: offset + first });
                 } else {
                     assert_eq!(outcome, CompareOutcome::Written);
                     self.model[range].copy_from_slice(&data);
@@ -197,21 +162,10 @@ impl Run<'_> {
             }
             6 => {
                 let id = self.driver.run(ictx.io.create_snap()).unwrap().unwrap();
-                self.ictx.snapc = SnapContext::new(
-                    id,
-                    [id].into_iter()
-                        .chain(self.ictx.snapc.snaps.iter().copied())
-                        .collect(),
-                );
+                self.ictx.snapc =
+                    SnapContext::new(id, [id].into_iter().chain(self.ictx.snapc.snaps.iter().copied()).collect());
                 let parent = self.ictx.parent_info.clone();
-                self.ictx.snaps.insert(
-                    id,
-                    SnapInfo {
-                        name: format!("s{id}"),
-                        size: self.model.len() as u64,
-                        parent,
-                    },
-                );
+                self.ictx.snaps.insert(id, SnapInfo { name: format!("s{id}"), size: self.model.len() as u64, parent });
                 self.snaps.insert(id, self.model.clone());
             }
             7 => {
@@ -220,10 +174,7 @@ impl Run<'_> {
                 let old = self.ictx.size;
                 let new = (old / 2 + self.rng.next_u64() % (old + set)).max(1);
                 let driver = &mut self.driver;
-                driver
-                    .run(operation::trim(&ictx, old, new))
-                    .unwrap()
-                    .unwrap();
+                driver.run(operation::trim(&ictx, old, new)).unwrap().unwrap();
                 self.ictx.size = new;
                 if let Some(info) = &mut self.ictx.parent_info {
                     info.overlap = info.overlap.min(new);
@@ -231,19 +182,14 @@ impl Run<'_> {
                 self.model.resize(new as usize, 0);
             }
             8 => {
-                let Some((&snap, data)) = self
-                    .snaps
-                    .iter()
-                    .nth((self.rng.next_u64() % self.snaps.len().max(1) as u64) as usize)
+                let Some((&snap, data)) =
+                    self.snaps.iter().nth((self.rng.next_u64() % self.snaps.len().max(1) as u64) as usize)
                 else {
                     return;
                 };
                 let info = self.ictx.snaps[&snap].clone();
                 let span = self.ictx.size.max(info.size);
-                self.driver
-                    .run(operation::rollback_objects(&ictx, snap, span))
-                    .unwrap()
-                    .unwrap();
+                self.driver.run(operation::rollback_objects(&ictx, snap, span)).unwrap().unwrap();
                 self.ictx.size = info.size;
                 self.ictx.parent_info = info.parent;
                 self.model = data.clone();
@@ -252,20 +198,13 @@ impl Run<'_> {
                 if self.ictx.parent_info.is_none() {
                     return;
                 }
-                self.driver
-                    .run(operation::flatten_objects(&ictx))
-                    .unwrap()
-                    .unwrap();
+                self.driver.run(operation::flatten_objects(&ictx)).unwrap().unwrap();
                 // The head no longer needs the parent; snapshots still do.
                 self.ictx.parent_info = None;
             }
             _ => {
                 let (offset, length) = self.extent();
-                let got = self
-                    .driver
-                    .run(io::read(&ictx, offset, length))
-                    .unwrap()
-                    .unwrap();
+                let got = self.driver.run(io::read(&ictx, offset, length)).unwrap().unwrap();
                 assert!(
                     got == self.model[offset as usize..(offset + length) as usize],
                     "read {offset}~{length} differs"
@@ -276,22 +215,11 @@ impl Run<'_> {
 
     fn check_all(&mut self) {
         let size = self.model.len() as u64;
-        let head = self
-            .driver
-            .run(io::read(&self.ictx, 0, size))
-            .unwrap()
-            .unwrap();
+        let head = self.driver.run(io::read(&self.ictx, 0, size)).unwrap().unwrap();
         assert!(head == self.model, "head differs from the model");
         for (&id, expected) in &self.snaps {
-            let at_snap = ImageCtx {
-                snap_id: SnapId(id),
-                ..self.ictx.clone()
-            };
-            let got = self
-                .driver
-                .run(io::read(&at_snap, 0, expected.len() as u64))
-                .unwrap()
-                .unwrap();
+            let at_snap = ImageCtx { snap_id: SnapId(id), ..self.ictx.clone() };
+            let got = self.driver.run(io::read(&at_snap, 0, expected.len() as u64)).unwrap().unwrap();
             assert!(&got == expected, "snapshot {id} differs from the model");
         }
     }
@@ -302,15 +230,7 @@ fn run_seed(seed: u64, clone: bool) {
     let pool = store.create_pool("rbd").unwrap();
     let dispatcher = Dispatcher::new();
     dispatcher.set_time(UtcTime::new(1_700_000_000, 0));
-    let io = IoCtx::new(
-        dispatcher.clone(),
-        pool,
-        "",
-        ClientId {
-            global_id: 4100,
-            nonce: 1,
-        },
-    );
+    let io = IoCtx::new(dispatcher.clone(), pool, "", ClientId { global_id: 4100, nonce: 1 });
     let mut rng = XorShift::new(seed);
     let layout = random_layout(&mut rng);
     let set = layout.object_size() * layout.stripe_count();
@@ -322,34 +242,16 @@ fn run_seed(seed: u64, clone: bool) {
     if clone {
         // A parent with data, snapshotted, then changed: the child must see
         // the snapshot, never the parent's later writes.
-        let mut parent = image(
-            &io,
-            "parent",
-            random_layout(&mut rng),
-            size + rng.next_u64() % set,
-        );
+        let mut parent = image(&io, "parent", random_layout(&mut rng), size + rng.next_u64() % set);
         let mut data = vec![0u8; parent.size as usize];
         rng.fill(&mut data);
         data[..parent.size as usize / 3].fill(0); // some of it never written
         let third = parent.size / 3;
-        driver
-            .run(io::write(&parent, third, &data[third as usize..]))
-            .unwrap()
-            .unwrap();
+        driver.run(io::write(&parent, third, &data[third as usize..])).unwrap().unwrap();
         let snap = driver.run(io.create_snap()).unwrap().unwrap();
         parent.snapc = SnapContext::new(snap, vec![snap]);
-        parent.snaps.insert(
-            snap,
-            SnapInfo {
-                name: "base".into(),
-                size: parent.size,
-                parent: None,
-            },
-        );
-        driver
-            .run(io::write(&parent, 0, &vec![0xee; parent.size as usize]))
-            .unwrap()
-            .unwrap();
+        parent.snaps.insert(snap, SnapInfo { name: "base".into(), size: parent.size, parent: None });
+        driver.run(io::write(&parent, 0, &vec![0xee; parent.size as usize])).unwrap().unwrap();
         let overlap = size - rng.next_u64() % (size / 2);
         ictx.parent_info = Some(ParentInfo {
             spec: ParentSpec {
@@ -360,20 +262,10 @@ fn run_seed(seed: u64, clone: bool) {
             },
             overlap,
         });
-        ictx.parent = Some(Arc::new(ImageCtx {
-            read_only: true,
-            snap_id: SnapId(snap),
-            ..parent
-        }));
+        ictx.parent = Some(Arc::new(ImageCtx { read_only: true, snap_id: SnapId(snap), ..parent }));
         model[..overlap as usize].copy_from_slice(&data[..overlap as usize]);
     }
-    let mut run = Run {
-        rng,
-        driver,
-        ictx,
-        model,
-        snaps: BTreeMap::new(),
-    };
+    let mut run = Run { rng, driver, ictx, model, snaps: BTreeMap::new() };
     run.check_all();
     for i in 0..STEPS {
         run.step();

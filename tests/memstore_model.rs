@@ -17,37 +17,14 @@ const SPAN: u64 = 200 * 1024; // crosses several of the store's 64 KiB chunks
 
 #[derive(Clone, Debug)]
 enum Step {
-    Write {
-        obj: u8,
-        offset: u64,
-        len: usize,
-        fill: u8,
-    },
-    WriteFull {
-        obj: u8,
-        len: usize,
-        fill: u8,
-    },
-    Zero {
-        obj: u8,
-        offset: u64,
-        len: u64,
-    },
-    Truncate {
-        obj: u8,
-        size: u64,
-    },
-    Remove {
-        obj: u8,
-    },
+    Write { obj: u8, offset: u64, len: usize, fill: u8 },
+    WriteFull { obj: u8, len: usize, fill: u8 },
+    Zero { obj: u8, offset: u64, len: u64 },
+    Truncate { obj: u8, size: u64 },
+    Remove { obj: u8 },
     Snap,
-    RemoveSnap {
-        pick: usize,
-    },
-    Rollback {
-        obj: u8,
-        pick: usize,
-    },
+    RemoveSnap { pick: usize },
+    Rollback { obj: u8, pick: usize },
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -78,13 +55,7 @@ impl Harness {
     fn new() -> Self {
         let store = MemStore::new();
         let pool = store.create_pool("rbd").unwrap();
-        Harness {
-            store,
-            pool,
-            snapc: SnapContext::default(),
-            head: Objects::new(),
-            snaps: BTreeMap::new(),
-        }
+        Harness { store, pool, snapc: SnapContext::default(), head: Objects::new(), snaps: BTreeMap::new() }
     }
 
     fn oid(&self, obj: u8) -> ObjectId {
@@ -94,24 +65,12 @@ impl Harness {
     fn write(&self, obj: u8, build: impl FnOnce(&mut ObjectOperation)) -> i32 {
         let mut op = ObjectOperation::new();
         build(&mut op);
-        self.store
-            .execute(&ObjectRequest::write(
-                self.oid(obj),
-                self.snapc.clone(),
-                UtcTime::new(1, 0),
-                op,
-            ))
-            .result
+        self.store.execute(&ObjectRequest::write(self.oid(obj), self.snapc.clone(), UtcTime::new(1, 0), op)).result
     }
 
     fn apply(&mut self, step: &Step) {
         match *step {
-            Step::Write {
-                obj,
-                offset,
-                len,
-                fill,
-            } => {
+            Step::Write { obj, offset, len, fill } => {
                 assert_eq!(
                     self.write(obj, |op| {
                         op.write(offset, Bytes::from(vec![fill; len]));
@@ -160,11 +119,7 @@ impl Harness {
                 }
             }
             Step::Remove { obj } => {
-                let expect = if self.head.remove(&obj).is_some() {
-                    0
-                } else {
-                    Errno::ENOENT.to_ret()
-                };
+                let expect = if self.head.remove(&obj).is_some() { 0 } else { Errno::ENOENT.to_ret() };
                 assert_eq!(
                     self.write(obj, |op| {
                         op.remove();
@@ -186,8 +141,7 @@ impl Harness {
                 }
             }
             Step::Rollback { obj, pick } => {
-                if let Some((&id, objects)) = self.snaps.iter().nth(pick % self.snaps.len().max(1))
-                {
+                if let Some((&id, objects)) = self.snaps.iter().nth(pick % self.snaps.len().max(1)) {
                     let then = objects.get(&obj).cloned();
                     assert_eq!(
                         self.write(obj, |op| {
@@ -207,9 +161,7 @@ impl Harness {
     fn read(&self, obj: u8, snap: SnapId) -> Option<Vec<u8>> {
         let mut op = ObjectOperation::new();
         op.read(0, 0);
-        let reply = self
-            .store
-            .execute(&ObjectRequest::read(self.oid(obj), snap, op));
+        let reply = self.store.execute(&ObjectRequest::read(self.oid(obj), snap, op));
         match reply.out(0) {
             Ok(data) => Some(data.to_vec()),
             Err(Errno::ENOENT) => None,
@@ -219,12 +171,7 @@ impl Harness {
 
     fn check(&self) -> Result<(), TestCaseError> {
         for obj in 0..OBJECTS {
-            prop_assert_eq!(
-                self.read(obj, SnapId::HEAD),
-                self.head.get(&obj).cloned(),
-                "head of {}",
-                obj
-            );
+            prop_assert_eq!(self.read(obj, SnapId::HEAD), self.head.get(&obj).cloned(), "head of {}", obj);
             for (&id, objects) in &self.snaps {
                 prop_assert_eq!(
                     self.read(obj, SnapId(id)),

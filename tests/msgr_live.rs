@@ -19,8 +19,7 @@ use rbdrs_core::msgr::{
 
 /// The v2 address out of `RBDRS_CEPH_MON_HOST` (`[v2:ip:port,v1:ip:port]`).
 fn mon_v2_addr() -> SocketAddr {
-    let hosts =
-        std::env::var("RBDRS_CEPH_MON_HOST").expect("RBDRS_CEPH_MON_HOST: run ceph-cluster.sh env");
+    let hosts = std::env::var("RBDRS_CEPH_MON_HOST").expect("RBDRS_CEPH_MON_HOST: run ceph-cluster.sh env");
     let v2 = hosts
         .trim_matches(|c| c == '[' || c == ']')
         .split(',')
@@ -49,11 +48,7 @@ impl Conn {
     fn recv(&mut self) -> FramePayload {
         loop {
             if let Some(frame) = self.dec.poll().unwrap() {
-                eprintln!(
-                    "received {:?}: {}",
-                    frame.tag(),
-                    hex(&self.dec.take_recording())
-                );
+                eprintln!("received {:?}: {}", frame.tag(), hex(&self.dec.take_recording()));
                 self.dec.start_recording();
                 return FramePayload::from_frame(&frame).unwrap();
             }
@@ -70,8 +65,7 @@ impl Conn {
 fn hello_and_auth_bad_method_against_a_monitor() {
     let addr = mon_v2_addr();
     let mut sock = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
 
     let ours = Banner::default();
     sock.write_all(&ours.encode()).unwrap();
@@ -87,63 +81,29 @@ fn hello_and_auth_bad_method_against_a_monitor() {
     eprintln!("monitor banner: {}", hex(&got[..used]));
     peer.check_peer(&ours).unwrap();
 
-    let mut conn = Conn {
-        sock,
-        asm: FrameAssembler::new(),
-        dec: FrameDecoder::new(),
-    };
+    let mut conn = Conn { sock, asm: FrameAssembler::new(), dec: FrameDecoder::new() };
     conn.dec.start_recording();
     let (ip, port) = match addr {
         SocketAddr::V4(a) => (a.ip().octets(), a.port()),
         SocketAddr::V6(_) => panic!("the test cluster listens on 127.0.0.1"),
     };
     conn.send(
-        HelloFrame {
-            entity_type: EntityType::CLIENT,
-            peer_addr: EntityAddr::v4(AddrType::MSGR2, ip, port, 0),
-        }
-        .into(),
+        HelloFrame { entity_type: EntityType::CLIENT, peer_addr: EntityAddr::v4(AddrType::MSGR2, ip, port, 0) }.into(),
     );
-    let FramePayload::Hello(hello) = conn.recv() else {
-        panic!("expected HELLO first")
-    };
+    let FramePayload::Hello(hello) = conn.recv() else { panic!("expected HELLO first") };
     assert_eq!(hello.entity_type, EntityType::MON);
-    assert!(
-        matches!(
-            hello.peer_addr.sockaddr,
-            Sockaddr::V4 {
-                ip: [127, 0, 0, 1],
-                ..
-            }
-        ),
-        "{hello:?}"
-    );
+    assert!(matches!(hello.peer_addr.sockaddr, Sockaddr::V4 { ip: [127, 0, 0, 1], .. }), "{hello:?}");
 
     // CEPH_AUTH_NONE with crc mode: a cephx-only monitor refuses the method.
-    conn.send(
-        AuthRequestFrame {
-            method: 1,
-            preferred_modes: vec![1],
-            auth_payload: Bytes::new(),
-        }
-        .into(),
-    );
+    conn.send(AuthRequestFrame { method: 1, preferred_modes: vec![1], auth_payload: Bytes::new() }.into());
     let reply = conn.recv();
     eprintln!("monitor replied {reply:?}");
-    let FramePayload::AuthBadMethod(AuthBadMethodFrame {
-        method,
-        result,
-        allowed_methods,
-        allowed_modes,
-    }) = reply
+    let FramePayload::AuthBadMethod(AuthBadMethodFrame { method, result, allowed_methods, allowed_modes }) = reply
     else {
         panic!("expected AUTH_BAD_METHOD, got {reply:?}")
     };
     assert_eq!(method, 1);
     assert!(result < 0);
-    assert!(
-        allowed_methods.contains(&2),
-        "cephx allowed: {allowed_methods:?}"
-    );
+    assert!(allowed_methods.contains(&2), "cephx allowed: {allowed_methods:?}");
     assert!(!allowed_modes.is_empty());
 }

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use rbdrs::rados::object::{rados_exec, rados_read, rados_remove, rados_write_full};
 use rbdrs::rados::{
-    rados_conf_read_file, rados_conf_set, rados_connect, rados_create, rados_ioctx_create,
-    rados_ioctx_destroy, rados_pool_lookup, rados_shutdown,
+    rados_conf_read_file, rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy,
+    rados_pool_lookup, rados_shutdown,
 };
 use rbdrs::types::{rados_ioctx_t, rados_t};
 
@@ -25,14 +25,11 @@ fn c(s: &str) -> CString {
 }
 
 fn conf() -> String {
-    std::env::var("CEPH_CONF")
-        .expect("CEPH_CONF: eval \"$(tests/cluster/ceph-cluster.sh env)\" first")
+    std::env::var("CEPH_CONF").expect("CEPH_CONF: eval \"$(tests/cluster/ceph-cluster.sh env)\" first")
 }
 
 fn threads() -> usize {
-    std::fs::read_dir("/proc/self/task")
-        .map(|d| d.count())
-        .unwrap_or(0)
+    std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0)
 }
 
 /// Connects with `settings` on top of the cluster's ceph.conf.
@@ -42,11 +39,7 @@ fn connect(settings: &[(&str, &str)]) -> Result<(rados_t, Duration), i32> {
         assert_eq!(rados_create(&mut cluster, null()), 0);
         assert_eq!(rados_conf_read_file(cluster, c(&conf()).as_ptr()), 0);
         for (k, v) in settings {
-            assert_eq!(
-                rados_conf_set(cluster, c(k).as_ptr(), c(v).as_ptr()),
-                0,
-                "{k}"
-            );
+            assert_eq!(rados_conf_set(cluster, c(k).as_ptr(), c(v).as_ptr()), 0, "{k}");
         }
         let start = Instant::now();
         let r = rados_connect(cluster);
@@ -72,31 +65,14 @@ fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
 }
 
 fn rados_cli(args: &[&str]) -> std::process::Output {
-    let out = Command::new("rados")
-        .arg("--conf")
-        .arg(conf())
-        .args(args)
-        .output()
-        .expect("rados CLI");
-    assert!(
-        out.status.success(),
-        "rados {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("rados").arg("--conf").arg(conf()).args(args).output().expect("rados CLI");
+    assert!(out.status.success(), "rados {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
 fn read_all(io: rados_ioctx_t, oid: &str, len: usize) -> Vec<u8> {
     let mut buf = vec![0u8; len + 1];
-    let n = unsafe {
-        rados_read(
-            io,
-            c(oid).as_ptr(),
-            buf.as_mut_ptr() as *mut c_char,
-            buf.len(),
-            0,
-        )
-    };
+    let n = unsafe { rados_read(io, c(oid).as_ptr(), buf.as_mut_ptr() as *mut c_char, buf.len(), 0) };
     assert!(n >= 0, "rados_read {oid}: {n}");
     buf.truncate(n as usize);
     buf
@@ -104,12 +80,8 @@ fn read_all(io: rados_ioctx_t, oid: &str, len: usize) -> Vec<u8> {
 
 fn interop(mode: &str) {
     let before = threads();
-    let (cluster, took) =
-        connect(&[("ms_client_mode", mode), ("ms_mon_client_mode", mode)]).expect("connect");
-    eprintln!(
-        "{mode}: rados_connect took {took:?}; threads {before} -> {}",
-        threads()
-    );
+    let (cluster, took) = connect(&[("ms_client_mode", mode), ("ms_mon_client_mode", mode)]).expect("connect");
+    eprintln!("{mode}: rados_connect took {took:?}; threads {before} -> {}", threads());
     unsafe {
         assert!(rados_pool_lookup(cluster, c("rbd").as_ptr()) >= 0);
         assert_eq!(rados_pool_lookup(cluster, c("no-such-pool").as_ptr()), -2);
@@ -119,31 +91,17 @@ fn interop(mode: &str) {
         // librbdrs writes, upstream reads.
         let ours = format!("rbdrs-live-{mode}-ours");
         let data = random_bytes(3 << 20, 7);
-        assert_eq!(
-            rados_write_full(
-                io,
-                c(&ours).as_ptr(),
-                data.as_ptr() as *const c_char,
-                data.len()
-            ),
-            0
-        );
+        assert_eq!(rados_write_full(io, c(&ours).as_ptr(), data.as_ptr() as *const c_char, data.len()), 0);
         let file = std::env::temp_dir().join(format!("rbdrs-live-{mode}-{}", std::process::id()));
         rados_cli(&["-p", "rbd", "get", &ours, file.to_str().unwrap()]);
-        assert!(
-            std::fs::read(&file).unwrap() == data,
-            "rados get saw other bytes"
-        );
+        assert!(std::fs::read(&file).unwrap() == data, "rados get saw other bytes");
 
         // Upstream writes, librbdrs reads.
         let theirs = format!("rbdrs-live-{mode}-theirs");
         let data = random_bytes((1 << 20) + 123, 11);
         std::fs::write(&file, &data).unwrap();
         rados_cli(&["-p", "rbd", "put", &theirs, file.to_str().unwrap()]);
-        assert!(
-            read_all(io, &theirs, data.len()) == data,
-            "librbdrs read other bytes"
-        );
+        assert!(read_all(io, &theirs, data.len()) == data, "librbdrs read other bytes");
         std::fs::remove_file(&file).unwrap();
 
         // An object class: cls_lock's get_info on an unlocked object.
@@ -168,13 +126,7 @@ fn interop(mode: &str) {
             assert_eq!(rados_remove(io, c(oid).as_ptr()), 0);
         }
         let mut buf = [0u8; 8];
-        let gone = rados_read(
-            io,
-            c(&ours).as_ptr(),
-            buf.as_mut_ptr() as *mut c_char,
-            buf.len(),
-            0,
-        );
+        let gone = rados_read(io, c(&ours).as_ptr(), buf.as_mut_ptr() as *mut c_char, buf.len(), 0);
         assert_eq!(gone, -2, "a removed object is ENOENT");
         rados_ioctx_destroy(io);
         rados_shutdown(cluster);
@@ -197,10 +149,7 @@ fn secure_mode_interop() {
 #[ignore = "needs a cluster: see the module docs"]
 fn a_wrong_key_fails_fast() {
     let start = Instant::now();
-    let r = connect(&[
-        ("key", "AQBzDnVnAAAAABAAmCaYkxqmvmKGYLwAuYNBCA=="),
-        ("keyring", "/nonexistent"),
-    ]);
+    let r = connect(&[("key", "AQBzDnVnAAAAABAAmCaYkxqmvmKGYLwAuYNBCA=="), ("keyring", "/nonexistent")]);
     let took = start.elapsed();
     assert_eq!(r.err(), Some(-13), "expected -EACCES");
     assert!(took < Duration::from_secs(10), "took {took:?}");

@@ -19,11 +19,7 @@ const TABLE: [u32; 256] = {
         let mut crc = i as u32;
         let mut bit = 0;
         while bit < 8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ POLY
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 != 0 { (crc >> 1) ^ POLY } else { crc >> 1 };
             bit += 1;
         }
         table[i] = crc;
@@ -34,9 +30,7 @@ const TABLE: [u32; 256] = {
 
 /// Ceph's `ceph_crc32c(seed, data, len)`: no pre- or post-inversion.
 pub fn ceph_crc32c(seed: u32, data: &[u8]) -> u32 {
-    data.iter().fold(seed, |crc, &byte| {
-        TABLE[((crc ^ u32::from(byte)) & 0xff) as usize] ^ (crc >> 8)
-    })
+    data.iter().fold(seed, |crc, &byte| TABLE[((crc ^ u32::from(byte)) & 0xff) as usize] ^ (crc >> 8))
 }
 
 /// The standard CRC-32C (iSCSI, RFC 3720) of `data`.

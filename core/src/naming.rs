@@ -118,13 +118,7 @@ pub fn v1_object_prefix(bid: u64, extra: u32) -> String {
     use core::fmt::Write as _;
     let mut prefix = String::with_capacity(32);
     // Writing into a String cannot fail.
-    let _ = write!(
-        prefix,
-        "rb.{:x}.{:x}.{:x}",
-        bid >> 32,
-        bid & 0xffff_ffff,
-        extra
-    );
+    let _ = write!(prefix, "rb.{:x}.{:x}.{:x}", bid >> 32, bid & 0xffff_ffff, extra);
     // All ASCII, so any length is a char boundary.
     prefix.truncate(RBD_MAX_BLOCK_NAME_SIZE - 1);
     prefix
@@ -179,11 +173,7 @@ pub fn parse_data_object(name: &str) -> Option<ParsedDataObject<'_>> {
         _ => return None,
     };
     let object_no = parse_lower_hex(digits)?;
-    Some(ParsedDataObject {
-        prefix,
-        object_no,
-        format,
-    })
+    Some(ParsedDataObject { prefix, object_no, format })
 }
 
 fn concat(head: &str, middle: &str, tail: &str) -> String {
@@ -231,35 +221,14 @@ mod tests {
     fn format2_names() {
         assert_eq!(id_object("vm-disk"), "rbd_id.vm-disk");
         assert_eq!(header_object("10226b8b4567"), "rbd_header.10226b8b4567");
-        assert_eq!(
-            data_object_prefix("10226b8b4567", None),
-            "rbd_data.10226b8b4567"
-        );
-        assert_eq!(
-            data_object_prefix("10226b8b4567", Some(3)),
-            "rbd_data.3.10226b8b4567"
-        );
+        assert_eq!(data_object_prefix("10226b8b4567", None), "rbd_data.10226b8b4567");
+        assert_eq!(data_object_prefix("10226b8b4567", Some(3)), "rbd_data.3.10226b8b4567");
         assert_eq!(data_object_prefix("ab", Some(-1)), "rbd_data.-1.ab");
-        assert_eq!(
-            data_object("rbd_data.10226b8b4567", 0),
-            "rbd_data.10226b8b4567.0000000000000000"
-        );
-        assert_eq!(
-            data_object("rbd_data.ab", 0x1f),
-            "rbd_data.ab.000000000000001f"
-        );
-        assert_eq!(
-            data_object("rbd_data.ab", u64::MAX),
-            "rbd_data.ab.ffffffffffffffff"
-        );
-        assert_eq!(
-            object_map_object("2cf512ae8944a", None),
-            "rbd_object_map.2cf512ae8944a"
-        );
-        assert_eq!(
-            object_map_object("2cf512ae8944a", Some(0x30)),
-            "rbd_object_map.2cf512ae8944a.0000000000000030"
-        );
+        assert_eq!(data_object("rbd_data.10226b8b4567", 0), "rbd_data.10226b8b4567.0000000000000000");
+        assert_eq!(data_object("rbd_data.ab", 0x1f), "rbd_data.ab.000000000000001f");
+        assert_eq!(data_object("rbd_data.ab", u64::MAX), "rbd_data.ab.ffffffffffffffff");
+        assert_eq!(object_map_object("2cf512ae8944a", None), "rbd_object_map.2cf512ae8944a");
+        assert_eq!(object_map_object("2cf512ae8944a", Some(0x30)), "rbd_object_map.2cf512ae8944a.0000000000000030");
     }
 
     #[test]
@@ -269,14 +238,8 @@ mod tests {
         assert_eq!(ImageFormat::V2.header_object("abc"), "rbd_header.abc");
         assert_eq!(v1_object_prefix(0x1_0000_1234, 0xbeef), "rb.1.1234.beef");
         assert_eq!(v1_object_prefix(0, 0), "rb.0.0.0");
-        assert_eq!(
-            v1_data_object("rb.0.1234.5678", 0),
-            "rb.0.1234.5678.000000000000"
-        );
-        assert_eq!(
-            v1_data_object("rb.0.1234.5678", 0xabc),
-            "rb.0.1234.5678.000000000abc"
-        );
+        assert_eq!(v1_data_object("rb.0.1234.5678", 0), "rb.0.1234.5678.000000000000");
+        assert_eq!(v1_data_object("rb.0.1234.5678", 0xabc), "rb.0.1234.5678.000000000abc");
         // %012llx widens rather than truncates.
         assert_eq!(v1_data_object("p", 0x1_0000_0000_0000), "p.1000000000000");
     }
@@ -297,32 +260,15 @@ mod tests {
         let prefix = data_object_prefix(&id, Some(i64::MAX));
         assert_eq!(prefix.len(), RBD_MAX_BLOCK_NAME_PREFIX_LENGTH);
         assert!(data_object(&prefix, u64::MAX).len() < RBD_MAX_OBJ_NAME_SIZE);
-        assert_eq!(
-            v1_object_prefix(u64::MAX, u32::MAX),
-            "rb.ffffffff.ffffffff.ff"
-        );
+        assert_eq!(v1_object_prefix(u64::MAX, u32::MAX), "rb.ffffffff.ffffffff.ff");
     }
 
     #[test]
     fn parse_accepts_both_widths() {
         let v2 = parse_data_object("rbd_data.3.ab.00000000000000ff").unwrap();
-        assert_eq!(
-            v2,
-            ParsedDataObject {
-                prefix: "rbd_data.3.ab",
-                object_no: 255,
-                format: ImageFormat::V2
-            }
-        );
+        assert_eq!(v2, ParsedDataObject { prefix: "rbd_data.3.ab", object_no: 255, format: ImageFormat::V2 });
         let v1 = parse_data_object("rb.0.1.2.00000000000a").unwrap();
-        assert_eq!(
-            v1,
-            ParsedDataObject {
-                prefix: "rb.0.1.2",
-                object_no: 10,
-                format: ImageFormat::V1
-            }
-        );
+        assert_eq!(v1, ParsedDataObject { prefix: "rb.0.1.2", object_no: 10, format: ImageFormat::V1 });
     }
 
     #[test]
@@ -349,28 +295,14 @@ mod tests {
 
     #[test]
     fn parse_round_trips() {
-        for no in [
-            0,
-            1,
-            0xabc,
-            0xffff_ffff,
-            0xffff_ffff_ffff,
-            0x1234_5678_9abc_def0,
-            u64::MAX,
-        ] {
+        for no in [0, 1, 0xabc, 0xffff_ffff, 0xffff_ffff_ffff, 0x1234_5678_9abc_def0, u64::MAX] {
             let name = data_object("rbd_data.1.x.y", no);
             let p = parse_data_object(&name).unwrap();
-            assert_eq!(
-                (p.prefix, p.object_no, p.format),
-                ("rbd_data.1.x.y", no, ImageFormat::V2)
-            );
+            assert_eq!((p.prefix, p.object_no, p.format), ("rbd_data.1.x.y", no, ImageFormat::V2));
             if no < 1 << 48 {
                 let name = v1_data_object("rb.0.0.0", no);
                 let p = parse_data_object(&name).unwrap();
-                assert_eq!(
-                    (p.prefix, p.object_no, p.format),
-                    ("rb.0.0.0", no, ImageFormat::V1)
-                );
+                assert_eq!((p.prefix, p.object_no, p.format), ("rb.0.0.0", no, ImageFormat::V1));
             }
         }
     }

@@ -42,9 +42,7 @@ pub(crate) unsafe fn cstr<'a>(ptr: *const c_char) -> Result<&'a str, Errno> {
         return Err(Errno::EINVAL);
     }
     // SAFETY: non-NULL and NUL-terminated by the caller's contract.
-    unsafe { CStr::from_ptr(ptr) }
-        .to_str()
-        .map_err(|_| Errno::EINVAL)
+    unsafe { CStr::from_ptr(ptr) }.to_str().map_err(|_| Errno::EINVAL)
 }
 
 /// An optional C string: NULL is None.
@@ -77,12 +75,7 @@ pub(crate) unsafe fn put<T>(ptr: *mut T, value: T) -> Result<(), Errno> {
 ///
 /// # Safety
 /// `buf` is NULL or valid for `len` bytes; `needed` is NULL or writable.
-pub(crate) unsafe fn put_cstr(
-    buf: *mut c_char,
-    len: usize,
-    text: &str,
-    needed: *mut usize,
-) -> Result<(), Errno> {
+pub(crate) unsafe fn put_cstr(buf: *mut c_char, len: usize, text: &str, needed: *mut usize) -> Result<(), Errno> {
     if !needed.is_null() {
         // SAFETY: non-NULL and writable by contract.
         unsafe { needed.write(text.len() + 1) };
@@ -115,21 +108,12 @@ mod tests {
     fn c_arguments_are_checked() {
         assert_eq!(unsafe { cstr(std::ptr::null()) }, Err(Errno::EINVAL));
         assert_eq!(unsafe { cstr(c"rbd".as_ptr()) }, Ok("rbd"));
-        assert_eq!(
-            unsafe { put::<i32>(std::ptr::null_mut(), 1) },
-            Err(Errno::EINVAL)
-        );
+        assert_eq!(unsafe { put::<i32>(std::ptr::null_mut(), 1) }, Err(Errno::EINVAL));
         let mut buf = [0 as c_char; 4];
         let mut needed = 0usize;
-        assert_eq!(
-            unsafe { put_cstr(buf.as_mut_ptr(), 4, "toolong", &mut needed) },
-            Err(Errno::ERANGE)
-        );
+        assert_eq!(unsafe { put_cstr(buf.as_mut_ptr(), 4, "toolong", &mut needed) }, Err(Errno::ERANGE));
         assert_eq!(needed, 8);
-        assert_eq!(
-            unsafe { put_cstr(buf.as_mut_ptr(), 4, "rbd", std::ptr::null_mut()) },
-            Ok(())
-        );
+        assert_eq!(unsafe { put_cstr(buf.as_mut_ptr(), 4, "rbd", std::ptr::null_mut()) }, Ok(()));
         assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str(), Ok("rbd"));
     }
 }

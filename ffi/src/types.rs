@@ -130,8 +130,7 @@ pub type rados_watchcb2_t = Option<
 
 /// Called when a watch breaks (`err` is negative); the watch must be
 /// re-established.
-pub type rados_watcherrcb_t =
-    Option<unsafe extern "C" fn(pre: *mut c_void, cookie: u64, err: c_int)>;
+pub type rados_watcherrcb_t = Option<unsafe extern "C" fn(pre: *mut c_void, cookie: u64, err: c_int)>;
 
 /// One entry of the monitors' cluster log (rados_monitor_log).
 pub type rados_log_callback_t = Option<
@@ -376,8 +375,7 @@ pub type rbd_callback_t = Option<unsafe extern "C" fn(cb: rbd_completion_t, arg:
 
 /// Progress of a long operation (`offset` of `total` done). Returning a
 /// negative value cancels the operation where it can be cancelled.
-pub type librbd_progress_fn_t =
-    Option<unsafe extern "C" fn(offset: u64, total: u64, ptr: *mut c_void) -> c_int>;
+pub type librbd_progress_fn_t = Option<unsafe extern "C" fn(offset: u64, total: u64, ptr: *mut c_void) -> c_int>;
 
 /// Called when an image's header changes (rbd_update_watch).
 pub type rbd_update_callback_t = Option<unsafe extern "C" fn(arg: *mut c_void)>;

@@ -34,11 +34,7 @@ unsafe fn write_version(out: [(*mut c_int, c_int); 3]) {
 pub unsafe extern "C" fn rbd_version(major: *mut c_int, minor: *mut c_int, extra: *mut c_int) {
     // SAFETY: forwarded caller contract.
     guard_void(|| unsafe {
-        write_version([
-            (major, LIBRBD_VER_MAJOR),
-            (minor, LIBRBD_VER_MINOR),
-            (extra, LIBRBD_VER_EXTRA),
-        ])
+        write_version([(major, LIBRBD_VER_MAJOR), (minor, LIBRBD_VER_MINOR), (extra, LIBRBD_VER_EXTRA)])
     })
 }
 
@@ -50,11 +46,7 @@ pub unsafe extern "C" fn rbd_version(major: *mut c_int, minor: *mut c_int, extra
 pub unsafe extern "C" fn rados_version(major: *mut c_int, minor: *mut c_int, extra: *mut c_int) {
     // SAFETY: forwarded caller contract.
     guard_void(|| unsafe {
-        write_version([
-            (major, LIBRADOS_VER_MAJOR),
-            (minor, LIBRADOS_VER_MINOR),
-            (extra, LIBRADOS_VER_EXTRA),
-        ])
+        write_version([(major, LIBRADOS_VER_MAJOR), (minor, LIBRADOS_VER_MINOR), (extra, LIBRADOS_VER_EXTRA)])
     })
 }
 
@@ -69,12 +61,6 @@ mod tests {
         assert_eq!((a, b, c), (1, 18, 0));
         unsafe { rados_version(&mut a, std::ptr::null_mut(), std::ptr::null_mut()) };
         assert_eq!(a, 3);
-        unsafe {
-            rbd_version(
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            )
-        };
+        unsafe { rbd_version(std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut()) };
     }
 }

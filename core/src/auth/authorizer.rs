@@ -11,12 +11,10 @@
 
 use alloc::vec::Vec;
 
-use super::protocol::{
-    Authorize, AuthorizeChallenge, AuthorizeReply, AuthorizerHeader, TicketBlob,
-};
+use super::protocol::{Authorize, AuthorizeChallenge, AuthorizeReply, AuthorizerHeader, TicketBlob};
 use super::{
-    encode_encrypt, AuthError, AuthMethod, AuthRequest, ConMode, CryptoKey, EntityName,
-    SessionSecrets, AUTH_MODE_AUTHORIZER,
+    encode_encrypt, AuthError, AuthMethod, AuthRequest, ConMode, CryptoKey, EntityName, SessionSecrets,
+    AUTH_MODE_AUTHORIZER,
 };
 use crate::encoding::{Decoder, Encode};
 
@@ -57,11 +55,7 @@ impl Authorizer {
         let mut payload = alloc::vec![AUTH_MODE_AUTHORIZER];
         name.encode(&mut payload);
         global_id.encode(&mut payload);
-        Authorizer {
-            kind: Kind::None,
-            service: 0,
-            payload,
-        }
+        Authorizer { kind: Kind::None, service: 0, payload }
     }
 
     /// CephXTicketHandler::build_authorizer, with the nonce supplied.
@@ -73,32 +67,11 @@ impl Authorizer {
         nonce: u64,
     ) -> Result<Self, AuthError> {
         let mut payload = Vec::new();
-        AuthorizerHeader {
-            global_id,
-            service_id: service,
-            ticket: ticket.clone(),
-        }
-        .encode(&mut payload);
+        AuthorizerHeader { global_id, service_id: service, ticket: ticket.clone() }.encode(&mut payload);
         let base_len = payload.len();
-        encode_encrypt(
-            session_key,
-            &Authorize {
-                nonce,
-                ..Authorize::default()
-            },
-            &mut payload,
-        )?;
-        let kind = Kind::Cephx {
-            session_key: session_key.clone(),
-            nonce,
-            base_len,
-            secret_id: ticket.secret_id,
-        };
-        Ok(Authorizer {
-            kind,
-            service,
-            payload,
-        })
+        encode_encrypt(session_key, &Authorize { nonce, ..Authorize::default() }, &mut payload)?;
+        let kind = Kind::Cephx { session_key: session_key.clone(), nonce, base_len, secret_id: ticket.secret_id };
+        Ok(Authorizer { kind, service, payload })
     }
 
     pub fn method(&self) -> AuthMethod {
@@ -144,19 +117,10 @@ impl Authorizer {
     /// service's CephXAuthorizeChallenge, sealed without a length prefix.
     /// Returns the AUTH_REQUEST_MORE payload answering it.
     pub fn handle_challenge(&mut self, challenge: &[u8]) -> Result<&[u8], AuthError> {
-        let Kind::Cephx {
-            session_key,
-            nonce,
-            base_len,
-            ..
-        } = &self.kind
-        else {
+        let Kind::Cephx { session_key, nonce, base_len, .. } = &self.kind else {
             return Ok(&self.payload);
         };
-        let mut msg = Authorize {
-            nonce: *nonce,
-            ..Authorize::default()
-        };
+        let mut msg = Authorize { nonce: *nonce, ..Authorize::default() };
         if !challenge.is_empty() {
             let ch: AuthorizeChallenge = session_key
                 .decrypt_envelope(challenge)
@@ -174,27 +138,17 @@ impl Authorizer {
     /// must return our nonce plus one, sealed with the session key. For
     /// msgr2 it also carries the connection secret.
     pub fn verify_reply(&self, reply: &[u8]) -> Result<SessionSecrets, AuthError> {
-        let Kind::Cephx {
-            session_key, nonce, ..
-        } = &self.kind
-        else {
+        let Kind::Cephx { session_key, nonce, .. } = &self.kind else {
             return Ok(SessionSecrets::default());
         };
         let mut d = Decoder::new(reply);
-        let sealed = d
-            .bytes()
-            .map_err(|_| AuthError::Authorizer("reply truncated"))?;
-        d.finish()
-            .map_err(|_| AuthError::Authorizer("bytes after the reply"))?;
-        let reply: AuthorizeReply = session_key
-            .decrypt_envelope(sealed)
-            .map_err(|_| AuthError::Authorizer("reply did not decrypt"))?;
+        let sealed = d.bytes().map_err(|_| AuthError::Authorizer("reply truncated"))?;
+        d.finish().map_err(|_| AuthError::Authorizer("bytes after the reply"))?;
+        let reply: AuthorizeReply =
+            session_key.decrypt_envelope(sealed).map_err(|_| AuthError::Authorizer("reply did not decrypt"))?;
         if reply.nonce_plus_one != nonce.wrapping_add(1) {
             return Err(AuthError::Authorizer("reply has the wrong nonce"));
         }
-        Ok(SessionSecrets {
-            session_key: Some(session_key.clone()),
-            connection_secret: reply.connection_secret,
-        })
+        Ok(SessionSecrets { session_key: Some(session_key.clone()), connection_secret: reply.connection_secret })
     }
 }

@@ -392,8 +392,7 @@ impl Cephx {
                 return Err(AuthError::NoTicket(EntityType::AUTH));
             };
             CEPHX_GET_PRINCIPAL_SESSION_KEY.encode(&mut out);
-            let authorizer =
-                Authorizer::cephx(EntityType::AUTH.0, global_id, &auth.ticket, &auth.session_key, random)?;
+            let authorizer = Authorizer::cephx(EntityType::AUTH.0, global_id, &auth.ticket, &auth.session_key, random)?;
             out.extend_from_slice(authorizer.payload());
             ServiceTicketRequest { keys: need }.encode(&mut out);
             self.awaiting = Some(CEPHX_GET_PRINCIPAL_SESSION_KEY);

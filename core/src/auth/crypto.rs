@@ -41,19 +41,11 @@ impl CryptoKey {
     /// A key with no secret, as a CryptoKey is before one is set. It cannot
     /// encrypt; it stands for "no session key".
     pub const fn empty() -> Self {
-        CryptoKey {
-            key_type: CryptoKey::TYPE_NONE,
-            created: UtcTime::new(0, 0),
-            secret: Vec::new(),
-        }
+        CryptoKey { key_type: CryptoKey::TYPE_NONE, created: UtcTime::new(0, 0), secret: Vec::new() }
     }
 
     pub fn new_aes(secret: [u8; AES_KEY_LEN], created: UtcTime) -> Self {
-        CryptoKey {
-            key_type: CryptoKey::TYPE_AES,
-            created,
-            secret: secret.to_vec(),
-        }
+        CryptoKey { key_type: CryptoKey::TYPE_AES, created, secret: secret.to_vec() }
     }
 
     /// CryptoKey::_set_secret's checks: an empty secret is allowed for any
@@ -64,17 +56,11 @@ impl CryptoKey {
             match key_type {
                 CryptoKey::TYPE_NONE => {}
                 CryptoKey::TYPE_AES if secret.len() >= AES_KEY_LEN => {}
-                CryptoKey::TYPE_AES => {
-                    return Err(AuthError::BadKey("AES secret shorter than 16 bytes"))
-                }
+                CryptoKey::TYPE_AES => return Err(AuthError::BadKey("AES secret shorter than 16 bytes")),
                 _ => return Err(AuthError::BadKey("unsupported key type")),
             }
         }
-        Ok(CryptoKey {
-            key_type,
-            created,
-            secret,
-        })
+        Ok(CryptoKey { key_type, created, secret })
     }
 
     /// CryptoKey::decode_base64: base64 of the encoded key, as keyrings and
@@ -85,9 +71,7 @@ impl CryptoKey {
             .decode(compact.as_bytes())
             .map_err(|_| AuthError::BadKey("not valid base64"))?;
         // Ceph reads a key from the front and ignores what follows.
-        Decoder::new(&raw)
-            .decode::<CryptoKey>()
-            .map_err(|_| AuthError::BadKey("not an encoded CryptoKey"))
+        Decoder::new(&raw).decode::<CryptoKey>().map_err(|_| AuthError::BadKey("not an encoded CryptoKey"))
     }
 
     pub fn to_base64(&self) -> String {
@@ -206,11 +190,7 @@ impl CryptoKey {
 }
 
 /// encode_encrypt: the envelope as a bufferlist (`u32 len, ciphertext`).
-pub fn encode_encrypt<T: Encode + ?Sized>(
-    key: &CryptoKey,
-    value: &T,
-    out: &mut Vec<u8>,
-) -> Result<(), AuthError> {
+pub fn encode_encrypt<T: Encode + ?Sized>(key: &CryptoKey, value: &T, out: &mut Vec<u8>) -> Result<(), AuthError> {
     let sealed = key.encrypt_envelope(value)?;
     sealed.as_slice().encode(out);
     Ok(())
@@ -257,7 +237,6 @@ impl Decode for CryptoKey {
         let created = d.decode()?;
         let len = usize::from(d.u16()?);
         let secret = d.take(len)?.to_vec();
-        CryptoKey::from_parts(key_type, created, secret)
-            .map_err(|_| DecodeError::Invalid("crypto key"))
+        CryptoKey::from_parts(key_type, created, secret).map_err(|_| DecodeError::Invalid("crypto key"))
     }
 }

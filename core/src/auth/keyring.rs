@@ -42,10 +42,7 @@ fn strip_comment(line: &str) -> &str {
 /// blanks and underscores become one space, so `caps_mon` is `caps mon`.
 fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
-    for word in name
-        .split(|c: char| c == '_' || c.is_ascii_whitespace())
-        .filter(|w| !w.is_empty())
-    {
+    for word in name.split(|c: char| c == '_' || c.is_ascii_whitespace()).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -91,22 +88,15 @@ impl Keyring {
                 continue;
             }
             if let Some(rest) = line.strip_prefix('[') {
-                let name = rest
-                    .strip_suffix(']')
-                    .ok_or(AuthError::BadKey("unterminated section header"))?;
+                let name = rest.strip_suffix(']').ok_or(AuthError::BadKey("unterminated section header"))?;
                 let name = name.trim();
                 section = Some(match name {
                     "global" => None,
-                    _ => Some(
-                        EntityName::parse(name)
-                            .ok_or(AuthError::BadKey("bad entity name in keyring"))?,
-                    ),
+                    _ => Some(EntityName::parse(name).ok_or(AuthError::BadKey("bad entity name in keyring"))?),
                 });
                 continue;
             }
-            let (name, value) = line
-                .split_once('=')
-                .ok_or(AuthError::BadKey("keyring line is not name = value"))?;
+            let (name, value) = line.split_once('=').ok_or(AuthError::BadKey("keyring line is not name = value"))?;
             let name = normalize_name(name);
             let value = parse_value(value)?;
             let entity = match &section {
@@ -116,9 +106,7 @@ impl Keyring {
             };
             match name.as_str() {
                 "key" => {
-                    keyring
-                        .keys
-                        .insert(entity.clone(), CryptoKey::from_base64(&value)?);
+                    keyring.keys.insert(entity.clone(), CryptoKey::from_base64(&value)?);
                 }
                 "auid" => {}
                 caps if caps.strip_prefix("caps ").is_some_and(|s| !s.is_empty()) => {}
@@ -134,9 +122,7 @@ impl Keyring {
 
     /// The key for `name`, or -ENOENT as CephxClientHandler reports.
     pub fn key_for(&self, name: &EntityName) -> Result<&CryptoKey, AuthError> {
-        self.keys
-            .get(name)
-            .ok_or_else(|| AuthError::NoKey(alloc::format!("{name}")))
+        self.keys.get(name).ok_or_else(|| AuthError::NoKey(alloc::format!("{name}")))
     }
 
     pub fn insert(&mut self, name: EntityName, key: CryptoKey) {

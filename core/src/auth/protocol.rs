@@ -33,9 +33,7 @@ impl Decode for ServerChallenge {
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let _struct_v = d.u8()?;
-        Ok(ServerChallenge {
-            server_challenge: d.u64()?,
-        })
+        Ok(ServerChallenge { server_challenge: d.u64()? })
     }
 }
 
@@ -55,9 +53,7 @@ impl Decode for RequestHeader {
     const MIN_LEN: usize = 2;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(RequestHeader {
-            request_type: d.u16()?,
-        })
+        Ok(RequestHeader { request_type: d.u16()? })
     }
 }
 
@@ -80,10 +76,7 @@ impl Decode for ResponseHeader {
     const MIN_LEN: usize = 6;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(ResponseHeader {
-            request_type: d.u16()?,
-            status: d.i32()?,
-        })
+        Ok(ResponseHeader { request_type: d.u16()?, status: d.i32()? })
     }
 }
 
@@ -108,10 +101,7 @@ impl Decode for TicketBlob {
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let _struct_v = d.u8()?;
-        Ok(TicketBlob {
-            secret_id: d.u64()?,
-            blob: d.bytes()?.to_vec(),
-        })
+        Ok(TicketBlob { secret_id: d.u64()?, blob: d.bytes()?.to_vec() })
     }
 }
 
@@ -145,12 +135,7 @@ impl Decode for Authenticate {
         let key = d.u64()?;
         let old_ticket = d.decode()?;
         let other_keys = if struct_v >= 2 { d.u32()? } else { 0 };
-        Ok(Authenticate {
-            client_challenge,
-            key,
-            old_ticket,
-            other_keys,
-        })
+        Ok(Authenticate { client_challenge, key, old_ticket, other_keys })
     }
 }
 
@@ -172,10 +157,7 @@ impl Decode for ChallengeBlob {
     const MIN_LEN: usize = 16;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(ChallengeBlob {
-            server_challenge: d.u64()?,
-            client_challenge: d.u64()?,
-        })
+        Ok(ChallengeBlob { server_challenge: d.u64()?, client_challenge: d.u64()? })
     }
 }
 
@@ -222,10 +204,7 @@ impl Decode for ServiceTicket {
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let _struct_v = d.u8()?;
-        Ok(ServiceTicket {
-            session_key: d.decode()?,
-            validity: d.decode()?,
-        })
+        Ok(ServiceTicket { session_key: d.decode()?, validity: d.decode()? })
     }
 }
 
@@ -249,10 +228,7 @@ impl Decode for AuthCapsInfo {
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let _struct_v = d.u8()?;
-        Ok(AuthCapsInfo {
-            allow_all: d.bool()?,
-            caps: d.bytes()?.to_vec(),
-        })
+        Ok(AuthCapsInfo { allow_all: d.bool()?, caps: d.bytes()?.to_vec() })
     }
 }
 
@@ -325,10 +301,7 @@ impl Decode for ServiceTicketInfo {
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let _struct_v = d.u8()?;
-        Ok(ServiceTicketInfo {
-            ticket: d.decode()?,
-            session_key: d.decode()?,
-        })
+        Ok(ServiceTicketInfo { ticket: d.decode()?, session_key: d.decode()? })
     }
 }
 
@@ -357,16 +330,9 @@ impl Decode for Authorize {
         let struct_v = d.u8()?;
         let nonce = d.u64()?;
         if struct_v < 2 {
-            return Ok(Authorize {
-                nonce,
-                ..Authorize::default()
-            });
+            return Ok(Authorize { nonce, ..Authorize::default() });
         }
-        Ok(Authorize {
-            nonce,
-            have_challenge: d.bool()?,
-            server_challenge_plus_one: d.u64()?,
-        })
+        Ok(Authorize { nonce, have_challenge: d.bool()?, server_challenge_plus_one: d.u64()? })
     }
 }
 
@@ -388,9 +354,7 @@ impl Decode for AuthorizeChallenge {
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let _struct_v = d.u8()?;
-        Ok(AuthorizeChallenge {
-            server_challenge: d.u64()?,
-        })
+        Ok(AuthorizeChallenge { server_challenge: d.u64()? })
     }
 }
 
@@ -419,15 +383,8 @@ impl Decode for AuthorizeReply {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let struct_v = d.u8()?;
         let nonce_plus_one = d.u64()?;
-        let connection_secret = if struct_v >= 2 {
-            d.bytes()?.to_vec()
-        } else {
-            Vec::new()
-        };
-        Ok(AuthorizeReply {
-            nonce_plus_one,
-            connection_secret,
-        })
+        let connection_secret = if struct_v >= 2 { d.bytes()?.to_vec() } else { Vec::new() };
+        Ok(AuthorizeReply { nonce_plus_one, connection_secret })
     }
 }
 
@@ -456,11 +413,7 @@ impl Decode for AuthorizerHeader {
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let _authorizer_v = d.u8()?;
-        Ok(AuthorizerHeader {
-            global_id: d.u64()?,
-            service_id: d.u32()?,
-            ticket: d.decode()?,
-        })
+        Ok(AuthorizerHeader { global_id: d.u64()?, service_id: d.u32()?, ticket: d.decode()? })
     }
 }
 
@@ -473,14 +426,7 @@ pub fn calc_client_server_challenge(
     client_challenge: u64,
 ) -> Result<u64, super::AuthError> {
     let mut sealed = Vec::new();
-    super::encode_encrypt(
-        secret,
-        &ChallengeBlob {
-            server_challenge,
-            client_challenge,
-        },
-        &mut sealed,
-    )?;
+    super::encode_encrypt(secret, &ChallengeBlob { server_challenge, client_challenge }, &mut sealed)?;
     Ok(sealed
         .chunks_exact(8)
         .map(|w| u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]))
@@ -512,10 +458,7 @@ pub fn encode_service_ticket_reply(
     for grant in grants {
         grant.service.encode(out);
         out.push(1);
-        let msg_a = ServiceTicket {
-            session_key: grant.session_key.clone(),
-            validity: grant.validity,
-        };
+        let msg_a = ServiceTicket { session_key: grant.session_key.clone(), validity: grant.validity };
         super::encode_encrypt(principal_secret, &msg_a, out)?;
         let mut blob = Vec::new();
         grant.ticket.encode(&mut blob);

@@ -148,30 +148,19 @@ impl CacheConfig {
     /// owners). Call [`CacheConfig::validate`] once all are set.
     pub fn set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
         // Ceph accepts spaces and dashes for underscores in option names.
-        let key: String = key
-            .trim()
-            .chars()
-            .map(|c| if c == ' ' || c == '-' { '_' } else { c })
-            .collect();
+        let key: String = key.trim().chars().map(|c| if c == ' ' || c == '-' { '_' } else { c }).collect();
         let value = value.trim();
         match key.as_str() {
             "rbd_cache" => self.enabled = parse_bool("rbd_cache", value)?,
             "rbd_cache_policy" => {
-                self.policy = value
-                    .parse()
-                    .map_err(|()| invalid("rbd_cache_policy", value))?;
+                self.policy = value.parse().map_err(|()| invalid("rbd_cache_policy", value))?;
             }
             "rbd_cache_size" => self.size = parse_size("rbd_cache_size", value)?,
             "rbd_cache_max_dirty" => self.max_dirty = parse_size("rbd_cache_max_dirty", value)?,
-            "rbd_cache_target_dirty" => {
-                self.target_dirty = parse_size("rbd_cache_target_dirty", value)?
-            }
-            "rbd_cache_max_dirty_age" => {
-                self.max_dirty_age = parse_seconds("rbd_cache_max_dirty_age", value)?
-            }
+            "rbd_cache_target_dirty" => self.target_dirty = parse_size("rbd_cache_target_dirty", value)?,
+            "rbd_cache_max_dirty_age" => self.max_dirty_age = parse_seconds("rbd_cache_max_dirty_age", value)?,
             "rbd_cache_writethrough_until_flush" => {
-                self.writethrough_until_flush =
-                    parse_bool("rbd_cache_writethrough_until_flush", value)?;
+                self.writethrough_until_flush = parse_bool("rbd_cache_writethrough_until_flush", value)?;
             }
             "rbd_cache_block_writes_upfront" => {
                 self.block_writes_upfront = parse_bool("rbd_cache_block_writes_upfront", value)?;
@@ -188,9 +177,7 @@ impl CacheConfig {
 
     /// The defaults overridden by `pairs` (options of other subsystems are
     /// ignored), validated.
-    pub fn from_pairs<'a>(
-        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Self, ConfigError> {
         let mut config = CacheConfig::default();
         for (key, value) in pairs {
             config.set(key, value)?;
@@ -206,10 +193,7 @@ impl CacheConfig {
     /// here would misbehave, so [`super::ImageCache::new`] refuses it.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.max_dirty > self.size {
-            return Err(ConfigError::MaxDirtyExceedsSize {
-                max_dirty: self.max_dirty,
-                size: self.size,
-            });
+            return Err(ConfigError::MaxDirtyExceedsSize { max_dirty: self.max_dirty, size: self.size });
         }
         if self.target_dirty > self.max_dirty {
             return Err(ConfigError::TargetDirtyExceedsMaxDirty {
@@ -238,10 +222,7 @@ impl CacheConfig {
 }
 
 fn invalid(key: &'static str, value: &str) -> ConfigError {
-    ConfigError::InvalidValue {
-        key,
-        value: value.to_string(),
-    }
+    ConfigError::InvalidValue { key, value: value.to_string() }
 }
 
 /// Ceph's strict_strtob: "true"/"false" in any case, or an integer.
@@ -251,19 +232,14 @@ fn parse_bool(key: &'static str, value: &str) -> Result<bool, ConfigError> {
     } else if value.eq_ignore_ascii_case("false") {
         Ok(false)
     } else {
-        value
-            .parse::<i64>()
-            .map(|n| n != 0)
-            .map_err(|_| invalid(key, value))
+        value.parse::<i64>().map(|n| n != 0).map_err(|_| invalid(key, value))
     }
 }
 
 /// Ceph's strict_iecstrtoll: digits, then an optional unit of K, M, G, T,
 /// P or E (powers of 1024, optionally followed by `i` or `B`) or B.
 fn parse_size(key: &'static str, value: &str) -> Result<u64, ConfigError> {
-    let split = value
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(value.len());
+    let split = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
     let (digits, unit) = value.split_at(split);
     let number: u64 = digits.parse().map_err(|_| invalid(key, value))?;
     let shift = match unit.as_bytes() {
@@ -300,10 +276,7 @@ mod tests {
         let c = CacheConfig::default();
         assert!(c.enabled && c.writethrough_until_flush && !c.block_writes_upfront);
         assert_eq!(c.policy, CachePolicy::WriteAround);
-        assert_eq!(
-            (c.size, c.max_dirty, c.target_dirty),
-            (32 * MIB, 24 * MIB, 16 * MIB)
-        );
+        assert_eq!((c.size, c.max_dirty, c.target_dirty), (32 * MIB, 24 * MIB, 16 * MIB));
         assert_eq!(c.max_dirty_age, Duration::from_secs(1));
         assert_eq!(c.validate(), Ok(()));
     }
@@ -323,10 +296,7 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.policy, CachePolicy::WriteBack);
-        assert_eq!(
-            (c.size, c.max_dirty, c.target_dirty),
-            (64 * MIB, 48 * MIB, MIB)
-        );
+        assert_eq!((c.size, c.max_dirty, c.target_dirty), (64 * MIB, 48 * MIB, MIB));
         assert_eq!(c.max_dirty_age, Duration::from_millis(500));
         assert!(!c.writethrough_until_flush && c.block_writes_upfront);
     }
@@ -344,27 +314,15 @@ mod tests {
             ("rbd_cache_max_dirty_age", "-1"),
             ("rbd_cache_max_dirty_age", "NaN"),
         ] {
-            assert!(
-                matches!(c.set(key, value), Err(ConfigError::InvalidValue { .. })),
-                "{key}={value}"
-            );
+            assert!(matches!(c.set(key, value), Err(ConfigError::InvalidValue { .. })), "{key}={value}");
         }
         assert_eq!(c.set("rbd_readahead_max_bytes", "0"), Ok(false));
         assert_eq!(
             CacheConfig::from_pairs([("rbd_cache_max_dirty", "33M")]),
-            Err(ConfigError::MaxDirtyExceedsSize {
-                max_dirty: 33 * MIB,
-                size: 32 * MIB
-            })
+            Err(ConfigError::MaxDirtyExceedsSize { max_dirty: 33 * MIB, size: 32 * MIB })
         );
         let err = CacheConfig::from_pairs([("rbd_cache_target_dirty", "25M")]).unwrap_err();
-        assert_eq!(
-            err,
-            ConfigError::TargetDirtyExceedsMaxDirty {
-                target_dirty: 25 * MIB,
-                max_dirty: 24 * MIB
-            }
-        );
+        assert_eq!(err, ConfigError::TargetDirtyExceedsMaxDirty { target_dirty: 25 * MIB, max_dirty: 24 * MIB });
         assert_eq!(err.errno(), Errno::EINVAL);
     }
 

@@ -55,24 +55,13 @@ impl Extent {
 
     fn split(self, at: u64) -> (Extent, Extent) {
         let (left, right) = if self.has_data() {
-            (
-                self.data.slice(..at as usize),
-                self.data.slice(at as usize..),
-            )
+            (self.data.slice(..at as usize), self.data.slice(at as usize..))
         } else {
             (Bytes::new(), Bytes::new())
         };
         (
-            Extent {
-                len: at,
-                data: left,
-                state: self.state,
-            },
-            Extent {
-                len: self.len - at,
-                data: right,
-                state: self.state,
-            },
+            Extent { len: at, data: left, state: self.state },
+            Extent { len: self.len - at, data: right, state: self.state },
         )
     }
 }
@@ -162,15 +151,8 @@ impl ExtentMap {
 
     /// Extents meeting `[off, end)`, in order, possibly reaching past it.
     pub fn overlapping(&self, off: u64, end: u64) -> impl Iterator<Item = (u64, &Extent)> {
-        let first = self
-            .map
-            .range(..off)
-            .next_back()
-            .filter(|(&start, e)| start + e.len > off);
-        first
-            .into_iter()
-            .chain(self.map.range(off..end))
-            .map(|(&start, e)| (start, e))
+        let first = self.map.range(..off).next_back().filter(|(&start, e)| start + e.len > off);
+        first.into_iter().chain(self.map.range(off..end)).map(|(&start, e)| (start, e))
     }
 
     /// (seq, start) of dirty extents, oldest first.

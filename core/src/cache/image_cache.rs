@@ -176,11 +176,7 @@ impl ImageCache {
         let len = data.len() as u64;
         if self.check_range(id, offset, len).is_some() {
             // A write the dirty limit could never hold goes through.
-            let mutation = if len <= self.max_dirty() {
-                Mutation::Cached(data)
-            } else {
-                Mutation::Through(data)
-            };
+            let mutation = if len <= self.max_dirty() { Mutation::Cached(data) } else { Mutation::Through(data) };
             if matches!(mutation, Mutation::Cached(_)) {
                 self.waiting_bytes += len;
             }
@@ -216,11 +212,7 @@ impl ImageCache {
     pub fn flush(&mut self, id: IoId, now: Instant) {
         self.tick(now);
         self.user_flushed = true;
-        self.flushes.push(PendingFlush {
-            id,
-            barrier: self.next_seq - 1,
-            invalidate: false,
-        });
+        self.flushes.push(PendingFlush { id, barrier: self.next_seq - 1, invalidate: false });
         self.drive();
     }
 
@@ -230,11 +222,7 @@ impl ImageCache {
     pub fn invalidate(&mut self, id: IoId, now: Instant) {
         self.tick(now);
         self.drop_clean();
-        self.flushes.push(PendingFlush {
-            id,
-            barrier: self.next_seq - 1,
-            invalidate: true,
-        });
+        self.flushes.push(PendingFlush { id, barrier: self.next_seq - 1, invalidate: true });
         self.drive();
     }
 
@@ -295,9 +283,7 @@ impl ImageCache {
             .extents
             .overlapping(op.offset, end)
             .filter(|(_, e)| match e.state {
-                State::Writeback { tid: t, .. }
-                | State::Through { tid: t }
-                | State::Discard { tid: t } => t == tid,
+                State::Writeback { tid: t, .. } | State::Through { tid: t } | State::Discard { tid: t } => t == tid,
                 _ => false,
             })
             .map(|(start, e)| (start, e.state))
@@ -323,9 +309,7 @@ impl ImageCache {
                     self.writeback_failed(e);
                 }
             }
-            WriteKind::Through(id) | WriteKind::Discard(id) => {
-                self.complete(id, result.map(|()| Vec::new()))
-            }
+            WriteKind::Through(id) | WriteKind::Discard(id) => self.complete(id, result.map(|()| Vec::new())),
         }
         self.drive();
     }
@@ -454,12 +438,7 @@ impl ImageCache {
     fn enqueue(&mut self, id: IoId, offset: u64, mutation: Mutation) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.queue.push_back(Queued {
-            id,
-            seq,
-            offset,
-            mutation,
-        });
+        self.queue.push_back(Queued { id, seq, offset, mutation });
     }
 
     fn since(&self, start: u64) -> Option<Instant> {
@@ -472,10 +451,7 @@ impl ImageCache {
     fn is_busy(&self, off: u64, end: u64) -> bool {
         // Busy ranges are disjoint: only the last one starting before `end`
         // can reach past `off`.
-        self.busy
-            .range(..end)
-            .next_back()
-            .is_some_and(|(_, &(e, _))| e > off)
+        self.busy.range(..end).next_back().is_some_and(|(_, &(e, _))| e > off)
     }
 
     fn start_read(&mut self, id: IoId, offset: u64, end: u64) {
@@ -496,8 +472,7 @@ impl ImageCache {
             if e.has_data() {
                 let src = (s - start) as usize;
                 let dst = (s - offset) as usize;
-                buf[dst..dst + (t - s) as usize]
-                    .copy_from_slice(&e.data[src..src + (t - s) as usize]);
+                buf[dst..dst + (t - s) as usize].copy_from_slice(&e.data[src..src + (t - s) as usize]);
                 if matches!(e.state, State::Clean { .. }) {
                     touched.push(start);
                 }
@@ -520,34 +495,13 @@ impl ImageCache {
         }
         let key = self.next_read;
         self.next_read += 1;
-        self.reads.insert(
-            key,
-            PendingRead {
-                id,
-                offset,
-                buf,
-                outstanding: holes.len(),
-                error: None,
-            },
-        );
+        self.reads.insert(key, PendingRead { id, offset, buf, outstanding: holes.len(), error: None });
         let caches = self.caches_reads();
         for (s, t, gap) in holes {
             let tid = self.tid();
             let cacheable = caches && gap && t - s <= self.config.size;
-            self.read_ops.insert(
-                tid,
-                ReadOp {
-                    read: key,
-                    offset: s,
-                    length: t - s,
-                    cacheable,
-                },
-            );
-            self.outgoing.push_back(BackendOp::Read {
-                tid,
-                offset: s,
-                length: t - s,
-            });
+            self.read_ops.insert(tid, ReadOp { read: key, offset: s, length: t - s, cacheable });
+            self.outgoing.push_back(BackendOp::Read { tid, offset: s, length: t - s });
         }
     }
 
@@ -584,14 +538,7 @@ impl ImageCache {
         for (s, t) in gaps {
             let stamp = self.stamp();
             let data = data.slice((s - offset) as usize..(t - offset) as usize);
-            self.extents.insert(
-                s,
-                Extent {
-                    len: t - s,
-                    data,
-                    state: State::Clean { stamp },
-                },
-            );
+            self.extents.insert(s, Extent { len: t - s, data, state: State::Clean { stamp } });
         }
     }
 
@@ -666,10 +613,7 @@ impl ImageCache {
 
     fn unsettled(&self, off: u64, end: u64) -> bool {
         self.is_busy(off, end)
-            || self
-                .extents
-                .overlapping(off, end)
-                .any(|(_, e)| !matches!(e.state, State::Clean { .. }))
+            || self.extents.overlapping(off, end).any(|(_, e)| !matches!(e.state, State::Clean { .. }))
     }
 
     fn apply(&mut self, q: Queued) {
@@ -690,56 +634,23 @@ impl ImageCache {
             Mutation::Cached(data) => {
                 self.waiting_bytes -= end - off;
                 let state = State::Dirty { seq, since };
-                self.extents.insert(
-                    off,
-                    Extent {
-                        len: end - off,
-                        data,
-                        state,
-                    },
-                );
+                self.extents.insert(off, Extent { len: end - off, data, state });
                 self.complete(q.id, Ok(Vec::new()));
             }
             Mutation::Through(data) => {
                 let tid = self.tid();
-                self.extents.insert(
-                    off,
-                    Extent {
-                        len: end - off,
-                        data: data.clone(),
-                        state: State::Through { tid },
-                    },
-                );
+                self.extents.insert(off, Extent { len: end - off, data: data.clone(), state: State::Through { tid } });
                 self.send_write(tid, off, end, q.seq, WriteKind::Through(q.id));
-                self.outgoing.push_back(BackendOp::Write {
-                    tid,
-                    offset: off,
-                    data,
-                });
+                self.outgoing.push_back(BackendOp::Write { tid, offset: off, data });
             }
             Mutation::Discard { len, zero } => {
                 let tid = self.tid();
-                self.extents.insert(
-                    off,
-                    Extent {
-                        len,
-                        data: Bytes::new(),
-                        state: State::Discard { tid },
-                    },
-                );
+                self.extents.insert(off, Extent { len, data: Bytes::new(), state: State::Discard { tid } });
                 self.send_write(tid, off, end, q.seq, WriteKind::Discard(q.id));
                 self.outgoing.push_back(if zero {
-                    BackendOp::WriteZeroes {
-                        tid,
-                        offset: off,
-                        length: len,
-                    }
+                    BackendOp::WriteZeroes { tid, offset: off, length: len }
                 } else {
-                    BackendOp::Discard {
-                        tid,
-                        offset: off,
-                        length: len,
-                    }
+                    BackendOp::Discard { tid, offset: off, length: len }
                 });
             }
         }
@@ -748,15 +659,7 @@ impl ImageCache {
     fn send_write(&mut self, tid: Tid, off: u64, end: u64, min_seq: u64, kind: WriteKind) {
         self.busy.insert(off, (end, tid));
         self.busy_seqs.insert((min_seq, tid));
-        self.write_ops.insert(
-            tid,
-            WriteOp {
-                offset: off,
-                length: end - off,
-                min_seq,
-                kind,
-            },
-        );
+        self.write_ops.insert(tid, WriteOp { offset: off, length: end - off, min_seq, kind });
     }
 
     /// Starts write-back where flushes, the dirty target, age or
@@ -767,12 +670,8 @@ impl ImageCache {
         }
         // Flushes go at once, even while backing off: the caller asked.
         if let Some(barrier) = self.flushes.iter().map(|f| f.barrier).max() {
-            let starts: Vec<u64> = self
-                .extents
-                .dirty()
-                .take_while(|&(seq, _)| seq <= barrier)
-                .map(|(_, s)| s)
-                .collect();
+            let starts: Vec<u64> =
+                self.extents.dirty().take_while(|&(seq, _)| seq <= barrier).map(|(_, s)| s).collect();
             for start in starts {
                 self.start_writeback(start);
             }
@@ -790,9 +689,7 @@ impl ImageCache {
         // ObjectCacher's flusher: above target_dirty (counting writes that
         // wait for room), write back the oldest data.
         let wanted = self.extents.dirty_bytes() + self.waiting_bytes;
-        let mut need = wanted
-            .saturating_sub(self.config.target_dirty)
-            .saturating_sub(self.extents.writeback_bytes());
+        let mut need = wanted.saturating_sub(self.config.target_dirty).saturating_sub(self.extents.writeback_bytes());
         // Walk the index lazily: it may hold thousands of extents.
         let mut next = self.extents.dirty().next();
         while let Some(key) = next.filter(|_| need > 0) {
@@ -834,9 +731,7 @@ impl ImageCache {
             let State::Dirty { seq, since } = e.state else {
                 break;
             };
-            if (total + e.len > MAX_WRITEBACK_LEN && !run.is_empty())
-                || self.is_busy(end, end + e.len)
-            {
+            if (total + e.len > MAX_WRITEBACK_LEN && !run.is_empty()) || self.is_busy(end, end + e.len) {
                 break;
             }
             run.push((end, seq, since, e.data.clone()));
@@ -859,15 +754,10 @@ impl ImageCache {
         let mut min_seq = u64::MAX;
         for &(s, seq, since, _) in &run {
             min_seq = min_seq.min(seq);
-            self.extents
-                .set_state(s, State::Writeback { seq, since, tid });
+            self.extents.set_state(s, State::Writeback { seq, since, tid });
         }
         self.send_write(tid, start, end, min_seq, WriteKind::Writeback);
-        self.outgoing.push_back(BackendOp::Write {
-            tid,
-            offset: start,
-            data,
-        });
+        self.outgoing.push_back(BackendOp::Write { tid, offset: start, data });
         total
     }
 
@@ -902,10 +792,7 @@ impl ImageCache {
     /// its caller).
     fn settled(&self, barrier: u64) -> bool {
         self.queue.iter().all(|q| q.seq > barrier)
-            && self
-                .extents
-                .oldest_dirty_seq()
-                .is_none_or(|seq| seq > barrier)
+            && self.extents.oldest_dirty_seq().is_none_or(|seq| seq > barrier)
             && self.busy_seqs.first().is_none_or(|&(seq, _)| seq > barrier)
     }
 

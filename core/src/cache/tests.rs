@@ -34,12 +34,7 @@ struct Rig {
 
 impl Rig {
     fn new(config: CacheConfig) -> Rig {
-        Rig {
-            cache: ImageCache::new(config).unwrap(),
-            store: vec![0; 64 << 10],
-            ops: Vec::new(),
-            done: Vec::new(),
-        }
+        Rig { cache: ImageCache::new(config).unwrap(), store: vec![0; 64 << 10], ops: Vec::new(), done: Vec::new() }
     }
 
     fn pump(&mut self) {
@@ -52,12 +47,7 @@ impl Rig {
     }
 
     fn write(&mut self, id: u64, offset: u64, data: &[u8]) {
-        self.cache.write(
-            IoId(id),
-            offset,
-            Bytes::copy_from_slice(data),
-            Instant::ZERO,
-        );
+        self.cache.write(IoId(id), offset, Bytes::copy_from_slice(data), Instant::ZERO);
         self.pump();
     }
 
@@ -75,32 +65,17 @@ impl Rig {
     fn reply(&mut self, result: Result<(), Errno>) {
         let op = self.ops.remove(0);
         match op {
-            BackendOp::Read {
-                tid,
-                offset,
-                length,
-            } => {
-                let data = result
-                    .map(|()| self.store[offset as usize..(offset + length) as usize].to_vec());
+            BackendOp::Read { tid, offset, length } => {
+                let data = result.map(|()| self.store[offset as usize..(offset + length) as usize].to_vec());
                 self.cache.backend_read_done(tid, data);
             }
             BackendOp::Write { tid, offset, data } => {
                 if result.is_ok() {
-                    self.store[offset as usize..offset as usize + data.len()]
-                        .copy_from_slice(&data);
+                    self.store[offset as usize..offset as usize + data.len()].copy_from_slice(&data);
                 }
                 self.cache.backend_write_done(tid, result);
             }
-            BackendOp::Discard {
-                tid,
-                offset,
-                length,
-            }
-            | BackendOp::WriteZeroes {
-                tid,
-                offset,
-                length,
-            } => {
+            BackendOp::Discard { tid, offset, length } | BackendOp::WriteZeroes { tid, offset, length } => {
                 if result.is_ok() {
                     self.store[offset as usize..(offset + length) as usize].fill(0);
                 }
@@ -150,16 +125,9 @@ fn writeback_acknowledges_once_cached_and_serves_reads() {
 
 #[test]
 fn writethrough_until_flush_then_writeback() {
-    let mut rig = Rig::new(CacheConfig {
-        writethrough_until_flush: true,
-        ..writeback()
-    });
+    let mut rig = Rig::new(CacheConfig { writethrough_until_flush: true, ..writeback() });
     rig.write(1, 0, b"a");
-    assert_eq!(
-        rig.result(1),
-        None,
-        "written through before the first flush"
-    );
+    assert_eq!(rig.result(1), None, "written through before the first flush");
     rig.reply_all();
     assert_eq!(rig.result(1), Some(Ok(vec![])));
     rig.flush(2);
@@ -171,19 +139,12 @@ fn writethrough_until_flush_then_writeback() {
 
 #[test]
 fn writearound_sends_at_once_and_caches_no_reads() {
-    let mut rig = Rig::new(CacheConfig {
-        writethrough_until_flush: false,
-        ..CacheConfig::default()
-    });
+    let mut rig = Rig::new(CacheConfig { writethrough_until_flush: false, ..CacheConfig::default() });
     rig.write(1, 0, b"abc");
     assert_eq!(rig.result(1), Some(Ok(vec![])));
     assert_eq!(rig.ops.len(), 1, "sent at once");
     rig.read(2, 0, 3);
-    assert_eq!(
-        rig.result(2),
-        Some(Ok(b"abc".to_vec())),
-        "in-flight data is served"
-    );
+    assert_eq!(rig.result(2), Some(Ok(b"abc".to_vec())), "in-flight data is served");
     rig.reply_all();
     rig.read(3, 0, 3);
     assert_eq!(rig.ops.len(), 1, "nothing cached");
@@ -194,12 +155,7 @@ fn writearound_sends_at_once_and_caches_no_reads() {
 
 #[test]
 fn writes_wait_for_room_under_max_dirty() {
-    let config = CacheConfig {
-        max_dirty: 8,
-        target_dirty: 8,
-        block_writes_upfront: true,
-        ..writeback()
-    };
+    let config = CacheConfig { max_dirty: 8, target_dirty: 8, block_writes_upfront: true, ..writeback() };
     let mut rig = Rig::new(config);
     rig.write(1, 0, b"12345678");
     rig.write(2, 100, b"abcd");
@@ -236,21 +192,14 @@ fn failed_writeback_fails_the_flush_and_stays_dirty() {
 
 #[test]
 fn failed_writeback_is_reported_by_the_next_flush() {
-    let mut rig = Rig::new(CacheConfig {
-        max_dirty_age: Duration::ZERO,
-        ..writeback()
-    });
+    let mut rig = Rig::new(CacheConfig { max_dirty_age: Duration::ZERO, ..writeback() });
     rig.write(1, 0, b"data");
     rig.cache.handle_timeout(at(1));
     rig.pump();
     rig.reply(Err(Errno::EIO));
     rig.flush(2);
     rig.reply_all();
-    assert_eq!(
-        rig.result(2),
-        Some(Err(Errno::EIO)),
-        "reported even though the retry succeeded"
-    );
+    assert_eq!(rig.result(2), Some(Err(Errno::EIO)), "reported even though the retry succeeded");
     rig.flush(3);
     assert_eq!(rig.result(3), Some(Ok(vec![])));
     assert_eq!(&rig.store[..4], b"data");
@@ -258,19 +207,12 @@ fn failed_writeback_is_reported_by_the_next_flush() {
 
 #[test]
 fn backoff_after_a_failed_writeback() {
-    let mut rig = Rig::new(CacheConfig {
-        max_dirty_age: Duration::from_millis(10),
-        ..writeback()
-    });
+    let mut rig = Rig::new(CacheConfig { max_dirty_age: Duration::from_millis(10), ..writeback() });
     rig.write(1, 0, b"x");
     rig.cache.handle_timeout(at(10));
     rig.pump();
     rig.reply(Err(Errno::EIO));
-    assert_eq!(
-        rig.cache.poll_timeout(),
-        Some(at(20)),
-        "retry after max_dirty_age"
-    );
+    assert_eq!(rig.cache.poll_timeout(), Some(at(20)), "retry after max_dirty_age");
     rig.cache.handle_timeout(at(15));
     rig.pump();
     assert!(rig.ops.is_empty());
@@ -287,11 +229,7 @@ fn a_read_racing_a_write_is_not_cached() {
     rig.write(2, 0, b"nw");
     // The backend ran the read before the write reached it.
     rig.reply_all();
-    assert_eq!(
-        rig.result(1),
-        Some(Ok(b"nw".to_vec())),
-        "newer cached data wins"
-    );
+    assert_eq!(rig.result(1), Some(Ok(b"nw".to_vec())), "newer cached data wins");
     rig.cache.handle_timeout(at(1000));
     rig.pump();
     rig.reply_all();
@@ -306,15 +244,9 @@ fn discard_writes_back_dirty_data_first() {
     rig.write(1, 0, b"dirty");
     rig.cache.discard(IoId(2), 0, 5, Instant::ZERO);
     rig.pump();
-    assert!(
-        matches!(rig.ops[..], [BackendOp::Write { .. }]),
-        "write-back before the discard"
-    );
+    assert!(matches!(rig.ops[..], [BackendOp::Write { .. }]), "write-back before the discard");
     rig.reply(Ok(()));
-    assert!(matches!(
-        rig.ops[..],
-        [BackendOp::Discard { length: 5, .. }]
-    ));
+    assert!(matches!(rig.ops[..], [BackendOp::Discard { length: 5, .. }]));
     // A failed discard leaves what was acknowledged.
     rig.reply(Err(Errno::EIO));
     assert_eq!(rig.result(2), Some(Err(Errno::EIO)));
@@ -351,12 +283,7 @@ fn invalidate_flushes_and_drops_everything_clean() {
 
 #[test]
 fn clean_data_is_evicted_least_recently_used_first() {
-    let mut rig = Rig::new(CacheConfig {
-        size: 8,
-        max_dirty: 0,
-        target_dirty: 0,
-        ..writeback()
-    });
+    let mut rig = Rig::new(CacheConfig { size: 8, max_dirty: 0, target_dirty: 0, ..writeback() });
     for (id, off) in [(1, 0), (2, 100), (3, 0)] {
         rig.read(id, off, 4);
         rig.reply_all();
@@ -365,10 +292,7 @@ fn clean_data_is_evicted_least_recently_used_first() {
     rig.reply_all();
     assert_eq!(rig.cache.clean_bytes(), 8);
     rig.read(5, 0, 4);
-    assert!(
-        rig.ops.is_empty(),
-        "0..4 was used more recently than 100..104"
-    );
+    assert!(rig.ops.is_empty(), "0..4 was used more recently than 100..104");
     rig.read(6, 100, 4);
     assert_eq!(rig.ops.len(), 1);
 }
@@ -388,24 +312,14 @@ fn empty_and_overflowing_requests_complete_at_once() {
 
 #[test]
 fn refuses_invalid_configurations() {
-    let config = CacheConfig {
-        max_dirty: 1 << 30,
-        ..CacheConfig::default()
-    };
-    assert!(matches!(
-        ImageCache::new(config),
-        Err(ConfigError::MaxDirtyExceedsSize { .. })
-    ));
+    let config = CacheConfig { max_dirty: 1 << 30, ..CacheConfig::default() };
+    assert!(matches!(ImageCache::new(config), Err(ConfigError::MaxDirtyExceedsSize { .. })));
 }
 
 // ---- property tests, on the simulator of crate::fuzzing::cache ----
 
 fn policy() -> impl Strategy<Value = CachePolicy> {
-    prop_oneof![
-        Just(CachePolicy::WriteBack),
-        Just(CachePolicy::WriteThrough),
-        Just(CachePolicy::WriteAround)
-    ]
+    prop_oneof![Just(CachePolicy::WriteBack), Just(CachePolicy::WriteThrough), Just(CachePolicy::WriteAround)]
 }
 
 /// Sizes in 512-byte units so limits bite within a 16 KiB image.
@@ -413,32 +327,22 @@ fn config(
     policy: impl Strategy<Value = CachePolicy>,
     until_flush: impl Strategy<Value = bool>,
 ) -> impl Strategy<Value = CacheConfig> {
-    (
-        policy,
-        prop::bool::weighted(0.9),
-        1..=32u64,
-        0..=4u64,
-        0..=4u64,
-        0..40u64,
-        until_flush,
-        any::<bool>(),
+    (policy, prop::bool::weighted(0.9), 1..=32u64, 0..=4u64, 0..=4u64, 0..40u64, until_flush, any::<bool>()).prop_map(
+        |(policy, enabled, size, dirty, target, age, until_flush, upfront)| {
+            let size = size * 512;
+            let max_dirty = size * dirty / 4;
+            CacheConfig {
+                enabled,
+                policy,
+                size,
+                max_dirty,
+                target_dirty: max_dirty * target / 4,
+                max_dirty_age: Duration::from_millis(age),
+                writethrough_until_flush: until_flush,
+                block_writes_upfront: upfront,
+            }
+        },
     )
-        .prop_map(
-            |(policy, enabled, size, dirty, target, age, until_flush, upfront)| {
-                let size = size * 512;
-                let max_dirty = size * dirty / 4;
-                CacheConfig {
-                    enabled,
-                    policy,
-                    size,
-                    max_dirty,
-                    target_dirty: max_dirty * target / 4,
-                    max_dirty_age: Duration::from_millis(age),
-                    writethrough_until_flush: until_flush,
-                    block_writes_upfront: upfront,
-                }
-            },
-        )
 }
 
 /// Mostly small extents in the first 4 KiB, so requests overlap.

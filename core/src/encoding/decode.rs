@@ -12,11 +12,7 @@ pub enum DecodeError {
     #[error("{0} trailing bytes after a complete value")]
     TrailingBytes(usize),
     #[error("encoding v{version} needs a decoder of at least v{compat}; this one is v{supported}")]
-    IncompatibleVersion {
-        version: u8,
-        compat: u8,
-        supported: u8,
-    },
+    IncompatibleVersion { version: u8, compat: u8, supported: u8 },
     #[error("encoding v{version} is older than the oldest this decoder reads (v{oldest})")]
     VersionTooOld { version: u8, oldest: u8 },
     #[error("count {count} cannot fit in the {remaining} bytes left")]
@@ -85,10 +81,7 @@ impl<'a> Decoder<'a> {
 
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if n > self.buf.len() {
-            return Err(DecodeError::Truncated {
-                needed: n,
-                remaining: self.buf.len(),
-            });
+            return Err(DecodeError::Truncated { needed: n, remaining: self.buf.len() });
         }
         let (head, tail) = self.buf.split_at(n);
         self.buf = tail;
@@ -177,11 +170,7 @@ impl<'a> Decoder<'a> {
         let version = self.u8()?;
         let compat = self.u8()?;
         if compat > supported {
-            return Err(DecodeError::IncompatibleVersion {
-                version,
-                compat,
-                supported,
-            });
+            return Err(DecodeError::IncompatibleVersion { version, compat, supported });
         }
         let len = self.u32()? as usize;
         let mut inner = Decoder::new(self.take(len)?);

@@ -14,12 +14,7 @@ pub fn encode_to_vec<T: Encode + ?Sized>(value: &T) -> Vec<u8> {
 
 /// Writes a versioned envelope (Ceph's ENCODE_START/ENCODE_FINISH) around
 /// whatever `body` appends: `u8 version, u8 compat, u32 length, body`.
-pub fn encode_versioned(
-    out: &mut Vec<u8>,
-    version: u8,
-    compat: u8,
-    body: impl FnOnce(&mut Vec<u8>),
-) {
+pub fn encode_versioned(out: &mut Vec<u8>, version: u8, compat: u8, body: impl FnOnce(&mut Vec<u8>)) {
     out.push(version);
     out.push(compat);
     let len_at = out.len();

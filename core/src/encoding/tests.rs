@@ -10,10 +10,7 @@ use super::*;
 #[test]
 fn integers_are_little_endian() {
     assert_eq!(encode_to_vec(&0x0102_0304u32), [4, 3, 2, 1]);
-    assert_eq!(
-        encode_to_vec(&-2i64),
-        [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
-    );
+    assert_eq!(encode_to_vec(&-2i64), [0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
     assert_eq!(encode_to_vec(&0xabcdu16), [0xcd, 0xab]);
 }
 
@@ -23,10 +20,7 @@ fn strings_and_containers_match_ceph_layout() {
     // vector<uint8_t> and bufferlist share one layout.
     assert_eq!(encode_to_vec(&vec![9u8, 8]), [2, 0, 0, 0, 9, 8]);
     let map: BTreeMap<String, u8> = [("b".into(), 2), ("a".into(), 1)].into();
-    assert_eq!(
-        encode_to_vec(&map),
-        [2, 0, 0, 0, 1, 0, 0, 0, b'a', 1, 1, 0, 0, 0, b'b', 2]
-    );
+    assert_eq!(encode_to_vec(&map), [2, 0, 0, 0, 1, 0, 0, 0, b'a', 1, 1, 0, 0, 0, b'b', 2]);
     assert_eq!(encode_to_vec(&Some(7u16)), [1, 7, 0]);
     assert_eq!(encode_to_vec(&None::<u16>), [0]);
     assert_eq!(encode_to_vec(&UtcTime::new(1, 2)), [1, 0, 0, 0, 2, 0, 0, 0]);
@@ -34,49 +28,27 @@ fn strings_and_containers_match_ceph_layout() {
 
 #[test]
 fn truncated_input_is_an_error() {
-    assert_eq!(
-        decode_exact::<u32>(&[1, 2, 3]),
-        Err(DecodeError::Truncated {
-            needed: 4,
-            remaining: 3
-        })
-    );
-    assert!(matches!(
-        decode_exact::<String>(&[5, 0, 0, 0, b'a']),
-        Err(DecodeError::Truncated { .. })
-    ));
+    assert_eq!(decode_exact::<u32>(&[1, 2, 3]), Err(DecodeError::Truncated { needed: 4, remaining: 3 }));
+    assert!(matches!(decode_exact::<String>(&[5, 0, 0, 0, b'a']), Err(DecodeError::Truncated { .. })));
 }
 
 #[test]
 fn trailing_bytes_are_an_error() {
-    assert_eq!(
-        decode_exact::<u8>(&[1, 2]),
-        Err(DecodeError::TrailingBytes(1))
-    );
+    assert_eq!(decode_exact::<u8>(&[1, 2]), Err(DecodeError::TrailingBytes(1)));
 }
 
 #[test]
 fn hostile_count_allocates_nothing() {
     // 4 billion u64s claimed in 4 bytes: refused before any reservation.
     let err = decode_exact::<Vec<u64>>(&[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]).unwrap_err();
-    assert_eq!(
-        err,
-        DecodeError::CountTooLarge {
-            count: u32::MAX,
-            remaining: 4
-        }
-    );
-    let err = decode_exact::<BTreeMap<u64, u64>>(&[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
-        .unwrap_err();
+    assert_eq!(err, DecodeError::CountTooLarge { count: u32::MAX, remaining: 4 });
+    let err = decode_exact::<BTreeMap<u64, u64>>(&[2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]).unwrap_err();
     assert!(matches!(err, DecodeError::CountTooLarge { count: 2, .. }));
 }
 
 #[test]
 fn invalid_utf8_is_an_error() {
-    assert_eq!(
-        decode_exact::<String>(&[1, 0, 0, 0, 0xff]),
-        Err(DecodeError::InvalidUtf8)
-    );
+    assert_eq!(decode_exact::<String>(&[1, 0, 0, 0, 0xff]), Err(DecodeError::InvalidUtf8));
 }
 
 #[test]
@@ -123,45 +95,24 @@ fn envelope_refuses_a_compat_version_too_new() {
     let mut bytes = Vec::new();
     encode_versioned(&mut bytes, 5, 3, |out| 1u32.encode(out));
     let err = decode_v2(&mut Decoder::new(&bytes)).unwrap_err();
-    assert_eq!(
-        err,
-        DecodeError::IncompatibleVersion {
-            version: 5,
-            compat: 3,
-            supported: 2
-        }
-    );
+    assert_eq!(err, DecodeError::IncompatibleVersion { version: 5, compat: 3, supported: 2 });
 }
 
 #[test]
 fn envelope_body_cannot_read_past_its_length() {
     // Length says 2 bytes but the body wants a u32 from inside the envelope.
     let bytes = [1, 1, 2, 0, 0, 0, 1, 2, 3, 4];
-    let err = Decoder::new(&bytes)
-        .versioned(1, |d, _| d.u32())
-        .unwrap_err();
-    assert_eq!(
-        err,
-        DecodeError::Truncated {
-            needed: 4,
-            remaining: 2
-        }
-    );
+    let err = Decoder::new(&bytes).versioned(1, |d, _| d.u32()).unwrap_err();
+    assert_eq!(err, DecodeError::Truncated { needed: 4, remaining: 2 });
 }
 
 #[test]
 fn envelope_length_past_the_input_is_an_error() {
     let bytes = [1, 1, 0xff, 0, 0, 0, 1];
-    assert!(matches!(
-        Decoder::new(&bytes).versioned(1, |d, _| d.u8()),
-        Err(DecodeError::Truncated { .. })
-    ));
+    assert!(matches!(Decoder::new(&bytes).versioned(1, |d, _| d.u8()), Err(DecodeError::Truncated { .. })));
 }
 
-type Composite = (
-    BTreeMap<String, Vec<u8>>,
-    (Vec<(u64, i32)>, (BTreeSet<u64>, Option<UtcTime>)),
-);
+type Composite = (BTreeMap<String, Vec<u8>>, (Vec<(u64, i32)>, (BTreeSet<u64>, Option<UtcTime>)));
 
 fn composite() -> impl Strategy<Value = Composite> {
     (

@@ -33,9 +33,6 @@ impl Decode for UtcTime {
     const MIN_LEN: usize = 8;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(UtcTime {
-            sec: d.u32()?,
-            nsec: d.u32()?,
-        })
+        Ok(UtcTime { sec: d.u32()?, nsec: d.u32()? })
     }
 }

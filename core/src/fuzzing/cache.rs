@@ -73,21 +73,11 @@ pub(crate) struct Checks {
 }
 
 impl Checks {
-    pub(crate) const ALL: Checks = Checks {
-        reads: true,
-        flushes: true,
-        dirty_limit: true,
-        writethrough: true,
-        errors: true,
-    };
+    pub(crate) const ALL: Checks =
+        Checks { reads: true, flushes: true, dirty_limit: true, writethrough: true, errors: true };
     #[cfg(test)]
-    pub(crate) const NONE: Checks = Checks {
-        reads: false,
-        flushes: false,
-        dirty_limit: false,
-        writethrough: false,
-        errors: false,
-    };
+    pub(crate) const NONE: Checks =
+        Checks { reads: false, flushes: false, dirty_limit: false, writethrough: false, errors: false };
 }
 
 #[derive(Debug)]
@@ -112,18 +102,9 @@ struct Window {
 
 #[derive(Debug)]
 enum Io {
-    Read {
-        length: u64,
-        window: Window,
-    },
-    Write {
-        index: u32,
-        write_through: bool,
-    },
-    Flush {
-        window: Option<Window>,
-        invalidate: bool,
-    },
+    Read { length: u64, window: Window },
+    Write { index: u32, write_through: bool },
+    Flush { window: Option<Window>, invalidate: bool },
 }
 
 /// The backend, the model and the cache under test.
@@ -159,8 +140,7 @@ pub(crate) struct Sim {
 
 /// The byte write `index` puts at image offset `b` (never 0 for data).
 fn pattern(index: u32, b: u64) -> u8 {
-    let h = u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let h = u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ b.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     ((h >> 32) % 255) as u8 + 1
 }
 
@@ -176,12 +156,7 @@ impl Sim {
             store: vec![0; IMAGE_SIZE as usize],
             ops: Vec::new(),
             early_reads: BTreeMap::new(),
-            writes: vec![WriteRec {
-                offset: 0,
-                end: IMAGE_SIZE,
-                zero: true,
-                failed: false,
-            }],
+            writes: vec![WriteRec { offset: 0, end: IMAGE_SIZE, zero: true, failed: false }],
             floor: vec![0; IMAGE_SIZE as usize],
             expected: vec![0; IMAGE_SIZE as usize],
             in_flight: BTreeSet::new(),
@@ -227,12 +202,7 @@ impl Sim {
         }
         let floor = window.floor[at];
         let newer = window.first_new..self.writes.len() as u32;
-        window
-            .in_flight
-            .iter()
-            .copied()
-            .chain(newer)
-            .any(|i| self.explains(i, floor, b, got))
+        window.in_flight.iter().copied().chain(newer).any(|i| self.explains(i, floor, b, got))
     }
 
     fn clip(offset: u64, length: u64) -> (u64, u64) {
@@ -255,22 +225,11 @@ impl Sim {
 
     fn issue_write(&mut self, offset: u64, length: u64, zero: bool) -> (IoId, u32) {
         let index = self.writes.len() as u32;
-        self.writes.push(WriteRec {
-            offset,
-            end: offset + length,
-            zero,
-            failed: false,
-        });
+        self.writes.push(WriteRec { offset, end: offset + length, zero, failed: false });
         self.in_flight.insert(index);
         let id = self.id();
         let write_through = zero || self.writing_through();
-        self.ios.insert(
-            id.0,
-            Io::Write {
-                index,
-                write_through,
-            },
-        );
+        self.ios.insert(id.0, Io::Write { index, write_through });
         (id, index)
     }
 
@@ -291,9 +250,7 @@ impl Sim {
             Step::Write { offset, length } => {
                 let (offset, length) = Self::clip(offset, length);
                 let (id, index) = self.issue_write(offset, length, false);
-                let data: Vec<u8> = (offset..offset + length)
-                    .map(|b| pattern(index, b))
-                    .collect();
+                let data: Vec<u8> = (offset..offset + length).map(|b| pattern(index, b)).collect();
                 self.cache.write(id, offset, Bytes::from(data), self.now);
             }
             Step::Discard { offset, length } | Step::WriteZeroes { offset, length } => {
@@ -360,15 +317,10 @@ impl Sim {
         let range = |offset: u64, length: u64| offset as usize..(offset + length) as usize;
         let result = if fail { Err(Errno::EIO) } else { Ok(()) };
         match op {
-            BackendOp::Read {
-                tid,
-                offset,
-                length,
-            } => {
+            BackendOp::Read { tid, offset, length } => {
                 self.read_failed |= fail;
                 let early = self.early_reads.remove(&tid);
-                let data = result
-                    .map(|()| early.unwrap_or_else(|| self.store[range(offset, length)].to_vec()));
+                let data = result.map(|()| early.unwrap_or_else(|| self.store[range(offset, length)].to_vec()));
                 self.cache.backend_read_done(tid, data);
             }
             BackendOp::Write { tid, offset, data } => {
@@ -377,16 +329,7 @@ impl Sim {
                 }
                 self.cache.backend_write_done(tid, result);
             }
-            BackendOp::Discard {
-                tid,
-                offset,
-                length,
-            }
-            | BackendOp::WriteZeroes {
-                tid,
-                offset,
-                length,
-            } => {
+            BackendOp::Discard { tid, offset, length } | BackendOp::WriteZeroes { tid, offset, length } => {
                 if !fail {
                     self.store[range(offset, length)].fill(0);
                 }
@@ -423,37 +366,21 @@ impl Sim {
         };
         let (off, end) = span(&op);
         if end > IMAGE_SIZE || off >= end {
-            return Err(format!(
-                "contract: backend request {off}..{end} outside the image or empty"
-            ));
+            return Err(format!("contract: backend request {off}..{end} outside the image or empty"));
         }
         if !matches!(op, BackendOp::Read { .. }) {
-            let clash = self
-                .ops
-                .iter()
-                .filter(|o| !matches!(o, BackendOp::Read { .. }))
-                .any(|o| {
-                    let (s, t) = span(o);
-                    s < end && off < t
-                });
+            let clash = self.ops.iter().filter(|o| !matches!(o, BackendOp::Read { .. })).any(|o| {
+                let (s, t) = span(o);
+                s < end && off < t
+            });
             if clash {
-                return Err(format!(
-                    "contract: overlapping changes in flight at {off}..{end}"
-                ));
+                return Err(format!("contract: overlapping changes in flight at {off}..{end}"));
             }
         }
         // Every other read runs at once; the rest when replied to.
-        if let BackendOp::Read {
-            tid,
-            offset,
-            length,
-        } = op
-        {
+        if let BackendOp::Read { tid, offset, length } = op {
             if tid % 2 == 0 {
-                self.early_reads.insert(
-                    tid,
-                    self.store[offset as usize..(offset + length) as usize].to_vec(),
-                );
+                self.early_reads.insert(tid, self.store[offset as usize..(offset + length) as usize].to_vec());
             }
         }
         self.ops.push(op);
@@ -462,19 +389,13 @@ impl Sim {
 
     fn on_completion(&mut self, c: Completion) -> Result<(), String> {
         let Some(io) = self.ios.remove(&c.id.0) else {
-            return Err(format!(
-                "contract: completion of unknown or finished IO {:?}",
-                c.id
-            ));
+            return Err(format!("contract: completion of unknown or finished IO {:?}", c.id));
         };
         match io {
             Io::Read { length, window } => match c.result {
                 Ok(data) => {
                     if data.len() as u64 != length {
-                        return Err(format!(
-                            "(1) read returned {} bytes of {length}",
-                            data.len()
-                        ));
+                        return Err(format!("(1) read returned {} bytes of {length}", data.len()));
                     }
                     if self.checks.reads {
                         for i in differing(&data, &window.expected) {
@@ -490,16 +411,9 @@ impl Sim {
                     }
                 }
                 Err(e) if e == Errno::EIO && self.read_failed => {}
-                Err(e) => {
-                    return Err(format!(
-                        "(1) read failed with {e:?} though no backend read did"
-                    ))
-                }
+                Err(e) => return Err(format!("(1) read failed with {e:?} though no backend read did")),
             },
-            Io::Write {
-                index,
-                write_through,
-            } => {
+            Io::Write { index, write_through } => {
                 self.in_flight.remove(&index);
                 match c.result {
                     Ok(_) => {
@@ -507,8 +421,7 @@ impl Sim {
                         for b in w.offset..w.end {
                             if index > self.floor[b as usize] {
                                 self.floor[b as usize] = index;
-                                self.expected[b as usize] =
-                                    if w.zero { 0 } else { pattern(index, b) };
+                                self.expected[b as usize] = if w.zero { 0 } else { pattern(index, b) };
                             }
                         }
                         if self.checks.writethrough && write_through {
@@ -519,9 +432,7 @@ impl Sim {
                         self.writes[index as usize].failed = true;
                         self.errors_seen += 1;
                         if e != Errno::EIO {
-                            return Err(format!(
-                                "contract: write failed with {e:?}, not the backend's error"
-                            ));
+                            return Err(format!("contract: write failed with {e:?}, not the backend's error"));
                         }
                     }
                 }
@@ -549,13 +460,9 @@ impl Sim {
             let got = self.store[b as usize];
             let later = index + 1..self.writes.len() as u32;
             let ok = self.value(index, b) == got
-                || later
-                    .into_iter()
-                    .any(|i| !self.writes[i as usize].failed && self.explains(i, index, b, got));
+                || later.into_iter().any(|i| !self.writes[i as usize].failed && self.explains(i, index, b, got));
             if !ok {
-                return Err(format!(
-                    "(4) write {index} acknowledged before the backend had byte {b}"
-                ));
+                return Err(format!("(4) write {index} acknowledged before the backend had byte {b}"));
             }
         }
         Ok(())
@@ -563,9 +470,7 @@ impl Sim {
 
     fn flush_ok(&mut self, window: Option<Window>) -> Result<(), String> {
         if self.checks.errors && self.owed_error {
-            return Err(String::from(
-                "(5) flush succeeded though a write-back failed since the last flush",
-            ));
+            return Err(String::from("(5) flush succeeded though a write-back failed since the last flush"));
         }
         self.failure_since_ok_flush = false;
         let Some(window) = window else { return Ok(()) };
@@ -611,43 +516,27 @@ impl Sim {
                     return Err(format!("liveness: {} IOs never complete", self.ios.len()));
                 }
                 let tick = self.config.max_dirty_age.max(Duration::from_millis(1));
-                self.step(Step::Advance {
-                    millis: tick.as_millis() as u64 + 1,
-                })?;
+                self.step(Step::Advance { millis: tick.as_millis() as u64 + 1 })?;
             } else {
                 stalled = 0;
-                self.step(Step::Complete {
-                    pick: 0,
-                    fail: false,
-                })?;
+                self.step(Step::Complete { pick: 0, fail: false })?;
             }
         }
         for _ in 0..2 {
             self.step(Step::Flush)?;
             while !self.ops.is_empty() {
-                self.step(Step::Complete {
-                    pick: 0,
-                    fail: false,
-                })?;
+                self.step(Step::Complete { pick: 0, fail: false })?;
             }
         }
         if !self.ios.is_empty() {
             return Err(String::from("liveness: a final flush never completes"));
         }
         if let Some(b) = differing(&self.store, &self.expected).first() {
-            return Err(format!(
-                "(2) when idle, backend byte {b} is not the latest acknowledged write"
-            ));
+            return Err(format!("(2) when idle, backend byte {b} is not the latest acknowledged write"));
         }
-        self.step(Step::Read {
-            offset: 0,
-            length: IMAGE_SIZE,
-        })?;
+        self.step(Step::Read { offset: 0, length: IMAGE_SIZE })?;
         while !self.ops.is_empty() {
-            self.step(Step::Complete {
-                pick: 0,
-                fail: false,
-            })?;
+            self.step(Step::Complete { pick: 0, fail: false })?;
         }
         if self.ios.is_empty() {
             Ok(())
@@ -663,13 +552,7 @@ fn differing(a: &[u8], b: &[u8]) -> Vec<u64> {
     for (n, (x, y)) in a.chunks(64).zip(b.chunks(64)).enumerate() {
         if x != y {
             let at = n * 64;
-            out.extend(
-                x.iter()
-                    .zip(y)
-                    .enumerate()
-                    .filter(|(_, (p, q))| p != q)
-                    .map(|(i, _)| (at + i) as u64),
-            );
+            out.extend(x.iter().zip(y).enumerate().filter(|(_, (p, q))| p != q).map(|(i, _)| (at + i) as u64));
         }
     }
     out
@@ -679,11 +562,7 @@ fn differing(a: &[u8], b: &[u8]) -> Vec<u64> {
 fn config_from(bytes: &mut impl Iterator<Item = u8>) -> CacheConfig {
     let mut next = || bytes.next().unwrap_or(0);
     let (flags, size, max_dirty, target, age) = (next(), next(), next(), next(), next());
-    let policy = [
-        CachePolicy::WriteBack,
-        CachePolicy::WriteThrough,
-        CachePolicy::WriteAround,
-    ][usize::from(flags % 3)];
+    let policy = [CachePolicy::WriteBack, CachePolicy::WriteThrough, CachePolicy::WriteAround][usize::from(flags % 3)];
     let size = 512 * (1 + u64::from(size % 32));
     let max_dirty = size * u64::from(max_dirty % 5) / 4;
     CacheConfig {
@@ -702,11 +581,7 @@ fn config_from(bytes: &mut impl Iterator<Item = u8>) -> CacheConfig {
 fn extent_from(bytes: &mut impl Iterator<Item = u8>) -> (u64, u64) {
     let mut next = || u64::from(bytes.next().unwrap_or(0));
     let (a, b, c) = (next(), next(), next());
-    let offset = if a & 1 == 0 {
-        ((a << 4) | b) % 4096
-    } else {
-        ((a << 8) | b) % IMAGE_SIZE
-    };
+    let offset = if a & 1 == 0 { ((a << 4) | b) % 4096 } else { ((a << 8) | b) % IMAGE_SIZE };
     (offset, 1 + c * c / 16)
 }
 
@@ -745,13 +620,8 @@ pub fn run(data: &[u8]) {
             }
             4 if op & 0x70 == 0 => Step::Invalidate,
             4 => Step::Flush,
-            5 | 6 => Step::Complete {
-                pick: usize::from(bytes.next().unwrap_or(0)),
-                fail: op & 0xf0 == 0xf0,
-            },
-            _ => Step::Advance {
-                millis: u64::from(op >> 3),
-            },
+            5 | 6 => Step::Complete { pick: usize::from(bytes.next().unwrap_or(0)), fail: op & 0xf0 == 0xf0 },
+            _ => Step::Advance { millis: u64::from(op >> 3) },
         };
         if let Err(e) = sim.step(step) {
             panic!("{e}");
@@ -770,20 +640,12 @@ mod tests {
     fn seeds() {
         let seeds: &[&[u8]] = &[
             b"",
-            &[
-                0, 31, 4, 4, 10, 1, 0, 0, 200, 0, 0, 0, 10, 4, 5, 0, 5, 0, 0, 0, 0, 10,
-            ],
+            &[0, 31, 4, 4, 10, 1, 0, 0, 200, 0, 0, 0, 10, 4, 5, 0, 5, 0, 0, 0, 0, 10],
             // Writeback, a write, a failed write-back, flushes.
-            &[
-                0x20, 31, 4, 2, 1, 1, 0, 0, 100, 4, 0xf5, 0, 4, 5, 0, 4, 5, 0,
-            ],
+            &[0x20, 31, 4, 2, 1, 1, 0, 0, 100, 4, 0xf5, 0, 4, 5, 0, 4, 5, 0],
             // Write-around with a discard over dirty data.
-            &[
-                2, 31, 4, 2, 1, 4, 1, 0, 0, 100, 3, 0, 0, 150, 5, 0, 5, 0, 5, 0, 0, 0, 0, 80,
-            ],
-            &[
-                1, 7, 1, 1, 0, 1, 2, 3, 4, 0, 9, 9, 9, 6, 1, 0xf6, 0, 4, 0x14,
-            ],
+            &[2, 31, 4, 2, 1, 4, 1, 0, 0, 100, 3, 0, 0, 150, 5, 0, 5, 0, 5, 0, 0, 0, 0, 80],
+            &[1, 7, 1, 1, 0, 1, 2, 3, 4, 0, 9, 9, 9, 6, 1, 0xf6, 0, 4, 0x14],
         ];
         for seed in seeds {
             run(seed);

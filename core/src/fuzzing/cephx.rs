@@ -7,14 +7,12 @@
 use alloc::vec::Vec;
 
 use crate::auth::protocol::{
-    encode_service_ticket_reply, AuthCapsInfo, AuthTicket, Authenticate, Authorize,
-    AuthorizeChallenge, AuthorizeReply, AuthorizerHeader, ChallengeBlob, RequestHeader,
-    ResponseHeader, ServerChallenge, ServiceTicket, ServiceTicketInfo, ServiceTicketRequest,
-    TicketBlob, TicketGrant, CEPHX_GET_AUTH_SESSION_KEY, CEPHX_GET_PRINCIPAL_SESSION_KEY,
+    encode_service_ticket_reply, AuthCapsInfo, AuthTicket, Authenticate, Authorize, AuthorizeChallenge, AuthorizeReply,
+    AuthorizerHeader, ChallengeBlob, RequestHeader, ResponseHeader, ServerChallenge, ServiceTicket, ServiceTicketInfo,
+    ServiceTicketRequest, TicketBlob, TicketGrant, CEPHX_GET_AUTH_SESSION_KEY, CEPHX_GET_PRINCIPAL_SESSION_KEY,
 };
 use crate::auth::{
-    encode_encrypt, AuthClient, AuthRequest, Authorizer, ConMode, CryptoKey, EntityName,
-    EntityType, Keyring,
+    encode_encrypt, AuthClient, AuthRequest, Authorizer, ConMode, CryptoKey, EntityName, EntityType, Keyring,
 };
 use crate::encoding::{decode_exact, encode_to_vec, Decode, Decoder, Encode, UtcTime};
 
@@ -45,20 +43,14 @@ fn grant(service: u32, validity: u32) -> TicketGrant {
         service,
         session_key: session_key(service),
         validity: UtcTime::new(validity, 0),
-        ticket: TicketBlob {
-            secret_id: 1,
-            blob: b"sealed for the service".to_vec(),
-        },
+        ticket: TicketBlob { secret_id: 1, blob: b"sealed for the service".to_vec() },
     }
 }
 
 /// A monitor's GET_AUTH_SESSION_KEY reply to the client below, with the
 /// msgr2 connection secret and every wanted ticket.
 fn session_key_reply() -> Vec<u8> {
-    let mut out = encode_to_vec(&ResponseHeader {
-        request_type: CEPHX_GET_AUTH_SESSION_KEY,
-        status: 0,
-    });
+    let mut out = encode_to_vec(&ResponseHeader { request_type: CEPHX_GET_AUTH_SESSION_KEY, status: 0 });
     let auth = EntityType::AUTH.0;
     let sealed = encode_service_ticket_reply(&secret(), &[grant(auth, 600)], None, &mut out);
     let mut cbl = Vec::new();
@@ -74,24 +66,14 @@ fn session_key_reply() -> Vec<u8> {
 
 /// A GET_PRINCIPAL_SESSION_KEY reply granting an MDS ticket.
 fn principal_reply() -> Vec<u8> {
-    let mut out = encode_to_vec(&ResponseHeader {
-        request_type: CEPHX_GET_PRINCIPAL_SESSION_KEY,
-        status: 0,
-    });
-    let sealed = encode_service_ticket_reply(
-        &session_key(EntityType::AUTH.0),
-        &[grant(2, 600)],
-        None,
-        &mut out,
-    );
+    let mut out = encode_to_vec(&ResponseHeader { request_type: CEPHX_GET_PRINCIPAL_SESSION_KEY, status: 0 });
+    let sealed = encode_service_ticket_reply(&session_key(EntityType::AUTH.0), &[grant(2, 600)], None, &mut out);
     debug_assert!(sealed.is_ok());
     out
 }
 
 fn challenge() -> Vec<u8> {
-    encode_to_vec(&ServerChallenge {
-        server_challenge: 0x1234,
-    })
+    encode_to_vec(&ServerChallenge { server_challenge: 0x1234 })
 }
 
 /// A client that has sent GET_AUTH_SESSION_KEY.
@@ -110,9 +92,7 @@ fn client_awaiting_renewal(principal: bool) -> Option<AuthClient> {
         client.set_want_keys(WANT.union(EntityType::MDS));
         client.renewal_request(NOW, 9).ok()?
     } else {
-        client
-            .renewal_request(UtcTime::new(NOW.sec + 450, 0), 9)
-            .ok()?
+        client.renewal_request(UtcTime::new(NOW.sec + 450, 0), 9).ok()?
     }?;
     Some(client)
 }
@@ -126,10 +106,7 @@ fn authorizer() -> Option<Authorizer> {
 /// A prefix that decodes must survive a round trip.
 fn check<T: Decode + Encode + PartialEq + core::fmt::Debug>(data: &[u8]) {
     if let Ok(value) = Decoder::new(data).decode::<T>() {
-        assert_eq!(
-            decode_exact::<T>(&encode_to_vec(&value)).as_ref(),
-            Ok(&value)
-        );
+        assert_eq!(decode_exact::<T>(&encode_to_vec(&value)).as_ref(), Ok(&value));
     }
 }
 
@@ -208,10 +185,7 @@ fn client(data: &[u8]) {
         }
     }
     // The bytes in place of the sealed pieces of a reply.
-    let mut reply = encode_to_vec(&ResponseHeader {
-        request_type: CEPHX_GET_AUTH_SESSION_KEY,
-        status: 0,
-    });
+    let mut reply = encode_to_vec(&ResponseHeader { request_type: CEPHX_GET_AUTH_SESSION_KEY, status: 0 });
     reply.push(1);
     1u32.encode(&mut reply);
     EntityType::AUTH.0.encode(&mut reply);
@@ -226,11 +200,7 @@ fn client(data: &[u8]) {
     let mut valid = session_key_reply();
     if let Some((&at, rest)) = data.split_first() {
         let start = usize::from(at) * valid.len() / 256;
-        valid
-            .iter_mut()
-            .skip(start)
-            .zip(rest)
-            .for_each(|(b, x)| *b ^= x);
+        valid.iter_mut().skip(start).zip(rest).for_each(|(b, x)| *b ^= x);
         if let Some(mut c) = client_awaiting_session_key() {
             let _ = c.handle_done(77, &valid, NOW);
         }
@@ -269,69 +239,36 @@ pub fn run(data: &[u8]) {
 
 /// Seeds: every structure's encoding and each valid message.
 pub fn seeds() -> Vec<Vec<u8>> {
-    let ticket = TicketBlob {
-        secret_id: 1,
-        blob: b"blob".to_vec(),
-    };
+    let ticket = TicketBlob { secret_id: 1, blob: b"blob".to_vec() };
     let auth_ticket = AuthTicket {
         name: EntityName::client("fuzz"),
         global_id: 77,
         created: NOW,
         expires: NOW,
-        caps: AuthCapsInfo {
-            allow_all: true,
-            caps: b"allow *".to_vec(),
-        },
+        caps: AuthCapsInfo { allow_all: true, caps: b"allow *".to_vec() },
         flags: 0,
     };
     let osd_key = session_key(EntityType::OSD.0);
     let mut reply = Vec::new();
-    let body = AuthorizeReply {
-        nonce_plus_one: 0xabd,
-        connection_secret: alloc::vec![1; 64],
-    };
+    let body = AuthorizeReply { nonce_plus_one: 0xabd, connection_secret: alloc::vec![1; 64] };
     let _ = encode_encrypt(&osd_key, &body, &mut reply);
     alloc::vec![
         challenge(),
         session_key_reply(),
         principal_reply(),
         reply,
-        osd_key
-            .encrypt_envelope(&AuthorizeChallenge {
-                server_challenge: 3
-            })
-            .unwrap_or_default(),
-        encode_to_vec(&Authenticate {
-            client_challenge: 1,
-            key: 2,
-            old_ticket: ticket.clone(),
-            other_keys: 0x35
-        }),
-        encode_to_vec(&ServiceTicketInfo {
-            ticket: auth_ticket,
-            session_key: osd_key
-        }),
-        encode_to_vec(&AuthorizerHeader {
-            global_id: 77,
-            service_id: 4,
-            ticket
-        }),
-        encode_to_vec(&Authorize {
-            nonce: 1,
-            have_challenge: true,
-            server_challenge_plus_one: 4
-        }),
+        osd_key.encrypt_envelope(&AuthorizeChallenge { server_challenge: 3 }).unwrap_or_default(),
+        encode_to_vec(&Authenticate { client_challenge: 1, key: 2, old_ticket: ticket.clone(), other_keys: 0x35 }),
+        encode_to_vec(&ServiceTicketInfo { ticket: auth_ticket, session_key: osd_key }),
+        encode_to_vec(&AuthorizerHeader { global_id: 77, service_id: 4, ticket }),
+        encode_to_vec(&Authorize { nonce: 1, have_challenge: true, server_challenge_plus_one: 4 }),
         encode_to_vec(&AuthRequest {
             method: crate::auth::AuthMethod::CEPHX,
             preferred_modes: alloc::vec![ConMode::SECURE],
             auth_payload: alloc::vec![10]
         }),
         secret().to_base64().into_bytes(),
-        alloc::format!(
-            "[client.fuzz]\n\tkey = {}\n\tcaps mon = \"allow *\"\n",
-            secret().to_base64()
-        )
-        .into_bytes(),
+        alloc::format!("[client.fuzz]\n\tkey = {}\n\tcaps mon = \"allow *\"\n", secret().to_base64()).into_bytes(),
     ]
 }
 
@@ -343,24 +280,13 @@ mod tests {
     fn the_seeds_reach_the_end() {
         // The valid messages are accepted, so the harness's states are real.
         let mut c = client_awaiting_session_key().expect("handshake");
-        assert_eq!(
-            c.handle_done(77, &session_key_reply(), NOW)
-                .map(|s| s.connection_secret),
-            Ok(alloc::vec![7; 64])
-        );
+        assert_eq!(c.handle_done(77, &session_key_reply(), NOW).map(|s| s.connection_secret), Ok(alloc::vec![7; 64]));
         let mut c = client_awaiting_renewal(true).expect("renewal");
-        assert_eq!(
-            c.handle_auth_reply(0, 77, &principal_reply(), NOW, 1),
-            Ok(None)
-        );
+        assert_eq!(c.handle_auth_reply(0, 77, &principal_reply(), NOW, 1), Ok(None));
         assert!(c.have_ticket(EntityType::MDS, NOW));
         assert!(client_awaiting_renewal(false).is_some());
         let a = authorizer().expect("authorizer");
-        assert_eq!(
-            a.verify_reply(&seeds()[3])
-                .map(|s| s.connection_secret.len()),
-            Ok(64)
-        );
+        assert_eq!(a.verify_reply(&seeds()[3]).map(|s| s.connection_secret.len()), Ok(64));
     }
 
     #[test]

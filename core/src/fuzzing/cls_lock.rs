@@ -8,43 +8,21 @@ use alloc::string::String;
 use bytes::Bytes;
 
 use crate::cls::lock::{
-    self, AssertOp, BreakOp, ClsLockType, EntityAddr, EntityName, GetInfoOp, ListLocksReply,
-    LockInfo, LockOp, LockerId, LockerInfo, SetCookieOp, UnlockOp,
+    self, AssertOp, BreakOp, ClsLockType, EntityAddr, EntityName, GetInfoOp, ListLocksReply, LockInfo, LockOp,
+    LockerId, LockerInfo, SetCookieOp, UnlockOp,
 };
 use crate::encoding::{decode_exact, encode_to_vec, Decode, Decoder, Encode, UtcTime};
 use crate::memstore::{ClassRegistry, MemStore};
-use crate::osd::{
-    ClientId, ObjectId, ObjectOperation, ObjectReply, ObjectRequest, SnapContext, SnapId,
-};
+use crate::osd::{ClientId, ObjectId, ObjectOperation, ObjectReply, ObjectRequest, SnapContext, SnapId};
 use crate::Errno;
 
-const METHODS: [&str; 7] = [
-    "lock",
-    "unlock",
-    "break_lock",
-    "get_info",
-    "list_locks",
-    "assert_locked",
-    "set_cookie",
-];
-const CLIENTS: [ClientId; 2] = [
-    ClientId {
-        global_id: 1,
-        nonce: 10,
-    },
-    ClientId {
-        global_id: 2,
-        nonce: 20,
-    },
-];
+const METHODS: [&str; 7] = ["lock", "unlock", "break_lock", "get_info", "list_locks", "assert_locked", "set_cookie"];
+const CLIENTS: [ClientId; 2] = [ClientId { global_id: 1, nonce: 10 }, ClientId { global_id: 2, nonce: 20 }];
 
 /// A prefix that decodes must survive a round trip.
 fn check<T: Decode + Encode + PartialEq + core::fmt::Debug>(data: &[u8]) {
     if let Ok(value) = Decoder::new(data).decode::<T>() {
-        assert_eq!(
-            decode_exact::<T>(&encode_to_vec(&value)).as_ref(),
-            Ok(&value)
-        );
+        assert_eq!(decode_exact::<T>(&encode_to_vec(&value)).as_ref(), Ok(&value));
     }
 }
 
@@ -59,26 +37,13 @@ impl Store {
         lock::register(&mut reg);
         let store = MemStore::with_classes(reg);
         let pool = store.create_pool("p").expect("fresh store");
-        Store {
-            store,
-            oid: ObjectId::new(pool, "", "o"),
-        }
+        Store { store, oid: ObjectId::new(pool, "", "o") }
     }
 
-    fn exec(
-        &self,
-        client: ClientId,
-        now: u32,
-        build: impl FnOnce(&mut ObjectOperation),
-    ) -> ObjectReply {
+    fn exec(&self, client: ClientId, now: u32, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
         let mut op = ObjectOperation::new();
         build(&mut op);
-        let req = ObjectRequest::write(
-            self.oid.clone(),
-            SnapContext::default(),
-            UtcTime::new(now, 0),
-            op,
-        );
+        let req = ObjectRequest::write(self.oid.clone(), SnapContext::default(), UtcTime::new(now, 0), op);
         self.store.execute(&req.from_client(client))
     }
 
@@ -89,8 +54,7 @@ impl Store {
         let mut req = ObjectRequest::read(self.oid.clone(), SnapId::HEAD, op);
         req.mtime = UtcTime::new(now, 0);
         let reply = self.store.execute(&req);
-        Ok(lock::get_info_finish(reply.out(0)?)
-            .expect("the class replies with a valid lock_info_t"))
+        Ok(lock::get_info_finish(reply.out(0)?).expect("the class replies with a valid lock_info_t"))
     }
 }
 
@@ -104,8 +68,7 @@ fn raw_calls(data: &[u8]) {
     }
     let now = data.first().copied().unwrap_or(0).into();
     let listed = s.exec(CLIENTS[1], now, lock::list_locks);
-    let names = lock::list_locks_finish(listed.out(0).expect("list_locks of an object"))
-        .expect("valid reply");
+    let names = lock::list_locks_finish(listed.out(0).expect("list_locks of an object")).expect("valid reply");
     assert_eq!(names, ["", "x"]);
     for method in METHODS {
         s.exec(CLIENTS[1], now, |op| {
@@ -115,18 +78,7 @@ fn raw_calls(data: &[u8]) {
     // Well-formed calls over a corrupt or odd stored state.
     for name in ["x", ""] {
         let _ = s.info(now, name);
-        s.exec(CLIENTS[0], now, |op| {
-            lock::lock(
-                op,
-                name,
-                ClsLockType::SHARED,
-                "c",
-                "",
-                "",
-                UtcTime::default(),
-                0,
-            )
-        });
+        s.exec(CLIENTS[0], now, |op| lock::lock(op, name, ClsLockType::SHARED, "c", "", "", UtcTime::default(), 0));
         s.exec(CLIENTS[0], now, |op| lock::unlock(op, name, "c"));
     }
 }
@@ -152,27 +104,12 @@ fn script(data: &[u8]) {
         let reply = s.exec(client, now, |op| match (who >> 1) % 7 {
             0 | 1 => lock::lock(op, name, lock_type, cookie, tag, "", duration, flags),
             2 => lock::unlock(op, name, cookie),
-            3 => lock::break_lock(
-                op,
-                name,
-                cookie,
-                EntityName::client(CLIENTS[usize::from(time & 1)].global_id),
-            ),
+            3 => lock::break_lock(op, name, cookie, EntityName::client(CLIENTS[usize::from(time & 1)].global_id)),
             4 => lock::assert_locked(op, name, lock_type, cookie, tag),
-            5 => lock::set_cookie(
-                op,
-                name,
-                lock_type,
-                cookie,
-                tag,
-                COOKIES[usize::from(time) % 3],
-            ),
+            5 => lock::set_cookie(op, name, lock_type, cookie, tag, COOKIES[usize::from(time) % 3]),
             _ => lock::list_locks(op),
         });
-        let me = LockerId {
-            locker: EntityName::client(client.global_id),
-            cookie: cookie.into(),
-        };
+        let me = LockerId { locker: EntityName::client(client.global_id), cookie: cookie.into() };
         let Ok(info) = s.info(now, name) else {
             // Nothing was ever locked, so there is no object.
             assert_eq!(s.info(now, NAMES[0]), Err(Errno::ENOENT));
@@ -180,14 +117,8 @@ fn script(data: &[u8]) {
         };
         // Whatever happened, the stored lock is coherent.
         for (id, holder) in &info.lockers {
-            assert!(
-                holder.expiration == UtcTime::default()
-                    || holder.expiration >= UtcTime::new(now, 0)
-            );
-            assert_eq!(
-                holder.addr.nonce,
-                CLIENTS[usize::try_from(id.locker.num - 1).expect("a known client")].nonce
-            );
+            assert!(holder.expiration == UtcTime::default() || holder.expiration >= UtcTime::new(now, 0));
+            assert_eq!(holder.addr.nonce, CLIENTS[usize::try_from(id.locker.num - 1).expect("a known client")].nonce);
         }
         if !info.lockers.is_empty() {
             assert!(info.lock_type.is_valid());
@@ -199,9 +130,7 @@ fn script(data: &[u8]) {
         if succeeded && (who >> 1) % 7 < 2 {
             assert!(info.lockers.contains_key(&me), "a successful lock is held");
             assert_eq!((info.lock_type, info.tag.as_str()), (lock_type, tag));
-            let again = s.exec(client, now, |op| {
-                lock::assert_locked(op, name, lock_type, cookie, tag)
-            });
+            let again = s.exec(client, now, |op| lock::assert_locked(op, name, lock_type, cookie, tag));
             assert_eq!(again.result, 0);
         }
         if succeeded && (who >> 1) % 7 == 2 {
@@ -227,10 +156,7 @@ pub fn run(data: &[u8]) {
     let _ = lock::list_locks_finish(data);
     if let Ok(text) = core::str::from_utf8(data) {
         if let Some(handle) = lock::decode_watcher_lock_cookie(text) {
-            assert_eq!(
-                lock::decode_watcher_lock_cookie(&lock::watcher_lock_cookie(handle)),
-                Some(handle)
-            );
+            assert_eq!(lock::decode_watcher_lock_cookie(&lock::watcher_lock_cookie(handle)), Some(handle));
         }
     }
     raw_calls(data);
@@ -240,49 +166,20 @@ pub fn run(data: &[u8]) {
 /// Seeds: every call's encoding, and stored states worth corrupting.
 pub fn seeds() -> alloc::vec::Vec<alloc::vec::Vec<u8>> {
     let addr = EntityAddr::blank_ipv4(EntityAddr::TYPE_LEGACY, 7);
-    let holder = LockerInfo {
-        expiration: UtcTime::new(5, 0),
-        addr,
-        description: String::from("d"),
-    };
-    let id = LockerId {
-        locker: EntityName::client(1),
-        cookie: "c".into(),
-    };
-    let info = LockInfo {
-        lockers: [(id, holder.clone())].into(),
-        lock_type: ClsLockType::EXCLUSIVE,
-        tag: "t".into(),
-    };
-    let lock = LockOp {
-        name: "x".into(),
-        lock_type: ClsLockType::SHARED,
-        cookie: "c".into(),
-        flags: 1,
-        ..LockOp::default()
-    };
+    let holder = LockerInfo { expiration: UtcTime::new(5, 0), addr, description: String::from("d") };
+    let id = LockerId { locker: EntityName::client(1), cookie: "c".into() };
+    let info = LockInfo { lockers: [(id, holder.clone())].into(), lock_type: ClsLockType::EXCLUSIVE, tag: "t".into() };
+    let lock =
+        LockOp { name: "x".into(), lock_type: ClsLockType::SHARED, cookie: "c".into(), flags: 1, ..LockOp::default() };
     alloc::vec![
         encode_to_vec(&info),
         encode_to_vec(&holder),
         encode_to_vec(&lock),
-        encode_to_vec(&UnlockOp {
-            name: "x".into(),
-            cookie: "c".into()
-        }),
-        encode_to_vec(&BreakOp {
-            name: "x".into(),
-            locker: EntityName::client(1),
-            cookie: "c".into()
-        }),
+        encode_to_vec(&UnlockOp { name: "x".into(), cookie: "c".into() }),
+        encode_to_vec(&BreakOp { name: "x".into(), locker: EntityName::client(1), cookie: "c".into() }),
         encode_to_vec(&GetInfoOp { name: "x".into() }),
-        encode_to_vec(&ListLocksReply {
-            locks: alloc::vec!["x".into()]
-        }),
-        encode_to_vec(&AssertOp {
-            name: "x".into(),
-            lock_type: ClsLockType::EXCLUSIVE,
-            ..AssertOp::default()
-        }),
+        encode_to_vec(&ListLocksReply { locks: alloc::vec!["x".into()] }),
+        encode_to_vec(&AssertOp { name: "x".into(), lock_type: ClsLockType::EXCLUSIVE, ..AssertOp::default() }),
         encode_to_vec(&SetCookieOp {
             name: "x".into(),
             lock_type: ClsLockType(1),

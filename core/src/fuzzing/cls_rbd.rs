@@ -88,10 +88,7 @@ fn finishers(data: &[u8]) {
     }
     // The stored records the server reads.
     if let Ok(v) = decode_exact::<ClsRbdSnap>(data) {
-        round_trip(&ClsRbdSnap {
-            parent: ClsRbdParent::default(),
-            ..v
-        });
+        round_trip(&ClsRbdSnap { parent: ClsRbdParent::default(), ..v });
     }
     if let Ok(v) = decode_exact::<ClsRbdParent>(data) {
         round_trip(&v);
@@ -152,29 +149,13 @@ impl Fixture {
         let store = MemStore::with_classes(classes);
         let pool = store.create_pool("rbd").unwrap_or_default();
         let fx = Fixture { store, pool };
-        let spec = ParentImageSpec {
-            pool_id: pool,
-            pool_namespace: String::new(),
-            image_id: "p1".into(),
-            snap_id: SnapId(1),
-        };
-        let child = ChildImageSpec {
-            pool_id: pool,
-            pool_namespace: String::new(),
-            image_id: "c2".into(),
-        };
-        let metadata =
-            BTreeMap::from([(String::from("conf_rbd_cache"), Bytes::from_static(b"false"))]);
+        let spec =
+            ParentImageSpec { pool_id: pool, pool_namespace: String::new(), image_id: "p1".into(), snap_id: SnapId(1) };
+        let child = ChildImageSpec { pool_id: pool, pool_namespace: String::new(), image_id: "c2".into() };
+        let metadata = BTreeMap::from([(String::from("conf_rbd_cache"), Bytes::from_static(b"false"))]);
         fx.setup(|op| {
             op.create(true);
-            client::create(
-                op,
-                1 << 30,
-                22,
-                RBD_FEATURES_DEFAULT | RBD_FEATURE_STRIPINGV2,
-                "rbd_data.c1",
-                -1,
-            );
+            client::create(op, 1 << 30, 22, RBD_FEATURES_DEFAULT | RBD_FEATURE_STRIPINGV2, "rbd_data.c1", -1);
             client::parent_attach(op, &spec, 1 << 29, false);
             client::metadata_set(op, &metadata);
             client::set_stripe_unit_count(op, 1 << 16, 4);
@@ -192,12 +173,7 @@ impl Fixture {
     fn request(&self, name: &str, write: bool, op: ObjectOperation) -> ObjectRequest {
         let oid = ObjectId::new(self.pool, "", name);
         if write {
-            ObjectRequest::write(
-                oid,
-                SnapContext::default(),
-                UtcTime::new(1_700_000_000, 0),
-                op,
-            )
+            ObjectRequest::write(oid, SnapContext::default(), UtcTime::new(1_700_000_000, 0), op)
         } else {
             ObjectRequest::read(oid, SnapId::HEAD, op)
         }
@@ -230,21 +206,10 @@ mod tests {
 
     /// Valid inputs of the methods, so fuzzing starts from accepted paths.
     fn seeds() -> Vec<Vec<u8>> {
-        let spec = ParentImageSpec {
-            pool_id: 1,
-            pool_namespace: "ns".into(),
-            image_id: "p1".into(),
-            snap_id: SnapId(1),
-        };
-        let child = ChildImageSpec {
-            pool_id: 1,
-            pool_namespace: String::new(),
-            image_id: "c3".into(),
-        };
-        let trash = SnapshotNamespace::Trash {
-            original_name: "s".into(),
-            original_snapshot_namespace_type: 0,
-        };
+        let spec =
+            ParentImageSpec { pool_id: 1, pool_namespace: "ns".into(), image_id: "p1".into(), snap_id: SnapId(1) };
+        let child = ChildImageSpec { pool_id: 1, pool_namespace: String::new(), image_id: "c3".into() };
+        let trash = SnapshotNamespace::Trash { original_name: "s".into(), original_snapshot_namespace_type: 0 };
         let mut op = ObjectOperation::new();
         client::set_id(&mut op, "10ab");
         client::dir_add_image(&mut op, "img2", "c9");
@@ -267,10 +232,7 @@ mod tests {
         client::set_parent(&mut op, 1, "p1", SnapId(1), 1 << 20);
         client::child_attach(&mut op, SnapId(2), &child);
         client::add_child(&mut op, 1, "p1", SnapId(1), "c1");
-        client::metadata_set(
-            &mut op,
-            &BTreeMap::from([(String::from("a"), Bytes::from_static(b"b"))]),
-        );
+        client::metadata_set(&mut op, &BTreeMap::from([(String::from("a"), Bytes::from_static(b"b"))]));
         client::metadata_list(&mut op, "", 0);
         client::sparse_copyup(&mut op, &BTreeMap::from([(0, 1)]), b"z");
         let mut seeds: Vec<Vec<u8>> = op
@@ -283,10 +245,7 @@ mod tests {
             .collect();
         // Replies and records, for the decoders.
         seeds.push(encode_to_vec(&SnapContext::new(3, alloc::vec![3, 1])));
-        seeds.push(encode_to_vec(&ClsRbdSnap {
-            parent_overlap: Some(5),
-            ..ClsRbdSnap::default()
-        }));
+        seeds.push(encode_to_vec(&ClsRbdSnap { parent_overlap: Some(5), ..ClsRbdSnap::default() }));
         seeds.push(encode_to_vec(&ClsRbdParent::new(spec, Some(9))));
         seeds.push(encode_to_vec(&alloc::collections::BTreeSet::from([child])));
         seeds.push(Vec::new());

@@ -5,14 +5,9 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::encoding::{
-    decode_exact, encode_to_vec, encode_versioned, Decode, DecodeError, Decoder, Encode, UtcTime,
-};
+use crate::encoding::{decode_exact, encode_to_vec, encode_versioned, Decode, DecodeError, Decoder, Encode, UtcTime};
 
-type Composite = (
-    BTreeMap<String, Vec<u8>>,
-    (Vec<(u64, i32)>, (BTreeSet<u64>, Option<UtcTime>)),
-);
+type Composite = (BTreeMap<String, Vec<u8>>, (Vec<(u64, i32)>, (BTreeSet<u64>, Option<UtcTime>)));
 
 /// A versioned struct with one field added in v2, as Ceph structs grow.
 #[derive(Debug, PartialEq)]
@@ -40,11 +35,7 @@ impl Decode for Grown {
         d.versioned(2, |d, version| {
             let name = d.string()?;
             let size = d.u64()?;
-            let extra = if version >= 2 {
-                Some(d.decode()?)
-            } else {
-                None
-            };
+            let extra = if version >= 2 { Some(d.decode()?) } else { None };
             Ok(Grown { name, size, extra })
         })
     }
@@ -77,23 +68,13 @@ mod tests {
 
     #[test]
     fn seed_corpus() {
-        let grown = Grown {
-            name: "img".into(),
-            size: 1 << 30,
-            extra: Some(alloc::vec![1, 2]),
-        };
+        let grown = Grown { name: "img".into(), size: 1 << 30, extra: Some(alloc::vec![1, 2]) };
         let seeds: [Vec<u8>; 4] = [
             encode_to_vec(&grown),
-            encode_to_vec(&Grown {
-                extra: None,
-                ..grown
-            }),
+            encode_to_vec(&Grown { extra: None, ..grown }),
             encode_to_vec(&(
                 BTreeMap::<String, Vec<u8>>::new(),
-                (
-                    Vec::<(u64, i32)>::new(),
-                    (BTreeSet::<u64>::new(), Some(UtcTime::new(5, 6))),
-                ),
+                (Vec::<(u64, i32)>::new(), (BTreeSet::<u64>::new(), Some(UtcTime::new(5, 6)))),
             )),
             alloc::vec![0xff; 16],
         ];

@@ -3,8 +3,7 @@
 use alloc::string::String;
 
 use crate::naming::{
-    data_object_prefix, header_object, id_object, object_map_object, parse_data_object,
-    v1_object_prefix, ImageFormat,
+    data_object_prefix, header_object, id_object, object_map_object, parse_data_object, v1_object_prefix, ImageFormat,
 };
 
 /// Never panics unless the naming code has a bug.
@@ -14,10 +13,7 @@ pub fn run(data: &[u8]) {
     // A name that parses prints back to itself.
     if let Some(parsed) = parse_data_object(&text) {
         assert!(!parsed.prefix.is_empty());
-        assert_eq!(
-            parsed.format.data_object(parsed.prefix, parsed.object_no),
-            *text
-        );
+        assert_eq!(parsed.format.data_object(parsed.prefix, parsed.object_no), *text);
     }
 
     // A name we print parses back: object number from the first 8 bytes,
@@ -100,11 +96,7 @@ mod tests {
         }
         // Well-formed names, some with one byte changed.
         for i in 0..500u64 {
-            let (digits, mask) = if i % 2 == 0 {
-                (12, (1 << 48) - 1)
-            } else {
-                (16, u64::MAX)
-            };
+            let (digits, mask) = if i % 2 == 0 { (12, (1 << 48) - 1) } else { (16, u64::MAX) };
             let name = alloc::format!("rbd_data.{:x}.{:0digits$x}", next() >> 40, next() & mask);
             let mut bytes = name.into_bytes();
             if i % 3 == 0 {

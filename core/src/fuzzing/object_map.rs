@@ -11,9 +11,7 @@ use bytes::Bytes;
 use crate::cls::rbd::object_map as cls;
 use crate::encoding::{decode_exact, encode_to_vec, Decoder, UtcTime};
 use crate::memstore::{ClassRegistry, MemStore};
-use crate::object_map::{
-    block_count, data_len, BitVector2, ObjectMap, MAX_OBJECT_MAP_OBJECT_COUNT,
-};
+use crate::object_map::{block_count, data_len, BitVector2, ObjectMap, MAX_OBJECT_MAP_OBJECT_COUNT};
 use crate::osd::{ObjectId, ObjectOperation, ObjectReply, ObjectRequest, SnapContext, SnapId};
 use crate::Errno;
 
@@ -37,29 +35,19 @@ impl Store {
         cls::register(&mut reg);
         let store = MemStore::with_classes(reg);
         let pool = store.create_pool("p").expect("fresh store");
-        Store {
-            store,
-            oid: ObjectId::new(pool, "", "rbd_object_map.x"),
-        }
+        Store { store, oid: ObjectId::new(pool, "", "rbd_object_map.x") }
     }
 
     fn exec(&self, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
         let mut op = ObjectOperation::new();
         build(&mut op);
-        self.store.execute(&ObjectRequest::write(
-            self.oid.clone(),
-            SnapContext::default(),
-            UtcTime::default(),
-            op,
-        ))
+        self.store.execute(&ObjectRequest::write(self.oid.clone(), SnapContext::default(), UtcTime::default(), op))
     }
 
     fn load(&self) -> Result<BitVector2, Errno> {
         let mut op = ObjectOperation::new();
         cls::object_map_load(&mut op);
-        let reply = self
-            .store
-            .execute(&ObjectRequest::read(self.oid.clone(), SnapId::HEAD, op));
+        let reply = self.store.execute(&ObjectRequest::read(self.oid.clone(), SnapId::HEAD, op));
         Ok(cls::object_map_load_finish(reply.out(0)?).expect("load replies with a valid map"))
     }
 }
@@ -69,20 +57,13 @@ fn check_bit_vector(data: &[u8]) {
         return;
     };
     let again = encode_to_vec(&bits);
-    let crcs = if bits.crc_enabled() {
-        8 + 4 * block_count(bits.len())
-    } else {
-        0
-    };
+    let crcs = if bits.crc_enabled() { 8 + 4 * block_count(bits.len()) } else { 0 };
     assert_eq!(again.len() as u64, 18 + data_len(bits.len()) + 4 + crcs);
     let back = decode_exact::<BitVector2>(&again).expect("re-encoded map decodes");
     assert_eq!((&back, back.crc_enabled()), (&bits, bits.crc_enabled()));
     let map = ObjectMap::new(bits);
     for object_no in [0, 1, map.len().saturating_sub(1), map.len()] {
-        assert_eq!(
-            map.object_may_exist(object_no),
-            map.state(object_no).is_none_or(|s| s.bits() != 0)
-        );
+        assert_eq!(map.object_may_exist(object_no), map.state(object_no).is_none_or(|s| s.bits() != 0));
     }
 }
 
@@ -98,9 +79,7 @@ fn raw_calls(data: &[u8]) {
         });
         // An update aimed inside whatever size the stored header claims.
         if data.len() >= 18 {
-            s.exec(|op| {
-                cls::object_map_update(op, 0, u64::from(data[17]) + 1, data[0], Some(data[1]))
-            });
+            s.exec(|op| cls::object_map_update(op, 0, u64::from(data[17]) + 1, data[0], Some(data[1])));
         }
         // Whatever the class leaves behind either loads or is refused.
         let _ = s.load();
@@ -112,10 +91,7 @@ fn map_from(seed: &[u8]) -> BitVector2 {
     let size = u64::from(seed.first().copied().unwrap_or(0)) * 300;
     let mut bits = BitVector2::with_size(size);
     for i in 0..size {
-        bits.set(
-            i,
-            seed.get(1 + (i as usize) % 3).copied().unwrap_or(0) >> (i % 4),
-        );
+        bits.set(i, seed.get(1 + (i as usize) % 3).copied().unwrap_or(0) >> (i % 4));
     }
     bits
 }
@@ -133,30 +109,22 @@ fn script(data: &[u8]) {
             0 => {
                 let (count, default) = (scale(a), b % 4);
                 let current = model.clone().unwrap_or_default();
-                expected = if (count as usize) < current.len()
-                    && current[count as usize..].iter().any(|&x| x != default)
-                {
-                    Err(Errno::ESTALE)
-                } else {
-                    let mut next = current;
-                    next.resize(count as usize, default);
-                    model = Some(next);
-                    Ok(())
-                };
+                expected =
+                    if (count as usize) < current.len() && current[count as usize..].iter().any(|&x| x != default) {
+                        Err(Errno::ESTALE)
+                    } else {
+                        let mut next = current;
+                        next.resize(count as usize, default);
+                        model = Some(next);
+                        Ok(())
+                    };
                 s.exec(|op| cls::object_map_resize(op, count, default))
             }
             1 => {
                 let start = scale(a);
                 let end = start + u64::from(b % 64) + u64::from(b >> 6) * 8000;
                 // New states beyond 3 are masked; conditions are compared whole.
-                let (new, current) = (
-                    c % 5,
-                    if c & 0x80 != 0 {
-                        Some((c >> 3) % 5)
-                    } else {
-                        None
-                    },
-                );
+                let (new, current) = (c % 5, if c & 0x80 != 0 { Some((c >> 3) % 5) } else { None });
                 expected = match model.as_mut() {
                     None => Err(Errno::ENOENT),
                     Some(m) if start >= end || end > m.len() as u64 => Err(Errno::ERANGE),
@@ -209,9 +177,7 @@ fn script(data: &[u8]) {
             _ => {
                 // Past the class's limit: refused, nothing changes.
                 expected = Err(Errno::EINVAL);
-                s.exec(|op| {
-                    cls::object_map_resize(op, MAX_OBJECT_MAP_OBJECT_COUNT + 1 + u64::from(a), 0)
-                })
+                s.exec(|op| cls::object_map_resize(op, MAX_OBJECT_MAP_OBJECT_COUNT + 1 + u64::from(a), 0))
             }
         };
         assert_eq!(reply.errno(), expected, "step {step:?}");
@@ -246,10 +212,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
         encode_to_vec(&BitVector2::with_size(16_385)),
         update,
         // resize, update across a block, snap add, snap remove, shrink.
-        vec![
-            0, 100, 0, 0, 1, 84, 0x7f, 0x81, 2, 0, 0, 0, 3, 50, 0x55, 0x0f, 0, 90, 0, 0, 0, 10, 1,
-            0,
-        ],
+        vec![0, 100, 0, 0, 1, 84, 0x7f, 0x81, 2, 0, 0, 0, 3, 50, 0x55, 0x0f, 0, 90, 0, 0, 0, 10, 1, 0],
         vec![4, 60, 0x33, 0x99, 1, 5, 0x3f, 2, 5, 0, 0, 0, 0, 20, 3, 0],
     ]
 }

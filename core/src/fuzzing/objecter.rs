@@ -19,15 +19,7 @@ impl Placement for OneOsd {
     }
 
     fn calc_target(&self, pool: i64, _name: &str, _nspace: &str) -> Result<Option<Target>, Errno> {
-        Ok(Some(Target {
-            osd: 0,
-            pgid: SpgId {
-                pool,
-                seed: 0,
-                shard: -1,
-            },
-            hash: 0,
-        }))
+        Ok(Some(Target { osd: 0, pgid: SpgId { pool, seed: 0, shard: -1 }, hash: 0 }))
     }
 
     fn paused(&self, _pool: i64, _write: bool) -> bool {
@@ -48,18 +40,8 @@ pub fn run(data: &[u8]) {
     let mut objecter = Objecter::new(ObjecterConfig::default());
     let mut op = ObjectOperation::new();
     op.read(0, 10);
-    op.push(OpKind::Watch {
-        cookie: 1,
-        op: WatchOp::Watch,
-        gen: 0,
-        timeout: 30,
-    });
-    objecter.submit(
-        7,
-        ObjectRequest::read(ObjectId::new(1, "", "o"), SnapId::HEAD, op),
-        &OneOsd,
-        Instant::ZERO,
-    );
+    op.push(OpKind::Watch { cookie: 1, op: WatchOp::Watch, gen: 0, timeout: 30 });
+    objecter.submit(7, ObjectRequest::read(ObjectId::new(1, "", "o"), SnapId::HEAD, op), &OneOsd, Instant::ZERO);
     let tid = objecter.poll_send().map_or(0, |(_, m)| m.tid);
     let msg = OsdMessage {
         msg_type,
@@ -85,9 +67,7 @@ mod tests {
     fn seed_corpus() {
         // A v8 reply header with one op and 3 bytes of output.
         let mut reply = alloc::vec![0, 8, 3, b'a', b'b', b'c'];
-        reply.extend_from_slice(&[
-            1, 0, 0, 0, b'o', 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
-        ]);
+        reply.extend_from_slice(&[1, 0, 0, 0, b'o', 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
         reply.extend_from_slice(&[4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
         reply.extend_from_slice(&[0; 16]);
         reply.extend_from_slice(&[2, 0, 0, 0]);

@@ -7,10 +7,7 @@ use crate::osd::{OmapKeysOut, OmapValsOut, SnapContext, SparseReadOut, StatOut, 
 
 fn check<T: Decode + Encode + PartialEq + core::fmt::Debug>(data: &[u8]) {
     if let Ok(value) = decode_exact::<T>(data) {
-        assert_eq!(
-            decode_exact::<T>(&encode_to_vec(&value)).as_ref(),
-            Ok(&value)
-        );
+        assert_eq!(decode_exact::<T>(&encode_to_vec(&value)).as_ref(), Ok(&value));
     }
 }
 
@@ -35,22 +32,10 @@ mod tests {
     #[test]
     fn seed_corpus() {
         let seeds = [
-            encode_to_vec(&StatOut {
-                size: 4 << 20,
-                mtime: UtcTime::new(1, 2),
-            }),
-            encode_to_vec(&SparseReadOut {
-                extents: [(0, 3), (100, 1)].into(),
-                data: Bytes::from_static(b"abcd"),
-            }),
-            encode_to_vec(&OmapValsOut {
-                vals: [("name_a".into(), Bytes::from_static(b"id"))].into(),
-                more: true,
-            }),
-            encode_to_vec(&OmapKeysOut {
-                keys: ["k".into()].into(),
-                more: false,
-            }),
+            encode_to_vec(&StatOut { size: 4 << 20, mtime: UtcTime::new(1, 2) }),
+            encode_to_vec(&SparseReadOut { extents: [(0, 3), (100, 1)].into(), data: Bytes::from_static(b"abcd") }),
+            encode_to_vec(&OmapValsOut { vals: [("name_a".into(), Bytes::from_static(b"id"))].into(), more: true }),
+            encode_to_vec(&OmapKeysOut { keys: ["k".into()].into(), more: false }),
             encode_to_vec(&SnapContext::new(5, alloc::vec![5, 2])),
         ];
         for seed in &seeds {

@@ -3,8 +3,8 @@
 use alloc::vec::Vec;
 
 use crate::striper::{
-    extent_to_file, extent_to_file_into, file_offset, file_to_extents, file_to_extents_into,
-    file_to_object, object_count, stripe_pieces, Layout,
+    extent_to_file, extent_to_file_into, file_offset, file_to_extents, file_to_extents_into, file_to_object,
+    object_count, stripe_pieces, Layout,
 };
 
 /// Never panics unless the striper has a bug.
@@ -32,12 +32,7 @@ pub fn run(data: &[u8]) {
     let object_size = 1u64 << order;
     let stripe_unit = object_size >> (b % u64::from(order + 1));
     let layout = Layout::from_parts(object_size, stripe_unit, 1 + c % 64);
-    check(
-        &layout.expect("shaped layouts are valid"),
-        offset,
-        length,
-        extra,
-    );
+    check(&layout.expect("shaped layouts are valid"), offset, length, extra);
 }
 
 fn check(layout: &Layout, offset: u64, length: u64, extra: u64) {
@@ -62,14 +57,8 @@ fn check(layout: &Layout, offset: u64, length: u64, extra: u64) {
         let mut expected = Vec::new();
         for be in &ex.buffer_extents {
             // Each piece starts where the formula puts its first byte.
-            assert_eq!(
-                file_to_object(layout, offset + be.offset),
-                (ex.object_no, at)
-            );
-            assert_eq!(
-                file_offset(layout, ex.object_no, at),
-                Ok(offset + be.offset)
-            );
+            assert_eq!(file_to_object(layout, offset + be.offset), (ex.object_no, at));
+            assert_eq!(file_offset(layout, ex.object_no, at), Ok(offset + be.offset));
             at += be.length;
             buffer.push((be.offset, be.length));
             expected.push((offset + be.offset, be.length));
@@ -109,10 +98,7 @@ fn check(layout: &Layout, offset: u64, length: u64, extra: u64) {
         Ok(()) => {
             assert_eq!(out.len(), extents.len());
             for (a, b) in out.iter().zip(&extents) {
-                assert_eq!(
-                    (a.object_no, a.offset, a.length),
-                    (b.object_no, b.offset, b.length)
-                );
+                assert_eq!((a.object_no, a.offset, a.length), (b.object_no, b.offset, b.length));
                 for (x, y) in a.buffer_extents.iter().zip(&b.buffer_extents) {
                     assert_eq!((x.offset, x.length), (y.offset + extra, y.length));
                 }

@@ -80,11 +80,7 @@ pub async fn create(io: &IoCtx, name: &str, id: &str, opts: &CreateOptions) -> R
     if name.is_empty() || name.len() > naming::RBD_MAX_OBJ_NAME_SIZE || name.contains('/') {
         return Err(Errno::EINVAL);
     }
-    let order = if opts.order == 0 {
-        DEFAULT_ORDER
-    } else {
-        opts.order
-    };
+    let order = if opts.order == 0 { DEFAULT_ORDER } else { opts.order };
     let layout = Layout::new(order, opts.stripe_unit, opts.stripe_count).map_err(|e| e.errno())?;
     let mut features = opts.features;
     if !layout.is_default_striping() {
@@ -100,11 +96,7 @@ pub async fn create(io: &IoCtx, name: &str, id: &str, opts: &CreateOptions) -> R
     if features & !SUPPORTED_FEATURES != 0 {
         return Err(Errno::ENOSYS);
     }
-    let data_pool = if features & RBD_FEATURE_DATA_POOL != 0 {
-        opts.data_pool.unwrap_or(-1)
-    } else {
-        -1
-    };
+    let data_pool = if features & RBD_FEATURE_DATA_POOL != 0 { opts.data_pool.unwrap_or(-1) } else { -1 };
     let prefix = naming::data_object_prefix(id, (data_pool >= 0).then_some(io.pool));
 
     let id_object = naming::id_object(name);
@@ -139,15 +131,8 @@ pub async fn create(io: &IoCtx, name: &str, id: &str, opts: &CreateOptions) -> R
     if result.is_ok() && features & RBD_FEATURE_OBJECT_MAP != 0 {
         let mut op = ObjectOperation::new();
         let count = crate::object_map::object_count(&layout, opts.size);
-        crate::cls::rbd::object_map::object_map_resize(
-            &mut op,
-            count,
-            crate::object_map::OBJECT_NONEXISTENT,
-        );
-        result = io
-            .exec(&naming::object_map_object(id, None), op)
-            .await
-            .map(|_| ());
+        crate::cls::rbd::object_map::object_map_resize(&mut op, count, crate::object_map::OBJECT_NONEXISTENT);
+        result = io.exec(&naming::object_map_object(id, None), op).await.map(|_| ());
     }
     if let Err(e) = result {
         let mut op = ObjectOperation::new();

@@ -18,23 +18,13 @@ fn cookie(ictx: &ImageCtx) -> alloc::string::String {
 /// tell this client is alive.
 pub async fn watch(ictx: &ImageCtx) -> Result<(), Errno> {
     let mut op = ObjectOperation::new();
-    op.push(OpKind::Watch {
-        cookie: ictx.runtime.watch_handle,
-        op: WatchOp::Watch,
-        gen: 0,
-        timeout: 30,
-    });
+    op.push(OpKind::Watch { cookie: ictx.runtime.watch_handle, op: WatchOp::Watch, gen: 0, timeout: 30 });
     ictx.io.exec(&ictx.header_object(), op).await.map(|_| ())
 }
 
 pub async fn unwatch(ictx: &ImageCtx) -> Result<(), Errno> {
     let mut op = ObjectOperation::new();
-    op.push(OpKind::Watch {
-        cookie: ictx.runtime.watch_handle,
-        op: WatchOp::Unwatch,
-        gen: 0,
-        timeout: 0,
-    });
+    op.push(OpKind::Watch { cookie: ictx.runtime.watch_handle, op: WatchOp::Unwatch, gen: 0, timeout: 0 });
     match ictx.io.exec(&ictx.header_object(), op).await {
         Ok(_) | Err(Errno::ENOENT) => Ok(()),
         Err(e) => Err(e),
@@ -106,11 +96,8 @@ async fn break_dead_owner(ictx: &ImageCtx) -> Result<(), Errno> {
     }
     let watchers = super::watchers::list(ictx).await?;
     for locker in info.lockers.keys() {
-        let alive = lock::decode_watcher_lock_cookie(&locker.cookie).is_some_and(|handle| {
-            watchers
-                .iter()
-                .any(|w| w.cookie == handle && w.client == locker.locker.num)
-        });
+        let alive = lock::decode_watcher_lock_cookie(&locker.cookie)
+            .is_some_and(|handle| watchers.iter().any(|w| w.cookie == handle && w.client == locker.locker.num));
         if alive {
             return Err(Errno::EBUSY);
         }

@@ -3,9 +3,7 @@
 
 use alloc::string::String;
 
-use crate::osd::{
-    ClientId, ObjectId, ObjectOperation, ObjectReply, ObjectRequest, SnapContext, SnapId,
-};
+use crate::osd::{ClientId, ObjectId, ObjectOperation, ObjectReply, ObjectRequest, SnapContext, SnapId};
 use crate::rados::{Dispatcher, PoolRequest, Reply, Request};
 use crate::Errno;
 
@@ -26,27 +24,13 @@ fn object_reply(reply: Reply) -> ObjectReply {
 }
 
 impl IoCtx {
-    pub fn new(
-        dispatcher: Dispatcher,
-        pool: i64,
-        namespace: impl Into<String>,
-        client: ClientId,
-    ) -> Self {
-        IoCtx {
-            dispatcher,
-            pool,
-            namespace: namespace.into(),
-            client,
-        }
+    pub fn new(dispatcher: Dispatcher, pool: i64, namespace: impl Into<String>, client: ClientId) -> Self {
+        IoCtx { dispatcher, pool, namespace: namespace.into(), client }
     }
 
     /// The same client in another pool (parents and data pools).
     pub fn with_pool(&self, pool: i64, namespace: impl Into<String>) -> Self {
-        IoCtx {
-            pool,
-            namespace: namespace.into(),
-            ..self.clone()
-        }
+        IoCtx { pool, namespace: namespace.into(), ..self.clone() }
     }
 
     pub fn oid(&self, name: impl Into<String>) -> ObjectId {
@@ -61,8 +45,8 @@ impl IoCtx {
     }
 
     pub async fn write(&self, name: &str, snapc: &SnapContext, op: ObjectOperation) -> ObjectReply {
-        let req = ObjectRequest::write(self.oid(name), snapc.clone(), self.dispatcher.now(), op)
-            .from_client(self.client);
+        let req =
+            ObjectRequest::write(self.oid(name), snapc.clone(), self.dispatcher.now(), op).from_client(self.client);
         object_reply(self.dispatcher.submit(Request::Object(req)).await)
     }
 
@@ -82,25 +66,14 @@ impl IoCtx {
     }
 
     pub async fn create_snap(&self) -> Result<u64, Errno> {
-        match self
-            .dispatcher
-            .submit(Request::Pool(PoolRequest::CreateSnap { pool: self.pool }))
-            .await
-        {
+        match self.dispatcher.submit(Request::Pool(PoolRequest::CreateSnap { pool: self.pool })).await {
             Reply::Id(id) => id,
             _ => Err(Errno::EIO),
         }
     }
 
     pub async fn remove_snap(&self, snap: u64) -> Result<(), Errno> {
-        match self
-            .dispatcher
-            .submit(Request::Pool(PoolRequest::RemoveSnap {
-                pool: self.pool,
-                snap,
-            }))
-            .await
-        {
+        match self.dispatcher.submit(Request::Pool(PoolRequest::RemoveSnap { pool: self.pool, snap })).await {
             Reply::Done(result) => result,
             _ => Err(Errno::EIO),
         }

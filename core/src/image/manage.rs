@@ -49,11 +49,7 @@ pub async fn clone(
     let size = parent.size_at(snap_id)?;
     let opts = CreateOptions {
         size,
-        order: if opts.order == 0 {
-            parent.layout.object_size().trailing_zeros() as u8
-        } else {
-            opts.order
-        },
+        order: if opts.order == 0 { parent.layout.object_size().trailing_zeros() as u8 } else { opts.order },
         ..opts.clone()
     };
     create(io, name, id, &opts).await?;
@@ -65,25 +61,13 @@ pub async fn clone(
     };
     let mut op = ObjectOperation::new();
     cls::parent_attach(&mut op, &spec, size, false);
-    cls::op_features_set(
-        &mut op,
-        RBD_OPERATION_FEATURE_CLONE_CHILD,
-        RBD_OPERATION_FEATURE_CLONE_CHILD,
-    );
+    cls::op_features_set(&mut op, RBD_OPERATION_FEATURE_CLONE_CHILD, RBD_OPERATION_FEATURE_CLONE_CHILD);
     let attached = io.exec(&naming::header_object(id), op).await;
-    let child = ChildImageSpec {
-        pool_id: io.pool,
-        pool_namespace: io.namespace.clone(),
-        image_id: String::from(id),
-    };
+    let child = ChildImageSpec { pool_id: io.pool, pool_namespace: io.namespace.clone(), image_id: String::from(id) };
     let mut op = ObjectOperation::new();
     cls::child_attach(&mut op, snap_id, &child);
     let registered = match attached {
-        Ok(_) => parent
-            .io
-            .exec(&parent.header_object(), op)
-            .await
-            .map(|_| ()),
+        Ok(_) => parent.io.exec(&parent.header_object(), op).await.map(|_| ()),
         Err(e) => Err(e),
     };
     if let Err(e) = registered {
@@ -124,11 +108,8 @@ async fn remove_opened(io: &IoCtx, name: &str, ictx: &ImageCtx) -> Result<(), Er
         return Err(Errno::ENOTEMPTY);
     }
     // Another open of the image (anyone but us watching) keeps it: -EBUSY.
-    let others = super::watchers::list(ictx)
-        .await?
-        .into_iter()
-        .filter(|w| w.cookie != ictx.runtime.watch_handle)
-        .count();
+    let others =
+        super::watchers::list(ictx).await?.into_iter().filter(|w| w.cookie != ictx.runtime.watch_handle).count();
     if others > 0 {
         return Err(Errno::EBUSY);
     }

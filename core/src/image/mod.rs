@@ -52,10 +52,7 @@ pub struct DiscardPolicy {
 
 impl Default for DiscardPolicy {
     fn default() -> Self {
-        DiscardPolicy {
-            skip_partial: true,
-            granularity: 64 * 1024,
-        }
+        DiscardPolicy { skip_partial: true, granularity: 64 * 1024 }
     }
 }
 
@@ -80,10 +77,7 @@ enum LockPhase {
 
 impl ImageRuntime {
     pub fn new(watch_handle: u64) -> Self {
-        ImageRuntime {
-            watch_handle,
-            ..Default::default()
-        }
+        ImageRuntime { watch_handle, ..Default::default() }
     }
 
     pub fn lock_owned(&self) -> bool {
@@ -91,14 +85,8 @@ impl ImageRuntime {
     }
 
     pub(crate) fn set_lock_owned(&self, owned: bool) {
-        let phase = core::mem::replace(
-            &mut *self.lock.lock(),
-            if owned {
-                LockPhase::Locked
-            } else {
-                LockPhase::Unlocked
-            },
-        );
+        let phase =
+            core::mem::replace(&mut *self.lock.lock(), if owned { LockPhase::Locked } else { LockPhase::Unlocked });
         if let LockPhase::Acquiring(waiters) = phase {
             waiters.into_iter().for_each(Waker::wake);
         }
@@ -218,10 +206,7 @@ impl ImageCtx {
             .into_iter()
             .flat_map(|(image_off, len)| {
                 let inside = overlap.saturating_sub(image_off).min(len);
-                [
-                    (image_off, inside, true),
-                    (image_off + inside, len - inside, false),
-                ]
+                [(image_off, inside, true), (image_off + inside, len - inside, false)]
             })
             .filter(|&(_, len, _)| len > 0)
             .collect()

@@ -30,11 +30,7 @@ pub async fn create(ictx: &ImageCtx) -> Result<(), Errno> {
         return Ok(());
     }
     let mut op = ObjectOperation::new();
-    map_cls::object_map_resize(
-        &mut op,
-        object_map::object_count(&ictx.layout, ictx.size),
-        OBJECT_NONEXISTENT,
-    );
+    map_cls::object_map_resize(&mut op, object_map::object_count(&ictx.layout, ictx.size), OBJECT_NONEXISTENT);
     ictx.io.exec(&map_object(ictx, None), op).await.map(|_| ())
 }
 
@@ -49,12 +45,7 @@ pub async fn open(ictx: &ImageCtx) -> Result<(), Errno> {
     if ictx.io.exec(&oid, op).await.is_err() {
         // A dead owner's lock on the map: librbd breaks it and retries.
         let mut op = ObjectOperation::new();
-        crate::cls::lock::break_lock(
-            &mut op,
-            crate::cls::lock::RBD_LOCK_NAME,
-            "",
-            any_locker(ictx, &oid).await?,
-        );
+        crate::cls::lock::break_lock(&mut op, crate::cls::lock::RBD_LOCK_NAME, "", any_locker(ictx, &oid).await?);
         let _ = ictx.io.exec(&oid, op).await;
         let mut op = ObjectOperation::new();
         object_map::lock_map(&mut op);
@@ -80,9 +71,7 @@ pub async fn open(ictx: &ImageCtx) -> Result<(), Errno> {
             let mut op = ObjectOperation::new();
             map_cls::object_map_load(&mut op);
             let reply = ictx.io.read_head(&oid, op).await?;
-            ObjectMap::new(
-                map_cls::object_map_load_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)?,
-            )
+            ObjectMap::new(map_cls::object_map_load_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)?)
         }
     };
     *ictx.runtime.object_map.lock() = Some(map);
@@ -94,11 +83,7 @@ async fn any_locker(ictx: &ImageCtx, oid: &str) -> Result<crate::cls::lock::Enti
     crate::cls::lock::get_info(&mut op, crate::cls::lock::RBD_LOCK_NAME);
     let reply = ictx.io.read_head(oid, op).await?;
     let info = crate::cls::lock::get_info_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)?;
-    info.lockers
-        .keys()
-        .next()
-        .map(|l| l.locker)
-        .ok_or(Errno::EBUSY)
+    info.lockers.keys().next().map(|l| l.locker).ok_or(Errno::EBUSY)
 }
 
 pub async fn close(ictx: &ImageCtx) -> Result<(), Errno> {
@@ -116,21 +101,11 @@ pub async fn close(ictx: &ImageCtx) -> Result<(), Errno> {
 /// Flags the map invalid in the header, so that nobody trusts it.
 async fn invalidate(ictx: &ImageCtx) -> Result<(), Errno> {
     let mut op = ObjectOperation::new();
-    cls::set_flags(
-        &mut op,
-        SnapId::HEAD,
-        RBD_FLAG_OBJECT_MAP_INVALID,
-        RBD_FLAG_OBJECT_MAP_INVALID,
-    );
+    cls::set_flags(&mut op, SnapId::HEAD, RBD_FLAG_OBJECT_MAP_INVALID, RBD_FLAG_OBJECT_MAP_INVALID);
     ictx.io.exec(&ictx.header_object(), op).await.map(|_| ())
 }
 
-async fn update(
-    ictx: &ImageCtx,
-    object_no: u64,
-    new: u8,
-    current: Option<u8>,
-) -> Result<(), Errno> {
+async fn update(ictx: &ImageCtx, object_no: u64, new: u8, current: Option<u8>) -> Result<(), Errno> {
     let needed = match &*ictx.runtime.object_map.lock() {
         Some(map) => map.update_required(object_no, object_no + 1, new),
         None => false,
@@ -151,10 +126,7 @@ async fn update(
 /// and the action would not change that.
 pub fn skip(ictx: &ImageCtx, object_no: u64, action: WriteAction, has_parent: bool) -> bool {
     match &*ictx.runtime.object_map.lock() {
-        Some(map) => {
-            !map.object_may_exist(object_no)
-                && object_map::is_no_op_for_nonexistent(action, has_parent)
-        }
+        Some(map) => !map.object_may_exist(object_no) && object_map::is_no_op_for_nonexistent(action, has_parent),
         None => false,
     }
 }
@@ -246,10 +218,7 @@ pub async fn rollback(ictx: &ImageCtx, snap: u64) -> Result<(), Errno> {
     let mut op = ObjectOperation::new();
     object_map::assert_map_locked(&mut op);
     map_cls::object_map_save(&mut op, &bits);
-    ictx.io
-        .write(&map_object(ictx, None), &SnapContext::default(), op)
-        .await
-        .errno()?;
+    ictx.io.write(&map_object(ictx, None), &SnapContext::default(), op).await.errno()?;
     *ictx.runtime.object_map.lock() = Some(ObjectMap::new(bits));
     Ok(())
 }

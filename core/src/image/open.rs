@@ -32,21 +32,9 @@ pub async fn image_id(io: &IoCtx, name: &str) -> Result<String, Errno> {
 }
 
 /// Opens image `name`, at the snapshot named `snap` if given.
-pub async fn open(
-    io: &IoCtx,
-    name: &str,
-    snap: Option<&str>,
-    read_only: bool,
-) -> Result<ImageCtx, Errno> {
+pub async fn open(io: &IoCtx, name: &str, snap: Option<&str>, read_only: bool) -> Result<ImageCtx, Errno> {
     let id = image_id(io, name).await?;
-    let mut ictx = open_by_id(
-        io.clone(),
-        String::from(name),
-        id,
-        read_only || snap.is_some(),
-        0,
-    )
-    .await?;
+    let mut ictx = open_by_id(io.clone(), String::from(name), id, read_only || snap.is_some(), 0).await?;
     if let Some(snap) = snap {
         ictx.snap_id = snap_by_name(&ictx, snap)?;
     }
@@ -63,11 +51,7 @@ pub fn set_snap(ictx: &mut ImageCtx, name: Option<&str>) -> Result<(), Errno> {
 }
 
 pub fn snap_by_name(ictx: &ImageCtx, name: &str) -> Result<SnapId, Errno> {
-    ictx.snaps
-        .iter()
-        .find(|(_, s)| s.name == name)
-        .map(|(&id, _)| SnapId(id))
-        .ok_or(Errno::ENOENT)
+    ictx.snaps.iter().find(|(_, s)| s.name == name).map(|(&id, _)| SnapId(id)).ok_or(Errno::ENOENT)
 }
 
 /// Boxed: opening a clone opens its parent, and so on up the chain.
@@ -92,29 +76,20 @@ pub fn open_by_id(
         let reply = io.read_head(&header, op).await?;
         let order = cls::get_size_finish(reply.out(0)?).map_err(bad)?.order;
         let object_prefix = cls::get_object_prefix_finish(reply.out(1)?).map_err(bad)?;
-        let features = cls::get_features_finish(reply.out(2)?)
-            .map_err(bad)?
-            .features;
+        let features = cls::get_features_finish(reply.out(2)?).map_err(bad)?.features;
         let data_pool = cls::get_data_pool_finish(reply.out(3)?).map_err(bad)?;
         // Only a fancy-striped header has (and answers for) a stripe layout.
         let (stripe_unit, stripe_count) = if features & RBD_FEATURE_STRIPINGV2 != 0 {
             let mut op = ObjectOperation::new();
             cls::get_stripe_unit_count(&mut op);
-            let striping =
-                cls::get_stripe_unit_count_finish(io.read_head(&header, op).await?.out(0)?)
-                    .map_err(bad)?;
+            let striping = cls::get_stripe_unit_count_finish(io.read_head(&header, op).await?.out(0)?).map_err(bad)?;
             (striping.stripe_unit, striping.stripe_count)
         } else {
             (1u64 << order.min(63), 1)
         };
-        let layout = Layout::from_parts(1 << order.min(63), stripe_unit, stripe_count)
-            .map_err(|e| e.errno())?;
+        let layout = Layout::from_parts(1 << order.min(63), stripe_unit, stripe_count).map_err(|e| e.errno())?;
         let handle = io.dispatcher.allocate_handle();
-        let data_io = if data_pool >= 0 {
-            io.with_pool(data_pool, io.namespace.clone())
-        } else {
-            io.clone()
-        };
+        let data_io = if data_pool >= 0 { io.with_pool(data_pool, io.namespace.clone()) } else { io.clone() };
         let mut ictx = ImageCtx {
             io,
             data_io,
@@ -189,57 +164,27 @@ async fn refresh_at_depth(ictx: &mut ImageCtx, depth: usize) -> Result<(), Errno
         let reply = ictx.io.read_head(&header, op).await?;
         let info = cls::snapshot_get_finish(reply.out(0)?).map_err(bad)?;
         let overlap = cls::parent_overlap_get_finish(reply.out(1)?).map_err(bad)?;
-        let parent = overlap
-            .filter(|_| parent_spec.exists())
-            .map(|overlap| ParentInfo {
-                spec: parent_spec.clone(),
-                overlap,
-            });
-        snaps.insert(
-            snap,
-            SnapInfo {
-                name: info.name,
-                size: info.image_size,
-                parent,
-            },
-        );
+        let parent =
+            overlap.filter(|_| parent_spec.exists()).map(|overlap| ParentInfo { spec: parent_spec.clone(), overlap });
+        snaps.insert(snap, SnapInfo { name: info.name, size: info.image_size, parent });
     }
 
-    let parent_info = head_overlap
-        .filter(|_| parent_spec.exists())
-        .map(|overlap| ParentInfo {
-            spec: parent_spec.clone(),
-            overlap,
-        });
-    let needs_parent = parent_spec.exists()
-        && (parent_info.is_some() || snaps.values().any(|s| s.parent.is_some()));
-    let same_parent = ictx
-        .parent
-        .as_ref()
-        .is_some_and(|p| p.id == parent_spec.image_id && p.snap_id == parent_spec.snap_id);
+    let parent_info =
+        head_overlap.filter(|_| parent_spec.exists()).map(|overlap| ParentInfo { spec: parent_spec.clone(), overlap });
+    let needs_parent = parent_spec.exists() && (parent_info.is_some() || snaps.values().any(|s| s.parent.is_some()));
+    let same_parent =
+        ictx.parent.as_ref().is_some_and(|p| p.id == parent_spec.image_id && p.snap_id == parent_spec.snap_id);
     if needs_parent && !same_parent {
-        let parent_io = ictx
-            .io
-            .with_pool(parent_spec.pool_id, parent_spec.pool_namespace.clone());
+        let parent_io = ictx.io.with_pool(parent_spec.pool_id, parent_spec.pool_namespace.clone());
         // Its name, for rbd_get_parent_info; the id will do if unlisted.
         let mut op = ObjectOperation::new();
         cls::dir_get_name(&mut op, &parent_spec.image_id);
         let name = match parent_io.read_head(naming::RBD_DIRECTORY, op).await {
-            Ok(reply) => reply
-                .out(0)
-                .ok()
-                .and_then(|out| cls::dir_get_name_finish(out).ok()),
+            Ok(reply) => reply.out(0).ok().and_then(|out| cls::dir_get_name_finish(out).ok()),
             Err(_) => None,
         };
         let name = name.unwrap_or_else(|| parent_spec.image_id.clone());
-        let mut parent = open_by_id(
-            parent_io,
-            name,
-            parent_spec.image_id.clone(),
-            true,
-            depth + 1,
-        )
-        .await?;
+        let mut parent = open_by_id(parent_io, name, parent_spec.image_id.clone(), true, depth + 1).await?;
         if !parent.snaps.contains_key(&parent_spec.snap_id.0) {
             return Err(Errno::ENOENT);
         }

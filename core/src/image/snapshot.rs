@@ -55,17 +55,11 @@ pub async fn remove(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
 /// (child_detach), once nothing of it reads through to the parent.
 pub(crate) async fn detach_child(ictx: &ImageCtx, spec: &ParentImageSpec) -> Result<(), Errno> {
     let parent_io = ictx.io.with_pool(spec.pool_id, spec.pool_namespace.clone());
-    let child = ChildImageSpec {
-        pool_id: ictx.io.pool,
-        pool_namespace: ictx.io.namespace.clone(),
-        image_id: ictx.id.clone(),
-    };
+    let child =
+        ChildImageSpec { pool_id: ictx.io.pool, pool_namespace: ictx.io.namespace.clone(), image_id: ictx.id.clone() };
     let mut op = ObjectOperation::new();
     cls::child_detach(&mut op, spec.snap_id, &child);
-    match parent_io
-        .exec(&crate::naming::header_object(&spec.image_id), op)
-        .await
-    {
+    match parent_io.exec(&crate::naming::header_object(&spec.image_id), op).await {
         Ok(_) | Err(Errno::ENOENT) => Ok(()),
         Err(e) => Err(e),
     }
@@ -127,10 +121,7 @@ pub async fn children(ictx: &ImageCtx, snap: SnapId) -> Result<Vec<ChildImageSpe
     let mut op = ObjectOperation::new();
     cls::children_list(&mut op, snap);
     match ictx.io.read_head(&ictx.header_object(), op).await {
-        Ok(reply) => Ok(cls::children_list_finish(reply.out(0)?)
-            .map_err(|_| Errno::EBADMSG)?
-            .into_iter()
-            .collect()),
+        Ok(reply) => Ok(cls::children_list_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)?.into_iter().collect()),
         Err(Errno::ENOENT) => Ok(Vec::new()),
         Err(e) => Err(e),
     }

@@ -19,12 +19,5 @@ pub async fn list(ictx: &ImageCtx) -> Result<Vec<Watcher>, Errno> {
     op.push(OpKind::ListWatchers);
     let reply = ictx.io.read_head(&ictx.header_object(), op).await?;
     let out: ListWatchersOut = decode_exact(reply.out(0)?).map_err(|_| Errno::EBADMSG)?;
-    Ok(out
-        .entries
-        .into_iter()
-        .map(|w| Watcher {
-            client: w.name.num,
-            cookie: w.cookie,
-        })
-        .collect())
+    Ok(out.entries.into_iter().map(|w| Watcher { client: w.name.num, cookie: w.cookie }).collect())
 }

@@ -37,24 +37,14 @@ impl core::fmt::Debug for ClassRegistry {
 }
 
 impl ClassRegistry {
-    pub fn register(
-        &mut self,
-        class: &str,
-        method: &str,
-        flags: MethodFlags,
-        handler: ClassMethod,
-    ) {
-        self.methods
-            .insert((class.into(), method.into()), (flags, handler));
+    pub fn register(&mut self, class: &str, method: &str, flags: MethodFlags, handler: ClassMethod) {
+        self.methods.insert((class.into(), method.into()), (flags, handler));
     }
 
     /// Like an OSD, an unknown class or method is -EOPNOTSUPP.
     pub fn get(&self, class: &str, method: &str) -> Result<(MethodFlags, ClassMethod), Errno> {
         // A borrowed two-part key cannot be looked up in the tuple map
         // without allocating; class calls are not on the data path.
-        self.methods
-            .get(&(class.into(), method.into()))
-            .copied()
-            .ok_or(Errno::EOPNOTSUPP)
+        self.methods.get(&(class.into(), method.into())).copied().ok_or(Errno::EOPNOTSUPP)
     }
 }

@@ -33,10 +33,7 @@ pub struct MethodContext<'a> {
 
 impl core::fmt::Debug for MethodContext<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("MethodContext")
-            .field("exists", &self.exists())
-            .field("modified", &self.modified)
-            .finish()
+        f.debug_struct("MethodContext").field("exists", &self.exists()).field("modified", &self.modified).finish()
     }
 }
 
@@ -48,32 +45,12 @@ pub(crate) fn check_extent(offset: u64, length: u64) -> Result<u64, Errno> {
 }
 
 impl<'a> MethodContext<'a> {
-    pub(crate) fn for_read(
-        object: &'a Object,
-        state: Option<&'a ObjectState>,
-        req: &ObjectRequest,
-    ) -> Self {
-        MethodContext {
-            object,
-            target: Target::Read(state),
-            mtime: req.mtime,
-            origin: req.client,
-            modified: false,
-        }
+    pub(crate) fn for_read(object: &'a Object, state: Option<&'a ObjectState>, req: &ObjectRequest) -> Self {
+        MethodContext { object, target: Target::Read(state), mtime: req.mtime, origin: req.client, modified: false }
     }
 
-    pub(crate) fn for_write(
-        object: &'a Object,
-        work: &'a mut Option<ObjectState>,
-        req: &ObjectRequest,
-    ) -> Self {
-        MethodContext {
-            object,
-            target: Target::Write(work),
-            mtime: req.mtime,
-            origin: req.client,
-            modified: false,
-        }
+    pub(crate) fn for_write(object: &'a Object, work: &'a mut Option<ObjectState>, req: &ObjectRequest) -> Self {
+        MethodContext { object, target: Target::Write(work), mtime: req.mtime, origin: req.client, modified: false }
     }
 
     pub(crate) fn modified(&self) -> bool {
@@ -140,10 +117,7 @@ impl<'a> MethodContext<'a> {
 
     pub fn stat(&self) -> Result<StatOut, Errno> {
         let state = self.existing()?;
-        Ok(StatOut {
-            size: state.data.len(),
-            mtime: state.mtime,
-        })
+        Ok(StatOut { size: state.data.len(), mtime: state.mtime })
     }
 
     /// The newest snap seq the object has seen (cls_get_snapset_seq).
@@ -188,11 +162,7 @@ impl<'a> MethodContext<'a> {
     }
 
     pub fn getxattr(&self, name: &str) -> Result<Bytes, Errno> {
-        self.existing()?
-            .xattrs
-            .get(name)
-            .cloned()
-            .ok_or(Errno::ENODATA)
+        self.existing()?.xattrs.get(name).cloned().ok_or(Errno::ENODATA)
     }
 
     pub fn getxattrs(&self) -> Result<BTreeMap<String, Bytes>, Errno> {
@@ -227,14 +197,8 @@ impl<'a> MethodContext<'a> {
         let max = max.min(MAX_OMAP_ENTRIES) as usize;
         let mut out = BTreeMap::new();
         // Like the OSD: seek past start_after, or straight to the prefix.
-        let from = if prefix > start_after {
-            Bound::Included(prefix)
-        } else {
-            Bound::Excluded(start_after)
-        };
-        let mut iter = omap
-            .range::<str, _>((from, Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(prefix));
+        let from = if prefix > start_after { Bound::Included(prefix) } else { Bound::Excluded(start_after) };
+        let mut iter = omap.range::<str, _>((from, Bound::Unbounded)).take_while(|(k, _)| k.starts_with(prefix));
         for (k, v) in iter.by_ref().take(max) {
             out.insert(k.clone(), v.clone());
         }

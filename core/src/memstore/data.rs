@@ -40,10 +40,7 @@ impl SparseData {
     }
 
     fn chunk_mut(&mut self, index: u64) -> &mut Vec<u8> {
-        let chunk = self
-            .chunks
-            .entry(index)
-            .or_insert_with(|| Arc::new(vec![0; CHUNK as usize]));
+        let chunk = self.chunks.entry(index).or_insert_with(|| Arc::new(vec![0; CHUNK as usize]));
         Arc::make_mut(chunk)
     }
 
@@ -113,11 +110,7 @@ impl SparseData {
         if offset >= end {
             return out;
         }
-        for &index in self
-            .chunks
-            .range(offset / CHUNK..=(end - 1) / CHUNK)
-            .map(|(i, _)| i)
-        {
+        for &index in self.chunks.range(offset / CHUNK..=(end - 1) / CHUNK).map(|(i, _)| i) {
             let start = (index * CHUNK).max(offset);
             let stop = ((index + 1) * CHUNK).min(end);
             match out.last_mut() {
@@ -144,10 +137,7 @@ mod tests {
     fn step() -> impl Strategy<Value = Step> {
         let span = 4 * CHUNK;
         prop_oneof![
-            (
-                0..span,
-                prop::collection::vec(any::<u8>(), 0..(CHUNK as usize + 100))
-            )
+            (0..span, prop::collection::vec(any::<u8>(), 0..(CHUNK as usize + 100)))
                 .prop_map(|(o, d)| Step::Write(o, d)),
             (0..span, 0..span).prop_map(|(o, l)| Step::Zero(o, l)),
             (0..span).prop_map(Step::Truncate),

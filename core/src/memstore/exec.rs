@@ -14,11 +14,7 @@ use crate::osd::{OmapKeysOut, OmapValsOut, OpFlags, OpKind, OsdOp, SnapId, Spars
 use crate::Errno;
 
 /// Runs one op; its output on success.
-pub fn execute(
-    ctx: &mut MethodContext<'_>,
-    op: &OsdOp,
-    classes: &ClassRegistry,
-) -> Result<Bytes, Errno> {
+pub fn execute(ctx: &mut MethodContext<'_>, op: &OsdOp, classes: &ClassRegistry) -> Result<Bytes, Errno> {
     let none = || Ok(Bytes::new());
     match &op.kind {
         OpKind::Read { offset, length } => {
@@ -34,11 +30,7 @@ pub fn execute(
             for (&off, &len) in &extents {
                 bytes.extend_from_slice(&data.read(off, len));
             }
-            Ok(encode_to_vec(&SparseReadOut {
-                extents,
-                data: bytes.into(),
-            })
-            .into())
+            Ok(encode_to_vec(&SparseReadOut { extents, data: bytes.into() }).into())
         }
         OpKind::Stat => Ok(encode_to_vec(&ctx.stat()?).into()),
         OpKind::AssertExists => ctx.existing().and_then(|_| none()),
@@ -48,35 +40,21 @@ pub fn execute(
                 Some(state) => state.data.read(*offset, data.len() as u64),
                 None => Vec::new(),
             };
-            let mismatch = data
-                .iter()
-                .enumerate()
-                .find(|&(i, &b)| current.get(i).copied().unwrap_or(0) != b);
+            let mismatch = data.iter().enumerate().find(|&(i, &b)| current.get(i).copied().unwrap_or(0) != b);
             match mismatch {
                 // -MAX_ERRNO - offset, as librados reports a mismatch.
-                Some((i, _)) => Err(Errno(
-                    Errno::MAX_ERRNO.saturating_add(i32::try_from(i).unwrap_or(i32::MAX)),
-                )),
+                Some((i, _)) => Err(Errno(Errno::MAX_ERRNO.saturating_add(i32::try_from(i).unwrap_or(i32::MAX)))),
                 None => none(),
             }
         }
         OpKind::Write { offset, data } => ctx.write(*offset, data).and_then(|_| none()),
         OpKind::WriteFull { data } => ctx.write_full(data).and_then(|_| none()),
-        OpKind::WriteSame {
-            offset,
-            length,
-            data,
-        } => {
+        OpKind::WriteSame { offset, length, data } => {
             if data.is_empty() || length % data.len() as u64 != 0 {
                 return Err(Errno::EINVAL);
             }
             check_extent(*offset, *length)?;
-            let pattern: Vec<u8> = data
-                .iter()
-                .copied()
-                .cycle()
-                .take(*length as usize)
-                .collect();
+            let pattern: Vec<u8> = data.iter().copied().cycle().take(*length as usize).collect();
             ctx.write(*offset, &pattern).and_then(|_| none())
         }
         OpKind::Zero { offset, length } => {
@@ -95,48 +73,30 @@ pub fn execute(
             none()
         }
         OpKind::Remove => ctx.remove().and_then(|_| none()),
-        OpKind::Create => ctx
-            .create(op.flags.contains(OpFlags::EXCL))
-            .and_then(|_| none()),
+        OpKind::Create => ctx.create(op.flags.contains(OpFlags::EXCL)).and_then(|_| none()),
         OpKind::SetAllocHint { .. } => none(),
         OpKind::Rollback { snap } => rollback(ctx, *snap).and_then(|_| none()),
         OpKind::GetXattr { name } => ctx.getxattr(name),
         OpKind::GetXattrs => Ok(encode_to_vec(&ctx.getxattrs()?).into()),
         OpKind::SetXattr { name, value } => ctx.setxattr(name, value.clone()).and_then(|_| none()),
         OpKind::RmXattr { name } => ctx.rmxattr(name).and_then(|_| none()),
-        OpKind::OmapGetKeys {
-            start_after,
-            max_return,
-        } => {
+        OpKind::OmapGetKeys { start_after, max_return } => {
             let (keys, more) = ctx.map_get_keys(start_after, *max_return)?;
-            Ok(encode_to_vec(&OmapKeysOut {
-                keys: keys.into_iter().collect(),
-                more,
-            })
-            .into())
+            Ok(encode_to_vec(&OmapKeysOut { keys: keys.into_iter().collect(), more }).into())
         }
-        OpKind::OmapGetVals {
-            start_after,
-            filter_prefix,
-            max_return,
-        } => {
+        OpKind::OmapGetVals { start_after, filter_prefix, max_return } => {
             let (vals, more) = ctx.map_get_vals(start_after, filter_prefix, *max_return)?;
             Ok(encode_to_vec(&OmapValsOut { vals, more }).into())
         }
         OpKind::OmapGetValsByKeys { keys } => {
             let omap = &ctx.existing()?.omap;
-            let found: BTreeMap<_, _> = keys
-                .iter()
-                .filter_map(|k| omap.get_key_value(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let found: BTreeMap<_, _> =
+                keys.iter().filter_map(|k| omap.get_key_value(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
             Ok(encode_to_vec(&found).into())
         }
         OpKind::OmapGetHeader => ctx.map_read_header(),
         OpKind::OmapSetVals { entries } => ctx.map_set_vals(entries).and_then(|_| none()),
-        OpKind::OmapSetHeader { header } => {
-            ctx.map_write_header(header.clone()).and_then(|_| none())
-        }
+        OpKind::OmapSetHeader { header } => ctx.map_write_header(header.clone()).and_then(|_| none()),
         OpKind::OmapRmKeys { keys } => {
             ctx.existing()?;
             let omap = &mut ctx.state_mut()?.omap;
@@ -146,18 +106,11 @@ pub fn execute(
             none()
         }
         OpKind::OmapClear => ctx.map_clear().and_then(|_| none()),
-        OpKind::Call {
-            class,
-            method,
-            input,
-        } => {
+        OpKind::Call { class, method, input } => {
             let (_, handler) = classes.get(class, method)?;
             handler(ctx, input).map(Bytes::from)
         }
-        OpKind::Watch { .. }
-        | OpKind::Notify { .. }
-        | OpKind::NotifyAck { .. }
-        | OpKind::ListWatchers => {
+        OpKind::Watch { .. } | OpKind::Notify { .. } | OpKind::NotifyAck { .. } | OpKind::ListWatchers => {
             // Watches live on the object, outside the head's versions;
             // MemStore handles them before a compound reaches here.
             Err(Errno::EOPNOTSUPP)

@@ -29,8 +29,7 @@ pub use context::{MethodContext, MAX_OMAP_ENTRIES};
 use crate::cls::lock::{EntityAddr, EntityName};
 use crate::encoding::encode_to_vec;
 use crate::osd::{
-    Completion, ListWatchersOut, ObjectReply, ObjectRequest, ObjectStore, OpFlags, OpKind,
-    OpResult, WatchItem, WatchOp,
+    Completion, ListWatchersOut, ObjectReply, ObjectRequest, ObjectStore, OpFlags, OpKind, OpResult, WatchItem, WatchOp,
 };
 use crate::Errno;
 use context::MethodContext as Ctx;
@@ -67,10 +66,7 @@ impl MemStore {
 
     /// A store that answers the given object classes.
     pub fn with_classes(classes: ClassRegistry) -> Self {
-        MemStore {
-            state: Mutex::new(State::default()),
-            classes,
-        }
+        MemStore { state: Mutex::new(State::default()), classes }
     }
 
     /// Creates a pool; -EEXIST if the name is taken.
@@ -81,42 +77,21 @@ impl MemStore {
         }
         let id = state.next_pool + 1;
         state.next_pool = id;
-        state.pools.insert(
-            id,
-            Pool {
-                name: name.into(),
-                ..Pool::default()
-            },
-        );
+        state.pools.insert(id, Pool { name: name.into(), ..Pool::default() });
         Ok(id)
     }
 
     pub fn lookup_pool(&self, name: &str) -> Result<i64, Errno> {
         let state = self.state.lock();
-        state
-            .pools
-            .iter()
-            .find(|(_, p)| p.name == name)
-            .map(|(&id, _)| id)
-            .ok_or(Errno::ENOENT)
+        state.pools.iter().find(|(_, p)| p.name == name).map(|(&id, _)| id).ok_or(Errno::ENOENT)
     }
 
     pub fn pool_name(&self, id: i64) -> Result<String, Errno> {
-        self.state
-            .lock()
-            .pools
-            .get(&id)
-            .map(|p| p.name.clone())
-            .ok_or(Errno::ENOENT)
+        self.state.lock().pools.get(&id).map(|p| p.name.clone()).ok_or(Errno::ENOENT)
     }
 
     pub fn list_pools(&self) -> Vec<(i64, String)> {
-        self.state
-            .lock()
-            .pools
-            .iter()
-            .map(|(&id, p)| (id, p.name.clone()))
-            .collect()
+        self.state.lock().pools.iter().map(|(&id, p)| (id, p.name.clone())).collect()
     }
 
     /// Allocates a self-managed snapshot id (selfmanaged_snap_create).
@@ -176,10 +151,9 @@ impl MemStore {
     fn is_write(&self, req: &ObjectRequest) -> bool {
         req.write
             || req.op.ops.iter().any(|op| match &op.kind {
-                OpKind::Call { class, method, .. } => self
-                    .classes
-                    .get(class, method)
-                    .is_ok_and(|(flags, _)| flags.writes()),
+                OpKind::Call { class, method, .. } => {
+                    self.classes.get(class, method).is_ok_and(|(flags, _)| flags.writes())
+                }
                 kind => kind.is_write(),
             })
     }
@@ -193,11 +167,7 @@ impl MemStore {
         };
         let mut ctx = Ctx::for_read(object, Some(state), req);
         let (result, ops) = self.run_ops(&mut ctx, req);
-        ObjectReply {
-            result,
-            version: object.version,
-            ops,
-        }
+        ObjectReply { result, version: object.version, ops }
     }
 
     fn execute_write(&self, pool: &mut Pool, key: ObjectKey, req: &ObjectRequest) -> ObjectReply {
@@ -215,11 +185,7 @@ impl MemStore {
         let modified = ctx.modified();
         let version = object.version;
         if result < 0 || !modified {
-            return ObjectReply {
-                result,
-                version,
-                ops,
-            };
+            return ObjectReply { result, version, ops };
         }
         let object = pool.objects.entry(key.clone()).or_default();
         let before = object.head.take();
@@ -228,11 +194,7 @@ impl MemStore {
         if object.is_empty() {
             pool.objects.remove(&key);
         }
-        ObjectReply {
-            result,
-            version,
-            ops,
-        }
+        ObjectReply { result, version, ops }
     }
 
     /// Runs ops in order; the first failure without FAILOK stops the compound.
@@ -243,10 +205,7 @@ impl MemStore {
             match exec::execute(ctx, op, &self.classes) {
                 Ok(out) => results.push(OpResult { rval: 0, out }),
                 Err(errno) => {
-                    results.push(OpResult {
-                        rval: errno.to_ret(),
-                        out: Default::default(),
-                    });
+                    results.push(OpResult { rval: errno.to_ret(), out: Default::default() });
                     if !op.flags.contains(OpFlags::FAILOK) {
                         result = errno.to_ret();
                         break;
@@ -265,10 +224,7 @@ impl MemStore {
         let is_watch = |op: &crate::osd::OsdOp| {
             matches!(
                 op.kind,
-                OpKind::Watch { .. }
-                    | OpKind::Notify { .. }
-                    | OpKind::NotifyAck { .. }
-                    | OpKind::ListWatchers
+                OpKind::Watch { .. } | OpKind::Notify { .. } | OpKind::NotifyAck { .. } | OpKind::ListWatchers
             )
         };
         if !req.op.ops.iter().any(is_watch) {
@@ -284,33 +240,18 @@ impl MemStore {
         let client = req.client;
         let mut out = bytes::Bytes::new();
         let rval = match op.kind {
-            OpKind::Watch {
-                cookie,
-                op: WatchOp::Watch | WatchOp::Legacy | WatchOp::Reconnect,
-                timeout,
-                ..
-            } => {
-                object
-                    .watchers
-                    .insert((client.global_id, cookie), (client.nonce, timeout));
+            OpKind::Watch { cookie, op: WatchOp::Watch | WatchOp::Legacy | WatchOp::Reconnect, timeout, .. } => {
+                object.watchers.insert((client.global_id, cookie), (client.nonce, timeout));
                 0
             }
-            OpKind::Watch {
-                cookie,
-                op: WatchOp::Ping,
-                ..
-            } => {
+            OpKind::Watch { cookie, op: WatchOp::Ping, .. } => {
                 if object.watchers.contains_key(&(client.global_id, cookie)) {
                     0
                 } else {
                     Errno::ENOTCONN.to_ret()
                 }
             }
-            OpKind::Watch {
-                cookie,
-                op: WatchOp::Unwatch,
-                ..
-            } => {
+            OpKind::Watch { cookie, op: WatchOp::Unwatch, .. } => {
                 object.watchers.remove(&(client.global_id, cookie));
                 0
             }
@@ -318,14 +259,12 @@ impl MemStore {
                 let entries = object
                     .watchers
                     .iter()
-                    .map(
-                        |(&(global_id, cookie), &(nonce, timeout_seconds))| WatchItem {
-                            name: EntityName::client(global_id),
-                            cookie,
-                            timeout_seconds,
-                            addr: EntityAddr::blank_ipv4(EntityAddr::TYPE_LEGACY, nonce),
-                        },
-                    )
+                    .map(|(&(global_id, cookie), &(nonce, timeout_seconds))| WatchItem {
+                        name: EntityName::client(global_id),
+                        cookie,
+                        timeout_seconds,
+                        addr: EntityAddr::blank_ipv4(EntityAddr::TYPE_LEGACY, nonce),
+                    })
                     .collect();
                 out = encode_to_vec(&ListWatchersOut { entries }).into();
                 0
@@ -333,11 +272,7 @@ impl MemStore {
             _ => Errno::EOPNOTSUPP.to_ret(),
         };
         let ops = alloc::vec![OpResult { rval, out }];
-        Some(ObjectReply {
-            result: rval.min(0),
-            version: object.version,
-            ops,
-        })
+        Some(ObjectReply { result: rval.min(0), version: object.version, ops })
     }
 }
 

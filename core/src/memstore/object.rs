@@ -64,20 +64,10 @@ impl Object {
     /// started from: when the writer's context knows snapshots newer than
     /// this object has seen, that version is kept as a clone serving them
     /// (make_writeable).
-    pub fn commit(
-        &mut self,
-        before: Option<ObjectState>,
-        after: Option<ObjectState>,
-        snapc: &SnapContext,
-    ) {
+    pub fn commit(&mut self, before: Option<ObjectState>, after: Option<ObjectState>, snapc: &SnapContext) {
         if snapc.seq > self.snap_seq {
             if let Some(old) = before {
-                let snaps: Vec<u64> = snapc
-                    .snaps
-                    .iter()
-                    .copied()
-                    .filter(|&s| s > self.snap_seq)
-                    .collect();
+                let snaps: Vec<u64> = snapc.snaps.iter().copied().filter(|&s| s > self.snap_seq).collect();
                 if !snaps.is_empty() {
                     self.clones.insert(snapc.seq, Clone { state: old, snaps });
                 }

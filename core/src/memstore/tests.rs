@@ -8,8 +8,7 @@ use bytes::Bytes;
 use super::*;
 use crate::encoding::{decode_exact, UtcTime};
 use crate::osd::{
-    ObjectId, ObjectOperation, OmapKeysOut, OmapValsOut, SnapContext, SnapId, SparseReadOut,
-    StatOut, XattrsOut,
+    ObjectId, ObjectOperation, OmapKeysOut, OmapValsOut, SnapContext, SnapId, SparseReadOut, StatOut, XattrsOut,
 };
 
 struct Fixture {
@@ -20,9 +19,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let mut classes = ClassRegistry::default();
-    classes.register("test", "get", MethodFlags::RD, |ctx, _| {
-        ctx.map_get_val("k").map(|v| v.to_vec())
-    });
+    classes.register("test", "get", MethodFlags::RD, |ctx, _| ctx.map_get_val("k").map(|v| v.to_vec()));
     classes.register("test", "put", MethodFlags::WR, |ctx, input| {
         ctx.map_set_val("k", Bytes::copy_from_slice(input))?;
         Ok(b"done".to_vec())
@@ -32,21 +29,11 @@ fn fixture() -> Fixture {
         Err(Errno::EBUSY)
     });
     classes.register("test", "whoami", MethodFlags::RD, |ctx, _| {
-        Ok(alloc::format!(
-            "{}.{}@{}",
-            ctx.origin().global_id,
-            ctx.origin().nonce,
-            ctx.now().sec
-        )
-        .into_bytes())
+        Ok(alloc::format!("{}.{}@{}", ctx.origin().global_id, ctx.origin().nonce, ctx.now().sec).into_bytes())
     });
     let store = MemStore::with_classes(classes);
     let pool = store.create_pool("rbd").unwrap();
-    Fixture {
-        store,
-        pool,
-        snapc: SnapContext::default(),
-    }
+    Fixture { store, pool, snapc: SnapContext::default() }
 }
 
 fn b(s: &[u8]) -> Bytes {
@@ -61,24 +48,13 @@ impl Fixture {
     fn write(&self, name: &str, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
         let mut op = ObjectOperation::new();
         build(&mut op);
-        self.store.execute(&ObjectRequest::write(
-            self.oid(name),
-            self.snapc.clone(),
-            UtcTime::new(100, 0),
-            op,
-        ))
+        self.store.execute(&ObjectRequest::write(self.oid(name), self.snapc.clone(), UtcTime::new(100, 0), op))
     }
 
-    fn read_at(
-        &self,
-        name: &str,
-        snap: SnapId,
-        build: impl FnOnce(&mut ObjectOperation),
-    ) -> ObjectReply {
+    fn read_at(&self, name: &str, snap: SnapId, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
         let mut op = ObjectOperation::new();
         build(&mut op);
-        self.store
-            .execute(&ObjectRequest::read(self.oid(name), snap, op))
+        self.store.execute(&ObjectRequest::read(self.oid(name), snap, op))
     }
 
     fn read(&self, name: &str, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
@@ -158,11 +134,7 @@ fn absent_objects() {
 #[test]
 fn unknown_pool_is_enoent() {
     let f = fixture();
-    let reply = f.store.execute(&ObjectRequest::read(
-        ObjectId::new(99, "", "o"),
-        SnapId::HEAD,
-        ObjectOperation::new(),
-    ));
+    let reply = f.store.execute(&ObjectRequest::read(ObjectId::new(99, "", "o"), SnapId::HEAD, ObjectOperation::new()));
     assert_eq!(reply.errno(), Err(Errno::ENOENT));
 }
 
@@ -191,10 +163,7 @@ fn failed_op_aborts_the_whole_compound() {
         op.write(0, b(b"new")).create(true).set_xattr("a", b(b"1"));
     });
     assert_eq!(reply.result, Errno::EEXIST.to_ret());
-    assert_eq!(
-        reply.ops.iter().map(|o| o.rval).collect::<Vec<_>>(),
-        [0, -17, 0]
-    );
+    assert_eq!(reply.ops.iter().map(|o| o.rval).collect::<Vec<_>>(), [0, -17, 0]);
     assert_eq!(f.data_at("o", SnapId::HEAD).unwrap(), b"old");
     assert_eq!(
         f.read("o", |op| {
@@ -212,9 +181,7 @@ fn failok_op_does_not_abort() {
         op.write_full(b(b"old"));
     });
     let reply = f.write("o", |op| {
-        op.create(true)
-            .with_flags(OpFlags::FAILOK)
-            .write(0, b(b"new"));
+        op.create(true).with_flags(OpFlags::FAILOK).write(0, b(b"new"));
     });
     assert_eq!(reply.result, 0);
     assert_eq!(reply.ops[0].rval, -17);
@@ -408,10 +375,8 @@ fn xattrs() {
 #[test]
 fn omap_listing_pages_and_filters() {
     let f = fixture();
-    let entries: BTreeMap<String, Bytes> = ["id_a", "id_b", "id_c", "name_x", "name_y"]
-        .iter()
-        .map(|k| (String::from(*k), b(k.as_bytes())))
-        .collect();
+    let entries: BTreeMap<String, Bytes> =
+        ["id_a", "id_b", "id_c", "name_x", "name_y"].iter().map(|k| (String::from(*k), b(k.as_bytes()))).collect();
     f.write("dir", |op| {
         op.omap_set(entries);
     });
@@ -603,20 +568,11 @@ fn rollback_restores_a_snapshot() {
 #[test]
 fn writes_to_snapshots_and_bad_snap_contexts_are_refused() {
     let f = fixture();
-    let mut req = ObjectRequest::write(
-        f.oid("o"),
-        SnapContext::default(),
-        UtcTime::default(),
-        ObjectOperation::new(),
-    );
+    let mut req = ObjectRequest::write(f.oid("o"), SnapContext::default(), UtcTime::default(), ObjectOperation::new());
     req.snap_id = SnapId(3);
     assert_eq!(f.store.execute(&req).errno(), Err(Errno::EROFS));
-    let bad = ObjectRequest::write(
-        f.oid("o"),
-        SnapContext::new(1, vec![2]),
-        UtcTime::default(),
-        ObjectOperation::new(),
-    );
+    let bad =
+        ObjectRequest::write(f.oid("o"), SnapContext::new(1, vec![2]), UtcTime::default(), ObjectOperation::new());
     assert_eq!(f.store.execute(&bad).errno(), Err(Errno::EINVAL));
 }
 
@@ -625,12 +581,7 @@ fn watches() {
     let f = fixture();
     let watch = |op: WatchOp| {
         move |o: &mut ObjectOperation| {
-            o.push(OpKind::Watch {
-                cookie: 7,
-                op,
-                gen: 1,
-                timeout: 30,
-            });
+            o.push(OpKind::Watch { cookie: 7, op, gen: 1, timeout: 30 });
         }
     };
     assert_eq!(f.write("hdr", watch(WatchOp::Watch)).result, -2);
@@ -640,10 +591,7 @@ fn watches() {
     assert_eq!(f.write("hdr", watch(WatchOp::Watch)).result, 0);
     assert_eq!(f.write("hdr", watch(WatchOp::Ping)).result, 0);
     assert_eq!(f.write("hdr", watch(WatchOp::Unwatch)).result, 0);
-    assert_eq!(
-        f.write("hdr", watch(WatchOp::Ping)).result,
-        Errno::ENOTCONN.to_ret()
-    );
+    assert_eq!(f.write("hdr", watch(WatchOp::Ping)).result, Errno::ENOTCONN.to_ret());
 }
 
 #[test]
@@ -681,19 +629,8 @@ fn class_methods_see_the_origin_and_the_request_time() {
     });
     let mut op = ObjectOperation::new();
     op.call("test", "whoami", Bytes::new());
-    let client = crate::osd::ClientId {
-        global_id: 4150,
-        nonce: 77,
-    };
-    let req = ObjectRequest::write(
-        f.oid("o"),
-        SnapContext::default(),
-        UtcTime::new(1_700_000_000, 0),
-        op,
-    )
-    .from_client(client);
-    assert_eq!(
-        f.store.execute(&req).ops[0].out.as_ref(),
-        b"4150.77@1700000000"
-    );
+    let client = crate::osd::ClientId { global_id: 4150, nonce: 77 };
+    let req = ObjectRequest::write(f.oid("o"), SnapContext::default(), UtcTime::new(1_700_000_000, 0), op)
+        .from_client(client);
+    assert_eq!(f.store.execute(&req).ops[0].out.as_ref(), b"4150.77@1700000000");
 }

@@ -51,10 +51,7 @@ pub struct Banner {
 
 impl Default for Banner {
     fn default() -> Self {
-        Banner {
-            supported: features::SUPPORTED,
-            required: features::REQUIRED,
-        }
+        Banner { supported: features::SUPPORTED, required: features::REQUIRED }
     }
 }
 
@@ -100,13 +97,7 @@ impl Banner {
         let supported = u64::from_le_bytes(mask);
         mask.copy_from_slice(&payload[8..16]);
         let required = u64::from_le_bytes(mask);
-        Ok(Some((
-            Banner {
-                supported,
-                required,
-            },
-            total,
-        )))
+        Ok(Some((Banner { supported, required }, total)))
     }
 
     /// Checks a peer's banner against ours the way ProtocolV2 does, and
@@ -133,18 +124,14 @@ mod tests {
 
     /// A Pacific (16.2.15) monitor's banner, read off its msgr2 port.
     const PACIFIC_MON_BANNER: [u8; 26] = [
-        0x63, 0x65, 0x70, 0x68, 0x20, 0x76, 0x32, 0x0a, 0x10, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x63, 0x65, 0x70, 0x68, 0x20, 0x76, 0x32, 0x0a, 0x10, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     ];
 
     #[test]
     fn encodes_as_prepare_banner_does() {
         // Kernel prepare_banner(): prefix, le16 16, le64 supported, le64 required.
-        let bytes = Banner {
-            supported: 3,
-            required: 0x0102,
-        }
-        .encode();
+        let bytes = Banner { supported: 3, required: 0x0102 }.encode();
         let mut want = b"ceph v2\n".to_vec();
         want.extend_from_slice(&[16, 0, 3, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0]);
         assert_eq!(bytes[..], want[..]);
@@ -155,24 +142,14 @@ mod tests {
     fn parses_a_real_monitor_banner() {
         let (banner, used) = Banner::parse(&PACIFIC_MON_BANNER).unwrap().unwrap();
         assert_eq!(used, 26);
-        assert_eq!(
-            banner,
-            Banner {
-                supported: features::REVISION_1,
-                required: 0
-            }
-        );
+        assert_eq!(banner, Banner { supported: features::REVISION_1, required: 0 });
         assert_eq!(banner.check_peer(&Banner::default()), Ok(()));
     }
 
     #[test]
     fn waits_for_every_byte() {
         for cut in 0..PACIFIC_MON_BANNER.len() {
-            assert_eq!(
-                Banner::parse(&PACIFIC_MON_BANNER[..cut]),
-                Ok(None),
-                "cut at {cut}"
-            );
+            assert_eq!(Banner::parse(&PACIFIC_MON_BANNER[..cut]), Ok(None), "cut at {cut}");
         }
     }
 
@@ -180,9 +157,7 @@ mod tests {
     fn longer_payloads_are_skipped() {
         let mut bytes = b"ceph v2\n".to_vec();
         bytes.extend_from_slice(&[20, 0]);
-        bytes.extend_from_slice(&[
-            1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 0xaa,
-        ]);
+        bytes.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 0xaa]);
         let (banner, used) = Banner::parse(&bytes).unwrap().unwrap();
         assert_eq!((banner.supported, used), (1, 30));
     }
@@ -192,37 +167,16 @@ mod tests {
         assert_eq!(Banner::parse(b"ceph v027"), Err(BannerError::PeerIsMsgrV1));
         assert_eq!(Banner::parse(b"ceph v0"), Err(BannerError::PeerIsMsgrV1));
         assert_eq!(Banner::parse(b"HTTP/1.1 400"), Err(BannerError::NotMsgrV2));
-        assert_eq!(
-            Banner::parse(b"ceph v2\n\x08\x00"),
-            Err(BannerError::PayloadTooShort(8))
-        );
+        assert_eq!(Banner::parse(b"ceph v2\n\x08\x00"), Err(BannerError::PayloadTooShort(8)));
     }
 
     #[test]
     fn feature_checks_follow_protocolv2() {
-        let ours = Banner {
-            supported: features::REVISION_1,
-            required: features::REVISION_1,
-        };
-        let rev0 = Banner {
-            supported: 0,
-            required: 0,
-        };
-        assert_eq!(
-            rev0.check_peer(&ours),
-            Err(BannerError::PeerLacksRequired { missing: 1 })
-        );
-        assert_eq!(
-            rev0.check_peer(&Banner::default()),
-            Err(BannerError::PeerLacksRevision1)
-        );
-        let greedy = Banner {
-            supported: 3,
-            required: features::COMPRESSION,
-        };
-        assert_eq!(
-            greedy.check_peer(&ours),
-            Err(BannerError::WeLackRequired { missing: 2 })
-        );
+        let ours = Banner { supported: features::REVISION_1, required: features::REVISION_1 };
+        let rev0 = Banner { supported: 0, required: 0 };
+        assert_eq!(rev0.check_peer(&ours), Err(BannerError::PeerLacksRequired { missing: 1 }));
+        assert_eq!(rev0.check_peer(&Banner::default()), Err(BannerError::PeerLacksRevision1));
+        let greedy = Banner { supported: 3, required: features::COMPRESSION };
+        assert_eq!(greedy.check_peer(&ours), Err(BannerError::WeLackRequired { missing: 2 }));
     }
 }

@@ -120,14 +120,8 @@ pub enum FrameError {
     LastSegmentEmpty,
     #[error("segment {index} of {len} bytes is over the {max}-byte limit")]
     SegmentTooLong { index: usize, len: u32, max: u32 },
-    #[error(
-        "bad crc of segment {index}: calculated {calculated:#010x}, expected {expected:#010x}"
-    )]
-    BadSegmentCrc {
-        index: usize,
-        calculated: u32,
-        expected: u32,
-    },
+    #[error("bad crc of segment {index}: calculated {calculated:#010x}, expected {expected:#010x}")]
+    BadSegmentCrc { index: usize, calculated: u32, expected: u32 },
     #[error("bad late_status {0:#04x}")]
     BadLateStatus(u8),
     #[error("bad auth tag")]
@@ -162,10 +156,7 @@ pub struct Segment {
 
 impl Segment {
     pub fn new(data: impl Into<Bytes>, align: u16) -> Self {
-        Segment {
-            data: data.into(),
-            align,
-        }
+        Segment { data: data.into(), align }
     }
 }
 
@@ -212,10 +203,7 @@ impl Frame {
 
     /// Trailing empty segments are not sent (calc_num_segments); one always is.
     fn num_segments(&self) -> usize {
-        self.segments
-            .iter()
-            .rposition(|s| !s.data.is_empty())
-            .map_or(1, |last| last + 1)
+        self.segments.iter().rposition(|s| !s.data.is_empty()).map_or(1, |last| last + 1)
     }
 }
 
@@ -241,16 +229,9 @@ impl Preamble {
         let mut segments = [SegmentDesc::default(); MAX_NUM_SEGMENTS];
         for (desc, seg) in segments.iter_mut().zip(&frame.segments[..num]) {
             // Frame::new bounded every length by u32.
-            *desc = SegmentDesc {
-                len: seg.data.len() as u32,
-                align: seg.align,
-            };
+            *desc = SegmentDesc { len: seg.data.len() as u32, align: seg.align };
         }
-        Preamble {
-            tag: frame.tag,
-            num_segments: num as u8,
-            segments,
-        }
+        Preamble { tag: frame.tag, num_segments: num as u8, segments }
     }
 
     /// The segments actually present.
@@ -279,10 +260,7 @@ impl Preamble {
         let calculated = ceph_crc32c(0, &bytes[..PREAMBLE_LEN - CRC_LEN]);
         let expected = le32(&bytes[PREAMBLE_LEN - CRC_LEN..]);
         if calculated != expected {
-            return Err(FrameError::BadPreambleCrc {
-                calculated,
-                expected,
-            });
+            return Err(FrameError::BadPreambleCrc { calculated, expected });
         }
         let num_segments = bytes[1];
         if num_segments == 0 || usize::from(num_segments) > MAX_NUM_SEGMENTS {
@@ -291,16 +269,9 @@ impl Preamble {
         let mut segments = [SegmentDesc::default(); MAX_NUM_SEGMENTS];
         for (i, desc) in segments.iter_mut().enumerate() {
             let at = 2 + i * 6;
-            *desc = SegmentDesc {
-                len: le32(&bytes[at..at + 4]),
-                align: le16(&bytes[at + 4..at + 6]),
-            };
+            *desc = SegmentDesc { len: le32(&bytes[at..at + 4]), align: le16(&bytes[at + 4..at + 6]) };
         }
-        let preamble = Preamble {
-            tag: Tag(bytes[0]),
-            num_segments,
-            segments,
-        };
+        let preamble = Preamble { tag: Tag(bytes[0]), num_segments, segments };
         if num_segments > 1 && preamble.present().last().is_some_and(|d| d.len == 0) {
             return Err(FrameError::LastSegmentEmpty);
         }
@@ -384,9 +355,7 @@ fn assemble_crc(preamble: &Preamble, segments: &[Segment]) -> Vec<u8> {
 fn assemble_secure(tx: &mut SecureTx, preamble: &Preamble, segments: &[Segment]) -> Vec<u8> {
     let first = &segments[0].data;
     let inline = first.len().min(PREAMBLE_INLINE_LEN);
-    let mut out = Vec::with_capacity(
-        SECURE_HEAD_LEN + segments.iter().map(|s| padded(s.data.len())).sum::<usize>(),
-    );
+    let mut out = Vec::with_capacity(SECURE_HEAD_LEN + segments.iter().map(|s| padded(s.data.len())).sum::<usize>());
     out.extend_from_slice(&preamble.encode());
     out.extend_from_slice(&first[..inline]);
     out.resize(PREAMBLE_LEN + PREAMBLE_INLINE_LEN, 0);
@@ -422,10 +391,7 @@ enum RxState {
     Head,
     /// Head checked; waiting for the rest. `inline` holds the decrypted
     /// inline buffer in secure mode.
-    Rest {
-        preamble: Preamble,
-        inline: [u8; PREAMBLE_INLINE_LEN],
-    },
+    Rest { preamble: Preamble, inline: [u8; PREAMBLE_INLINE_LEN] },
 }
 
 /// Turns received bytes into frames. Push bytes as they arrive, then poll
@@ -559,10 +525,7 @@ impl FrameDecoder {
             };
             let tail = match others.is_empty() {
                 true => 0,
-                false => {
-                    others.iter().map(|d| padded(d.len as usize)).sum::<usize>()
-                        + EPILOGUE_SECURE_LEN
-                }
+                false => others.iter().map(|d| padded(d.len as usize)).sum::<usize>() + EPILOGUE_SECURE_LEN,
             };
             first_rest + tail
         } else {
@@ -594,8 +557,7 @@ impl FrameDecoder {
                     let mut head = self.take(head_len);
                     if let Some(rx) = &mut self.rx {
                         let (sealed, tag) = head.split_at_mut(head_len - TAG_LEN);
-                        let tag: &[u8; TAG_LEN] =
-                            (&*tag).try_into().map_err(|_| FrameError::BadAuthTag)?;
+                        let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| FrameError::BadAuthTag)?;
                         rx.open(sealed, tag).map_err(|_| FrameError::BadAuthTag)?;
                     }
                     let mut preamble_bytes = [0u8; PREAMBLE_LEN];
@@ -603,18 +565,12 @@ impl FrameDecoder {
                     let preamble = Preamble::decode(&preamble_bytes)?;
                     for (index, desc) in preamble.present().iter().enumerate() {
                         if desc.len > self.max_segment_len {
-                            return Err(FrameError::SegmentTooLong {
-                                index,
-                                len: desc.len,
-                                max: self.max_segment_len,
-                            });
+                            return Err(FrameError::SegmentTooLong { index, len: desc.len, max: self.max_segment_len });
                         }
                     }
                     let mut inline = [0u8; PREAMBLE_INLINE_LEN];
                     if self.rx.is_some() {
-                        inline.copy_from_slice(
-                            &head[PREAMBLE_LEN..PREAMBLE_LEN + PREAMBLE_INLINE_LEN],
-                        );
+                        inline.copy_from_slice(&head[PREAMBLE_LEN..PREAMBLE_LEN + PREAMBLE_INLINE_LEN]);
                     }
                     self.state = RxState::Rest { preamble, inline };
                 }
@@ -651,11 +607,7 @@ fn check_late_status(status: u8) -> Result<bool, FrameError> {
 fn check_crc(index: usize, data: &[u8], expected: u32) -> Result<(), FrameError> {
     let calculated = segment_crc(data);
     if calculated != expected {
-        return Err(FrameError::BadSegmentCrc {
-            index,
-            calculated,
-            expected,
-        });
+        return Err(FrameError::BadSegmentCrc { index, calculated, expected });
     }
     Ok(())
 }
@@ -670,21 +622,12 @@ fn disassemble_crc(preamble: &Preamble, mut rest: BytesMut) -> Result<Option<Fra
         let expected = rest.get_u32_le();
         check_crc(0, &first, expected)?;
     }
-    segments.push(Segment {
-        data: first,
-        align: descs[0].align,
-    });
+    segments.push(Segment { data: first, align: descs[0].align });
     if descs.len() == 1 {
-        return Ok(Some(Frame {
-            tag: preamble.tag,
-            segments,
-        }));
+        return Ok(Some(Frame { tag: preamble.tag, segments }));
     }
     for desc in &descs[1..] {
-        segments.push(Segment {
-            data: rest.split_to(desc.len as usize).freeze(),
-            align: desc.align,
-        });
+        segments.push(Segment { data: rest.split_to(desc.len as usize).freeze(), align: desc.align });
     }
     let status = rest.get_u8();
     for index in 1..MAX_NUM_SEGMENTS {
@@ -693,20 +636,11 @@ fn disassemble_crc(preamble: &Preamble, mut rest: BytesMut) -> Result<Option<Fra
             Some(seg) => check_crc(index, &seg.data, expected)?,
             // Both upstream senders zero the slots of absent segments; the
             // kernel insists on it, and so does this, to catch bit flips.
-            None if expected != 0 => {
-                return Err(FrameError::BadSegmentCrc {
-                    index,
-                    calculated: 0,
-                    expected,
-                })
-            }
+            None if expected != 0 => return Err(FrameError::BadSegmentCrc { index, calculated: 0, expected }),
             None => {}
         }
     }
-    Ok(check_late_status(status)?.then_some(Frame {
-        tag: preamble.tag,
-        segments,
-    }))
+    Ok(check_late_status(status)?.then_some(Frame { tag: preamble.tag, segments }))
 }
 
 /// disasm_first_secure_rev1 and disasm_remaining_secure_rev1.
@@ -729,37 +663,22 @@ fn disassemble_secure(
         Bytes::copy_from_slice(&inline[..first_len])
     };
     let mut segments = Vec::with_capacity(descs.len());
-    segments.push(Segment {
-        data: first,
-        align: descs[0].align,
-    });
+    segments.push(Segment { data: first, align: descs[0].align });
     if descs.len() == 1 {
-        return Ok(Some(Frame {
-            tag: preamble.tag,
-            segments,
-        }));
+        return Ok(Some(Frame { tag: preamble.tag, segments }));
     }
     open(rx, &mut rest)?;
     for desc in &descs[1..] {
         let mut data = rest.split_to(padded(desc.len as usize));
         data.truncate(desc.len as usize);
-        segments.push(Segment {
-            data: data.freeze(),
-            align: desc.align,
-        });
+        segments.push(Segment { data: data.freeze(), align: desc.align });
     }
-    Ok(check_late_status(rest[0])?.then_some(Frame {
-        tag: preamble.tag,
-        segments,
-    }))
+    Ok(check_late_status(rest[0])?.then_some(Frame { tag: preamble.tag, segments }))
 }
 
 /// Checks and decrypts `sealed` (ciphertext then tag); leaves the plaintext.
 fn open(rx: &mut SecureRx, sealed: &mut BytesMut) -> Result<(), FrameError> {
-    let tag_at = sealed
-        .len()
-        .checked_sub(TAG_LEN)
-        .ok_or(FrameError::BadAuthTag)?;
+    let tag_at = sealed.len().checked_sub(TAG_LEN).ok_or(FrameError::BadAuthTag)?;
     let (text, tag) = sealed.split_at_mut(tag_at);
     let tag: &[u8; TAG_LEN] = (&*tag).try_into().map_err(|_| FrameError::BadAuthTag)?;
     rx.open(text, tag).map_err(|_| FrameError::BadAuthTag)?;

@@ -13,9 +13,7 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-use super::frames::{
-    Frame, FrameError, Segment, Tag, DEFAULT_ALIGNMENT, MAX_NUM_SEGMENTS, PAGE_SIZE_ALIGNMENT,
-};
+use super::frames::{Frame, FrameError, Segment, Tag, DEFAULT_ALIGNMENT, MAX_NUM_SEGMENTS, PAGE_SIZE_ALIGNMENT};
 use super::types::{ConMode, EntityAddr, EntityAddrvec, EntityType, MsgHeader2};
 use crate::encoding::{decode_exact, encode_to_vec, Decode, DecodeError, Decoder, Encode, UtcTime};
 
@@ -261,20 +259,9 @@ impl MessageFrame {
         if count == 0 || count > MAX_NUM_SEGMENTS {
             return Err(FrameError::UnexpectedSegments { tag, count });
         }
-        let header = decode_exact(frame.segment(0))
-            .map_err(|error| FrameError::BadPayload { tag, error })?;
-        let segment = |i: usize| {
-            frame
-                .segments()
-                .get(i)
-                .map_or_else(Bytes::new, |s| s.data.clone())
-        };
-        Ok(MessageFrame {
-            header,
-            front: segment(1),
-            middle: segment(2),
-            data: segment(3),
-        })
+        let header = decode_exact(frame.segment(0)).map_err(|error| FrameError::BadPayload { tag, error })?;
+        let segment = |i: usize| frame.segments().get(i).map_or_else(Bytes::new, |s| s.data.clone());
+        Ok(MessageFrame { header, front: segment(1), middle: segment(2), data: segment(3) })
     }
 }
 

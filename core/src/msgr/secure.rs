@@ -55,17 +55,13 @@ pub struct SecureRx {
 // Never print keys; the counters are what a reader needs.
 impl fmt::Debug for SecureTx {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecureTx")
-            .field("counter", &self.nonce.counter())
-            .finish_non_exhaustive()
+        f.debug_struct("SecureTx").field("counter", &self.nonce.counter()).finish_non_exhaustive()
     }
 }
 
 impl fmt::Debug for SecureRx {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecureRx")
-            .field("counter", &self.nonce.counter())
-            .finish_non_exhaustive()
+        f.debug_struct("SecureRx").field("counter", &self.nonce.counter()).finish_non_exhaustive()
     }
 }
 
@@ -75,10 +71,7 @@ fn cipher(key: &[u8; KEY_LEN]) -> Aes128Gcm {
 
 impl SecureTx {
     pub fn new(key: &[u8; KEY_LEN], nonce: [u8; NONCE_LEN]) -> Self {
-        SecureTx {
-            cipher: cipher(key),
-            nonce: GcmNonce(nonce),
-        }
+        SecureTx { cipher: cipher(key), nonce: GcmNonce(nonce) }
     }
 
     /// Encrypts `buf` in place under the next nonce and returns the tag.
@@ -86,10 +79,7 @@ impl SecureTx {
         let nonce = Nonce::from(self.nonce.0);
         self.nonce.advance();
         // Only fails past 64 GiB per operation; frames are far smaller.
-        let tag = self
-            .cipher
-            .encrypt_inout_detached(&nonce, &[], buf.into())
-            .unwrap_or_default();
+        let tag = self.cipher.encrypt_inout_detached(&nonce, &[], buf.into()).unwrap_or_default();
         tag.into()
     }
 }
@@ -101,10 +91,7 @@ pub struct AuthTagMismatch;
 
 impl SecureRx {
     pub fn new(key: &[u8; KEY_LEN], nonce: [u8; NONCE_LEN]) -> Self {
-        SecureRx {
-            cipher: cipher(key),
-            nonce: GcmNonce(nonce),
-        }
+        SecureRx { cipher: cipher(key), nonce: GcmNonce(nonce) }
     }
 
     /// Checks `tag` over `buf` under the next nonce and, if it matches,
@@ -113,9 +100,7 @@ impl SecureRx {
     pub fn open(&mut self, buf: &mut [u8], tag: &[u8; TAG_LEN]) -> Result<(), AuthTagMismatch> {
         let nonce = Nonce::from(self.nonce.0);
         self.nonce.advance();
-        self.cipher
-            .decrypt_inout_detached(&nonce, &[], buf.into(), &Tag::from(*tag))
-            .map_err(|_| AuthTagMismatch)
+        self.cipher.decrypt_inout_detached(&nonce, &[], buf.into(), &Tag::from(*tag)).map_err(|_| AuthTagMismatch)
     }
 }
 
@@ -126,14 +111,8 @@ impl SecureRx {
 /// secret is too short.
 pub fn client_handlers(connection_secret: &[u8]) -> Option<(SecureRx, SecureTx)> {
     let key: &[u8; KEY_LEN] = connection_secret.get(..KEY_LEN)?.try_into().ok()?;
-    let rx: [u8; NONCE_LEN] = connection_secret
-        .get(KEY_LEN..KEY_LEN + NONCE_LEN)?
-        .try_into()
-        .ok()?;
-    let tx: [u8; NONCE_LEN] = connection_secret
-        .get(KEY_LEN + NONCE_LEN..KEY_LEN + 2 * NONCE_LEN)?
-        .try_into()
-        .ok()?;
+    let rx: [u8; NONCE_LEN] = connection_secret.get(KEY_LEN..KEY_LEN + NONCE_LEN)?.try_into().ok()?;
+    let tx: [u8; NONCE_LEN] = connection_secret.get(KEY_LEN + NONCE_LEN..KEY_LEN + 2 * NONCE_LEN)?.try_into().ok()?;
     Some((SecureRx::new(key, rx), SecureTx::new(key, tx)))
 }
 
@@ -151,13 +130,8 @@ mod tests {
     #[test]
     fn nist_gcm_test_case_3() {
         // McGrew & Viega's GCM spec, test case 3 (AES-128, 96-bit IV, no AAD).
-        let key = [
-            0xfe, 0xff, 0xe9, 0x92, 0x86, 0x65, 0x73, 0x1c, 0x6d, 0x6a, 0x8f, 0x94, 0x67, 0x30,
-            0x83, 0x08,
-        ];
-        let iv = [
-            0xca, 0xfe, 0xba, 0xbe, 0xfa, 0xce, 0xdb, 0xad, 0xde, 0xca, 0xf8, 0x88,
-        ];
+        let key = [0xfe, 0xff, 0xe9, 0x92, 0x86, 0x65, 0x73, 0x1c, 0x6d, 0x6a, 0x8f, 0x94, 0x67, 0x30, 0x83, 0x08];
+        let iv = [0xca, 0xfe, 0xba, 0xbe, 0xfa, 0xce, 0xdb, 0xad, 0xde, 0xca, 0xf8, 0x88];
         let mut buf = [0u8; 64];
         let plain = concat!(
             "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72",
@@ -203,10 +177,7 @@ mod tests {
     #[test]
     fn client_takes_rx_nonce_first() {
         let mut secret = [0u8; 64];
-        secret
-            .iter_mut()
-            .enumerate()
-            .for_each(|(i, b)| *b = i as u8);
+        secret.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
         let (mut rx, _) = client_handlers(&secret).unwrap();
         let key: [u8; 16] = secret[..16].try_into().unwrap();
         let rx_nonce: [u8; 12] = secret[16..28].try_into().unwrap();

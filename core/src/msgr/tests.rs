@@ -4,9 +4,7 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-use super::frames::{
-    late_status, SegmentDesc, DEFAULT_ALIGNMENT, PAGE_SIZE_ALIGNMENT, PREAMBLE_LEN,
-};
+use super::frames::{late_status, SegmentDesc, DEFAULT_ALIGNMENT, PAGE_SIZE_ALIGNMENT, PREAMBLE_LEN};
 use super::payload::*;
 use super::*;
 use crate::crc32c::ceph_crc32c;
@@ -49,42 +47,13 @@ fn every_payload() -> Vec<FramePayload> {
         data: Bytes::from(vec![0xda; data]),
     };
     vec![
-        HelloFrame {
-            entity_type: EntityType::CLIENT,
-            peer_addr: addr(3300),
-        }
-        .into(),
-        AuthRequestFrame {
-            method: 2,
-            preferred_modes: vec![2, 1],
-            auth_payload: Bytes::from(vec![7; 300]),
-        }
-        .into(),
-        AuthBadMethodFrame {
-            method: 1,
-            result: -13,
-            allowed_methods: vec![2],
-            allowed_modes: vec![2, 1],
-        }
-        .into(),
-        AuthReplyMoreFrame {
-            auth_payload: Bytes::from_static(b"challenge"),
-        }
-        .into(),
-        AuthRequestMoreFrame {
-            auth_payload: Bytes::from(vec![1; 47]),
-        }
-        .into(),
-        AuthDoneFrame {
-            global_id: 4151,
-            con_mode: ConMode::SECURE,
-            auth_payload: Bytes::from(vec![2; 48]),
-        }
-        .into(),
-        AuthSignatureFrame {
-            signature: [0xab; 32],
-        }
-        .into(),
+        HelloFrame { entity_type: EntityType::CLIENT, peer_addr: addr(3300) }.into(),
+        AuthRequestFrame { method: 2, preferred_modes: vec![2, 1], auth_payload: Bytes::from(vec![7; 300]) }.into(),
+        AuthBadMethodFrame { method: 1, result: -13, allowed_methods: vec![2], allowed_modes: vec![2, 1] }.into(),
+        AuthReplyMoreFrame { auth_payload: Bytes::from_static(b"challenge") }.into(),
+        AuthRequestMoreFrame { auth_payload: Bytes::from(vec![1; 47]) }.into(),
+        AuthDoneFrame { global_id: 4151, con_mode: ConMode::SECURE, auth_payload: Bytes::from(vec![2; 48]) }.into(),
+        AuthSignatureFrame { signature: [0xab; 32] }.into(),
         ClientIdentFrame {
             addrs: EntityAddrvec(vec![EntityAddr::blank()]),
             target_addr: addr(6789),
@@ -121,14 +90,8 @@ fn every_payload() -> Vec<FramePayload> {
         RetryGlobalFrame { global_seq: 7 }.into(),
         ReconnectOkFrame { msg_seq: 8 }.into(),
         WaitFrame {}.into(),
-        KeepAliveFrame {
-            timestamp: UtcTime::new(1_700_000_000, 5),
-        }
-        .into(),
-        KeepAliveFrameAck {
-            timestamp: UtcTime::new(1_700_000_001, 6),
-        }
-        .into(),
+        KeepAliveFrame { timestamp: UtcTime::new(1_700_000_000, 5) }.into(),
+        KeepAliveFrameAck { timestamp: UtcTime::new(1_700_000_001, 6) }.into(),
         AckFrame { seq: 99 }.into(),
         message(0, 0, 0).into(),
         message(5, 0, 0).into(),
@@ -186,15 +149,9 @@ fn preamble_layout_follows_fill_preamble() {
         num_segments: 4,
         segments: [
             SegmentDesc { len: 41, align: 8 },
-            SegmentDesc {
-                len: 0x0102_0304,
-                align: 8,
-            },
+            SegmentDesc { len: 0x0102_0304, align: 8 },
             SegmentDesc { len: 0, align: 8 },
-            SegmentDesc {
-                len: 5,
-                align: 4096,
-            },
+            SegmentDesc { len: 5, align: 4096 },
         ],
     };
     let mut want = vec![17u8, 4];
@@ -228,9 +185,7 @@ fn crc_frame_layout_follows_asm_crc_rev1() {
     let bytes = FrameAssembler::new().assemble(&frame);
 
     let mut want = Vec::new();
-    want.extend_from_slice(&[
-        17, 4, 41, 0, 0, 0, 8, 0, 5, 0, 0, 0, 8, 0, 0, 0, 0, 0, 8, 0, 5, 0, 0, 0, 0, 0x10, 0, 0,
-    ]);
+    want.extend_from_slice(&[17, 4, 41, 0, 0, 0, 8, 0, 5, 0, 0, 0, 8, 0, 0, 0, 0, 0, 8, 0, 5, 0, 0, 0, 0, 0x10, 0, 0]);
     let crc = ceph_crc32c(0, &want);
     want.extend_from_slice(&crc.to_le_bytes());
     want.extend_from_slice(&header);
@@ -264,11 +219,7 @@ fn secure_frame_layout_follows_asm_secure_rev1() {
     let seg0: Vec<u8> = (0..70).collect();
     let frame = Frame::new(
         Tag(99),
-        vec![
-            Segment::new(seg0.clone(), 8),
-            Segment::new(vec![0xaa; 3], 8),
-            Segment::new(vec![0xbb; 16], 8),
-        ],
+        vec![Segment::new(seg0.clone(), 8), Segment::new(vec![0xaa; 3], 8), Segment::new(vec![0xbb; 16], 8)],
     )
     .unwrap();
     let mut asm = FrameAssembler::new();
@@ -309,37 +260,23 @@ fn secure_frame_layout_follows_asm_secure_rev1() {
 fn secure_sizes_match_the_kernels_onwire_lengths() {
     // head_onwire_len / __tail_onwire_len in messenger_v2.c.
     let (mut asm, _) = secure_pair();
-    for (len, want) in [
-        (0, 96),
-        (1, 96),
-        (48, 96),
-        (49, 96 + 16 + 16),
-        (100, 96 + 64 + 16),
-    ] {
+    for (len, want) in [(0, 96), (1, 96), (48, 96), (49, 96 + 16 + 16), (100, 96 + 64 + 16)] {
         let frame = Frame::control(Tag::AUTH_REPLY_MORE, vec![0u8; len]).unwrap();
         assert_eq!(asm.assemble(&frame).len(), want, "control of {len}");
     }
-    let msg = MessageFrame {
-        front: Bytes::from(vec![1; 20]),
-        data: Bytes::from(vec![2; 4096]),
-        ..Default::default()
-    };
+    let msg = MessageFrame { front: Bytes::from(vec![1; 20]), data: Bytes::from(vec![2; 4096]), ..Default::default() };
     // Head; front padded to 32; no middle; data; epilogue and tag.
-    assert_eq!(
-        asm.assemble(&msg.to_frame().unwrap()).len(),
-        96 + 32 + 4096 + 32
-    );
+    assert_eq!(asm.assemble(&msg.to_frame().unwrap()).len(), 96 + 32 + 4096 + 32);
 }
 
 /// The first frame a Pacific (16.2.15) monitor sent after the banners, read
 /// off a raw TCP connection to its msgr2 port: HELLO, entity type MON, and
 /// the client's address as the monitor saw it (127.0.0.1:50362).
 const PACIFIC_MON_HELLO: [u8; 72] = [
-    0x01, 0x01, 0x24, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3f, 0xbd, 0x6b, 0x06,
-    0x01, 0x01, 0x01, 0x01, 0x1c, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    0x10, 0x00, 0x00, 0x00, 0x02, 0x00, 0xc4, 0xba, 0x7f, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-    0x00, 0x00, 0x00, 0x00, 0x25, 0x27, 0x93, 0xfd,
+    0x01, 0x01, 0x24, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x3f, 0xbd, 0x6b, 0x06, 0x01, 0x01, 0x01, 0x01, 0x1c, 0x00,
+    0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x02, 0x00, 0xc4, 0xba, 0x7f,
+    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x25, 0x27, 0x93, 0xfd,
 ];
 
 #[test]
@@ -353,25 +290,18 @@ fn decodes_a_real_monitor_hello() {
     };
     assert_eq!(FramePayload::from_frame(&frame), Ok(hello.clone().into()));
     // And our assembler produces the very same bytes.
-    assert_eq!(
-        FrameAssembler::new().assemble(&FramePayload::from(hello).to_frame().unwrap()),
-        PACIFIC_MON_HELLO
-    );
+    assert_eq!(FrameAssembler::new().assemble(&FramePayload::from(hello).to_frame().unwrap()), PACIFIC_MON_HELLO);
 }
 
 /// A Pacific monitor's answer to an AUTH_REQUEST for the `none` method
 /// from tests/msgr_live.rs: method 1 refused with -EACCES, cephx allowed,
 /// modes secure then crc.
-const PACIFIC_MON_AUTH_BAD_METHOD: &str =
-    "03011c00000008000000000000000000000000000000000000000000e80a8959\
+const PACIFIC_MON_AUTH_BAD_METHOD: &str = "03011c00000008000000000000000000000000000000000000000000e80a8959\
     01000000f3ffffff0100000002000000020000000200000001000000\
     0a9c8a08";
 
 fn unhex(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
 }
 
 #[test]
@@ -380,17 +310,9 @@ fn decodes_a_real_monitor_auth_bad_method() {
     let mut dec = FrameDecoder::new();
     dec.push(&wire);
     let frame = dec.poll().unwrap().unwrap();
-    let want = AuthBadMethodFrame {
-        method: 1,
-        result: -13,
-        allowed_methods: vec![2],
-        allowed_modes: vec![2, 1],
-    };
+    let want = AuthBadMethodFrame { method: 1, result: -13, allowed_methods: vec![2], allowed_modes: vec![2, 1] };
     assert_eq!(FramePayload::from_frame(&frame), Ok(want.clone().into()));
-    assert_eq!(
-        FrameAssembler::new().assemble(&FramePayload::from(want).to_frame().unwrap()),
-        wire
-    );
+    assert_eq!(FrameAssembler::new().assemble(&FramePayload::from(want).to_frame().unwrap()), wire);
 }
 
 #[test]
@@ -407,8 +329,7 @@ fn any_flipped_bit_is_caught() {
                 dec.push(&bad);
                 match dec.poll() {
                     Err(FrameError::BadAuthTag) if secure => {}
-                    Err(FrameError::BadPreambleCrc { .. } | FrameError::BadSegmentCrc { .. })
-                        if !secure => {}
+                    Err(FrameError::BadPreambleCrc { .. } | FrameError::BadSegmentCrc { .. }) if !secure => {}
                     // Lengths and counts sit under the preamble crc, so only
                     // the late_status byte is left to check for itself.
                     Err(FrameError::BadLateStatus(_)) if !secure => {}
@@ -423,11 +344,8 @@ fn any_flipped_bit_is_caught() {
 
 #[test]
 fn crc_errors_name_the_segment() {
-    let msg = MessageFrame {
-        front: Bytes::from_static(b"front"),
-        data: Bytes::from_static(b"data"),
-        ..Default::default()
-    };
+    let msg =
+        MessageFrame { front: Bytes::from_static(b"front"), data: Bytes::from_static(b"data"), ..Default::default() };
     let wire = FrameAssembler::new().assemble(&msg.to_frame().unwrap());
     let at = |i: usize| {
         let mut bad = wire.clone();
@@ -437,18 +355,9 @@ fn crc_errors_name_the_segment() {
         dec.poll()
     };
     assert!(matches!(at(0), Err(FrameError::BadPreambleCrc { .. })));
-    assert!(matches!(
-        at(PREAMBLE_LEN),
-        Err(FrameError::BadSegmentCrc { index: 0, .. })
-    ));
-    assert!(matches!(
-        at(PREAMBLE_LEN + 45),
-        Err(FrameError::BadSegmentCrc { index: 1, .. })
-    ));
-    assert!(matches!(
-        at(PREAMBLE_LEN + 45 + 5),
-        Err(FrameError::BadSegmentCrc { index: 3, .. })
-    ));
+    assert!(matches!(at(PREAMBLE_LEN), Err(FrameError::BadSegmentCrc { index: 0, .. })));
+    assert!(matches!(at(PREAMBLE_LEN + 45), Err(FrameError::BadSegmentCrc { index: 1, .. })));
+    assert!(matches!(at(PREAMBLE_LEN + 45 + 5), Err(FrameError::BadSegmentCrc { index: 3, .. })));
     assert!(matches!(at(wire.len() - 13), Ok(Some(_)))); // 0x8e: reserved nibble only
     let mut bad = wire.clone();
     bad[wire.len() - 13] = 0x0c;
@@ -482,32 +391,17 @@ fn preamble_bytes(tag: u8, lens: &[u32]) -> [u8; PREAMBLE_LEN] {
     for (desc, &len) in segments.iter_mut().zip(lens) {
         *desc = SegmentDesc { len, align: 8 };
     }
-    Preamble {
-        tag: Tag(tag),
-        num_segments: lens.len() as u8,
-        segments,
-    }
-    .encode()
+    Preamble { tag: Tag(tag), num_segments: lens.len() as u8, segments }.encode()
 }
 
 #[test]
 fn oversize_segments_are_refused_before_their_bytes_arrive() {
     let mut dec = FrameDecoder::new().with_max_segment_len(1024);
     dec.push(&preamble_bytes(17, &[41, 0, 0, 1025]));
-    assert_eq!(
-        dec.poll(),
-        Err(FrameError::SegmentTooLong {
-            index: 3,
-            len: 1025,
-            max: 1024
-        })
-    );
+    assert_eq!(dec.poll(), Err(FrameError::SegmentTooLong { index: 3, len: 1025, max: 1024 }));
     let mut dec = FrameDecoder::new();
     dec.push(&preamble_bytes(2, &[u32::MAX]));
-    assert!(matches!(
-        dec.poll(),
-        Err(FrameError::SegmentTooLong { index: 0, .. })
-    ));
+    assert!(matches!(dec.poll(), Err(FrameError::SegmentTooLong { index: 0, .. })));
     assert!(dec.buffered() == 0);
 }
 
@@ -524,14 +418,7 @@ fn preamble_rules_of_disassemble_preamble() {
         for (d, &len) in desc.iter_mut().zip(lens) {
             *d = SegmentDesc { len, align: 8 };
         }
-        bytes[..].copy_from_slice(
-            &Preamble {
-                tag: Tag::ACK,
-                num_segments: lens.len() as u8,
-                segments: desc,
-            }
-            .encode(),
-        );
+        bytes[..].copy_from_slice(&Preamble { tag: Tag::ACK, num_segments: lens.len() as u8, segments: desc }.encode());
         assert_eq!(Preamble::decode(&bytes), Err(want));
     }
     // A lone empty segment is fine: that is WAIT.
@@ -541,10 +428,7 @@ fn preamble_rules_of_disassemble_preamble() {
 #[test]
 fn aborted_frames_are_dropped() {
     let mut asm = FrameAssembler::new();
-    let msg = MessageFrame {
-        data: Bytes::from_static(b"abc"),
-        ..Default::default()
-    };
+    let msg = MessageFrame { data: Bytes::from_static(b"abc"), ..Default::default() };
     let mut aborted = asm.assemble(&msg.to_frame().unwrap());
     let status_at = aborted.len() - 13;
     aborted[status_at] = late_status::ABORTED;
@@ -552,10 +436,7 @@ fn aborted_frames_are_dropped() {
     let mut dec = FrameDecoder::new();
     dec.push(&aborted);
     dec.push(&ack);
-    assert_eq!(
-        decode_all(&mut dec),
-        vec![FramePayload::from(AckFrame { seq: 4 })]
-    );
+    assert_eq!(decode_all(&mut dec), vec![FramePayload::from(AckFrame { seq: 4 })]);
     assert_eq!(dec.aborted_frames(), 1);
 }
 
@@ -564,11 +445,7 @@ fn secure_mode_starts_after_auth_done() {
     // The server's AUTH_DONE is the last crc frame; bytes after it, even in
     // the same read, are already encrypted.
     let mut server = FrameAssembler::new();
-    let done = AuthDoneFrame {
-        global_id: 1,
-        con_mode: ConMode::SECURE,
-        auth_payload: Bytes::new(),
-    };
+    let done = AuthDoneFrame { global_id: 1, con_mode: ConMode::SECURE, auth_payload: Bytes::new() };
     let mut wire = server.assemble(&FramePayload::from(done.clone()).to_frame().unwrap());
     // The server's send nonce is the client's receive nonce.
     server.set_secure(SecureTx::new(&KEY, NONCE));
@@ -591,10 +468,7 @@ fn switching_mid_frame_is_refused() {
     let mut dec = FrameDecoder::new();
     dec.push(&preamble_bytes(20, &[8]));
     assert_eq!(dec.poll(), Ok(None));
-    assert_eq!(
-        dec.set_secure(SecureRx::new(&KEY, NONCE)),
-        Err(FrameError::MidFrame)
-    );
+    assert_eq!(dec.set_secure(SecureRx::new(&KEY, NONCE)), Err(FrameError::MidFrame));
 }
 
 #[test]
@@ -623,35 +497,16 @@ fn payload_decoding_is_strict() {
     let mut dec = FrameDecoder::new();
     dec.push(&frame_bytes.assemble(&Frame::control(Tag::ACK, extra).unwrap()));
     let frame = dec.poll().unwrap().unwrap();
-    assert!(matches!(
-        FramePayload::from_frame(&frame),
-        Err(FrameError::BadPayload { tag: Tag::ACK, .. })
-    ));
+    assert!(matches!(FramePayload::from_frame(&frame), Err(FrameError::BadPayload { tag: Tag::ACK, .. })));
 
-    let two = Frame::new(
-        Tag::ACK,
-        vec![Segment::new(vec![0; 8], 8), Segment::new(vec![1], 8)],
-    )
-    .unwrap();
-    assert_eq!(
-        FramePayload::from_frame(&two),
-        Err(FrameError::UnexpectedSegments {
-            tag: Tag::ACK,
-            count: 2
-        })
-    );
+    let two = Frame::new(Tag::ACK, vec![Segment::new(vec![0; 8], 8), Segment::new(vec![1], 8)]).unwrap();
+    assert_eq!(FramePayload::from_frame(&two), Err(FrameError::UnexpectedSegments { tag: Tag::ACK, count: 2 }));
     assert_eq!(
         FramePayload::from_frame(&Frame::control(Tag(200), vec![]).unwrap()),
         Err(FrameError::UnknownTag(Tag(200)))
     );
     let short_header = Frame::control(Tag::MESSAGE, vec![0; 40]).unwrap();
-    assert!(matches!(
-        FramePayload::from_frame(&short_header),
-        Err(FrameError::BadPayload { .. })
-    ));
+    assert!(matches!(FramePayload::from_frame(&short_header), Err(FrameError::BadPayload { .. })));
     assert!(Frame::new(Tag::ACK, vec![]).is_err());
-    assert_eq!(
-        format!("{:?} {:?}", Tag::SESSION_RECONNECT_OK, Tag(77)),
-        "SESSION_RECONNECT_OK Tag(77)"
-    );
+    assert_eq!(format!("{:?} {:?}", Tag::SESSION_RECONNECT_OK, Tag(77)), "SESSION_RECONNECT_OK Tag(77)");
 }

@@ -61,12 +61,7 @@ pub enum Sockaddr {
     /// `sockaddr_in`; the port is in host order here, network order on the wire.
     V4 { ip: [u8; 4], port: u16 },
     /// `sockaddr_in6`; `flowinfo` and `scope_id` are kept as sent.
-    V6 {
-        ip: [u8; 16],
-        port: u16,
-        flowinfo: [u8; 4],
-        scope_id: u32,
-    },
+    V6 { ip: [u8; 16], port: u16, flowinfo: [u8; 4], scope_id: u32 },
     /// Any other family (a blank address is family 0): the raw bytes,
     /// family included, at most the size of the sockaddr union.
     Other(Vec<u8>),
@@ -97,12 +92,7 @@ impl Sockaddr {
                 out.extend_from_slice(ip);
                 out.extend_from_slice(&[0; 8]);
             }
-            Sockaddr::V6 {
-                ip,
-                port,
-                flowinfo,
-                scope_id,
-            } => {
+            Sockaddr::V6 { ip, port, flowinfo, scope_id } => {
                 out.extend_from_slice(&AF_INET6.to_le_bytes());
                 out.extend_from_slice(&port.to_be_bytes());
                 out.extend_from_slice(flowinfo);
@@ -136,20 +126,11 @@ impl Sockaddr {
                 let flowinfo = d.array()?;
                 let ip = d.array()?;
                 let scope_id = d.u32()?;
-                Ok(Sockaddr::V6 {
-                    ip,
-                    port,
-                    flowinfo,
-                    scope_id,
-                })
+                Ok(Sockaddr::V6 { ip, port, flowinfo, scope_id })
             }
-            AF_INET | AF_INET6 => Err(DecodeError::Invalid(
-                "sockaddr length does not match its family",
-            )),
+            AF_INET | AF_INET6 => Err(DecodeError::Invalid("sockaddr length does not match its family")),
             _ if raw.len() <= SOCKADDR_UNION_LEN => Ok(Sockaddr::Other(raw.to_vec())),
-            _ => Err(DecodeError::Invalid(
-                "sockaddr longer than the sockaddr union",
-            )),
+            _ => Err(DecodeError::Invalid("sockaddr longer than the sockaddr union")),
         }
     }
 }
@@ -166,19 +147,11 @@ pub struct EntityAddr {
 impl EntityAddr {
     /// What entity_addr_t's default constructor gives: TYPE_NONE, blank.
     pub fn blank() -> Self {
-        EntityAddr {
-            addr_type: AddrType::NONE,
-            nonce: 0,
-            sockaddr: Sockaddr::blank(),
-        }
+        EntityAddr { addr_type: AddrType::NONE, nonce: 0, sockaddr: Sockaddr::blank() }
     }
 
     pub fn v4(addr_type: AddrType, ip: [u8; 4], port: u16, nonce: u32) -> Self {
-        EntityAddr {
-            addr_type,
-            nonce,
-            sockaddr: Sockaddr::V4 { ip, port },
-        }
+        EntityAddr { addr_type, nonce, sockaddr: Sockaddr::V4 { ip, port } }
     }
 }
 
@@ -209,11 +182,7 @@ impl EntityAddr {
             let addr_type = AddrType(d.u32()?);
             let nonce = d.u32()?;
             let sockaddr = Sockaddr::decode_body(d.bytes()?)?;
-            Ok(EntityAddr {
-                addr_type,
-                nonce,
-                sockaddr,
-            })
+            Ok(EntityAddr { addr_type, nonce, sockaddr })
         })
     }
 }
@@ -227,9 +196,7 @@ impl Decode for EntityAddr {
             ADDR_MARKER => Self::decode_after_marker(d),
             // msgr2 requires MSG_ADDR2 of every peer, so the legacy
             // (marker 0) form never appears in its frames.
-            0 => Err(DecodeError::Invalid(
-                "legacy entity_addr_t in a msgr2 frame",
-            )),
+            0 => Err(DecodeError::Invalid("legacy entity_addr_t in a msgr2 frame")),
             _ => Err(DecodeError::Invalid("entity_addr_t marker")),
         }
     }
@@ -261,12 +228,8 @@ impl Decode for EntityAddrvec {
                 }
                 Ok(EntityAddrvec(addrs))
             }
-            ADDR_MARKER => Ok(EntityAddrvec(alloc::vec![EntityAddr::decode_after_marker(
-                d
-            )?])),
-            0 => Err(DecodeError::Invalid(
-                "legacy entity_addrvec_t in a msgr2 frame",
-            )),
+            ADDR_MARKER => Ok(EntityAddrvec(alloc::vec![EntityAddr::decode_after_marker(d)?])),
+            0 => Err(DecodeError::Invalid("legacy entity_addrvec_t in a msgr2 frame")),
             _ => Err(DecodeError::Invalid("entity_addrvec_t marker")),
         }
     }
@@ -351,22 +314,14 @@ mod tests {
         let v6 = EntityAddr {
             addr_type: AddrType::ANY,
             nonce: 1,
-            sockaddr: Sockaddr::V6 {
-                ip: [0xfe; 16],
-                port: 6789,
-                flowinfo: [1, 2, 3, 4],
-                scope_id: 5,
-            },
+            sockaddr: Sockaddr::V6 { ip: [0xfe; 16], port: 6789, flowinfo: [1, 2, 3, 4], scope_id: 5 },
         };
         let vec = EntityAddrvec(alloc::vec![v6.clone(), EntityAddr::blank()]);
         let bytes = encode_to_vec(&vec);
         assert_eq!(bytes[0], 2);
         assert_eq!(decode_exact::<EntityAddrvec>(&bytes), Ok(vec));
         let lone = encode_to_vec(&v6);
-        assert_eq!(
-            decode_exact::<EntityAddrvec>(&lone),
-            Ok(EntityAddrvec(alloc::vec![v6]))
-        );
+        assert_eq!(decode_exact::<EntityAddrvec>(&lone), Ok(EntityAddrvec(alloc::vec![v6])));
     }
 
     #[test]
@@ -375,27 +330,7 @@ mod tests {
         // Claim AF_INET6 over a sockaddr_in's 16 bytes.
         bytes[19] = 10;
         assert!(decode_exact::<EntityAddr>(&bytes).is_err());
-        let mut too_long = alloc::vec![
-            1,
-            1,
-            1,
-            12 + 30,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            30,
-            0,
-            0,
-            0
-        ];
+        let mut too_long = alloc::vec![1, 1, 1, 12 + 30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 30, 0, 0, 0];
         too_long.extend_from_slice(&[0; 30]);
         assert!(decode_exact::<EntityAddr>(&too_long).is_err());
         assert!(decode_exact::<EntityAddr>(&[0, 0, 0, 0]).is_err());
@@ -403,13 +338,7 @@ mod tests {
 
     #[test]
     fn header2_is_41_bytes() {
-        let header = MsgHeader2 {
-            seq: 1,
-            tid: 2,
-            msg_type: 42,
-            flags: 3,
-            ..MsgHeader2::default()
-        };
+        let header = MsgHeader2 { seq: 1, tid: 2, msg_type: 42, flags: 3, ..MsgHeader2::default() };
         let bytes = encode_to_vec(&header);
         assert_eq!(bytes.len(), MsgHeader2::LEN);
         assert_eq!(decode_exact::<MsgHeader2>(&bytes), Ok(header));

@@ -66,8 +66,7 @@ pub fn decode_header(d: &mut Decoder<'_>) -> Result<(u64, u32), DecodeError> {
 
 /// CRC of each 4 KiB block of `data`.
 pub fn block_crcs(data: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    data.chunks(BLOCK_SIZE as usize)
-        .map(|block| ceph_crc32c(0, block))
+    data.chunks(BLOCK_SIZE as usize).map(|block| ceph_crc32c(0, block))
 }
 
 /// A vector of two-bit elements with Ceph's encoding. CRCs are written
@@ -82,11 +81,7 @@ pub struct BitVector2 {
 
 impl Default for BitVector2 {
     fn default() -> Self {
-        BitVector2 {
-            size: 0,
-            data: Vec::new(),
-            crc_enabled: true,
-        }
+        BitVector2 { size: 0, data: Vec::new(), crc_enabled: true }
     }
 }
 
@@ -101,10 +96,7 @@ impl Eq for BitVector2 {}
 
 impl fmt::Debug for BitVector2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BitVector2")
-            .field("size", &self.size)
-            .field("crc_enabled", &self.crc_enabled)
-            .finish()
+        f.debug_struct("BitVector2").field("size", &self.size).field("crc_enabled", &self.crc_enabled).finish()
     }
 }
 
@@ -122,11 +114,7 @@ impl BitVector2 {
 
     /// A vector over raw bytes; `data` must be exactly `data_len(size)` long.
     pub(crate) fn from_raw(size: u64, data: Vec<u8>) -> Option<Self> {
-        (data.len() as u64 == data_len(size)).then_some(BitVector2 {
-            size,
-            data,
-            crc_enabled: true,
-        })
+        (data.len() as u64 == data_len(size)).then_some(BitVector2 { size, data, crc_enabled: true })
     }
 
     pub fn len(&self) -> u64 {
@@ -169,11 +157,7 @@ impl BitVector2 {
     /// # Panics
     /// When `index` is past the end, like slice indexing.
     pub fn set(&mut self, index: u64, value: u8) {
-        assert!(
-            index < self.size,
-            "BitVector2 index {index} out of range for size {}",
-            self.size
-        );
+        assert!(index < self.size, "BitVector2 index {index} out of range for size {}", self.size);
         let (byte, shift) = locate(index);
         let cell = &mut self.data[byte as usize];
         *cell = (*cell & !(MASK << shift)) | ((value & MASK) << shift);
@@ -229,8 +213,7 @@ impl Decode for BitVector2 {
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let (size, header_crc) = decode_header(d)?;
-        let len =
-            usize::try_from(data_len(size)).map_err(|_| DecodeError::Invalid("bit vector size"))?;
+        let len = usize::try_from(data_len(size)).map_err(|_| DecodeError::Invalid("bit vector size"))?;
         let data = d.take(len)?;
         let footer = d.bytes()?;
         let crc_enabled = !footer.is_empty();
@@ -250,10 +233,6 @@ impl Decode for BitVector2 {
                 }
             }
         }
-        Ok(BitVector2 {
-            size,
-            data: data.to_vec(),
-            crc_enabled,
-        })
+        Ok(BitVector2 { size, data: data.to_vec(), crc_enabled })
     }
 }

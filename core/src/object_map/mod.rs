@@ -35,8 +35,8 @@ mod bit_vector;
 mod tests;
 
 pub use bit_vector::{
-    block_count, block_crcs, data_crc_offset, data_len, decode_header, footer_offset,
-    header_crc_offset, BitVector2, BLOCK_SIZE, HEADER_LEN,
+    block_count, block_crcs, data_crc_offset, data_len, decode_header, footer_offset, header_crc_offset, BitVector2,
+    BLOCK_SIZE, HEADER_LEN,
 };
 
 use crate::cls::lock::{self as cls_lock, ClsLockType, RBD_LOCK_NAME};
@@ -100,21 +100,13 @@ pub fn object_count(layout: &Layout, image_size: u64) -> u64 {
 /// `current` is None, becomes `new`. Returns whether an entry was touched
 /// with a different value (the class then rewrites the map). The caller
 /// keeps `end` within the map.
-pub fn update_states(
-    map: &mut BitVector2,
-    start: u64,
-    end: u64,
-    new: u8,
-    current: Option<u8>,
-) -> bool {
+pub fn update_states(map: &mut BitVector2, start: u64, end: u64, new: u8, current: Option<u8>) -> bool {
     let mut updated = false;
     for index in start..end.min(map.len()) {
         let Some(state) = map.get(index) else { break };
         let matches = match current {
             None => true,
-            Some(current) => {
-                state == current || (current == OBJECT_EXISTS && state == OBJECT_EXISTS_CLEAN)
-            }
+            Some(current) => state == current || (current == OBJECT_EXISTS && state == OBJECT_EXISTS_CLEAN),
         };
         if matches && state != new {
             map.set(index, new);
@@ -214,16 +206,7 @@ pub fn update_head(op: &mut ObjectOperation, start: u64, end: u64, new: u8, curr
 /// empty cookie and tag, no expiry. On -EBUSY librbd reads the holders
 /// (get_info), breaks each, and tries once more.
 pub fn lock_map(op: &mut ObjectOperation) {
-    cls_lock::lock(
-        op,
-        RBD_LOCK_NAME,
-        ClsLockType::EXCLUSIVE,
-        "",
-        "",
-        "",
-        UtcTime::default(),
-        0,
-    );
+    cls_lock::lock(op, RBD_LOCK_NAME, ClsLockType::EXCLUSIVE, "", "", "", UtcTime::default(), 0);
 }
 
 /// object_map::UnlockRequest; -ENOENT (not held) is fine.
@@ -275,23 +258,18 @@ impl ObjectMap {
 
     /// object_may_not_exist: only EXISTS and EXISTS_CLEAN rule absence out.
     pub fn object_may_not_exist(&self, object_no: u64) -> bool {
-        !matches!(
-            self.map.get(object_no),
-            Some(OBJECT_EXISTS | OBJECT_EXISTS_CLEAN)
-        )
+        !matches!(self.map.get(object_no), Some(OBJECT_EXISTS | OBJECT_EXISTS_CLEAN))
     }
 
     /// aio_update's check for HEAD: whether any object in `[start, end)`,
     /// clamped to the map, needs a request to reach `new`. Marking PENDING
     /// skips absent objects; NONEXISTENT only replaces PENDING.
     pub fn update_required(&self, start: u64, end: u64, new: u8) -> bool {
-        (start..end.min(self.map.len()))
-            .filter_map(|i| self.map.get(i))
-            .any(|state| {
-                !(state == new
-                    || (new == OBJECT_PENDING && state == OBJECT_NONEXISTENT)
-                    || (new == OBJECT_NONEXISTENT && state != OBJECT_PENDING))
-            })
+        (start..end.min(self.map.len())).filter_map(|i| self.map.get(i)).any(|state| {
+            !(state == new
+                || (new == OBJECT_PENDING && state == OBJECT_NONEXISTENT)
+                || (new == OBJECT_NONEXISTENT && state != OBJECT_PENDING))
+        })
     }
 
     /// UpdateRequest::finish_request: what the class did, once it replied.

@@ -13,11 +13,7 @@ fn reference_crc(data: &[u8]) -> u32 {
     for &byte in data {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0x82F6_3B78
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0x82F6_3B78 } else { crc >> 1 };
         }
     }
     crc
@@ -42,9 +38,7 @@ fn five_elements_with_crcs() {
     // encode_footer: bufferlist { u32 header CRC, u32 block count, u32 CRC per block }.
     assert_eq!(reference_crc(&FIVE_HEADER[4..]), 0x8296_4518);
     assert_eq!(reference_crc(&FIVE_DATA), 0x1279_9ade);
-    let footer: [u8; 16] = [
-        12, 0, 0, 0, 0x18, 0x45, 0x96, 0x82, 1, 0, 0, 0, 0xde, 0x9a, 0x79, 0x12,
-    ];
+    let footer: [u8; 16] = [12, 0, 0, 0, 0x18, 0x45, 0x96, 0x82, 1, 0, 0, 0, 0xde, 0x9a, 0x79, 0x12];
     let expected = [&FIVE_HEADER[..], &FIVE_DATA, &footer].concat();
     let bits = five();
     assert_eq!(encode_to_vec(&bits), expected);
@@ -68,14 +62,9 @@ fn five_elements_without_crcs() {
 #[test]
 fn empty_vector() {
     let bits = BitVector2::new();
-    assert_eq!(
-        reference_crc(&[1, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-        0xeab7_ba52
-    );
-    let expected: &[u8] = &[
-        14, 0, 0, 0, 1, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0x52, 0xba, 0xb7, 0xea,
-        0, 0, 0, 0,
-    ];
+    assert_eq!(reference_crc(&[1, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0xeab7_ba52);
+    let expected: &[u8] =
+        &[14, 0, 0, 0, 1, 1, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0x52, 0xba, 0xb7, 0xea, 0, 0, 0, 0];
     assert_eq!(encode_to_vec(&bits), expected);
     assert_eq!(Decoder::new(expected).decode::<BitVector2>().unwrap(), bits);
 }
@@ -182,22 +171,10 @@ fn transitions() {
     let states = |m: &BitVector2| m.iter().collect::<Vec<_>>();
     // current EXISTS matches EXISTS_CLEAN too.
     let mut m = map.clone();
-    assert!(update_states(
-        &mut m,
-        0,
-        6,
-        OBJECT_PENDING,
-        Some(OBJECT_EXISTS)
-    ));
+    assert!(update_states(&mut m, 0, 6, OBJECT_PENDING, Some(OBJECT_EXISTS)));
     assert_eq!(states(&m), [0, 2, 2, 2, 2, 2]);
     let mut m = map.clone();
-    assert!(update_states(
-        &mut m,
-        2,
-        4,
-        OBJECT_NONEXISTENT,
-        Some(OBJECT_PENDING)
-    ));
+    assert!(update_states(&mut m, 2, 4, OBJECT_NONEXISTENT, Some(OBJECT_PENDING)));
     assert_eq!(states(&m), [0, 1, 0, 3, 1, 3]);
     let mut m = map.clone();
     assert!(!update_states(&mut m, 1, 2, OBJECT_EXISTS, None));
@@ -233,9 +210,7 @@ fn librbd_update_rules() {
     assert!(!map.object_may_exist(0));
     assert!(map.object_may_exist(1) && map.object_may_exist(2) && map.object_may_exist(3));
     assert!(map.object_may_exist(4), "past the end");
-    assert!(
-        map.object_may_not_exist(0) && map.object_may_not_exist(2) && map.object_may_not_exist(4)
-    );
+    assert!(map.object_may_not_exist(0) && map.object_may_not_exist(2) && map.object_may_not_exist(4));
     assert!(!map.object_may_not_exist(1) && !map.object_may_not_exist(3));
     assert_eq!(map.state(3), Some(ObjectState::ExistsClean));
 
@@ -259,10 +234,7 @@ fn io_path_states() {
     assert_eq!(pre_write_state(WriteAction::Zero), OBJECT_EXISTS);
     assert_eq!(pre_write_state(WriteAction::Truncate), OBJECT_EXISTS);
     assert_eq!(pre_write_state(WriteAction::Remove), OBJECT_PENDING);
-    assert_eq!(
-        post_write_update(WriteAction::Remove),
-        Some((OBJECT_NONEXISTENT, OBJECT_PENDING))
-    );
+    assert_eq!(post_write_update(WriteAction::Remove), Some((OBJECT_NONEXISTENT, OBJECT_PENDING)));
     assert_eq!(post_write_update(WriteAction::Write), None);
     assert!(is_no_op_for_nonexistent(WriteAction::Remove, false));
     assert!(is_no_op_for_nonexistent(WriteAction::Zero, false));

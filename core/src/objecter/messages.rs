@@ -12,9 +12,7 @@ use alloc::vec::Vec;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::encoding::{
-    encode_to_vec, encode_versioned, Decode, DecodeError, Decoder, Encode, UtcTime,
-};
+use crate::encoding::{encode_to_vec, encode_versioned, Decode, DecodeError, Decoder, Encode, UtcTime};
 use crate::osd::{ObjectReply, ObjectRequest, OpKind, OpResult, OsdOp, WatchOp};
 
 pub const MSG_OSD_MAP: u16 = 41;
@@ -126,11 +124,7 @@ pub struct OpHeader {
 /// The CEPH_OSD_FLAG_* a compound is sent with.
 pub fn op_flags(req: &ObjectRequest, attempt: i32, extra: u32) -> u32 {
     let mut f = flags::KNOWN_REDIR | extra;
-    f |= if req.write {
-        flags::WRITE | flags::ONDISK
-    } else {
-        flags::READ
-    };
+    f |= if req.write { flags::WRITE | flags::ONDISK } else { flags::READ };
     if attempt > 0 {
         f |= flags::RETRY;
     }
@@ -154,11 +148,7 @@ pub fn encode_osd_op(req: &ObjectRequest, h: &OpHeader) -> OsdMessage {
     });
     front.extend_from_slice(&[0; 24]); // blkin trace: none
     0u32.encode(&mut front); // client_inc
-    let mtime = if req.write {
-        req.mtime
-    } else {
-        UtcTime::default()
-    };
+    let mtime = if req.write { req.mtime } else { UtcTime::default() };
     mtime.encode(&mut front);
     encode_versioned(&mut front, 6, 3, |out| {
         h.pool.encode(out);
@@ -205,16 +195,11 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut BytesMut) {
     let mut put = |at: usize, bytes: &[u8]| u[at..at + bytes.len()].copy_from_slice(bytes);
     let str_len = |s: &str| (s.len() as u32).to_le_bytes();
     match &op.kind {
-        OpKind::Read { offset, length }
-        | OpKind::SparseRead { offset, length }
-        | OpKind::Zero { offset, length } => {
+        OpKind::Read { offset, length } | OpKind::SparseRead { offset, length } | OpKind::Zero { offset, length } => {
             put(0, &offset.to_le_bytes());
             put(8, &length.to_le_bytes());
         }
-        OpKind::Write {
-            offset,
-            data: bytes,
-        } => {
+        OpKind::Write { offset, data: bytes } => {
             put(0, &offset.to_le_bytes());
             put(8, &(bytes.len() as u64).to_le_bytes());
             data.extend_from_slice(bytes);
@@ -223,19 +208,12 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut BytesMut) {
             put(8, &(bytes.len() as u64).to_le_bytes());
             data.extend_from_slice(bytes);
         }
-        OpKind::CmpExt {
-            offset,
-            data: bytes,
-        } => {
+        OpKind::CmpExt { offset, data: bytes } => {
             put(0, &offset.to_le_bytes());
             put(8, &(bytes.len() as u64).to_le_bytes());
             data.extend_from_slice(bytes);
         }
-        OpKind::WriteSame {
-            offset,
-            length,
-            data: bytes,
-        } => {
+        OpKind::WriteSame { offset, length, data: bytes } => {
             put(0, &offset.to_le_bytes());
             put(8, &length.to_le_bytes());
             put(16, &(bytes.len() as u64).to_le_bytes());
@@ -250,10 +228,7 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut BytesMut) {
         | OpKind::OmapGetHeader
         | OpKind::OmapClear
         | OpKind::ListWatchers => {}
-        OpKind::SetAllocHint {
-            expected_object_size,
-            expected_write_size,
-        } => {
+        OpKind::SetAllocHint { expected_object_size, expected_write_size } => {
             put(0, &expected_object_size.to_le_bytes());
             put(8, &expected_write_size.to_le_bytes());
         }
@@ -268,17 +243,10 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut BytesMut) {
             data.extend_from_slice(name.as_bytes());
             data.extend_from_slice(value);
         }
-        OpKind::OmapGetKeys {
-            start_after,
-            max_return,
-        } => {
+        OpKind::OmapGetKeys { start_after, max_return } => {
             data.extend_from_slice(&encode_to_vec(&(start_after, max_return)));
         }
-        OpKind::OmapGetVals {
-            start_after,
-            filter_prefix,
-            max_return,
-        } => {
+        OpKind::OmapGetVals { start_after, filter_prefix, max_return } => {
             let mut bl = encode_to_vec(&(start_after, max_return));
             filter_prefix.encode(&mut bl);
             data.extend_from_slice(&bl);
@@ -288,37 +256,21 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut BytesMut) {
         }
         OpKind::OmapSetVals { entries } => data.extend_from_slice(&encode_to_vec(entries)),
         OpKind::OmapSetHeader { header } => data.extend_from_slice(header),
-        OpKind::Call {
-            class,
-            method,
-            input,
-        } => {
+        OpKind::Call { class, method, input } => {
             // Class and method names are at most 255 bytes on the wire.
-            put(
-                0,
-                &[class.len().min(255) as u8, method.len().min(255) as u8, 0],
-            );
+            put(0, &[class.len().min(255) as u8, method.len().min(255) as u8, 0]);
             put(3, &(input.len() as u32).to_le_bytes());
             data.extend_from_slice(&class.as_bytes()[..class.len().min(255)]);
             data.extend_from_slice(&method.as_bytes()[..method.len().min(255)]);
             data.extend_from_slice(input);
         }
-        OpKind::Watch {
-            cookie,
-            op: wop,
-            gen,
-            timeout,
-        } => {
+        OpKind::Watch { cookie, op: wop, gen, timeout } => {
             put(0, &cookie.to_le_bytes());
             put(16, &[watch_op_code(*wop)]);
             put(17, &gen.to_le_bytes());
             put(21, &timeout.to_le_bytes());
         }
-        OpKind::Notify {
-            cookie,
-            timeout,
-            payload,
-        } => {
+        OpKind::Notify { cookie, timeout, payload } => {
             put(0, &cookie.to_le_bytes());
             let mut bl = Vec::new();
             1u32.encode(&mut bl); // notify protocol version
@@ -326,11 +278,7 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut BytesMut) {
             payload.encode(&mut bl);
             data.extend_from_slice(&bl);
         }
-        OpKind::NotifyAck {
-            notify_id,
-            cookie,
-            payload,
-        } => {
+        OpKind::NotifyAck { notify_id, cookie, payload } => {
             let mut bl = Vec::new();
             notify_id.encode(&mut bl);
             cookie.encode(&mut bl);
@@ -366,11 +314,7 @@ pub struct OsdOpReply {
 
 impl OsdOpReply {
     pub fn into_object_reply(self) -> ObjectReply {
-        ObjectReply {
-            result: self.result,
-            version: self.user_version,
-            ops: self.ops,
-        }
+        ObjectReply { result: self.result, version: self.user_version, ops: self.ops }
     }
 }
 
@@ -386,30 +330,15 @@ fn decode_redirect(d: &mut Decoder<'_>) -> Result<Redirect, DecodeError> {
             Ok(pool)
         })?;
         let object = d.string()?;
-        Ok(Redirect {
-            pool,
-            object: if object.is_empty() {
-                None
-            } else {
-                Some(object)
-            },
-        })
+        Ok(Redirect { pool, object: if object.is_empty() { None } else { Some(object) } })
     })
 }
 
 /// Decodes MOSDOpReply (header versions 7 through 10, what Luminous and
 /// newer OSDs send to a client with our features).
-pub fn decode_osd_op_reply(
-    tid: u64,
-    version: u16,
-    front: &[u8],
-    data: &Bytes,
-) -> Result<OsdOpReply, DecodeError> {
+pub fn decode_osd_op_reply(tid: u64, version: u16, front: &[u8], data: &Bytes) -> Result<OsdOpReply, DecodeError> {
     if version < 7 {
-        return Err(DecodeError::VersionTooOld {
-            version: version.min(255) as u8,
-            oldest: 7,
-        });
+        return Err(DecodeError::VersionTooOld { version: version.min(255) as u8, oldest: 7 });
     }
     let mut d = Decoder::new(front);
     d.bytes()?; // oid
@@ -434,35 +363,17 @@ pub fn decode_osd_op_reply(
             .checked_add(len)
             .filter(|&end| end <= data.len())
             .ok_or(DecodeError::Invalid("op output past the data segment"))?;
-        ops.push(OpResult {
-            rval,
-            out: data.slice(at..end),
-        });
+        ops.push(OpResult { rval, out: data.slice(at..end) });
         at = end;
     }
     if at != data.len() {
-        return Err(DecodeError::Invalid(
-            "op outputs do not cover the data segment",
-        ));
+        return Err(DecodeError::Invalid("op outputs do not cover the data segment"));
     }
     skip_eversion(&mut d)?; // replay_version
     let user_version = d.u64()?;
-    let redirect = if d.bool()? {
-        Some(decode_redirect(&mut d)?)
-    } else {
-        None
-    };
+    let redirect = if d.bool()? { Some(decode_redirect(&mut d)?) } else { None };
     // Then trace, QoS phase and temperature: nothing a client acts on.
-    Ok(OsdOpReply {
-        tid,
-        flags,
-        result,
-        epoch,
-        retry_attempt,
-        user_version,
-        redirect,
-        ops,
-    })
+    Ok(OsdOpReply { tid, flags, result, epoch, retry_attempt, user_version, redirect, ops })
 }
 
 /// CEPH_WATCH_EVENT_*.
@@ -493,14 +404,7 @@ pub fn decode_watch_notify(version: u16, front: &[u8]) -> Result<WatchNotify, De
     let payload = Bytes::copy_from_slice(d.bytes()?);
     let return_code = if version >= 2 { d.i32()? } else { 0 };
     let notifier_gid = if version >= 3 { d.u64()? } else { 0 };
-    Ok(WatchNotify {
-        opcode,
-        cookie,
-        notify_id,
-        payload,
-        return_code,
-        notifier_gid,
-    })
+    Ok(WatchNotify { opcode, cookie, notify_id, payload, return_code, notifier_gid })
 }
 
 /// CEPH_OSD_BACKOFF_OP_*.
@@ -535,13 +439,7 @@ pub fn decode_backoff(front: &[u8]) -> Result<Backoff, DecodeError> {
             Ok(())
         })?;
     }
-    Ok(Backoff {
-        pgid,
-        epoch,
-        op,
-        id,
-        range,
-    })
+    Ok(Backoff { pgid, epoch, op, id, range })
 }
 
 /// The ACK_BLOCK a client owes an OSD for a BLOCK.

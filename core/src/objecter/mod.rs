@@ -28,9 +28,8 @@ use core::time::Duration;
 use bytes::Bytes;
 
 use messages::{
-    backoff_op, decode_backoff, decode_osd_op_reply, decode_watch_notify, encode_backoff_ack,
-    encode_osd_op, flags, watch_event, OpHeader, MSG_OSD_BACKOFF, MSG_OSD_OPREPLY,
-    MSG_WATCH_NOTIFY,
+    backoff_op, decode_backoff, decode_osd_op_reply, decode_watch_notify, encode_backoff_ack, encode_osd_op, flags,
+    watch_event, OpHeader, MSG_OSD_BACKOFF, MSG_OSD_OPREPLY, MSG_WATCH_NOTIFY,
 };
 pub use messages::{OsdMessage, SpgId};
 
@@ -76,11 +75,7 @@ pub struct ObjecterConfig {
 
 impl Default for ObjecterConfig {
     fn default() -> Self {
-        ObjecterConfig {
-            op_timeout: Duration::from_secs(30),
-            features: 0,
-            watch_timeout: 30,
-        }
+        ObjecterConfig { op_timeout: Duration::from_secs(30), features: 0, watch_timeout: 30 }
     }
 }
 
@@ -151,19 +146,7 @@ impl Objecter {
         let tid = self.next_tid;
         let pool = req.oid.pool;
         let deadline = self.now + self.config.op_timeout;
-        self.ops.insert(
-            tid,
-            Op {
-                id,
-                req,
-                pool,
-                extra_flags: 0,
-                target: None,
-                sent_to: None,
-                attempts: 0,
-                deadline,
-            },
-        );
+        self.ops.insert(tid, Op { id, req, pool, extra_flags: 0, target: None, sent_to: None, attempts: 0, deadline });
         self.try_send(tid, map);
     }
 
@@ -199,12 +182,8 @@ impl Objecter {
     /// Fails every op whose deadline has passed with -ETIMEDOUT.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
-        let expired: alloc::vec::Vec<u64> = self
-            .ops
-            .iter()
-            .filter(|(_, op)| op.deadline <= now)
-            .map(|(tid, _)| *tid)
-            .collect();
+        let expired: alloc::vec::Vec<u64> =
+            self.ops.iter().filter(|(_, op)| op.deadline <= now).map(|(tid, _)| *tid).collect();
         for tid in expired {
             self.finish(tid, ObjectReply::error(Errno::ETIMEDOUT));
         }
@@ -213,12 +192,7 @@ impl Objecter {
     /// A new OSDMap: resend whatever now maps elsewhere, send what was held.
     pub fn handle_map(&mut self, map: &impl Placement, now: Instant) {
         self.now = self.now.max(now);
-        let down: alloc::vec::Vec<i32> = self
-            .sessions
-            .iter()
-            .copied()
-            .filter(|osd| !map.is_up(*osd))
-            .collect();
+        let down: alloc::vec::Vec<i32> = self.sessions.iter().copied().filter(|osd| !map.is_up(*osd)).collect();
         for osd in down {
             self.sessions.remove(&osd);
             self.backoffs.retain(|(o, _), _| *o != osd);
@@ -246,12 +220,8 @@ impl Objecter {
         self.now = self.now.max(now);
         self.sessions.remove(&osd);
         self.backoffs.retain(|(o, _), _| *o != osd);
-        let tids: alloc::vec::Vec<u64> = self
-            .ops
-            .iter()
-            .filter(|(_, op)| op.sent_to == Some(osd))
-            .map(|(tid, _)| *tid)
-            .collect();
+        let tids: alloc::vec::Vec<u64> =
+            self.ops.iter().filter(|(_, op)| op.sent_to == Some(osd)).map(|(tid, _)| *tid).collect();
         for tid in tids {
             self.try_send(tid, map);
         }
@@ -276,14 +246,8 @@ impl Objecter {
         }
     }
 
-    fn handle_reply(
-        &mut self,
-        osd: i32,
-        msg: &OsdMessage,
-        map: &impl Placement,
-    ) -> Result<(), Errno> {
-        let reply = decode_osd_op_reply(msg.tid, msg.version, &msg.front, &msg.data)
-            .map_err(|e| e.errno())?;
+    fn handle_reply(&mut self, osd: i32, msg: &OsdMessage, map: &impl Placement) -> Result<(), Errno> {
+        let reply = decode_osd_op_reply(msg.tid, msg.version, &msg.front, &msg.data).map_err(|e| e.errno())?;
         let Some(op) = self.ops.get_mut(&reply.tid) else {
             return Ok(());
         };
@@ -322,11 +286,7 @@ impl Objecter {
         match event.opcode {
             watch_event::NOTIFY => {
                 let mut op = ObjectOperation::new();
-                op.push(OpKind::NotifyAck {
-                    notify_id: event.notify_id,
-                    cookie: event.cookie,
-                    payload: Bytes::new(),
-                });
+                op.push(OpKind::NotifyAck { notify_id: event.notify_id, cookie: event.cookie, payload: Bytes::new() });
                 self.start(None, ObjectRequest::read(oid, SnapId::HEAD, op), map);
             }
             watch_event::DISCONNECT => self.send_watch(event.cookie, WatchOp::Watch, map),
@@ -335,19 +295,11 @@ impl Objecter {
         Ok(())
     }
 
-    fn handle_backoff(
-        &mut self,
-        osd: i32,
-        msg: &OsdMessage,
-        map: &impl Placement,
-    ) -> Result<(), Errno> {
+    fn handle_backoff(&mut self, osd: i32, msg: &OsdMessage, map: &impl Placement) -> Result<(), Errno> {
         let backoff = decode_backoff(&msg.front).map_err(|e| e.errno())?;
         match backoff.op {
             backoff_op::BLOCK => {
-                self.backoffs
-                    .entry((osd, backoff.pgid))
-                    .or_default()
-                    .insert(backoff.id);
+                self.backoffs.entry((osd, backoff.pgid)).or_default().insert(backoff.id);
                 self.outgoing.push_back((osd, encode_backoff_ack(&backoff)));
             }
             backoff_op::UNBLOCK => {
@@ -361,10 +313,7 @@ impl Objecter {
                 let tids: alloc::vec::Vec<u64> = self
                     .ops
                     .iter()
-                    .filter(|(_, op)| {
-                        op.target
-                            .is_some_and(|t| t.osd == osd && t.pgid == backoff.pgid)
-                    })
+                    .filter(|(_, op)| op.target.is_some_and(|t| t.osd == osd && t.pgid == backoff.pgid))
                     .map(|(tid, _)| *tid)
                     .collect();
                 for tid in tids {
@@ -392,9 +341,7 @@ impl Objecter {
         };
         op.target = target;
         let Some(target) = target else { return };
-        if map.paused(op.pool, op.req.write)
-            || self.backoffs.contains_key(&(target.osd, target.pgid))
-        {
+        if map.paused(op.pool, op.req.write) || self.backoffs.contains_key(&(target.osd, target.pgid)) {
             return;
         }
         let header = OpHeader {
@@ -426,24 +373,11 @@ impl Objecter {
     fn note_watch_result(&mut self, tid: u64, result: i32) {
         let Some(op) = self.ops.get(&tid) else { return };
         for o in &op.req.op.ops {
-            if let OpKind::Watch {
-                cookie,
-                op: wop,
-                gen,
-                ..
-            } = o.kind
-            {
+            if let OpKind::Watch { cookie, op: wop, gen, .. } = o.kind {
                 match wop {
                     WatchOp::Watch | WatchOp::Reconnect if result >= 0 => {
                         let osd = op.sent_to;
-                        self.lingers.insert(
-                            cookie,
-                            Linger {
-                                oid: op.req.oid.clone(),
-                                gen,
-                                osd,
-                            },
-                        );
+                        self.lingers.insert(cookie, Linger { oid: op.req.oid.clone(), gen, osd });
                     }
                     WatchOp::Unwatch => {
                         self.lingers.remove(&cookie);
@@ -459,11 +393,8 @@ impl Objecter {
     fn relink_lingers(&mut self, map: &impl Placement, reset: Option<i32>) {
         let mut again = alloc::vec::Vec::new();
         for (cookie, linger) in &self.lingers {
-            let now_at = map
-                .calc_target(linger.oid.pool, &linger.oid.name, &linger.oid.namespace)
-                .ok()
-                .flatten()
-                .map(|t| t.osd);
+            let now_at =
+                map.calc_target(linger.oid.pool, &linger.oid.name, &linger.oid.namespace).ok().flatten().map(|t| t.osd);
             if now_at != linger.osd || (reset.is_some() && reset == linger.osd) {
                 again.push(*cookie);
             }
@@ -479,24 +410,11 @@ impl Objecter {
         };
         linger.gen = linger.gen.wrapping_add(1);
         // Where it is going, so the next map does not send it again.
-        linger.osd = map
-            .calc_target(linger.oid.pool, &linger.oid.name, &linger.oid.namespace)
-            .ok()
-            .flatten()
-            .map(|t| t.osd);
+        linger.osd =
+            map.calc_target(linger.oid.pool, &linger.oid.name, &linger.oid.namespace).ok().flatten().map(|t| t.osd);
         let mut op = ObjectOperation::new();
-        op.push(OpKind::Watch {
-            cookie,
-            op: wop,
-            gen: linger.gen,
-            timeout: self.config.watch_timeout,
-        });
-        let req = ObjectRequest::write(
-            linger.oid.clone(),
-            Default::default(),
-            Default::default(),
-            op,
-        );
+        op.push(OpKind::Watch { cookie, op: wop, gen: linger.gen, timeout: self.config.watch_timeout });
+        let req = ObjectRequest::write(linger.oid.clone(), Default::default(), Default::default(), op);
         self.start(None, req, map);
     }
 }

@@ -22,10 +22,7 @@ struct FakeMap {
 
 impl FakeMap {
     fn with(targets: &[(&'static str, i32, u32)]) -> Self {
-        let mut map = FakeMap {
-            epoch: Cell::new(10),
-            ..FakeMap::default()
-        };
+        let mut map = FakeMap { epoch: Cell::new(10), ..FakeMap::default() };
         for (name, osd, seed) in targets {
             map.targets.insert(name, (*osd, *seed));
         }
@@ -42,19 +39,11 @@ impl Placement for FakeMap {
         if pool != 1 {
             return Err(Errno::ENOENT);
         }
-        Ok(self
-            .targets
-            .get(name)
-            .filter(|(osd, _)| *osd >= 0)
-            .map(|(osd, seed)| Target {
-                osd: *osd,
-                pgid: SpgId {
-                    pool,
-                    seed: *seed,
-                    shard: -1,
-                },
-                hash: 0xabcd_0000 | *seed,
-            }))
+        Ok(self.targets.get(name).filter(|(osd, _)| *osd >= 0).map(|(osd, seed)| Target {
+            osd: *osd,
+            pgid: SpgId { pool, seed: *seed, shard: -1 },
+            hash: 0xabcd_0000 | *seed,
+        }))
     }
 
     fn paused(&self, _pool: i64, _write: bool) -> bool {
@@ -79,12 +68,7 @@ fn stat_req(name: &str) -> ObjectRequest {
 fn write_req(name: &str, data: &'static [u8]) -> ObjectRequest {
     let mut op = ObjectOperation::new();
     op.write(8, Bytes::from_static(data));
-    ObjectRequest::write(
-        ObjectId::new(1, "ns", name),
-        SnapContext::new(5, vec![5, 3]),
-        UtcTime::new(100, 7),
-        op,
-    )
+    ObjectRequest::write(ObjectId::new(1, "ns", name), SnapContext::new(5, vec![5, 3]), UtcTime::new(100, 7), op)
 }
 
 /// The fields of MOSDOp v8 a fake OSD looks at, decoded in upstream's order.
@@ -105,10 +89,7 @@ struct SentOp {
 }
 
 fn parse_op(msg: &OsdMessage) -> SentOp {
-    assert_eq!(
-        (msg.msg_type, msg.version, msg.compat_version),
-        (MSG_OSD_OP, 8, 3)
-    );
+    assert_eq!((msg.msg_type, msg.version, msg.compat_version), (MSG_OSD_OP, 8, 3));
     let mut d = Decoder::new(&msg.front);
     let pgid = SpgId::decode(&mut d).unwrap();
     let hash = d.u32().unwrap();
@@ -143,34 +124,12 @@ fn parse_op(msg: &OsdMessage) -> SentOp {
     let attempt = d.i32().unwrap();
     d.u64().unwrap();
     d.finish().unwrap();
-    assert_eq!(
-        ops.iter().map(|o| o.2 as usize).sum::<usize>(),
-        msg.data.len()
-    );
-    SentOp {
-        pgid,
-        hash,
-        epoch,
-        flags,
-        pool,
-        nspace,
-        oid,
-        ops,
-        snap,
-        snap_seq,
-        snaps,
-        attempt,
-    }
+    assert_eq!(ops.iter().map(|o| o.2 as usize).sum::<usize>(), msg.data.len());
+    SentOp { pgid, hash, epoch, flags, pool, nspace, oid, ops, snap, snap_seq, snaps, attempt }
 }
 
 /// MOSDOpReply v8 as an OSD encodes it.
-fn reply(
-    tid: u64,
-    attempt: i32,
-    result: i32,
-    outs: &[(i32, &[u8])],
-    redirect: Option<i64>,
-) -> OsdMessage {
+fn reply(tid: u64, attempt: i32, result: i32, outs: &[(i32, &[u8])], redirect: Option<i64>) -> OsdMessage {
     let mut f = Vec::new();
     "obj".encode(&mut f);
     f.push(1);
@@ -224,11 +183,7 @@ fn reply(
 }
 
 fn objecter() -> Objecter {
-    Objecter::new(ObjecterConfig {
-        op_timeout: Duration::from_secs(10),
-        features: 0x3f,
-        watch_timeout: 30,
-    })
+    Objecter::new(ObjecterConfig { op_timeout: Duration::from_secs(10), features: 0x3f, watch_timeout: 30 })
 }
 
 fn sends(o: &mut Objecter) -> Vec<(i32, OsdMessage)> {
@@ -244,21 +199,11 @@ fn a_write_is_encoded_as_mosdop_v8() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].0, 2);
     let op = parse_op(&sent[0].1);
-    assert_eq!(
-        op.pgid,
-        SpgId {
-            pool: 1,
-            seed: 7,
-            shard: -1
-        }
-    );
+    assert_eq!(op.pgid, SpgId { pool: 1, seed: 7, shard: -1 });
     assert_eq!((op.hash, op.epoch, op.pool), (0xabcd_0007, 10, 1));
     assert_eq!(op.flags, flags::WRITE | flags::ONDISK | flags::KNOWN_REDIR);
     assert_eq!((op.nspace.as_str(), op.oid.as_str()), ("ns", "obj"));
-    assert_eq!(
-        (op.snap, op.snap_seq, op.snaps.as_slice()),
-        (SnapId::HEAD.0, 5, &[5u64, 3][..])
-    );
+    assert_eq!((op.snap, op.snap_seq, op.snaps.as_slice()), (SnapId::HEAD.0, 5, &[5u64, 3][..]));
     assert_eq!(op.attempt, 0);
     let (code, u, len) = op.ops[0];
     assert_eq!((code, len), (0x2201, 5));
@@ -273,20 +218,10 @@ fn op_inputs_follow_librados_layouts() {
     let mut op = ObjectOperation::new();
     op.call("rbd", "get_size", Bytes::from_static(b"\x01\x02"));
     op.set_xattr("k", Bytes::from_static(b"vv"));
-    op.push(OpKind::Watch {
-        cookie: 9,
-        op: WatchOp::Watch,
-        gen: 2,
-        timeout: 30,
-    });
+    op.push(OpKind::Watch { cookie: 9, op: WatchOp::Watch, gen: 2, timeout: 30 });
     o.submit(
         1,
-        ObjectRequest::write(
-            ObjectId::new(1, "", "obj"),
-            SnapContext::default(),
-            UtcTime::default(),
-            op,
-        ),
+        ObjectRequest::write(ObjectId::new(1, "", "obj"), SnapContext::default(), UtcTime::default(), op),
         &map,
         t(0),
     );
@@ -300,10 +235,7 @@ fn op_inputs_follow_librados_layouts() {
     assert_eq!(&xattr.1[..8], &[1, 0, 0, 0, 2, 0, 0, 0]);
     let watch = sent.ops[2];
     assert_eq!(watch.0, 0x220f);
-    assert_eq!(
-        &watch.1[..25],
-        &[9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 30, 0, 0, 0]
-    );
+    assert_eq!(&watch.1[..25], &[9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 30, 0, 0, 0]);
 }
 
 #[test]
@@ -315,16 +247,10 @@ fn a_reply_completes_the_op_with_each_ops_output() {
     let mut stat = Vec::new();
     4096u64.encode(&mut stat);
     UtcTime::new(3, 4).encode(&mut stat);
-    o.handle_message(osd, &reply(msg.tid, 0, 0, &[(0, &stat)], None), &map, t(2))
-        .unwrap();
+    o.handle_message(osd, &reply(msg.tid, 0, 0, &[(0, &stat)], None), &map, t(2)).unwrap();
     let (id, r) = o.poll_reply().unwrap();
     assert_eq!((id, r.result, r.version), (5, 0, 42));
-    assert_eq!(
-        crate::encoding::decode_exact::<StatOut>(r.out(0).unwrap())
-            .unwrap()
-            .size,
-        4096
-    );
+    assert_eq!(crate::encoding::decode_exact::<StatOut>(r.out(0).unwrap()).unwrap().size, 4096);
     assert_eq!(o.in_flight(), 0);
 }
 
@@ -344,11 +270,9 @@ fn a_map_change_resends_to_the_new_primary_and_stale_replies_are_ignored() {
     assert_ne!(sent.flags & flags::RETRY, 0);
     assert_eq!(msg.tid, first.1.tid);
     // The old primary answers the first attempt: dropped.
-    o.handle_message(2, &reply(msg.tid, 0, 0, &[(0, b"")], None), &map, t(3))
-        .unwrap();
+    o.handle_message(2, &reply(msg.tid, 0, 0, &[(0, b"")], None), &map, t(3)).unwrap();
     assert!(o.poll_reply().is_none());
-    o.handle_message(4, &reply(msg.tid, 1, -2, &[(-2, b"")], None), &map, t(3))
-        .unwrap();
+    o.handle_message(4, &reply(msg.tid, 1, -2, &[(-2, b"")], None), &map, t(3)).unwrap();
     assert_eq!(o.poll_reply().unwrap().1.result, -2);
 }
 
@@ -369,10 +293,7 @@ fn an_unchanged_map_sends_nothing_and_a_down_osd_is_closed() {
     assert!(sends(&mut o).is_empty(), "unmapped ops wait for a map");
     map.targets.insert("other", (2, 1));
     o.handle_map(&map, t(3));
-    assert_eq!(
-        sends(&mut o).iter().map(|s| s.0).collect::<Vec<_>>(),
-        vec![2]
-    );
+    assert_eq!(sends(&mut o).iter().map(|s| s.0).collect::<Vec<_>>(), vec![2]);
 }
 
 #[test]
@@ -384,18 +305,11 @@ fn reset_eagain_and_redirect_resend() {
     o.handle_reset(2, &map, t(2));
     let again = sends(&mut o);
     assert_eq!(parse_op(&again[0].1).attempt, 1);
-    o.handle_message(
-        2,
-        &reply(tid, 1, Errno::EAGAIN.to_ret(), &[(0, b"")], None),
-        &map,
-        t(2),
-    )
-    .unwrap();
+    o.handle_message(2, &reply(tid, 1, Errno::EAGAIN.to_ret(), &[(0, b"")], None), &map, t(2)).unwrap();
     assert!(o.poll_reply().is_none());
     assert_eq!(parse_op(&sends(&mut o)[0].1).attempt, 2);
     // A redirect to a pool that does not exist ends in -ENOENT.
-    o.handle_message(2, &reply(tid, 2, 0, &[(0, b"")], Some(9)), &map, t(2))
-        .unwrap();
+    o.handle_message(2, &reply(tid, 2, 0, &[(0, b"")], Some(9)), &map, t(2)).unwrap();
     assert_eq!(o.poll_reply().unwrap().1.result, Errno::ENOENT.to_ret());
 }
 
@@ -426,41 +340,28 @@ fn a_missing_pool_fails_at_once() {
 
 fn backoff_msg(op: u8, seed: u32, id: u64) -> OsdMessage {
     let mut f = Vec::new();
-    SpgId {
-        pool: 1,
-        seed,
-        shard: -1,
-    }
-    .encode(&mut f);
+    SpgId { pool: 1, seed, shard: -1 }.encode(&mut f);
     10u32.encode(&mut f);
     f.push(op);
     id.encode(&mut f);
     for _ in 0..2 {
         encode_versioned(&mut f, 4, 3, |f| f.extend_from_slice(&[0; 9]));
     }
-    OsdMessage {
-        msg_type: MSG_OSD_BACKOFF,
-        version: 1,
-        compat_version: 1,
-        front: f.into(),
-        ..OsdMessage::default()
-    }
+    OsdMessage { msg_type: MSG_OSD_BACKOFF, version: 1, compat_version: 1, front: f.into(), ..OsdMessage::default() }
 }
 
 #[test]
 fn a_backoff_holds_ops_until_unblocked_and_is_acknowledged() {
     let map = FakeMap::with(&[("obj", 2, 7)]);
     let mut o = objecter();
-    o.handle_message(2, &backoff_msg(backoff_op::BLOCK, 7, 99), &map, t(1))
-        .unwrap();
+    o.handle_message(2, &backoff_msg(backoff_op::BLOCK, 7, 99), &map, t(1)).unwrap();
     let ack = sends(&mut o).remove(0);
     assert_eq!(ack.1.msg_type, MSG_OSD_BACKOFF);
     let parsed = decode_backoff(&ack.1.front).unwrap();
     assert_eq!((parsed.op, parsed.id), (backoff_op::ACK_BLOCK, 99));
     o.submit(1, stat_req("obj"), &map, t(1));
     assert!(sends(&mut o).is_empty());
-    o.handle_message(2, &backoff_msg(backoff_op::UNBLOCK, 7, 99), &map, t(2))
-        .unwrap();
+    o.handle_message(2, &backoff_msg(backoff_op::UNBLOCK, 7, 99), &map, t(2)).unwrap();
     assert_eq!(sends(&mut o).len(), 1);
 }
 
@@ -472,12 +373,7 @@ fn notify_msg(opcode: u8, cookie: u64, notify_id: u64) -> OsdMessage {
     Bytes::from_static(b"hi").encode(&mut f);
     0i32.encode(&mut f);
     77u64.encode(&mut f);
-    OsdMessage {
-        msg_type: MSG_WATCH_NOTIFY,
-        version: 3,
-        front: f.into(),
-        ..OsdMessage::default()
-    }
+    OsdMessage { msg_type: MSG_WATCH_NOTIFY, version: 3, front: f.into(), ..OsdMessage::default() }
 }
 
 #[test]
@@ -485,55 +381,35 @@ fn watches_are_reconnected_and_notifies_acknowledged() {
     let map = FakeMap::with(&[("hdr", 1, 3)]);
     let mut o = objecter();
     let mut op = ObjectOperation::new();
-    op.push(OpKind::Watch {
-        cookie: 5,
-        op: WatchOp::Watch,
-        gen: 0,
-        timeout: 30,
-    });
+    op.push(OpKind::Watch { cookie: 5, op: WatchOp::Watch, gen: 0, timeout: 30 });
     o.submit(
         1,
-        ObjectRequest::write(
-            ObjectId::new(1, "", "hdr"),
-            SnapContext::default(),
-            UtcTime::default(),
-            op,
-        ),
+        ObjectRequest::write(ObjectId::new(1, "", "hdr"), SnapContext::default(), UtcTime::default(), op),
         &map,
         t(0),
     );
     let tid = sends(&mut o)[0].1.tid;
-    o.handle_message(1, &reply(tid, 0, 0, &[(0, b"")], None), &map, t(0))
-        .unwrap();
+    o.handle_message(1, &reply(tid, 0, 0, &[(0, b"")], None), &map, t(0)).unwrap();
     assert_eq!(o.poll_reply().unwrap().1.result, 0);
 
-    o.handle_message(1, &notify_msg(watch_event::NOTIFY, 5, 1234), &map, t(1))
-        .unwrap();
+    o.handle_message(1, &notify_msg(watch_event::NOTIFY, 5, 1234), &map, t(1)).unwrap();
     let (osd, ack) = sends(&mut o).remove(0);
     let sent = parse_op(&ack);
-    assert_eq!(
-        (osd, sent.ops[0].0, sent.flags & flags::READ),
-        (1, 0x1207, flags::READ)
-    );
+    assert_eq!((osd, sent.ops[0].0, sent.flags & flags::READ), (1, 0x1207, flags::READ));
     let mut want = Vec::new();
     1234u64.encode(&mut want);
     5u64.encode(&mut want);
     Bytes::new().encode(&mut want);
     assert_eq!(&ack.data[..], &want[..]);
     // Notifies for cookies we do not hold are ignored.
-    o.handle_message(1, &notify_msg(watch_event::NOTIFY, 6, 1), &map, t(1))
-        .unwrap();
+    o.handle_message(1, &notify_msg(watch_event::NOTIFY, 6, 1), &map, t(1)).unwrap();
     assert!(sends(&mut o).is_empty());
 
     o.handle_reset(1, &map, t(2));
     let again = sends(&mut o);
     let watch = parse_op(&again.last().unwrap().1).ops[0];
     assert_eq!((watch.0, watch.1[16]), (0x220f, WatchOp::Reconnect as u8));
-    assert_eq!(
-        o.in_flight(),
-        0,
-        "the objecter's own ops are not the caller's"
-    );
+    assert_eq!(o.in_flight(), 0, "the objecter's own ops are not the caller's");
 }
 
 #[test]

@@ -13,9 +13,7 @@ mod snap;
 mod watch;
 
 pub use op::{ObjectOperation, OpFlags, OpKind, OsdOp, WatchOp};
-pub use reply::{
-    ObjectReply, OmapKeysOut, OmapValsOut, OpResult, SparseReadOut, StatOut, XattrsOut,
-};
+pub use reply::{ObjectReply, OmapKeysOut, OmapValsOut, OpResult, SparseReadOut, StatOut, XattrsOut};
 pub use request::{ClientId, Completion, ObjectId, ObjectRequest, ObjectStore};
 pub use snap::{SnapContext, SnapId};
 pub use watch::{ListWatchersOut, WatchItem};

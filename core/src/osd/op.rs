@@ -221,10 +221,7 @@ impl ObjectOperation {
     }
 
     pub fn push(&mut self, kind: OpKind) -> &mut Self {
-        self.ops.push(OsdOp {
-            kind,
-            flags: OpFlags::NONE,
-        });
+        self.ops.push(OsdOp { kind, flags: OpFlags::NONE });
         self
     }
 
@@ -274,11 +271,7 @@ impl ObjectOperation {
     }
 
     pub fn write_same(&mut self, offset: u64, length: u64, data: Bytes) -> &mut Self {
-        self.push(OpKind::WriteSame {
-            offset,
-            length,
-            data,
-        })
+        self.push(OpKind::WriteSame { offset, length, data })
     }
 
     pub fn zero(&mut self, offset: u64, length: u64) -> &mut Self {
@@ -310,10 +303,7 @@ impl ObjectOperation {
     }
 
     pub fn set_xattr(&mut self, name: impl Into<String>, value: Bytes) -> &mut Self {
-        self.push(OpKind::SetXattr {
-            name: name.into(),
-            value,
-        })
+        self.push(OpKind::SetXattr { name: name.into(), value })
     }
 
     pub fn omap_get_vals(
@@ -330,10 +320,7 @@ impl ObjectOperation {
     }
 
     pub fn omap_get_keys(&mut self, start_after: impl Into<String>, max_return: u64) -> &mut Self {
-        self.push(OpKind::OmapGetKeys {
-            start_after: start_after.into(),
-            max_return,
-        })
+        self.push(OpKind::OmapGetKeys { start_after: start_after.into(), max_return })
     }
 
     pub fn omap_get_vals_by_keys(&mut self, keys: BTreeSet<String>) -> &mut Self {
@@ -348,17 +335,8 @@ impl ObjectOperation {
         self.push(OpKind::OmapRmKeys { keys })
     }
 
-    pub fn call(
-        &mut self,
-        class: impl Into<String>,
-        method: impl Into<String>,
-        input: Bytes,
-    ) -> &mut Self {
-        self.push(OpKind::Call {
-            class: class.into(),
-            method: method.into(),
-            input,
-        })
+    pub fn call(&mut self, class: impl Into<String>, method: impl Into<String>, input: Bytes) -> &mut Self {
+        self.push(OpKind::Call { class: class.into(), method: method.into(), input })
     }
 }
 
@@ -369,71 +347,15 @@ mod tests {
     #[test]
     fn codes_match_rados_h() {
         // Values from __CEPH_FORALL_OSD_OPS in src/include/rados.h.
-        assert_eq!(
-            OpKind::Read {
-                offset: 0,
-                length: 0
-            }
-            .code(),
-            0x1201
-        );
-        assert_eq!(
-            OpKind::SparseRead {
-                offset: 0,
-                length: 0
-            }
-            .code(),
-            0x1205
-        );
-        assert_eq!(
-            OpKind::CmpExt {
-                offset: 0,
-                data: Bytes::new()
-            }
-            .code(),
-            0x1220
-        );
-        assert_eq!(
-            OpKind::Write {
-                offset: 0,
-                data: Bytes::new()
-            }
-            .code(),
-            0x2201
-        );
+        assert_eq!(OpKind::Read { offset: 0, length: 0 }.code(), 0x1201);
+        assert_eq!(OpKind::SparseRead { offset: 0, length: 0 }.code(), 0x1205);
+        assert_eq!(OpKind::CmpExt { offset: 0, data: Bytes::new() }.code(), 0x1220);
+        assert_eq!(OpKind::Write { offset: 0, data: Bytes::new() }.code(), 0x2201);
         assert_eq!(OpKind::Create.code(), 0x220d);
-        assert_eq!(
-            OpKind::WriteSame {
-                offset: 0,
-                length: 0,
-                data: Bytes::new()
-            }
-            .code(),
-            0x2226
-        );
-        assert_eq!(
-            OpKind::OmapRmKeys {
-                keys: BTreeSet::new()
-            }
-            .code(),
-            0x2218
-        );
-        assert_eq!(
-            OpKind::RmXattr {
-                name: String::new()
-            }
-            .code(),
-            0x2304
-        );
-        assert_eq!(
-            OpKind::Call {
-                class: String::new(),
-                method: String::new(),
-                input: Bytes::new()
-            }
-            .code(),
-            0x1401
-        );
+        assert_eq!(OpKind::WriteSame { offset: 0, length: 0, data: Bytes::new() }.code(), 0x2226);
+        assert_eq!(OpKind::OmapRmKeys { keys: BTreeSet::new() }.code(), 0x2218);
+        assert_eq!(OpKind::RmXattr { name: String::new() }.code(), 0x2304);
+        assert_eq!(OpKind::Call { class: String::new(), method: String::new(), input: Bytes::new() }.code(), 0x1401);
     }
 
     #[test]

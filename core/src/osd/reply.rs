@@ -26,11 +26,7 @@ pub struct ObjectReply {
 impl ObjectReply {
     /// A reply that failed before any op ran (bad pool, invalid snapc, ...).
     pub fn error(errno: Errno) -> Self {
-        ObjectReply {
-            result: errno.to_ret(),
-            version: 0,
-            ops: Vec::new(),
-        }
+        ObjectReply { result: errno.to_ret(), version: 0, ops: Vec::new() }
     }
 
     pub fn errno(&self) -> Result<(), Errno> {
@@ -60,10 +56,7 @@ impl Encode for StatOut {
 
 impl Decode for StatOut {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(StatOut {
-            size: d.u64()?,
-            mtime: d.decode()?,
-        })
+        Ok(StatOut { size: d.u64()?, mtime: d.decode()? })
     }
 }
 
@@ -92,15 +85,11 @@ impl Decode for SparseReadOut {
             if offset < end_of_last {
                 return Err(DecodeError::Invalid("overlapping sparse-read extents"));
             }
-            end_of_last = offset
-                .checked_add(length)
-                .ok_or(DecodeError::Invalid("sparse-read extent past 2^64"))?;
+            end_of_last = offset.checked_add(length).ok_or(DecodeError::Invalid("sparse-read extent past 2^64"))?;
             total = total.saturating_add(length);
         }
         if total != data.len() as u64 {
-            return Err(DecodeError::Invalid(
-                "sparse-read extents disagree with data length",
-            ));
+            return Err(DecodeError::Invalid("sparse-read extents disagree with data length"));
         }
         Ok(SparseReadOut { extents, data })
     }
@@ -122,10 +111,7 @@ impl Encode for OmapKeysOut {
 
 impl Decode for OmapKeysOut {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(OmapKeysOut {
-            keys: d.decode()?,
-            more: d.bool()?,
-        })
+        Ok(OmapKeysOut { keys: d.decode()?, more: d.bool()? })
     }
 }
 
@@ -145,10 +131,7 @@ impl Encode for OmapValsOut {
 
 impl Decode for OmapValsOut {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(OmapValsOut {
-            vals: d.decode()?,
-            more: d.bool()?,
-        })
+        Ok(OmapValsOut { vals: d.decode()?, more: d.bool()? })
     }
 }
 
@@ -162,10 +145,7 @@ mod tests {
 
     #[test]
     fn stat_layout() {
-        let stat = StatOut {
-            size: 4096,
-            mtime: UtcTime::new(10, 20),
-        };
+        let stat = StatOut { size: 4096, mtime: UtcTime::new(10, 20) };
         let bytes = encode_to_vec(&stat);
         assert_eq!(bytes, [0, 16, 0, 0, 0, 0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0]);
         assert_eq!(decode_exact::<StatOut>(&bytes).unwrap(), stat);
@@ -173,23 +153,11 @@ mod tests {
 
     #[test]
     fn sparse_read_must_agree_with_its_data() {
-        let good = SparseReadOut {
-            extents: [(0, 2), (8, 1)].into(),
-            data: Bytes::from_static(b"abc"),
-        };
-        assert_eq!(
-            decode_exact::<SparseReadOut>(&encode_to_vec(&good)).unwrap(),
-            good
-        );
-        let short = SparseReadOut {
-            extents: [(0, 4)].into(),
-            data: Bytes::from_static(b"abc"),
-        };
+        let good = SparseReadOut { extents: [(0, 2), (8, 1)].into(), data: Bytes::from_static(b"abc") };
+        assert_eq!(decode_exact::<SparseReadOut>(&encode_to_vec(&good)).unwrap(), good);
+        let short = SparseReadOut { extents: [(0, 4)].into(), data: Bytes::from_static(b"abc") };
         assert!(decode_exact::<SparseReadOut>(&encode_to_vec(&short)).is_err());
-        let overlap = SparseReadOut {
-            extents: [(0, 2), (1, 1)].into(),
-            data: Bytes::from_static(b"abc"),
-        };
+        let overlap = SparseReadOut { extents: [(0, 2), (1, 1)].into(), data: Bytes::from_static(b"abc") };
         assert!(decode_exact::<SparseReadOut>(&encode_to_vec(&overlap)).is_err());
     }
 
@@ -197,13 +165,8 @@ mod tests {
     fn reply_out_reports_the_compound_error() {
         let reply = ObjectReply::error(Errno::ENOENT);
         assert_eq!(reply.out(0), Err(Errno::ENOENT));
-        let ok = ObjectReply {
-            ops: alloc::vec![OpResult {
-                rval: 0,
-                out: Bytes::from_static(b"x")
-            }],
-            ..Default::default()
-        };
+        let ok =
+            ObjectReply { ops: alloc::vec![OpResult { rval: 0, out: Bytes::from_static(b"x") }], ..Default::default() };
         assert_eq!(ok.out(0).unwrap().as_ref(), b"x");
         assert_eq!(ok.out(1), Err(Errno::EIO));
     }

@@ -14,11 +14,7 @@ pub struct ObjectId {
 
 impl ObjectId {
     pub fn new(pool: i64, namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        ObjectId {
-            pool,
-            namespace: namespace.into(),
-            name: name.into(),
-        }
+        ObjectId { pool, namespace: namespace.into(), name: name.into() }
     }
 }
 
@@ -59,15 +55,7 @@ impl ObjectRequest {
     }
 
     pub fn write(oid: ObjectId, snapc: SnapContext, mtime: UtcTime, op: ObjectOperation) -> Self {
-        ObjectRequest {
-            oid,
-            op,
-            snap_id: SnapId::HEAD,
-            snapc,
-            mtime,
-            write: true,
-            client: ClientId::default(),
-        }
+        ObjectRequest { oid, op, snap_id: SnapId::HEAD, snapc, mtime, write: true, client: ClientId::default() }
     }
 
     pub fn from_client(mut self, client: ClientId) -> Self {

@@ -61,10 +61,7 @@ impl Decode for SnapContext {
     const MIN_LEN: usize = 12;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(SnapContext {
-            seq: d.u64()?,
-            snaps: d.decode()?,
-        })
+        Ok(SnapContext { seq: d.u64()?, snaps: d.decode()? })
     }
 }
 
@@ -87,9 +84,6 @@ mod tests {
         let snapc = SnapContext::new(9, vec![9, 4]);
         let bytes = crate::encoding::encode_to_vec(&snapc);
         assert_eq!(bytes.len(), 8 + 4 + 16);
-        assert_eq!(
-            crate::encoding::decode_exact::<SnapContext>(&bytes).unwrap(),
-            snapc
-        );
+        assert_eq!(crate::encoding::decode_exact::<SnapContext>(&bytes).unwrap(), snapc);
     }
 }

@@ -32,17 +32,8 @@ impl Decode for WatchItem {
             let cookie = d.u64()?;
             let timeout_seconds = d.u32()?;
             // v1 had no address.
-            let addr = if version >= 2 {
-                d.decode()?
-            } else {
-                EntityAddr::blank_ipv4(EntityAddr::TYPE_NONE, 0)
-            };
-            Ok(WatchItem {
-                name,
-                cookie,
-                timeout_seconds,
-                addr,
-            })
+            let addr = if version >= 2 { d.decode()? } else { EntityAddr::blank_ipv4(EntityAddr::TYPE_NONE, 0) };
+            Ok(WatchItem { name, cookie, timeout_seconds, addr })
         })
     }
 }

@@ -17,8 +17,7 @@ use crate::mon::messages::OsdMapMessage;
 use crate::mon::monmap::socket_addr;
 use crate::mon::{self, MonAction, MonClient, MonClientConfig, MonEvent, OsdMaps};
 use crate::msgr::{
-    features, AddrType, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType,
-    Message,
+    features, AddrType, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType, Message,
 };
 use crate::objecter::messages::MSG_OSD_MAP;
 use crate::objecter::{Objecter, ObjecterConfig, OsdMessage, Placement, SpgId, Target};
@@ -124,23 +123,11 @@ impl Placement for OsdMap {
         }
         let erasure = self.pool(pool).is_some_and(|p| p.is_erasure());
         let shard = if erasure {
-            mapping
-                .acting
-                .iter()
-                .position(|o| *o == mapping.acting_primary)
-                .map_or(-1, |i| i as i8)
+            mapping.acting.iter().position(|o| *o == mapping.acting_primary).map_or(-1, |i| i as i8)
         } else {
             SpgId::NO_SHARD
         };
-        Ok(Some(Target {
-            osd: mapping.acting_primary,
-            pgid: SpgId {
-                pool,
-                seed: pg.seed,
-                shard,
-            },
-            hash: raw.seed,
-        }))
+        Ok(Some(Target { osd: mapping.acting_primary, pgid: SpgId { pool, seed: pg.seed, shard }, hash: raw.seed }))
     }
 
     fn paused(&self, pool: i64, write: bool) -> bool {
@@ -148,9 +135,7 @@ impl Placement for OsdMap {
         if write {
             self.test_flag(flags::PAUSEWR)
                 || self.test_flag(flags::FULL)
-                || self
-                    .pool(pool)
-                    .is_some_and(|p| p.has_flag(crate::osdmap::PgPool::FLAG_FULL))
+                || self.pool(pool).is_some_and(|p| p.has_flag(crate::osdmap::PgPool::FLAG_FULL))
         } else {
             self.test_flag(flags::PAUSERD)
         }
@@ -231,24 +216,12 @@ impl RadosClient {
                 self.pool_ops.insert(mon_tid, (tid, false));
             }
             Request::Pool(PoolRequest::Lookup { name }) => {
-                let id = self
-                    .map
-                    .as_ref()
-                    .and_then(|m| m.pool_id(&name))
-                    .ok_or(Errno::ENOENT);
-                self.events
-                    .push_back(ClientEvent::Reply(tid, Reply::Id(id.map(|id| id as u64))));
+                let id = self.map.as_ref().and_then(|m| m.pool_id(&name)).ok_or(Errno::ENOENT);
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Id(id.map(|id| id as u64))));
             }
             Request::Pool(PoolRequest::Name { pool }) => {
-                let name = self
-                    .map
-                    .as_ref()
-                    .and_then(|m| m.pool_name(pool))
-                    .map(alloc::string::String::from);
-                self.events.push_back(ClientEvent::Reply(
-                    tid,
-                    Reply::Name(name.ok_or(Errno::ENOENT)),
-                ));
+                let name = self.map.as_ref().and_then(|m| m.pool_name(pool)).map(alloc::string::String::from);
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Name(name.ok_or(Errno::ENOENT))));
             }
         }
         self.pump();
@@ -295,15 +268,8 @@ impl RadosClient {
     }
 
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let sessions = self
-            .sessions
-            .values()
-            .filter_map(|s| s.connection.poll_timeout());
-        let backoffs = self
-            .backoff
-            .iter()
-            .filter(|(osd, _)| self.held.contains_key(osd))
-            .map(|(_, b)| b.until);
+        let sessions = self.sessions.values().filter_map(|s| s.connection.poll_timeout());
+        let backoffs = self.backoff.iter().filter(|(osd, _)| self.held.contains_key(osd)).map(|(_, b)| b.until);
         [self.mon.poll_timeout(), self.objecter.poll_timeout()]
             .into_iter()
             .flatten()
@@ -323,12 +289,8 @@ impl RadosClient {
             }
             self.osd_events(osd);
         }
-        let due: Vec<i32> = self
-            .held
-            .keys()
-            .copied()
-            .filter(|osd| self.backoff.get(osd).is_none_or(|b| b.until <= now))
-            .collect();
+        let due: Vec<i32> =
+            self.held.keys().copied().filter(|osd| self.backoff.get(osd).is_none_or(|b| b.until <= now)).collect();
         for osd in due {
             self.connect_osd(osd);
         }
@@ -336,10 +298,7 @@ impl RadosClient {
     }
 
     fn osd_of(&self, conn: NetConn) -> Option<i32> {
-        self.sessions
-            .iter()
-            .find(|(_, s)| s.conn == conn)
-            .map(|(osd, _)| *osd)
+        self.sessions.iter().find(|(_, s)| s.conn == conn).map(|(osd, _)| *osd)
     }
 
     /// Moves everything the parts produced to where it goes, until quiet.
@@ -349,17 +308,9 @@ impl RadosClient {
             while let Some(action) = self.mon.poll_action() {
                 progressed = true;
                 self.actions.push_back(match action {
-                    MonAction::Connect { conn, addr } => NetAction::Connect {
-                        conn: mon_conn(conn),
-                        addr,
-                    },
-                    MonAction::Send { conn, bytes } => NetAction::Send {
-                        conn: mon_conn(conn),
-                        bytes,
-                    },
-                    MonAction::Close { conn } => NetAction::Close {
-                        conn: mon_conn(conn),
-                    },
+                    MonAction::Connect { conn, addr } => NetAction::Connect { conn: mon_conn(conn), addr },
+                    MonAction::Send { conn, bytes } => NetAction::Send { conn: mon_conn(conn), bytes },
+                    MonAction::Close { conn } => NetAction::Close { conn: mon_conn(conn) },
                 });
             }
             while let Some(event) = self.mon.poll_event() {
@@ -376,18 +327,14 @@ impl RadosClient {
             }
             while let Some((tid, reply)) = self.objecter.poll_reply() {
                 progressed = true;
-                self.events
-                    .push_back(ClientEvent::Reply(tid, Reply::Object(reply)));
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Object(reply)));
             }
             let osds: Vec<i32> = self.sessions.keys().copied().collect();
             for osd in osds {
                 if let Some(s) = self.sessions.get_mut(&osd) {
                     while let Some(bytes) = s.connection.poll_transmit() {
                         progressed = true;
-                        self.actions.push_back(NetAction::Send {
-                            conn: s.conn,
-                            bytes,
-                        });
+                        self.actions.push_back(NetAction::Send { conn: s.conn, bytes });
                     }
                 }
             }
@@ -405,11 +352,7 @@ impl RadosClient {
             MonEvent::OsdMaps(maps) => self.handle_maps(maps),
             MonEvent::PoolOpDone { tid, result } => {
                 if let Some((tid, create)) = self.pool_ops.remove(&tid) {
-                    let reply = if create {
-                        Reply::Id(result)
-                    } else {
-                        Reply::Done(result.map(|_| ()))
-                    };
+                    let reply = if create { Reply::Id(result) } else { Reply::Done(result.map(|_| ())) };
                     self.events.push_back(ClientEvent::Reply(tid, reply));
                 }
             }
@@ -426,12 +369,8 @@ impl RadosClient {
     /// newest full map when we have none or fell behind.
     fn handle_maps(&mut self, maps: OsdMaps) {
         let mut changed = false;
-        let mut epochs: Vec<u32> = maps
-            .incrementals
-            .iter()
-            .map(|(e, _)| *e)
-            .chain(maps.maps.iter().map(|(e, _)| *e))
-            .collect();
+        let mut epochs: Vec<u32> =
+            maps.incrementals.iter().map(|(e, _)| *e).chain(maps.maps.iter().map(|(e, _)| *e)).collect();
         epochs.sort_unstable();
         epochs.dedup();
         for epoch in epochs {
@@ -439,11 +378,7 @@ impl RadosClient {
             if epoch <= have {
                 continue;
             }
-            let inc = maps
-                .incrementals
-                .iter()
-                .find(|(e, _)| *e == epoch)
-                .map(|(_, b)| b);
+            let inc = maps.incrementals.iter().find(|(e, _)| *e == epoch).map(|(_, b)| b);
             let full = maps.maps.iter().find(|(e, _)| *e == epoch).map(|(_, b)| b);
             match (&mut self.map, inc, full) {
                 (Some(map), Some(inc), _) if epoch == have + 1 => {
@@ -485,9 +420,7 @@ impl RadosClient {
         self.objecter.handle_map(map, self.now);
         if !self.ready {
             self.ready = true;
-            self.events.push_back(ClientEvent::Ready {
-                global_id: self.mon.global_id(),
-            });
+            self.events.push_back(ClientEvent::Ready { global_id: self.mon.global_id() });
             for (tid, req) in core::mem::take(&mut self.early) {
                 self.objecter.submit(tid, req, map, self.now);
             }
@@ -500,9 +433,7 @@ impl RadosClient {
         let moved: Vec<i32> = self
             .sessions
             .iter()
-            .filter(|(osd, s)| {
-                !map.is_up(**osd) || osd_msgr2_addr(map, **osd).is_none_or(|a| a != s.addr)
-            })
+            .filter(|(osd, s)| !map.is_up(**osd) || osd_msgr2_addr(map, **osd).is_none_or(|a| a != s.addr))
             .map(|(osd, _)| *osd)
             .collect();
         for osd in moved {
@@ -546,10 +477,7 @@ impl RadosClient {
             return;
         };
         let nonce = self.rng.next_u64();
-        let authorizer = match self
-            .mon
-            .build_authorizer(auth::EntityType::OSD, nonce, self.now)
-        {
+        let authorizer = match self.mon.build_authorizer(auth::EntityType::OSD, nonce, self.now) {
             Ok(a) => a,
             // Tickets are being fetched; retry shortly.
             Err(_) => return self.back_off(osd),
@@ -564,32 +492,16 @@ impl RadosClient {
         config.global_seq = self.global_seq;
         config.timeout = self.config.osd_timeout;
         config.wall_base = self.config.mon.wall_base;
-        let mut connection = Connection::new(
-            config,
-            ConnAuth::Service(authorizer),
-            self.now,
-            self.rng.next_u64(),
-        );
+        let mut connection = Connection::new(config, ConnAuth::Service(authorizer), self.now, self.rng.next_u64());
         for message in self.held.remove(&osd).unwrap_or_default() {
             connection.send(message);
         }
-        self.actions
-            .push_back(NetAction::Connect { conn, addr: sock });
-        self.sessions.insert(
-            osd,
-            OsdSession {
-                conn,
-                connection,
-                addr,
-            },
-        );
+        self.actions.push_back(NetAction::Connect { conn, addr: sock });
+        self.sessions.insert(osd, OsdSession { conn, connection, addr });
     }
 
     fn back_off(&mut self, osd: i32) {
-        let b = self.backoff.entry(osd).or_insert(OsdBackoff {
-            until: self.now,
-            failures: 0,
-        });
+        let b = self.backoff.entry(osd).or_insert(OsdBackoff { until: self.now, failures: 0 });
         b.failures = (b.failures + 1).min(6);
         b.until = self.now + Duration::from_millis(50 << b.failures);
     }
@@ -610,8 +522,7 @@ impl RadosClient {
                 ConnEvent::Failed(_) => {
                     self.back_off(osd);
                     self.reset_osd(osd);
-                    self.mon
-                        .subscribe_osdmap(self.map.as_ref().map_or(0, |m| m.epoch() + 1));
+                    self.mon.subscribe_osdmap(self.map.as_ref().map_or(0, |m| m.epoch() + 1));
                     return;
                 }
             }
@@ -622,20 +533,8 @@ impl RadosClient {
         if m.msg_type == MSG_OSD_MAP {
             // OSDs share newer maps with clients whose ops carry old epochs.
             if let Ok(msg) = OsdMapMessage::decode(&m.front, m.version) {
-                let first = msg
-                    .incrementals
-                    .iter()
-                    .chain(msg.maps.iter())
-                    .map(|(e, _)| *e)
-                    .min()
-                    .unwrap_or(0);
-                let last = msg
-                    .incrementals
-                    .iter()
-                    .chain(msg.maps.iter())
-                    .map(|(e, _)| *e)
-                    .max()
-                    .unwrap_or(0);
+                let first = msg.incrementals.iter().chain(msg.maps.iter()).map(|(e, _)| *e).min().unwrap_or(0);
+                let last = msg.incrementals.iter().chain(msg.maps.iter()).map(|(e, _)| *e).max().unwrap_or(0);
                 self.handle_maps(OsdMaps {
                     fsid: msg.fsid,
                     first,
@@ -685,9 +584,5 @@ fn osd_msgr2_addr(map: &OsdMap, osd: i32) -> Option<EntityAddr> {
     if !map.is_up(osd) {
         return None;
     }
-    map.osd_addrs(osd)?
-        .0
-        .iter()
-        .find(|a| a.addr_type == AddrType::MSGR2)
-        .cloned()
+    map.osd_addrs(osd)?.0.iter().find(|a| a.addr_type == AddrType::MSGR2).cloned()
 }

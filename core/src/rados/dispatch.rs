@@ -45,9 +45,7 @@ impl Request {
     pub fn error_reply(&self, e: Errno) -> Reply {
         match self {
             Request::Object(_) => Reply::Object(ObjectReply::error(e)),
-            Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. }) => {
-                Reply::Id(Err(e))
-            }
+            Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. }) => Reply::Id(Err(e)),
             Request::Pool(PoolRequest::Name { .. }) => Reply::Name(Err(e)),
             Request::Pool(PoolRequest::RemoveSnap { .. }) => Reply::Done(Err(e)),
         }
@@ -98,10 +96,7 @@ impl Dispatcher {
         let tid = shared.next_tid;
         shared.outgoing.push_back((tid, request));
         shared.pending.insert(tid, Slot::default());
-        ReplyFuture {
-            tid,
-            dispatcher: self.clone(),
-        }
+        ReplyFuture { tid, dispatcher: self.clone() }
     }
 
     /// Driver side: the next request to send.

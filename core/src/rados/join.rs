@@ -12,12 +12,7 @@ enum Entry<F: Future> {
 /// Runs futures concurrently and yields their outputs in input order,
 /// whatever order they finish in: how one image IO fans out to objects.
 pub fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> JoinAll<F> {
-    JoinAll {
-        entries: futures
-            .into_iter()
-            .map(|f| Entry::Running(Box::pin(f)))
-            .collect(),
-    }
+    JoinAll { entries: futures.into_iter().map(|f| Entry::Running(Box::pin(f))).collect() }
 }
 
 #[must_use = "futures do nothing unless polled"]
@@ -27,9 +22,7 @@ pub struct JoinAll<F: Future> {
 
 impl<F: Future> core::fmt::Debug for JoinAll<F> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("JoinAll")
-            .field("len", &self.entries.len())
-            .finish()
+        f.debug_struct("JoinAll").field("len", &self.entries.len()).finish()
     }
 }
 

@@ -14,12 +14,8 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
     match request {
         Request::Object(req) => Reply::Object(store.execute(req)),
         Request::Pool(PoolRequest::CreateSnap { pool }) => Reply::Id(store.create_snap(*pool)),
-        Request::Pool(PoolRequest::RemoveSnap { pool, snap }) => {
-            Reply::Done(store.remove_snap(*pool, *snap))
-        }
-        Request::Pool(PoolRequest::Lookup { name }) => {
-            Reply::Id(store.lookup_pool(name).map(|id| id as u64))
-        }
+        Request::Pool(PoolRequest::RemoveSnap { pool, snap }) => Reply::Done(store.remove_snap(*pool, *snap)),
+        Request::Pool(PoolRequest::Lookup { name }) => Reply::Id(store.lookup_pool(name).map(|id| id as u64)),
         Request::Pool(PoolRequest::Name { pool }) => Reply::Name(store.pool_name(*pool)),
     }
 }
@@ -37,11 +33,7 @@ pub struct LocalDriver<'a> {
 
 impl<'a> LocalDriver<'a> {
     pub fn new(store: &'a MemStore, dispatcher: Dispatcher) -> Self {
-        LocalDriver {
-            store,
-            dispatcher,
-            rng: None,
-        }
+        LocalDriver { store, dispatcher, rng: None }
     }
 
     pub fn shuffled(mut self, seed: u64) -> Self {
@@ -66,8 +58,7 @@ impl<'a> LocalDriver<'a> {
             if let Poll::Ready(output) = flow.as_mut().poll(&mut cx) {
                 return Ok(output);
             }
-            let mut batch: Vec<_> =
-                core::iter::from_fn(|| self.dispatcher.poll_transmit()).collect();
+            let mut batch: Vec<_> = core::iter::from_fn(|| self.dispatcher.poll_transmit()).collect();
             if batch.is_empty() {
                 return Err(Errno::EDEADLK);
             }
@@ -93,12 +84,7 @@ mod tests {
     use alloc::format;
     use bytes::Bytes;
 
-    fn write(
-        d: &Dispatcher,
-        pool: i64,
-        name: &str,
-        data: &'static [u8],
-    ) -> super::super::ReplyFuture {
+    fn write(d: &Dispatcher, pool: i64, name: &str, data: &'static [u8]) -> super::super::ReplyFuture {
         let mut op = ObjectOperation::new();
         op.write_full(Bytes::from_static(data));
         d.submit(Request::Object(ObjectRequest::write(
@@ -133,9 +119,7 @@ mod tests {
             };
             let (writes, reads) = driver.run(flow).unwrap();
             assert_eq!(writes.len(), 8);
-            assert!(reads
-                .iter()
-                .all(|r| matches!(r, Reply::Object(o) if o.result == 0)));
+            assert!(reads.iter().all(|r| matches!(r, Reply::Object(o) if o.result == 0)));
             assert_eq!(d.in_flight(), 0);
         }
     }
@@ -144,10 +128,7 @@ mod tests {
     fn a_flow_waiting_on_nothing_is_reported_not_hung() {
         let store = MemStore::new();
         let mut driver = LocalDriver::new(&store, Dispatcher::new());
-        assert_eq!(
-            driver.run(core::future::pending::<()>()),
-            Err(Errno::EDEADLK)
-        );
+        assert_eq!(driver.run(core::future::pending::<()>()), Err(Errno::EDEADLK));
     }
 
     #[test]

@@ -40,11 +40,7 @@ pub enum ExtentError {
     #[error("extent {offset}~{length} runs past 2^64")]
     Overflow { offset: u64, length: u64 },
     #[error("object extent {offset}~{length} runs past the object size {object_size}")]
-    BeyondObject {
-        offset: u64,
-        length: u64,
-        object_size: u64,
-    },
+    BeyondObject { offset: u64, length: u64, object_size: u64 },
     #[error("object {object_no} lies beyond a 64-bit image")]
     ObjectBeyondImage { object_no: u64 },
 }
@@ -68,16 +64,8 @@ impl Geometry {
     fn new(layout: &Layout) -> Geometry {
         // With one object per set, stripe units of an object are adjacent in
         // the image too: map whole objects at once, as Ceph does.
-        let su = if layout.stripe_count() == 1 {
-            layout.object_size()
-        } else {
-            layout.stripe_unit()
-        };
-        Geometry {
-            su,
-            sc: layout.stripe_count(),
-            stripes_per_object: layout.object_size() / su,
-        }
+        let su = if layout.stripe_count() == 1 { layout.object_size() } else { layout.stripe_unit() };
+        Geometry { su, sc: layout.stripe_count(), stripes_per_object: layout.object_size() / su }
     }
 
     /// Image byte -> (object number, byte in object).
@@ -97,13 +85,9 @@ impl Geometry {
     fn image_offset(&self, object_no: u64, object_offset: u64) -> Option<u64> {
         let stripepos = object_no % self.sc;
         let objectsetno = object_no / self.sc;
-        let stripeno = objectsetno
-            .checked_mul(self.stripes_per_object)?
-            .checked_add(object_offset / self.su)?;
+        let stripeno = objectsetno.checked_mul(self.stripes_per_object)?.checked_add(object_offset / self.su)?;
         let blockno = stripeno.checked_mul(self.sc)?.checked_add(stripepos)?;
-        blockno
-            .checked_mul(self.su)?
-            .checked_add(object_offset % self.su)
+        blockno.checked_mul(self.su)?.checked_add(object_offset % self.su)
     }
 }
 
@@ -128,32 +112,16 @@ impl Iterator for StripePieces {
         let g = &self.geometry;
         let (object_no, object_offset) = g.locate(self.cur);
         let length = (g.su - self.cur % g.su).min(self.end - self.cur);
-        let piece = StripePiece {
-            object_no,
-            object_offset,
-            length,
-            buffer_offset: self.cur - self.start,
-        };
+        let piece = StripePiece { object_no, object_offset, length, buffer_offset: self.cur - self.start };
         self.cur += length;
         Some(piece)
     }
 }
 
 /// Splits image extent `offset~length` into stripe-unit pieces.
-pub fn stripe_pieces(
-    layout: &Layout,
-    offset: u64,
-    length: u64,
-) -> Result<StripePieces, ExtentError> {
-    let end = offset
-        .checked_add(length)
-        .ok_or(ExtentError::Overflow { offset, length })?;
-    Ok(StripePieces {
-        geometry: Geometry::new(layout),
-        start: offset,
-        cur: offset,
-        end,
-    })
+pub fn stripe_pieces(layout: &Layout, offset: u64, length: u64) -> Result<StripePieces, ExtentError> {
+    let end = offset.checked_add(length).ok_or(ExtentError::Overflow { offset, length })?;
+    Ok(StripePieces { geometry: Geometry::new(layout), start: offset, cur: offset, end })
 }
 
 /// Maps image extent `offset~length` to object extents (Ceph's
@@ -162,11 +130,7 @@ pub fn stripe_pieces(
 /// One extent per object touched, in order of first touch; its buffer
 /// extents are relative to the start of the request. An empty request maps
 /// to nothing.
-pub fn file_to_extents(
-    layout: &Layout,
-    offset: u64,
-    length: u64,
-) -> Result<Vec<ObjectExtent>, ExtentError> {
+pub fn file_to_extents(layout: &Layout, offset: u64, length: u64) -> Result<Vec<ObjectExtent>, ExtentError> {
     let mut extents = Vec::new();
     file_to_extents_into(layout, offset, length, 0, &mut extents)?;
     Ok(extents)
@@ -186,10 +150,7 @@ pub fn file_to_extents_into(
 ) -> Result<(), ExtentError> {
     let pieces = stripe_pieces(layout, offset, length)?;
     if buffer_offset.checked_add(length).is_none() {
-        return Err(ExtentError::Overflow {
-            offset: buffer_offset,
-            length,
-        });
+        return Err(ExtentError::Overflow { offset: buffer_offset, length });
     }
     let first = out.len();
     // A request comes back to an object only within the current object set,
@@ -205,22 +166,14 @@ pub fn file_to_extents_into(
         usize::try_from(stripes.min(g.stripes_per_object)).unwrap_or(1)
     };
     for piece in pieces {
-        let buffer = BufferExtent {
-            offset: buffer_offset + piece.buffer_offset,
-            length: piece.length,
-        };
+        let buffer = BufferExtent { offset: buffer_offset + piece.buffer_offset, length: piece.length };
         let from = out.len().saturating_sub(window).max(first);
-        let existing = out[from..]
-            .iter_mut()
-            .rev()
-            .find(|ex| ex.object_no == piece.object_no);
+        let existing = out[from..].iter_mut().rev().find(|ex| ex.object_no == piece.object_no);
         match existing {
             Some(ex) if ex.offset + ex.length == piece.object_offset => {
                 ex.length += piece.length;
                 match ex.buffer_extents.last_mut() {
-                    Some(last) if last.offset + last.length == buffer.offset => {
-                        last.length += buffer.length
-                    }
+                    Some(last) if last.offset + last.length == buffer.offset => last.length += buffer.length,
                     _ => ex.buffer_extents.push(buffer),
                 }
             }
@@ -264,13 +217,7 @@ pub fn extent_to_file_into(
     let object_size = layout.object_size();
     match offset.checked_add(length) {
         Some(end) if end <= object_size => {}
-        _ => {
-            return Err(ExtentError::BeyondObject {
-                offset,
-                length,
-                object_size,
-            })
-        }
+        _ => return Err(ExtentError::BeyondObject { offset, length, object_size }),
     }
     let g = Geometry::new(layout);
     let first = out.len();
@@ -306,15 +253,9 @@ pub fn object_no_for(layout: &Layout, offset: u64) -> u64 {
 pub fn file_offset(layout: &Layout, object_no: u64, offset: u64) -> Result<u64, ExtentError> {
     let object_size = layout.object_size();
     if offset >= object_size {
-        return Err(ExtentError::BeyondObject {
-            offset,
-            length: 1,
-            object_size,
-        });
+        return Err(ExtentError::BeyondObject { offset, length: 1, object_size });
     }
-    Geometry::new(layout)
-        .image_offset(object_no, offset)
-        .ok_or(ExtentError::ObjectBeyondImage { object_no })
+    Geometry::new(layout).image_offset(object_no, offset).ok_or(ExtentError::ObjectBeyondImage { object_no })
 }
 
 /// How many objects an image of `image_size` bytes spans (Ceph's
@@ -323,9 +264,7 @@ pub fn file_offset(layout: &Layout, object_no: u64, offset: u64) -> Result<u64, 
 pub fn object_count(layout: &Layout, image_size: u64) -> u64 {
     let period = layout.period();
     let (full_sets, rem) = (image_size / period, image_size % period);
-    let tail = rem
-        .div_ceil(layout.stripe_unit())
-        .min(layout.stripe_count());
+    let tail = rem.div_ceil(layout.stripe_unit()).min(layout.stripe_count());
     // No overflow: the count never exceeds the number of bytes.
     full_sets * layout.stripe_count() + tail
 }

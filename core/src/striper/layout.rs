@@ -53,11 +53,7 @@ impl Layout {
     /// The layout of a new image without fancy striping: one stripe unit per object.
     pub const fn from_order(order: u8) -> Result<Layout, LayoutError> {
         match validate_order(order) {
-            Ok(object_size) => Ok(Layout {
-                object_size,
-                stripe_unit: object_size,
-                stripe_count: 1,
-            }),
+            Ok(object_size) => Ok(Layout { object_size, stripe_unit: object_size, stripe_count: 1 }),
             Err(e) => Err(e),
         }
     }
@@ -76,11 +72,7 @@ impl Layout {
 
     /// A layout as read from an existing header: only what the arithmetic
     /// needs is checked, not librbd's limits on new images.
-    pub const fn from_parts(
-        object_size: u64,
-        stripe_unit: u64,
-        stripe_count: u64,
-    ) -> Result<Layout, LayoutError> {
+    pub const fn from_parts(object_size: u64, stripe_unit: u64, stripe_count: u64) -> Result<Layout, LayoutError> {
         if object_size == 0 {
             return Err(LayoutError::ZeroObjectSize);
         }
@@ -92,22 +84,12 @@ impl Layout {
         }
         // With a non-zero object size this also rules out su > os.
         if object_size % stripe_unit != 0 {
-            return Err(LayoutError::StripeUnitNotFactor {
-                stripe_unit,
-                object_size,
-            });
+            return Err(LayoutError::StripeUnitNotFactor { stripe_unit, object_size });
         }
         if object_size.checked_mul(stripe_count).is_none() {
-            return Err(LayoutError::TooLarge {
-                object_size,
-                stripe_count,
-            });
+            return Err(LayoutError::TooLarge { object_size, stripe_count });
         }
-        Ok(Layout {
-            object_size,
-            stripe_unit,
-            stripe_count,
-        })
+        Ok(Layout { object_size, stripe_unit, stripe_count })
     }
 
     pub const fn object_size(&self) -> u64 {
@@ -155,10 +137,7 @@ mod tests {
     #[test]
     fn default_layouts() {
         let l = Layout::from_order(22).unwrap();
-        assert_eq!(
-            (l.object_size(), l.stripe_unit(), l.stripe_count()),
-            (4 * MIB, 4 * MIB, 1)
-        );
+        assert_eq!((l.object_size(), l.stripe_unit(), l.stripe_count()), (4 * MIB, 4 * MIB, 1));
         assert!(l.is_default_striping());
         assert_eq!(Layout::new(22, 0, 0), Ok(l));
         // Explicitly asking for the default is the default layout too.
@@ -170,10 +149,7 @@ mod tests {
     #[test]
     fn fancy_layouts() {
         let l = Layout::new(22, 64 * 1024, 16).unwrap();
-        assert_eq!(
-            (l.stripe_unit(), l.stripe_count(), l.stripes_per_object()),
-            (65536, 16, 64)
-        );
+        assert_eq!((l.stripe_unit(), l.stripe_count(), l.stripes_per_object()), (65536, 16, 64));
         assert_eq!(l.period(), 64 * MIB);
         assert!(!l.is_default_striping());
         assert!(Layout::new(12, 1, 1).is_ok());
@@ -197,33 +173,9 @@ mod tests {
         let cases = [
             (22, 4096, 0, LayoutError::PartialStriping),
             (22, 0, 4, LayoutError::PartialStriping),
-            (
-                22,
-                3000,
-                2,
-                LayoutError::StripeUnitNotFactor {
-                    stripe_unit: 3000,
-                    object_size: 4 * MIB,
-                },
-            ),
-            (
-                22,
-                8 * MIB,
-                1,
-                LayoutError::StripeUnitNotFactor {
-                    stripe_unit: 8 * MIB,
-                    object_size: 4 * MIB,
-                },
-            ),
-            (
-                12,
-                8192,
-                2,
-                LayoutError::StripeUnitNotFactor {
-                    stripe_unit: 8192,
-                    object_size: 4096,
-                },
-            ),
+            (22, 3000, 2, LayoutError::StripeUnitNotFactor { stripe_unit: 3000, object_size: 4 * MIB }),
+            (22, 8 * MIB, 1, LayoutError::StripeUnitNotFactor { stripe_unit: 8 * MIB, object_size: 4 * MIB }),
+            (12, 8192, 2, LayoutError::StripeUnitNotFactor { stripe_unit: 8192, object_size: 4096 }),
         ];
         for (order, su, sc, want) in cases {
             let e = Layout::new(order, su, sc).unwrap_err();
@@ -234,31 +186,16 @@ mod tests {
 
     #[test]
     fn from_parts_checks_the_arithmetic() {
-        assert_eq!(
-            Layout::from_parts(0, 1, 1),
-            Err(LayoutError::ZeroObjectSize)
-        );
-        assert_eq!(
-            Layout::from_parts(4096, 0, 1),
-            Err(LayoutError::ZeroStripeUnit)
-        );
-        assert_eq!(
-            Layout::from_parts(4096, 4096, 0),
-            Err(LayoutError::ZeroStripeCount)
-        );
+        assert_eq!(Layout::from_parts(0, 1, 1), Err(LayoutError::ZeroObjectSize));
+        assert_eq!(Layout::from_parts(4096, 0, 1), Err(LayoutError::ZeroStripeUnit));
+        assert_eq!(Layout::from_parts(4096, 4096, 0), Err(LayoutError::ZeroStripeCount));
         assert_eq!(
             Layout::from_parts(4096, 8192, 1),
-            Err(LayoutError::StripeUnitNotFactor {
-                stripe_unit: 8192,
-                object_size: 4096
-            })
+            Err(LayoutError::StripeUnitNotFactor { stripe_unit: 8192, object_size: 4096 })
         );
         assert_eq!(
             Layout::from_parts(1 << 40, 1 << 40, 1 << 24),
-            Err(LayoutError::TooLarge {
-                object_size: 1 << 40,
-                stripe_count: 1 << 24
-            })
+            Err(LayoutError::TooLarge { object_size: 1 << 40, stripe_count: 1 << 24 })
         );
         // Headers may hold what create would refuse; the arithmetic copes.
         let odd = Layout::from_parts(3 * 512, 512, 5).unwrap();
@@ -270,10 +207,7 @@ mod tests {
     #[test]
     fn errors_display() {
         use alloc::string::ToString;
-        assert_eq!(
-            LayoutError::Order(30).to_string(),
-            "order must be in the range [12, 25], got 30"
-        );
+        assert_eq!(LayoutError::Order(30).to_string(), "order must be in the range [12, 25], got 30");
         assert_eq!(
             LayoutError::PartialStriping.to_string(),
             "must specify both (or neither) of stripe-unit and stripe-count"

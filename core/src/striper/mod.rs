@@ -23,8 +23,7 @@ mod layout;
 mod tests;
 
 pub use extents::{
-    extent_to_file, extent_to_file_into, file_offset, file_to_extents, file_to_extents_into,
-    file_to_object, object_count, object_no_for, stripe_pieces, BufferExtent, ExtentError,
-    ObjectExtent, StripePiece, StripePieces,
+    extent_to_file, extent_to_file_into, file_offset, file_to_extents, file_to_extents_into, file_to_object,
+    object_count, object_no_for, stripe_pieces, BufferExtent, ExtentError, ObjectExtent, StripePiece, StripePieces,
 };
 pub use layout::{Layout, LayoutError, RBD_DEFAULT_ORDER, RBD_MAX_ORDER, RBD_MIN_ORDER};

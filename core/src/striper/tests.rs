@@ -13,10 +13,7 @@ fn ex(object_no: u64, offset: u64, length: u64, buffers: &[(u64, u64)]) -> Objec
         object_no,
         offset,
         length,
-        buffer_extents: buffers
-            .iter()
-            .map(|&(offset, length)| BufferExtent { offset, length })
-            .collect(),
+        buffer_extents: buffers.iter().map(|&(offset, length)| BufferExtent { offset, length }).collect(),
     }
 }
 
@@ -32,16 +29,10 @@ fn fancy_layout() -> Layout {
 #[test]
 fn default_layout_literal() {
     let l = default_layout();
-    assert_eq!(
-        file_to_extents(&l, 0, 4096).unwrap(),
-        vec![ex(0, 0, 4096, &[(0, 4096)])]
-    );
+    assert_eq!(file_to_extents(&l, 0, 4096).unwrap(), vec![ex(0, 0, 4096, &[(0, 4096)])]);
     assert_eq!(
         file_to_extents(&l, 4 * MIB - 4096, 8192).unwrap(),
-        vec![
-            ex(0, 4 * MIB - 4096, 4096, &[(0, 4096)]),
-            ex(1, 0, 4096, &[(4096, 4096)])
-        ]
+        vec![ex(0, 4 * MIB - 4096, 4096, &[(0, 4096)]), ex(1, 0, 4096, &[(4096, 4096)])]
     );
     assert_eq!(
         file_to_extents(&l, 10 * MIB + 5, 9 * MIB).unwrap(),
@@ -60,15 +51,9 @@ fn stripe_count_one_maps_whole_objects() {
     let l = Layout::from_parts(16 * K, 4 * K, 1).unwrap();
     assert_eq!(
         file_to_extents(&l, 2 * K, 20 * K).unwrap(),
-        vec![
-            ex(0, 2 * K, 14 * K, &[(0, 14 * K)]),
-            ex(1, 0, 6 * K, &[(14 * K, 6 * K)])
-        ]
+        vec![ex(0, 2 * K, 14 * K, &[(0, 14 * K)]), ex(1, 0, 6 * K, &[(14 * K, 6 * K)])]
     );
-    assert_eq!(
-        extent_to_file(&l, 1, 0, 16 * K).unwrap(),
-        vec![(16 * K, 16 * K)]
-    );
+    assert_eq!(extent_to_file(&l, 1, 0, 16 * K).unwrap(), vec![(16 * K, 16 * K)]);
 }
 
 #[test]
@@ -84,14 +69,8 @@ fn fancy_striping_literal_across_object_sets() {
             ex(3, 0, 6 * K, &[(18 * K, 4 * K), (26 * K, 2 * K)]),
         ]
     );
-    assert_eq!(
-        extent_to_file(&l, 1, 0, 8 * K).unwrap(),
-        vec![(4 * K, 4 * K), (12 * K, 4 * K)]
-    );
-    assert_eq!(
-        extent_to_file(&l, 3, 2 * K, 4 * K).unwrap(),
-        vec![(22 * K, 2 * K), (28 * K, 2 * K)]
-    );
+    assert_eq!(extent_to_file(&l, 1, 0, 8 * K).unwrap(), vec![(4 * K, 4 * K), (12 * K, 4 * K)]);
+    assert_eq!(extent_to_file(&l, 3, 2 * K, 4 * K).unwrap(), vec![(22 * K, 2 * K), (28 * K, 2 * K)]);
     assert_eq!(file_offset(&l, 2, 5 * K), Ok(24 * K + K));
     assert_eq!(file_to_object(&l, 25 * K), (2, 5 * K));
     assert_eq!(object_no_for(&l, 31 * K), 3);
@@ -136,18 +115,8 @@ fn pieces_iterator() {
     assert_eq!(
         pieces,
         vec![
-            StripePiece {
-                object_no: 0,
-                object_offset: 3 * K,
-                length: K,
-                buffer_offset: 0
-            },
-            StripePiece {
-                object_no: 1,
-                object_offset: 0,
-                length: 2 * K,
-                buffer_offset: K
-            },
+            StripePiece { object_no: 0, object_offset: 3 * K, length: K, buffer_offset: 0 },
+            StripePiece { object_no: 1, object_offset: 0, length: 2 * K, buffer_offset: K },
         ]
     );
 }
@@ -155,44 +124,22 @@ fn pieces_iterator() {
 #[test]
 fn object_counts() {
     let l = default_layout();
-    for (size, want) in [
-        (0, 0),
-        (1, 1),
-        (4 * MIB, 1),
-        (4 * MIB + 1, 2),
-        (10 * MIB, 3),
-    ] {
+    for (size, want) in [(0, 0), (1, 1), (4 * MIB, 1), (4 * MIB + 1, 2), (10 * MIB, 3)] {
         assert_eq!(object_count(&l, size), want, "size {size}");
     }
     let l = fancy_layout();
-    for (size, want) in [
-        (0, 0),
-        (4 * K, 1),
-        (4 * K + 1, 2),
-        (16 * K, 2),
-        (16 * K + 1, 3),
-        (20 * K, 3),
-        (20 * K + 1, 4),
-    ] {
+    for (size, want) in [(0, 0), (4 * K, 1), (4 * K + 1, 2), (16 * K, 2), (16 * K + 1, 3), (20 * K, 3), (20 * K + 1, 4)]
+    {
         assert_eq!(object_count(&l, size), want, "size {size}");
     }
-    assert_eq!(
-        object_count(&Layout::from_parts(1, 1, 1).unwrap(), u64::MAX),
-        u64::MAX
-    );
+    assert_eq!(object_count(&Layout::from_parts(1, 1, 1).unwrap(), u64::MAX), u64::MAX);
     assert_eq!(object_count(&l, u64::MAX), u64::MAX / (16 * K) * 2 + 2);
 }
 
 #[test]
 fn errors_instead_of_overflow() {
     let l = fancy_layout();
-    assert_eq!(
-        file_to_extents(&l, u64::MAX, 1),
-        Err(ExtentError::Overflow {
-            offset: u64::MAX,
-            length: 1
-        })
-    );
+    assert_eq!(file_to_extents(&l, u64::MAX, 1), Err(ExtentError::Overflow { offset: u64::MAX, length: 1 }));
     assert!(stripe_pieces(&l, 1, u64::MAX).is_err());
     // The very last bytes of a 64-bit image still map.
     let last = file_to_extents(&l, u64::MAX - 10, 10).unwrap();
@@ -202,31 +149,15 @@ fn errors_instead_of_overflow() {
 
     assert_eq!(
         extent_to_file(&l, 0, 4 * K, 8 * K),
-        Err(ExtentError::BeyondObject {
-            offset: 4 * K,
-            length: 8 * K,
-            object_size: 8 * K
-        })
+        Err(ExtentError::BeyondObject { offset: 4 * K, length: 8 * K, object_size: 8 * K })
     );
     assert!(extent_to_file(&l, 0, u64::MAX, 2).is_err());
     assert!(file_offset(&l, 0, 8 * K).is_err());
-    assert_eq!(
-        file_offset(&l, u64::MAX, 0),
-        Err(ExtentError::ObjectBeyondImage {
-            object_no: u64::MAX
-        })
-    );
+    assert_eq!(file_offset(&l, u64::MAX, 0), Err(ExtentError::ObjectBeyondImage { object_no: u64::MAX }));
     let mut out = vec![(1, 1)];
     assert!(extent_to_file_into(&l, u64::MAX, 0, 8 * K, &mut out).is_err());
     assert_eq!(out, vec![(1, 1)]);
-    assert_eq!(
-        ExtentError::Overflow {
-            offset: 0,
-            length: 0
-        }
-        .errno(),
-        crate::Errno::EINVAL
-    );
+    assert_eq!(ExtentError::Overflow { offset: 0, length: 0 }.errno(), crate::Errno::EINVAL);
 }
 
 // Small layouts: orders 9..=16, su = os >> k, sc 1..=8.
@@ -254,8 +185,7 @@ fn offset_in(layout: &Layout, periods: u64) -> BoxedStrategy<u64> {
 /// A request of up to `periods` object sets that fits below 2^64.
 fn request(layout: Layout, periods: u64) -> impl Strategy<Value = (Layout, u64, u64)> {
     let max_len = layout.period() * periods;
-    (offset_in(&layout, 2 * periods), 0..=max_len)
-        .prop_map(move |(off, len)| (layout, off, len.min(u64::MAX - off)))
+    (offset_in(&layout, 2 * periods), 0..=max_len).prop_map(move |(off, len)| (layout, off, len.min(u64::MAX - off)))
 }
 
 fn tiles(mut ranges: Vec<(u64, u64)>, start: u64, length: u64) -> Result<(), TestCaseError> {

@@ -52,10 +52,7 @@ impl Driver {
         while let Some(event) = self.client.poll_event() {
             match event {
                 ClientEvent::Ready { global_id } => {
-                    self.settle(Ok(Identity {
-                        global_id,
-                        nonce: self.client.nonce(),
-                    }));
+                    self.settle(Ok(Identity { global_id, nonce: self.client.nonce() }));
                 }
                 ClientEvent::Failed(e) => self.settle(Err(e)),
                 ClientEvent::Reply(tid, reply) => {
@@ -139,20 +136,14 @@ pub struct ClusterBackend {
 
 impl std::fmt::Debug for ClusterBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClusterBackend")
-            .field("identity", &self.identity)
-            .finish_non_exhaustive()
+        f.debug_struct("ClusterBackend").field("identity", &self.identity).finish_non_exhaustive()
     }
 }
 
 impl Backend for ClusterBackend {
     fn submit(&self, tid: Tid, request: Request, dispatcher: &Dispatcher) {
         let fallback = request.error_reply(Errno::ESHUTDOWN);
-        if self
-            .net
-            .send(Command::Submit(tid, request, dispatcher.clone()))
-            .is_err()
-        {
+        if self.net.send(Command::Submit(tid, request, dispatcher.clone())).is_err() {
             dispatcher.handle_reply(tid, fallback);
         }
     }
@@ -166,22 +157,9 @@ impl Drop for ClusterBackend {
 
 /// The connection modes an `ms_*_mode` option lists, in order.
 fn modes(config: &Config, option: &str) -> Result<Vec<ConMode>, Errno> {
-    let modes: Vec<ConMode> = config
-        .con_modes(option)?
-        .iter()
-        .map(|m| {
-            if m == "secure" {
-                ConMode::SECURE
-            } else {
-                ConMode::CRC
-            }
-        })
-        .collect();
-    Ok(if modes.is_empty() {
-        vec![ConMode::CRC, ConMode::SECURE]
-    } else {
-        modes
-    })
+    let modes: Vec<ConMode> =
+        config.con_modes(option)?.iter().map(|m| if m == "secure" { ConMode::SECURE } else { ConMode::CRC }).collect();
+    Ok(if modes.is_empty() { vec![ConMode::CRC, ConMode::SECURE] } else { modes })
 }
 
 /// Monitors' msgr2 addresses, DNS names resolved here (the core cannot).
@@ -208,54 +186,33 @@ fn auth_client(config: &Config) -> Result<AuthClient, Errno> {
     match config.secret()? {
         Some(key) => {
             let key = CryptoKey::from_base64(&key).map_err(|e| e.errno())?;
-            AuthClient::cephx(entity, key, EntityType::MON.union(EntityType::OSD))
-                .map_err(|e| e.errno())
+            AuthClient::cephx(entity, key, EntityType::MON.union(EntityType::OSD)).map_err(|e| e.errno())
         }
         None => Ok(AuthClient::none(entity)),
     }
 }
 
 fn wall_now() -> UtcTime {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     UtcTime::new(since.as_secs() as u32, since.subsec_nanos())
 }
 
 impl ClusterBackend {
     /// Connects as rados_connect does: bounded by client_mount_timeout.
     pub fn connect(config: &Config, op_timeout: Duration) -> Result<Arc<ClusterBackend>, Errno> {
-        let mount_timeout = config
-            .get_timeout("client_mount_timeout")?
-            .unwrap_or(Duration::from_secs(300));
-        let mut mon = MonClientConfig::new(
-            monitors(&config.get_str("mon_host")?)?,
-            auth_client(config)?,
-        );
+        let mount_timeout = config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300));
+        let mut mon = MonClientConfig::new(monitors(&config.get_str("mon_host")?)?, auth_client(config)?);
         mon.modes = modes(config, "ms_mon_client_mode")?;
         mon.mount_timeout = mount_timeout;
         mon.wall_base = wall_now();
-        mon.hostname = std::fs::read_to_string("/etc/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_default();
+        mon.hostname = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
         let osd_modes = modes(config, "ms_client_mode")?;
         let client = RadosClient::new(
-            ClientConfig {
-                mon,
-                osd_modes,
-                op_timeout,
-                osd_timeout: Duration::from_secs(30),
-            },
+            ClientConfig { mon, osd_modes, op_timeout, osd_timeout: Duration::from_secs(30) },
             Instant::ZERO,
             rand_seed(),
         );
-        let driver = Driver {
-            client,
-            dispatcher: None,
-            ready: None,
-            waiting: Vec::new(),
-            inflight: HashMap::new(),
-        };
+        let driver = Driver { client, dispatcher: None, ready: None, waiting: Vec::new(), inflight: HashMap::new() };
         let net = NetThread::start(driver)?;
         let (tx, rx) = mpsc::sync_channel(1);
         net.send(Command::WhenReady(tx))?;
@@ -278,11 +235,6 @@ impl ClusterBackend {
 fn rand_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
+    h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos());
     h.finish()
 }

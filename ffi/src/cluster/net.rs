@@ -75,19 +75,11 @@ impl<C: Send + 'static> NetThread<C> {
             .name("rbdrs-net".into())
             .spawn(move || Loop::new(driven, rx, wake_rx).run())
             .map_err(|_| Errno::EAGAIN)?;
-        Ok(Arc::new(NetThread {
-            commands: Mutex::new(tx),
-            waker: wake_tx,
-            thread: Mutex::new(Some(thread)),
-        }))
+        Ok(Arc::new(NetThread { commands: Mutex::new(tx), waker: wake_tx, thread: Mutex::new(Some(thread)) }))
     }
 
     pub fn send(&self, command: C) -> Result<(), Errno> {
-        self.commands
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .send(Msg::Command(command))
-            .map_err(|_| Errno::ESHUTDOWN)?;
+        self.commands.lock().map_err(|_| Errno::EIO)?.send(Msg::Command(command)).map_err(|_| Errno::ESHUTDOWN)?;
         self.wake();
         Ok(())
     }
@@ -156,15 +148,8 @@ impl<D: Driven> Loop<D> {
                 return;
             }
             self.do_io();
-            let timeout = self
-                .driven
-                .poll_timeout()
-                .map(|at| at.saturating_duration_since(self.now()));
-            self.wait(
-                timeout
-                    .unwrap_or(Duration::from_secs(1))
-                    .min(Duration::from_secs(1)),
-            );
+            let timeout = self.driven.poll_timeout().map(|at| at.saturating_duration_since(self.now()));
+            self.wait(timeout.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1)));
             let now = self.now();
             if self.driven.poll_timeout().is_some_and(|at| at <= now) {
                 self.driven.handle_timeout(now);
@@ -194,15 +179,7 @@ impl<D: Driven> Loop<D> {
             match io {
                 Io::Connect { conn, addr } => match start_connect(addr) {
                     Ok(stream) => {
-                        self.socks.insert(
-                            conn,
-                            Sock {
-                                stream,
-                                connecting: true,
-                                out: Vec::new(),
-                                sent: 0,
-                            },
-                        );
+                        self.socks.insert(conn, Sock { stream, connecting: true, out: Vec::new(), sent: 0 });
                     }
                     Err(_) => {
                         let now = self.now();
@@ -256,21 +233,13 @@ impl<D: Driven> Loop<D> {
     fn wait(&mut self, timeout: Duration) {
         let mut fds = Vec::with_capacity(self.socks.len() + 1);
         let mut ids = Vec::with_capacity(self.socks.len());
-        fds.push(libc::pollfd {
-            fd: self.waker.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        });
+        fds.push(libc::pollfd { fd: self.waker.as_raw_fd(), events: libc::POLLIN, revents: 0 });
         for (id, sock) in &self.socks {
             let mut events = libc::POLLIN;
             if sock.connecting || sock.sent < sock.out.len() {
                 events |= libc::POLLOUT;
             }
-            fds.push(libc::pollfd {
-                fd: sock.stream.as_raw_fd(),
-                events,
-                revents: 0,
-            });
+            fds.push(libc::pollfd { fd: sock.stream.as_raw_fd(), events, revents: 0 });
             ids.push(*id);
         }
         let millis = c_int_millis(timeout);
@@ -347,9 +316,7 @@ fn start_connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     socket.set_tcp_nodelay(true)?;
     match socket.connect(&SockAddr::from(addr)) {
         Ok(()) => {}
-        Err(e)
-            if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == ErrorKind::WouldBlock => {
-        }
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == ErrorKind::WouldBlock => {}
         Err(e) => return Err(e),
     }
     Ok(socket.into())
@@ -375,22 +342,14 @@ mod tests {
 
         fn handle_command(&mut self, addr: SocketAddr, now: Instant) {
             self.next += 1;
-            self.io.push(Io::Connect {
-                conn: self.next,
-                addr,
-            });
+            self.io.push(Io::Connect { conn: self.next, addr });
             self.deadline = Some(now + Duration::from_millis(50));
         }
         fn handle_connected(&mut self, conn: ConnId, _now: Instant) {
-            self.io.push(Io::Send {
-                conn,
-                bytes: b"ping".to_vec(),
-            });
+            self.io.push(Io::Send { conn, bytes: b"ping".to_vec() });
         }
         fn handle_bytes(&mut self, conn: ConnId, bytes: &[u8], _now: Instant) {
-            let _ = self
-                .events
-                .send(format!("{conn}:{}", String::from_utf8_lossy(bytes)));
+            let _ = self.events.send(format!("{conn}:{}", String::from_utf8_lossy(bytes)));
             self.io.push(Io::Close { conn });
         }
         fn handle_closed(&mut self, conn: ConnId, _now: Instant) {
@@ -420,13 +379,7 @@ mod tests {
             s.write_all(b"pong").unwrap();
         });
         let (tx, rx) = mpsc::sync_channel(16);
-        let net = NetThread::start(Pinger {
-            next: 0,
-            io: Vec::new(),
-            events: tx,
-            deadline: None,
-        })
-        .unwrap();
+        let net = NetThread::start(Pinger { next: 0, io: Vec::new(), events: tx, deadline: None }).unwrap();
         net.send(addr).unwrap();
         let wait = || rx.recv_timeout(Duration::from_secs(5)).unwrap();
         assert_eq!(wait(), "1:pong");

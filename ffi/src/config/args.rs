@@ -16,31 +16,19 @@ fn dashes_to_underscores(arg: &str) -> String {
     let mut seen_eq = false;
     for (i, c) in arg.chars().enumerate() {
         seen_eq |= c == '=';
-        out.push(if i >= 2 && !seen_eq && c == '-' {
-            '_'
-        } else {
-            c
-        });
+        out.push(if i >= 2 && !seen_eq && c == '-' { '_' } else { c });
     }
     out
 }
 
 /// Matches `--name=value` or `--name value`: (value, arguments used).
 /// A missing value is EINVAL.
-fn with_arg<'a>(
-    norm: &'a str,
-    args: &[&'a str],
-    i: usize,
-    names: &[&str],
-) -> Result<Option<(&'a str, usize)>, Errno> {
+fn with_arg<'a>(norm: &'a str, args: &[&'a str], i: usize, names: &[&str]) -> Result<Option<(&'a str, usize)>, Errno> {
     for name in names {
         if norm == *name {
             return args.get(i + 1).map(|v| Some((*v, 2))).ok_or(Errno::EINVAL);
         }
-        if let Some(v) = norm
-            .strip_prefix(name)
-            .and_then(|rest| rest.strip_prefix('='))
-        {
+        if let Some(v) = norm.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')) {
             return Ok(Some((v, 1)));
         }
     }
@@ -80,31 +68,14 @@ impl Config {
 
     /// One argument (with its value); returns how many were used, 0 if
     /// none matched.
-    fn parse_one(
-        &mut self,
-        norm: &str,
-        args: &[&str],
-        i: usize,
-        level: Level,
-    ) -> Result<usize, Errno> {
+    fn parse_one(&mut self, norm: &str, args: &[&str], i: usize, level: Level) -> Result<usize, Errno> {
         // Daemon and tool switches: taken off the list, nothing to do here.
-        if [
-            "--show_conf",
-            "--show_config",
-            "--no_mon_config",
-            "--log_early",
-            "--mon_config",
-        ]
-        .contains(&norm)
-        {
+        if ["--show_conf", "--show_config", "--no_mon_config", "--log_early", "--mon_config"].contains(&norm) {
             return Ok(1);
         }
-        if let Some((_, used)) = with_arg(
-            norm,
-            args,
-            i,
-            &["--show_config_value", "--bind", "--client_mountpoint", "-r"],
-        )? {
+        if let Some((_, used)) =
+            with_arg(norm, args, i, &["--show_config_value", "--bind", "--client_mountpoint", "-r"])?
+        {
             return Ok(used);
         }
         if norm == "--foreground" || norm == "-f" {
@@ -148,20 +119,13 @@ impl Config {
 
     /// md_config_t::parse_option: `--default-<opt>`, `--<bool>[=v]`,
     /// `--no-<bool>`, `--<opt> v`, `--<opt>=v`.
-    fn parse_option(
-        &mut self,
-        norm: &str,
-        args: &[&str],
-        i: usize,
-        level: Level,
-    ) -> Result<usize, Errno> {
+    fn parse_option(&mut self, norm: &str, args: &[&str], i: usize, level: Level) -> Result<usize, Errno> {
         let Some(body) = norm.strip_prefix("--") else {
             return Ok(0);
         };
         let name = body.split_once('=').map_or(body, |(n, _)| n);
         if let Some(def) = name.strip_prefix("default_").and_then(options::find) {
-            let (value, used) = with_arg(norm, args, i, &[&format!("--default_{}", def.name)])?
-                .ok_or(Errno::EINVAL)?;
+            let (value, used) = with_arg(norm, args, i, &[&format!("--default_{}", def.name)])?.ok_or(Errno::EINVAL)?;
             self.set_at(def, value, Level::Default)?;
             return Ok(used);
         }
@@ -173,27 +137,18 @@ impl Config {
                     return Ok(1);
                 }
                 // A following true/false/1/0 belongs to the flag.
-                let (b, used) = match args
-                    .get(i + 1)
-                    .filter(|n| !n.starts_with('-'))
-                    .and_then(|n| bool_word(n))
-                {
+                let (b, used) = match args.get(i + 1).filter(|n| !n.starts_with('-')).and_then(|n| bool_word(n)) {
                     Some(b) => (b, 2),
                     None => (true, 1),
                 };
                 self.set_at(def, if b { "true" } else { "false" }, level)?;
                 return Ok(used);
             }
-            let (value, used) =
-                with_arg(norm, args, i, &[&format!("--{}", def.name)])?.ok_or(Errno::EINVAL)?;
+            let (value, used) = with_arg(norm, args, i, &[&format!("--{}", def.name)])?.ok_or(Errno::EINVAL)?;
             self.set_at(def, value, level)?;
             return Ok(used);
         }
-        if let Some(def) = body
-            .strip_prefix("no_")
-            .and_then(options::find)
-            .filter(|d| d.kind == Kind::Bool)
-        {
+        if let Some(def) = body.strip_prefix("no_").and_then(options::find).filter(|d| d.kind == Kind::Bool) {
             self.set_at(def, "false", level)?;
             return Ok(1);
         }
@@ -207,10 +162,7 @@ mod tests {
 
     #[test]
     fn dashes_become_underscores_after_two_chars_until_equals() {
-        assert_eq!(
-            dashes_to_underscores("--rbd-cache-size=a-b"),
-            "--rbd_cache_size=a-b"
-        );
+        assert_eq!(dashes_to_underscores("--rbd-cache-size=a-b"), "--rbd_cache_size=a-b");
         assert_eq!(dashes_to_underscores("-m"), "-m");
         assert_eq!(dashes_to_underscores("-"), "-");
         assert_eq!(dashes_to_underscores(""), "");

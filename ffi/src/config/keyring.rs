@@ -26,25 +26,17 @@ pub struct CryptoKey {
 impl CryptoKey {
     /// The canonical base64 of the encoded key (type, created, len, secret).
     pub fn to_base64(&self) -> String {
-        const ALPHABET: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut raw = Vec::with_capacity(12 + self.secret.len());
         raw.extend_from_slice(&self.kind.to_le_bytes());
         raw.extend_from_slice(&self.created.0.to_le_bytes());
         raw.extend_from_slice(&self.created.1.to_le_bytes());
         // decode_key only makes keys whose length came from a u16.
-        raw.extend_from_slice(
-            &u16::try_from(self.secret.len())
-                .unwrap_or(u16::MAX)
-                .to_le_bytes(),
-        );
+        raw.extend_from_slice(&u16::try_from(self.secret.len()).unwrap_or(u16::MAX).to_le_bytes());
         raw.extend_from_slice(&self.secret);
         let mut out = String::with_capacity(raw.len().div_ceil(3) * 4);
         for chunk in raw.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
+            let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | (u32::from(b) << (16 - 8 * i)));
             for i in 0..4 {
                 if i <= chunk.len() {
                     out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
@@ -98,14 +90,8 @@ fn unarmor(text: &str) -> Option<Vec<u8>> {
 /// Decodes a base64 key as `CryptoKey::decode_base64` does; EINVAL if bad.
 pub fn decode_key(text: &str) -> Result<CryptoKey, Errno> {
     let raw = unarmor(text).ok_or(Errno::EINVAL)?;
-    let le16 = |at: usize| {
-        raw.get(at..at + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let le32 = |at: usize| {
-        raw.get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
+    let le16 = |at: usize| raw.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let le32 = |at: usize| raw.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
     let kind = le16(0).ok_or(Errno::EINVAL)?;
     let created = (le32(2).ok_or(Errno::EINVAL)?, le32(6).ok_or(Errno::EINVAL)?);
     let len = usize::from(le16(10).ok_or(Errno::EINVAL)?);
@@ -121,11 +107,7 @@ pub fn decode_key(text: &str) -> Result<CryptoKey, Errno> {
     if !ok {
         return Err(Errno::EINVAL);
     }
-    Ok(CryptoKey {
-        kind,
-        created,
-        secret,
-    })
+    Ok(CryptoKey { kind, created, secret })
 }
 
 /// The entities and keys of one keyring file.
@@ -153,10 +135,7 @@ impl Keyring {
                     key = Some(v.clone());
                 } else if modifier == "auid" {
                     // Old keyrings carry one; ignored upstream too.
-                } else if modifier
-                    .strip_prefix("caps ")
-                    .is_some_and(|svc| !svc.is_empty())
-                {
+                } else if modifier.strip_prefix("caps ").is_some_and(|svc| !svc.is_empty()) {
                     // Caps matter to the monitors, not to a client.
                 } else if !k.is_empty() {
                     return Err(Errno::EIO);
@@ -171,10 +150,7 @@ impl Keyring {
     }
 
     pub(crate) fn key_for(&self, name: &EntityName) -> Option<&str> {
-        self.keys
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, k)| k.as_str())
+        self.keys.iter().find(|(n, _)| n == name).map(|(_, k)| k.as_str())
     }
 }
 
@@ -194,9 +170,7 @@ pub(crate) fn resolve_file_search(list: &str) -> Result<String, Errno> {
 /// Reads a whole (small) file.
 pub(crate) fn read_all(path: &str) -> Result<Vec<u8>, Errno> {
     let mut buf = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut buf))
-        .map_err(|e| errno_of(&e))?;
+    File::open(path).and_then(|mut f| f.read_to_end(&mut buf)).map_err(|e| errno_of(&e))?;
     Ok(buf)
 }
 
@@ -241,11 +215,7 @@ mod tests {
             "[client.admin\n".to_owned(),
             "\u{0}\u{1}binary".to_owned(),
         ] {
-            assert_eq!(
-                Keyring::parse(text.as_bytes()).err(),
-                Some(Errno::EIO),
-                "{text:?}"
-            );
+            assert_eq!(Keyring::parse(text.as_bytes()).err(), Some(Errno::EIO), "{text:?}");
         }
         assert_eq!(Keyring::parse(b"\xff\xfe").err(), Some(Errno::EIO));
     }

@@ -102,16 +102,9 @@ impl EntityType {
     }
 
     fn parse(s: &str) -> Option<EntityType> {
-        [
-            EntityType::Auth,
-            EntityType::Mon,
-            EntityType::Osd,
-            EntityType::Mds,
-            EntityType::Mgr,
-            EntityType::Client,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
+        [EntityType::Auth, EntityType::Mon, EntityType::Osd, EntityType::Mds, EntityType::Mgr, EntityType::Client]
+            .into_iter()
+            .find(|t| t.as_str() == s)
     }
 }
 
@@ -125,10 +118,7 @@ pub struct EntityName {
 
 impl EntityName {
     pub fn new(kind: EntityType, id: &str) -> EntityName {
-        EntityName {
-            kind,
-            id: id.to_owned(),
-        }
+        EntityName { kind, id: id.to_owned() }
     }
 
     pub fn client(id: &str) -> EntityName {
@@ -200,8 +190,7 @@ const MAX_CONF_FILE: u64 = 0x4000_0000;
 
 /// get_str_list: split on any of ";,= \t", empty items dropped.
 pub(crate) fn split_str_list(s: &str) -> impl Iterator<Item = &str> {
-    s.split([';', ',', '=', ' ', '\t'])
-        .filter(|t| !t.is_empty())
+    s.split([';', ',', '=', ' ', '\t']).filter(|t| !t.is_empty())
 }
 
 pub(crate) fn errno_of(e: &std::io::Error) -> Errno {
@@ -333,9 +322,7 @@ impl Config {
     pub fn get_duration(&self, name: &str) -> Result<Duration, Errno> {
         match self.value_of(lookup(name)?) {
             Value::Secs(v) | Value::Uint(v) => Ok(Duration::from_secs(v)),
-            Value::Int(v) => u64::try_from(v)
-                .map(Duration::from_secs)
-                .map_err(|_| Errno::EINVAL),
+            Value::Int(v) => u64::try_from(v).map(Duration::from_secs).map_err(|_| Errno::EINVAL),
             Value::Float(v) => Duration::try_from_secs_f64(v).map_err(|_| Errno::EINVAL),
             _ => Err(Errno::EINVAL),
         }
@@ -370,25 +357,16 @@ impl Config {
     /// `auth_supported` when set, else `auth_client_required`.
     pub fn auth_client_methods(&self) -> Vec<String> {
         let supported = self.get_str("auth_supported").unwrap_or_default();
-        let list = if supported.is_empty() {
-            self.get_str("auth_client_required").unwrap_or_default()
-        } else {
-            supported
-        };
-        split_str_list(&list)
-            .filter(|m| matches!(*m, "cephx" | "none" | "gss"))
-            .map(str::to_owned)
-            .collect()
+        let list =
+            if supported.is_empty() { self.get_str("auth_client_required").unwrap_or_default() } else { supported };
+        split_str_list(&list).filter(|m| matches!(*m, "cephx" | "none" | "gss")).map(str::to_owned).collect()
     }
 
     /// A connection-mode option (`ms_client_mode`, `ms_mon_client_mode`) as
     /// its known modes in order: "crc", "secure".
     pub fn con_modes(&self, name: &str) -> Result<Vec<String>, Errno> {
         let list = self.get_str(name)?;
-        Ok(split_str_list(&list)
-            .filter(|m| matches!(*m, "crc" | "secure"))
-            .map(str::to_owned)
-            .collect())
+        Ok(split_str_list(&list).filter(|m| matches!(*m, "crc" | "secure")).map(str::to_owned).collect())
     }
 
     /// As rados_conf_read_file. `paths`: a list split on `;,= \t`, or None
@@ -443,19 +421,11 @@ impl Config {
             let text = std::str::from_utf8(&bytes).map_err(|_| Errno::EINVAL)?;
             return Ok(Some(decode_key(text)?.to_base64()));
         }
-        let key = ring?
-            .key_for(&self.name)
-            .ok_or(Errno::ENOENT)
-            .and_then(decode_key)?;
+        let key = ring?.key_for(&self.name).ok_or(Errno::ENOENT).and_then(decode_key)?;
         Ok(Some(key.to_base64()))
     }
 
-    pub(crate) fn set_at(
-        &mut self,
-        def: &'static OptionDef,
-        raw: &str,
-        level: Level,
-    ) -> Result<(), Errno> {
+    pub(crate) fn set_at(&mut self, def: &'static OptionDef, raw: &str, level: Level) -> Result<(), Errno> {
         let value = options::parse_value(def, raw)?;
         self.values.entry(def.name).or_default()[level as usize] = Some(value);
         Ok(())
@@ -481,13 +451,7 @@ impl Config {
 
     /// md_config_t::_expand_meta, quirks included: `$home` replaces what
     /// was expanded before it, and an unclosed `${...` drops the rest.
-    fn expand(
-        &self,
-        s: &str,
-        owner: Option<&'static str>,
-        stack: &mut Vec<&'static str>,
-        env: &dyn Env,
-    ) -> String {
+    fn expand(&self, s: &str, owner: Option<&'static str>, stack: &mut Vec<&'static str>, env: &dyn Env) -> String {
         let Some(mut pos) = s.find('$') else {
             return s.to_owned();
         };
@@ -566,9 +530,7 @@ impl Config {
         }
         let list = match paths {
             Some(p) => p.to_owned(),
-            None => env
-                .var("CEPH_CONF")
-                .unwrap_or_else(|| DEFAULT_CONF_FILES.to_owned()),
+            None => env.var("CEPH_CONF").unwrap_or_else(|| DEFAULT_CONF_FILES.to_owned()),
         };
         let mut found = None;
         for file in self.conf_search_list(&list, env) {
@@ -592,11 +554,7 @@ impl Config {
 
     /// Takes each option from the first of our sections that has it.
     fn apply_conf(&mut self, conf: &ConfFile) {
-        let sections = [
-            self.name.to_string(),
-            self.name.kind.as_str().to_owned(),
-            "global".to_owned(),
-        ];
+        let sections = [self.name.to_string(), self.name.kind.as_str().to_owned(), "global".to_owned()];
         for def in options::all() {
             if let Some(raw) = sections.iter().find_map(|s| conf.get(s, def.name)) {
                 // A bad value is only a warning upstream; the option keeps its value.

@@ -68,20 +68,8 @@ pub(crate) enum Value {
     Secs(u64),
 }
 
-const fn opt(
-    name: &'static str,
-    kind: Kind,
-    default: &'static str,
-    honoured: bool,
-    rule: Rule,
-) -> OptionDef {
-    OptionDef {
-        name,
-        kind,
-        default,
-        honoured,
-        rule,
-    }
+const fn opt(name: &'static str, kind: Kind, default: &'static str, honoured: bool, rule: Rule) -> OptionDef {
+    OptionDef { name, kind, default, honoured, rule }
 }
 
 const fn on(name: &'static str, kind: Kind, default: &'static str) -> OptionDef {
@@ -122,20 +110,8 @@ pub(crate) static TABLE: &[OptionDef] = &[
     on("ms_mon_client_mode", Str, "secure crc"),
     on("client_mount_timeout", Secs, "300"),
     // Upstream defaults to 0 (wait forever); a stuck OSD then hangs the VM.
-    opt(
-        "rados_osd_op_timeout",
-        Secs,
-        "30",
-        true,
-        Rule::Range(0, i128::MAX),
-    ),
-    opt(
-        "rados_mon_op_timeout",
-        Secs,
-        "0",
-        true,
-        Rule::Range(0, i128::MAX),
-    ),
+    opt("rados_osd_op_timeout", Secs, "30", true, Rule::Range(0, i128::MAX)),
+    opt("rados_mon_op_timeout", Secs, "0", true, Rule::Range(0, i128::MAX)),
     on("log_file", Str, ""),
     on("log_to_stderr", Bool, "false"),
     on("admin_socket", Str, ""),
@@ -143,59 +119,23 @@ pub(crate) static TABLE: &[OptionDef] = &[
     on("host", Str, ""),
     // --- honoured: librbd ---
     on("rbd_cache", Bool, "true"),
-    opt(
-        "rbd_cache_policy",
-        Str,
-        "writearound",
-        true,
-        Rule::OneOf(CACHE_POLICIES),
-    ),
+    opt("rbd_cache_policy", Str, "writearound", true, Rule::OneOf(CACHE_POLICIES)),
     on("rbd_cache_size", Size, "33554432"),
     on("rbd_cache_max_dirty", Size, "25165824"),
     on("rbd_cache_target_dirty", Size, "16777216"),
     on("rbd_cache_max_dirty_age", Float, "1"),
     on("rbd_cache_writethrough_until_flush", Bool, "true"),
     on("rbd_cache_block_writes_upfront", Bool, "false"),
-    opt(
-        "rbd_default_features",
-        Str,
-        "layering,exclusive-lock,object-map,fast-diff,deep-flatten",
-        true,
-        Rule::Features,
-    ),
+    opt("rbd_default_features", Str, "layering,exclusive-lock,object-map,fast-diff,deep-flatten", true, Rule::Features),
     on("rbd_default_order", Uint, "22"),
     on("rbd_default_stripe_unit", Size, "0"),
     on("rbd_default_stripe_count", Uint, "0"),
     opt("rbd_default_data_pool", Str, "", true, Rule::DataPool),
     on("rbd_skip_partial_discard", Bool, "true"),
-    opt(
-        "rbd_discard_granularity_bytes",
-        Uint,
-        "65536",
-        true,
-        Rule::PowerOfTwo(4096, 32 << 20),
-    ),
-    opt(
-        "rbd_concurrent_management_ops",
-        Uint,
-        "10",
-        true,
-        AT_LEAST_1,
-    ),
-    opt(
-        "rbd_default_clone_format",
-        Str,
-        "auto",
-        true,
-        Rule::OneOf(CLONE_FORMATS),
-    ),
-    opt(
-        "rbd_read_from_replica_policy",
-        Str,
-        "default",
-        true,
-        Rule::OneOf(REPLICA_POLICIES),
-    ),
+    opt("rbd_discard_granularity_bytes", Uint, "65536", true, Rule::PowerOfTwo(4096, 32 << 20)),
+    opt("rbd_concurrent_management_ops", Uint, "10", true, AT_LEAST_1),
+    opt("rbd_default_clone_format", Str, "auto", true, Rule::OneOf(CLONE_FORMATS)),
+    opt("rbd_read_from_replica_policy", Str, "default", true, Rule::OneOf(REPLICA_POLICIES)),
     // Ours: a directory for the local object store (empty: use the cluster).
     on("rbdrs_local_store", Str, ""),
     // --- accepted, no effect: librbd ---
@@ -219,13 +159,7 @@ pub(crate) static TABLE: &[OptionDef] = &[
     off("rbd_blocklist_expire_seconds", Uint, "0"),
     off("rbd_request_timed_out_seconds", Uint, "30"),
     off("rbd_enable_alloc_hint", Bool, "true"),
-    opt(
-        "rbd_compression_hint",
-        Str,
-        "none",
-        false,
-        Rule::OneOf(COMPRESSION_HINTS),
-    ),
+    opt("rbd_compression_hint", Str, "none", false, Rule::OneOf(COMPRESSION_HINTS)),
     off("rbd_tracing", Bool, "false"),
     off("rbd_blkin_trace_all", Bool, "false"),
     off("rbd_validate_pool", Bool, "true"),
@@ -238,13 +172,7 @@ pub(crate) static TABLE: &[OptionDef] = &[
     off("rbd_mirroring_resync_after_disconnect", Bool, "false"),
     off("rbd_mirroring_delete_delay", Uint, "0"),
     off("rbd_mirroring_replay_delay", Uint, "0"),
-    opt(
-        "rbd_mirroring_max_mirroring_snapshots",
-        Uint,
-        "5",
-        false,
-        Rule::Range(3, i128::MAX),
-    ),
+    opt("rbd_mirroring_max_mirroring_snapshots", Uint, "5", false, Rule::Range(3, i128::MAX)),
     off("rbd_default_format", Uint, "2"),
     off("rbd_default_map_options", Str, ""),
     opt("rbd_journal_order", Uint, "24", false, Rule::Range(12, 26)),
@@ -272,75 +200,21 @@ pub(crate) static TABLE: &[OptionDef] = &[
     off("rbd_qos_write_bps_burst", Uint, "0"),
     opt("rbd_qos_iops_burst_seconds", Uint, "1", false, AT_LEAST_1),
     opt("rbd_qos_bps_burst_seconds", Uint, "1", false, AT_LEAST_1),
-    opt(
-        "rbd_qos_read_iops_burst_seconds",
-        Uint,
-        "1",
-        false,
-        AT_LEAST_1,
-    ),
-    opt(
-        "rbd_qos_write_iops_burst_seconds",
-        Uint,
-        "1",
-        false,
-        AT_LEAST_1,
-    ),
-    opt(
-        "rbd_qos_read_bps_burst_seconds",
-        Uint,
-        "1",
-        false,
-        AT_LEAST_1,
-    ),
-    opt(
-        "rbd_qos_write_bps_burst_seconds",
-        Uint,
-        "1",
-        false,
-        AT_LEAST_1,
-    ),
+    opt("rbd_qos_read_iops_burst_seconds", Uint, "1", false, AT_LEAST_1),
+    opt("rbd_qos_write_iops_burst_seconds", Uint, "1", false, AT_LEAST_1),
+    opt("rbd_qos_read_bps_burst_seconds", Uint, "1", false, AT_LEAST_1),
+    opt("rbd_qos_write_bps_burst_seconds", Uint, "1", false, AT_LEAST_1),
     opt("rbd_qos_schedule_tick_min", Uint, "50", false, AT_LEAST_1),
     off("rbd_discard_on_zeroed_write_same", Bool, "true"),
     off("rbd_mtime_update_interval", Uint, "60"),
     off("rbd_atime_update_interval", Uint, "60"),
-    opt(
-        "rbd_io_scheduler",
-        Str,
-        "simple",
-        false,
-        Rule::OneOf(IO_SCHEDULERS),
-    ),
+    opt("rbd_io_scheduler", Str, "simple", false, Rule::OneOf(IO_SCHEDULERS)),
     off("rbd_io_scheduler_simple_max_delay", Uint, "0"),
-    opt(
-        "rbd_persistent_cache_mode",
-        Str,
-        "disabled",
-        false,
-        Rule::OneOf(PWL_MODES),
-    ),
-    opt(
-        "rbd_persistent_cache_size",
-        Uint,
-        "1073741824",
-        false,
-        Rule::Range(1 << 30, i128::MAX),
-    ),
+    opt("rbd_persistent_cache_mode", Str, "disabled", false, Rule::OneOf(PWL_MODES)),
+    opt("rbd_persistent_cache_size", Uint, "1073741824", false, Rule::Range(1 << 30, i128::MAX)),
     off("rbd_persistent_cache_path", Str, "/tmp"),
-    opt(
-        "rbd_quiesce_notification_attempts",
-        Uint,
-        "10",
-        false,
-        AT_LEAST_1,
-    ),
-    opt(
-        "rbd_default_snapshot_quiesce_mode",
-        Str,
-        "required",
-        false,
-        Rule::OneOf(QUIESCE_MODES),
-    ),
+    opt("rbd_quiesce_notification_attempts", Uint, "10", false, AT_LEAST_1),
+    opt("rbd_default_snapshot_quiesce_mode", Str, "required", false, Rule::OneOf(QUIESCE_MODES)),
     off("rbd_plugins", Str, ""),
     off("rbd_config_pool_override_update_timestamp", Uint, "0"),
     // --- accepted, no effect: process, logging and auth ---
@@ -600,9 +474,7 @@ fn si_parse(s: &str, signed: bool) -> Option<i128> {
     }
     let mut n = s;
     let mut exp = 0u32;
-    if s.bytes()
-        .any(|c| !(c.is_ascii_digit() || c == b'+' || c == b'-'))
-    {
+    if s.bytes().any(|c| !(c.is_ascii_digit() || c == b'+' || c == b'-')) {
         match s.as_bytes()[s.len() - 1] {
             b'K' => exp = 3,
             b'M' => exp = 6,
@@ -623,11 +495,7 @@ fn si_parse(s: &str, signed: bool) -> Option<i128> {
         return None;
     }
     let coef = 10i128.pow(exp);
-    let (min, max) = if signed {
-        (i128::from(i64::MIN), i128::from(i64::MAX))
-    } else {
-        (0, i128::from(u64::MAX))
-    };
+    let (min, max) = if signed { (i128::from(i64::MIN), i128::from(i64::MAX)) } else { (0, i128::from(u64::MAX)) };
     if v < min / coef || v > max / coef {
         return None;
     }
@@ -698,9 +566,7 @@ pub(crate) fn parse_float(s: &str) -> Option<f64> {
     } else if let Some(tail) = lower.strip_prefix("nan") {
         // "nan" or "nan(chars)".
         let chars = tail.strip_prefix('(').and_then(|t| t.strip_suffix(')'));
-        if !tail.is_empty()
-            && !chars.is_some_and(|c| c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-        {
+        if !tail.is_empty() && !chars.is_some_and(|c| c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')) {
             return None;
         }
         f64::NAN
@@ -708,18 +574,12 @@ pub(crate) fn parse_float(s: &str) -> Option<f64> {
         f64::INFINITY
     } else {
         // Rust's grammar is strtod's decimal grammar minus inf/nan (handled above).
-        if !body
-            .bytes()
-            .next()
-            .is_some_and(|c| c.is_ascii_digit() || c == b'.')
-        {
+        if !body.bytes().next().is_some_and(|c| c.is_ascii_digit() || c == b'.') {
             return None;
         }
         let v: f64 = body.parse().ok()?;
-        let has_nonzero_digit = body
-            .split(['e', 'E'])
-            .next()
-            .is_some_and(|m| m.bytes().any(|c| (b'1'..=b'9').contains(&c)));
+        let has_nonzero_digit =
+            body.split(['e', 'E']).next().is_some_and(|m| m.bytes().any(|c| (b'1'..=b'9').contains(&c)));
         // ERANGE: overflow to infinity or underflow to zero/subnormal.
         if v.is_infinite() || (has_nonzero_digit && v.abs() < f64::MIN_POSITIVE) {
             return None;
@@ -900,9 +760,7 @@ fn scan_int(b: &[u8], mut pos: usize) -> Option<(i64, usize)> {
     let start = pos;
     let mut v: i64 = 0;
     while pos < b.len() && b[pos].is_ascii_digit() {
-        v = v
-            .saturating_mul(10)
-            .saturating_add(i64::from(b[pos] - b'0'));
+        v = v.saturating_mul(10).saturating_add(i64::from(b[pos] - b'0'));
         pos += 1;
     }
     if pos == start {
@@ -1013,19 +871,9 @@ mod tests {
     fn every_default_parses_and_names_are_unique_and_normal() {
         let mut seen = std::collections::HashSet::new();
         for d in all() {
-            assert!(
-                parse_value(d, d.default).is_ok(),
-                "default of {} does not parse",
-                d.name
-            );
+            assert!(parse_value(d, d.default).is_ok(), "default of {} does not parse", d.name);
             assert!(seen.insert(d.name), "duplicate {}", d.name);
-            assert!(
-                d.name
-                    .bytes()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'),
-                "{}",
-                d.name
-            );
+            assert!(d.name.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_'), "{}", d.name);
         }
     }
 
@@ -1156,16 +1004,7 @@ mod tests {
         assert_eq!(features_from_string(""), Some(61));
         assert_eq!(features_from_string("non-primary"), Some(1024));
         assert_eq!(features_from_string("+3"), Some(3));
-        for bad in [
-            "foo",
-            "layering,foo",
-            "1024",
-            "256",
-            "4096",
-            "-1",
-            "0x3",
-            "layering,",
-        ] {
+        for bad in ["foo", "layering,foo", "1024", "256", "4096", "-1", "0x3", "layering,"] {
             assert_eq!(features_from_string(bad), None, "{bad}");
         }
 

@@ -53,30 +53,19 @@ impl ConfFile {
         match std::str::from_utf8(bytes) {
             Ok(text) => ConfFile::parse(text),
             Err(e) => {
-                let line = bytes[..e.valid_up_to()]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1;
+                let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
                 Err(ParseError { line })
             }
         }
     }
 
     pub(crate) fn parse(text: &str) -> Result<ConfFile, ParseError> {
-        Parser {
-            s: text.as_bytes(),
-            run: Cell::new((usize::MAX, 0)),
-        }
-        .file()
+        Parser { s: text.as_bytes(), run: Cell::new((usize::MAX, 0)) }.file()
     }
 
     /// The value of `key` (normalized here) in `section`.
     pub(crate) fn get(&self, section: &str, key: &str) -> Option<&str> {
-        self.sections
-            .get(section)?
-            .get(&normalize_key_name(key))
-            .map(String::as_str)
+        self.sections.get(section)?.get(&normalize_key_name(key)).map(String::as_str)
     }
 
     pub(crate) fn sections(&self) -> impl Iterator<Item = (&str, &BTreeMap<String, String>)> {
@@ -84,10 +73,7 @@ impl ConfFile {
     }
 
     fn insert(&mut self, section: &str, key: String, value: String) {
-        self.sections
-            .entry(section.to_owned())
-            .or_default()
-            .insert(key, value);
+        self.sections.entry(section.to_owned()).or_default().insert(key, value);
     }
 }
 
@@ -192,15 +178,12 @@ impl Parser<'_> {
 
     fn error(&self, p: usize) -> ParseError {
         let p = p.min(self.s.len());
-        ParseError {
-            line: self.s[..p].iter().filter(|&&b| b == b'\n').count() + 1,
-        }
+        ParseError { line: self.s[..p].iter().filter(|&&b| b == b'\n').count() + 1 }
     }
 
     fn string(bytes: Vec<u8>) -> String {
         // Dropping ASCII backslashes keeps UTF-8 valid; lossy is a safety net.
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Words of key characters separated by blanks; the raw span is the key.
@@ -292,9 +275,7 @@ impl Parser<'_> {
         if lines == 0 {
             return Err(self.error(q));
         }
-        let val = val
-            .trim_matches(|c: char| c.is_ascii() && is_c_space(c as u8))
-            .to_owned();
+        let val = val.trim_matches(|c: char| c.is_ascii() && is_c_space(c as u8)).to_owned();
         Ok(Step::Matched((normalize_key_name(&raw_key), val, q)))
     }
 
@@ -378,40 +359,23 @@ mod tests {
     use super::*;
 
     fn one(text: &str, key: &str) -> Option<String> {
-        ConfFile::parse(text)
-            .ok()
-            .and_then(|c| c.get("global", key).map(str::to_owned))
+        ConfFile::parse(text).ok().and_then(|c| c.get("global", key).map(str::to_owned))
     }
 
     // Each case was run through librados 16.2 (rados_conf_read_file +
     // rados_conf_get) and `ceph-conf -c FILE --name client.admin --lookup`.
     #[test]
     fn grammar_matches_upstream() {
-        let ok = |text: &str, want: &str| {
-            assert_eq!(
-                one(text, "rbd_default_pool").as_deref(),
-                Some(want),
-                "{text:?}"
-            )
-        };
+        let ok = |text: &str, want: &str| assert_eq!(one(text, "rbd_default_pool").as_deref(), Some(want), "{text:?}");
         let bad = |text: &str| assert!(ConfFile::parse(text).is_err(), "{text:?} should fail");
         ok("rbd_default_pool = a\n", "a");
         ok("rbd_default_pool = a\n\n", "a");
-        ok(
-            "[global]\nrbd_default_pool = a\nrbd_default_pool = b\n",
-            "b",
-        );
-        ok(
-            "[global]\nrbd_default_pool = a\n[client]\n[global]\nrbd_default_pool = c\n",
-            "c",
-        );
+        ok("[global]\nrbd_default_pool = a\nrbd_default_pool = b\n", "b");
+        ok("[global]\nrbd_default_pool = a\n[client]\n[global]\nrbd_default_pool = c\n", "c");
         ok("[global]\r\nrbd_default_pool = a\r\n", "a");
         ok("[global]\r\rrbd_default_pool = a\r", "a");
         ok("[global]\n\trbd_default_pool\t=\ta\t\n", "a");
-        ok(
-            "   # comment\n[global]\n  ; c2\nrbd_default_pool = a=b\n",
-            "a=b",
-        );
+        ok("   # comment\n[global]\n  ; c2\nrbd_default_pool = a=b\n", "a=b");
         ok("[global]\nrbd_default_pool = 'a b' \n", "a b");
         ok("[global]\nrbd_default_pool = \" a \"\n", "a");
         ok("[global]\nrbd_default_pool = a \"b\" c\n", "a \"b\" c");
@@ -428,22 +392,10 @@ mod tests {
         ok("[global]\nrbd_default_pool =\\\n a\n", "a");
         ok("[global]\nrbd  default \t pool = a\n", "a");
         ok("[global]\nrbd_default_pool = a\n[client]\n", "a");
-        ok(
-            "[global]\nrbd_default_pool = 1.2.3.4, \\\n  5.6.7.8\n",
-            "1.2.3.4,   5.6.7.8",
-        );
-        ok(
-            "[global]\nrbd_default_pool = \u{e9}t\u{e9}\n",
-            "\u{e9}t\u{e9}",
-        );
-        ok(
-            "[global]\nrbd_default_pool = a\n# trailing comment without newline",
-            "a",
-        );
-        assert_eq!(
-            one("[global]\nrbd_default_pool =\n", "rbd_default_pool").as_deref(),
-            Some("")
-        );
+        ok("[global]\nrbd_default_pool = 1.2.3.4, \\\n  5.6.7.8\n", "1.2.3.4,   5.6.7.8");
+        ok("[global]\nrbd_default_pool = \u{e9}t\u{e9}\n", "\u{e9}t\u{e9}");
+        ok("[global]\nrbd_default_pool = a\n# trailing comment without newline", "a");
+        assert_eq!(one("[global]\nrbd_default_pool =\n", "rbd_default_pool").as_deref(), Some(""));
 
         bad("rbd_default_pool = a\n[global]\n");
         bad("rbd_default_pool = a\nrbd_op_threads = 3\n");
@@ -463,10 +415,7 @@ mod tests {
         bad("[glo#bal]\n");
         bad("[global]");
         bad("[global]\nrbd_de[fault_pool = a\n");
-        assert_eq!(
-            ConfFile::parse_bytes(b"[global]\nrbd_default_pool = \xff\n").err(),
-            Some(ParseError { line: 2 })
-        );
+        assert_eq!(ConfFile::parse_bytes(b"[global]\nrbd_default_pool = \xff\n").err(), Some(ParseError { line: 2 }));
     }
 
     #[test]

@@ -16,12 +16,7 @@ struct FakeEnv(HashMap<String, String>);
 
 impl FakeEnv {
     fn with(pairs: &[(&str, &str)]) -> FakeEnv {
-        FakeEnv(
-            pairs
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
+        FakeEnv(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
     }
 }
 
@@ -38,8 +33,7 @@ impl TempDir {
     fn new(tag: &str) -> TempDir {
         static N: AtomicU64 = AtomicU64::new(0);
         let n = N.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("rbdrs-config-{}-{tag}-{n}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("rbdrs-config-{}-{tag}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)
     }
@@ -93,10 +87,8 @@ fn entity_names() {
 
 #[test]
 fn honoured_options_are_the_documented_ones() {
-    let honoured: Vec<&str> = accepted_options()
-        .filter(|(n, _, h)| *h && !n.starts_with("debug_"))
-        .map(|(n, _, _)| n)
-        .collect();
+    let honoured: Vec<&str> =
+        accepted_options().filter(|(n, _, h)| *h && !n.starts_with("debug_")).map(|(n, _, _)| n).collect();
     assert_eq!(
         honoured,
         [
@@ -137,12 +129,7 @@ fn honoured_options_are_the_documented_ones() {
             "rbdrs_local_store",
         ]
     );
-    assert_eq!(
-        accepted_options()
-            .filter(|(n, _, h)| *h && n.starts_with("debug_"))
-            .count(),
-        80
-    );
+    assert_eq!(accepted_options().filter(|(n, _, h)| *h && n.starts_with("debug_")).count(), 80);
     assert_eq!(accepted_options().filter(|(_, _, h)| !*h).count(), 155);
 }
 
@@ -159,14 +146,9 @@ fn spellings() {
     assert_eq!(c.set("rbd-cache", "true"), Err(Errno::ENOENT));
     assert_eq!(c.get("rbd-cache"), Err(Errno::ENOENT));
     c.parse_argv(&["--rbd-cache=false"]).unwrap();
-    assert_eq!(
-        c.get("rbd_cache").unwrap(),
-        "true",
-        "set() overrides the command line"
-    );
+    assert_eq!(c.get("rbd_cache").unwrap(), "true", "set() overrides the command line");
     let mut c = admin();
-    c.parse_argv(&["--rbd-cache=false", "--rbd_cache_size", "1M"])
-        .unwrap();
+    c.parse_argv(&["--rbd-cache=false", "--rbd_cache_size", "1M"]).unwrap();
     assert_eq!(c.get("rbd_cache").unwrap(), "false");
     assert_eq!(c.get_u64("rbd_cache_size").unwrap(), 1 << 20);
 }
@@ -174,14 +156,7 @@ fn spellings() {
 #[test]
 fn unknown_and_empty_names() {
     let mut c = admin();
-    for name in [
-        "nope",
-        "ms_mode",
-        "cluster",
-        "name",
-        "debug_foo",
-        "rbd_qos_exclude_ops",
-    ] {
+    for name in ["nope", "ms_mode", "cluster", "name", "debug_foo", "rbd_qos_exclude_ops"] {
         assert_eq!(c.set(name, "1"), Err(Errno::ENOENT), "{name}");
         assert_eq!(c.get(name), Err(Errno::ENOENT), "{name}");
     }
@@ -244,25 +219,19 @@ fn defaults_and_formatting() {
         ("auth_client_required", "cephx, none"),
         ("ms_mon_client_mode", "secure crc"),
         ("mon_dns_srv_name", "ceph-mon"),
-        ("keyring", "/etc/ceph/ceph.client.admin.keyring,/etc/ceph/ceph.keyring,/etc/ceph/keyring,/etc/ceph/keyring.bin,"),
+        (
+            "keyring",
+            "/etc/ceph/ceph.client.admin.keyring,/etc/ceph/ceph.keyring,/etc/ceph/keyring,/etc/ceph/keyring.bin,",
+        ),
         ("ms_initial_backoff", "0.200000"),
     ] {
         assert_eq!(c.get(name).unwrap(), want, "{name}");
     }
     // librados 16.2 before any file read: the cluster name is still empty.
-    assert!(Config::for_id(None)
-        .get("keyring")
-        .unwrap()
-        .starts_with("/etc/ceph/.client.admin.keyring,"));
-    assert_eq!(
-        c.get_timeout("rados_osd_op_timeout").unwrap(),
-        Some(Duration::from_secs(30))
-    );
+    assert!(Config::for_id(None).get("keyring").unwrap().starts_with("/etc/ceph/.client.admin.keyring,"));
+    assert_eq!(c.get_timeout("rados_osd_op_timeout").unwrap(), Some(Duration::from_secs(30)));
     assert_eq!(c.get_timeout("rados_mon_op_timeout").unwrap(), None);
-    assert_eq!(
-        c.get_duration("rbd_cache_max_dirty_age").unwrap(),
-        Duration::from_secs(1)
-    );
+    assert_eq!(c.get_duration("rbd_cache_max_dirty_age").unwrap(), Duration::from_secs(1));
     assert_eq!(c.get_u64("rbd_default_features").unwrap(), 61);
     assert_eq!(c.get_debug_levels("debug_rbd").unwrap(), (0, 5));
     assert_eq!(c.get_bool("rbd_cache_size"), Err(Errno::EINVAL));
@@ -271,8 +240,7 @@ fn defaults_and_formatting() {
     assert_eq!(c.get_f64("rbd_cache_max_dirty_age").unwrap(), 1.0);
     assert_eq!(c.con_modes("ms_client_mode").unwrap(), ["crc", "secure"]);
     assert_eq!(c.auth_client_methods(), ["cephx", "none"]);
-    assert!(accepted_options()
-        .any(|(n, k, honoured)| n == "rbd_op_threads" && k == Kind::Uint && !honoured));
+    assert!(accepted_options().any(|(n, k, honoured)| n == "rbd_op_threads" && k == Kind::Uint && !honoured));
 }
 
 #[test]
@@ -309,15 +277,10 @@ fn values_print_as_librados_does() {
 fn metavariables() {
     // librados 16.2, rados_create2(cluster "mycl", "client.x"), same strings.
     let mut c = Config::for_name(Some("mycl"), "client.x").unwrap();
-    let tricky =
-        "$cluster/$type/$id/$name/$num/${cluster}x/$clusterx/$$/$/$1/$unknown/${unknown}/${cluster";
+    let tricky = "$cluster/$type/$id/$name/$num/${cluster}x/$clusterx/$$/$/$1/$unknown/${unknown}/${cluster";
     c.set("log_file", tricky).unwrap();
-    assert_eq!(
-        c.get("log_file").unwrap(),
-        "mycl/client/x/client.x/x/myclx/$clusterx/$$/$/$1/$unknown/${unknown}/$"
-    );
-    c.set("log_file", "$rbd_default_pool/$rbd_cache_size/$rbd_cache")
-        .unwrap();
+    assert_eq!(c.get("log_file").unwrap(), "mycl/client/x/client.x/x/myclx/$clusterx/$$/$/$1/$unknown/${unknown}/$");
+    c.set("log_file", "$rbd_default_pool/$rbd_cache_size/$rbd_cache").unwrap();
     assert_eq!(c.get("log_file").unwrap(), "rbd/33554432/true");
     c.set("admin_socket", "$log_file").unwrap();
     c.set("log_file", "$admin_socket").unwrap();
@@ -354,11 +317,9 @@ fn section_precedence_matches_ceph_conf() {
         b"[client.admin]\nlog_file = a\n[client]\nlog_file = b\nadmin_socket = c\n[global]\nadmin_socket = d\nrbd_op_threads = 4\n[osd]\nrbd_op_threads = 9\n",
     );
     // ceph-conf -c p.conf --name N --lookup OPT, and librados 16.2 alike.
-    for (name, log_file, admin_socket, threads) in [
-        ("client.admin", "a", "c", "4"),
-        ("client.b", "b", "c", "4"),
-        ("osd.1", "", "d", "9"),
-    ] {
+    for (name, log_file, admin_socket, threads) in
+        [("client.admin", "a", "c", "4"), ("client.b", "b", "c", "4"), ("osd.1", "", "d", "9")]
+    {
         let mut c = Config::for_name(Some("ceph"), name).unwrap();
         c.read_file_in(Some(&path), &no_env()).unwrap();
         assert_eq!(c.get("log_file").unwrap(), log_file, "{name}");
@@ -398,19 +359,13 @@ fn file_contents_match_librados() {
     let mut foo = Config::for_id(Some("foo"));
     foo.read_file_in(Some(&path), &no_env()).unwrap();
     assert_eq!(foo.get("rbd_default_data_pool").unwrap(), "clientpool");
-    assert_eq!(
-        foo.get("log_file").unwrap(),
-        "/tmp/t1-client.foo-client-foo.log"
-    );
+    assert_eq!(foo.get("log_file").unwrap(), "/tmp/t1-client.foo-client-foo.log");
 }
 
 #[test]
 fn bad_values_in_files_are_skipped_and_bad_files_refused() {
     let dir = TempDir::new("bad");
-    let ok = dir.write(
-        "d.conf",
-        b"[global]\nrbd-cache = false\nrbd_cache_size = maybe\nrbd_default_pool = ok\n",
-    );
+    let ok = dir.write("d.conf", b"[global]\nrbd-cache = false\nrbd_cache_size = maybe\nrbd_default_pool = ok\n");
     let mut c = admin();
     c.read_file_in(Some(&ok), &no_env()).unwrap();
     assert_eq!(c.get("rbd_cache").unwrap(), "true");
@@ -419,10 +374,7 @@ fn bad_values_in_files_are_skipped_and_bad_files_refused() {
     // A parse error in the first existing file ends the search with EINVAL.
     let broken = dir.write("broken.conf", b"[global]\nrbd_default_pool = \"a#b\"\n");
     let mut c = admin();
-    assert_eq!(
-        c.read_file_in(Some(&format!("{broken},{ok}")), &no_env()),
-        Err(Errno::EINVAL)
-    );
+    assert_eq!(c.read_file_in(Some(&format!("{broken},{ok}")), &no_env()), Err(Errno::EINVAL));
     assert_eq!(c.get("rbd_default_pool").unwrap(), "rbd");
 }
 
@@ -432,18 +384,13 @@ fn explicit_lists_and_cluster_names() {
     let a = dir.write("mycl.conf", b"[global]\nrbd_default_pool = a\n");
     let missing = dir.path("missing.conf");
     let mut c = Config::for_id(None);
-    c.read_file_in(Some(&format!("{missing};{a}")), &no_env())
-        .unwrap();
-    assert_eq!(
-        (c.cluster(), c.get("rbd_default_pool").unwrap().as_str()),
-        ("mycl", "a")
-    );
+    c.read_file_in(Some(&format!("{missing};{a}")), &no_env()).unwrap();
+    assert_eq!((c.cluster(), c.get("rbd_default_pool").unwrap().as_str()), ("mycl", "a"));
     // Space separated too; a directory is skipped (librados 16.2); /dev/null is empty.
     let sub = dir.path("sub.conf");
     std::fs::create_dir_all(&sub).unwrap();
     let mut c = Config::for_id(None);
-    c.read_file_in(Some(&format!("{missing} {sub} {a}")), &no_env())
-        .unwrap();
+    c.read_file_in(Some(&format!("{missing} {sub} {a}")), &no_env()).unwrap();
     assert_eq!(c.get("rbd_default_pool").unwrap(), "a");
     let mut c = Config::for_id(None);
     c.read_file_in(Some("/dev/null"), &no_env()).unwrap();
@@ -453,10 +400,7 @@ fn explicit_lists_and_cluster_names() {
     c.read_file_in(Some(&a), &no_env()).unwrap();
     assert_eq!(c.cluster(), "given");
     let mut c = admin();
-    assert_eq!(
-        c.read_file_in(Some(&missing), &no_env()),
-        Err(Errno::ENOENT)
-    );
+    assert_eq!(c.read_file_in(Some(&missing), &no_env()), Err(Errno::ENOENT));
     assert_eq!(c.read_file_in(Some(""), &no_env()), Err(Errno::ENOENT));
     assert_eq!(cluster_from_path("/etc/ceph/x.conf"), "x");
     assert_eq!(cluster_from_path("noext"), "ceph");
@@ -465,11 +409,7 @@ fn explicit_lists_and_cluster_names() {
 #[test]
 fn search_path_order() {
     static N: AtomicU64 = AtomicU64::new(0);
-    let cluster = format!(
-        "rbdrs-test-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
+    let cluster = format!("rbdrs-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
     let home = TempDir::new("home");
     let env = FakeEnv::with(&[("HOME", home.0.to_str().unwrap())]);
     let c = Config::new(&cluster, EntityName::client("admin"));
@@ -484,29 +424,17 @@ fn search_path_order() {
     // Nothing there yet: ENOENT (rados_conf_read_file(NULL) does the same).
     let mut c = Config::new(&cluster, EntityName::client("admin"));
     assert_eq!(c.read_file_in(None, &env), Err(Errno::ENOENT));
-    home.write(
-        &format!(".ceph/{cluster}.conf"),
-        b"[global]\nrbd_default_pool = fromhome\n",
-    );
+    home.write(&format!(".ceph/{cluster}.conf"), b"[global]\nrbd_default_pool = fromhome\n");
     c.read_file_in(None, &env).unwrap();
     assert_eq!(c.get("rbd_default_pool").unwrap(), "fromhome");
     // $CEPH_CONF replaces the whole list; the cluster defaults to "ceph".
     let other = home.write("other.conf", b"[global]\nrbd_default_pool = fromenv\n");
-    let env = FakeEnv::with(&[
-        ("HOME", home.0.to_str().unwrap()),
-        ("CEPH_CONF", &format!("/nonexistent {other}")),
-    ]);
+    let env = FakeEnv::with(&[("HOME", home.0.to_str().unwrap()), ("CEPH_CONF", &format!("/nonexistent {other}"))]);
     let mut c = Config::for_id(None);
     c.read_file_in(None, &env).unwrap();
-    assert_eq!(
-        (c.cluster(), c.get("rbd_default_pool").unwrap().as_str()),
-        ("ceph", "fromenv")
-    );
+    assert_eq!((c.cluster(), c.get("rbd_default_pool").unwrap().as_str()), ("ceph", "fromenv"));
     let env = FakeEnv::with(&[("CEPH_CONF", "")]);
-    assert_eq!(
-        Config::for_id(None).read_file_in(None, &env),
-        Err(Errno::ENOENT)
-    );
+    assert_eq!(Config::for_id(None).read_file_in(None, &env), Err(Errno::ENOENT));
 }
 
 #[test]
@@ -544,10 +472,7 @@ fn ceph_args_and_levels() {
     assert_eq!(c.get("rbd_cache_size").unwrap(), "3145728");
 
     // The first bad value stops the parse; parse_env still "succeeds".
-    let env = FakeEnv::with(&[
-        ("T3", "--rbd-cache-size=xx --rbd-default-pool=ok"),
-        ("CEPH_KEYRING", "/from/env"),
-    ]);
+    let env = FakeEnv::with(&[("T3", "--rbd-cache-size=xx --rbd-default-pool=ok"), ("CEPH_KEYRING", "/from/env")]);
     let mut c = admin();
     c.parse_env_in(Some("T3"), &env);
     assert_eq!(c.get("rbd_default_pool").unwrap(), "rbd");
@@ -556,10 +481,7 @@ fn ceph_args_and_levels() {
     // Environment beats the file (read_file applies CEPH_ARGS after it);
     // set() beats a later file read (librados 16.2).
     let dir = TempDir::new("levels");
-    let conf = dir.write(
-        "lv.conf",
-        b"[global]\nrbd_default_pool = filep\nrbd_cache_size = 1M\nrbd_op_threads = 2\n",
-    );
+    let conf = dir.write("lv.conf", b"[global]\nrbd_default_pool = filep\nrbd_cache_size = 1M\nrbd_op_threads = 2\n");
     let env = FakeEnv::with(&[("CEPH_ARGS", "--rbd-default-pool envp")]);
     let mut c = admin();
     c.set("rbd_cache_size", "5M").unwrap();
@@ -599,44 +521,26 @@ fn argv_forms_and_remainder() {
             "--rbd-default-pool=after",
         ])
         .unwrap();
-    assert_eq!(
-        rest,
-        ["prog-arg", "--id", "x", "--", "--rbd-default-pool=after"]
-    );
+    assert_eq!(rest, ["prog-arg", "--id", "x", "--", "--rbd-default-pool=after"]);
     assert_eq!(c.get("rbd_cache").unwrap(), "false");
     assert_eq!(c.get("rbd_skip_partial_discard").unwrap(), "false");
     assert_eq!(c.get("rbd_default_pool").unwrap(), "rbd");
 
     let mut c = admin();
-    c.parse_argv(&["--rbd-cache", "--rbd-cache-writethrough-until-flush=0"])
-        .unwrap();
+    c.parse_argv(&["--rbd-cache", "--rbd-cache-writethrough-until-flush=0"]).unwrap();
     assert_eq!(c.get("rbd_cache").unwrap(), "true");
-    assert_eq!(
-        c.get("rbd_cache_writethrough_until_flush").unwrap(),
-        "false"
-    );
+    assert_eq!(c.get("rbd_cache_writethrough_until_flush").unwrap(), "false");
 
     // librados 16.2 rados_conf_parse_argv: -22, earlier arguments applied.
     let mut c = admin();
-    let r = c.parse_argv(&[
-        "--rbd-cache=false",
-        "--mon-host",
-        "9.9.9.9",
-        "--rbd-cache-size=xx",
-        "--rbd-default-pool=zz",
-    ]);
+    let r =
+        c.parse_argv(&["--rbd-cache=false", "--mon-host", "9.9.9.9", "--rbd-cache-size=xx", "--rbd-default-pool=zz"]);
     assert_eq!(r, Err(Errno::EINVAL));
     assert_eq!(c.get("rbd_cache").unwrap(), "false");
     assert_eq!(c.get("mon_host").unwrap(), "9.9.9.9");
     assert_eq!(c.get("rbd_default_pool").unwrap(), "rbd");
-    assert_eq!(
-        admin().parse_argv(&["--rbd-cache=maybe"]),
-        Err(Errno::EINVAL)
-    );
-    assert_eq!(
-        admin().parse_argv(&["--rbd-default-pool"]),
-        Err(Errno::EINVAL)
-    );
+    assert_eq!(admin().parse_argv(&["--rbd-cache=maybe"]), Err(Errno::EINVAL));
+    assert_eq!(admin().parse_argv(&["--rbd-default-pool"]), Err(Errno::EINVAL));
     assert_eq!(admin().parse_argv(&["-m"]), Err(Errno::EINVAL));
     assert_eq!(admin().parse_argv(&["--debug-rbd=100"]), Err(Errno::ERANGE));
 
@@ -661,7 +565,10 @@ fn argv_forms_and_remainder() {
 fn keyring_lookup() {
     let dir = TempDir::new("keys");
     let other = "AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==";
-    let ring = dir.write("ceph.keyring", format!("[client.admin]\n\tkey = {KEY}\n\tcaps mon = \"allow *\"\n[client.other]\nkey = {other}\n").as_bytes());
+    let ring = dir.write(
+        "ceph.keyring",
+        format!("[client.admin]\n\tkey = {KEY}\n\tcaps mon = \"allow *\"\n[client.other]\nkey = {other}\n").as_bytes(),
+    );
     let missing = dir.path("missing.keyring");
 
     let mut c = admin();
@@ -675,10 +582,7 @@ fn keyring_lookup() {
     assert_eq!(nobody.secret(), Err(Errno::ENOENT));
 
     // Only the first keyring that opens counts, as upstream.
-    let empty = dir.write(
-        "empty.keyring",
-        b"[client.other]\nkey = AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==\n",
-    );
+    let empty = dir.write("empty.keyring", b"[client.other]\nkey = AQAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAAAA==\n");
     c.set("keyring", &format!("{empty},{ring}")).unwrap();
     assert_eq!(c.secret(), Err(Errno::ENOENT));
     c.set("keyring", &missing).unwrap();

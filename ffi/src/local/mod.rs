@@ -65,12 +65,8 @@ impl LocalStore {
     }
 
     fn load(dir: &Path) -> Result<LocalStore, Errno> {
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join(LOCK))
-            .map_err(io_errno)?;
+        let lock =
+            OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(LOCK)).map_err(io_errno)?;
         lock.try_lock().map_err(|_| Errno::EBUSY)?;
         let mut log = OpenOptions::new()
             .create(true)
@@ -85,11 +81,7 @@ impl LocalStore {
         let good = replay(&mut log, &mem)?;
         log.set_len(good).map_err(io_errno)?;
         log.seek(SeekFrom::End(0)).map_err(io_errno)?;
-        let store = LocalStore {
-            mem,
-            log: Mutex::new(log),
-            _lock: lock,
-        };
+        let store = LocalStore { mem, log: Mutex::new(log), _lock: lock };
         if store.mem.lookup_pool(DEFAULT_POOL).is_err() {
             store.create_pool(DEFAULT_POOL)?;
         }
@@ -167,12 +159,7 @@ fn replay(log: &mut File, mem: &MemStore) -> Result<u64, Errno> {
 fn changes_store(request: &Request) -> bool {
     match request {
         Request::Object(req) => {
-            (req.write || req.op.has_write())
-                && !req
-                    .op
-                    .ops
-                    .iter()
-                    .any(|op| matches!(op.kind, OpKind::Watch { .. }))
+            (req.write || req.op.has_write()) && !req.op.ops.iter().any(|op| matches!(op.kind, OpKind::Watch { .. }))
         }
         Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::RemoveSnap { .. }) => true,
         Request::Pool(_) => false,

@@ -5,8 +5,7 @@
 use bytes::Bytes;
 use rbdrs_core::encoding::{Decode, DecodeError, Decoder, Encode, UtcTime};
 use rbdrs_core::osd::{
-    ClientId, ObjectId, ObjectOperation, ObjectRequest, OpFlags, OpKind, OsdOp, SnapContext,
-    SnapId, WatchOp,
+    ClientId, ObjectId, ObjectOperation, ObjectRequest, OpFlags, OpKind, OsdOp, SnapContext, SnapId, WatchOp,
 };
 use rbdrs_core::rados::{PoolRequest, Request};
 
@@ -31,9 +30,7 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
     op.flags.0.encode(out);
     op.kind.code().encode(out);
     match &op.kind {
-        OpKind::Read { offset, length }
-        | OpKind::SparseRead { offset, length }
-        | OpKind::Zero { offset, length } => {
+        OpKind::Read { offset, length } | OpKind::SparseRead { offset, length } | OpKind::Zero { offset, length } => {
             offset.encode(out);
             length.encode(out);
         }
@@ -50,20 +47,13 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
             data.encode(out);
         }
         OpKind::WriteFull { data } => data.encode(out),
-        OpKind::WriteSame {
-            offset,
-            length,
-            data,
-        } => {
+        OpKind::WriteSame { offset, length, data } => {
             offset.encode(out);
             length.encode(out);
             data.encode(out);
         }
         OpKind::Truncate { size } => size.encode(out),
-        OpKind::SetAllocHint {
-            expected_object_size,
-            expected_write_size,
-        } => {
+        OpKind::SetAllocHint { expected_object_size, expected_write_size } => {
             expected_object_size.encode(out);
             expected_write_size.encode(out);
         }
@@ -73,18 +63,11 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
             name.encode(out);
             value.encode(out);
         }
-        OpKind::OmapGetKeys {
-            start_after,
-            max_return,
-        } => {
+        OpKind::OmapGetKeys { start_after, max_return } => {
             start_after.encode(out);
             max_return.encode(out);
         }
-        OpKind::OmapGetVals {
-            start_after,
-            filter_prefix,
-            max_return,
-        } => {
+        OpKind::OmapGetVals { start_after, filter_prefix, max_return } => {
             start_after.encode(out);
             filter_prefix.encode(out);
             max_return.encode(out);
@@ -92,40 +75,23 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
         OpKind::OmapGetValsByKeys { keys } | OpKind::OmapRmKeys { keys } => keys.encode(out),
         OpKind::OmapSetVals { entries } => entries.encode(out),
         OpKind::OmapSetHeader { header } => header.encode(out),
-        OpKind::Call {
-            class,
-            method,
-            input,
-        } => {
+        OpKind::Call { class, method, input } => {
             class.encode(out);
             method.encode(out);
             input.encode(out);
         }
-        OpKind::Watch {
-            cookie,
-            op,
-            gen,
-            timeout,
-        } => {
+        OpKind::Watch { cookie, op, gen, timeout } => {
             cookie.encode(out);
             (*op as u8).encode(out);
             gen.encode(out);
             timeout.encode(out);
         }
-        OpKind::Notify {
-            cookie,
-            timeout,
-            payload,
-        } => {
+        OpKind::Notify { cookie, timeout, payload } => {
             cookie.encode(out);
             timeout.encode(out);
             payload.encode(out);
         }
-        OpKind::NotifyAck {
-            notify_id,
-            cookie,
-            payload,
-        } => {
+        OpKind::NotifyAck { notify_id, cookie, payload } => {
             notify_id.encode(out);
             cookie.encode(out);
             payload.encode(out);
@@ -137,18 +103,9 @@ fn get_op(d: &mut Decoder<'_>) -> Result<OsdOp, DecodeError> {
     let flags = OpFlags(d.u32()?);
     let code = d.u16()?;
     let kind = match code {
-        0x1201 => OpKind::Read {
-            offset: d.u64()?,
-            length: d.u64()?,
-        },
-        0x1205 => OpKind::SparseRead {
-            offset: d.u64()?,
-            length: d.u64()?,
-        },
-        0x2204 => OpKind::Zero {
-            offset: d.u64()?,
-            length: d.u64()?,
-        },
+        0x1201 => OpKind::Read { offset: d.u64()?, length: d.u64()? },
+        0x1205 => OpKind::SparseRead { offset: d.u64()?, length: d.u64()? },
+        0x2204 => OpKind::Zero { offset: d.u64()?, length: d.u64()? },
         0x1202 => match d.rest().first() {
             // Stat and AssertExists share a code; a marker byte tells them apart.
             Some(1) => {
@@ -163,54 +120,23 @@ fn get_op(d: &mut Decoder<'_>) -> Result<OsdOp, DecodeError> {
         0x1213 => OpKind::OmapGetHeader,
         0x2217 => OpKind::OmapClear,
         0x1209 => OpKind::ListWatchers,
-        0x1220 => OpKind::CmpExt {
-            offset: d.u64()?,
-            data: d.decode()?,
-        },
-        0x2201 => OpKind::Write {
-            offset: d.u64()?,
-            data: d.decode()?,
-        },
+        0x1220 => OpKind::CmpExt { offset: d.u64()?, data: d.decode()? },
+        0x2201 => OpKind::Write { offset: d.u64()?, data: d.decode()? },
         0x2202 => OpKind::WriteFull { data: d.decode()? },
-        0x2226 => OpKind::WriteSame {
-            offset: d.u64()?,
-            length: d.u64()?,
-            data: d.decode()?,
-        },
+        0x2226 => OpKind::WriteSame { offset: d.u64()?, length: d.u64()?, data: d.decode()? },
         0x2203 => OpKind::Truncate { size: d.u64()? },
-        0x2223 => OpKind::SetAllocHint {
-            expected_object_size: d.u64()?,
-            expected_write_size: d.u64()?,
-        },
+        0x2223 => OpKind::SetAllocHint { expected_object_size: d.u64()?, expected_write_size: d.u64()? },
         0x220e => OpKind::Rollback { snap: d.u64()? },
         0x1301 => OpKind::GetXattr { name: d.string()? },
         0x2304 => OpKind::RmXattr { name: d.string()? },
-        0x2301 => OpKind::SetXattr {
-            name: d.string()?,
-            value: d.decode()?,
-        },
-        0x1211 => OpKind::OmapGetKeys {
-            start_after: d.string()?,
-            max_return: d.u64()?,
-        },
-        0x1212 => OpKind::OmapGetVals {
-            start_after: d.string()?,
-            filter_prefix: d.string()?,
-            max_return: d.u64()?,
-        },
+        0x2301 => OpKind::SetXattr { name: d.string()?, value: d.decode()? },
+        0x1211 => OpKind::OmapGetKeys { start_after: d.string()?, max_return: d.u64()? },
+        0x1212 => OpKind::OmapGetVals { start_after: d.string()?, filter_prefix: d.string()?, max_return: d.u64()? },
         0x1214 => OpKind::OmapGetValsByKeys { keys: d.decode()? },
         0x2218 => OpKind::OmapRmKeys { keys: d.decode()? },
-        0x2215 => OpKind::OmapSetVals {
-            entries: d.decode()?,
-        },
-        0x2216 => OpKind::OmapSetHeader {
-            header: d.decode()?,
-        },
-        0x1401 => OpKind::Call {
-            class: d.string()?,
-            method: d.string()?,
-            input: d.decode()?,
-        },
+        0x2215 => OpKind::OmapSetVals { entries: d.decode()? },
+        0x2216 => OpKind::OmapSetHeader { header: d.decode()? },
+        0x1401 => OpKind::Call { class: d.string()?, method: d.string()?, input: d.decode()? },
         0x220f => {
             let cookie = d.u64()?;
             let op = match d.u8()? {
@@ -221,23 +147,10 @@ fn get_op(d: &mut Decoder<'_>) -> Result<OsdOp, DecodeError> {
                 7 => WatchOp::Ping,
                 _ => return Err(DecodeError::Invalid("watch op")),
             };
-            OpKind::Watch {
-                cookie,
-                op,
-                gen: d.u32()?,
-                timeout: d.u32()?,
-            }
+            OpKind::Watch { cookie, op, gen: d.u32()?, timeout: d.u32()? }
         }
-        0x1206 => OpKind::Notify {
-            cookie: d.u64()?,
-            timeout: d.u32()?,
-            payload: d.decode::<Bytes>()?,
-        },
-        0x1207 => OpKind::NotifyAck {
-            notify_id: d.u64()?,
-            cookie: d.u64()?,
-            payload: d.decode::<Bytes>()?,
-        },
+        0x1206 => OpKind::Notify { cookie: d.u64()?, timeout: d.u32()?, payload: d.decode::<Bytes>()? },
+        0x1207 => OpKind::NotifyAck { notify_id: d.u64()?, cookie: d.u64()?, payload: d.decode::<Bytes>()? },
         _ => return Err(DecodeError::Invalid("op code")),
     };
     Ok(OsdOp { kind, flags })
@@ -294,30 +207,16 @@ impl Decode for Record {
                 let snapc: SnapContext = d.decode()?;
                 let mtime: UtcTime = d.decode()?;
                 let write = d.bool()?;
-                let client = ClientId {
-                    global_id: d.u64()?,
-                    nonce: d.u32()?,
-                };
+                let client = ClientId { global_id: d.u64()?, nonce: d.u32()? };
                 let count = d.count(6)?;
                 let mut op = ObjectOperation::new();
                 for _ in 0..count {
                     op.ops.push(get_op(d)?);
                 }
-                Record::Object(ObjectRequest {
-                    oid,
-                    op,
-                    snap_id,
-                    snapc,
-                    mtime,
-                    write,
-                    client,
-                })
+                Record::Object(ObjectRequest { oid, op, snap_id, snapc, mtime, write, client })
             }
             2 => Record::Pool(PoolRequest::CreateSnap { pool: d.i64()? }),
-            3 => Record::Pool(PoolRequest::RemoveSnap {
-                pool: d.i64()?,
-                snap: d.u64()?,
-            }),
+            3 => Record::Pool(PoolRequest::RemoveSnap { pool: d.i64()?, snap: d.u64()? }),
             4 => Record::Pool(PoolRequest::Lookup { name: d.string()? }),
             5 => Record::Pool(PoolRequest::Name { pool: d.i64()? }),
             6 => Record::CreatePool(d.string()?),

@@ -20,15 +20,7 @@ const T: Duration = Duration::from_secs(30);
 
 fn io_ctx(runtime: &Runtime, store: &LocalStore) -> IoCtx {
     let pool = store.memstore().lookup_pool(DEFAULT_POOL).unwrap();
-    IoCtx::new(
-        runtime.dispatcher.clone(),
-        pool,
-        "",
-        ClientId {
-            global_id: 9,
-            nonce: 1,
-        },
-    )
+    IoCtx::new(runtime.dispatcher.clone(), pool, "", ClientId { global_id: 9, nonce: 1 })
 }
 
 #[test]

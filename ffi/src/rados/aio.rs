@@ -30,9 +30,7 @@ use bytes::Bytes;
 use rbdrs_core::osd::{ObjectOperation, ObjectReply};
 use rbdrs_core::Errno;
 
-use super::object::{
-    append, check_data_len, data_in, read, stat_out, target, time_t, write, OutBuf, OutPtr, Target,
-};
+use super::object::{append, check_data_len, data_in, read, stat_out, target, time_t, write, OutBuf, OutPtr, Target};
 use crate::boundary::{cstr, guard, guard_void, put};
 
 const COMPLETION_MAGIC: u64 = 0x7262_6472_7361_696f; // "rbdrsaio"
@@ -101,11 +99,7 @@ fn on_executor_thread() -> bool {
 }
 
 impl AioCompletion {
-    fn new(
-        arg: *mut c_void,
-        on_complete: rados_callback_t,
-        on_safe: rados_callback_t,
-    ) -> Arc<AioCompletion> {
+    fn new(arg: *mut c_void, on_complete: rados_callback_t, on_safe: rados_callback_t) -> Arc<AioCompletion> {
         Arc::new(AioCompletion {
             magic: AtomicU64::new(COMPLETION_MAGIC),
             released: AtomicBool::new(false),
@@ -119,9 +113,7 @@ impl AioCompletion {
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         // A poisoned lock only means a panic elsewhere; the state is plain data.
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Claims the completion for an operation; -EINVAL if one has it.
@@ -200,11 +192,8 @@ impl AioCompletion {
             if now >= deadline {
                 return Err(Errno::ETIMEDOUT);
             }
-            state = self
-                .changed
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .0;
+            state =
+                self.changed.wait_timeout(state, deadline - now).unwrap_or_else(std::sync::PoisonError::into_inner).0;
         }
     }
 }
@@ -250,15 +239,10 @@ struct InFlight {
     flushers: Vec<Waker>,
 }
 
-static FLIGHTS: Mutex<Flights> = Mutex::new(Flights {
-    next: 0,
-    by_ioctx: BTreeMap::new(),
-});
+static FLIGHTS: Mutex<Flights> = Mutex::new(Flights { next: 0, by_ioctx: BTreeMap::new() });
 
 fn flights() -> std::sync::MutexGuard<'static, Flights> {
-    FLIGHTS
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    FLIGHTS.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// One aio write in flight on a pool context; dropping it lands it.
@@ -305,10 +289,7 @@ struct Flushed {
 
 impl Flushed {
     fn new(ioctx: usize) -> Flushed {
-        Flushed {
-            ioctx,
-            before: flights().next,
-        }
+        Flushed { ioctx, before: flights().next }
     }
 }
 
@@ -318,12 +299,7 @@ impl Future for Flushed {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut all = flights();
         match all.by_ioctx.get_mut(&self.ioctx) {
-            Some(entry)
-                if entry
-                    .seqs
-                    .first()
-                    .is_some_and(|&oldest| oldest < self.before) =>
-            {
+            Some(entry) if entry.seqs.first().is_some_and(|&oldest| oldest < self.before) => {
                 entry.flushers.push(cx.waker().clone());
                 Poll::Pending
             }
@@ -362,11 +338,7 @@ impl Drop for Finisher {
         };
         // Not started yet: the spawn failed (the caller gets its error and
         // no callback), or the launcher finishes it on seeing DROPPED.
-        if self
-            .launch
-            .compare_exchange(IDLE, DROPPED, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        if self.launch.compare_exchange(IDLE, DROPPED, Ordering::AcqRel, Ordering::Acquire).is_err() {
             completion.finish(|| (Errno::ECANCELED.to_ret(), 0));
         }
     }
@@ -400,10 +372,7 @@ where
     });
     match spawned {
         Ok(()) => {
-            if launch
-                .compare_exchange(IDLE, STARTED, Ordering::AcqRel, Ordering::Acquire)
-                .is_err()
-            {
+            if launch.compare_exchange(IDLE, STARTED, Ordering::AcqRel, Ordering::Acquire).is_err() {
                 // Dropped unpolled between the queue and here (shutdown).
                 completion.finish(|| (Errno::ECANCELED.to_ret(), 0));
             }
@@ -697,8 +666,7 @@ pub unsafe extern "C" fn rados_aio_append(
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked buffer and handles.
-        let (data, (t, completion, name)): (Bytes, _) =
-            unsafe { (data_in(buf, len)?, front(io, c, oid)?) };
+        let (data, (t, completion, name)): (Bytes, _) = unsafe { (data_in(buf, len)?, front(io, c, oid)?) };
         let flow = append(t.io.clone(), name.into(), data);
         launch(&t, io, true, &completion, async move { status(flow.await) })
     })
@@ -709,11 +677,7 @@ pub unsafe extern "C" fn rados_aio_append(
 /// # Safety
 /// `io` from rados_ioctx_create; `c` a live completion; `oid` a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_aio_remove(
-    io: rados_ioctx_t,
-    oid: *const c_char,
-    c: rados_completion_t,
-) -> c_int {
+pub unsafe extern "C" fn rados_aio_remove(io: rados_ioctx_t, oid: *const c_char, c: rados_completion_t) -> c_int {
     guard(|| {
         // SAFETY: checked handles.
         unsafe {
@@ -751,10 +715,7 @@ pub unsafe extern "C" fn rados_aio_read(
             let reply = flow.await;
             move || {
                 let ret = reply.out(0).and_then(|data| out.fill(data));
-                (
-                    ret.map_or_else(Errno::to_ret, |n| i32::try_from(n).unwrap_or(i32::MAX)),
-                    reply.version,
-                )
+                (ret.map_or_else(Errno::to_ret, |n| i32::try_from(n).unwrap_or(i32::MAX)), reply.version)
             }
         })
     })

@@ -72,11 +72,7 @@ impl Connection {
 
     pub fn pool_name(&self, pool: i64) -> Result<String, Errno> {
         let dispatcher = self.runtime.dispatcher.clone();
-        match self.run_admin(async move {
-            dispatcher
-                .submit(Request::Pool(PoolRequest::Name { pool }))
-                .await
-        })? {
+        match self.run_admin(async move { dispatcher.submit(Request::Pool(PoolRequest::Name { pool })).await })? {
             Reply::Name(name) => name,
             _ => Err(Errno::EIO),
         }
@@ -143,11 +139,7 @@ impl Cluster {
     }
 
     pub fn connected(&self) -> Result<Arc<Connection>, Errno> {
-        self.connection
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .clone()
-            .ok_or(Errno::ENOTCONN)
+        self.connection.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)
     }
 
     fn connect(&self) -> Result<(), Errno> {
@@ -158,25 +150,15 @@ impl Cluster {
         let config = self.config.lock().map_err(|_| Errno::EIO)?;
         let local = config.get_str("rbdrs_local_store")?;
         let monitors = config.get_str("mon_host")?;
-        let op_timeout = config
-            .get_timeout("rados_osd_op_timeout")?
-            .unwrap_or(Duration::from_secs(30));
-        let admin_timeout = config
-            .get_timeout("client_mount_timeout")?
-            .unwrap_or(Duration::from_secs(300))
-            .max(op_timeout);
+        let op_timeout = config.get_timeout("rados_osd_op_timeout")?.unwrap_or(Duration::from_secs(30));
+        let admin_timeout =
+            config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300)).max(op_timeout);
         let (runtime, client) = match (local.is_empty(), monitors.is_empty()) {
             (false, true) => {
                 let store = LocalStore::open(Path::new(&local))?;
                 let runtime = Runtime::start(store.clone())?;
                 *self.store.lock().map_err(|_| Errno::EIO)? = Some(store);
-                (
-                    runtime,
-                    ClientId {
-                        global_id: instance_id(),
-                        nonce: std::process::id(),
-                    },
-                )
+                (runtime, ClientId { global_id: instance_id(), nonce: std::process::id() })
             }
             (false, false) => {
                 eprintln!("librbdrs: both mon_host and rbdrs_local_store are set; set only one");
@@ -185,26 +167,15 @@ impl Cluster {
             (true, false) => {
                 let cluster = ClusterBackend::connect(&config, op_timeout)?;
                 let id = cluster.identity;
-                (
-                    Runtime::start(cluster)?,
-                    ClientId {
-                        global_id: id.global_id,
-                        nonce: id.nonce,
-                    },
-                )
+                (Runtime::start(cluster)?, ClientId { global_id: id.global_id, nonce: id.nonce })
             }
             (true, true) => {
                 eprintln!("librbdrs: no monitors (mon_host) and no rbdrs_local_store configured");
                 return Err(Errno::ENOENT);
             }
         };
-        *connection = Some(Arc::new(Connection {
-            runtime,
-            client,
-            op_timeout,
-            admin_timeout,
-            config: self.config.clone(),
-        }));
+        *connection =
+            Some(Arc::new(Connection { runtime, client, op_timeout, admin_timeout, config: self.config.clone() }));
         Ok(())
     }
 }
@@ -266,11 +237,7 @@ pub unsafe extern "C" fn rados_conf_read_file(cluster: rados_t, path: *const c_c
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, path) = unsafe { (self::cluster(cluster)?, opt_cstr(path)?) };
-        cluster
-            .config
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .read_file(path)?;
+        cluster.config.lock().map_err(|_| Errno::EIO)?.read_file(path)?;
         Ok(0)
     })
 }
@@ -280,20 +247,11 @@ pub unsafe extern "C" fn rados_conf_read_file(cluster: rados_t, path: *const c_c
 /// # Safety
 /// `cluster` from rados_create; `option` and `value` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_set(
-    cluster: rados_t,
-    option: *const c_char,
-    value: *const c_char,
-) -> c_int {
+pub unsafe extern "C" fn rados_conf_set(cluster: rados_t, option: *const c_char, value: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle and strings.
-        let (cluster, option, value) =
-            unsafe { (self::cluster(cluster)?, cstr(option)?, cstr(value)?) };
-        cluster
-            .config
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .set(option, value)?;
+        let (cluster, option, value) = unsafe { (self::cluster(cluster)?, cstr(option)?, cstr(value)?) };
+        cluster.config.lock().map_err(|_| Errno::EIO)?.set(option, value)?;
         Ok(0)
     })
 }
@@ -314,8 +272,7 @@ pub unsafe extern "C" fn rados_conf_get(
         let (cluster, option) = unsafe { (self::cluster(cluster)?, cstr(option)?) };
         let value = cluster.config.lock().map_err(|_| Errno::EIO)?.get(option)?;
         // SAFETY: buf valid for len bytes by contract.
-        unsafe { put_cstr(buf, len, &value, std::ptr::null_mut()) }
-            .map_err(|_| Errno::ENAMETOOLONG)?;
+        unsafe { put_cstr(buf, len, &value, std::ptr::null_mut()) }.map_err(|_| Errno::ENAMETOOLONG)?;
         Ok(0)
     })
 }
@@ -330,11 +287,7 @@ pub unsafe extern "C" fn rados_conf_parse_env(cluster: rados_t, var: *const c_ch
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, var) = unsafe { (self::cluster(cluster)?, opt_cstr(var)?) };
-        cluster
-            .config
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .parse_env(var);
+        cluster.config.lock().map_err(|_| Errno::EIO)?.parse_env(var);
         Ok(0)
     })
 }
@@ -344,11 +297,7 @@ pub unsafe extern "C" fn rados_conf_parse_env(cluster: rados_t, var: *const c_ch
 /// # Safety
 /// `cluster` from rados_create; `argv` holds `argc` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_conf_parse_argv(
-    cluster: rados_t,
-    argc: c_int,
-    argv: *const *const c_char,
-) -> c_int {
+pub unsafe extern "C" fn rados_conf_parse_argv(cluster: rados_t, argc: c_int, argv: *const *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let cluster = unsafe { self::cluster(cluster) }?;
@@ -360,11 +309,7 @@ pub unsafe extern "C" fn rados_conf_parse_argv(
             // SAFETY: argv holds argc pointers by contract.
             args.push(unsafe { cstr(*argv.add(i)) }?.to_string());
         }
-        cluster
-            .config
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .parse_argv(&args)?;
+        cluster.config.lock().map_err(|_| Errno::EIO)?.parse_argv(&args)?;
         Ok(0)
     })
 }
@@ -405,12 +350,7 @@ pub unsafe extern "C" fn rados_shutdown(cluster: rados_t) {
 fn new_ioctx(cluster_ptr: rados_t, cluster: &Cluster, pool: i64) -> Result<rados_ioctx_t, Errno> {
     let conn = cluster.connected()?;
     let io = IoCtx::new(conn.runtime.dispatcher.clone(), pool, "", conn.client);
-    Ok(Box::into_raw(Box::new(PoolCtx {
-        magic: IOCTX_MAGIC,
-        conn,
-        io: Mutex::new(io),
-        cluster: cluster_ptr,
-    })))
+    Ok(Box::into_raw(Box::new(PoolCtx { magic: IOCTX_MAGIC, conn, io: Mutex::new(io), cluster: cluster_ptr })))
 }
 
 /// Opens a pool by name; -ENOENT if it does not exist.
@@ -438,11 +378,7 @@ pub unsafe extern "C" fn rados_ioctx_create(
 /// # Safety
 /// `cluster` connected; `ioctx` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rados_ioctx_create2(
-    cluster: rados_t,
-    pool_id: i64,
-    ioctx: *mut rados_ioctx_t,
-) -> c_int {
+pub unsafe extern "C" fn rados_ioctx_create2(cluster: rados_t, pool_id: i64, ioctx: *mut rados_ioctx_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let c = unsafe { self::cluster(cluster) }?;
@@ -531,12 +467,7 @@ pub unsafe extern "C" fn rados_pool_create(cluster: rados_t, pool_name: *const c
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
         c.connected()?;
-        let store = c
-            .store
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .clone()
-            .ok_or(Errno::ENOTCONN)?;
+        let store = c.store.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)?;
         store.create_pool(name)?;
         Ok(0)
     })

@@ -33,10 +33,7 @@ pub(super) struct Target {
 impl Target {
     /// Runs `flow` and waits for it with the op timeout; the reply's error
     /// as Err.
-    pub fn run(
-        &self,
-        flow: impl Future<Output = ObjectReply> + Send + 'static,
-    ) -> Result<ObjectReply, Errno> {
+    pub fn run(&self, flow: impl Future<Output = ObjectReply> + Send + 'static) -> Result<ObjectReply, Errno> {
         let reply = self.conn.run_io(flow)?;
         reply.errno()?;
         Ok(reply)
@@ -51,10 +48,7 @@ pub(super) unsafe fn target(io: rados_ioctx_t) -> Result<Target, Errno> {
     // SAFETY: forwarded contract; the magic check catches stale handles.
     let pool = unsafe { ioctx(io) }?;
     let snapshot = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
-    Ok(Target {
-        conn: pool.conn.clone(),
-        io: snapshot,
-    })
+    Ok(Target { conn: pool.conn.clone(), io: snapshot })
 }
 
 /// librados refuses data buffers over UINT_MAX/2 bytes with -E2BIG.
@@ -77,9 +71,7 @@ pub(super) unsafe fn data_in(buf: *const c_char, len: usize) -> Result<Bytes, Er
         return Err(Errno::EINVAL);
     }
     // SAFETY: non-NULL and readable for len bytes by the caller's contract.
-    Ok(Bytes::copy_from_slice(unsafe {
-        std::slice::from_raw_parts(buf.cast::<u8>(), len)
-    }))
+    Ok(Bytes::copy_from_slice(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }))
 }
 
 /// A caller's buffer an operation copies its result into, perhaps later
@@ -103,10 +95,7 @@ impl OutBuf {
         if buf.is_null() && len > 0 {
             return Err(Errno::EINVAL);
         }
-        Ok(OutBuf {
-            ptr: buf.cast::<u8>(),
-            len,
-        })
+        Ok(OutBuf { ptr: buf.cast::<u8>(), len })
     }
 
     /// Copies `data` in; -ERANGE (nothing copied) if it does not fit.
@@ -162,10 +151,7 @@ pub(super) fn time_t(t: UtcTime) -> crate::types::time_t {
 /// A time_t the caller gives as an object's mtime.
 pub(super) fn utc_time(t: crate::types::time_t, nsec: c_long) -> Result<UtcTime, Errno> {
     let sec = u32::try_from(t).map_err(|_| Errno::EINVAL)?;
-    let nsec = u32::try_from(nsec)
-        .ok()
-        .filter(|&n| n < 1_000_000_000)
-        .ok_or(Errno::EINVAL)?;
+    let nsec = u32::try_from(nsec).ok().filter(|&n| n < 1_000_000_000).ok_or(Errno::EINVAL)?;
     Ok(UtcTime::new(sec, nsec))
 }
 
@@ -175,15 +161,9 @@ pub(super) async fn read(io: IoCtx, name: String, op: ObjectOperation) -> Object
 }
 
 /// A write compound: `mtime` given, or now.
-pub(super) async fn write(
-    io: IoCtx,
-    name: String,
-    mtime: Option<UtcTime>,
-    op: ObjectOperation,
-) -> ObjectReply {
+pub(super) async fn write(io: IoCtx, name: String, mtime: Option<UtcTime>, op: ObjectOperation) -> ObjectReply {
     let mtime = mtime.unwrap_or_else(|| io.dispatcher.now());
-    let req = ObjectRequest::write(io.oid(name), SnapContext::default(), mtime, op)
-        .from_client(io.client);
+    let req = ObjectRequest::write(io.oid(name), SnapContext::default(), mtime, op).from_client(io.client);
     match io.dispatcher.submit(Request::Object(req)).await {
         Reply::Object(reply) => reply,
         _ => ObjectReply::error(Errno::EIO),
@@ -220,11 +200,7 @@ pub(super) async fn append(io: IoCtx, name: String, data: Bytes) -> ObjectReply 
     write(io, name, None, op).await
 }
 
-fn one_write(
-    t: &Target,
-    name: &str,
-    build: impl FnOnce(&mut ObjectOperation),
-) -> Result<i32, Errno> {
+fn one_write(t: &Target, name: &str, build: impl FnOnce(&mut ObjectOperation)) -> Result<i32, Errno> {
     let mut op = ObjectOperation::new();
     build(&mut op);
     t.run(write(t.io.clone(), name.into(), None, op))?;
@@ -305,12 +281,7 @@ pub unsafe extern "C" fn rados_writesame(
 /// # Safety
 /// As [`rados_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_append(
-    io: rados_ioctx_t,
-    oid: *const c_char,
-    buf: *const c_char,
-    len: usize,
-) -> c_int {
+pub unsafe extern "C" fn rados_append(io: rados_ioctx_t, oid: *const c_char, buf: *const c_char, len: usize) -> c_int {
     guard(|| {
         check_data_len(len)?;
         // SAFETY: checked handle, string and buffer.
@@ -397,14 +368,7 @@ pub unsafe extern "C" fn rados_stat(
 ) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string; out-pointers NULL or writable.
-        let (t, name, psize, pmtime) = unsafe {
-            (
-                target(io)?,
-                cstr(oid)?,
-                OutPtr::new(psize),
-                OutPtr::new(pmtime),
-            )
-        };
+        let (t, name, psize, pmtime) = unsafe { (target(io)?, cstr(oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
         let stat = stat_object(&t, name)?;
         psize.set(stat.size);
         pmtime.set(time_t(stat.mtime));
@@ -425,20 +389,10 @@ pub unsafe extern "C" fn rados_stat2(
 ) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string; out-pointers NULL or writable.
-        let (t, name, psize, pmtime) = unsafe {
-            (
-                target(io)?,
-                cstr(oid)?,
-                OutPtr::new(psize),
-                OutPtr::new(pmtime),
-            )
-        };
+        let (t, name, psize, pmtime) = unsafe { (target(io)?, cstr(oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
         let stat = stat_object(&t, name)?;
         psize.set(stat.size);
-        pmtime.set(crate::types::timespec {
-            tv_sec: time_t(stat.mtime),
-            tv_nsec: stat.mtime.nsec as c_long,
-        });
+        pmtime.set(crate::types::timespec { tv_sec: time_t(stat.mtime), tv_nsec: stat.mtime.nsec as c_long });
         Ok(0)
     })
 }
@@ -459,8 +413,7 @@ pub unsafe extern "C" fn rados_getxattr(
 ) -> c_int {
     guard(|| {
         // SAFETY: checked handle, strings and buffer.
-        let (t, oid, attr, out) =
-            unsafe { (target(io)?, cstr(o)?, cstr(name)?, OutBuf::new(buf, len)?) };
+        let (t, oid, attr, out) = unsafe { (target(io)?, cstr(o)?, cstr(name)?, OutBuf::new(buf, len)?) };
         let mut op = ObjectOperation::new();
         op.get_xattr(attr);
         let reply = t.run(read(t.io.clone(), oid.into(), op))?;
@@ -484,8 +437,7 @@ pub unsafe extern "C" fn rados_setxattr(
 ) -> c_int {
     guard(|| {
         // SAFETY: checked handle, strings and buffer.
-        let (t, oid, attr, value) =
-            unsafe { (target(io)?, cstr(o)?, cstr(name)?, data_in(buf, len)?) };
+        let (t, oid, attr, value) = unsafe { (target(io)?, cstr(o)?, cstr(name)?, data_in(buf, len)?) };
         one_write(&t, oid, |op| {
             op.set_xattr(attr, value);
         })
@@ -497,11 +449,7 @@ pub unsafe extern "C" fn rados_setxattr(
 /// # Safety
 /// `io` from rados_ioctx_create; `o` and `name` C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rados_rmxattr(
-    io: rados_ioctx_t,
-    o: *const c_char,
-    name: *const c_char,
-) -> c_int {
+pub unsafe extern "C" fn rados_rmxattr(io: rados_ioctx_t, o: *const c_char, name: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked handle and strings.
         let (t, oid, attr) = unsafe { (target(io)?, cstr(o)?, cstr(name)?) };
@@ -536,14 +484,7 @@ pub unsafe extern "C" fn rados_exec(
     guard(|| {
         // SAFETY: checked handle, strings and buffers.
         let (t, oid, class, method, input, out) = unsafe {
-            (
-                target(io)?,
-                cstr(o)?,
-                cstr(cls)?,
-                cstr(method)?,
-                data_in(inbuf, in_len)?,
-                OutBuf::new(buf, out_len)?,
-            )
+            (target(io)?, cstr(o)?, cstr(cls)?, cstr(method)?, data_in(inbuf, in_len)?, OutBuf::new(buf, out_len)?)
         };
         let mut op = ObjectOperation::new();
         op.call(class, method, input);
@@ -570,12 +511,7 @@ pub unsafe extern "C" fn rados_pool_list(cluster: rados_t, buf: *mut c_char, len
         // SAFETY: checked handle.
         let c = unsafe { self::cluster(cluster) }?;
         c.connected()?;
-        let store = c
-            .store
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .clone()
-            .ok_or(Errno::ENOTCONN)?;
+        let store = c.store.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)?;
         let pools = store.memstore().list_pools();
         if len > 0 && buf.is_null() {
             return Err(Errno::EINVAL);
@@ -590,13 +526,7 @@ pub unsafe extern "C" fn rados_pool_list(cluster: rados_t, buf: *mut c_char, len
             fits = fits && room >= entry;
             if fits {
                 // SAFETY: at + entry <= len; the NUL is already there.
-                unsafe {
-                    std::ptr::copy_nonoverlapping(
-                        name.as_ptr(),
-                        buf.cast::<u8>().add(at),
-                        name.len(),
-                    )
-                };
+                unsafe { std::ptr::copy_nonoverlapping(name.as_ptr(), buf.cast::<u8>().add(at), name.len()) };
                 at += entry;
                 room -= entry;
             }

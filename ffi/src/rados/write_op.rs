@@ -18,8 +18,7 @@ use rbdrs_core::Errno;
 
 use super::aio::{completion_ref, launch_read, launch_write};
 use super::object::{
-    check_data_len, data_in, read, size_for_append, stat_out, target, time_t, utc_time, write,
-    OutBuf, OutPtr,
+    check_data_len, data_in, read, size_for_append, stat_out, target, time_t, utc_time, write, OutBuf, OutPtr,
 };
 use crate::boundary::{cstr, guard, guard_void};
 
@@ -88,11 +87,7 @@ unsafe fn write_op<'a>(op: rados_write_op_t) -> Result<&'a mut WriteOp, Errno> {
 
 /// Turns the actions into one compound, placing appends at the object's
 /// size as the ops before them leave it.
-async fn resolve(
-    io: &IoCtx,
-    name: &str,
-    actions: Vec<(Action, OpFlags)>,
-) -> Result<ObjectOperation, Errno> {
+async fn resolve(io: &IoCtx, name: &str, actions: Vec<(Action, OpFlags)>) -> Result<ObjectOperation, Errno> {
     let mut size = None;
     if actions.iter().any(|(a, _)| matches!(a, Action::Append(_))) {
         size = Some(size_for_append(io, name).await?);
@@ -101,10 +96,7 @@ async fn resolve(
     for (action, flags) in actions {
         let kind = match action {
             Action::Op(kind) => kind,
-            Action::Append(data) => OpKind::Write {
-                offset: size.unwrap_or(0),
-                data,
-            },
+            Action::Append(data) => OpKind::Write { offset: size.unwrap_or(0), data },
         };
         if let Some(size) = size.as_mut() {
             *size = size_after(*size, &kind);
@@ -117,12 +109,8 @@ async fn resolve(
 /// The object's size after `kind`, as far as it changes it.
 fn size_after(size: u64, kind: &OpKind) -> u64 {
     match kind {
-        OpKind::Write { offset, data } if !data.is_empty() => {
-            size.max(offset.saturating_add(data.len() as u64))
-        }
-        OpKind::WriteSame { offset, length, .. } if *length > 0 => {
-            size.max(offset.saturating_add(*length))
-        }
+        OpKind::Write { offset, data } if !data.is_empty() => size.max(offset.saturating_add(data.len() as u64)),
+        OpKind::WriteSame { offset, length, .. } if *length > 0 => size.max(offset.saturating_add(*length)),
         OpKind::WriteFull { data } => data.len() as u64,
         OpKind::Truncate { size } => *size,
         OpKind::Remove => 0,
@@ -130,12 +118,7 @@ fn size_after(size: u64, kind: &OpKind) -> u64 {
     }
 }
 
-async fn send_write(
-    io: IoCtx,
-    name: String,
-    mtime: Option<UtcTime>,
-    actions: Vec<(Action, OpFlags)>,
-) -> ObjectReply {
+async fn send_write(io: IoCtx, name: String, mtime: Option<UtcTime>, actions: Vec<(Action, OpFlags)>) -> ObjectReply {
     match resolve(&io, &name, actions).await {
         Ok(compound) => write(io, name, mtime, compound).await,
         Err(e) => ObjectReply::error(e),
@@ -146,13 +129,7 @@ async fn send_write(
 #[no_mangle]
 pub extern "C" fn rados_create_write_op() -> rados_write_op_t {
     let mut op = std::ptr::null_mut();
-    guard_void(|| {
-        op = Box::into_raw(Box::new(WriteOp {
-            magic: WRITE_OP_MAGIC,
-            actions: Vec::new(),
-            invalid: None,
-        }))
-    });
+    guard_void(|| op = Box::into_raw(Box::new(WriteOp { magic: WRITE_OP_MAGIC, actions: Vec::new(), invalid: None })));
     op
 }
 
@@ -207,11 +184,7 @@ pub unsafe extern "C" fn rados_write_op_assert_exists(op: rados_write_op_t) {
 /// # Safety
 /// `op` from rados_create_write_op; `category` NULL or a C string.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_create(
-    op: rados_write_op_t,
-    exclusive: c_int,
-    category: *const c_char,
-) {
+pub unsafe extern "C" fn rados_write_op_create(op: rados_write_op_t, exclusive: c_int, category: *const c_char) {
     let _ = category;
     guard_void(|| {
         // SAFETY: checked handle.
@@ -231,21 +204,13 @@ pub unsafe extern "C" fn rados_write_op_create(
 /// # Safety
 /// `op` from rados_create_write_op; `buffer` readable for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_write(
-    op: rados_write_op_t,
-    buffer: *const c_char,
-    len: usize,
-    offset: u64,
-) {
+pub unsafe extern "C" fn rados_write_op_write(op: rados_write_op_t, buffer: *const c_char, len: usize, offset: u64) {
     guard_void(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
                 check_data_len(len)?;
-                Ok(Action::Op(OpKind::Write {
-                    offset,
-                    data: unsafe { data_in(buffer, len) }?,
-                }))
+                Ok(Action::Op(OpKind::Write { offset, data: unsafe { data_in(buffer, len) }? }))
             });
         }
     })
@@ -256,19 +221,13 @@ pub unsafe extern "C" fn rados_write_op_write(
 /// # Safety
 /// As [`rados_write_op_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_write_full(
-    op: rados_write_op_t,
-    buffer: *const c_char,
-    len: usize,
-) {
+pub unsafe extern "C" fn rados_write_op_write_full(op: rados_write_op_t, buffer: *const c_char, len: usize) {
     guard_void(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
                 check_data_len(len)?;
-                Ok(Action::Op(OpKind::WriteFull {
-                    data: unsafe { data_in(buffer, len) }?,
-                }))
+                Ok(Action::Op(OpKind::WriteFull { data: unsafe { data_in(buffer, len) }? }))
             });
         }
     })
@@ -292,11 +251,7 @@ pub unsafe extern "C" fn rados_write_op_writesame(
             op.add_with(|| {
                 check_data_len(data_len)?;
                 let data = unsafe { data_in(buffer, data_len) }?;
-                Ok(Action::Op(OpKind::WriteSame {
-                    offset,
-                    length: write_len as u64,
-                    data,
-                }))
+                Ok(Action::Op(OpKind::WriteSame { offset, length: write_len as u64, data }))
             });
         }
     })
@@ -309,11 +264,7 @@ pub unsafe extern "C" fn rados_write_op_writesame(
 /// # Safety
 /// As [`rados_write_op_write`].
 #[no_mangle]
-pub unsafe extern "C" fn rados_write_op_append(
-    op: rados_write_op_t,
-    buffer: *const c_char,
-    len: usize,
-) {
+pub unsafe extern "C" fn rados_write_op_append(op: rados_write_op_t, buffer: *const c_char, len: usize) {
     guard_void(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
@@ -342,9 +293,7 @@ pub unsafe extern "C" fn rados_write_op_remove(op: rados_write_op_t) {
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_truncate(op: rados_write_op_t, offset: u64) {
     // SAFETY: checked handle.
-    guard_void(|| {
-        unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Truncate { size: offset }))
-    })
+    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Truncate { size: offset })))
 }
 
 /// Zeroes `len` bytes at `offset` (never extending the object).
@@ -354,14 +303,7 @@ pub unsafe extern "C" fn rados_write_op_truncate(op: rados_write_op_t, offset: u
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_zero(op: rados_write_op_t, offset: u64, len: u64) {
     // SAFETY: checked handle.
-    guard_void(|| {
-        unsafe { write_op(op) }.map_or((), |op| {
-            op.add_op(OpKind::Zero {
-                offset,
-                length: len,
-            })
-        })
-    })
+    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Zero { offset, length: len })))
 }
 
 /// Sets attribute `name`.
@@ -381,10 +323,7 @@ pub unsafe extern "C" fn rados_write_op_setxattr(
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
                 let (name, value) = unsafe { (cstr(name)?, data_in(value, value_len)?) };
-                Ok(Action::Op(OpKind::SetXattr {
-                    name: name.into(),
-                    value,
-                }))
+                Ok(Action::Op(OpKind::SetXattr { name: name.into(), value }))
             });
         }
     })
@@ -399,11 +338,7 @@ pub unsafe extern "C" fn rados_write_op_rmxattr(op: rados_write_op_t, name: *con
     guard_void(|| {
         // SAFETY: checked handle and string.
         if let Ok(op) = unsafe { write_op(op) } {
-            op.add_with(|| {
-                Ok(Action::Op(OpKind::RmXattr {
-                    name: unsafe { cstr(name) }?.into(),
-                }))
-            });
+            op.add_with(|| Ok(Action::Op(OpKind::RmXattr { name: unsafe { cstr(name) }?.into() })));
         }
     })
 }
@@ -431,8 +366,7 @@ pub unsafe extern "C" fn rados_write_op_omap_set(
                 let mut entries = BTreeMap::new();
                 for i in 0..num {
                     // SAFETY: each array holds num entries by contract.
-                    let (key, value) =
-                        unsafe { (cstr(*keys.add(i))?, data_in(*vals.add(i), *lens.add(i))?) };
+                    let (key, value) = unsafe { (cstr(*keys.add(i))?, data_in(*vals.add(i), *lens.add(i))?) };
                     entries.insert(key.to_string(), value);
                 }
                 Ok(Action::Op(OpKind::OmapSetVals { entries }))
@@ -492,10 +426,7 @@ pub unsafe extern "C" fn rados_write_op_set_alloc_hint(
     guard_void(|| {
         // SAFETY: checked handle.
         if let Ok(op) = unsafe { write_op(op) } {
-            op.add_op(OpKind::SetAllocHint {
-                expected_object_size,
-                expected_write_size,
-            });
+            op.add_op(OpKind::SetAllocHint { expected_object_size, expected_write_size });
         }
     })
 }
@@ -533,11 +464,7 @@ pub unsafe extern "C" fn rados_write_op_operate(
 ) -> c_int {
     let _ = flags;
     // SAFETY: forwarded contract; mtime NULL or readable.
-    unsafe {
-        operate_write(op, io, oid, || {
-            mtime.as_ref().map(|&t| utc_time(t, 0)).transpose()
-        })
-    }
+    unsafe { operate_write(op, io, oid, || mtime.as_ref().map(|&t| utc_time(t, 0)).transpose()) }
 }
 
 /// [`rados_write_op_operate`] with the mtime as a timespec.
@@ -554,14 +481,7 @@ pub unsafe extern "C" fn rados_write_op_operate2(
 ) -> c_int {
     let _ = flags;
     // SAFETY: forwarded contract; mtime NULL or readable.
-    unsafe {
-        operate_write(op, io, oid, || {
-            mtime
-                .as_ref()
-                .map(|ts| utc_time(ts.tv_sec, ts.tv_nsec))
-                .transpose()
-        })
-    }
+    unsafe { operate_write(op, io, oid, || mtime.as_ref().map(|ts| utc_time(ts.tv_sec, ts.tv_nsec)).transpose()) }
 }
 
 /// Starts the write op on `oid`; the completion's value is 0 or the error.
@@ -582,22 +502,10 @@ pub unsafe extern "C" fn rados_aio_write_op_operate(
     let _ = flags;
     guard(|| {
         // SAFETY: checked handles, string and mtime pointer.
-        let (t, actions, completion, name, mtime) = unsafe {
-            (
-                target(io)?,
-                write_op(op)?.compound()?,
-                completion_ref(c)?,
-                cstr(oid)?,
-                mtime.as_ref(),
-            )
-        };
+        let (t, actions, completion, name, mtime) =
+            unsafe { (target(io)?, write_op(op)?.compound()?, completion_ref(c)?, cstr(oid)?, mtime.as_ref()) };
         let mtime = mtime.map(|&t| utc_time(t, 0)).transpose()?;
-        launch_write(
-            &t,
-            io,
-            &completion,
-            send_write(t.io.clone(), name.into(), mtime, actions),
-        )
+        launch_write(&t, io, &completion, send_write(t.io.clone(), name.into(), mtime, actions))
     })
 }
 
@@ -607,14 +515,8 @@ pub unsafe extern "C" fn rados_aio_write_op_operate(
 #[derive(Clone, Copy, Debug)]
 enum Output {
     Nothing,
-    Data {
-        buf: OutBuf,
-        bytes_read: OutPtr<usize>,
-    },
-    Stat {
-        size: OutPtr<u64>,
-        mtime: OutPtr<crate::types::time_t>,
-    },
+    Data { buf: OutBuf, bytes_read: OutPtr<usize> },
+    Stat { size: OutPtr<u64>, mtime: OutPtr<crate::types::time_t> },
 }
 
 #[derive(Clone, Debug)]
@@ -660,11 +562,7 @@ fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
                     }
                 },
                 Output::Stat { size, mtime } => {
-                    let one = ObjectReply {
-                        result: 0,
-                        version: reply.version,
-                        ops: vec![result.clone()],
-                    };
+                    let one = ObjectReply { result: 0, version: reply.version, ops: vec![result.clone()] };
                     match stat_out(&one, 0) {
                         Ok(stat) => {
                             size.set(stat.size);
@@ -684,13 +582,7 @@ fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
 #[no_mangle]
 pub extern "C" fn rados_create_read_op() -> rados_read_op_t {
     let mut op = std::ptr::null_mut();
-    guard_void(|| {
-        op = Box::into_raw(Box::new(ReadOp {
-            magic: READ_OP_MAGIC,
-            actions: Vec::new(),
-            invalid: None,
-        }))
-    });
+    guard_void(|| op = Box::into_raw(Box::new(ReadOp { magic: READ_OP_MAGIC, actions: Vec::new(), invalid: None })));
     op
 }
 
@@ -766,16 +658,10 @@ pub unsafe extern "C" fn rados_read_op_read(
         if let Ok(op) = unsafe { read_op(op) } {
             match unsafe { OutBuf::new(buffer, len) } {
                 Ok(buf) => op.actions.push(ReadAction {
-                    kind: OpKind::Read {
-                        offset,
-                        length: len as u64,
-                    },
+                    kind: OpKind::Read { offset, length: len as u64 },
                     flags: OpFlags::NONE,
                     rval: unsafe { OutPtr::new(prval) },
-                    output: Output::Data {
-                        buf,
-                        bytes_read: unsafe { OutPtr::new(bytes_read) },
-                    },
+                    output: Output::Data { buf, bytes_read: unsafe { OutPtr::new(bytes_read) } },
                 }),
                 Err(e) => {
                     op.invalid.get_or_insert(e);
@@ -800,8 +686,7 @@ pub unsafe extern "C" fn rados_read_op_stat(
     guard_void(|| {
         // SAFETY: checked handle; out-pointers by contract.
         if let Ok(op) = unsafe { read_op(op) } {
-            let (size, mtime, rval) =
-                unsafe { (OutPtr::new(psize), OutPtr::new(pmtime), OutPtr::new(prval)) };
+            let (size, mtime, rval) = unsafe { (OutPtr::new(psize), OutPtr::new(pmtime), OutPtr::new(prval)) };
             op.actions.push(ReadAction {
                 kind: OpKind::Stat,
                 flags: OpFlags::NONE,
@@ -821,14 +706,7 @@ unsafe fn read_compound(op: rados_read_op_t) -> Result<(Vec<ReadAction>, ObjectO
         return Err(e);
     }
     let mut compound = ObjectOperation::new();
-    compound.ops = op
-        .actions
-        .iter()
-        .map(|a| OsdOp {
-            kind: a.kind.clone(),
-            flags: a.flags,
-        })
-        .collect();
+    compound.ops = op.actions.iter().map(|a| OsdOp { kind: a.kind.clone(), flags: a.flags }).collect();
     Ok((op.actions.clone(), compound))
 }
 
@@ -848,8 +726,7 @@ pub unsafe extern "C" fn rados_read_op_operate(
     let _ = flags;
     guard(|| {
         // SAFETY: checked handles and string.
-        let (t, (actions, compound), name) =
-            unsafe { (target(io)?, read_compound(op)?, cstr(oid)?) };
+        let (t, (actions, compound), name) = unsafe { (target(io)?, read_compound(op)?, cstr(oid)?) };
         let reply = t.conn.run_io(read(t.io.clone(), name.into(), compound))?;
         Errno::from_ret(deliver(&actions, &reply))
     })
@@ -871,17 +748,9 @@ pub unsafe extern "C" fn rados_aio_read_op_operate(
     let _ = flags;
     guard(|| {
         // SAFETY: checked handles and string.
-        let (t, (actions, compound), completion, name) = unsafe {
-            (
-                target(io)?,
-                read_compound(op)?,
-                completion_ref(c)?,
-                cstr(oid)?,
-            )
-        };
+        let (t, (actions, compound), completion, name) =
+            unsafe { (target(io)?, read_compound(op)?, completion_ref(c)?, cstr(oid)?) };
         let flow = read(t.io.clone(), name.into(), compound);
-        launch_read(&t, io, &completion, flow, move |reply| {
-            deliver(&actions, reply)
-        })
+        launch_read(&t, io, &completion, flow, move |reply| deliver(&actions, reply))
     })
 }

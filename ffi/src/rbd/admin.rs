@@ -78,10 +78,7 @@ fn set_option(opts: rbd_image_options_t, option: c_int, value: OptValue) -> Resu
     if !known_option(option) || is_string_option(option) != matches!(value, OptValue::Str(_)) {
         return Err(Errno::EINVAL);
     }
-    opts.values
-        .lock()
-        .map_err(|_| Errno::EIO)?
-        .insert(option, value);
+    opts.values.lock().map_err(|_| Errno::EIO)?.insert(option, value);
     Ok(0)
 }
 
@@ -94,35 +91,20 @@ pub unsafe extern "C" fn rbd_image_options_set_string(
     optval: *const c_char,
 ) -> c_int {
     // SAFETY: checked C string.
-    guard(|| {
-        set_option(
-            opts,
-            optname,
-            OptValue::Str(unsafe { cstr(optval) }?.to_string()),
-        )
-    })
+    guard(|| set_option(opts, optname, OptValue::Str(unsafe { cstr(optval) }?.to_string())))
 }
 
 /// # Safety
 /// `opts` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_set_uint64(
-    opts: rbd_image_options_t,
-    optname: c_int,
-    optval: u64,
-) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_set_uint64(opts: rbd_image_options_t, optname: c_int, optval: u64) -> c_int {
     guard(|| set_option(opts, optname, OptValue::U64(optval)))
 }
 
 fn get_option(opts: rbd_image_options_t, option: c_int) -> Result<OptValue, Errno> {
     // SAFETY: the exports' contract.
     let opts = unsafe { options(opts) }?;
-    opts.values
-        .lock()
-        .map_err(|_| Errno::EIO)?
-        .get(&option)
-        .cloned()
-        .ok_or(Errno::ENOENT)
+    opts.values.lock().map_err(|_| Errno::EIO)?.get(&option).cloned().ok_or(Errno::ENOENT)
 }
 
 /// # Safety
@@ -136,9 +118,7 @@ pub unsafe extern "C" fn rbd_image_options_get_string(
 ) -> c_int {
     guard(|| match get_option(opts, optname)? {
         // SAFETY: buffer valid for maxlen by contract.
-        OptValue::Str(s) => {
-            unsafe { put_cstr(optval, maxlen, &s, std::ptr::null_mut()) }.map(|_| 0)
-        }
+        OptValue::Str(s) => unsafe { put_cstr(optval, maxlen, &s, std::ptr::null_mut()) }.map(|_| 0),
         OptValue::U64(_) => Err(Errno::EINVAL),
     })
 }
@@ -173,19 +153,11 @@ pub unsafe extern "C" fn rbd_image_options_is_set(
 /// # Safety
 /// `opts` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_options_unset(
-    opts: rbd_image_options_t,
-    optname: c_int,
-) -> c_int {
+pub unsafe extern "C" fn rbd_image_options_unset(opts: rbd_image_options_t, optname: c_int) -> c_int {
     guard(|| {
         // SAFETY: the export's contract.
         let opts = unsafe { options(opts) }?;
-        opts.values
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .remove(&optname)
-            .map(|_| 0)
-            .ok_or(Errno::ENOENT)
+        opts.values.lock().map_err(|_| Errno::EIO)?.remove(&optname).map(|_| 0).ok_or(Errno::ENOENT)
     })
 }
 
@@ -208,15 +180,7 @@ pub unsafe extern "C" fn rbd_image_options_clear(opts: rbd_image_options_t) {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_image_options_is_empty(opts: rbd_image_options_t) -> c_int {
     // SAFETY: the export's contract.
-    guard(|| {
-        Ok(c_int::from(
-            unsafe { options(opts) }?
-                .values
-                .lock()
-                .map_err(|_| Errno::EIO)?
-                .is_empty(),
-        ))
-    })
+    guard(|| Ok(c_int::from(unsafe { options(opts) }?.values.lock().map_err(|_| Errno::EIO)?.is_empty())))
 }
 
 /// The image options a create uses: the call's, else the configuration's
@@ -239,13 +203,9 @@ fn create_options(
     opts.features = num(OPT_FEATURES, config.get_u64("rbd_default_features")?);
     opts.features |= num(OPT_FEATURES_SET, 0);
     opts.features &= !num(OPT_FEATURES_CLEAR, 0);
-    opts.order = u8::try_from(num(OPT_ORDER, config.get_u64("rbd_default_order")?))
-        .map_err(|_| Errno::EDOM)?;
+    opts.order = u8::try_from(num(OPT_ORDER, config.get_u64("rbd_default_order")?)).map_err(|_| Errno::EDOM)?;
     opts.stripe_unit = num(OPT_STRIPE_UNIT, config.get_u64("rbd_default_stripe_unit")?);
-    opts.stripe_count = num(
-        OPT_STRIPE_COUNT,
-        config.get_u64("rbd_default_stripe_count")?,
-    );
+    opts.stripe_count = num(OPT_STRIPE_COUNT, config.get_u64("rbd_default_stripe_count")?);
     if opts.stripe_count == 1 && opts.stripe_unit == 0 {
         opts.stripe_count = 0; // the defaults mean "no fancy striping"
     }
@@ -263,24 +223,14 @@ fn create_options(
     Ok(opts)
 }
 
-fn do_create(
-    io: rados_ioctx_t,
-    name: *const c_char,
-    size: u64,
-    given: BTreeMap<c_int, OptValue>,
-) -> Result<u8, Errno> {
+fn do_create(io: rados_ioctx_t, name: *const c_char, size: u64, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
     // SAFETY: the exports' contract: a live handle and a C string.
     let (pool, name) = unsafe { (ioctx(io)?, cstr(name)?.to_string()) };
     let io = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
     let opts = create_options(&pool.conn, size, &given, &io)?;
     let id = generate_image_id(pool.conn.client.global_id, random_u32());
-    let order = if opts.order == 0 {
-        rbdrs_core::image::create::DEFAULT_ORDER
-    } else {
-        opts.order
-    };
-    pool.conn
-        .run_admin(async move { create(&io, &name, &id, &opts).await })??;
+    let order = if opts.order == 0 { rbdrs_core::image::create::DEFAULT_ORDER } else { opts.order };
+    pool.conn.run_admin(async move { create(&io, &name, &id, &opts).await })??;
     Ok(order)
 }
 
@@ -288,10 +238,7 @@ fn random_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u64(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos() as u64,
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64
     );
     hasher.finish() as u32
 }
@@ -336,12 +283,7 @@ fn create_reporting_order(
 /// # Safety
 /// `io` from rados_ioctx_create; `name` a C string; `order` NULL or valid.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_create(
-    io: rados_ioctx_t,
-    name: *const c_char,
-    size: u64,
-    order: *mut c_int,
-) -> c_int {
+pub unsafe extern "C" fn rbd_create(io: rados_ioctx_t, name: *const c_char, size: u64, order: *mut c_int) -> c_int {
     guard(|| create_reporting_order(io, name, size, order_in(order)?, order, &[]))
 }
 
@@ -355,16 +297,7 @@ pub unsafe extern "C" fn rbd_create2(
     features: u64,
     order: *mut c_int,
 ) -> c_int {
-    guard(|| {
-        create_reporting_order(
-            io,
-            name,
-            size,
-            order_in(order)?,
-            order,
-            &[(OPT_FEATURES, features)],
-        )
-    })
+    guard(|| create_reporting_order(io, name, size, order_in(order)?, order, &[(OPT_FEATURES, features)]))
 }
 
 /// # Safety
@@ -380,11 +313,7 @@ pub unsafe extern "C" fn rbd_create3(
     stripe_count: u64,
 ) -> c_int {
     guard(|| {
-        let extra = [
-            (OPT_FEATURES, features),
-            (OPT_STRIPE_UNIT, stripe_unit),
-            (OPT_STRIPE_COUNT, stripe_count),
-        ];
+        let extra = [(OPT_FEATURES, features), (OPT_STRIPE_UNIT, stripe_unit), (OPT_STRIPE_COUNT, stripe_count)];
         create_reporting_order(io, name, size, order_in(order)?, order, &extra)
     })
 }
@@ -400,11 +329,7 @@ pub unsafe extern "C" fn rbd_create4(
 ) -> c_int {
     guard(|| {
         // SAFETY: the export's contract.
-        let given = unsafe { options(opts) }?
-            .values
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .clone();
+        let given = unsafe { options(opts) }?.values.lock().map_err(|_| Errno::EIO)?.clone();
         do_create(io, name, size, given).map(|_| 0)
     })
 }
@@ -419,13 +344,7 @@ fn do_clone(
 ) -> Result<u8, Errno> {
     // SAFETY: the exports' contract: live handles and C strings.
     let (parent_pool, parent_name, snap, child_pool, child_name) = unsafe {
-        (
-            ioctx(p_io)?,
-            cstr(p_name)?.to_string(),
-            cstr(p_snap)?.to_string(),
-            ioctx(c_io)?,
-            cstr(c_name)?.to_string(),
-        )
+        (ioctx(p_io)?, cstr(p_name)?.to_string(), cstr(p_snap)?.to_string(), ioctx(c_io)?, cstr(c_name)?.to_string())
     };
     let parent_io = parent_pool.io.lock().map_err(|_| Errno::EIO)?.clone();
     let child_io = child_pool.io.lock().map_err(|_| Errno::EIO)?.clone();
@@ -503,19 +422,12 @@ pub unsafe extern "C" fn rbd_clone3(
 ) -> c_int {
     guard(|| {
         // SAFETY: the export's contract.
-        let given = unsafe { options(c_opts) }?
-            .values
-            .lock()
-            .map_err(|_| Errno::EIO)?
-            .clone();
+        let given = unsafe { options(c_opts) }?.values.lock().map_err(|_| Errno::EIO)?.clone();
         do_clone(p_ioctx, p_name, p_snapname, c_ioctx, c_name, given).map(|_| 0)
     })
 }
 
-fn with_io<T>(
-    io: rados_ioctx_t,
-    f: impl FnOnce(&Connection, IoCtx) -> Result<T, Errno>,
-) -> Result<T, Errno> {
+fn with_io<T>(io: rados_ioctx_t, f: impl FnOnce(&Connection, IoCtx) -> Result<T, Errno>) -> Result<T, Errno> {
     // SAFETY: the exports' contract: a live handle.
     let pool = unsafe { ioctx(io) }?;
     let ctx = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
@@ -531,28 +443,18 @@ pub unsafe extern "C" fn rbd_remove(io: rados_ioctx_t, name: *const c_char) -> c
     guard(|| {
         // SAFETY: checked C string.
         let name = unsafe { cstr(name) }?.to_string();
-        with_io(io, |conn, io| {
-            conn.run_admin(async move { manage::remove(&io, &name).await })?
-                .map(|_| 0)
-        })
+        with_io(io, |conn, io| conn.run_admin(async move { manage::remove(&io, &name).await })?.map(|_| 0))
     })
 }
 
 /// # Safety
 /// `io` live; names C strings.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_rename(
-    io: rados_ioctx_t,
-    srcname: *const c_char,
-    destname: *const c_char,
-) -> c_int {
+pub unsafe extern "C" fn rbd_rename(io: rados_ioctx_t, srcname: *const c_char, destname: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked C strings.
         let (from, to) = unsafe { (cstr(srcname)?.to_string(), cstr(destname)?.to_string()) };
-        with_io(io, |conn, io| {
-            conn.run_admin(async move { manage::rename(&io, &from, &to).await })?
-                .map(|_| 0)
-        })
+        with_io(io, |conn, io| conn.run_admin(async move { manage::rename(&io, &from, &to).await })?.map(|_| 0))
     })
 }
 
@@ -562,18 +464,12 @@ pub unsafe extern "C" fn rbd_rename(
 /// # Safety
 /// `io` live; `size` valid; `names` valid for `*size` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_list(
-    io: rados_ioctx_t,
-    names: *mut c_char,
-    size: *mut usize,
-) -> c_int {
+pub unsafe extern "C" fn rbd_list(io: rados_ioctx_t, names: *mut c_char, size: *mut usize) -> c_int {
     guard(|| {
         if size.is_null() {
             return Err(Errno::EINVAL);
         }
-        let images = with_io(io, |conn, io| {
-            conn.run_admin(async move { manage::list(&io).await })?
-        })?;
+        let images = with_io(io, |conn, io| conn.run_admin(async move { manage::list(&io).await })?)?;
         let mut bytes = Vec::new();
         for name in images.keys() {
             bytes.extend_from_slice(name.as_bytes());
@@ -597,18 +493,12 @@ pub unsafe extern "C" fn rbd_list(
 /// # Safety
 /// `io` live; `max_images` valid; `images` valid for `*max_images` entries.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_list2(
-    io: rados_ioctx_t,
-    images: *mut rbd_image_spec_t,
-    max_images: *mut usize,
-) -> c_int {
+pub unsafe extern "C" fn rbd_list2(io: rados_ioctx_t, images: *mut rbd_image_spec_t, max_images: *mut usize) -> c_int {
     guard(|| {
         if max_images.is_null() {
             return Err(Errno::EINVAL);
         }
-        let list = with_io(io, |conn, io| {
-            conn.run_admin(async move { manage::list(&io).await })?
-        })?;
+        let list = with_io(io, |conn, io| conn.run_admin(async move { manage::list(&io).await })?)?;
         // SAFETY: checked non-NULL.
         let room = unsafe { *max_images };
         unsafe { *max_images = list.len() };
@@ -630,10 +520,7 @@ pub unsafe extern "C" fn rbd_list2(
 /// # Safety
 /// `images` holds `num_images` entries from rbd_list2.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_image_spec_list_cleanup(
-    images: *mut rbd_image_spec_t,
-    num_images: usize,
-) {
+pub unsafe extern "C" fn rbd_image_spec_list_cleanup(images: *mut rbd_image_spec_t, num_images: usize) {
     guard_void(|| {
         if images.is_null() {
             return;

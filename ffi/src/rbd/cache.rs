@@ -125,19 +125,8 @@ impl CacheDriver {
         op_timeout: Duration,
     ) -> Result<Arc<Self>, Errno> {
         let cache = ImageCache::new(config).map_err(|e| e.errno())?;
-        let state = State {
-            cache,
-            next_id: 0,
-            waiting: HashMap::new(),
-            armed: None,
-        };
-        Ok(Arc::new(CacheDriver {
-            state: Mutex::new(state),
-            progress: Condvar::new(),
-            ictx,
-            runtime,
-            op_timeout,
-        }))
+        let state = State { cache, next_id: 0, waiting: HashMap::new(), armed: None };
+        Ok(Arc::new(CacheDriver { state: Mutex::new(state), progress: Condvar::new(), ictx, runtime, op_timeout }))
     }
 
     pub fn config(&self) -> CacheConfig {
@@ -186,10 +175,7 @@ impl CacheDriver {
                 done.push((slot, c.result));
             }
         }
-        let timer = state
-            .cache
-            .poll_timeout()
-            .filter(|&t| state.armed.is_none_or(|a| t < a));
+        let timer = state.cache.poll_timeout().filter(|&t| state.armed.is_none_or(|a| t < a));
         if timer.is_some() {
             state.armed = timer;
         }
@@ -220,11 +206,7 @@ impl CacheDriver {
         let ictx = self.ctx();
         let started = self.runtime.spawn(async move {
             match op {
-                BackendOp::Read {
-                    tid,
-                    offset,
-                    length,
-                } => {
+                BackendOp::Read { tid, offset, length } => {
                     let r = io::read(&ictx, offset, length).await;
                     me.input(|c, _| c.backend_read_done(tid, r));
                 }
@@ -232,19 +214,11 @@ impl CacheDriver {
                     let r = io::write(&ictx, offset, &data).await.map(drop);
                     me.input(|c, _| c.backend_write_done(tid, r));
                 }
-                BackendOp::Discard {
-                    tid,
-                    offset,
-                    length,
-                } => {
+                BackendOp::Discard { tid, offset, length } => {
                     let r = io::discard(&ictx, offset, length).await.map(drop);
                     me.input(|c, _| c.backend_write_done(tid, r));
                 }
-                BackendOp::WriteZeroes {
-                    tid,
-                    offset,
-                    length,
-                } => {
+                BackendOp::WriteZeroes { tid, offset, length } => {
                     let r = io::write_zeroes(&ictx, offset, length).await.map(drop);
                     me.input(|c, _| c.backend_write_done(tid, r));
                 }
@@ -287,9 +261,7 @@ impl CacheDriver {
         let pending = self.start(|c, id, now| c.write(id, offset, data, now));
         if !crate::runtime::on_executor_thread() {
             let state = self.lock();
-            let _ = self
-                .progress
-                .wait_timeout_while(state, self.op_timeout, |s| s.cache.blocks_submitter());
+            let _ = self.progress.wait_timeout_while(state, self.op_timeout, |s| s.cache.blocks_submitter());
         }
         pending
     }

@@ -31,13 +31,7 @@ unsafe impl Sync for Completion {}
 
 impl Completion {
     pub fn create(arg: *mut c_void, callback: Callback) -> *mut c_void {
-        let completion = Completion {
-            magic: MAGIC,
-            callback,
-            arg,
-            result: Mutex::new(None),
-            done: Condvar::new(),
-        };
+        let completion = Completion { magic: MAGIC, callback, arg, result: Mutex::new(None), done: Condvar::new() };
         Arc::into_raw(Arc::new(completion)) as *mut c_void
     }
 
@@ -83,10 +77,7 @@ impl Completion {
     /// Waits for the result, at most `timeout`.
     pub fn wait(&self, timeout: Duration) -> Result<i64, Errno> {
         let guard = self.result.lock().map_err(|_| Errno::EIO)?;
-        let (guard, _) = self
-            .done
-            .wait_timeout_while(guard, timeout, |r| r.is_none())
-            .map_err(|_| Errno::EIO)?;
+        let (guard, _) = self.done.wait_timeout_while(guard, timeout, |r| r.is_none()).map_err(|_| Errno::EIO)?;
         guard.ok_or(Errno::ETIMEDOUT)
     }
 

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use rbdrs_core::cache::CacheConfig;
 use rbdrs_core::cls::rbd::client as cls;
 use rbdrs_core::cls::rbd::types::{
-    RBD_FEATURE_FAST_DIFF, RBD_FEATURE_OBJECT_MAP, RBD_FLAG_FAST_DIFF_INVALID,
-    RBD_FLAG_OBJECT_MAP_INVALID,
+    RBD_FEATURE_FAST_DIFF, RBD_FEATURE_OBJECT_MAP, RBD_FLAG_FAST_DIFF_INVALID, RBD_FLAG_OBJECT_MAP_INVALID,
 };
 use rbdrs_core::image::open::{close, open};
 use rbdrs_core::image::{manage, DiscardPolicy, ImageCtx};
@@ -28,26 +27,17 @@ fn open_handle(
     read_only: bool,
 ) -> Result<rbd_image_t, Errno> {
     // SAFETY: checked handle and strings (the exports' contracts).
-    let (pool, name, snap) = unsafe {
-        (
-            ioctx(io)?,
-            cstr(name)?.to_string(),
-            opt_cstr(snap)?.map(str::to_string),
-        )
-    };
+    let (pool, name, snap) = unsafe { (ioctx(io)?, cstr(name)?.to_string(), opt_cstr(snap)?.map(str::to_string)) };
     let conn = pool.conn.clone();
     let io = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
     let discard = {
         let config = conn.config.lock().map_err(|_| Errno::EIO)?;
         DiscardPolicy {
             skip_partial: config.get_bool("rbd_skip_partial_discard").unwrap_or(true),
-            granularity: config
-                .get_u64("rbd_discard_granularity_bytes")
-                .unwrap_or(64 * 1024),
+            granularity: config.get_u64("rbd_discard_granularity_bytes").unwrap_or(64 * 1024),
         }
     };
-    let mut ictx =
-        conn.run_admin(async move { open(&io, &name, snap.as_deref(), read_only).await })??;
+    let mut ictx = conn.run_admin(async move { open(&io, &name, snap.as_deref(), read_only).await })??;
     ictx.discard = discard;
     let cache = cache_config(&conn, &ictx);
     match cache.and_then(|config| Image::new(conn.clone(), ictx.clone(), Some(config))) {
@@ -61,10 +51,7 @@ fn open_handle(
 
 /// The connection's cache options with the image's `conf_rbd_cache*`
 /// metadata over them, as librbd applies them at open.
-fn cache_config(
-    conn: &Arc<crate::rados::Connection>,
-    ictx: &ImageCtx,
-) -> Result<CacheConfig, Errno> {
+fn cache_config(conn: &Arc<crate::rados::Connection>, ictx: &ImageCtx) -> Result<CacheConfig, Errno> {
     let (io, header) = (ictx.io.clone(), ictx.header_object());
     // One short listing from just before the cache keys; a store without
     // metadata support simply has no overrides.
@@ -77,12 +64,7 @@ fn cache_config(
     let overrides: Vec<(String, String)> = match listed {
         Ok(Ok(map)) => map
             .into_iter()
-            .filter_map(|(k, v)| {
-                Some((
-                    k.strip_prefix("conf_")?.to_string(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                ))
-            })
+            .filter_map(|(k, v)| Some((k.strip_prefix("conf_")?.to_string(), String::from_utf8_lossy(&v).into_owned())))
             .filter(|(k, _)| k.starts_with("rbd_cache"))
             .collect(),
         _ => Vec::new(),
@@ -174,10 +156,7 @@ pub unsafe extern "C" fn rbd_close(image: rbd_image_t) -> c_int {
     })
 }
 
-fn with_image<T>(
-    image: rbd_image_t,
-    f: impl FnOnce(&Image, Arc<ImageCtx>) -> Result<T, Errno>,
-) -> Result<T, Errno> {
+fn with_image<T>(image: rbd_image_t, f: impl FnOnce(&Image, Arc<ImageCtx>) -> Result<T, Errno>) -> Result<T, Errno> {
     // SAFETY: the exports' contract: a live handle.
     let img = unsafe { self::image(image) }?;
     f(img, img.ctx()?)
@@ -188,11 +167,7 @@ fn with_image<T>(
 /// # Safety
 /// `image` from rbd_open; `info` valid for `infosize` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_stat(
-    image: rbd_image_t,
-    info: *mut rbd_image_info_t,
-    infosize: usize,
-) -> c_int {
+pub unsafe extern "C" fn rbd_stat(image: rbd_image_t, info: *mut rbd_image_info_t, infosize: usize) -> c_int {
     guard(|| {
         if infosize < std::mem::size_of::<rbd_image_info_t>() {
             return Err(Errno::ERANGE);
@@ -234,11 +209,7 @@ fn copy_into(dst: &mut [c_char], text: &str) {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_size(image: rbd_image_t, size: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| {
-        with_image(image, |_, ictx| {
-            unsafe { put(size, ictx.size_at(ictx.snap_id)?) }.map(|_| 0)
-        })
-    })
+    guard(|| with_image(image, |_, ictx| unsafe { put(size, ictx.size_at(ictx.snap_id)?) }.map(|_| 0)))
 }
 
 /// The image's feature bits.
@@ -248,11 +219,7 @@ pub unsafe extern "C" fn rbd_get_size(image: rbd_image_t, size: *mut u64) -> c_i
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_features(image: rbd_image_t, features: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| {
-        with_image(image, |_, ictx| {
-            unsafe { put(features, ictx.features) }.map(|_| 0)
-        })
-    })
+    guard(|| with_image(image, |_, ictx| unsafe { put(features, ictx.features) }.map(|_| 0)))
 }
 
 /// The header flags (object-map / fast-diff invalid).
@@ -262,11 +229,7 @@ pub unsafe extern "C" fn rbd_get_features(image: rbd_image_t, features: *mut u64
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_flags(image: rbd_image_t, flags: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| {
-        with_image(image, |_, ictx| {
-            unsafe { put(flags, ictx.flags) }.map(|_| 0)
-        })
-    })
+    guard(|| with_image(image, |_, ictx| unsafe { put(flags, ictx.flags) }.map(|_| 0)))
 }
 
 /// How much of the image reads through to its parent (0 without one).
@@ -276,11 +239,7 @@ pub unsafe extern "C" fn rbd_get_flags(image: rbd_image_t, flags: *mut u64) -> c
 #[no_mangle]
 pub unsafe extern "C" fn rbd_get_overlap(image: rbd_image_t, overlap: *mut u64) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| {
-        with_image(image, |_, ictx| {
-            unsafe { put(overlap, ictx.parent_overlap(ictx.snap_id)) }.map(|_| 0)
-        })
-    })
+    guard(|| with_image(image, |_, ictx| unsafe { put(overlap, ictx.parent_overlap(ictx.snap_id)) }.map(|_| 0)))
 }
 
 /// The parent's pool name, image name and snapshot name; -ENOENT without
@@ -300,16 +259,11 @@ pub unsafe extern "C" fn rbd_get_parent_info(
 ) -> c_int {
     guard(|| {
         with_image(image, |img, ictx| {
-            let (Some(info), Some(parent)) = (ictx.parent_info_at(ictx.snap_id), &ictx.parent)
-            else {
+            let (Some(info), Some(parent)) = (ictx.parent_info_at(ictx.snap_id), &ictx.parent) else {
                 return Err(Errno::ENOENT);
             };
             let pool = img.conn.pool_name(info.spec.pool_id)?;
-            let snap = parent
-                .snaps
-                .get(&info.spec.snap_id.0)
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
+            let snap = parent.snaps.get(&info.spec.snap_id.0).map(|s| s.name.clone()).unwrap_or_default();
             // SAFETY: buffers valid for their lengths by contract.
             unsafe {
                 put_cstr(parent_pool_name, ppool_namelen, &pool, std::ptr::null_mut())?;
@@ -366,11 +320,7 @@ pub unsafe extern "C" fn rbd_flatten(image: rbd_image_t) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_invalidate_cache(image: rbd_image_t) -> c_int {
     // SAFETY: checked handle.
-    guard(|| {
-        unsafe { self::image(image) }?
-            .invalidate_cache()
-            .map(|()| 0)
-    })
+    guard(|| unsafe { self::image(image) }?.invalidate_cache().map(|()| 0))
 }
 
 /// Whether this open holds the exclusive lock.
@@ -378,16 +328,9 @@ pub unsafe extern "C" fn rbd_invalidate_cache(image: rbd_image_t) -> c_int {
 /// # Safety
 /// `image` from rbd_open; `is_owner` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(
-    image: rbd_image_t,
-    is_owner: *mut c_int,
-) -> c_int {
+pub unsafe extern "C" fn rbd_is_exclusive_lock_owner(image: rbd_image_t, is_owner: *mut c_int) -> c_int {
     // SAFETY: checked handle and out-pointer.
-    guard(|| {
-        with_image(image, |_, ictx| {
-            unsafe { put(is_owner, c_int::from(ictx.runtime.lock_owned())) }.map(|_| 0)
-        })
-    })
+    guard(|| with_image(image, |_, ictx| unsafe { put(is_owner, c_int::from(ictx.runtime.lock_owned())) }.map(|_| 0)))
 }
 
 /// Reads image metadata `key`; -ENOENT if unset, -ERANGE if `value` is
@@ -458,11 +401,7 @@ pub unsafe extern "C" fn rbd_encryption_load(
 /// # Safety
 /// Any arguments; none is dereferenced.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_encryption_load2(
-    image: rbd_image_t,
-    specs: *const c_void,
-    spec_count: usize,
-) -> c_int {
+pub unsafe extern "C" fn rbd_encryption_load2(image: rbd_image_t, specs: *const c_void, spec_count: usize) -> c_int {
     let _ = (image, specs, spec_count);
     Errno::EOPNOTSUPP.to_ret()
 }
@@ -486,9 +425,7 @@ pub unsafe extern "C" fn rbd_diff_iterate2(
     len: u64,
     include_parent: u8,
     whole_object: u8,
-    cb: Option<
-        unsafe extern "C" fn(offs: u64, len: usize, exists: c_int, arg: *mut c_void) -> c_int,
-    >,
+    cb: Option<unsafe extern "C" fn(offs: u64, len: usize, exists: c_int, arg: *mut c_void) -> c_int>,
     arg: *mut c_void,
 ) -> c_int {
     let _ = whole_object;
@@ -553,11 +490,7 @@ fn object_existence(
     objects: Vec<u64>,
     include_parent: bool,
 ) -> Result<Vec<bool>, Errno> {
-    let overlap = if include_parent {
-        ictx.parent_overlap(ictx.snap_id)
-    } else {
-        0
-    };
+    let overlap = if include_parent { ictx.parent_overlap(ictx.snap_id) } else { 0 };
     let behind_parent = |object_no: u64| {
         overlap > 0
             && rbdrs_core::striper::extent_to_file(&ictx.layout, object_no, 0, 1)
@@ -567,10 +500,7 @@ fn object_existence(
         && ictx.flags & (RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID) == 0
         && ictx.snap_id.is_head();
     if let (true, Some(map)) = (map_valid, ictx.runtime.object_map()) {
-        return Ok(objects
-            .iter()
-            .map(|&n| map.object_may_exist(n) || behind_parent(n))
-            .collect());
+        return Ok(objects.iter().map(|&n| map.object_may_exist(n) || behind_parent(n)).collect());
     }
     let ictx_flow = ictx.clone();
     let stats = img.conn.run_admin(async move {
@@ -579,10 +509,7 @@ fn object_existence(
             async move {
                 let mut op = ObjectOperation::new();
                 op.stat();
-                let reply = ictx
-                    .data_io
-                    .read(&ictx.data_object(n), ictx.snap_id, op)
-                    .await;
+                let reply = ictx.data_io.read(&ictx.data_object(n), ictx.snap_id, op).await;
                 (n, reply.errno())
             }
         });
@@ -603,11 +530,7 @@ fn object_existence(
 /// # Safety
 /// `io` from rados_ioctx_create; `name` a C string; `exists` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_namespace_exists(
-    io: rados_ioctx_t,
-    name: *const c_char,
-    exists: *mut bool,
-) -> c_int {
+pub unsafe extern "C" fn rbd_namespace_exists(io: rados_ioctx_t, name: *const c_char, exists: *mut bool) -> c_int {
     guard(|| {
         // SAFETY: checked handle, string and out-pointer.
         let (_, name) = unsafe { (ioctx(io)?, cstr(name)?) };

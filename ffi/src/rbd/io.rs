@@ -55,11 +55,7 @@ unsafe fn iovecs(iov: *const iovec, iovcnt: c_int) -> Result<Vec<Target>, Errno>
         return Err(Errno::EINVAL);
     }
     // SAFETY: forwarded contract.
-    let list = if iovcnt == 0 {
-        &[][..]
-    } else {
-        unsafe { std::slice::from_raw_parts(iov, iovcnt as usize) }
-    };
+    let list = if iovcnt == 0 { &[][..] } else { unsafe { std::slice::from_raw_parts(iov, iovcnt as usize) } };
     list.iter()
         .map(|v| {
             if v.iov_base.is_null() && v.iov_len > 0 {
@@ -146,18 +142,13 @@ fn writable(ictx: &ImageCtx) -> Result<(), Errno> {
 
 /// Starts a request now (so that requests keep their issue order); the
 /// returned future is its result. Errors found up front come out of it too.
-fn request<T: Send + 'static>(
-    img: &Image,
-    start: impl FnOnce(Arc<ImageCtx>) -> Result<Io<T>, Errno>,
-) -> Io<T> {
+fn request<T: Send + 'static>(img: &Image, start: impl FnOnce(Arc<ImageCtx>) -> Result<Io<T>, Errno>) -> Io<T> {
     img.ctx().and_then(start).unwrap_or_else(failed)
 }
 
 fn read_io(img: &Image, off: u64, len: u64) -> Io<Vec<u8>> {
     request(img, |ictx| match &img.cache {
-        Some(cache) => Ok(Box::pin(
-            cache.read(off, clip_io(ictx.size_at(ictx.snap_id)?, off, len)?),
-        )),
+        Some(cache) => Ok(Box::pin(cache.read(off, clip_io(ictx.size_at(ictx.snap_id)?, off, len)?))),
         None => Ok(Box::pin(async move { io::read(&ictx, off, len).await })),
     })
 }
@@ -180,16 +171,10 @@ fn discard_io(img: &Image, off: u64, len: u64, zero: bool) -> Io<u64> {
         Some(cache) => {
             writable(&ictx)?;
             let len = clip_io(ictx.size, off, len)?;
-            let done = if zero {
-                cache.write_zeroes(off, len)
-            } else {
-                cache.discard(off, len)
-            };
+            let done = if zero { cache.write_zeroes(off, len) } else { cache.discard(off, len) };
             Ok(Box::pin(async move { done.await.map(|_| len) }))
         }
-        None if zero => Ok(Box::pin(
-            async move { io::write_zeroes(&ictx, off, len).await },
-        )),
+        None if zero => Ok(Box::pin(async move { io::write_zeroes(&ictx, off, len).await })),
         None => Ok(Box::pin(async move { io::discard(&ictx, off, len).await })),
     })
 }
@@ -203,26 +188,15 @@ fn write_same_io(img: &Image, off: u64, len: u64, pattern: Vec<u8>) -> Io<u64> {
             }
             writable(&ictx)?;
             let len = clip_io(ictx.size, off, len)?;
-            Ok(write_io(
-                img,
-                off,
-                pattern.iter().copied().cycle().take(len as usize).collect(),
-            ))
+            Ok(write_io(img, off, pattern.iter().copied().cycle().take(len as usize).collect()))
         }
-        None => Ok(Box::pin(async move {
-            io::write_same(&ictx, off, len, &pattern).await
-        })),
+        None => Ok(Box::pin(async move { io::write_same(&ictx, off, len, &pattern).await })),
     })
 }
 
 /// The cache does not model compare-and-write: write it back first, and
 /// drop what it holds after (the object may have changed under it).
-fn compare_and_write_io(
-    img: &Image,
-    off: u64,
-    compare: Vec<u8>,
-    data: Vec<u8>,
-) -> Io<CompareOutcome> {
+fn compare_and_write_io(img: &Image, off: u64, compare: Vec<u8>, data: Vec<u8>) -> Io<CompareOutcome> {
     request(img, |ictx| {
         let cache = img.cache.clone();
         let flushed = cache.as_ref().map(|c| c.flush());
@@ -243,11 +217,7 @@ fn compare_and_write_io(
 /// Completes once every write issued before it is in the store, and the
 /// store made it durable.
 fn flush_io(img: &Image) -> Io<()> {
-    let (upto, inflight, conn) = (
-        img.inflight.newest(),
-        img.inflight.clone(),
-        img.conn.clone(),
-    );
+    let (upto, inflight, conn) = (img.inflight.newest(), img.inflight.clone(), img.conn.clone());
     let cached = img.cache.as_ref().map(|c| c.flush());
     request(img, |ictx| {
         Ok(Box::pin(async move {
@@ -268,12 +238,7 @@ fn flush_io(img: &Image) -> Io<()> {
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_read(
-    image: rbd_image_t,
-    ofs: u64,
-    len: usize,
-    buf: *mut c_char,
-) -> ssize_t {
+pub unsafe extern "C" fn rbd_read(image: rbd_image_t, ofs: u64, len: usize, buf: *mut c_char) -> ssize_t {
     // SAFETY: forwarded contract.
     unsafe { rbd_read2(image, ofs, len, buf, 0) }
 }
@@ -309,12 +274,7 @@ pub unsafe extern "C" fn rbd_read2(
 /// # Safety
 /// `image` from rbd_open; `buf` valid for `len` bytes.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_write(
-    image: rbd_image_t,
-    ofs: u64,
-    len: usize,
-    buf: *const c_char,
-) -> ssize_t {
+pub unsafe extern "C" fn rbd_write(image: rbd_image_t, ofs: u64, len: usize, buf: *const c_char) -> ssize_t {
     // SAFETY: forwarded contract.
     unsafe { rbd_write2(image, ofs, len, buf, 0) }
 }
@@ -368,8 +328,7 @@ pub unsafe extern "C" fn rbd_write_zeroes(
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        run(img, true, discard_io(img, ofs, len as u64, true))
-            .map(|n| n.min(i32::MAX as u64) as c_int)
+        run(img, true, discard_io(img, ofs, len as u64, true)).map(|n| n.min(i32::MAX as u64) as c_int)
     })
 }
 
@@ -412,13 +371,8 @@ pub unsafe extern "C" fn rbd_compare_and_write(
     let _ = op_flags;
     guard_len(|| {
         // SAFETY: checked handle and buffers.
-        let (img, compare, data) = unsafe {
-            (
-                self::image(image)?,
-                slice(cmp_buf, len)?.to_vec(),
-                slice(buf, len)?.to_vec(),
-            )
-        };
+        let (img, compare, data) =
+            unsafe { (self::image(image)?, slice(cmp_buf, len)?.to_vec(), slice(buf, len)?.to_vec()) };
         match run(img, true, compare_and_write_io(img, ofs, compare, data))? {
             CompareOutcome::Written => Ok(len as isize),
             CompareOutcome::Mismatch { offset } => {
@@ -497,11 +451,7 @@ pub unsafe extern "C" fn rbd_aio_get_arg(c: rbd_completion_t) -> *mut c_void {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_aio_is_complete(c: rbd_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    guard(|| {
-        Ok(c_int::from(
-            unsafe { Completion::from_handle(c) }?.result().is_some(),
-        ))
-    })
+    guard(|| Ok(c_int::from(unsafe { Completion::from_handle(c) }?.result().is_some())))
 }
 
 /// Waits for completion; unlike librbd's, not forever: -ETIMEDOUT after
@@ -514,9 +464,7 @@ pub unsafe extern "C" fn rbd_aio_wait_for_complete(c: rbd_completion_t) -> c_int
     guard(|| {
         // SAFETY: forwarded contract.
         let completion = unsafe { Completion::from_handle(c) }?;
-        completion
-            .wait(std::time::Duration::from_secs(300))
-            .map(|_| 0)
+        completion.wait(std::time::Duration::from_secs(300)).map(|_| 0)
     })
 }
 
@@ -661,12 +609,7 @@ pub unsafe extern "C" fn rbd_aio_writev(
 /// # Safety
 /// `image` from rbd_open; `c` live.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_aio_discard(
-    image: rbd_image_t,
-    off: u64,
-    len: u64,
-    c: rbd_completion_t,
-) -> c_int {
+pub unsafe extern "C" fn rbd_aio_discard(image: rbd_image_t, off: u64, len: u64, c: rbd_completion_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -740,13 +683,8 @@ pub unsafe extern "C" fn rbd_aio_compare_and_writev(
     let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle and vectors.
-        let (img, compare, data) = unsafe {
-            (
-                self::image(image)?,
-                gather(&iovecs(cmp_iov, cmp_iovcnt)?),
-                gather(&iovecs(iov, iovcnt)?),
-            )
-        };
+        let (img, compare, data) =
+            unsafe { (self::image(image)?, gather(&iovecs(cmp_iov, cmp_iovcnt)?), gather(&iovecs(iov, iovcnt)?)) };
         let (len, mismatch) = (data.len() as i64, mismatch_off as usize);
         let caw = compare_and_write_io(img, off, compare, data);
         // SAFETY: forwarded contract.
@@ -788,11 +726,7 @@ pub unsafe extern "C" fn rbd_aio_flush(image: rbd_image_t, c: rbd_completion_t) 
 /// # Safety
 /// `image` from rbd_open; `comps` valid for `numcomp` entries.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_poll_io_events(
-    image: rbd_image_t,
-    comps: *mut rbd_completion_t,
-    numcomp: c_int,
-) -> c_int {
+pub unsafe extern "C" fn rbd_poll_io_events(image: rbd_image_t, comps: *mut rbd_completion_t, numcomp: c_int) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
@@ -817,11 +751,7 @@ pub unsafe extern "C" fn rbd_poll_io_events(
 /// # Safety
 /// `image` from rbd_open; `fd` stays open while the image is.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_set_image_notification(
-    image: rbd_image_t,
-    fd: c_int,
-    type_: c_int,
-) -> c_int {
+pub unsafe extern "C" fn rbd_set_image_notification(image: rbd_image_t, fd: c_int, type_: c_int) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;

@@ -60,11 +60,7 @@ impl Events {
     }
 
     fn pop(&self) -> Option<*mut c_void> {
-        self.queue
-            .lock()
-            .ok()?
-            .pop_front()
-            .map(|p| p as *mut c_void)
+        self.queue.lock().ok()?.pop_front().map(|p| p as *mut c_void)
     }
 }
 
@@ -119,11 +115,7 @@ impl Inflight {
     }
 
     fn is_idle(&self) -> bool {
-        self.state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .running
-            .is_empty()
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).running.is_empty()
     }
 }
 
@@ -147,19 +139,12 @@ impl std::fmt::Debug for Image {
 }
 
 impl Image {
-    fn new(
-        conn: Arc<Connection>,
-        ictx: ImageCtx,
-        cache: Option<CacheConfig>,
-    ) -> Result<Box<Image>, Errno> {
+    fn new(conn: Arc<Connection>, ictx: ImageCtx, cache: Option<CacheConfig>) -> Result<Box<Image>, Errno> {
         let ictx = Arc::new(RwLock::new(Arc::new(ictx)));
         let cache = match cache {
-            Some(config) if config.enabled => Some(CacheDriver::new(
-                config,
-                ictx.clone(),
-                conn.runtime.clone(),
-                conn.op_timeout,
-            )?),
+            Some(config) if config.enabled => {
+                Some(CacheDriver::new(config, ictx.clone(), conn.runtime.clone(), conn.op_timeout)?)
+            }
             _ => None,
         };
         Ok(Box::new(Image {
@@ -198,10 +183,7 @@ impl Image {
     /// The image's state for one flow: a reference, not a copy (IO is the
     /// hot path).
     pub fn ctx(&self) -> Result<Arc<ImageCtx>, Errno> {
-        self.ictx
-            .read()
-            .map(|c| Arc::clone(&c))
-            .map_err(|_| Errno::EIO)
+        self.ictx.read().map(|c| Arc::clone(&c)).map_err(|_| Errno::EIO)
     }
 
     /// Runs a flow that changes the image's metadata, and keeps the

@@ -10,11 +10,7 @@ use rbdrs_core::Errno;
 use super::image;
 use crate::boundary::{cstr, guard, guard_void, opt_cstr, put};
 
-fn snap_op(
-    image: rbd_image_t,
-    name: *const c_char,
-    op: fn(String) -> SnapOp,
-) -> Result<i32, Errno> {
+fn snap_op(image: rbd_image_t, name: *const c_char, op: fn(String) -> SnapOp) -> Result<i32, Errno> {
     // SAFETY: the exports' contract: a live handle and a C string.
     let (img, name) = unsafe { (self::image(image)?, cstr(name)?.to_string()) };
     let op = op(name);
@@ -114,9 +110,7 @@ pub unsafe extern "C" fn rbd_snap_is_protected(
         let (img, name) = unsafe { (self::image(image)?, cstr(snap_name)?) };
         let ictx = img.ctx()?;
         let snap = snap_by_name(&ictx, name)?;
-        let protected = img
-            .conn
-            .run_admin(async move { snapshot::is_protected(&ictx, snap).await })??;
+        let protected = img.conn.run_admin(async move { snapshot::is_protected(&ictx, snap).await })??;
         // SAFETY: checked out-pointer.
         unsafe { put(is_protected, c_int::from(protected)) }?;
         Ok(0)
@@ -126,11 +120,7 @@ pub unsafe extern "C" fn rbd_snap_is_protected(
 /// # Safety
 /// `image` from rbd_open; `snapname` a C string; `exists` writable.
 #[no_mangle]
-pub unsafe extern "C" fn rbd_snap_exists(
-    image: rbd_image_t,
-    snapname: *const c_char,
-    exists: *mut bool,
-) -> c_int {
+pub unsafe extern "C" fn rbd_snap_exists(image: rbd_image_t, snapname: *const c_char, exists: *mut bool) -> c_int {
     guard(|| {
         // SAFETY: checked handle, string and out-pointer.
         let (img, name) = unsafe { (self::image(image)?, cstr(snapname)?) };
@@ -185,26 +175,12 @@ pub unsafe extern "C" fn rbd_snap_list(
             return Err(Errno::ERANGE);
         }
         for (i, (&id, info)) in ictx.snaps.iter().enumerate() {
-            let name = CString::new(info.name.clone())
-                .map_err(|_| Errno::EINVAL)?
-                .into_raw();
+            let name = CString::new(info.name.clone()).map_err(|_| Errno::EINVAL)?.into_raw();
             // SAFETY: snaps valid for room > count entries.
-            unsafe {
-                snaps.add(i).write(rbd_snap_info_t {
-                    id,
-                    size: info.size,
-                    name,
-                })
-            };
+            unsafe { snaps.add(i).write(rbd_snap_info_t { id, size: info.size, name }) };
         }
         // SAFETY: as above; the terminator.
-        unsafe {
-            snaps.add(count).write(rbd_snap_info_t {
-                id: 0,
-                size: 0,
-                name: std::ptr::null(),
-            })
-        };
+        unsafe { snaps.add(count).write(rbd_snap_info_t { id: 0, size: 0, name: std::ptr::null() }) };
         Ok(count as c_int)
     })
 }

@@ -98,20 +98,14 @@ pub struct Executor {
 }
 
 impl Executor {
-    pub(super) fn start(
-        dispatcher: Dispatcher,
-        backend: Arc<dyn Backend>,
-    ) -> Result<Executor, Errno> {
+    pub(super) fn start(dispatcher: Dispatcher, backend: Arc<dyn Backend>) -> Result<Executor, Errno> {
         let (tx, rx) = mpsc::channel();
         let wake_tx = tx.clone();
         let thread = std::thread::Builder::new()
             .name("rbdrs-exec".into())
             .spawn(move || run(rx, wake_tx, dispatcher, backend))
             .map_err(|_| Errno::EAGAIN)?;
-        Ok(Executor {
-            queue: Mutex::new(tx),
-            thread: Mutex::new(Some(thread)),
-        })
+        Ok(Executor { queue: Mutex::new(tx), thread: Mutex::new(Some(thread)) })
     }
 
     pub(super) fn spawn(&self, flow: Flow) -> Result<(), Errno> {
@@ -161,13 +155,9 @@ fn run(rx: Receiver<Msg>, tx: Sender<Msg>, dispatcher: Dispatcher, backend: Arc<
             continue;
         };
         dispatcher.set_time(now());
-        let waker = Waker::from(Arc::new(FlowWaker {
-            id,
-            queue: Mutex::new(tx.clone()),
-        }));
+        let waker = Waker::from(Arc::new(FlowWaker { id, queue: Mutex::new(tx.clone()) }));
         let mut cx = Context::from_waker(&waker);
-        let finished =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| flow.as_mut().poll(&mut cx)));
+        let finished = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| flow.as_mut().poll(&mut cx)));
         if !matches!(finished, Ok(Poll::Pending)) {
             // Done, or panicked: a panic must not take the thread (and every
             // other flow) down with it.

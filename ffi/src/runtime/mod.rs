@@ -34,9 +34,7 @@ pub trait Backend: Send + Sync {
 }
 
 pub(crate) fn now() -> UtcTime {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     UtcTime::new(since.as_secs() as u32, since.subsec_nanos())
 }
 
@@ -51,11 +49,7 @@ impl Runtime {
     pub fn start(backend: Arc<dyn Backend>) -> Result<Arc<Runtime>, Errno> {
         let dispatcher = Dispatcher::new();
         let executor = Executor::start(dispatcher.clone(), backend.clone())?;
-        Ok(Arc::new(Runtime {
-            dispatcher,
-            backend,
-            executor,
-        }))
+        Ok(Arc::new(Runtime { dispatcher, backend, executor }))
     }
 
     /// Runs `flow` on the executor; `done` gets its output there.
@@ -107,9 +101,7 @@ pub async fn sleep_until(deadline: std::time::Instant) {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime")
-            .field("in_flight", &self.dispatcher.in_flight())
-            .finish_non_exhaustive()
+        f.debug_struct("Runtime").field("in_flight", &self.dispatcher.in_flight()).finish_non_exhaustive()
     }
 }
 

@@ -1,17 +1,12 @@
 use super::{hex, KEY_ADMIN, KEY_RBD, KEY_RBD_SECRET};
 use crate::auth::protocol::calc_client_server_challenge;
-use crate::auth::{
-    auth_signature, decode_decrypt, encode_encrypt, AuthError, CryptoKey, AUTH_ENC_MAGIC,
-};
+use crate::auth::{auth_signature, decode_decrypt, encode_encrypt, AuthError, CryptoKey, AUTH_ENC_MAGIC};
 use crate::encoding::{Decoder, UtcTime};
 use crate::Errno;
 
 fn key_0_to_15() -> CryptoKey {
     let mut secret = [0u8; 16];
-    secret
-        .iter_mut()
-        .enumerate()
-        .for_each(|(i, b)| *b = i as u8);
+    secret.iter_mut().enumerate().for_each(|(i, b)| *b = i as u8);
     CryptoKey::new_aes(secret, UtcTime::default())
 }
 
@@ -28,10 +23,7 @@ fn aes_cbc_known_answers() {
         (b"hello cephx", "883048fe4bcd9dc07d67b017760a5e98"),
         // A whole block still gets a whole block of padding.
         (&range33[..16], "e8e4843967893ab60061a4f05a6158a39c71629db61aacf43e958b757fad38f2"),
-        (
-            &range33,
-            "e8e4843967893ab60061a4f05a6158a33f03e064809480ecc69effd4e7d07581a3843aedf77906adacc40bc670b772b6",
-        ),
+        (&range33, "e8e4843967893ab60061a4f05a6158a33f03e064809480ecc69effd4e7d07581a3843aedf77906adacc40bc670b772b6"),
     ];
     for (plain, cipher) in cases {
         assert_eq!(key.encrypt(plain).unwrap(), hex(cipher), "{plain:?}");
@@ -52,12 +44,8 @@ fn decrypt_rejects_partial_blocks_and_tolerates_padding_like_ceph() {
 
 #[test]
 fn encrypt_needs_a_secret() {
-    assert_eq!(
-        CryptoKey::empty().encrypt(b"x"),
-        Err(AuthError::BadKey("empty secret"))
-    );
-    let none =
-        CryptoKey::from_parts(CryptoKey::TYPE_NONE, UtcTime::default(), alloc::vec![1]).unwrap();
+    assert_eq!(CryptoKey::empty().encrypt(b"x"), Err(AuthError::BadKey("empty secret")));
+    let none = CryptoKey::from_parts(CryptoKey::TYPE_NONE, UtcTime::default(), alloc::vec![1]).unwrap();
     assert_eq!(none.encrypt(b"clear").unwrap(), b"clear");
 }
 
@@ -67,23 +55,13 @@ fn envelope_known_answers() {
     let mut out = alloc::vec::Vec::new();
     encode_encrypt(&key, &42u64, &mut out).unwrap();
     // u32 length, then AES of {u8 1, u64 magic, u64 42} padded to 32 bytes.
-    assert_eq!(
-        out,
-        hex("200000000bba7dcd2a8ebaf5754757073479cf36db273f1319b98ddc1721beb5851311be")
-    );
+    assert_eq!(out, hex("200000000bba7dcd2a8ebaf5754757073479cf36db273f1319b98ddc1721beb5851311be"));
     assert_eq!(decode_decrypt::<u64>(&key, &mut Decoder::new(&out)), Ok(42));
 
     // The connection secret's form: a string inside, no outer length.
     let sealed = key.encrypt_envelope(&b"secret".to_vec()).unwrap();
-    assert_eq!(
-        sealed,
-        hex("1874d12d5f7641f374fcf99c04fc6751ac5f36f4611527bd17372ce5e3ae0bc0")
-    );
-    assert_eq!(
-        key.decrypt_envelope::<alloc::vec::Vec<u8>>(&sealed)
-            .unwrap(),
-        b"secret"
-    );
+    assert_eq!(sealed, hex("1874d12d5f7641f374fcf99c04fc6751ac5f36f4611527bd17372ce5e3ae0bc0"));
+    assert_eq!(key.decrypt_envelope::<alloc::vec::Vec<u8>>(&sealed).unwrap(), b"secret");
 
     let plain = key.decrypt(&sealed).unwrap();
     assert_eq!(plain[0], 1);
@@ -104,20 +82,14 @@ fn client_server_challenge_known_answers() {
         calc_client_server_challenge(&key_rbd(), 0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210),
         Ok(0x0d66_10de_9c94_7383)
     );
-    assert_eq!(
-        calc_client_server_challenge(&key_0_to_15(), 1, 2),
-        Ok(0x8fcf_259d_ac68_ed2c)
-    );
+    assert_eq!(calc_client_server_challenge(&key_0_to_15(), 1, 2), Ok(0x8fcf_259d_ac68_ed2c));
 }
 
 #[test]
 fn hmac_and_auth_signature() {
     let sig = hex("c777efe6c07e0042067b9403bd1f3ab6213c9ba1a101ac8c46c39c28a2a1de19");
     assert_eq!(key_rbd().hmac_sha256(b"pre-auth bytes").to_vec(), sig);
-    assert_eq!(
-        auth_signature(Some(&key_rbd()), b"pre-auth bytes").to_vec(),
-        sig
-    );
+    assert_eq!(auth_signature(Some(&key_rbd()), b"pre-auth bytes").to_vec(), sig);
     assert_eq!(auth_signature(None, b"pre-auth bytes"), [0; 32]);
     assert_eq!(auth_signature(Some(&CryptoKey::empty()), b"x"), [0; 32]);
 }
@@ -135,10 +107,7 @@ fn keys_from_ceph_authtool() {
     assert_eq!(admin.secret(), hex("6c53f3ded353db592c9ac08fb0585d02"));
     assert_eq!(admin.to_base64(), KEY_ADMIN);
     // Line breaks and blanks are skipped.
-    assert_eq!(
-        CryptoKey::from_base64(" AQDVDQFr5YVdChAAbFPz\n3tNT21ksmsCPsFhdAg==\n").unwrap(),
-        admin
-    );
+    assert_eq!(CryptoKey::from_base64(" AQDVDQFr5YVdChAAbFPz\n3tNT21ksmsCPsFhdAg==\n").unwrap(), admin);
 }
 
 #[test]
@@ -154,13 +123,7 @@ fn bad_keys_are_einval() {
         base64::Engine::encode(&base64::engine::general_purpose::STANDARD, raw)
     };
     // ceph-authtool: "can't decode key 'AQBf7+pm'".
-    for bad in [
-        "AQBf7+pm",
-        "not base64!",
-        "",
-        short_aes.as_str(),
-        unknown_type.as_str(),
-    ] {
+    for bad in ["AQBf7+pm", "not base64!", "", short_aes.as_str(), unknown_type.as_str()] {
         let err = CryptoKey::from_base64(bad).unwrap_err();
         assert_eq!(err.errno(), Errno::EINVAL, "{bad}");
     }
@@ -169,8 +132,5 @@ fn bad_keys_are_einval() {
 #[test]
 fn debug_never_prints_the_secret() {
     let text = alloc::format!("{:?}", key_rbd());
-    assert!(
-        !text.contains("secret:") && text.contains("secret_len: 16"),
-        "{text}"
-    );
+    assert!(!text.contains("secret:") && text.contains("secret_len: 16"), "{text}");
 }

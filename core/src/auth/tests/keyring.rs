@@ -11,10 +11,7 @@ const AUTHTOOL_KEYRING: &str =
 fn reads_ceph_authtool_output() {
     let kr = Keyring::parse(AUTHTOOL_KEYRING).unwrap();
     let admin = EntityName::client("admin");
-    assert_eq!(
-        kr.get(&admin),
-        Some(&CryptoKey::from_base64(KEY_ADMIN).unwrap())
-    );
+    assert_eq!(kr.get(&admin), Some(&CryptoKey::from_base64(KEY_ADMIN).unwrap()));
     assert_eq!(kr.iter().count(), 1);
 }
 
@@ -25,14 +22,8 @@ fn several_sections_comments_quotes_and_global() {
          caps_mon = \"allow r ; not a comment\"\nauid = 0\n[osd.0]\n  key = \"{KEY_RBD}\"   # quoted\n[mon.]\nkey={KEY_RBD}\n"
     );
     let kr = Keyring::parse(&text).unwrap();
-    assert_eq!(
-        kr.get(&EntityName::client("admin")),
-        Some(&CryptoKey::from_base64(KEY_ADMIN).unwrap())
-    );
-    assert_eq!(
-        kr.get(&EntityName::new(EntityType::OSD, "0")),
-        Some(&CryptoKey::from_base64(KEY_RBD).unwrap())
-    );
+    assert_eq!(kr.get(&EntityName::client("admin")), Some(&CryptoKey::from_base64(KEY_ADMIN).unwrap()));
+    assert_eq!(kr.get(&EntityName::new(EntityType::OSD, "0")), Some(&CryptoKey::from_base64(KEY_RBD).unwrap()));
     assert!(kr.get(&EntityName::new(EntityType::MON, "")).is_some());
     assert_eq!(kr.iter().count(), 3);
 }
@@ -60,24 +51,14 @@ fn malformed_keyrings_are_einval() {
         "[client.admin]\nkey = \"AQBf7+pmAAAAABAAq3B1yt9Pb+tUEjEXlR1UTw==\" tail\n",
     ];
     for text in bad {
-        assert_eq!(
-            Keyring::parse(text).map(|_| ()).unwrap_err().errno(),
-            Errno::EINVAL,
-            "{text:?}"
-        );
+        assert_eq!(Keyring::parse(text).map(|_| ()).unwrap_err().errno(), Errno::EINVAL, "{text:?}");
     }
 }
 
 #[test]
 fn key_option() {
-    assert_eq!(
-        parse_key_option(KEY_RBD).unwrap(),
-        CryptoKey::from_base64(KEY_RBD).unwrap()
-    );
-    assert_eq!(
-        parse_key_option("garbage").unwrap_err().errno(),
-        Errno::EINVAL
-    );
+    assert_eq!(parse_key_option(KEY_RBD).unwrap(), CryptoKey::from_base64(KEY_RBD).unwrap());
+    assert_eq!(parse_key_option("garbage").unwrap_err().errno(), Errno::EINVAL);
 }
 
 #[test]
@@ -85,10 +66,7 @@ fn entity_names() {
     let admin = EntityName::parse("client.admin").unwrap();
     assert_eq!(admin, EntityName::client("admin"));
     assert_eq!(alloc::format!("{admin}"), "client.admin");
-    assert_eq!(
-        EntityName::parse("osd.3.x"),
-        Some(EntityName::new(EntityType::OSD, "3.x"))
-    );
+    assert_eq!(EntityName::parse("osd.3.x"), Some(EntityName::new(EntityType::OSD, "3.x")));
     assert_eq!(EntityName::parse("admin"), None);
     assert_eq!(EntityName::parse("daemon.x"), None);
 }

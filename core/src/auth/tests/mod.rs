@@ -15,9 +15,8 @@ mod wire;
 /// `ceph-authtool -C kr -n client.rbd -a <this>`: a key whose creation time
 /// (0x66eaef5f, 0) we chose, so its encoding is known.
 pub(crate) const KEY_RBD: &str = "AQBf7+pmAAAAABAAq3B1yt9Pb+tUEjEXlR1UTw==";
-const KEY_RBD_SECRET: [u8; 16] = [
-    0xab, 0x70, 0x75, 0xca, 0xdf, 0x4f, 0x6f, 0xeb, 0x54, 0x12, 0x31, 0x17, 0x95, 0x1d, 0x54, 0x4f,
-];
+const KEY_RBD_SECRET: [u8; 16] =
+    [0xab, 0x70, 0x75, 0xca, 0xdf, 0x4f, 0x6f, 0xeb, 0x54, 0x12, 0x31, 0x17, 0x95, 0x1d, 0x54, 0x4f];
 /// `ceph-authtool -C kr --gen-key -n client.admin`: created by the tool.
 const KEY_ADMIN: &str = "AQDVDQFr5YVdChAAbFPz3tNT21ksmsCPsFhdAg==";
 

@@ -7,14 +7,14 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::auth::protocol::{
-    calc_client_server_challenge, encode_service_ticket_reply, AuthCapsInfo, AuthTicket,
-    Authenticate, Authorize, AuthorizeChallenge, AuthorizeReply, AuthorizerHeader, RequestHeader,
-    ResponseHeader, ServerChallenge, ServiceTicketInfo, ServiceTicketRequest, TicketBlob,
-    TicketGrant, CEPHX_GET_AUTH_SESSION_KEY, CEPHX_GET_PRINCIPAL_SESSION_KEY,
+    calc_client_server_challenge, encode_service_ticket_reply, AuthCapsInfo, AuthTicket, Authenticate, Authorize,
+    AuthorizeChallenge, AuthorizeReply, AuthorizerHeader, RequestHeader, ResponseHeader, ServerChallenge,
+    ServiceTicketInfo, ServiceTicketRequest, TicketBlob, TicketGrant, CEPHX_GET_AUTH_SESSION_KEY,
+    CEPHX_GET_PRINCIPAL_SESSION_KEY,
 };
 use crate::auth::{
-    decode_decrypt, encode_encrypt, AuthMethod, AuthRequest, ConMode, CryptoKey, EntityName,
-    EntityType, SessionSecrets, AUTH_MODE_MON,
+    decode_decrypt, encode_encrypt, AuthMethod, AuthRequest, ConMode, CryptoKey, EntityName, EntityType,
+    SessionSecrets, AUTH_MODE_MON,
 };
 use crate::encoding::{decode_exact, Decoder, Encode, UtcTime};
 use crate::fuzzing::XorShift;
@@ -54,11 +54,7 @@ pub struct MonSession {
 #[derive(Debug)]
 pub enum MonReply {
     More(Vec<u8>),
-    Done {
-        global_id: u64,
-        payload: Vec<u8>,
-        secrets: SessionSecrets,
-    },
+    Done { global_id: u64, payload: Vec<u8>, secrets: SessionSecrets },
     BadMethod(i32),
 }
 
@@ -83,13 +79,7 @@ impl SimMon {
             next_global_id: 4100,
             rng: XorShift::new(seed),
         };
-        for service in [
-            EntityType::AUTH,
-            EntityType::MON,
-            EntityType::OSD,
-            EntityType::MDS,
-            EntityType::MGR,
-        ] {
+        for service in [EntityType::AUTH, EntityType::MON, EntityType::OSD, EntityType::MDS, EntityType::MGR] {
             mon.rotate(service);
         }
         mon
@@ -118,11 +108,7 @@ impl SimMon {
 
     /// What a service (OSD, ...) knows: its rotating secrets.
     pub fn service_keys(&self, service: EntityType) -> BTreeMap<u64, CryptoKey> {
-        let secrets = self
-            .service_secrets
-            .get(&service.0)
-            .cloned()
-            .unwrap_or_default();
+        let secrets = self.service_secrets.get(&service.0).cloned().unwrap_or_default();
         secrets.into_iter().map(|s| (s.id, s.key)).collect()
     }
 
@@ -138,39 +124,21 @@ impl SimMon {
     /// KeyServer::build_session_auth_info + cephx_build_service_ticket_blob.
     fn grant(&mut self, service: u32, parent: &AuthTicket, ttl: u32) -> TicketGrant {
         let session_key = random_key(&mut self.rng, self.now);
-        let secret = self
-            .current_secret(service)
-            .expect("every service has a secret");
-        let ticket = AuthTicket {
-            created: self.now,
-            expires: add_secs(self.now, ttl),
-            ..parent.clone()
-        };
-        let info = ServiceTicketInfo {
-            ticket,
-            session_key: session_key.clone(),
-        };
-        let blob = secret
-            .key
-            .encrypt_envelope(&info)
-            .expect("service secrets are AES");
+        let secret = self.current_secret(service).expect("every service has a secret");
+        let ticket = AuthTicket { created: self.now, expires: add_secs(self.now, ttl), ..parent.clone() };
+        let info = ServiceTicketInfo { ticket, session_key: session_key.clone() };
+        let blob = secret.key.encrypt_envelope(&info).expect("service secrets are AES");
         TicketGrant {
             service,
             session_key,
             validity: UtcTime::new(ttl, 0),
-            ticket: TicketBlob {
-                secret_id: secret.id,
-                blob,
-            },
+            ticket: TicketBlob { secret_id: secret.id, blob },
         }
     }
 
     /// Monitor::handle_auth_request, first message: `u8 mode, EntityName,
     /// u64 global_id`, then CephxServiceHandler::start_session.
-    pub fn handle_auth_request(
-        &mut self,
-        req: &AuthRequest,
-    ) -> Result<(MonSession, MonReply), i32> {
+    pub fn handle_auth_request(&mut self, req: &AuthRequest) -> Result<(MonSession, MonReply), i32> {
         let mut d = Decoder::new(&req.auth_payload);
         let mode = d.u8().map_err(|_| EACCES)?;
         if !(AUTH_MODE_MON..=19).contains(&mode) {
@@ -184,18 +152,9 @@ impl SimMon {
         }
         let con_mode = req.preferred_modes.first().copied().unwrap_or(ConMode::CRC);
         let server_challenge = self.rng.next_u64() | 1;
-        let session = MonSession {
-            entity,
-            global_id,
-            con_mode,
-            server_challenge,
-        };
+        let session = MonSession { entity, global_id, con_mode, server_challenge };
         if req.method == AuthMethod::NONE {
-            let reply = MonReply::Done {
-                global_id,
-                payload: Vec::new(),
-                secrets: SessionSecrets::default(),
-            };
+            let reply = MonReply::Done { global_id, payload: Vec::new(), secrets: SessionSecrets::default() };
             return Ok((session, reply));
         }
         if req.method != AuthMethod::CEPHX {
@@ -209,11 +168,7 @@ impl SimMon {
     /// An AUTH_REQUEST_MORE on a session.
     pub fn handle_request_more(&mut self, s: &mut MonSession, payload: &[u8]) -> MonReply {
         match self.handle_request(s, payload) {
-            Ok((true, payload, secrets)) => MonReply::Done {
-                global_id: s.global_id,
-                payload,
-                secrets,
-            },
+            Ok((true, payload, secrets)) => MonReply::Done { global_id: s.global_id, payload, secrets },
             Ok((false, payload, _)) => MonReply::More(payload),
             Err(r) => MonReply::BadMethod(r),
         }
@@ -228,20 +183,15 @@ impl SimMon {
     }
 
     /// CephxServiceHandler::handle_request: (done, reply, secrets).
-    fn handle_request(
-        &mut self,
-        s: &mut MonSession,
-        payload: &[u8],
-    ) -> Result<(bool, Vec<u8>, SessionSecrets), i32> {
+    fn handle_request(&mut self, s: &mut MonSession, payload: &[u8]) -> Result<(bool, Vec<u8>, SessionSecrets), i32> {
         let mut d = Decoder::new(payload);
         let header: RequestHeader = d.decode().map_err(|_| -22)?;
         match header.request_type {
             CEPHX_GET_AUTH_SESSION_KEY => {
                 let req: Authenticate = d.decode().map_err(|_| -22)?;
                 let secret = self.entities.get(&s.entity).cloned().ok_or(EPERM)?;
-                let expected =
-                    calc_client_server_challenge(&secret, s.server_challenge, req.client_challenge)
-                        .map_err(|_| EPERM)?;
+                let expected = calc_client_server_challenge(&secret, s.server_challenge, req.client_challenge)
+                    .map_err(|_| EPERM)?;
                 if req.key != expected {
                     // What a 16.2.15 monitor puts in AUTH_BAD_METHOD here.
                     return Err(EACCES);
@@ -257,48 +207,31 @@ impl SimMon {
                     global_id: s.global_id,
                     created: self.now,
                     expires: add_secs(self.now, self.mon_ticket_ttl),
-                    caps: AuthCapsInfo {
-                        allow_all: false,
-                        caps: b"allow *".to_vec(),
-                    },
+                    caps: AuthCapsInfo { allow_all: false, caps: b"allow *".to_vec() },
                     flags: 0,
                 };
                 let ttl = self.mon_ticket_ttl;
                 let auth = self.grant(EntityType::AUTH.0, &parent, ttl);
                 let session_key = auth.session_key.clone();
                 let mut out = Vec::new();
-                ResponseHeader {
-                    request_type: CEPHX_GET_AUTH_SESSION_KEY,
-                    status: 0,
-                }
-                .encode(&mut out);
+                ResponseHeader { request_type: CEPHX_GET_AUTH_SESSION_KEY, status: 0 }.encode(&mut out);
                 let ticket_key = old.as_ref().map(|o| &o.session_key);
-                encode_service_ticket_reply(&secret, &[auth], ticket_key, &mut out)
-                    .map_err(|_| -5)?;
-                let mut secrets = SessionSecrets {
-                    session_key: Some(session_key.clone()),
-                    ..Default::default()
-                };
+                encode_service_ticket_reply(&secret, &[auth], ticket_key, &mut out).map_err(|_| -5)?;
+                let mut secrets = SessionSecrets { session_key: Some(session_key.clone()), ..Default::default() };
                 if req.other_keys != 0 {
-                    let mut connection_secret =
-                        alloc::vec![0u8; s.con_mode.connection_secret_len()];
+                    let mut connection_secret = alloc::vec![0u8; s.con_mode.connection_secret_len()];
                     self.rng.fill(&mut connection_secret);
                     let mut cbl = Vec::new();
-                    encode_encrypt(&session_key, &connection_secret, &mut cbl)
-                        .map_err(|_| EACCES)?;
+                    encode_encrypt(&session_key, &connection_secret, &mut cbl).map_err(|_| EACCES)?;
                     cbl.as_slice().encode(&mut out);
                     let ttl = self.service_ticket_ttl;
                     // Current monitors skip AUTH here: its ticket is above,
                     // possibly sealed with the old session key.
                     let wanted = EntityType(req.other_keys & !EntityType::AUTH.0);
-                    let grants: Vec<TicketGrant> = wanted
-                        .iter()
-                        .map(|svc| self.grant(svc.0, &parent, ttl))
-                        .collect();
+                    let grants: Vec<TicketGrant> = wanted.iter().map(|svc| self.grant(svc.0, &parent, ttl)).collect();
                     let mut extra = Vec::new();
                     if !grants.is_empty() {
-                        encode_service_ticket_reply(&session_key, &grants, None, &mut extra)
-                            .map_err(|_| -5)?;
+                        encode_service_ticket_reply(&session_key, &grants, None, &mut extra).map_err(|_| -5)?;
                     }
                     extra.as_slice().encode(&mut out);
                     secrets.connection_secret = connection_secret;
@@ -307,22 +240,14 @@ impl SimMon {
             }
             CEPHX_GET_PRINCIPAL_SESSION_KEY => {
                 let keys = |id| self.secret_by_id(EntityType::AUTH.0, id);
-                let info = verify_authorizer(keys, EntityType::AUTH.0, &mut d, self.now)
-                    .map_err(|_| EPERM)?;
+                let info = verify_authorizer(keys, EntityType::AUTH.0, &mut d, self.now).map_err(|_| EPERM)?;
                 let req: ServiceTicketRequest = d.decode().map_err(|_| -22)?;
                 let ttl = self.service_ticket_ttl;
-                let grants: Vec<TicketGrant> = EntityType(req.keys)
-                    .iter()
-                    .map(|svc| self.grant(svc.0, &info.ticket, ttl))
-                    .collect();
+                let grants: Vec<TicketGrant> =
+                    EntityType(req.keys).iter().map(|svc| self.grant(svc.0, &info.ticket, ttl)).collect();
                 let mut out = Vec::new();
-                ResponseHeader {
-                    request_type: CEPHX_GET_PRINCIPAL_SESSION_KEY,
-                    status: 0,
-                }
-                .encode(&mut out);
-                encode_service_ticket_reply(&info.session_key, &grants, None, &mut out)
-                    .map_err(|_| -5)?;
+                ResponseHeader { request_type: CEPHX_GET_PRINCIPAL_SESSION_KEY, status: 0 }.encode(&mut out);
+                encode_service_ticket_reply(&info.session_key, &grants, None, &mut out).map_err(|_| -5)?;
                 Ok((false, out, SessionSecrets::default()))
             }
             _ => Err(-22),
@@ -344,9 +269,7 @@ fn verify_authorizer(
         return Err("wrong service");
     }
     let key = secret_for(header.ticket.secret_id).ok_or("unknown secret id")?;
-    let info: ServiceTicketInfo = key
-        .decrypt_envelope(&header.ticket.blob)
-        .map_err(|_| "ticket")?;
+    let info: ServiceTicketInfo = key.decrypt_envelope(&header.ticket.blob).map_err(|_| "ticket")?;
     if info.ticket.global_id != header.global_id {
         return Err("global_id mismatch");
     }
@@ -354,11 +277,7 @@ fn verify_authorizer(
         return Err("ticket expired");
     }
     let msg: Authorize = decode_decrypt(&info.session_key, d).map_err(|_| "authorize")?;
-    Ok(VerifiedAuthorizer {
-        ticket: info.ticket,
-        session_key: info.session_key,
-        msg,
-    })
+    Ok(VerifiedAuthorizer { ticket: info.ticket, session_key: info.session_key, msg })
 }
 
 struct VerifiedAuthorizer {
@@ -391,31 +310,15 @@ pub enum ServiceReply {
 }
 
 impl SimService {
-    pub fn new(
-        service: EntityType,
-        keys: BTreeMap<u64, CryptoKey>,
-        now: UtcTime,
-        seed: u64,
-    ) -> Self {
-        SimService {
-            service,
-            keys,
-            now,
-            challenge: None,
-            rng: XorShift::new(seed),
-        }
+    pub fn new(service: EntityType, keys: BTreeMap<u64, CryptoKey>, now: UtcTime, seed: u64) -> Self {
+        SimService { service, keys, now, challenge: None, rng: XorShift::new(seed) }
     }
 
     /// One AUTH_REQUEST / AUTH_REQUEST_MORE; challenges once, like an OSD.
     pub fn handle(&mut self, payload: &[u8], con_mode: ConMode) -> ServiceReply {
         let mut d = Decoder::new(payload);
         let keys = &self.keys;
-        let v = match verify_authorizer(
-            |id| keys.get(&id).cloned(),
-            self.service.0,
-            &mut d,
-            self.now,
-        ) {
+        let v = match verify_authorizer(|id| keys.get(&id).cloned(), self.service.0, &mut d, self.now) {
             Ok(v) => v,
             Err(why) => return ServiceReply::Rejected(why),
         };
@@ -431,29 +334,17 @@ impl SimService {
             _ => {
                 let c = self.rng.next_u64();
                 self.challenge = Some(c);
-                let sealed = v.session_key.encrypt_envelope(&AuthorizeChallenge {
-                    server_challenge: c,
-                });
+                let sealed = v.session_key.encrypt_envelope(&AuthorizeChallenge { server_challenge: c });
                 return ServiceReply::Challenge(sealed.expect("session keys are AES"));
             }
         }
         let mut connection_secret = alloc::vec![0u8; con_mode.connection_secret_len()];
         self.rng.fill(&mut connection_secret);
-        let reply = AuthorizeReply {
-            nonce_plus_one: v.msg.nonce.wrapping_add(1),
-            connection_secret,
-        };
+        let reply = AuthorizeReply { nonce_plus_one: v.msg.nonce.wrapping_add(1), connection_secret };
         let mut payload = Vec::new();
         encode_encrypt(&v.session_key, &reply, &mut payload).expect("session keys are AES");
-        let secrets = SessionSecrets {
-            session_key: Some(v.session_key),
-            connection_secret: reply.connection_secret,
-        };
-        ServiceReply::Done {
-            payload,
-            secrets,
-            global_id: v.ticket.global_id,
-        }
+        let secrets = SessionSecrets { session_key: Some(v.session_key), connection_secret: reply.connection_secret };
+        ServiceReply::Done { payload, secrets, global_id: v.ticket.global_id }
     }
 }
 

@@ -43,27 +43,12 @@ pub fn lock(
 
 /// Releases the caller's own hold.
 pub fn unlock(op: &mut ObjectOperation, name: &str, cookie: &str) {
-    call(
-        op,
-        "unlock",
-        &UnlockOp {
-            name: name.into(),
-            cookie: cookie.into(),
-        },
-    );
+    call(op, "unlock", &UnlockOp { name: name.into(), cookie: cookie.into() });
 }
 
 /// Releases another client's hold.
 pub fn break_lock(op: &mut ObjectOperation, name: &str, cookie: &str, locker: EntityName) {
-    call(
-        op,
-        "break_lock",
-        &BreakOp {
-            name: name.into(),
-            locker,
-            cookie: cookie.into(),
-        },
-    );
+    call(op, "break_lock", &BreakOp { name: name.into(), locker, cookie: cookie.into() });
 }
 
 /// Asks for the holders, type and tag of lock `name`.
@@ -82,30 +67,13 @@ pub fn list_locks(op: &mut ObjectOperation) {
 }
 
 pub fn list_locks_finish(out: &[u8]) -> Result<Vec<String>, DecodeError> {
-    Decoder::new(out)
-        .decode::<ListLocksReply>()
-        .map(|reply| reply.locks)
+    Decoder::new(out).decode::<ListLocksReply>().map(|reply| reply.locks)
 }
 
 /// Fails the compound with -EBUSY unless the caller holds the lock with
 /// this type, cookie and tag: a guard for the writes that follow.
-pub fn assert_locked(
-    op: &mut ObjectOperation,
-    name: &str,
-    lock_type: ClsLockType,
-    cookie: &str,
-    tag: &str,
-) {
-    call(
-        op,
-        "assert_locked",
-        &AssertOp {
-            name: name.into(),
-            lock_type,
-            cookie: cookie.into(),
-            tag: tag.into(),
-        },
-    );
+pub fn assert_locked(op: &mut ObjectOperation, name: &str, lock_type: ClsLockType, cookie: &str, tag: &str) {
+    call(op, "assert_locked", &AssertOp { name: name.into(), lock_type, cookie: cookie.into(), tag: tag.into() });
 }
 
 /// Moves the caller's hold to a new cookie.

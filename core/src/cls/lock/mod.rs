@@ -19,14 +19,11 @@ mod tests;
 use alloc::string::String;
 
 pub use client::{
-    assert_locked, break_lock, get_info, get_info_finish, list_locks, list_locks_finish, lock,
-    set_cookie, unlock,
+    assert_locked, break_lock, get_info, get_info_finish, list_locks, list_locks_finish, lock, set_cookie, unlock,
 };
 pub use ops::{AssertOp, BreakOp, GetInfoOp, ListLocksReply, LockOp, SetCookieOp, UnlockOp};
 pub use server::register;
-pub use types::{
-    ClsLockType, EntityAddr, EntityName, LockInfo, LockerId, LockerInfo, AF_INET, AF_INET6,
-};
+pub use types::{ClsLockType, EntityAddr, EntityName, LockInfo, LockerId, LockerInfo, AF_INET, AF_INET6};
 
 /// The class name the calls go to.
 pub const CLASS: &str = "lock";

@@ -53,10 +53,7 @@ fn origin_name(ctx: &MethodContext<'_>) -> EntityName {
 fn utime_add(a: UtcTime, b: UtcTime) -> UtcTime {
     const NSEC_PER_SEC: u32 = 1_000_000_000;
     let nsec = a.nsec.wrapping_add(b.nsec);
-    UtcTime::new(
-        a.sec.wrapping_add(b.sec).wrapping_add(nsec / NSEC_PER_SEC),
-        nsec % NSEC_PER_SEC,
-    )
+    UtcTime::new(a.sec.wrapping_add(b.sec).wrapping_add(nsec / NSEC_PER_SEC), nsec % NSEC_PER_SEC)
 }
 
 fn is_zero(t: UtcTime) -> bool {
@@ -74,8 +71,7 @@ fn read_lock(ctx: &mut MethodContext<'_>, name: &str) -> Result<LockInfo, Errno>
     };
     let mut info: LockInfo = Decoder::new(&raw).decode().map_err(|_| Errno::EIO)?;
     let now = ctx.now();
-    info.lockers
-        .retain(|_, locker| is_zero(locker.expiration) || locker.expiration >= now);
+    info.lockers.retain(|_, locker| is_zero(locker.expiration) || locker.expiration >= now);
     if info.lockers.is_empty() && info.lock_type.is_ephemeral() {
         // Upstream only logs a failure here (a read cannot remove).
         let _ = ctx.remove();
@@ -103,10 +99,7 @@ fn lock_op(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, Errno> 
         Err(Errno::ENOENT) => LockInfo::default(),
         other => other?,
     };
-    let id = LockerId {
-        locker: origin_name(ctx),
-        cookie: op.cookie,
-    };
+    let id = LockerId { locker: origin_name(ctx), cookie: op.cookie };
     // Checked before the renewal below may drop this holder's old entry.
     if !info.lockers.is_empty() && op.tag != info.tag {
         return Err(Errno::EBUSY);
@@ -123,33 +116,17 @@ fn lock_op(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, Errno> 
     }
     info.lock_type = op.lock_type;
     info.tag = op.tag;
-    let expiration = if is_zero(op.duration) {
-        UtcTime::default()
-    } else {
-        utime_add(ctx.now(), op.duration)
-    };
+    let expiration = if is_zero(op.duration) { UtcTime::default() } else { utime_add(ctx.now(), op.duration) };
     // Every address is stored as legacy: a client's type varies with the
     // OSD it talks to and does not identify it.
     let addr = EntityAddr::blank_ipv4(EntityAddr::TYPE_LEGACY, ctx.origin().nonce);
-    info.lockers.insert(
-        id,
-        LockerInfo {
-            expiration,
-            addr,
-            description: op.description,
-        },
-    );
+    info.lockers.insert(id, LockerInfo { expiration, addr, description: op.description });
     write_lock(ctx, &op.name, &info)?;
     Ok(Vec::new())
 }
 
 /// remove_lock: drops one holder; -ENOENT if it holds nothing.
-fn remove_lock(
-    ctx: &mut MethodContext<'_>,
-    name: &str,
-    locker: EntityName,
-    cookie: String,
-) -> Result<Vec<u8>, Errno> {
+fn remove_lock(ctx: &mut MethodContext<'_>, name: &str, locker: EntityName, cookie: String) -> Result<Vec<u8>, Errno> {
     let mut info = read_lock(ctx, name)?;
     if info.lockers.remove(&LockerId { locker, cookie }).is_none() {
         return Err(Errno::ENOENT);
@@ -181,11 +158,8 @@ fn get_info(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, Errno>
 }
 
 fn list_locks(ctx: &mut MethodContext<'_>, _input: &[u8]) -> Result<Vec<u8>, Errno> {
-    let locks = ctx
-        .getxattrs()?
-        .into_keys()
-        .filter_map(|key| key.strip_prefix(LOCK_PREFIX).map(String::from))
-        .collect();
+    let locks =
+        ctx.getxattrs()?.into_keys().filter_map(|key| key.strip_prefix(LOCK_PREFIX).map(String::from)).collect();
     Ok(encode_to_vec(&ListLocksReply { locks }))
 }
 
@@ -205,10 +179,7 @@ fn held_by_caller(
     if info.lockers.is_empty() || info.lock_type != lock_type || info.tag != tag {
         return Err(Errno::EBUSY);
     }
-    let id = LockerId {
-        locker: origin_name(ctx),
-        cookie: cookie.into(),
-    };
+    let id = LockerId { locker: origin_name(ctx), cookie: cookie.into() };
     if !info.lockers.contains_key(&id) {
         return Err(Errno::EBUSY);
     }
@@ -224,10 +195,7 @@ fn assert_locked(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, E
 fn set_cookie(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, Errno> {
     let op: SetCookieOp = decode_input(input)?;
     let (mut info, id) = held_by_caller(ctx, &op.name, op.lock_type, &op.cookie, &op.tag)?;
-    let new_id = LockerId {
-        locker: id.locker,
-        cookie: op.new_cookie,
-    };
+    let new_id = LockerId { locker: id.locker, cookie: op.new_cookie };
     if info.lockers.contains_key(&new_id) {
         return Err(Errno::EBUSY);
     }

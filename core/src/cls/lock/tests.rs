@@ -7,29 +7,17 @@ use bytes::Bytes;
 use super::*;
 use crate::encoding::{encode_to_vec, Decoder, UtcTime};
 use crate::memstore::{ClassRegistry, MemStore};
-use crate::osd::{
-    ClientId, ObjectId, ObjectOperation, ObjectReply, ObjectRequest, OpKind, SnapContext, SnapId,
-};
+use crate::osd::{ClientId, ObjectId, ObjectOperation, ObjectReply, ObjectRequest, OpKind, SnapContext, SnapId};
 use crate::Errno;
 
-const A: ClientId = ClientId {
-    global_id: 4150,
-    nonce: 77,
-};
-const B: ClientId = ClientId {
-    global_id: 4151,
-    nonce: 88,
-};
+const A: ClientId = ClientId { global_id: 4150, nonce: 77 };
+const B: ClientId = ClientId { global_id: 4151, nonce: 88 };
 
 /// The input of the single class call `op` holds.
 fn call_of(op: &ObjectOperation) -> (&str, &str, &[u8]) {
     match &op.ops[..] {
         [only] => match &only.kind {
-            OpKind::Call {
-                class,
-                method,
-                input,
-            } => (class, method, input),
+            OpKind::Call { class, method, input } => (class, method, input),
             other => panic!("not a call: {other:?}"),
         },
         ops => panic!("expected one op, got {}", ops.len()),
@@ -66,42 +54,16 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 #[test]
 fn lock_request_bytes() {
     let op = built(|op| {
-        lock(
-            op,
-            "rbd_lock",
-            ClsLockType::EXCLUSIVE,
-            "auto 140",
-            "internal",
-            "",
-            UtcTime::default(),
-            0,
-        );
+        lock(op, "rbd_lock", ClsLockType::EXCLUSIVE, "auto 140", "internal", "", UtcTime::default(), 0);
     });
     // cls_lock_lock_op: name, u8 type, cookie, tag, description, utime_t duration, u8 flags.
-    let body = cat(&[
-        &s("rbd_lock"),
-        &[1],
-        &s("auto 140"),
-        &s("internal"),
-        &s(""),
-        &[0; 8],
-        &[0],
-    ]);
+    let body = cat(&[&s("rbd_lock"), &[1], &s("auto 140"), &s("internal"), &s(""), &[0; 8], &[0]]);
     assert_eq!(body.len(), 50);
     let expected = cat(&[&[1, 1, 50, 0, 0, 0], &body]);
     assert_eq!(call_of(&op), ("lock", "lock", &expected[..]));
 
     let op = built(|op| {
-        lock(
-            op,
-            "n",
-            ClsLockType::SHARED,
-            "c",
-            "t",
-            "d",
-            UtcTime::new(30, 5),
-            LOCK_FLAG_MAY_RENEW,
-        );
+        lock(op, "n", ClsLockType::SHARED, "c", "t", "d", UtcTime::new(30, 5), LOCK_FLAG_MAY_RENEW);
     });
     let expected: &[u8] = &[
         1, 1, 30, 0, 0, 0, // envelope
@@ -130,11 +92,7 @@ fn unlock_break_get_info_list_bytes() {
     let op = built(|op| get_info(op, "rbd_lock"));
     assert_eq!(
         call_of(&op),
-        (
-            "lock",
-            "get_info",
-            &[1, 1, 12, 0, 0, 0, 8, 0, 0, 0, b'r', b'b', b'd', b'_', b'l', b'o', b'c', b'k'][..]
-        )
+        ("lock", "get_info", &[1, 1, 12, 0, 0, 0, 8, 0, 0, 0, b'r', b'b', b'd', b'_', b'l', b'o', b'c', b'k'][..])
     );
 
     let op = built(list_locks);
@@ -143,41 +101,13 @@ fn unlock_break_get_info_list_bytes() {
 
 #[test]
 fn assert_and_set_cookie_bytes() {
-    let op = built(|op| {
-        assert_locked(
-            op,
-            "rbd_lock",
-            ClsLockType::EXCLUSIVE,
-            "auto 140",
-            "internal",
-        )
-    });
-    let expected = v1(&cat(&[
-        &s("rbd_lock"),
-        &[1],
-        &s("auto 140"),
-        &s("internal"),
-    ]));
+    let op = built(|op| assert_locked(op, "rbd_lock", ClsLockType::EXCLUSIVE, "auto 140", "internal"));
+    let expected = v1(&cat(&[&s("rbd_lock"), &[1], &s("auto 140"), &s("internal")]));
     assert_eq!(&expected[..6], [1, 1, 37, 0, 0, 0]);
     assert_eq!(call_of(&op), ("lock", "assert_locked", &expected[..]));
 
-    let op = built(|op| {
-        set_cookie(
-            op,
-            "rbd_lock",
-            ClsLockType::EXCLUSIVE,
-            "auto 140",
-            "internal",
-            "auto 141",
-        )
-    });
-    let expected = v1(&cat(&[
-        &s("rbd_lock"),
-        &[1],
-        &s("auto 140"),
-        &s("internal"),
-        &s("auto 141"),
-    ]));
+    let op = built(|op| set_cookie(op, "rbd_lock", ClsLockType::EXCLUSIVE, "auto 140", "internal", "auto 141"));
+    let expected = v1(&cat(&[&s("rbd_lock"), &[1], &s("auto 140"), &s("internal"), &s("auto 141")]));
     assert_eq!(&expected[..6], [1, 1, 49, 0, 0, 0]);
     assert_eq!(call_of(&op), ("lock", "set_cookie", &expected[..]));
 }
@@ -188,13 +118,7 @@ fn assert_and_set_cookie_bytes() {
 /// u32 type, u32 nonce, u32 sockaddr length, sockaddr_in (family
 /// little-endian, port and address big-endian, 8 zero bytes).
 fn blank_legacy_addr(nonce: u8) -> Vec<u8> {
-    let body = cat(&[
-        &[1, 0, 0, 0],
-        &[nonce, 0, 0, 0],
-        &[16, 0, 0, 0],
-        &[2, 0],
-        &[0; 14],
-    ]);
+    let body = cat(&[&[1, 0, 0, 0], &[nonce, 0, 0, 0], &[16, 0, 0, 0], &[2, 0], &[0; 14]]);
     cat(&[&[1], &v1(&body)])
 }
 
@@ -204,13 +128,7 @@ fn librbd_lock_info_bytes() -> Vec<u8> {
     let locker_id = v1(&cat(&[&[8, 0x36, 0x10, 0, 0, 0, 0, 0, 0], &s("auto 140")]));
     let locker_info = v1(&cat(&[&[0; 8], &blank_legacy_addr(77), &s("")]));
     assert_eq!((locker_id.len(), locker_info.len()), (27, 53));
-    let body = cat(&[
-        &[1, 0, 0, 0],
-        &locker_id,
-        &locker_info,
-        &[1],
-        &s("internal"),
-    ]);
+    let body = cat(&[&[1, 0, 0, 0], &locker_id, &locker_info, &[1], &s("internal")]);
     v1(&body)
 }
 
@@ -222,10 +140,7 @@ fn entity_addr_bytes() {
     assert_eq!(alloc::format!("{addr:?}"), "v1:0.0.0.0:0/77");
 
     // An IPv6 sockaddr is 28 bytes; other families encode the whole union.
-    let mut v6 = EntityAddr {
-        family: AF_INET6,
-        ..addr
-    };
+    let mut v6 = EntityAddr { family: AF_INET6, ..addr };
     v6.sa_data[25] = 9;
     let bytes = encode_to_vec(&v6);
     assert_eq!(&bytes[15..19], [28, 0, 0, 0]);
@@ -235,19 +150,10 @@ fn entity_addr_bytes() {
 #[test]
 fn legacy_entity_addr_decodes() {
     // Pre-MSG_ADDR2: u32 type 0, nonce, sockaddr_storage with a big-endian family.
-    let mut bytes = cat(&[
-        &[0, 0, 0, 0],
-        &[5, 0, 0, 0],
-        &[0, 2],
-        &[0x1a, 0x85],
-        &[127, 0, 0, 1],
-    ]);
+    let mut bytes = cat(&[&[0, 0, 0, 0], &[5, 0, 0, 0], &[0, 2], &[0x1a, 0x85], &[127, 0, 0, 1]]);
     bytes.resize(8 + 128, 0);
     let addr: EntityAddr = Decoder::new(&bytes).decode().unwrap();
-    assert_eq!(
-        (addr.addr_type, addr.nonce, addr.family, addr.port()),
-        (EntityAddr::TYPE_LEGACY, 5, AF_INET, 6789)
-    );
+    assert_eq!((addr.addr_type, addr.nonce, addr.family, addr.port()), (EntityAddr::TYPE_LEGACY, 5, AF_INET, 6789));
     assert_eq!(alloc::format!("{addr:?}"), "v1:127.0.0.1:6789/5");
     // Marker 2 and an over-long sockaddr are refused.
     assert!(Decoder::new(&[2]).decode::<EntityAddr>().is_err());
@@ -262,14 +168,8 @@ fn get_info_and_list_locks_reply_bytes() {
     assert_eq!(info.lock_type, ClsLockType::EXCLUSIVE);
     assert_eq!(info.tag, WATCHER_LOCK_TAG);
     let (id, locker) = info.lockers.iter().next().unwrap();
-    assert_eq!(
-        (id.locker, id.cookie.as_str()),
-        (EntityName::client(4150), "auto 140")
-    );
-    assert_eq!(
-        locker.addr,
-        EntityAddr::blank_ipv4(EntityAddr::TYPE_LEGACY, 77)
-    );
+    assert_eq!((id.locker, id.cookie.as_str()), (EntityName::client(4150), "auto 140"));
+    assert_eq!(locker.addr, EntityAddr::blank_ipv4(EntityAddr::TYPE_LEGACY, 77));
     assert_eq!(encode_to_vec(&info), librbd_lock_info_bytes());
 
     // cls_lock_list_locks_reply: list<string>.
@@ -322,36 +222,20 @@ impl Fixture {
         ObjectId::new(self.pool, "", "rbd_header.abc")
     }
 
-    fn write_at(
-        &self,
-        client: ClientId,
-        sec: u32,
-        build: impl FnOnce(&mut ObjectOperation),
-    ) -> ObjectReply {
+    fn write_at(&self, client: ClientId, sec: u32, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
         let op = built(build);
         self.store.execute(
-            &ObjectRequest::write(self.oid(), SnapContext::default(), UtcTime::new(sec, 0), op)
-                .from_client(client),
+            &ObjectRequest::write(self.oid(), SnapContext::default(), UtcTime::new(sec, 0), op).from_client(client),
         )
     }
 
-    fn write(
-        &self,
-        client: ClientId,
-        build: impl FnOnce(&mut ObjectOperation),
-    ) -> Result<(), Errno> {
+    fn write(&self, client: ClientId, build: impl FnOnce(&mut ObjectOperation)) -> Result<(), Errno> {
         self.write_at(client, 100, build).errno()
     }
 
     /// A read stamped with `sec`: the store takes the request's time as now.
-    fn read_at(
-        &self,
-        client: ClientId,
-        sec: u32,
-        build: impl FnOnce(&mut ObjectOperation),
-    ) -> ObjectReply {
-        let mut req =
-            ObjectRequest::read(self.oid(), SnapId::HEAD, built(build)).from_client(client);
+    fn read_at(&self, client: ClientId, sec: u32, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
+        let mut req = ObjectRequest::read(self.oid(), SnapId::HEAD, built(build)).from_client(client);
         req.mtime = UtcTime::new(sec, 0);
         self.store.execute(&req)
     }
@@ -366,11 +250,7 @@ impl Fixture {
     }
 
     fn holders(&self, name: &str) -> Vec<(u64, String)> {
-        self.info(name)
-            .lockers
-            .keys()
-            .map(|id| (id.locker.num as u64, id.cookie.clone()))
-            .collect()
+        self.info(name).lockers.keys().map(|id| (id.locker.num as u64, id.cookie.clone())).collect()
     }
 
     fn xattr(&self, name: &str) -> Result<Bytes, Errno> {
@@ -382,33 +262,11 @@ impl Fixture {
 }
 
 fn lock_ex(cookie: &str, flags: u8) -> impl FnOnce(&mut ObjectOperation) + '_ {
-    move |op| {
-        lock(
-            op,
-            RBD_LOCK_NAME,
-            ClsLockType::EXCLUSIVE,
-            cookie,
-            WATCHER_LOCK_TAG,
-            "",
-            UtcTime::default(),
-            flags,
-        )
-    }
+    move |op| lock(op, RBD_LOCK_NAME, ClsLockType::EXCLUSIVE, cookie, WATCHER_LOCK_TAG, "", UtcTime::default(), flags)
 }
 
 fn lock_sh<'a>(cookie: &'a str, tag: &'a str) -> impl FnOnce(&mut ObjectOperation) + 'a {
-    move |op| {
-        lock(
-            op,
-            "shared",
-            ClsLockType::SHARED,
-            cookie,
-            tag,
-            "",
-            UtcTime::default(),
-            0,
-        )
-    }
+    move |op| lock(op, "shared", ClsLockType::SHARED, cookie, tag, "", UtcTime::default(), 0)
 }
 
 #[test]
@@ -435,14 +293,8 @@ fn exclusive_lock_rules() {
     f.write(A, lock_ex("auto 1", LOCK_FLAG_MAY_RENEW)).unwrap();
     f.write(A, lock_ex("auto 1", LOCK_FLAG_MUST_RENEW)).unwrap();
     // Another client renewing: MUST_RENEW says it holds nothing, MAY_RENEW is busy.
-    assert_eq!(
-        f.write(B, lock_ex("auto 1", LOCK_FLAG_MUST_RENEW)),
-        Err(Errno::ENOENT)
-    );
-    assert_eq!(
-        f.write(B, lock_ex("auto 1", LOCK_FLAG_MAY_RENEW)),
-        Err(Errno::EBUSY)
-    );
+    assert_eq!(f.write(B, lock_ex("auto 1", LOCK_FLAG_MUST_RENEW)), Err(Errno::ENOENT));
+    assert_eq!(f.write(B, lock_ex("auto 1", LOCK_FLAG_MAY_RENEW)), Err(Errno::EBUSY));
     assert_eq!(f.holders(RBD_LOCK_NAME), [(4150, "auto 1".into())]);
 }
 
@@ -452,32 +304,11 @@ fn bad_arguments_are_einval() {
     let both = LOCK_FLAG_MAY_RENEW | LOCK_FLAG_MUST_RENEW;
     assert_eq!(f.write(A, lock_ex("c", both)), Err(Errno::EINVAL));
     assert_eq!(
-        f.write(A, |op| lock(
-            op,
-            "",
-            ClsLockType::EXCLUSIVE,
-            "c",
-            "",
-            "",
-            UtcTime::default(),
-            0
-        )),
+        f.write(A, |op| lock(op, "", ClsLockType::EXCLUSIVE, "c", "", "", UtcTime::default(), 0)),
         Err(Errno::EINVAL)
     );
     for bad in [ClsLockType::NONE, ClsLockType(4)] {
-        assert_eq!(
-            f.write(A, |op| lock(
-                op,
-                "n",
-                bad,
-                "c",
-                "",
-                "",
-                UtcTime::default(),
-                0
-            )),
-            Err(Errno::EINVAL)
-        );
+        assert_eq!(f.write(A, |op| lock(op, "n", bad, "c", "", "", UtcTime::default(), 0)), Err(Errno::EINVAL));
     }
     assert_eq!(
         f.write(A, |op| {
@@ -492,10 +323,7 @@ fn bad_arguments_are_einval() {
         Err(Errno::EINVAL)
     );
     // MUST_RENEW on a fresh lock.
-    assert_eq!(
-        f.write(A, lock_ex("c", LOCK_FLAG_MUST_RENEW)),
-        Err(Errno::ENOENT)
-    );
+    assert_eq!(f.write(A, lock_ex("c", LOCK_FLAG_MUST_RENEW)), Err(Errno::ENOENT));
 }
 
 #[test]
@@ -504,93 +332,36 @@ fn shared_lock_rules() {
     f.write(A, lock_sh("a", "t")).unwrap();
     f.write(B, lock_sh("b", "t")).unwrap();
     f.write(A, lock_sh("a2", "t")).unwrap();
-    assert_eq!(
-        f.holders("shared"),
-        [(4150, "a".into()), (4150, "a2".into()), (4151, "b".into())]
-    );
+    assert_eq!(f.holders("shared"), [(4150, "a".into()), (4150, "a2".into()), (4151, "b".into())]);
     // Another tag, or an exclusive lock, is refused while any holder remains.
     assert_eq!(f.write(B, lock_sh("c", "other")), Err(Errno::EBUSY));
     assert_eq!(
-        f.write(B, |op| lock(
-            op,
-            "shared",
-            ClsLockType::EXCLUSIVE,
-            "x",
-            "t",
-            "",
-            UtcTime::default(),
-            0
-        )),
+        f.write(B, |op| lock(op, "shared", ClsLockType::EXCLUSIVE, "x", "t", "", UtcTime::default(), 0)),
         Err(Errno::EBUSY)
     );
     let info = f.info("shared");
-    assert_eq!(
-        (info.lock_type, info.tag.as_str()),
-        (ClsLockType::SHARED, "t")
-    );
-    assert_eq!(
-        info.lockers
-            .values()
-            .map(|l| l.addr.nonce)
-            .collect::<Vec<_>>(),
-        [77, 77, 88]
-    );
+    assert_eq!((info.lock_type, info.tag.as_str()), (ClsLockType::SHARED, "t"));
+    assert_eq!(info.lockers.values().map(|l| l.addr.nonce).collect::<Vec<_>>(), [77, 77, 88]);
 }
 
 #[test]
 fn unlock_and_break() {
     let f = fixture();
-    assert_eq!(
-        f.write(A, |op| unlock(op, RBD_LOCK_NAME, "auto 1")),
-        Err(Errno::ENOENT),
-        "missing object"
-    );
+    assert_eq!(f.write(A, |op| unlock(op, RBD_LOCK_NAME, "auto 1")), Err(Errno::ENOENT), "missing object");
     f.write(A, lock_ex("auto 1", 0)).unwrap();
     // A holder is the client plus its cookie: B cannot unlock A's hold.
-    assert_eq!(
-        f.write(B, |op| unlock(op, RBD_LOCK_NAME, "auto 1")),
-        Err(Errno::ENOENT)
-    );
-    assert_eq!(
-        f.write(A, |op| unlock(op, RBD_LOCK_NAME, "auto 2")),
-        Err(Errno::ENOENT)
-    );
-    assert_eq!(
-        f.write(A, |op| unlock(op, "other", "auto 1")),
-        Err(Errno::ENOENT)
-    );
-    f.write(A, |op| unlock(op, RBD_LOCK_NAME, "auto 1"))
-        .unwrap();
+    assert_eq!(f.write(B, |op| unlock(op, RBD_LOCK_NAME, "auto 1")), Err(Errno::ENOENT));
+    assert_eq!(f.write(A, |op| unlock(op, RBD_LOCK_NAME, "auto 2")), Err(Errno::ENOENT));
+    assert_eq!(f.write(A, |op| unlock(op, "other", "auto 1")), Err(Errno::ENOENT));
+    f.write(A, |op| unlock(op, RBD_LOCK_NAME, "auto 1")).unwrap();
     assert!(f.info(RBD_LOCK_NAME).lockers.is_empty());
-    assert_eq!(
-        f.write(A, |op| unlock(op, RBD_LOCK_NAME, "auto 1")),
-        Err(Errno::ENOENT)
-    );
+    assert_eq!(f.write(A, |op| unlock(op, RBD_LOCK_NAME, "auto 1")), Err(Errno::ENOENT));
 
     // Breaking names the holder explicitly.
     f.write(A, lock_ex("auto 1", 0)).unwrap();
-    assert_eq!(
-        f.write(B, |op| break_lock(
-            op,
-            RBD_LOCK_NAME,
-            "auto 1",
-            EntityName::client(4151)
-        )),
-        Err(Errno::ENOENT)
-    );
-    assert_eq!(
-        f.write(B, |op| break_lock(
-            op,
-            RBD_LOCK_NAME,
-            "auto 2",
-            EntityName::client(4150)
-        )),
-        Err(Errno::ENOENT)
-    );
-    f.write(B, |op| {
-        break_lock(op, RBD_LOCK_NAME, "auto 1", EntityName::client(4150))
-    })
-    .unwrap();
+    assert_eq!(f.write(B, |op| break_lock(op, RBD_LOCK_NAME, "auto 1", EntityName::client(4151))), Err(Errno::ENOENT));
+    assert_eq!(f.write(B, |op| break_lock(op, RBD_LOCK_NAME, "auto 2", EntityName::client(4150))), Err(Errno::ENOENT));
+    f.write(B, |op| break_lock(op, RBD_LOCK_NAME, "auto 1", EntityName::client(4150))).unwrap();
     f.write(B, lock_ex("auto 2", 0)).unwrap();
     assert_eq!(f.holders(RBD_LOCK_NAME), [(4151, "auto 2".into())]);
 }
@@ -605,55 +376,18 @@ fn assert_locked_guards_a_compound() {
         }
     };
     let ex = ClsLockType::EXCLUSIVE;
-    assert_eq!(
-        f.write(A, guard("auto 1", "internal", ex)),
-        Err(Errno::ENOENT),
-        "no object yet"
-    );
+    assert_eq!(f.write(A, guard("auto 1", "internal", ex)), Err(Errno::ENOENT), "no object yet");
     f.write(A, lock_ex("auto 1", 0)).unwrap();
     f.write(A, guard("auto 1", "internal", ex)).unwrap();
-    assert_eq!(
-        f.write(B, guard("auto 1", "internal", ex)),
-        Err(Errno::EBUSY)
-    );
-    assert_eq!(
-        f.write(A, guard("auto 2", "internal", ex)),
-        Err(Errno::EBUSY)
-    );
-    assert_eq!(
-        f.write(A, guard("auto 1", "external", ex)),
-        Err(Errno::EBUSY)
-    );
-    assert_eq!(
-        f.write(A, guard("auto 1", "internal", ClsLockType::SHARED)),
-        Err(Errno::EBUSY)
-    );
-    assert_eq!(
-        f.write(A, guard("auto 1", "internal", ClsLockType::NONE)),
-        Err(Errno::EINVAL)
-    );
-    assert_eq!(
-        f.write(A, |op| assert_locked(op, "", ex, "auto 1", "internal")),
-        Err(Errno::EINVAL)
-    );
-    assert_eq!(
-        f.write(A, |op| assert_locked(
-            op, "unheld", ex, "auto 1", "internal"
-        )),
-        Err(Errno::EBUSY)
-    );
+    assert_eq!(f.write(B, guard("auto 1", "internal", ex)), Err(Errno::EBUSY));
+    assert_eq!(f.write(A, guard("auto 2", "internal", ex)), Err(Errno::EBUSY));
+    assert_eq!(f.write(A, guard("auto 1", "external", ex)), Err(Errno::EBUSY));
+    assert_eq!(f.write(A, guard("auto 1", "internal", ClsLockType::SHARED)), Err(Errno::EBUSY));
+    assert_eq!(f.write(A, guard("auto 1", "internal", ClsLockType::NONE)), Err(Errno::EINVAL));
+    assert_eq!(f.write(A, |op| assert_locked(op, "", ex, "auto 1", "internal")), Err(Errno::EINVAL));
+    assert_eq!(f.write(A, |op| assert_locked(op, "unheld", ex, "auto 1", "internal")), Err(Errno::EBUSY));
     // A read compound asserts too.
-    assert_eq!(
-        f.read_at(A, 100, |op| assert_locked(
-            op,
-            RBD_LOCK_NAME,
-            ex,
-            "auto 1",
-            "internal"
-        ))
-        .result,
-        0
-    );
+    assert_eq!(f.read_at(A, 100, |op| assert_locked(op, RBD_LOCK_NAME, ex, "auto 1", "internal")).result, 0);
 }
 
 #[test]
@@ -661,63 +395,18 @@ fn set_cookie_moves_a_hold() {
     let f = fixture();
     let ex = ClsLockType::EXCLUSIVE;
     f.write(A, lock_ex("auto 1", 0)).unwrap();
+    assert_eq!(f.write(B, |op| set_cookie(op, RBD_LOCK_NAME, ex, "auto 1", "internal", "auto 5")), Err(Errno::EBUSY));
+    assert_eq!(f.write(A, |op| set_cookie(op, RBD_LOCK_NAME, ex, "auto 1", "internal", "auto 1")), Err(Errno::EBUSY));
     assert_eq!(
-        f.write(B, |op| set_cookie(
-            op,
-            RBD_LOCK_NAME,
-            ex,
-            "auto 1",
-            "internal",
-            "auto 5"
-        )),
-        Err(Errno::EBUSY)
-    );
-    assert_eq!(
-        f.write(A, |op| set_cookie(
-            op,
-            RBD_LOCK_NAME,
-            ex,
-            "auto 1",
-            "internal",
-            "auto 1"
-        )),
-        Err(Errno::EBUSY)
-    );
-    assert_eq!(
-        f.write(A, |op| set_cookie(
-            op,
-            RBD_LOCK_NAME,
-            ClsLockType(9),
-            "auto 1",
-            "internal",
-            "x"
-        )),
+        f.write(A, |op| set_cookie(op, RBD_LOCK_NAME, ClsLockType(9), "auto 1", "internal", "x")),
         Err(Errno::EINVAL)
     );
     let before = f.info(RBD_LOCK_NAME).lockers.into_values().next().unwrap();
-    f.write(A, |op| {
-        set_cookie(op, RBD_LOCK_NAME, ex, "auto 1", "internal", "auto 2")
-    })
-    .unwrap();
+    f.write(A, |op| set_cookie(op, RBD_LOCK_NAME, ex, "auto 1", "internal", "auto 2")).unwrap();
     assert_eq!(f.holders(RBD_LOCK_NAME), [(4150, "auto 2".into())]);
-    assert_eq!(
-        f.info(RBD_LOCK_NAME).lockers.into_values().next().unwrap(),
-        before
-    );
-    assert_eq!(
-        f.write(A, |op| assert_locked(
-            op,
-            RBD_LOCK_NAME,
-            ex,
-            "auto 1",
-            "internal"
-        )),
-        Err(Errno::EBUSY)
-    );
-    f.write(A, |op| {
-        assert_locked(op, RBD_LOCK_NAME, ex, "auto 2", "internal")
-    })
-    .unwrap();
+    assert_eq!(f.info(RBD_LOCK_NAME).lockers.into_values().next().unwrap(), before);
+    assert_eq!(f.write(A, |op| assert_locked(op, RBD_LOCK_NAME, ex, "auto 1", "internal")), Err(Errno::EBUSY));
+    f.write(A, |op| assert_locked(op, RBD_LOCK_NAME, ex, "auto 2", "internal")).unwrap();
 }
 
 #[test]
@@ -732,43 +421,26 @@ fn list_locks_names_only_lock_xattrs() {
     })
     .unwrap();
     let reply = f.read_at(A, 100, list_locks);
-    assert_eq!(
-        list_locks_finish(reply.out(0).unwrap()).unwrap(),
-        [RBD_LOCK_NAME, "shared"]
-    );
+    assert_eq!(list_locks_finish(reply.out(0).unwrap()).unwrap(), [RBD_LOCK_NAME, "shared"]);
 }
 
 #[test]
 fn expiry_follows_the_request_time() {
     let f = fixture();
     let timed = |cookie: &'static str, duration: UtcTime| {
-        move |op: &mut ObjectOperation| {
-            lock(op, "t", ClsLockType::EXCLUSIVE, cookie, "", "", duration, 0)
-        }
+        move |op: &mut ObjectOperation| lock(op, "t", ClsLockType::EXCLUSIVE, cookie, "", "", duration, 0)
     };
-    assert_eq!(
-        f.write_at(A, 100, timed("a", UtcTime::new(10, 0))).result,
-        0
-    );
+    assert_eq!(f.write_at(A, 100, timed("a", UtcTime::new(10, 0))).result, 0);
     let expiration = f.info("t").lockers.into_values().next().unwrap().expiration;
     assert_eq!(expiration, UtcTime::new(110, 0));
-    assert_eq!(
-        f.write_at(B, 105, timed("b", UtcTime::default())).result,
-        Errno::EBUSY.to_ret()
-    );
+    assert_eq!(f.write_at(B, 105, timed("b", UtcTime::default())).result, Errno::EBUSY.to_ret());
     // Expired means strictly before now.
-    assert_eq!(
-        f.write_at(B, 110, timed("b", UtcTime::default())).result,
-        Errno::EBUSY.to_ret()
-    );
+    assert_eq!(f.write_at(B, 110, timed("b", UtcTime::default())).result, Errno::EBUSY.to_ret());
     assert_eq!(f.info_at(110, "t").unwrap().lockers.len(), 1);
     assert!(f.info_at(111, "t").unwrap().lockers.is_empty());
     assert_eq!(f.write_at(B, 111, timed("b", UtcTime::default())).result, 0);
     // A's expired hold is gone for good: it cannot unlock, B never expires.
-    assert_eq!(
-        f.write_at(A, 111, |op| unlock(op, "t", "a")).result,
-        Errno::ENOENT.to_ret()
-    );
+    assert_eq!(f.write_at(A, 111, |op| unlock(op, "t", "a")).result, Errno::ENOENT.to_ret());
     assert_eq!(f.info_at(u32::MAX, "t").unwrap().lockers.len(), 1);
 }
 
@@ -779,18 +451,7 @@ fn expiration_carries_nanoseconds() {
         f.oid(),
         SnapContext::default(),
         UtcTime::new(100, 500_000_000),
-        built(|op| {
-            lock(
-                op,
-                "t",
-                ClsLockType::SHARED,
-                "c",
-                "",
-                "",
-                UtcTime::new(1, 600_000_000),
-                0,
-            )
-        }),
+        built(|op| lock(op, "t", ClsLockType::SHARED, "c", "", "", UtcTime::new(1, 600_000_000), 0)),
     );
     req.client = A;
     assert_eq!(f.store.execute(&req).result, 0);
@@ -803,93 +464,32 @@ fn renewal_refreshes_expiry_and_description() {
     let f = fixture();
     let renew = |description: &'static str| {
         move |op: &mut ObjectOperation| {
-            lock(
-                op,
-                "t",
-                ClsLockType::EXCLUSIVE,
-                "c",
-                "",
-                description,
-                UtcTime::new(30, 0),
-                LOCK_FLAG_MAY_RENEW,
-            )
+            lock(op, "t", ClsLockType::EXCLUSIVE, "c", "", description, UtcTime::new(30, 0), LOCK_FLAG_MAY_RENEW)
         }
     };
     assert_eq!(f.write_at(A, 100, renew("first")).result, 0);
     assert_eq!(f.write_at(A, 120, renew("second")).result, 0);
     let locker = f.info("t").lockers.into_values().next().unwrap();
-    assert_eq!(
-        (locker.expiration, locker.description.as_str()),
-        (UtcTime::new(150, 0), "second")
-    );
+    assert_eq!((locker.expiration, locker.description.as_str()), (UtcTime::new(150, 0), "second"));
 }
 
 #[test]
 fn ephemeral_locks_take_the_object_with_them() {
     let f = fixture();
     let eph = ClsLockType::EXCLUSIVE_EPHEMERAL;
-    f.write(A, |op| {
-        lock(op, "e", eph, "c", "", "", UtcTime::default(), 0)
-    })
-    .unwrap();
-    assert!(f
-        .store
-        .list_objects(f.pool, "")
-        .unwrap()
-        .contains(&f.oid().name));
-    assert_eq!(
-        f.write(B, |op| lock(
-            op,
-            "e",
-            eph,
-            "d",
-            "",
-            "",
-            UtcTime::default(),
-            0
-        )),
-        Err(Errno::EBUSY)
-    );
+    f.write(A, |op| lock(op, "e", eph, "c", "", "", UtcTime::default(), 0)).unwrap();
+    assert!(f.store.list_objects(f.pool, "").unwrap().contains(&f.oid().name));
+    assert_eq!(f.write(B, |op| lock(op, "e", eph, "d", "", "", UtcTime::default(), 0)), Err(Errno::EBUSY));
     f.write(A, |op| unlock(op, "e", "c")).unwrap();
     assert!(f.store.list_objects(f.pool, "").unwrap().is_empty());
 
     // An expired ephemeral lock is cleaned up by the next successful lock.
-    assert_eq!(
-        f.write_at(A, 100, |op| lock(
-            op,
-            "e",
-            eph,
-            "c",
-            "",
-            "",
-            UtcTime::new(5, 0),
-            0
-        ))
-        .result,
-        0
-    );
+    assert_eq!(f.write_at(A, 100, |op| lock(op, "e", eph, "c", "", "", UtcTime::new(5, 0), 0)).result, 0);
     f.write_at(A, 100, |op| {
         op.set_xattr("other", Bytes::from_static(b"kept?"));
     });
-    assert_eq!(
-        f.write_at(B, 200, |op| lock(
-            op,
-            "e",
-            eph,
-            "d",
-            "",
-            "",
-            UtcTime::default(),
-            0
-        ))
-        .result,
-        0
-    );
-    assert_eq!(
-        f.xattr("other"),
-        Err(Errno::ENODATA),
-        "the object was recreated"
-    );
+    assert_eq!(f.write_at(B, 200, |op| lock(op, "e", eph, "d", "", "", UtcTime::default(), 0)).result, 0);
+    assert_eq!(f.xattr("other"), Err(Errno::ENODATA), "the object was recreated");
 }
 
 #[test]
@@ -901,16 +501,7 @@ fn corrupt_lock_state_is_eio() {
     .unwrap();
     assert_eq!(f.info_at(100, "bad"), Err(Errno::EIO));
     assert_eq!(
-        f.write(A, |op| lock(
-            op,
-            "bad",
-            ClsLockType::SHARED,
-            "c",
-            "",
-            "",
-            UtcTime::default(),
-            0
-        )),
+        f.write(A, |op| lock(op, "bad", ClsLockType::SHARED, "c", "", "", UtcTime::default(), 0)),
         Err(Errno::EIO)
     );
 }

@@ -97,10 +97,7 @@ impl EntityName {
     /// `client.<global_id>`, how an OSD names a librados client.
     pub const fn client(global_id: u64) -> EntityName {
         // Global ids come from a monitor counter far below 2^63.
-        EntityName {
-            entity_type: Self::TYPE_CLIENT,
-            num: global_id as i64,
-        }
+        EntityName { entity_type: Self::TYPE_CLIENT, num: global_id as i64 }
     }
 
     const fn type_str(self) -> &'static str {
@@ -145,10 +142,7 @@ impl Decode for EntityName {
     const MIN_LEN: usize = 9;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        Ok(EntityName {
-            entity_type: d.u8()?,
-            num: d.i64()?,
-        })
+        Ok(EntityName { entity_type: d.u8()?, num: d.i64()? })
     }
 }
 
@@ -178,12 +172,7 @@ impl EntityAddr {
     /// An IPv4 address of 0.0.0.0, port 0: what a client that has not
     /// learned its own address is known by.
     pub const fn blank_ipv4(addr_type: u32, nonce: u32) -> EntityAddr {
-        EntityAddr {
-            addr_type,
-            nonce,
-            family: AF_INET,
-            sa_data: [0; 26],
-        }
+        EntityAddr { addr_type, nonce, family: AF_INET, sa_data: [0; 26] }
     }
 
     /// get_sockaddr_len: the encoded sockaddr's size for this family.
@@ -207,11 +196,7 @@ impl EntityAddr {
         let nonce = d.u32()?;
         let storage = d.take(128)?;
         let family = u16::from_be_bytes([storage[0], storage[1]]);
-        let mut addr = EntityAddr {
-            addr_type: Self::TYPE_LEGACY,
-            nonce,
-            ..EntityAddr::default()
-        };
+        let mut addr = EntityAddr { addr_type: Self::TYPE_LEGACY, nonce, ..EntityAddr::default() };
         // set_sockaddr keeps only families it knows.
         if family == AF_INET || family == AF_INET6 {
             addr.family = family;
@@ -234,16 +219,7 @@ impl fmt::Debug for EntityAddr {
         match self.family {
             AF_INET => {
                 let ip = &self.sa_data[2..6];
-                write!(
-                    f,
-                    "{kind}:{}.{}.{}.{}:{}/{}",
-                    ip[0],
-                    ip[1],
-                    ip[2],
-                    ip[3],
-                    self.port(),
-                    self.nonce
-                )
+                write!(f, "{kind}:{}.{}.{}.{}:{}/{}", ip[0], ip[1], ip[2], ip[3], self.port(), self.nonce)
             }
             family => write!(f, "{kind}:(family {family}):{}/{}", self.port(), self.nonce),
         }
@@ -274,25 +250,17 @@ impl Decode for EntityAddr {
         match d.u8()? {
             0 => Self::decode_legacy_after_marker(d),
             1 => d.versioned(1, |d, _| {
-                let mut addr = EntityAddr {
-                    addr_type: d.u32()?,
-                    nonce: d.u32()?,
-                    ..EntityAddr::default()
-                };
+                let mut addr = EntityAddr { addr_type: d.u32()?, nonce: d.u32()?, ..EntityAddr::default() };
                 let len = d.u32()? as usize;
                 if len == 0 {
                     return Ok(addr);
                 }
                 if len < 2 {
-                    return Err(DecodeError::Invalid(
-                        "entity_addr_t sockaddr shorter than its family",
-                    ));
+                    return Err(DecodeError::Invalid("entity_addr_t sockaddr shorter than its family"));
                 }
                 addr.family = d.u16()?;
                 if len > addr.sockaddr_len() {
-                    return Err(DecodeError::Invalid(
-                        "entity_addr_t sockaddr longer than its family's",
-                    ));
+                    return Err(DecodeError::Invalid("entity_addr_t sockaddr longer than its family's"));
                 }
                 addr.sa_data[..len - 2].copy_from_slice(d.take(len - 2)?);
                 Ok(addr)
@@ -324,12 +292,7 @@ impl Decode for LockerId {
     const MIN_LEN: usize = 14;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        decode_legacy_v1(d, |d| {
-            Ok(LockerId {
-                locker: d.decode()?,
-                cookie: d.string()?,
-            })
-        })
+        decode_legacy_v1(d, |d| Ok(LockerId { locker: d.decode()?, cookie: d.string()? }))
     }
 }
 
@@ -356,13 +319,7 @@ impl Decode for LockerInfo {
     const MIN_LEN: usize = 32;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        decode_legacy_v1(d, |d| {
-            Ok(LockerInfo {
-                expiration: d.decode()?,
-                addr: d.decode()?,
-                description: d.string()?,
-            })
-        })
+        decode_legacy_v1(d, |d| Ok(LockerInfo { expiration: d.decode()?, addr: d.decode()?, description: d.string()? }))
     }
 }
 
@@ -390,12 +347,6 @@ impl Decode for LockInfo {
     const MIN_LEN: usize = 10;
 
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        decode_legacy_v1(d, |d| {
-            Ok(LockInfo {
-                lockers: d.decode()?,
-                lock_type: d.decode()?,
-                tag: d.string()?,
-            })
-        })
+        decode_legacy_v1(d, |d| Ok(LockInfo { lockers: d.decode()?, lock_type: d.decode()?, tag: d.string()? }))
     }
 }

@@ -128,19 +128,8 @@ pub fn dir_list_finish(out: &[u8]) -> Result<BTreeMap<String, String>, DecodeErr
 
 /// Creates the header (librbd's create_image). `data_pool_id` is -1
 /// unless RBD_FEATURE_DATA_POOL is set.
-pub fn create(
-    op: &mut ObjectOperation,
-    size: u64,
-    order: u8,
-    features: u64,
-    object_prefix: &str,
-    data_pool_id: i64,
-) {
-    exec(
-        op,
-        "create",
-        input!(size, order, features, object_prefix, data_pool_id),
-    );
+pub fn create(op: &mut ObjectOperation, size: u64, order: u8, features: u64, object_prefix: &str, data_pool_id: i64) {
+    exec(op, "create", input!(size, order, features, object_prefix, data_pool_id));
 }
 
 /// Like librbd, asks about the head (features are no longer per snapshot).
@@ -153,10 +142,7 @@ pub fn get_features_finish(out: &[u8]) -> Result<Features, DecodeError> {
     finish(out, |d| {
         let features = d.u64()?;
         let incompatible = if d.is_empty() { 0 } else { d.u64()? };
-        Ok(Features {
-            features,
-            incompatible,
-        })
+        Ok(Features { features, incompatible })
     })
 }
 
@@ -169,12 +155,7 @@ pub fn get_size(op: &mut ObjectOperation, snap_id: SnapId) {
 }
 
 pub fn get_size_finish(out: &[u8]) -> Result<ImageSize, DecodeError> {
-    finish(out, |d| {
-        Ok(ImageSize {
-            order: d.u8()?,
-            size: d.u64()?,
-        })
-    })
+    finish(out, |d| Ok(ImageSize { order: d.u8()?, size: d.u64()? }))
 }
 
 pub fn set_size(op: &mut ObjectOperation, size: u64) {
@@ -203,20 +184,11 @@ pub fn get_stripe_unit_count(op: &mut ObjectOperation) {
 }
 
 pub fn get_stripe_unit_count_finish(out: &[u8]) -> Result<StripeUnitCount, DecodeError> {
-    finish(out, |d| {
-        Ok(StripeUnitCount {
-            stripe_unit: d.u64()?,
-            stripe_count: d.u64()?,
-        })
-    })
+    finish(out, |d| Ok(StripeUnitCount { stripe_unit: d.u64()?, stripe_count: d.u64()? }))
 }
 
 pub fn set_stripe_unit_count(op: &mut ObjectOperation, stripe_unit: u64, stripe_count: u64) {
-    exec(
-        op,
-        "set_stripe_unit_count",
-        input!(stripe_unit, stripe_count),
-    );
+    exec(op, "set_stripe_unit_count", input!(stripe_unit, stripe_count));
 }
 
 pub fn get_flags(op: &mut ObjectOperation, snap_id: SnapId) {
@@ -299,12 +271,7 @@ pub fn get_snapcontext_finish(out: &[u8]) -> Result<SnapContext, DecodeError> {
     Ok(snapc)
 }
 
-pub fn snapshot_add(
-    op: &mut ObjectOperation,
-    snap_id: SnapId,
-    name: &str,
-    namespace: &SnapshotNamespace,
-) {
+pub fn snapshot_add(op: &mut ObjectOperation, snap_id: SnapId, name: &str, namespace: &SnapshotNamespace) {
     exec(op, "snapshot_add", input!(name, snap_id.0, namespace));
 }
 
@@ -392,12 +359,7 @@ pub fn parent_overlap_get_finish(out: &[u8]) -> Result<Option<u64>, DecodeError>
     decode_exact(out)
 }
 
-pub fn parent_attach(
-    op: &mut ObjectOperation,
-    spec: &ParentImageSpec,
-    overlap: u64,
-    reattach: bool,
-) {
+pub fn parent_attach(op: &mut ObjectOperation, spec: &ParentImageSpec, overlap: u64, reattach: bool) {
     exec(op, "parent_attach", input!(spec, overlap, reattach));
 }
 
@@ -419,26 +381,13 @@ pub fn get_parent_finish(out: &[u8]) -> Result<LegacyParent, DecodeError> {
             image_id: d.string()?,
             snap_id: SnapId(d.u64()?),
         };
-        Ok(LegacyParent {
-            spec,
-            overlap: d.u64()?,
-        })
+        Ok(LegacyParent { spec, overlap: d.u64()? })
     })
 }
 
 /// Legacy set_parent; its encoding has no room for a pool namespace.
-pub fn set_parent(
-    op: &mut ObjectOperation,
-    pool_id: i64,
-    image_id: &str,
-    snap_id: SnapId,
-    overlap: u64,
-) {
-    exec(
-        op,
-        "set_parent",
-        input!(pool_id, image_id, snap_id.0, overlap),
-    );
+pub fn set_parent(op: &mut ObjectOperation, pool_id: i64, image_id: &str, snap_id: SnapId, overlap: u64) {
+    exec(op, "set_parent", input!(pool_id, image_id, snap_id.0, overlap));
 }
 
 pub fn remove_parent(op: &mut ObjectOperation) {
@@ -464,32 +413,12 @@ pub fn children_list_finish(out: &[u8]) -> Result<BTreeSet<ChildImageSpec>, Deco
 
 /// On `rbd_children` (legacy clones): records `child_id` as a clone of the
 /// parent snapshot.
-pub fn add_child(
-    op: &mut ObjectOperation,
-    pool_id: i64,
-    image_id: &str,
-    snap_id: SnapId,
-    child_id: &str,
-) {
-    exec(
-        op,
-        "add_child",
-        input!(pool_id, image_id, snap_id.0, child_id),
-    );
+pub fn add_child(op: &mut ObjectOperation, pool_id: i64, image_id: &str, snap_id: SnapId, child_id: &str) {
+    exec(op, "add_child", input!(pool_id, image_id, snap_id.0, child_id));
 }
 
-pub fn remove_child(
-    op: &mut ObjectOperation,
-    pool_id: i64,
-    image_id: &str,
-    snap_id: SnapId,
-    child_id: &str,
-) {
-    exec(
-        op,
-        "remove_child",
-        input!(pool_id, image_id, snap_id.0, child_id),
-    );
+pub fn remove_child(op: &mut ObjectOperation, pool_id: i64, image_id: &str, snap_id: SnapId, child_id: &str) {
+    exec(op, "remove_child", input!(pool_id, image_id, snap_id.0, child_id));
 }
 
 pub fn get_children(op: &mut ObjectOperation, pool_id: i64, image_id: &str, snap_id: SnapId) {

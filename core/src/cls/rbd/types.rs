@@ -93,11 +93,7 @@ fn decode_envelope<'a, T>(
     let version = d.u8()?;
     let compat = d.u8()?;
     if compat > supported {
-        return Err(DecodeError::IncompatibleVersion {
-            version,
-            compat,
-            supported,
-        });
+        return Err(DecodeError::IncompatibleVersion { version, compat, supported });
     }
     let len = d.u32()? as usize;
     let mut inner = Decoder::new(d.take(len)?);
@@ -115,12 +111,7 @@ pub struct ParentImageSpec {
 
 impl Default for ParentImageSpec {
     fn default() -> Self {
-        ParentImageSpec {
-            pool_id: -1,
-            pool_namespace: String::new(),
-            image_id: String::new(),
-            snap_id: SnapId::HEAD,
-        }
+        ParentImageSpec { pool_id: -1, pool_namespace: String::new(), image_id: String::new(), snap_id: SnapId::HEAD }
     }
 }
 
@@ -183,16 +174,8 @@ impl Decode for ChildImageSpec {
         d.versioned(2, |d, version| {
             let pool_id = d.i64()?;
             let image_id = d.string()?;
-            let pool_namespace = if version >= 2 {
-                d.string()?
-            } else {
-                String::new()
-            };
-            Ok(ChildImageSpec {
-                pool_id,
-                pool_namespace,
-                image_id,
-            })
+            let pool_namespace = if version >= 2 { d.string()? } else { String::new() };
+            Ok(ChildImageSpec { pool_id, pool_namespace, image_id })
         })
     }
 }
@@ -260,19 +243,12 @@ impl Encode for SnapshotNamespace {
             self.namespace_type().encode(out);
             match self {
                 SnapshotNamespace::User | SnapshotNamespace::Unknown => {}
-                SnapshotNamespace::Group {
-                    group_pool,
-                    group_id,
-                    group_snapshot_id,
-                } => {
+                SnapshotNamespace::Group { group_pool, group_id, group_snapshot_id } => {
                     group_pool.encode(out);
                     group_id.encode(out);
                     group_snapshot_id.encode(out);
                 }
-                SnapshotNamespace::Trash {
-                    original_name,
-                    original_snapshot_namespace_type,
-                } => {
+                SnapshotNamespace::Trash { original_name, original_snapshot_namespace_type } => {
                     original_name.encode(out);
                     original_snapshot_namespace_type.encode(out);
                 }
@@ -303,21 +279,18 @@ impl Decode for SnapshotNamespace {
                     group_id: d.string()?,
                     group_snapshot_id: d.string()?,
                 },
-                SNAPSHOT_NAMESPACE_TYPE_TRASH => SnapshotNamespace::Trash {
-                    original_name: d.string()?,
-                    original_snapshot_namespace_type: d.u32()?,
-                },
-                SNAPSHOT_NAMESPACE_TYPE_MIRROR => {
-                    SnapshotNamespace::Mirror(MirrorSnapshotNamespace {
-                        state: d.u8()?,
-                        complete: d.bool()?,
-                        mirror_peer_uuids: d.decode()?,
-                        primary_mirror_uuid: d.string()?,
-                        primary_snap_id: d.u64()?,
-                        last_copied_object_number: d.u64()?,
-                        snap_seqs: d.decode()?,
-                    })
+                SNAPSHOT_NAMESPACE_TYPE_TRASH => {
+                    SnapshotNamespace::Trash { original_name: d.string()?, original_snapshot_namespace_type: d.u32()? }
                 }
+                SNAPSHOT_NAMESPACE_TYPE_MIRROR => SnapshotNamespace::Mirror(MirrorSnapshotNamespace {
+                    state: d.u8()?,
+                    complete: d.bool()?,
+                    mirror_peer_uuids: d.decode()?,
+                    primary_mirror_uuid: d.string()?,
+                    primary_snap_id: d.u64()?,
+                    last_copied_object_number: d.u64()?,
+                    snap_seqs: d.decode()?,
+                }),
                 _ => SnapshotNamespace::Unknown,
             })
         })
@@ -432,26 +405,12 @@ impl Decode for ClsRbdParent {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         d.versioned(2, |d, version| {
             let pool_id = d.i64()?;
-            let pool_namespace = if version >= 2 {
-                d.string()?
-            } else {
-                String::new()
-            };
+            let pool_namespace = if version >= 2 { d.string()? } else { String::new() };
             let image_id = d.string()?;
             let snap_id = SnapId(d.u64()?);
             // v1 always had an overlap, even 0.
-            let head_overlap = if version == 1 {
-                Some(d.u64()?)
-            } else {
-                d.decode()?
-            };
-            Ok(ClsRbdParent {
-                pool_id,
-                pool_namespace,
-                image_id,
-                snap_id,
-                head_overlap,
-            })
+            let head_overlap = if version == 1 { Some(d.u64()?) } else { d.decode()? };
+            Ok(ClsRbdParent { pool_id, pool_namespace, image_id, snap_id, head_overlap })
         })
     }
 }
@@ -512,12 +471,8 @@ impl Encode for ClsRbdSnap {
 impl Decode for ClsRbdSnap {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         decode_envelope(d, 8, |d, version, compat| {
-            let mut snap = ClsRbdSnap {
-                id: SnapId(d.u64()?),
-                name: d.string()?,
-                image_size: d.u64()?,
-                ..ClsRbdSnap::default()
-            };
+            let mut snap =
+                ClsRbdSnap { id: SnapId(d.u64()?), name: d.string()?, image_size: d.u64()?, ..ClsRbdSnap::default() };
             if compat < 8 {
                 d.u64()?; // per-snapshot features, unused since Mimic
                 if version >= 2 {

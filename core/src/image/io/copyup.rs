@@ -28,12 +28,7 @@ use crate::Errno;
 /// The parent overlap each reader of the object has: the head, then each
 /// snapshot in ascending order.
 fn overlaps(ictx: &ImageCtx) -> (u64, Vec<(u64, u64)>) {
-    let mut snaps: Vec<(u64, u64)> = ictx
-        .snapc
-        .snaps
-        .iter()
-        .map(|&s| (s, ictx.parent_overlap(SnapId(s))))
-        .collect();
+    let mut snaps: Vec<(u64, u64)> = ictx.snapc.snaps.iter().map(|&s| (s, ictx.parent_overlap(SnapId(s)))).collect();
     snaps.sort_unstable();
     (ictx.parent_overlap(SnapId::HEAD), snaps)
 }
@@ -42,11 +37,7 @@ fn overlaps(ictx: &ImageCtx) -> (u64, Vec<(u64, u64)>) {
 pub(super) fn needs_parent(ictx: &ImageCtx, object_no: u64) -> bool {
     let (head, snaps) = overlaps(ictx);
     let max = snaps.iter().map(|&(_, o)| o).fold(head, u64::max);
-    max > 0
-        && ictx
-            .parent_extents(object_no, 0, ictx.layout.object_size(), max)
-            .iter()
-            .any(|&(_, _, inside)| inside)
+    max > 0 && ictx.parent_extents(object_no, 0, ictx.layout.object_size(), max).iter().any(|&(_, _, inside)| inside)
 }
 
 /// `full` (the parent's bytes for the whole object, cut at the largest
@@ -61,21 +52,14 @@ fn view(ictx: &ImageCtx, object_no: u64, full: &[u8], overlap: u64) -> Bytes {
         }
         at += len;
     }
-    let used = data
-        .iter()
-        .rposition(|&b| b != 0)
-        .map_or(0, |last| last + 1);
+    let used = data.iter().rposition(|&b| b != 0).map_or(0, |last| last + 1);
     data.truncate(used);
     Bytes::from(data)
 }
 
 /// Copies the parent's data up into an absent object for the head and
 /// every snapshot, then applies `action` under the image's snap context.
-pub(super) async fn copyup_and_write(
-    ictx: &ImageCtx,
-    object_no: u64,
-    action: &ObjectWrite,
-) -> Result<(), Errno> {
+pub(super) async fn copyup_and_write(ictx: &ImageCtx, object_no: u64, action: &ObjectWrite) -> Result<(), Errno> {
     let oid = ictx.data_object(object_no);
     let io = &ictx.data_io;
     let (head_overlap, snaps) = overlaps(ictx);
@@ -148,23 +132,14 @@ pub(super) async fn copyup_and_write(
 
 /// Snapshot object maps must not claim the object absent where a clone
 /// now holds data for those snapshots.
-async fn mark_snapshots_exist(
-    ictx: &ImageCtx,
-    object_no: u64,
-    snaps: &[u64],
-    content: &Bytes,
-) -> Result<(), Errno> {
+async fn mark_snapshots_exist(ictx: &ImageCtx, object_no: u64, snaps: &[u64], content: &Bytes) -> Result<(), Errno> {
     if content.is_empty() || ictx.runtime.object_map.lock().is_none() {
         return Ok(());
     }
     for &snap in snaps {
         let mut op = ObjectOperation::new();
         map_cls::object_map_update(&mut op, object_no, object_no + 1, OBJECT_EXISTS, None);
-        match ictx
-            .io
-            .exec(&naming::object_map_object(&ictx.id, Some(snap)), op)
-            .await
-        {
+        match ictx.io.exec(&naming::object_map_object(&ictx.id, Some(snap)), op).await {
             Ok(_) | Err(Errno::ENOENT) => {}
             Err(e) => return Err(e),
         }

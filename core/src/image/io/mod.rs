@@ -30,17 +30,13 @@ fn extents(ictx: &ImageCtx, offset: u64, length: u64) -> Result<Vec<ObjectExtent
 fn gather(buffer: &[u8], extent: &ObjectExtent) -> Bytes {
     let mut bytes = Vec::with_capacity(extent.length as usize);
     for piece in &extent.buffer_extents {
-        bytes.extend_from_slice(
-            &buffer[piece.offset as usize..(piece.offset + piece.length) as usize],
-        );
+        bytes.extend_from_slice(&buffer[piece.offset as usize..(piece.offset + piece.length) as usize]);
     }
     Bytes::from(bytes)
 }
 
 /// Waits for every object request; the first error wins, as in librbd.
-async fn all_ok(
-    requests: impl IntoIterator<Item = impl Future<Output = Result<(), Errno>>>,
-) -> Result<(), Errno> {
+async fn all_ok(requests: impl IntoIterator<Item = impl Future<Output = Result<(), Errno>>>) -> Result<(), Errno> {
     join_all(requests).await.into_iter().collect()
 }
 
@@ -61,19 +57,14 @@ pub(crate) fn read_at(
     Box::pin(async move {
         let length = clip_io(ictx.size_at(snap)?, offset, length)?;
         let extents = extents(ictx, offset, length)?;
-        let reads = join_all(
-            extents
-                .iter()
-                .map(|e| object::read(ictx, snap, e.object_no, e.offset, e.length)),
-        );
+        let reads = join_all(extents.iter().map(|e| object::read(ictx, snap, e.object_no, e.offset, e.length)));
         let mut out = vec![0u8; length as usize];
         for (extent, data) in extents.iter().zip(reads.await) {
             let data = data?;
             let mut at = 0;
             for piece in &extent.buffer_extents {
                 let n = piece.length as usize;
-                out[piece.offset as usize..piece.offset as usize + n]
-                    .copy_from_slice(&data[at..at + n]);
+                out[piece.offset as usize..piece.offset as usize + n].copy_from_slice(&data[at..at + n]);
                 at += n;
             }
         }
@@ -87,16 +78,11 @@ pub async fn write(ictx: &ImageCtx, offset: u64, data: &[u8]) -> Result<u64, Err
     ictx.prepare_write().await?;
     let length = clip_io(ictx.size, offset, data.len() as u64)?;
     let extents = extents(ictx, offset, length)?;
-    all_ok(extents.iter().map(|e| {
-        object::write(
-            ictx,
-            e.object_no,
-            ObjectWrite::Write {
-                offset: e.offset,
-                data: gather(data, e),
-            },
-        )
-    }))
+    all_ok(
+        extents
+            .iter()
+            .map(|e| object::write(ictx, e.object_no, ObjectWrite::Write { offset: e.offset, data: gather(data, e) })),
+    )
     .await?;
     Ok(length)
 }
@@ -111,34 +97,16 @@ pub async fn discard(ictx: &ImageCtx, offset: u64, length: u64) -> Result<u64, E
 /// Zeroes exactly the range (librbd implements write-zeroes as a discard
 /// that skips nothing).
 pub async fn write_zeroes(ictx: &ImageCtx, offset: u64, length: u64) -> Result<u64, Errno> {
-    discard_with(
-        ictx,
-        offset,
-        length,
-        DiscardPolicy {
-            skip_partial: false,
-            ..ictx.discard
-        },
-    )
-    .await
+    discard_with(ictx, offset, length, DiscardPolicy { skip_partial: false, ..ictx.discard }).await
 }
 
-async fn discard_with(
-    ictx: &ImageCtx,
-    offset: u64,
-    length: u64,
-    policy: DiscardPolicy,
-) -> Result<u64, Errno> {
+async fn discard_with(ictx: &ImageCtx, offset: u64, length: u64, policy: DiscardPolicy) -> Result<u64, Errno> {
     ictx.prepare_write().await?;
     let length = clip_io(ictx.size, offset, length)?;
     let object_size = ictx.layout.object_size();
     let mut pieces = extents(ictx, offset, length)?;
     if policy.skip_partial && policy.granularity > 0 {
-        prune_to_granules(
-            &mut pieces,
-            policy.granularity.min(object_size),
-            object_size,
-        );
+        prune_to_granules(&mut pieces, policy.granularity.min(object_size), object_size);
     }
     all_ok(pieces.iter().filter(|e| e.length > 0).map(|e| {
         let action = if e.offset == 0 && e.length == object_size {
@@ -146,10 +114,7 @@ async fn discard_with(
         } else if e.offset + e.length == object_size {
             ObjectWrite::Truncate { offset: e.offset }
         } else {
-            ObjectWrite::Zero {
-                offset: e.offset,
-                length: e.length,
-            }
+            ObjectWrite::Zero { offset: e.offset, length: e.length }
         };
         object::write(ictx, e.object_no, action)
     }))
@@ -173,23 +138,13 @@ fn prune_to_granules(pieces: &mut [ObjectExtent], granularity: u64, object_size:
 }
 
 /// Repeats `pattern` over `length` bytes at `offset`.
-pub async fn write_same(
-    ictx: &ImageCtx,
-    offset: u64,
-    length: u64,
-    pattern: &[u8],
-) -> Result<u64, Errno> {
+pub async fn write_same(ictx: &ImageCtx, offset: u64, length: u64, pattern: &[u8]) -> Result<u64, Errno> {
     ictx.prepare_write().await?;
     if pattern.is_empty() || length % pattern.len() as u64 != 0 {
         return Err(Errno::EINVAL);
     }
     let length = clip_io(ictx.size, offset, length)?;
-    let data: Vec<u8> = pattern
-        .iter()
-        .copied()
-        .cycle()
-        .take(length as usize)
-        .collect();
+    let data: Vec<u8> = pattern.iter().copied().cycle().take(length as usize).collect();
     write(ictx, offset, &data).await
 }
 
@@ -235,9 +190,7 @@ pub async fn compare_and_write(
             let mut skip = (code - Errno::MAX_ERRNO) as u64;
             for piece in &extent.buffer_extents {
                 if skip < piece.length {
-                    return Ok(CompareOutcome::Mismatch {
-                        offset: offset + piece.offset + skip,
-                    });
+                    return Ok(CompareOutcome::Mismatch { offset: offset + piece.offset + skip });
                 }
                 skip -= piece.length;
             }

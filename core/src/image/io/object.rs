@@ -54,13 +54,8 @@ impl ObjectWrite {
             ObjectWrite::Remove => {
                 op.remove();
             }
-            ObjectWrite::CompareWrite {
-                offset,
-                compare,
-                data,
-            } => {
-                op.cmpext(*offset, compare.clone())
-                    .write(*offset, data.clone());
+            ObjectWrite::CompareWrite { offset, compare, data } => {
+                op.cmpext(*offset, compare.clone()).write(*offset, data.clone());
             }
             ObjectWrite::CopyupOnly => {}
         }
@@ -77,17 +72,10 @@ pub(super) async fn read(
 ) -> Result<Vec<u8>, Errno> {
     let mut op = ObjectOperation::new();
     op.read(offset, length);
-    let reply = ictx
-        .data_io
-        .read(&ictx.data_object(object_no), snap, op)
-        .await;
+    let reply = ictx.data_io.read(&ictx.data_object(object_no), snap, op).await;
     match reply.errno() {
         Ok(()) => {
-            let mut data = reply
-                .ops
-                .first()
-                .map(|r| r.out.to_vec())
-                .unwrap_or_default();
+            let mut data = reply.ops.first().map(|r| r.out.to_vec()).unwrap_or_default();
             data.resize(length as usize, 0); // a short object reads as zeros
             Ok(data)
         }
@@ -130,16 +118,9 @@ pub(super) async fn read_parent_clipped(
     let mut at = 0usize;
     for (image_offset, len, inside) in ictx.parent_extents(object_no, offset, length, overlap) {
         // The parent may be smaller than the overlap claims; past its end is zeros.
-        let len_in_parent = if inside {
-            parent_size.saturating_sub(image_offset).min(len)
-        } else {
-            0
-        };
+        let len_in_parent = if inside { parent_size.saturating_sub(image_offset).min(len) } else { 0 };
         if len_in_parent > 0 {
-            reads.push((
-                at,
-                read_at(parent, parent_snap, image_offset, len_in_parent),
-            ));
+            reads.push((at, read_at(parent, parent_snap, image_offset, len_in_parent)));
         }
         at += len as usize;
     }
@@ -161,11 +142,7 @@ pub(super) fn finish(action: &ObjectWrite, reply: &ObjectReply) -> Result<(), Er
 
 /// Applies `action` to an object, copying the parent's data up first when
 /// the object does not exist yet and the parent still backs part of it.
-pub(crate) async fn write(
-    ictx: &ImageCtx,
-    object_no: u64,
-    action: ObjectWrite,
-) -> Result<(), Errno> {
+pub(crate) async fn write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Result<(), Errno> {
     let has_parent = super::copyup::needs_parent(ictx, object_no);
     let kind = match action {
         ObjectWrite::Remove if ictx.object_overlaps_parent(object_no) => WriteAction::Truncate,
@@ -203,10 +180,7 @@ async fn write_object(ictx: &ImageCtx, object_no: u64, action: &ObjectWrite) -> 
         _ => action.add_to(&mut op),
     }
     let reply = io.write(&oid, &ictx.snapc, op).await;
-    let guard_failed = reply
-        .ops
-        .first()
-        .is_some_and(|r| r.rval == Errno::ENOENT.to_ret());
+    let guard_failed = reply.ops.first().is_some_and(|r| r.rval == Errno::ENOENT.to_ret());
     if !guard_failed {
         return finish(action, &reply);
     }

@@ -25,10 +25,7 @@ where
 {
     let objects: Vec<u64> = objects.collect();
     for batch in objects.chunks(CONCURRENT_OPS) {
-        join_all(batch.iter().map(|&n| op(n)))
-            .await
-            .into_iter()
-            .collect::<Result<(), Errno>>()?;
+        join_all(batch.iter().map(|&n| op(n))).await.into_iter().collect::<Result<(), Errno>>()?;
     }
     Ok(())
 }
@@ -40,22 +37,14 @@ pub async fn trim(ictx: &ImageCtx, old_size: u64, new_size: u64) -> Result<(), E
     if new_size >= old_size {
         return Ok(());
     }
-    let extents =
-        file_to_extents(&ictx.layout, new_size, old_size - new_size).map_err(|e| e.errno())?;
+    let extents = file_to_extents(&ictx.layout, new_size, old_size - new_size).map_err(|e| e.errno())?;
     let by_object: Vec<(u64, u64)> = extents.iter().map(|e| (e.object_no, e.offset)).collect();
     for batch in by_object.chunks(CONCURRENT_OPS) {
         let requests = batch.iter().map(|&(object_no, offset)| {
-            let action = if offset == 0 {
-                ObjectWrite::Remove
-            } else {
-                ObjectWrite::Truncate { offset }
-            };
+            let action = if offset == 0 { ObjectWrite::Remove } else { ObjectWrite::Truncate { offset } };
             plain_write(ictx, object_no, action)
         });
-        join_all(requests)
-            .await
-            .into_iter()
-            .collect::<Result<(), Errno>>()?;
+        join_all(requests).await.into_iter().collect::<Result<(), Errno>>()?;
     }
     Ok(())
 }
@@ -64,11 +53,7 @@ pub async fn trim(ictx: &ImageCtx, old_size: u64, new_size: u64) -> Result<(), E
 /// parent overlap, so the parent must not show through them again.
 async fn plain_write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Result<(), Errno> {
     let (kind, mut op) = (
-        if matches!(action, ObjectWrite::Remove) {
-            WriteAction::Remove
-        } else {
-            WriteAction::Truncate
-        },
+        if matches!(action, ObjectWrite::Remove) { WriteAction::Remove } else { WriteAction::Truncate },
         ObjectOperation::new(),
     );
     match action {
@@ -79,12 +64,7 @@ async fn plain_write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Re
     // The map must say "gone" for every object a shrink removes, or the
     // map's resize refuses (-ESTALE), as cls_rbd's object_map_resize does.
     super::object_map::pre_write(ictx, object_no, kind).await?;
-    match ictx
-        .data_io
-        .write(&ictx.data_object(object_no), &ictx.snapc, op)
-        .await
-        .errno()
-    {
+    match ictx.data_io.write(&ictx.data_object(object_no), &ictx.snapc, op).await.errno() {
         Ok(()) | Err(Errno::ENOENT) => {}
         Err(e) => return Err(e),
     }
@@ -95,22 +75,14 @@ async fn plain_write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Re
 /// object pass): each object becomes what it was then, or goes if it did
 /// not exist. `objects_size` is the larger of the head and snapshot sizes.
 pub async fn rollback_objects(ictx: &ImageCtx, snap: u64, objects_size: u64) -> Result<(), Errno> {
-    for_each_object(
-        0..object_count(&ictx.layout, objects_size),
-        |object_no| async move {
-            let mut op = ObjectOperation::new();
-            op.rollback(snap);
-            match ictx
-                .data_io
-                .write(&ictx.data_object(object_no), &ictx.snapc, op)
-                .await
-                .errno()
-            {
-                Err(Errno::ENOENT) => Ok(()),
-                result => result,
-            }
-        },
-    )
+    for_each_object(0..object_count(&ictx.layout, objects_size), |object_no| async move {
+        let mut op = ObjectOperation::new();
+        op.rollback(snap);
+        match ictx.data_io.write(&ictx.data_object(object_no), &ictx.snapc, op).await.errno() {
+            Err(Errno::ENOENT) => Ok(()),
+            result => result,
+        }
+    })
     .await
 }
 
@@ -130,23 +102,14 @@ pub async fn flatten_objects(ictx: &ImageCtx) -> Result<(), Errno> {
         return Ok(());
     }
     // Every object holding a byte below the overlap.
-    let last = file_to_extents(&ictx.layout, 0, overlap)
-        .map_err(|e| e.errno())?
-        .iter()
-        .map(|e| e.object_no)
-        .max();
+    let last = file_to_extents(&ictx.layout, 0, overlap).map_err(|e| e.errno())?.iter().map(|e| e.object_no).max();
     let objects = last.map_or(0, |n| n + 1);
-    for_each_object(0..objects, |object_no| {
-        object::write(ictx, object_no, ObjectWrite::CopyupOnly)
-    })
-    .await
+    for_each_object(0..objects, |object_no| object::write(ictx, object_no, ObjectWrite::CopyupOnly)).await
 }
 
 /// Removes the head of every data object of an image of `size` bytes
 /// (RemoveRequest's trim to zero).
 pub async fn remove_objects(ictx: &ImageCtx, size: u64) -> Result<(), Errno> {
-    for_each_object(0..object_count(&ictx.layout, size), |object_no| {
-        plain_write(ictx, object_no, ObjectWrite::Remove)
-    })
-    .await
+    for_each_object(0..object_count(&ictx.layout, size), |object_no| plain_write(ictx, object_no, ObjectWrite::Remove))
+        .await
 }

@@ -12,8 +12,8 @@ use super::*;
 use crate::rados::aio::*;
 use crate::rados::write_op::*;
 use crate::rados::{
-    rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy,
-    rados_pool_create, rados_shutdown,
+    rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy, rados_pool_create,
+    rados_shutdown,
 };
 
 const ENOENT: c_int = -2;
@@ -53,10 +53,7 @@ fn unconnected(dir: &std::path::Path) -> rados_t {
     let path = CString::new(dir.to_str().unwrap()).unwrap();
     unsafe {
         assert_eq!(rados_create(&mut cluster, null()), 0);
-        assert_eq!(
-            rados_conf_set(cluster, c"rbdrs_local_store".as_ptr(), path.as_ptr()),
-            0
-        );
+        assert_eq!(rados_conf_set(cluster, c"rbdrs_local_store".as_ptr(), path.as_ptr()), 0);
     }
     cluster
 }
@@ -94,10 +91,7 @@ fn size(env: &Env, oid: &CStr) -> Result<u64, c_int> {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 #[test]
@@ -113,34 +107,19 @@ fn write_read_stat_remove_round_trip() {
     assert_eq!(get(&env, oid, 4, 100).unwrap(), b"");
 
     let (mut sz, mut mtime) = (0u64, 0i64);
-    assert_eq!(
-        unsafe { rados_stat(env.io, oid.as_ptr(), &mut sz, &mut mtime) },
-        0
-    );
+    assert_eq!(unsafe { rados_stat(env.io, oid.as_ptr(), &mut sz, &mut mtime) }, 0);
     assert_eq!(sz, 15);
     assert!((now() - mtime).abs() < 60, "mtime {mtime} is not now");
     let mut ts = crate::types::timespec::default();
-    assert_eq!(
-        unsafe { rados_stat2(env.io, oid.as_ptr(), null_mut(), &mut ts) },
-        0
-    );
+    assert_eq!(unsafe { rados_stat2(env.io, oid.as_ptr(), null_mut(), &mut ts) }, 0);
     assert_eq!(ts.tv_sec, mtime);
 
-    assert_eq!(
-        unsafe { rados_write_full(env.io, oid.as_ptr(), b"abc".as_ptr().cast(), 3) },
-        0
-    );
-    assert_eq!(
-        unsafe { rados_append(env.io, oid.as_ptr(), b"def".as_ptr().cast(), 3) },
-        0
-    );
+    assert_eq!(unsafe { rados_write_full(env.io, oid.as_ptr(), b"abc".as_ptr().cast(), 3) }, 0);
+    assert_eq!(unsafe { rados_append(env.io, oid.as_ptr(), b"def".as_ptr().cast(), 3) }, 0);
     assert_eq!(get(&env, oid, 64, 0).unwrap(), b"abcdef");
     assert_eq!(unsafe { rados_trunc(env.io, oid.as_ptr(), 2) }, 0);
     assert_eq!(size(&env, oid), Ok(2));
-    assert_eq!(
-        unsafe { rados_writesame(env.io, oid.as_ptr(), b"xy".as_ptr().cast(), 2, 6, 2) },
-        0
-    );
+    assert_eq!(unsafe { rados_writesame(env.io, oid.as_ptr(), b"xy".as_ptr().cast(), 2, 6, 2) }, 0);
     assert_eq!(get(&env, oid, 64, 0).unwrap(), b"abxyxyxy");
 
     assert_eq!(unsafe { rados_remove(env.io, oid.as_ptr()) }, 0);
@@ -148,20 +127,11 @@ fn write_read_stat_remove_round_trip() {
     assert_eq!(get(&env, oid, 8, 0), Err(ENOENT));
 
     // fio creates its objects with an empty write.
-    assert_eq!(
-        unsafe { rados_write(env.io, c"empty".as_ptr(), c"".as_ptr(), 0, 0) },
-        0
-    );
+    assert_eq!(unsafe { rados_write(env.io, c"empty".as_ptr(), c"".as_ptr(), 0, 0) }, 0);
     assert_eq!(size(&env, c"empty"), Ok(0));
     // An append to a missing object creates it.
-    assert_eq!(
-        unsafe { rados_append(env.io, c"log".as_ptr(), b"1".as_ptr().cast(), 1) },
-        0
-    );
-    assert_eq!(
-        unsafe { rados_append(env.io, c"log".as_ptr(), b"2".as_ptr().cast(), 1) },
-        0
-    );
+    assert_eq!(unsafe { rados_append(env.io, c"log".as_ptr(), b"1".as_ptr().cast(), 1) }, 0);
+    assert_eq!(unsafe { rados_append(env.io, c"log".as_ptr(), b"2".as_ptr().cast(), 1) }, 0);
     assert_eq!(get(&env, c"log", 8, 0).unwrap(), b"12");
 }
 
@@ -195,28 +165,16 @@ fn bad_arguments_are_einval_not_crashes() {
         assert_eq!(rados_trunc(null_mut(), oid, 0), EINVAL);
         assert_eq!(rados_stat(env.io, oid, null_mut(), null_mut()), 0);
         assert_eq!(rados_stat(null_mut(), oid, null_mut(), null_mut()), EINVAL);
-        assert_eq!(
-            rados_getxattr(env.io, oid, null(), buf.as_mut_ptr(), 8),
-            EINVAL
-        );
-        assert_eq!(
-            rados_setxattr(env.io, oid, c"a".as_ptr(), null(), 3),
-            EINVAL
-        );
-        assert_eq!(
-            rados_exec(env.io, oid, null(), c"m".as_ptr(), null(), 0, null_mut(), 0),
-            EINVAL
-        );
+        assert_eq!(rados_getxattr(env.io, oid, null(), buf.as_mut_ptr(), 8), EINVAL);
+        assert_eq!(rados_setxattr(env.io, oid, c"a".as_ptr(), null(), 3), EINVAL);
+        assert_eq!(rados_exec(env.io, oid, null(), c"m".as_ptr(), null(), 0, null_mut(), 0), EINVAL);
         // A pool context handle is not a cluster handle.
         assert_eq!(rados_pool_list(env.io.cast(), null_mut(), 0), EINVAL);
         assert_eq!(rados_pool_list(null_mut(), null_mut(), 0), EINVAL);
         assert_eq!(rados_get_instance_id(null_mut()), 0);
 
         let mut c = null_mut();
-        assert_eq!(
-            rados_aio_create_completion(null_mut(), None, None, null_mut()),
-            EINVAL
-        );
+        assert_eq!(rados_aio_create_completion(null_mut(), None, None, null_mut()), EINVAL);
         assert_eq!(rados_aio_write(env.io, oid, null_mut(), data, 4, 0), EINVAL);
         assert_eq!(rados_aio_create_completion2(null_mut(), None, &mut c), 0);
         assert_eq!(rados_aio_write(null_mut(), oid, c, data, 4, 0), EINVAL);
@@ -233,26 +191,14 @@ fn bad_arguments_are_einval_not_crashes() {
         rados_write_op_zero(null_mut(), 0, 1);
         rados_write_op_write(null_mut(), data, 4, 0);
         rados_release_write_op(null_mut());
-        assert_eq!(
-            rados_write_op_operate(null_mut(), env.io, oid, null_mut(), 0),
-            EINVAL
-        );
+        assert_eq!(rados_write_op_operate(null_mut(), env.io, oid, null_mut(), 0), EINVAL);
         let op = rados_create_write_op();
         rados_write_op_write(op, null(), 4, 0);
-        assert_eq!(
-            rados_write_op_operate(op, env.io, oid, null_mut(), 0),
-            EINVAL
-        );
+        assert_eq!(rados_write_op_operate(op, env.io, oid, null_mut(), 0), EINVAL);
         rados_release_write_op(op);
         let op = rados_create_write_op();
-        assert_eq!(
-            rados_write_op_operate(op, null_mut(), oid, null_mut(), 0),
-            EINVAL
-        );
-        assert_eq!(
-            rados_write_op_operate(op, env.io, null(), null_mut(), 0),
-            EINVAL
-        );
+        assert_eq!(rados_write_op_operate(op, null_mut(), oid, null_mut(), 0), EINVAL);
+        assert_eq!(rados_write_op_operate(op, env.io, null(), null_mut(), 0), EINVAL);
         // A write op handle is not a read op handle.
         assert_eq!(rados_read_op_operate(op.cast(), env.io, oid, 0), EINVAL);
         rados_release_write_op(op);
@@ -265,32 +211,14 @@ fn xattrs_and_class_calls() {
     let oid = c"o".as_ptr();
     let mut buf = [0u8; 16];
     unsafe {
-        assert_eq!(
-            rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 16),
-            ENOENT
-        );
-        assert_eq!(
-            rados_setxattr(env.io, oid, c"k".as_ptr(), b"v1".as_ptr().cast(), 2),
-            0
-        );
-        assert_eq!(
-            rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 16),
-            2
-        );
+        assert_eq!(rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 16), ENOENT);
+        assert_eq!(rados_setxattr(env.io, oid, c"k".as_ptr(), b"v1".as_ptr().cast(), 2), 0);
+        assert_eq!(rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 16), 2);
         assert_eq!(&buf[..2], b"v1");
-        assert_eq!(
-            rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 1),
-            ERANGE
-        );
-        assert_eq!(
-            rados_getxattr(env.io, oid, c"other".as_ptr(), buf.as_mut_ptr().cast(), 16),
-            ENODATA
-        );
+        assert_eq!(rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 1), ERANGE);
+        assert_eq!(rados_getxattr(env.io, oid, c"other".as_ptr(), buf.as_mut_ptr().cast(), 16), ENODATA);
         assert_eq!(rados_rmxattr(env.io, oid, c"k".as_ptr()), 0);
-        assert_eq!(
-            rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 16),
-            ENODATA
-        );
+        assert_eq!(rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 16), ENODATA);
 
         let features = |out: &mut [u8]| {
             rados_exec(
@@ -307,18 +235,7 @@ fn xattrs_and_class_calls() {
         assert_eq!(features(&mut buf), 8);
         assert_ne!(u64::from_le_bytes(buf[..8].try_into().unwrap()), 0);
         assert_eq!(features(&mut buf[..4]), ERANGE);
-        assert!(
-            rados_exec(
-                env.io,
-                oid,
-                c"nosuch".as_ptr(),
-                c"m".as_ptr(),
-                null(),
-                0,
-                null_mut(),
-                0
-            ) < 0
-        );
+        assert!(rados_exec(env.io, oid, c"nosuch".as_ptr(), c"m".as_ptr(), null(), 0, null_mut(), 0) < 0);
     }
 }
 
@@ -335,14 +252,8 @@ struct Seen {
 
 unsafe extern "C" fn record(c: *mut AioCompletion, arg: *mut c_void) {
     let seen = unsafe { &*arg.cast::<Seen>() };
-    seen.values
-        .lock()
-        .unwrap()
-        .push(unsafe { rados_aio_get_return_value(c) });
-    seen.threads
-        .lock()
-        .unwrap()
-        .push(std::thread::current().name().unwrap_or("").to_string());
+    seen.values.lock().unwrap().push(unsafe { rados_aio_get_return_value(c) });
+    seen.threads.lock().unwrap().push(std::thread::current().name().unwrap_or("").to_string());
     let io = seen.io.load(Ordering::SeqCst) as rados_ioctx_t;
     if !io.is_null() {
         let mut byte = 0u8;
@@ -355,10 +266,7 @@ unsafe extern "C" fn record(c: *mut AioCompletion, arg: *mut c_void) {
 fn completion(seen: &Seen) -> *mut AioCompletion {
     let mut c = null_mut();
     let arg = std::ptr::from_ref(seen).cast_mut().cast::<c_void>();
-    assert_eq!(
-        unsafe { rados_aio_create_completion(arg, Some(record), Some(record), &mut c) },
-        0
-    );
+    assert_eq!(unsafe { rados_aio_create_completion(arg, Some(record), Some(record), &mut c) }, 0);
     c
 }
 
@@ -369,29 +277,9 @@ fn aio_write_then_read_with_callbacks() {
     let data = b"0123456789";
     unsafe {
         let c = completion(&seen);
-        assert_eq!(
-            rados_aio_write(
-                env.io,
-                c"a".as_ptr(),
-                c,
-                data.as_ptr().cast(),
-                data.len(),
-                4
-            ),
-            0
-        );
+        assert_eq!(rados_aio_write(env.io, c"a".as_ptr(), c, data.as_ptr().cast(), data.len(), 4), 0);
         // A completion serves one operation.
-        assert_eq!(
-            rados_aio_write(
-                env.io,
-                c"a".as_ptr(),
-                c,
-                data.as_ptr().cast(),
-                data.len(),
-                4
-            ),
-            EINVAL
-        );
+        assert_eq!(rados_aio_write(env.io, c"a".as_ptr(), c, data.as_ptr().cast(), data.len(), 4), EINVAL);
         assert_eq!(rados_aio_wait_for_complete_and_cb(c), 0);
         assert_eq!(rados_aio_is_complete(c), 1);
         assert_eq!(rados_aio_is_safe_and_cb(c), 1);
@@ -400,27 +288,12 @@ fn aio_write_then_read_with_callbacks() {
         rados_aio_release(c);
         assert_eq!(seen.calls.load(Ordering::SeqCst), 2);
         assert_eq!(*seen.values.lock().unwrap(), [0, 0]);
-        assert!(seen
-            .threads
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|t| t == "rbdrs-exec"));
+        assert!(seen.threads.lock().unwrap().iter().all(|t| t == "rbdrs-exec"));
 
         let seen = Seen::default();
         let c = completion(&seen);
         let mut buf = [0u8; 32];
-        assert_eq!(
-            rados_aio_read(
-                env.io,
-                c"a".as_ptr(),
-                c,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                2
-            ),
-            0
-        );
+        assert_eq!(rados_aio_read(env.io, c"a".as_ptr(), c, buf.as_mut_ptr().cast(), buf.len(), 2), 0);
         assert_eq!(rados_aio_wait_for_safe_and_cb(c), 0);
         assert_eq!(rados_aio_get_return_value(c), 12);
         assert_eq!(&buf[..12], b"\0\x000123456789");
@@ -430,10 +303,7 @@ fn aio_write_then_read_with_callbacks() {
         let (mut sz, mut mtime) = (0u64, 0i64);
         let mut c = null_mut();
         assert_eq!(rados_aio_create_completion2(null_mut(), None, &mut c), 0);
-        assert_eq!(
-            rados_aio_stat(env.io, c"a".as_ptr(), c, &mut sz, &mut mtime),
-            0
-        );
+        assert_eq!(rados_aio_stat(env.io, c"a".as_ptr(), c, &mut sz, &mut mtime), 0);
         assert_eq!(rados_aio_wait_for_complete(c), 0);
         assert_eq!((rados_aio_get_return_value(c), sz), (0, 14));
         assert!((now() - mtime).abs() < 60);
@@ -441,35 +311,17 @@ fn aio_write_then_read_with_callbacks() {
 
         let mut c = null_mut();
         assert_eq!(rados_aio_create_completion2(null_mut(), None, &mut c), 0);
-        assert_eq!(
-            rados_aio_read(
-                env.io,
-                c"missing".as_ptr(),
-                c,
-                buf.as_mut_ptr().cast(),
-                4,
-                0
-            ),
-            0
-        );
+        assert_eq!(rados_aio_read(env.io, c"missing".as_ptr(), c, buf.as_mut_ptr().cast(), 4, 0), 0);
         assert_eq!(rados_aio_wait_for_complete(c), 0);
         assert_eq!(rados_aio_get_return_value(c), ENOENT);
         rados_aio_release(c);
 
-        for (i, f) in [
-            rados_aio_write_full as unsafe extern "C" fn(_, _, _, _, _) -> _,
-            rados_aio_append,
-        ]
-        .into_iter()
-        .enumerate()
+        for (i, f) in
+            [rados_aio_write_full as unsafe extern "C" fn(_, _, _, _, _) -> _, rados_aio_append].into_iter().enumerate()
         {
             let mut c = null_mut();
             assert_eq!(rados_aio_create_completion2(null_mut(), None, &mut c), 0);
-            assert_eq!(
-                f(env.io, c"b".as_ptr(), c, b"xy".as_ptr().cast(), 2),
-                0,
-                "call {i}"
-            );
+            assert_eq!(f(env.io, c"b".as_ptr(), c, b"xy".as_ptr().cast(), 2), 0, "call {i}");
             assert_eq!(rados_aio_wait_for_complete(c), 0);
             assert_eq!(rados_aio_get_return_value(c), 0);
             rados_aio_release(c);
@@ -496,10 +348,7 @@ fn callbacks_cannot_block_the_executor() {
         let mut c = null_mut();
         let arg = std::ptr::from_ref(&seen).cast_mut().cast::<c_void>();
         assert_eq!(rados_aio_create_completion2(arg, Some(record), &mut c), 0);
-        assert_eq!(
-            rados_aio_write(env.io, c"a".as_ptr(), c, b"y".as_ptr().cast(), 1, 0),
-            0
-        );
+        assert_eq!(rados_aio_write(env.io, c"a".as_ptr(), c, b"y".as_ptr().cast(), 1, 0), 0);
         assert_eq!(rados_aio_wait_for_complete_and_cb(c), 0);
         rados_aio_release(c);
     }
@@ -519,14 +368,7 @@ fn release_before_completion_then_flush() {
         for i in 0..N {
             let c = completion(&seen);
             assert_eq!(
-                rados_aio_write(
-                    env.io,
-                    c"blk".as_ptr(),
-                    c,
-                    block.as_ptr().cast(),
-                    block.len(),
-                    (i * 4096) as u64
-                ),
+                rados_aio_write(env.io, c"blk".as_ptr(), c, block.as_ptr().cast(), block.len(), (i * 4096) as u64),
                 0
             );
             rados_aio_release(c);
@@ -562,10 +404,7 @@ fn write_ops_are_atomic_compounds() {
         // The same compound again: the exclusive create fails, and nothing
         // of the compound applies.
         rados_write_op_write(op, b"Z".as_ptr().cast(), 1, 0);
-        assert_eq!(
-            rados_write_op_operate(op, env.io, oid, null_mut(), 0),
-            EEXIST
-        );
+        assert_eq!(rados_write_op_operate(op, env.io, oid, null_mut(), 0), EEXIST);
         rados_release_write_op(op);
         assert_eq!(get(&env, c"w", 16, 0).unwrap(), b"abcdefgh");
 
@@ -583,10 +422,7 @@ fn write_ops_are_atomic_compounds() {
         assert_eq!(got, 1_000_000);
         let op = rados_create_write_op();
         rados_write_op_setxattr(op, c"t".as_ptr(), null(), 0);
-        let mut ts = crate::types::timespec {
-            tv_sec: 2_000_000,
-            tv_nsec: 5,
-        };
+        let mut ts = crate::types::timespec { tv_sec: 2_000_000, tv_nsec: 5 };
         assert_eq!(rados_write_op_operate2(op, env.io, oid, &mut ts, 0), 0);
         ts.tv_nsec = 2_000_000_000;
         assert_eq!(rados_write_op_operate2(op, env.io, oid, &mut ts, 0), EINVAL);
@@ -599,10 +435,7 @@ fn write_ops_are_atomic_compounds() {
         let op = rados_create_write_op();
         rados_write_op_assert_exists(op);
         rados_write_op_write_full(op, b"new".as_ptr().cast(), 3);
-        assert_eq!(
-            rados_write_op_operate(op, env.io, c"absent".as_ptr(), null_mut(), 0),
-            ENOENT
-        );
+        assert_eq!(rados_write_op_operate(op, env.io, c"absent".as_ptr(), null_mut(), 0), ENOENT);
         assert_eq!(rados_write_op_operate(op, env.io, oid, null_mut(), 0), 0);
         rados_release_write_op(op);
         assert_eq!(size(&env, c"absent"), Err(ENOENT));
@@ -619,10 +452,7 @@ fn write_ops_are_atomic_compounds() {
         assert_eq!(rados_write_op_operate(op, env.io, oid, null_mut(), 0), 0);
         rados_release_write_op(op);
         let mut buf = [0u8; 4];
-        assert_eq!(
-            rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 4),
-            ENODATA
-        );
+        assert_eq!(rados_getxattr(env.io, oid, c"k".as_ptr(), buf.as_mut_ptr().cast(), 4), ENODATA);
 
         // FAILOK lets the compound go on past a failing action.
         let op = rados_create_write_op();
@@ -636,10 +466,7 @@ fn write_ops_are_atomic_compounds() {
         let op = rados_create_write_op();
         rados_write_op_remove(op);
         assert_eq!(rados_write_op_operate(op, env.io, oid, null_mut(), 0), 0);
-        assert_eq!(
-            rados_write_op_operate(op, env.io, oid, null_mut(), 0),
-            ENOENT
-        );
+        assert_eq!(rados_write_op_operate(op, env.io, oid, null_mut(), 0), ENOENT);
         rados_release_write_op(op);
     }
 }
@@ -653,10 +480,7 @@ fn aio_write_op_zero_as_fio_trims() {
         let c = completion(&seen);
         let op = rados_create_write_op();
         rados_write_op_zero(op, 4096, 4096);
-        assert_eq!(
-            rados_aio_write_op_operate(op, env.io, c, c"f".as_ptr(), null_mut(), 0),
-            0
-        );
+        assert_eq!(rados_aio_write_op_operate(op, env.io, c, c"f".as_ptr(), null_mut(), 0), 0);
         // The op was copied: releasing it now is fine.
         rados_release_write_op(op);
         while rados_aio_is_complete(c) == 0 {
@@ -668,10 +492,7 @@ fn aio_write_op_zero_as_fio_trims() {
         let c = completion(&seen);
         let op = rados_create_write_op();
         rados_write_op_create(op, 1, null());
-        assert_eq!(
-            rados_aio_write_op_operate(op, env.io, c, c"f".as_ptr(), null_mut(), 0),
-            0
-        );
+        assert_eq!(rados_aio_write_op_operate(op, env.io, c, c"f".as_ptr(), null_mut(), 0), 0);
         assert_eq!(rados_aio_wait_for_complete(c), 0);
         assert_eq!(rados_aio_get_return_value(c), EEXIST);
         rados_aio_release(c);
@@ -701,19 +522,13 @@ fn read_ops_fill_every_output() {
         buf = [0; 4];
         let mut c = null_mut();
         assert_eq!(rados_aio_create_completion2(null_mut(), None, &mut c), 0);
-        assert_eq!(
-            rados_aio_read_op_operate(op, env.io, c, c"r".as_ptr(), 0),
-            0
-        );
+        assert_eq!(rados_aio_read_op_operate(op, env.io, c, c"r".as_ptr(), 0), 0);
         assert_eq!(rados_aio_wait_for_complete(c), 0);
         assert_eq!(rados_aio_get_return_value(c), 0);
         assert_eq!(&buf, b"bcde");
         rados_aio_release(c);
 
-        assert_eq!(
-            rados_read_op_operate(op, env.io, c"nothing".as_ptr(), 0),
-            ENOENT
-        );
+        assert_eq!(rados_read_op_operate(op, env.io, c"nothing".as_ptr(), 0), ENOENT);
         rados_release_read_op(op);
     }
 }
@@ -733,10 +548,7 @@ fn pool_list_follows_the_buffer_size_protocol() {
         assert_eq!(&buf[..6], b"rbd\0\0\x01");
 
         assert_eq!(rados_pool_create(env.cluster, c"data".as_ptr()), 0);
-        assert_eq!(
-            rados_pool_list(env.cluster, buf.as_mut_ptr().cast(), 16),
-            10
-        );
+        assert_eq!(rados_pool_list(env.cluster, buf.as_mut_ptr().cast(), 16), 10);
         assert_eq!(&buf[..10], b"rbd\0data\0\0");
         // What fits is listed, up to the first name that does not.
         assert_eq!(rados_pool_list(env.cluster, buf.as_mut_ptr().cast(), 6), 10);
@@ -755,10 +567,7 @@ fn instance_id_is_the_client_id() {
         assert_eq!(rados_connect(cluster), 0);
         let id = rados_get_instance_id(cluster);
         assert_ne!(id, 0);
-        assert_eq!(
-            Some(id),
-            (*cluster).connected().ok().map(|c| c.client.global_id)
-        );
+        assert_eq!(Some(id), (*cluster).connected().ok().map(|c| c.client.global_id));
         rados_shutdown(cluster);
     }
     let _ = std::fs::remove_dir_all(&dir);

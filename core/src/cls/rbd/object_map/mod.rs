@@ -12,9 +12,8 @@ use bytes::Bytes;
 use crate::encoding::{encode_to_vec, DecodeError, Decoder, Encode};
 use crate::memstore::{ClassRegistry, MethodContext, MethodFlags};
 use crate::object_map::{
-    block_crcs, data_crc_offset, data_len, decode_header, resize_states, snapshot_add_states,
-    snapshot_remove_states, update_states, BitVector2, BLOCK_SIZE, HEADER_LEN,
-    MAX_OBJECT_MAP_OBJECT_COUNT,
+    block_crcs, data_crc_offset, data_len, decode_header, resize_states, snapshot_add_states, snapshot_remove_states,
+    update_states, BitVector2, BLOCK_SIZE, HEADER_LEN, MAX_OBJECT_MAP_OBJECT_COUNT,
 };
 use crate::osd::ObjectOperation;
 use crate::Errno;
@@ -49,13 +48,7 @@ pub fn object_map_resize(op: &mut ObjectOperation, object_count: u64, default_st
 
 /// Sets `[start, end)` to `new_state`, only where the state is
 /// `current_state` when one is given (EXISTS also matches EXISTS_CLEAN).
-pub fn object_map_update(
-    op: &mut ObjectOperation,
-    start: u64,
-    end: u64,
-    new_state: u8,
-    current_state: Option<u8>,
-) {
+pub fn object_map_update(op: &mut ObjectOperation, start: u64, end: u64, new_state: u8, current_state: Option<u8>) {
     let mut input = Vec::with_capacity(19);
     start.encode(&mut input);
     end.encode(&mut input);
@@ -89,12 +82,7 @@ pub fn register(reg: &mut ClassRegistry) {
     reg.register(CLASS, "object_map_resize", MethodFlags::RDWR, resize);
     reg.register(CLASS, "object_map_update", MethodFlags::RDWR, update);
     reg.register(CLASS, "object_map_snap_add", MethodFlags::RDWR, snap_add);
-    reg.register(
-        CLASS,
-        "object_map_snap_remove",
-        MethodFlags::RDWR,
-        snap_remove,
-    );
+    reg.register(CLASS, "object_map_snap_remove", MethodFlags::RDWR, snap_remove);
 }
 
 /// Inputs decode as upstream's: trailing bytes ignored, errors -EINVAL.
@@ -156,13 +144,11 @@ fn resize(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, Errno> {
 /// upstream does. Like upstream, the header CRC is not checked here, and
 /// only the touched blocks' CRCs are.
 fn update(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, Errno> {
-    let (start, end, new_state, current_state) = decode_input(input, |d| {
-        Ok((d.u64()?, d.u64()?, d.u8()?, d.decode::<Option<u8>>()?))
-    })?;
+    let (start, end, new_state, current_state) =
+        decode_input(input, |d| Ok((d.u64()?, d.u64()?, d.u8()?, d.decode::<Option<u8>>()?)))?;
     ctx.stat()?;
     let header = ctx.read(0, HEADER_LEN)?;
-    let (size, _header_crc) =
-        decode_header(&mut Decoder::new(&header)).map_err(|_| Errno::EINVAL)?;
+    let (size, _header_crc) = decode_header(&mut Decoder::new(&header)).map_err(|_| Errno::EINVAL)?;
     if start >= end || end > size {
         return Err(Errno::ERANGE);
     }
@@ -179,9 +165,7 @@ fn update(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, Errno> {
     if data.len() as u64 != data_end - data_start || crcs.len() as u64 != 4 * blocks {
         return Err(Errno::EINVAL);
     }
-    let stored = crcs
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+    let stored = crcs.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]));
     if !stored.eq(block_crcs(&data)) {
         return Err(Errno::EINVAL);
     }
@@ -189,13 +173,7 @@ fn update(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, Errno> {
     let base = data_start * 4;
     let window_size = (size - base).min(data.len() as u64 * 4);
     let mut window = BitVector2::from_raw(window_size, data).ok_or(Errno::EINVAL)?;
-    if !update_states(
-        &mut window,
-        start - base,
-        end - base,
-        new_state,
-        current_state,
-    ) {
+    if !update_states(&mut window, start - base, end - base, new_state, current_state) {
         return Ok(Vec::new());
     }
     let data = window.into_data();

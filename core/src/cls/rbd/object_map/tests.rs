@@ -8,19 +8,15 @@ use crate::cls::lock;
 use crate::encoding::UtcTime;
 use crate::memstore::MemStore;
 use crate::object_map::{
-    assert_map_locked, header_crc_offset, lock_map, update_head, OBJECT_EXISTS,
-    OBJECT_EXISTS_CLEAN, OBJECT_NONEXISTENT, OBJECT_PENDING,
+    assert_map_locked, header_crc_offset, lock_map, update_head, OBJECT_EXISTS, OBJECT_EXISTS_CLEAN,
+    OBJECT_NONEXISTENT, OBJECT_PENDING,
 };
 use crate::osd::{ClientId, ObjectId, ObjectReply, ObjectRequest, OpKind, SnapContext, SnapId};
 
 fn call_of(op: &ObjectOperation) -> (&str, &str, &[u8]) {
     match &op.ops[..] {
         [only] => match &only.kind {
-            OpKind::Call {
-                class,
-                method,
-                input,
-            } => (class, method, input),
+            OpKind::Call { class, method, input } => (class, method, input),
             other => panic!("not a call: {other:?}"),
         },
         ops => panic!("expected one op, got {}", ops.len()),
@@ -43,70 +39,31 @@ fn five() -> BitVector2 {
 
 /// BitVector<2>::encode of [`five`] with CRCs off: the header bufferlist,
 /// the packed data, an empty footer bufferlist.
-const FIVE_NO_CRCS: [u8; 24] = [
-    14,
-    0,
-    0,
-    0,
-    1,
-    1,
-    8,
-    0,
-    0,
-    0,
-    5,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0b01_10_11_00,
-    0b01_00_00_00,
-    0,
-    0,
-    0,
-    0,
-];
+const FIVE_NO_CRCS: [u8; 24] =
+    [14, 0, 0, 0, 1, 1, 8, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0b01_10_11_00, 0b01_00_00_00, 0, 0, 0, 0];
 
 // -- requests, byte for byte (cls_rbd_client.cc) --
 
 #[test]
 fn request_bytes() {
-    assert_eq!(
-        call_of(&built(object_map_load)),
-        ("rbd", "object_map_load", &[][..])
-    );
+    assert_eq!(call_of(&built(object_map_load)), ("rbd", "object_map_load", &[][..]));
     // save and snap_remove send a copy with CRCs disabled.
     assert!(five().crc_enabled());
-    assert_eq!(
-        call_of(&built(|op| object_map_save(op, &five()))),
-        ("rbd", "object_map_save", &FIVE_NO_CRCS[..])
-    );
+    assert_eq!(call_of(&built(|op| object_map_save(op, &five()))), ("rbd", "object_map_save", &FIVE_NO_CRCS[..]));
     assert_eq!(
         call_of(&built(|op| object_map_snap_remove(op, &five()))),
         ("rbd", "object_map_snap_remove", &FIVE_NO_CRCS[..])
     );
     // resize: u64 object_count, u8 default_state.
     let op = built(|op| object_map_resize(op, 0x0102, OBJECT_EXISTS));
-    assert_eq!(
-        call_of(&op),
-        ("rbd", "object_map_resize", &[2, 1, 0, 0, 0, 0, 0, 0, 1][..])
-    );
+    assert_eq!(call_of(&op), ("rbd", "object_map_resize", &[2, 1, 0, 0, 0, 0, 0, 0, 1][..]));
     // update: u64 start, u64 end, u8 new state, optional<u8> current state.
     let op = built(|op| object_map_update(op, 2, 5, OBJECT_EXISTS, Some(OBJECT_PENDING)));
     let expected: &[u8] = &[2, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2];
     assert_eq!(call_of(&op), ("rbd", "object_map_update", expected));
     let op = built(|op| object_map_update(op, 0, 1, OBJECT_NONEXISTENT, None));
-    assert_eq!(
-        call_of(&op).2,
-        [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-    );
-    assert_eq!(
-        call_of(&built(object_map_snap_add)),
-        ("rbd", "object_map_snap_add", &[][..])
-    );
+    assert_eq!(call_of(&op).2, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(call_of(&built(object_map_snap_add)), ("rbd", "object_map_snap_add", &[][..]));
 }
 
 #[test]
@@ -117,14 +74,8 @@ fn load_reply_decodes() {
 
 // -- the class in the in-memory store --
 
-const A: ClientId = ClientId {
-    global_id: 10,
-    nonce: 1,
-};
-const B: ClientId = ClientId {
-    global_id: 11,
-    nonce: 2,
-};
+const A: ClientId = ClientId { global_id: 10, nonce: 1 };
+const B: ClientId = ClientId { global_id: 11, nonce: 2 };
 
 struct Fixture {
     store: MemStore,
@@ -146,12 +97,7 @@ impl Fixture {
     }
 
     fn exec(&self, client: ClientId, build: impl FnOnce(&mut ObjectOperation)) -> ObjectReply {
-        let req = ObjectRequest::write(
-            self.oid(),
-            SnapContext::default(),
-            UtcTime::new(1, 0),
-            built(build),
-        );
+        let req = ObjectRequest::write(self.oid(), SnapContext::default(), UtcTime::new(1, 0), built(build));
         self.store.execute(&req.from_client(client))
     }
 
@@ -190,11 +136,7 @@ impl Fixture {
     }
 
     fn load(&self) -> Result<BitVector2, Errno> {
-        let reply = self.store.execute(&ObjectRequest::read(
-            self.oid(),
-            SnapId::HEAD,
-            built(object_map_load),
-        ));
+        let reply = self.store.execute(&ObjectRequest::read(self.oid(), SnapId::HEAD, built(object_map_load)));
         Ok(object_map_load_finish(reply.out(0)?).unwrap())
     }
 
@@ -217,15 +159,10 @@ impl Fixture {
 fn resize_creates_the_map_with_crcs() {
     let f = fixture();
     assert_eq!(f.load(), Err(Errno::ENOENT));
-    f.run(|op| object_map_resize(op, 5, OBJECT_NONEXISTENT))
-        .unwrap();
+    f.run(|op| object_map_resize(op, 5, OBJECT_NONEXISTENT)).unwrap();
     assert_eq!(f.raw(), encode_to_vec(&BitVector2::with_size(5)));
     // load answers without CRCs.
-    let reply = f.store.execute(&ObjectRequest::read(
-        f.oid(),
-        SnapId::HEAD,
-        built(object_map_load),
-    ));
+    let reply = f.store.execute(&ObjectRequest::read(f.oid(), SnapId::HEAD, built(object_map_load)));
     let mut expected = FIVE_NO_CRCS;
     expected[18..20].copy_from_slice(&[0, 0]);
     assert_eq!(reply.out(0).unwrap().as_ref(), expected);
@@ -239,11 +176,7 @@ fn save_stores_with_crcs() {
     assert_eq!(f.load().unwrap(), five());
     assert_eq!(
         f.run(|op| {
-            op.call(
-                "rbd",
-                "object_map_save",
-                Bytes::from_static(&FIVE_NO_CRCS[..20]),
-            );
+            op.call("rbd", "object_map_save", Bytes::from_static(&FIVE_NO_CRCS[..20]));
         }),
         Err(Errno::EINVAL)
     );
@@ -252,21 +185,14 @@ fn save_stores_with_crcs() {
 #[test]
 fn resize_rules() {
     let f = fixture();
-    f.run(|op| object_map_resize(op, 3, OBJECT_NONEXISTENT))
-        .unwrap();
+    f.run(|op| object_map_resize(op, 3, OBJECT_NONEXISTENT)).unwrap();
     f.run(|op| object_map_resize(op, 6, OBJECT_EXISTS)).unwrap();
     assert_eq!(f.states(), [0, 0, 0, 1, 1, 1]);
     // Shrinking past an entry that differs from the default is refused.
-    assert_eq!(
-        f.run(|op| object_map_resize(op, 2, OBJECT_NONEXISTENT)),
-        Err(Errno::ESTALE)
-    );
+    assert_eq!(f.run(|op| object_map_resize(op, 2, OBJECT_NONEXISTENT)), Err(Errno::ESTALE));
     f.run(|op| object_map_resize(op, 3, OBJECT_EXISTS)).unwrap();
     assert_eq!(f.states(), [0, 0, 0]);
-    assert_eq!(
-        f.run(|op| object_map_resize(op, MAX_OBJECT_MAP_OBJECT_COUNT + 1, 0)),
-        Err(Errno::EINVAL)
-    );
+    assert_eq!(f.run(|op| object_map_resize(op, MAX_OBJECT_MAP_OBJECT_COUNT + 1, 0)), Err(Errno::EINVAL));
     assert_eq!(
         f.run(|op| {
             op.call("rbd", "object_map_resize", Bytes::from_static(&[1, 0, 0]));
@@ -275,10 +201,7 @@ fn resize_rules() {
     );
     // A corrupt map cannot be resized; RefreshRequest truncates it first.
     f.put_raw(vec![1, 2, 3]);
-    assert_eq!(
-        f.run(|op| object_map_resize(op, 4, OBJECT_NONEXISTENT)),
-        Err(Errno::EINVAL)
-    );
+    assert_eq!(f.run(|op| object_map_resize(op, 4, OBJECT_NONEXISTENT)), Err(Errno::EINVAL));
     f.run(|op| {
         op.truncate(0);
         object_map_resize(op, 4, OBJECT_NONEXISTENT);
@@ -305,8 +228,7 @@ fn update_rules() {
     // EXISTS as the condition matches EXISTS_CLEAN too.
     f.update(0, 5, OBJECT_PENDING, Some(OBJECT_EXISTS)).unwrap();
     assert_eq!(f.states(), [2, 2, 2, 0, 2]);
-    f.update(1, 4, OBJECT_NONEXISTENT, Some(OBJECT_PENDING))
-        .unwrap();
+    f.update(1, 4, OBJECT_NONEXISTENT, Some(OBJECT_PENDING)).unwrap();
     assert_eq!(f.states(), [2, 0, 0, 0, 2]);
     f.update(3, 5, OBJECT_EXISTS_CLEAN, None).unwrap();
     assert_eq!(f.states(), [2, 0, 0, 3, 3]);
@@ -314,8 +236,7 @@ fn update_rules() {
 
     // Nothing to change: nothing is written.
     let version = f.version();
-    f.update(0, 1, OBJECT_EXISTS, Some(OBJECT_NONEXISTENT))
-        .unwrap();
+    f.update(0, 1, OBJECT_EXISTS, Some(OBJECT_NONEXISTENT)).unwrap();
     f.update(1, 3, OBJECT_NONEXISTENT, None).unwrap();
     assert_eq!(f.version(), version);
     // EXISTS_CLEAN objects count as EXISTS for the condition.
@@ -326,8 +247,7 @@ fn update_rules() {
 #[test]
 fn update_across_crc_blocks() {
     let f = fixture();
-    f.run(|op| object_map_resize(op, 40_000, OBJECT_NONEXISTENT))
-        .unwrap();
+    f.run(|op| object_map_resize(op, 40_000, OBJECT_NONEXISTENT)).unwrap();
     f.update(16_380, 16_390, OBJECT_EXISTS, None).unwrap();
     f.update(39_999, 40_000, OBJECT_PENDING, None).unwrap();
     f.assert_consistent();
@@ -345,20 +265,13 @@ fn update_across_crc_blocks() {
 #[test]
 fn update_checks_only_the_blocks_it_touches() {
     let f = fixture();
-    f.run(|op| object_map_resize(op, 40_000, OBJECT_NONEXISTENT))
-        .unwrap();
+    f.run(|op| object_map_resize(op, 40_000, OBJECT_NONEXISTENT)).unwrap();
     // Corrupt the second data block (elements 16384..32767).
     let mut raw = f.raw();
     raw[18 + 4096 + 10] ^= 0xff;
     f.put_raw(raw);
-    assert_eq!(
-        f.update(20_000, 20_001, OBJECT_EXISTS, None),
-        Err(Errno::EINVAL)
-    );
-    assert_eq!(
-        f.update(16_000, 16_400, OBJECT_EXISTS, None),
-        Err(Errno::EINVAL)
-    );
+    assert_eq!(f.update(20_000, 20_001, OBJECT_EXISTS, None), Err(Errno::EINVAL));
+    assert_eq!(f.update(16_000, 16_400, OBJECT_EXISTS, None), Err(Errno::EINVAL));
     f.update(5, 6, OBJECT_EXISTS, None).unwrap();
     assert_eq!(f.load(), Err(Errno::EINVAL));
 
@@ -428,25 +341,12 @@ fn snapshot_methods() {
 #[test]
 fn head_updates_need_the_map_lock() {
     let f = fixture();
-    f.run(|op| object_map_resize(op, 4, OBJECT_NONEXISTENT))
-        .unwrap();
-    assert_eq!(
-        f.exec(A, |op| update_head(op, 0, 1, OBJECT_EXISTS, None))
-            .errno(),
-        Err(Errno::EBUSY)
-    );
+    f.run(|op| object_map_resize(op, 4, OBJECT_NONEXISTENT)).unwrap();
+    assert_eq!(f.exec(A, |op| update_head(op, 0, 1, OBJECT_EXISTS, None)).errno(), Err(Errno::EBUSY));
     assert_eq!(f.exec(A, lock_map).errno(), Ok(()));
     assert_eq!(f.exec(B, lock_map).errno(), Err(Errno::EBUSY));
-    assert_eq!(
-        f.exec(B, |op| update_head(op, 0, 1, OBJECT_EXISTS, None))
-            .errno(),
-        Err(Errno::EBUSY)
-    );
-    assert_eq!(
-        f.exec(A, |op| update_head(op, 0, 1, OBJECT_EXISTS, None))
-            .errno(),
-        Ok(())
-    );
+    assert_eq!(f.exec(B, |op| update_head(op, 0, 1, OBJECT_EXISTS, None)).errno(), Err(Errno::EBUSY));
+    assert_eq!(f.exec(A, |op| update_head(op, 0, 1, OBJECT_EXISTS, None)).errno(), Ok(()));
     assert_eq!(f.states(), [1, 0, 0, 0]);
     // save and resize take the same guard.
     assert_eq!(

@@ -5,10 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{
-    check_exists, decode_stored, list_prefixed, output, read_key, Args, Ctx, Result,
-    RBD_MAX_KEYS_READ,
-};
+use super::{check_exists, decode_stored, list_prefixed, output, read_key, Args, Ctx, Result, RBD_MAX_KEYS_READ};
 use crate::encoding::encode_to_vec;
 use crate::Errno;
 
@@ -72,9 +69,7 @@ pub(super) fn dir_list(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
     let start_after = args.string()?;
     let max_return = args.u64()?;
     let start = dir_key_for_name(&start_after);
-    let raw = list_prefixed(ctx, &start, RBD_DIR_NAME_KEY_PREFIX, max_return, |_| {
-        RBD_MAX_KEYS_READ
-    })?;
+    let raw = list_prefixed(ctx, &start, RBD_DIR_NAME_KEY_PREFIX, max_return, |_| RBD_MAX_KEYS_READ)?;
     let mut images = BTreeMap::new();
     for (key, value) in raw {
         let id: String = decode_stored(&value)?;
@@ -83,12 +78,7 @@ pub(super) fn dir_list(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
     output(&images)
 }
 
-fn dir_add_image_helper(
-    ctx: Ctx<'_, '_>,
-    name: &str,
-    id: &str,
-    check_for_unique_id: bool,
-) -> Result<()> {
+fn dir_add_image_helper(ctx: Ctx<'_, '_>, name: &str, id: &str, check_for_unique_id: bool) -> Result<()> {
     if name.is_empty() || !is_valid_id(id) {
         return Err(Errno::EINVAL);
     }
@@ -101,10 +91,7 @@ fn dir_add_image_helper(
     if check_for_unique_id && read_key::<String>(ctx, &id_key) != Err(Errno::ENOENT) {
         return Err(Errno::EBADF);
     }
-    let vals = [
-        (name_key, encode_to_vec(id).into()),
-        (id_key, encode_to_vec(name).into()),
-    ];
+    let vals = [(name_key, encode_to_vec(id).into()), (id_key, encode_to_vec(name).into())];
     ctx.map_set_vals(&BTreeMap::from(vals))
 }
 

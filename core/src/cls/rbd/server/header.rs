@@ -8,8 +8,8 @@ use alloc::vec::Vec;
 use bytes::Bytes;
 
 use super::{
-    check_exists, list_prefixed, output, read_key, read_key_opt, require_feature, set_op_features,
-    snapshot_key, write_key, write_snapshot, Args, Ctx, Result, RBD_MAX_KEYS_READ,
+    check_exists, list_prefixed, output, read_key, read_key_opt, require_feature, set_op_features, snapshot_key,
+    write_key, write_snapshot, Args, Ctx, Result, RBD_MAX_KEYS_READ,
 };
 use crate::cls::rbd::types::*;
 use crate::encoding::{encode_to_vec, Encode, UtcTime};
@@ -77,12 +77,7 @@ pub(super) fn get_features(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
     args.u64()?;
     let read_only: bool = args.optional()?.unwrap_or(false);
     let features: u64 = read_key(ctx, "features")?;
-    let incompatible = features
-        & if read_only {
-            RBD_FEATURES_INCOMPATIBLE
-        } else {
-            RBD_FEATURES_RW_INCOMPATIBLE
-        };
+    let incompatible = features & if read_only { RBD_FEATURES_INCOMPATIBLE } else { RBD_FEATURES_RW_INCOMPATIBLE };
     let mut out = encode_to_vec(&features);
     incompatible.encode(&mut out);
     Ok(out)
@@ -275,10 +270,7 @@ pub(super) fn get_all_features(_ctx: Ctx<'_, '_>, _input: &[u8]) -> Result<Vec<u
 /// Input: map<string, bufferlist>, stored under "metadata_<key>".
 pub(super) fn metadata_set(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
     let data: BTreeMap<String, Bytes> = Args::new(input).get()?;
-    let raw = data
-        .into_iter()
-        .map(|(k, v)| ([RBD_METADATA_KEY_PREFIX, &k].concat(), v))
-        .collect();
+    let raw = data.into_iter().map(|(k, v)| ([RBD_METADATA_KEY_PREFIX, &k].concat(), v)).collect();
     ctx.map_set_vals(&raw)?;
     Ok(Vec::new())
 }
@@ -300,13 +292,9 @@ pub(super) fn metadata_list(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
         n => n,
     };
     let start = [RBD_METADATA_KEY_PREFIX, &start_after].concat();
-    let raw = list_prefixed(ctx, &start, RBD_METADATA_KEY_PREFIX, max_return, |left| {
-        left.min(RBD_MAX_KEYS_READ)
-    })?;
-    let data: BTreeMap<String, Bytes> = raw
-        .into_iter()
-        .map(|(k, v)| (String::from(&k[RBD_METADATA_KEY_PREFIX.len()..]), v))
-        .collect();
+    let raw = list_prefixed(ctx, &start, RBD_METADATA_KEY_PREFIX, max_return, |left| left.min(RBD_MAX_KEYS_READ))?;
+    let data: BTreeMap<String, Bytes> =
+        raw.into_iter().map(|(k, v)| (String::from(&k[RBD_METADATA_KEY_PREFIX.len()..]), v)).collect();
     output(&data)
 }
 

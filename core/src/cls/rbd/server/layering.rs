@@ -10,8 +10,8 @@ use alloc::vec::Vec;
 use bytes::Bytes;
 
 use super::{
-    check_exists, iterate_snapshots, output, read_key, read_key_opt, remove_key, require_feature,
-    set_op_features, snap_children_key, snapshot_key, write_key, write_snapshot, Args, Ctx, Result,
+    check_exists, iterate_snapshots, output, read_key, read_key_opt, remove_key, require_feature, set_op_features,
+    snap_children_key, snapshot_key, write_key, write_snapshot, Args, Ctx, Result,
 };
 use crate::cls::rbd::types::*;
 use crate::encoding::{encode_to_vec, Encode};
@@ -63,11 +63,7 @@ fn detach(ctx: Ctx<'_, '_>, legacy_api: bool) -> Result<()> {
         if features & RBD_FEATURE_DEEP_FLATTEN == 0 {
             return Err(Errno::EEXIST);
         }
-        let unlinked = ClsRbdSnap {
-            parent: ClsRbdParent::default(),
-            parent_overlap: None,
-            ..snap.clone()
-        };
+        let unlinked = ClsRbdSnap { parent: ClsRbdParent::default(), parent_overlap: None, ..snap.clone() };
         write_snapshot(ctx, &snapshot_key(unlinked.id.0), unlinked)
     });
     let has_child_snaps = match walk {
@@ -209,19 +205,14 @@ pub(super) fn child_attach(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
         return Err(Errno::ENOENT); // a removed snapshot takes no new clones
     }
     let children_key = snap_children_key(snap_id);
-    let mut children: BTreeSet<ChildImageSpec> =
-        read_key_opt(ctx, &children_key)?.unwrap_or_default();
+    let mut children: BTreeSet<ChildImageSpec> = read_key_opt(ctx, &children_key)?.unwrap_or_default();
     if !children.insert(child) {
         return Err(Errno::EEXIST);
     }
     write_key(ctx, &children_key, &children)?;
     snap.child_count = snap.child_count.wrapping_add(1);
     write_snapshot(ctx, &key, snap)?;
-    set_op_features(
-        ctx,
-        RBD_OPERATION_FEATURE_CLONE_PARENT,
-        RBD_OPERATION_FEATURE_CLONE_PARENT,
-    )?;
+    set_op_features(ctx, RBD_OPERATION_FEATURE_CLONE_PARENT, RBD_OPERATION_FEATURE_CLONE_PARENT)?;
     Ok(Vec::new())
 }
 
@@ -234,8 +225,7 @@ pub(super) fn child_detach(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
     let key = snapshot_key(snap_id);
     let mut snap: ClsRbdSnap = read_key(ctx, &key)?;
     let children_key = snap_children_key(snap_id);
-    let mut children: BTreeSet<ChildImageSpec> =
-        read_key_opt(ctx, &children_key)?.unwrap_or_default();
+    let mut children: BTreeSet<ChildImageSpec> = read_key_opt(ctx, &children_key)?.unwrap_or_default();
     if snap.child_count as usize != children.len() {
         return Err(Errno::EINVAL);
     }
@@ -351,10 +341,7 @@ pub(super) fn sparse_copyup(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
     }
     let mut data_offset = 0usize;
     for (offset, length) in extent_map {
-        let end = usize::try_from(length)
-            .ok()
-            .and_then(|l| data_offset.checked_add(l))
-            .filter(|&e| e <= data.len());
+        let end = usize::try_from(length).ok().and_then(|l| data_offset.checked_add(l)).filter(|&e| e <= data.len());
         let end = end.ok_or(Errno::EINVAL)?;
         ctx.write(offset, &data[data_offset..end])?;
         data_offset = end;

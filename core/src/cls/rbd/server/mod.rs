@@ -34,144 +34,48 @@ pub const METHODS: &[(&str, MethodFlags, ClassMethod)] = &[
     ("dir_get_name", MethodFlags::RD, directory::dir_get_name),
     ("dir_list", MethodFlags::RD, directory::dir_list),
     ("dir_add_image", MethodFlags::RDWR, directory::dir_add_image),
-    (
-        "dir_remove_image",
-        MethodFlags::RDWR,
-        directory::dir_remove_image,
-    ),
-    (
-        "dir_rename_image",
-        MethodFlags::RDWR,
-        directory::dir_rename_image,
-    ),
+    ("dir_remove_image", MethodFlags::RDWR, directory::dir_remove_image),
+    ("dir_rename_image", MethodFlags::RDWR, directory::dir_rename_image),
     // header
     ("create", MethodFlags::RDWR, header::create),
     ("get_features", MethodFlags::RD, header::get_features),
     ("set_features", MethodFlags::RDWR, header::set_features),
     ("get_size", MethodFlags::RD, header::get_size),
     ("set_size", MethodFlags::RDWR, header::set_size),
-    (
-        "get_object_prefix",
-        MethodFlags::RD,
-        header::get_object_prefix,
-    ),
+    ("get_object_prefix", MethodFlags::RD, header::get_object_prefix),
     ("get_data_pool", MethodFlags::RD, header::get_data_pool),
-    (
-        "get_stripe_unit_count",
-        MethodFlags::RD,
-        header::get_stripe_unit_count,
-    ),
-    (
-        "set_stripe_unit_count",
-        MethodFlags::RDWR,
-        header::set_stripe_unit_count,
-    ),
+    ("get_stripe_unit_count", MethodFlags::RD, header::get_stripe_unit_count),
+    ("set_stripe_unit_count", MethodFlags::RDWR, header::set_stripe_unit_count),
     ("get_flags", MethodFlags::RD, header::get_flags),
     ("set_flags", MethodFlags::RDWR, header::set_flags),
-    (
-        "get_create_timestamp",
-        MethodFlags::RD,
-        header::get_create_timestamp,
-    ),
-    (
-        "get_access_timestamp",
-        MethodFlags::RD,
-        header::get_access_timestamp,
-    ),
-    (
-        "get_modify_timestamp",
-        MethodFlags::RD,
-        header::get_modify_timestamp,
-    ),
-    (
-        "set_access_timestamp",
-        MethodFlags::RDWR,
-        header::set_access_timestamp,
-    ),
-    (
-        "set_modify_timestamp",
-        MethodFlags::RDWR,
-        header::set_modify_timestamp,
-    ),
+    ("get_create_timestamp", MethodFlags::RD, header::get_create_timestamp),
+    ("get_access_timestamp", MethodFlags::RD, header::get_access_timestamp),
+    ("get_modify_timestamp", MethodFlags::RD, header::get_modify_timestamp),
+    ("set_access_timestamp", MethodFlags::RDWR, header::set_access_timestamp),
+    ("set_modify_timestamp", MethodFlags::RDWR, header::set_modify_timestamp),
     ("op_features_get", MethodFlags::RD, header::op_features_get),
-    (
-        "op_features_set",
-        MethodFlags::RDWR,
-        header::op_features_set,
-    ),
-    (
-        "get_all_features",
-        MethodFlags::RD,
-        header::get_all_features,
-    ),
+    ("op_features_set", MethodFlags::RDWR, header::op_features_set),
+    ("get_all_features", MethodFlags::RD, header::get_all_features),
     ("metadata_set", MethodFlags::RDWR, header::metadata_set),
-    (
-        "metadata_remove",
-        MethodFlags::RDWR,
-        header::metadata_remove,
-    ),
+    ("metadata_remove", MethodFlags::RDWR, header::metadata_remove),
     ("metadata_list", MethodFlags::RD, header::metadata_list),
     ("metadata_get", MethodFlags::RD, header::metadata_get),
     // snapshots
-    (
-        "get_snapcontext",
-        MethodFlags::RD,
-        snapshot::get_snapcontext,
-    ),
+    ("get_snapcontext", MethodFlags::RD, snapshot::get_snapcontext),
     ("snapshot_add", MethodFlags::RDWR, snapshot::snapshot_add),
-    (
-        "snapshot_remove",
-        MethodFlags::RDWR,
-        snapshot::snapshot_remove,
-    ),
-    (
-        "snapshot_rename",
-        MethodFlags::RDWR,
-        snapshot::snapshot_rename,
-    ),
-    (
-        "snapshot_trash_add",
-        MethodFlags::RDWR,
-        snapshot::snapshot_trash_add,
-    ),
+    ("snapshot_remove", MethodFlags::RDWR, snapshot::snapshot_remove),
+    ("snapshot_rename", MethodFlags::RDWR, snapshot::snapshot_rename),
+    ("snapshot_trash_add", MethodFlags::RDWR, snapshot::snapshot_trash_add),
     ("snapshot_get", MethodFlags::RD, snapshot::snapshot_get),
-    (
-        "get_snapshot_name",
-        MethodFlags::RD,
-        snapshot::get_snapshot_name,
-    ),
-    (
-        "get_snapshot_timestamp",
-        MethodFlags::RD,
-        snapshot::get_snapshot_timestamp,
-    ),
-    (
-        "get_protection_status",
-        MethodFlags::RD,
-        snapshot::get_protection_status,
-    ),
-    (
-        "set_protection_status",
-        MethodFlags::RDWR,
-        snapshot::set_protection_status,
-    ),
-    (
-        "snapshot_get_limit",
-        MethodFlags::RD,
-        snapshot::snapshot_get_limit,
-    ),
-    (
-        "snapshot_set_limit",
-        MethodFlags::RDWR,
-        snapshot::snapshot_set_limit,
-    ),
+    ("get_snapshot_name", MethodFlags::RD, snapshot::get_snapshot_name),
+    ("get_snapshot_timestamp", MethodFlags::RD, snapshot::get_snapshot_timestamp),
+    ("get_protection_status", MethodFlags::RD, snapshot::get_protection_status),
+    ("set_protection_status", MethodFlags::RDWR, snapshot::set_protection_status),
+    ("snapshot_get_limit", MethodFlags::RD, snapshot::snapshot_get_limit),
+    ("snapshot_set_limit", MethodFlags::RDWR, snapshot::snapshot_set_limit),
     // layering
     ("parent_get", MethodFlags::RD, layering::parent_get),
-    (
-        "parent_overlap_get",
-        MethodFlags::RD,
-        layering::parent_overlap_get,
-    ),
+    ("parent_overlap_get", MethodFlags::RD, layering::parent_overlap_get),
     ("parent_attach", MethodFlags::RDWR, layering::parent_attach),
     ("parent_detach", MethodFlags::RDWR, layering::parent_detach),
     ("get_parent", MethodFlags::RD, layering::get_parent),
@@ -251,9 +155,7 @@ fn read_key<T: Decode>(ctx: &MethodContext<'_>, key: &str) -> Result<T> {
 }
 
 fn decode_stored<T: Decode>(bl: &[u8]) -> Result<T> {
-    Decoder::new(bl)
-        .decode()
-        .map_err(|_: DecodeError| Errno::EIO)
+    Decoder::new(bl).decode().map_err(|_: DecodeError| Errno::EIO)
 }
 
 /// read_key with -ENOENT as None.
@@ -318,10 +220,7 @@ fn write_snapshot(ctx: Ctx<'_, '_>, key: &str, mut snap: ClsRbdSnap) -> Result<(
     if snap.parent.exists() {
         let on_disk: ClsRbdParent = read_key_opt(ctx, "parent")?.unwrap_or_default();
         if !on_disk.exists() {
-            let parent = ClsRbdParent {
-                head_overlap: None,
-                ..snap.parent.clone()
-            };
+            let parent = ClsRbdParent { head_overlap: None, ..snap.parent.clone() };
             write_key(ctx, "parent", &parent)?;
         }
         snap.parent_overlap = snap.parent.head_overlap;

@@ -6,9 +6,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::{
-    check_exists, iterate_snapshots, output, read_key, read_key_opt, remove_key, require_feature,
-    set_op_features, snapshot_key, write_key, write_snapshot, Args, Ctx, Result, RBD_MAX_KEYS_READ,
-    RBD_SNAP_KEY_PREFIX,
+    check_exists, iterate_snapshots, output, read_key, read_key_opt, remove_key, require_feature, set_op_features,
+    snapshot_key, write_key, write_snapshot, Args, Ctx, Result, RBD_MAX_KEYS_READ, RBD_SNAP_KEY_PREFIX,
 };
 use crate::cls::rbd::types::*;
 use crate::encoding::{Encode, UtcTime};
@@ -22,8 +21,7 @@ pub(super) fn get_snapcontext(ctx: Ctx<'_, '_>, _input: &[u8]) -> Result<Vec<u8>
     loop {
         let (vals, more) = ctx.map_get_vals(&last_read, RBD_SNAP_KEY_PREFIX, RBD_MAX_KEYS_READ)?;
         for key in vals.keys() {
-            let id = u64::from_str_radix(&key[RBD_SNAP_KEY_PREFIX.len()..], 16)
-                .map_err(|_| Errno::EIO)?;
+            let id = u64::from_str_radix(&key[RBD_SNAP_KEY_PREFIX.len()..], 16).map_err(|_| Errno::EIO)?;
             snap_ids.push(id);
         }
         match vals.into_keys().next_back() {
@@ -71,8 +69,7 @@ pub(super) fn snapshot_add(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
         if total_read >= snap_limit {
             return Err(Errno::EDQUOT);
         }
-        let same_name =
-            snap.name == old.name && snap.snapshot_namespace.same_as(&old.snapshot_namespace);
+        let same_name = snap.name == old.name && snap.snapshot_namespace.same_as(&old.snapshot_namespace);
         if same_name || snap.id == old.id {
             return Err(Errno::EEXIST);
         }
@@ -84,11 +81,7 @@ pub(super) fn snapshot_add(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
         snap.parent = parent;
     }
     if snap.snapshot_namespace.namespace_type() == SNAPSHOT_NAMESPACE_TYPE_TRASH {
-        set_op_features(
-            ctx,
-            RBD_OPERATION_FEATURE_SNAP_TRASH,
-            RBD_OPERATION_FEATURE_SNAP_TRASH,
-        )?;
+        set_op_features(ctx, RBD_OPERATION_FEATURE_SNAP_TRASH, RBD_OPERATION_FEATURE_SNAP_TRASH)?;
     }
     write_key(ctx, "snap_seq", &id)?;
     write_snapshot(ctx, &snapshot_key(id), snap)?;
@@ -114,8 +107,7 @@ pub(super) fn snapshot_remove(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>>
     iterate_snapshots(ctx, |_, other| {
         if other.id.0 != snap_id {
             has_child_snaps |= other.parent.pool_id != -1 || other.parent_overlap.is_some();
-            has_trash_snaps |=
-                other.snapshot_namespace.namespace_type() == SNAPSHOT_NAMESPACE_TYPE_TRASH;
+            has_trash_snaps |= other.snapshot_namespace.namespace_type() == SNAPSHOT_NAMESPACE_TYPE_TRASH;
         }
         Ok(())
     })?;
@@ -193,16 +185,9 @@ pub(super) fn snapshot_trash_add(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u
     if original_snapshot_namespace_type == SNAPSHOT_NAMESPACE_TYPE_TRASH {
         return Err(Errno::EEXIST);
     }
-    set_op_features(
-        ctx,
-        RBD_OPERATION_FEATURE_SNAP_TRASH,
-        RBD_OPERATION_FEATURE_SNAP_TRASH,
-    )?;
+    set_op_features(ctx, RBD_OPERATION_FEATURE_SNAP_TRASH, RBD_OPERATION_FEATURE_SNAP_TRASH)?;
     let original_name = core::mem::replace(&mut snap.name, trash_name(ctx.now(), snap_id));
-    snap.snapshot_namespace = SnapshotNamespace::Trash {
-        original_name,
-        original_snapshot_namespace_type,
-    };
+    snap.snapshot_namespace = SnapshotNamespace::Trash { original_name, original_snapshot_namespace_type };
     write_snapshot(ctx, &key, snap)?;
     Ok(Vec::new())
 }

@@ -18,11 +18,7 @@ fn request(build: impl FnOnce(&mut ObjectOperation)) -> (String, Vec<u8>) {
     build(&mut op);
     assert_eq!(op.ops.len(), 1, "one op per client call");
     match &op.ops[0].kind {
-        OpKind::Call {
-            class,
-            method,
-            input,
-        } => {
+        OpKind::Call { class, method, input } => {
             assert_eq!(class, "rbd");
             (method.clone(), input.to_vec())
         }

@@ -27,10 +27,7 @@ fn cls_rbd_parent_forms() {
     let v2 = b"\x02\x02\x23\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
                \x02\x00\x00\x00p1\x04\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x40\x00\x00\x00\x00";
     assert_eq!(encode_to_vec(&parent(Some(1 << 30))), v2);
-    assert_eq!(
-        decode_exact::<ClsRbdParent>(v2).unwrap(),
-        parent(Some(1 << 30))
-    );
+    assert_eq!(decode_exact::<ClsRbdParent>(v2).unwrap(), parent(Some(1 << 30)));
     // Without an overlap (only snapshots use the parent): body 27.
     let detached = b"\x02\x02\x1b\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\
                      \x02\x00\x00\x00p1\x04\x00\x00\x00\x00\x00\x00\x00\x00";
@@ -66,10 +63,7 @@ fn cls_rbd_snap_v8() {
     // A newer compat is refused, as DECODE_START(8) does.
     let mut newer = bytes.to_vec();
     newer[1] = 9;
-    assert!(matches!(
-        decode_exact::<ClsRbdSnap>(&newer),
-        Err(DecodeError::IncompatibleVersion { .. })
-    ));
+    assert!(matches!(decode_exact::<ClsRbdSnap>(&newer), Err(DecodeError::IncompatibleVersion { .. })));
 }
 
 #[test]
@@ -102,10 +96,7 @@ fn cls_rbd_snap_written_by_older_releases() {
 #[test]
 fn snapshot_namespaces() {
     // Trash: type 2, original_name, original type u32: body 4 + 6 + 4 = 14.
-    let trash = SnapshotNamespace::Trash {
-        original_name: "s1".into(),
-        original_snapshot_namespace_type: 0,
-    };
+    let trash = SnapshotNamespace::Trash { original_name: "s1".into(), original_snapshot_namespace_type: 0 };
     let bytes = b"\x01\x01\x0e\x00\x00\x00\x02\x00\x00\x00\x02\x00\x00\x00s1\x00\x00\x00\x00";
     assert_eq!(encode_to_vec(&trash), bytes);
     assert_eq!(decode_exact::<SnapshotNamespace>(bytes).unwrap(), trash);
@@ -121,8 +112,7 @@ fn snapshot_namespaces() {
         last_copied_object_number: 0,
         snap_seqs: BTreeMap::new(),
     });
-    let bytes =
-        b"\x01\x01\x27\x00\x00\x00\x03\x00\x00\x00\x00\x01\x01\x00\x00\x00\x01\x00\x00\x00p\
+    let bytes = b"\x01\x01\x27\x00\x00\x00\x03\x00\x00\x00\x00\x01\x01\x00\x00\x00\x01\x00\x00\x00p\
                   \x00\x00\x00\x00\xfe\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\
                   \x00\x00\x00\x00";
     assert_eq!(encode_to_vec(&mirror), bytes);
@@ -135,29 +125,18 @@ fn snapshot_namespaces() {
     assert_eq!(decode_exact::<SnapshotNamespace>(&v2).unwrap(), mirror);
     // An unknown type decodes (its body skipped) and encodes as type -1.
     let unknown = b"\x01\x01\x06\x00\x00\x00\x07\x00\x00\x00\xab\xcd";
-    assert_eq!(
-        decode_exact::<SnapshotNamespace>(unknown).unwrap(),
-        SnapshotNamespace::Unknown
-    );
-    assert_eq!(
-        encode_to_vec(&SnapshotNamespace::Unknown),
-        b"\x01\x01\x04\x00\x00\x00\xff\xff\xff\xff"
-    );
+    assert_eq!(decode_exact::<SnapshotNamespace>(unknown).unwrap(), SnapshotNamespace::Unknown);
+    assert_eq!(encode_to_vec(&SnapshotNamespace::Unknown), b"\x01\x01\x04\x00\x00\x00\xff\xff\xff\xff");
 }
 
 #[test]
 fn namespace_equality_follows_upstream() {
-    let trash = |name: &str| SnapshotNamespace::Trash {
-        original_name: name.into(),
-        original_snapshot_namespace_type: 0,
-    };
+    let trash =
+        |name: &str| SnapshotNamespace::Trash { original_name: name.into(), original_snapshot_namespace_type: 0 };
     assert!(trash("a").same_as(&trash("b")));
     assert!(!trash("a").same_as(&SnapshotNamespace::User));
-    let group = |id: &str| SnapshotNamespace::Group {
-        group_pool: 1,
-        group_id: id.into(),
-        group_snapshot_id: "x".into(),
-    };
+    let group =
+        |id: &str| SnapshotNamespace::Group { group_pool: 1, group_id: id.into(), group_snapshot_id: "x".into() };
     assert!(!group("a").same_as(&group("b")));
     assert!(group("a").same_as(&group("a")));
 }

@@ -764,8 +764,19 @@ impl ImageCache {
     /// ObjectCacher fails the flushes waiting on a write-back with its error
     /// and keeps the data dirty; an error with no flush waiting is kept for
     /// the next one, as WriteAroundObjectDispatch does.
+    ///
+    /// Unlike ObjectCacher, IO still queued fails too: none of it was
+    /// acknowledged, and it could only enter once the dirty data leaves,
+    /// which the backend just refused. Waiting would be unbounded (a full
+    /// cluster refuses for as long as it stays full).
     fn writeback_failed(&mut self, error: Errno) {
         self.backoff_until = Some(self.now + self.config.max_dirty_age);
+        for q in core::mem::take(&mut self.queue) {
+            if let Mutation::Cached(data) = &q.mutation {
+                self.waiting_bytes -= data.len() as u64;
+            }
+            self.complete(q.id, Err(error));
+        }
         if self.flushes.is_empty() {
             self.flush_error.get_or_insert(error);
             return;

@@ -68,7 +68,10 @@
 //!   pending flush error). Background write-back then pauses for
 //!   `rbd_cache_max_dirty_age` before retrying; a flush retries at once.
 //!   Unlike librbd's write-around, failed write-around data is kept and
-//!   retried too, so nothing acknowledged is dropped.
+//!   retried too, so nothing acknowledged is dropped. IO still waiting to
+//!   enter the cache then fails with the same error: it was never
+//!   acknowledged, and could not enter before the refused data leaves, so
+//!   no caller waits without bound on a backend that keeps refusing.
 //! - A failed pass-through write or discard fails that IO; the cache drops
 //!   what it held of it, so reads see the backend.
 //! - [`invalidate`] is librbd's `invalidate_cache`: drop clean data, flush,

@@ -175,6 +175,26 @@ fn writes_wait_for_room_under_max_dirty() {
 }
 
 #[test]
+fn a_refused_writeback_fails_the_writes_waiting_for_room() {
+    let config = CacheConfig { max_dirty: 8, target_dirty: 8, ..writeback() };
+    let mut rig = Rig::new(config);
+    rig.write(1, 0, b"12345678");
+    rig.write(2, 100, b"abcd");
+    assert_eq!(rig.result(2), None, "waits for room");
+    // The backend refuses (a full cluster): the waiting write fails instead
+    // of waiting for ever, and the acknowledged data stays dirty.
+    rig.reply(Err(Errno::ETIMEDOUT));
+    assert_eq!(rig.result(2), Some(Err(Errno::ETIMEDOUT)));
+    assert_eq!(rig.cache.dirty_bytes(), 8);
+    assert!(!rig.cache.blocks_submitter());
+    rig.flush(3);
+    rig.reply_all();
+    assert_eq!(rig.result(3), Some(Err(Errno::ETIMEDOUT)), "the error reaches the next flush");
+    assert_eq!(&rig.store[..8], b"12345678");
+    assert_eq!(&rig.store[100..104], b"\0\0\0\0", "the failed write never landed");
+}
+
+#[test]
 fn failed_writeback_fails_the_flush_and_stays_dirty() {
     let mut rig = Rig::new(writeback());
     rig.write(1, 0, b"data");

@@ -122,6 +122,9 @@ struct Loop<D: Driven> {
     buf: Vec<u8>,
 }
 
+/// Written bytes are dropped from a socket's buffer once this many pile up.
+const COMPACT_AT: usize = 1 << 20;
+
 /// Reads per socket per wake-up: enough for a 4 MiB object in a few rounds
 /// without starving other sockets.
 const READ_CHUNK: usize = 256 << 10;
@@ -188,11 +191,17 @@ impl<D: Driven> Loop<D> {
                 },
                 Io::Send { conn, bytes } => {
                     if let Some(sock) = self.socks.get_mut(&conn) {
-                        if sock.sent == sock.out.len() {
-                            sock.out.clear();
+                        // Drop what was written, or a socket that is never
+                        // quite drained would grow its buffer without bound.
+                        if sock.sent > 0 && (sock.sent == sock.out.len() || sock.sent >= COMPACT_AT) {
+                            sock.out.drain(..sock.sent);
                             sock.sent = 0;
                         }
-                        sock.out.extend_from_slice(&bytes);
+                        if sock.out.is_empty() {
+                            sock.out = bytes;
+                        } else {
+                            sock.out.extend_from_slice(&bytes);
+                        }
                         if !sock.connecting {
                             self.flush(conn);
                         }

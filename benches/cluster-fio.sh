@@ -33,7 +33,8 @@ run() { # LABEL LD_LIBRARY_PATH RW
         --output-format=json --output="$json" &
     local pid=$! threads=0
     sleep $((SECS / 2 + 1))
-    threads=$(ls /proc/$pid/task 2>/dev/null | wc -l || true)
+    # fio runs the job in a child process: the busiest fio process's threads.
+    threads=$(for p in $(pgrep -x fio); do ls /proc/"$p"/task | wc -l; done | sort -n | tail -n1)
     wait $pid
     python3 - "$label" "$rw" "$json" "$timing" "$threads" <<'PY'
 import json, sys

@@ -107,6 +107,8 @@ pub struct Objecter {
     config: ObjecterConfig,
     next_tid: u64,
     ops: BTreeMap<u64, Op>,
+    /// (deadline, tid) of every op: the next timeout without a scan.
+    deadlines: BTreeSet<(Instant, u64)>,
     lingers: BTreeMap<u64, Linger>,
     /// Active backoffs: (osd, pg) -> backoff ids.
     backoffs: BTreeMap<(i32, SpgId), BTreeSet<u64>>,
@@ -125,6 +127,7 @@ impl Objecter {
             config,
             next_tid: 0,
             ops: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
             lingers: BTreeMap::new(),
             backoffs: BTreeMap::new(),
             sessions: BTreeSet::new(),
@@ -147,12 +150,20 @@ impl Objecter {
         let pool = req.oid.pool;
         let deadline = self.now + self.config.op_timeout;
         self.ops.insert(tid, Op { id, req, pool, extra_flags: 0, target: None, sent_to: None, attempts: 0, deadline });
+        self.deadlines.insert((deadline, tid));
         self.try_send(tid, map);
     }
 
     /// Abandons an op: its reply, if one comes, is dropped.
     pub fn cancel(&mut self, id: OpId) {
-        self.ops.retain(|_, op| op.id != Some(id));
+        let deadlines = &mut self.deadlines;
+        self.ops.retain(|tid, op| {
+            let keep = op.id != Some(id);
+            if !keep {
+                deadlines.remove(&(op.deadline, *tid));
+            }
+            keep
+        });
     }
 
     /// Ops not yet completed.
@@ -176,14 +187,14 @@ impl Objecter {
 
     /// The earliest op deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.ops.values().map(|op| op.deadline).min()
+        self.deadlines.first().map(|(deadline, _)| *deadline)
     }
 
     /// Fails every op whose deadline has passed with -ETIMEDOUT.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
         let expired: alloc::vec::Vec<u64> =
-            self.ops.iter().filter(|(_, op)| op.deadline <= now).map(|(tid, _)| *tid).collect();
+            self.deadlines.iter().take_while(|(deadline, _)| *deadline <= now).map(|(_, tid)| *tid).collect();
         for tid in expired {
             self.finish(tid, ObjectReply::error(Errno::ETIMEDOUT));
         }
@@ -363,6 +374,7 @@ impl Objecter {
 
     fn finish(&mut self, tid: u64, reply: ObjectReply) {
         if let Some(op) = self.ops.remove(&tid) {
+            self.deadlines.remove(&(op.deadline, tid));
             if let Some(id) = op.id {
                 self.replies.push_back((id, reply));
             }

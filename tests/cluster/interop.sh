@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # librbdrs against a real Ceph cluster: starts the project's throwaway
 # cluster (1 monitor, 3 memstore OSDs, cephx) on its own ports, runs the
-# librados interop tests (tests/rados_live.rs: rados get/put both ways, a
-# class method, crc and secure mode, a wrong key), then Debian's fio with
-# its rados engine loading librbdrs (write with crc32c verify, then a
-# verify-only read), and stops the cluster.
+# live tests (tests/mon_live.rs, rados_live.rs: rados get/put both ways, a
+# class method, crc and secure mode, a wrong key), Debian's fio with its
+# rados engine loading librbdrs (write with crc32c verify, then a
+# verify-only read), qemu-img/qemu-io on cluster images judged by upstream
+# rbd, the OSDMap placement test (tests/osdmap_live.rs), and stops the
+# cluster.
 #
 #   tests/cluster/interop.sh LIBDIR      (LIBDIR: from ffi/dropin.sh)
 set -euo pipefail
@@ -19,6 +21,8 @@ trap 'bash "$HERE/ceph-cluster.sh" stop >/dev/null 2>&1 || true' EXIT
 bash "$HERE/ceph-cluster.sh" start 3
 eval "$(bash "$HERE/ceph-cluster.sh" env)"
 
+printf '\n-- monitor session and msgr2 connections (tests/mon_live.rs)\n'
+cargo test --locked -p rbdrs-tests --test mon_live -- --ignored --test-threads 1
 printf '\n-- librados interop (tests/rados_live.rs)\n'
 cargo test --locked -p rbdrs-tests --test rados_live -- --ignored --test-threads 1 --nocapture
 
@@ -79,4 +83,13 @@ d = open(sys.argv[1], 'rb').read()
 assert d[1 << 20:(1 << 20) + 65536] == b'\x77' * 65536, "clone write lost"
 PY
 echo "upstream clone: librbdrs reads through the parent and copies up"
+
+# Last: it reshapes the cluster (pools, upmaps, an OSD out and in).
+printf '\n-- OSDMap placement against the monitor and osdmaptool (tests/osdmap_live.rs)\n'
+cargo test --locked -p rbdrs-tests --test osdmap_live -- --ignored --nocapture >"$WORK/osdmap_live.log" 2>&1 || {
+    tail -n 60 "$WORK/osdmap_live.log" >&2
+    echo "osdmap_live failed" >&2
+    exit 1
+}
+grep -E 'compared|matched|test result' "$WORK/osdmap_live.log" || true
 echo "cluster interop: OK"

@@ -5,8 +5,9 @@
 use bytes::Bytes;
 
 use crate::cache::Instant;
+use crate::msgr::Message;
 use crate::objecter::messages::{MSG_OSD_BACKOFF, MSG_OSD_OPREPLY, MSG_WATCH_NOTIFY};
-use crate::objecter::{Objecter, ObjecterConfig, OsdMessage, Placement, SpgId, Target};
+use crate::objecter::{Objecter, ObjecterConfig, Placement, SpgId, Target};
 use crate::osd::{ObjectId, ObjectOperation, ObjectRequest, OpKind, SnapId, WatchOp};
 use crate::Errno;
 
@@ -43,13 +44,14 @@ pub fn run(data: &[u8]) {
     op.push(OpKind::Watch { cookie: 1, op: WatchOp::Watch, gen: 0, timeout: 30 });
     objecter.submit(7, ObjectRequest::read(ObjectId::new(1, "", "o"), SnapId::HEAD, op), &OneOsd, Instant::ZERO);
     let tid = objecter.poll_send().map_or(0, |(_, m)| m.tid);
-    let msg = OsdMessage {
+    let msg = Message {
         msg_type,
         version: u16::from(*version),
         compat_version: 1,
         priority: 0,
         tid,
         front: Bytes::copy_from_slice(&rest[split..]),
+        middle: Bytes::new(),
         data: Bytes::copy_from_slice(&rest[..split]),
     };
     let _ = objecter.handle_message(0, &msg, &OneOsd, Instant::ZERO);

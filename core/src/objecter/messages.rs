@@ -13,6 +13,7 @@ use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 
 use crate::encoding::{encode_to_vec, encode_versioned, Decode, DecodeError, Decoder, Encode, UtcTime};
+use crate::msgr::Message;
 use crate::osd::{ObjectReply, ObjectRequest, OpKind, OpResult, OsdOp, WatchOp};
 
 pub const MSG_OSD_MAP: u16 = 41;
@@ -43,18 +44,6 @@ pub mod flags {
 /// The packed size of `struct ceph_osd_op`.
 pub const OSD_OP_LEN: usize = 38;
 const OSD_OP_UNION_LEN: usize = 28;
-
-/// A message ready for the messenger: its type, versions and segments.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct OsdMessage {
-    pub msg_type: u16,
-    pub version: u16,
-    pub compat_version: u16,
-    pub priority: u16,
-    pub tid: u64,
-    pub front: Bytes,
-    pub data: Bytes,
-}
 
 /// Where an op goes: the placement group it maps to (the *actual* pg, after
 /// `pg_num` folding), its EC shard (-1 for replicated pools), and the raw
@@ -132,7 +121,7 @@ pub fn op_flags(req: &ObjectRequest, attempt: i32, extra: u32) -> u32 {
 }
 
 /// Encodes MOSDOp v8 for `req`.
-pub fn encode_osd_op(req: &ObjectRequest, h: &OpHeader) -> OsdMessage {
+pub fn encode_osd_op(req: &ObjectRequest, h: &OpHeader) -> Message {
     let mut front = Vec::with_capacity(160 + req.oid.name.len() + req.op.ops.len() * OSD_OP_LEN);
     let mut data = BytesMut::new();
     h.pgid.encode(&mut front);
@@ -172,13 +161,14 @@ pub fn encode_osd_op(req: &ObjectRequest, h: &OpHeader) -> OsdMessage {
     }
     h.attempt.encode(&mut front);
     h.features.encode(&mut front);
-    OsdMessage {
+    Message {
         msg_type: MSG_OSD_OP,
         version: OSD_OP_VERSION,
         compat_version: OSD_OP_COMPAT,
         priority: CLIENT_OP_PRIORITY,
         tid: h.tid,
         front: front.into(),
+        middle: Bytes::new(),
         data: data.freeze(),
     }
 }
@@ -443,20 +433,21 @@ pub fn decode_backoff(front: &[u8]) -> Result<Backoff, DecodeError> {
 }
 
 /// The ACK_BLOCK a client owes an OSD for a BLOCK.
-pub fn encode_backoff_ack(block: &Backoff) -> OsdMessage {
+pub fn encode_backoff_ack(block: &Backoff) -> Message {
     let mut front = Vec::new();
     block.pgid.encode(&mut front);
     block.epoch.encode(&mut front);
     front.push(backoff_op::ACK_BLOCK);
     block.id.encode(&mut front);
     front.extend_from_slice(&block.range);
-    OsdMessage {
+    Message {
         msg_type: MSG_OSD_BACKOFF,
         version: 1,
         compat_version: 1,
         priority: CLIENT_OP_PRIORITY,
         tid: 0,
         front: front.into(),
+        middle: Bytes::new(),
         data: Bytes::new(),
     }
 }

@@ -27,13 +27,14 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
+pub use messages::SpgId;
 use messages::{
     backoff_op, decode_backoff, decode_osd_op_reply, decode_watch_notify, encode_backoff_ack, encode_osd_op, flags,
     watch_event, OpHeader, MSG_OSD_BACKOFF, MSG_OSD_OPREPLY, MSG_WATCH_NOTIFY,
 };
-pub use messages::{OsdMessage, SpgId};
 
 use crate::cache::Instant;
+use crate::msgr::Message;
 use crate::osd::{ObjectId, ObjectOperation, ObjectReply, ObjectRequest, OpKind, SnapId, WatchOp};
 use crate::Errno;
 
@@ -116,7 +117,7 @@ pub struct Objecter {
     sessions: BTreeSet<i32>,
     /// The latest time an input brought: the objecter's own ops start then.
     now: Instant,
-    outgoing: VecDeque<(i32, OsdMessage)>,
+    outgoing: VecDeque<(i32, Message)>,
     closing: VecDeque<i32>,
     replies: VecDeque<(OpId, ObjectReply)>,
 }
@@ -172,7 +173,7 @@ impl Objecter {
     }
 
     /// Messages to send: connect to the OSD first if need be.
-    pub fn poll_send(&mut self) -> Option<(i32, OsdMessage)> {
+    pub fn poll_send(&mut self) -> Option<(i32, Message)> {
         self.outgoing.pop_front()
     }
 
@@ -241,13 +242,7 @@ impl Objecter {
 
     /// A message from `osd`. Undecodable messages are dropped: the op they
     /// answer times out rather than completing with garbage.
-    pub fn handle_message(
-        &mut self,
-        osd: i32,
-        msg: &OsdMessage,
-        map: &impl Placement,
-        now: Instant,
-    ) -> Result<(), Errno> {
+    pub fn handle_message(&mut self, osd: i32, msg: &Message, map: &impl Placement, now: Instant) -> Result<(), Errno> {
         self.now = self.now.max(now);
         match msg.msg_type {
             MSG_OSD_OPREPLY => self.handle_reply(osd, msg, map),
@@ -257,7 +252,7 @@ impl Objecter {
         }
     }
 
-    fn handle_reply(&mut self, osd: i32, msg: &OsdMessage, map: &impl Placement) -> Result<(), Errno> {
+    fn handle_reply(&mut self, osd: i32, msg: &Message, map: &impl Placement) -> Result<(), Errno> {
         let reply = decode_osd_op_reply(msg.tid, msg.version, &msg.front, &msg.data).map_err(|e| e.errno())?;
         let Some(op) = self.ops.get_mut(&reply.tid) else {
             return Ok(());
@@ -288,7 +283,7 @@ impl Objecter {
         Ok(())
     }
 
-    fn handle_watch_notify(&mut self, msg: &OsdMessage, map: &impl Placement) -> Result<(), Errno> {
+    fn handle_watch_notify(&mut self, msg: &Message, map: &impl Placement) -> Result<(), Errno> {
         let event = decode_watch_notify(msg.version, &msg.front).map_err(|e| e.errno())?;
         let Some(linger) = self.lingers.get(&event.cookie) else {
             return Ok(());
@@ -306,7 +301,7 @@ impl Objecter {
         Ok(())
     }
 
-    fn handle_backoff(&mut self, osd: i32, msg: &OsdMessage, map: &impl Placement) -> Result<(), Errno> {
+    fn handle_backoff(&mut self, osd: i32, msg: &Message, map: &impl Placement) -> Result<(), Errno> {
         let backoff = decode_backoff(&msg.front).map_err(|e| e.errno())?;
         match backoff.op {
             backoff_op::BLOCK => {

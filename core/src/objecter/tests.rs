@@ -9,6 +9,7 @@ use bytes::Bytes;
 use super::messages::*;
 use super::*;
 use crate::encoding::{encode_versioned, Decode, Decoder, Encode, UtcTime};
+use crate::msgr::Message;
 use crate::osd::{SnapContext, StatOut};
 
 /// A map with settable targets: object name -> (osd, pg seed).
@@ -88,7 +89,7 @@ struct SentOp {
     attempt: i32,
 }
 
-fn parse_op(msg: &OsdMessage) -> SentOp {
+fn parse_op(msg: &Message) -> SentOp {
     assert_eq!((msg.msg_type, msg.version, msg.compat_version), (MSG_OSD_OP, 8, 3));
     let mut d = Decoder::new(&msg.front);
     let pgid = SpgId::decode(&mut d).unwrap();
@@ -129,7 +130,7 @@ fn parse_op(msg: &OsdMessage) -> SentOp {
 }
 
 /// MOSDOpReply v8 as an OSD encodes it.
-fn reply(tid: u64, attempt: i32, result: i32, outs: &[(i32, &[u8])], redirect: Option<i64>) -> OsdMessage {
+fn reply(tid: u64, attempt: i32, result: i32, outs: &[(i32, &[u8])], redirect: Option<i64>) -> Message {
     let mut f = Vec::new();
     "obj".encode(&mut f);
     f.push(1);
@@ -171,13 +172,14 @@ fn reply(tid: u64, attempt: i32, result: i32, outs: &[(i32, &[u8])], redirect: O
         None => f.push(0),
     }
     f.extend_from_slice(&[0; 24]); // trace
-    OsdMessage {
+    Message {
         msg_type: MSG_OSD_OPREPLY,
         version: 8,
         compat_version: 2,
         priority: 63,
         tid,
         front: f.into(),
+        middle: Bytes::new(),
         data: data.into(),
     }
 }
@@ -186,7 +188,7 @@ fn objecter() -> Objecter {
     Objecter::new(ObjecterConfig { op_timeout: Duration::from_secs(10), features: 0x3f, watch_timeout: 30 })
 }
 
-fn sends(o: &mut Objecter) -> Vec<(i32, OsdMessage)> {
+fn sends(o: &mut Objecter) -> Vec<(i32, Message)> {
     core::iter::from_fn(|| o.poll_send()).collect()
 }
 
@@ -338,7 +340,7 @@ fn a_missing_pool_fails_at_once() {
     assert_eq!(o.poll_reply().unwrap().1.result, Errno::ENOENT.to_ret());
 }
 
-fn backoff_msg(op: u8, seed: u32, id: u64) -> OsdMessage {
+fn backoff_msg(op: u8, seed: u32, id: u64) -> Message {
     let mut f = Vec::new();
     SpgId { pool: 1, seed, shard: -1 }.encode(&mut f);
     10u32.encode(&mut f);
@@ -347,7 +349,7 @@ fn backoff_msg(op: u8, seed: u32, id: u64) -> OsdMessage {
     for _ in 0..2 {
         encode_versioned(&mut f, 4, 3, |f| f.extend_from_slice(&[0; 9]));
     }
-    OsdMessage { msg_type: MSG_OSD_BACKOFF, version: 1, compat_version: 1, front: f.into(), ..OsdMessage::default() }
+    Message { msg_type: MSG_OSD_BACKOFF, version: 1, compat_version: 1, front: f.into(), ..Message::default() }
 }
 
 #[test]
@@ -365,7 +367,7 @@ fn a_backoff_holds_ops_until_unblocked_and_is_acknowledged() {
     assert_eq!(sends(&mut o).len(), 1);
 }
 
-fn notify_msg(opcode: u8, cookie: u64, notify_id: u64) -> OsdMessage {
+fn notify_msg(opcode: u8, cookie: u64, notify_id: u64) -> Message {
     let mut f = vec![1, opcode];
     cookie.encode(&mut f);
     0u64.encode(&mut f);
@@ -373,7 +375,7 @@ fn notify_msg(opcode: u8, cookie: u64, notify_id: u64) -> OsdMessage {
     Bytes::from_static(b"hi").encode(&mut f);
     0i32.encode(&mut f);
     77u64.encode(&mut f);
-    OsdMessage { msg_type: MSG_WATCH_NOTIFY, version: 3, front: f.into(), ..OsdMessage::default() }
+    Message { msg_type: MSG_WATCH_NOTIFY, version: 3, front: f.into(), ..Message::default() }
 }
 
 #[test]

@@ -20,7 +20,7 @@ use crate::msgr::{
     features, AddrType, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType, Message,
 };
 use crate::objecter::messages::MSG_OSD_MAP;
-use crate::objecter::{Objecter, ObjecterConfig, OsdMessage, Placement, SpgId, Target};
+use crate::objecter::{Objecter, ObjecterConfig, Placement, SpgId, Target};
 use crate::osdmap::OsdMap;
 use crate::Errno;
 
@@ -441,17 +441,7 @@ impl RadosClient {
         }
     }
 
-    fn send_to_osd(&mut self, osd: i32, msg: OsdMessage) {
-        let message = Message {
-            msg_type: msg.msg_type,
-            version: msg.version,
-            compat_version: msg.compat_version,
-            priority: msg.priority,
-            tid: msg.tid,
-            front: msg.front,
-            middle: bytes::Bytes::new(),
-            data: msg.data,
-        };
+    fn send_to_osd(&mut self, osd: i32, message: Message) {
         if let Some(s) = self.sessions.get_mut(&osd) {
             s.connection.send(message);
             return;
@@ -548,17 +538,8 @@ impl RadosClient {
             return;
         }
         let Some(map) = &self.map else { return };
-        let msg = OsdMessage {
-            msg_type: m.msg_type,
-            version: m.version,
-            compat_version: m.compat_version,
-            priority: m.priority,
-            tid: m.tid,
-            front: m.front,
-            data: m.data,
-        };
         // A reply we cannot decode leaves its op to time out.
-        let _ = self.objecter.handle_message(osd, &msg, map, self.now);
+        let _ = self.objecter.handle_message(osd, &m, map, self.now);
     }
 
     /// Drops the session; the objecter resends its ops on a new one.

@@ -123,7 +123,7 @@ pub fn op_flags(req: &ObjectRequest, attempt: i32, extra: u32) -> u32 {
 /// Encodes MOSDOp v8 for `req`.
 pub fn encode_osd_op(req: &ObjectRequest, h: &OpHeader) -> Message {
     let mut front = Vec::with_capacity(160 + req.oid.name.len() + req.op.ops.len() * OSD_OP_LEN);
-    let mut data = BytesMut::new();
+    let mut data = DataSegment::default();
     h.pgid.encode(&mut front);
     h.hash.encode(&mut front);
     h.epoch.encode(&mut front);
@@ -173,13 +173,49 @@ pub fn encode_osd_op(req: &ObjectRequest, h: &OpHeader) -> Message {
     }
 }
 
+/// The data segment: every op's input back to back. A lone input that is
+/// already shared (a write's data) goes out as it is, not copied.
+#[derive(Default)]
+struct DataSegment {
+    shared: Option<Bytes>,
+    owned: BytesMut,
+}
+
+impl DataSegment {
+    fn len(&self) -> usize {
+        self.shared.as_ref().map_or(0, Bytes::len) + self.owned.len()
+    }
+
+    fn push(&mut self, bytes: &Bytes) {
+        if self.len() == 0 {
+            self.shared = Some(bytes.clone());
+        } else {
+            self.extend_from_slice(bytes);
+        }
+    }
+
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        if let Some(shared) = self.shared.take() {
+            self.owned.extend_from_slice(&shared);
+        }
+        self.owned.extend_from_slice(bytes);
+    }
+
+    fn freeze(self) -> Bytes {
+        match self.shared {
+            Some(shared) => shared,
+            None => self.owned.freeze(),
+        }
+    }
+}
+
 /// The wire value of a watch sub-op (CEPH_OSD_WATCH_OP_*).
 pub const fn watch_op_code(op: WatchOp) -> u8 {
     op as u8
 }
 
 /// Appends one packed `ceph_osd_op` to `front` and its input to `data`.
-fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut BytesMut) {
+fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut DataSegment) {
     let before = data.len();
     let mut u = [0u8; OSD_OP_UNION_LEN];
     let mut put = |at: usize, bytes: &[u8]| u[at..at + bytes.len()].copy_from_slice(bytes);
@@ -192,22 +228,22 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut BytesMut) {
         OpKind::Write { offset, data: bytes } => {
             put(0, &offset.to_le_bytes());
             put(8, &(bytes.len() as u64).to_le_bytes());
-            data.extend_from_slice(bytes);
+            data.push(bytes);
         }
         OpKind::WriteFull { data: bytes } => {
             put(8, &(bytes.len() as u64).to_le_bytes());
-            data.extend_from_slice(bytes);
+            data.push(bytes);
         }
         OpKind::CmpExt { offset, data: bytes } => {
             put(0, &offset.to_le_bytes());
             put(8, &(bytes.len() as u64).to_le_bytes());
-            data.extend_from_slice(bytes);
+            data.push(bytes);
         }
         OpKind::WriteSame { offset, length, data: bytes } => {
             put(0, &offset.to_le_bytes());
             put(8, &length.to_le_bytes());
             put(16, &(bytes.len() as u64).to_le_bytes());
-            data.extend_from_slice(bytes);
+            data.push(bytes);
         }
         OpKind::Truncate { size } => put(0, &size.to_le_bytes()),
         OpKind::Stat
@@ -245,7 +281,7 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut BytesMut) {
             data.extend_from_slice(&encode_to_vec(keys));
         }
         OpKind::OmapSetVals { entries } => data.extend_from_slice(&encode_to_vec(entries)),
-        OpKind::OmapSetHeader { header } => data.extend_from_slice(header),
+        OpKind::OmapSetHeader { header } => data.push(header),
         OpKind::Call { class, method, input } => {
             // Class and method names are at most 255 bytes on the wire.
             put(0, &[class.len().min(255) as u8, method.len().min(255) as u8, 0]);

@@ -214,6 +214,22 @@ fn a_write_is_encoded_as_mosdop_v8() {
 }
 
 #[test]
+fn a_lone_writes_data_is_shared_not_copied() {
+    let map = FakeMap::with(&[("obj", 2, 7)]);
+    let mut o = objecter();
+    let data = Bytes::from(vec![7u8; 4096]);
+    let mut op = ObjectOperation::new();
+    op.write(0, data.clone());
+    o.submit(
+        1,
+        ObjectRequest::write(ObjectId::new(1, "", "obj"), SnapContext::default(), UtcTime::default(), op),
+        &map,
+        t(0),
+    );
+    assert_eq!(sends(&mut o)[0].1.data.as_ptr(), data.as_ptr());
+}
+
+#[test]
 fn op_inputs_follow_librados_layouts() {
     let map = FakeMap::with(&[("obj", 0, 1)]);
     let mut o = objecter();

@@ -191,7 +191,9 @@ fn placement_matches_the_cluster() {
         let pgs = compare_all_pgs(&map, &file);
         let mut objects = Vec::new();
         for (id, name) in pool_ids(&map) {
-            for i in 0..40 {
+            // 200 names per pool and phase: thousands in all, each
+            // checked against the monitor's own `ceph osd map`.
+            for i in 0..200 {
                 let ns = if i % 4 == 3 { format!("ns{i}") } else { String::new() };
                 objects.push((name.clone(), id, format!("rbd_data.{id:x}{i}.{:016x}", i * 7919), ns));
             }

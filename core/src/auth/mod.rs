@@ -48,24 +48,9 @@ impl AuthMethod {
     pub const GSS: AuthMethod = AuthMethod(4);
 }
 
-/// A msgr2 connection mode (CEPH_CON_MODE_*).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ConMode(pub u32);
-
-impl ConMode {
-    pub const UNKNOWN: ConMode = ConMode(0);
-    pub const CRC: ConMode = ConMode(1);
-    pub const SECURE: ConMode = ConMode(2);
-
-    /// Bytes of connection secret a service generates for this mode
-    /// (AuthConnectionMeta::get_connection_secret_length).
-    pub const fn connection_secret_len(self) -> usize {
-        match self {
-            ConMode::SECURE => 64,
-            _ => 0,
-        }
-    }
-}
+/// The connection mode is the messenger's: cephx asks for one and sizes
+/// the connection secret by it.
+pub use crate::msgr::ConMode;
 
 /// Entity types as a bit set (CEPH_ENTITY_TYPE_*): cephx names services,
 /// and asks for their tickets, by these bits.

@@ -556,8 +556,7 @@ impl Connection {
         let (method, payload) = match &self.auth {
             ConnAuth::Mon => {
                 let auth = auth.ok_or(Errno::EINVAL)?;
-                let auth_modes: Vec<auth::ConMode> = modes.iter().map(|m| auth::ConMode(*m)).collect();
-                let request = auth.start(&auth_modes);
+                let request = auth.start(&self.sent_modes);
                 (request.method, request.auth_payload)
             }
             ConnAuth::Service(a) => (a.method(), a.payload().to_vec()),

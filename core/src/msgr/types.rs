@@ -41,6 +41,15 @@ impl ConMode {
     pub const UNKNOWN: ConMode = ConMode(0);
     pub const CRC: ConMode = ConMode(1);
     pub const SECURE: ConMode = ConMode(2);
+
+    /// Bytes of connection secret a service generates for this mode
+    /// (AuthConnectionMeta::get_connection_secret_length).
+    pub const fn connection_secret_len(self) -> usize {
+        match self {
+            ConMode::SECURE => 64,
+            _ => 0,
+        }
+    }
 }
 
 // Linux's address families; the sockaddr travels in the sender's memory

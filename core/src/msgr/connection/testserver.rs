@@ -167,7 +167,7 @@ impl TestServer {
                 self.con_mode = Some(ConMode(mode));
                 let request = AuthRequest {
                     method: auth::AuthMethod(req.method),
-                    preferred_modes: alloc::vec![auth::ConMode(mode)],
+                    preferred_modes: alloc::vec![ConMode(mode)],
                     auth_payload: req.auth_payload.to_vec(),
                 };
                 match &mut self.backend {
@@ -257,7 +257,7 @@ impl TestServer {
     }
 
     fn osd_round(&mut self, payload: &[u8]) {
-        let mode = self.con_mode.map_or(auth::ConMode::CRC, |m| auth::ConMode(m.0));
+        let mode = self.con_mode.unwrap_or(ConMode::CRC);
         let Backend::Osd(osd) = &mut self.backend else {
             return;
         };

@@ -6,15 +6,13 @@
 
 pub mod net;
 
-use std::collections::HashMap;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rbdrs_core::auth::{AuthClient, CryptoKey, EntityName, EntityType};
 use rbdrs_core::cache::Instant;
-use rbdrs_core::encoding::UtcTime;
 use rbdrs_core::mon::{msgr2_addrs, parse_mon_host, MonClientConfig, MonTarget};
 use rbdrs_core::msgr::ConMode;
 use rbdrs_core::rados::client::{ClientConfig, ClientEvent, NetAction, RadosClient};
@@ -42,9 +40,6 @@ struct Driver {
     dispatcher: Option<Dispatcher>,
     ready: Option<Result<Identity, Errno>>,
     waiting: Vec<SyncSender<Result<Identity, Errno>>>,
-    /// Requests whose flow may still want the reply, so a late reply to an
-    /// abandoned one is harmless (the dispatcher drops it).
-    inflight: HashMap<Tid, ()>,
 }
 
 impl Driver {
@@ -56,7 +51,6 @@ impl Driver {
                 }
                 ClientEvent::Failed(e) => self.settle(Err(e)),
                 ClientEvent::Reply(tid, reply) => {
-                    self.inflight.remove(&tid);
                     if let Some(d) = &self.dispatcher {
                         d.handle_reply(tid, reply);
                     }
@@ -82,7 +76,6 @@ impl Driven for Driver {
         match command {
             Command::Submit(tid, request, dispatcher) => {
                 self.dispatcher.get_or_insert(dispatcher);
-                self.inflight.insert(tid, ());
                 self.client.submit(tid, request, now);
             }
             Command::WhenReady(tx) => match self.ready {
@@ -192,11 +185,6 @@ fn auth_client(config: &Config) -> Result<AuthClient, Errno> {
     }
 }
 
-fn wall_now() -> UtcTime {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    UtcTime::new(since.as_secs() as u32, since.subsec_nanos())
-}
-
 impl ClusterBackend {
     /// Connects as rados_connect does: bounded by client_mount_timeout.
     pub fn connect(config: &Config, op_timeout: Duration) -> Result<Arc<ClusterBackend>, Errno> {
@@ -204,15 +192,15 @@ impl ClusterBackend {
         let mut mon = MonClientConfig::new(monitors(&config.get_str("mon_host")?)?, auth_client(config)?);
         mon.modes = modes(config, "ms_mon_client_mode")?;
         mon.mount_timeout = mount_timeout;
-        mon.wall_base = wall_now();
+        mon.wall_base = crate::runtime::now();
         mon.hostname = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
         let osd_modes = modes(config, "ms_client_mode")?;
         let client = RadosClient::new(
             ClientConfig { mon, osd_modes, op_timeout, osd_timeout: Duration::from_secs(30) },
             Instant::ZERO,
-            rand_seed(),
+            crate::runtime::random_u64(),
         );
-        let driver = Driver { client, dispatcher: None, ready: None, waiting: Vec::new(), inflight: HashMap::new() };
+        let driver = Driver { client, dispatcher: None, ready: None, waiting: Vec::new() };
         let net = NetThread::start(driver)?;
         let (tx, rx) = mpsc::sync_channel(1);
         net.send(Command::WhenReady(tx))?;
@@ -229,12 +217,4 @@ impl ClusterBackend {
         };
         Ok(Arc::new(ClusterBackend { net, identity }))
     }
-}
-
-/// Randomness for nonces and cookies: the kernel's, via std's hasher keys.
-fn rand_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos());
-    h.finish()
 }

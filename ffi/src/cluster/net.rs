@@ -37,6 +37,8 @@ pub trait Driven: Send + 'static {
     fn handle_bytes(&mut self, conn: ConnId, bytes: &[u8], now: Instant);
     /// The connection failed, was refused or closed by the peer.
     fn handle_closed(&mut self, conn: ConnId, now: Instant);
+    /// A deadline from `poll_timeout` passed; it may have moved since, so a
+    /// call that comes early must be harmless.
     fn handle_timeout(&mut self, now: Instant);
     fn poll_io(&mut self) -> Option<Io>;
     fn poll_timeout(&self) -> Option<Instant>;
@@ -151,10 +153,12 @@ impl<D: Driven> Loop<D> {
                 return;
             }
             self.do_io();
-            let timeout = self.driven.poll_timeout().map(|at| at.saturating_duration_since(self.now()));
+            // A deadline that IO during the wait moved is seen next turn.
+            let deadline = self.driven.poll_timeout();
+            let timeout = deadline.map(|at| at.saturating_duration_since(self.now()));
             self.wait(timeout.unwrap_or(Duration::from_secs(1)).min(Duration::from_secs(1)));
             let now = self.now();
-            if self.driven.poll_timeout().is_some_and(|at| at <= now) {
+            if deadline.is_some_and(|at| at <= now) {
                 self.driven.handle_timeout(now);
             }
         }

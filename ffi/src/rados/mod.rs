@@ -8,7 +8,7 @@
 
 use crate::types::*;
 use std::ffi::{c_char, c_int};
-use std::hash::{BuildHasher, Hasher};
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -182,9 +182,7 @@ impl Cluster {
 
 /// A client id unlikely to repeat: locks and watches are keyed by it.
 fn instance_id() -> u64 {
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u32(std::process::id());
-    hasher.finish() & 0x7fff_ffff
+    crate::runtime::random_u64() & 0x7fff_ffff
 }
 
 /// Creates a cluster handle for `client.<id>` (id NULL: admin). CEPH_ARGS

@@ -38,6 +38,15 @@ pub(crate) fn now() -> UtcTime {
     UtcTime::new(since.as_secs() as u32, since.subsec_nanos())
 }
 
+/// A random number for ids, nonces and seeds: std's hasher keys come from
+/// the kernel's randomness, so no extra dependency is needed.
+pub(crate) fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos());
+    hasher.finish()
+}
+
 /// A running executor with its backend and dispatcher.
 pub struct Runtime {
     pub dispatcher: Dispatcher,

@@ -7,6 +7,7 @@ use super::operation::rollback_objects;
 use super::ImageCtx;
 use crate::cls::rbd::client as cls;
 use crate::cls::rbd::types::*;
+use crate::naming::RBD_CHILDREN;
 use crate::osd::{ObjectOperation, SnapId};
 use crate::Errno;
 
@@ -116,15 +117,31 @@ pub async fn is_protected(ictx: &ImageCtx, snap: SnapId) -> Result<bool, Errno> 
     Ok(status == RBD_PROTECTION_STATUS_PROTECTED)
 }
 
-/// The clones of one of this image's snapshots (children_list).
+/// The clones of one of this image's snapshots: clone v2's children_list
+/// on the header, then clone v1's `rbd_children` in the parent's pool.
 pub async fn children(ictx: &ImageCtx, snap: SnapId) -> Result<Vec<ChildImageSpec>, Errno> {
     let mut op = ObjectOperation::new();
     cls::children_list(&mut op, snap);
-    match ictx.io.read_head(&ictx.header_object(), op).await {
-        Ok(reply) => Ok(cls::children_list_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)?.into_iter().collect()),
-        Err(Errno::ENOENT) => Ok(Vec::new()),
-        Err(e) => Err(e),
+    let mut out: Vec<ChildImageSpec> = match ictx.io.read_head(&ictx.header_object(), op).await {
+        Ok(reply) => cls::children_list_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)?.into_iter().collect(),
+        Err(Errno::ENOENT) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mut op = ObjectOperation::new();
+    cls::get_children(&mut op, ictx.io.pool, &ictx.id, snap);
+    match ictx.io.read_head(RBD_CHILDREN, op).await {
+        Ok(reply) => {
+            let ids = cls::get_children_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)?;
+            out.extend(ids.into_iter().map(|image_id| ChildImageSpec {
+                pool_id: ictx.io.pool,
+                pool_namespace: ictx.io.namespace.clone(),
+                image_id,
+            }));
+        }
+        Err(Errno::ENOENT) => {}
+        Err(e) => return Err(e),
     }
+    Ok(out)
 }
 
 /// Makes the head what snapshot `name` was: objects, size and parent

@@ -207,6 +207,42 @@ impl EntityAddr {
     }
 }
 
+impl EntityAddr {
+    /// As entity_addr_t::get_legacy_str: "ip:port/nonce", no type (what
+    /// `rbd lock ls` and `rbd status` print).
+    pub fn legacy(&self) -> LegacyAddr<'_> {
+        LegacyAddr(self)
+    }
+}
+
+/// An [`EntityAddr`] shown without its type.
+#[derive(Debug)]
+pub struct LegacyAddr<'a>(&'a EntityAddr);
+
+impl fmt::Display for LegacyAddr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = self.0;
+        match a.family {
+            AF_INET => {
+                let ip = &a.sa_data[2..6];
+                write!(f, "{}.{}.{}.{}:{}/{}", ip[0], ip[1], ip[2], ip[3], a.port(), a.nonce)
+            }
+            AF_INET6 => {
+                let ip = &a.sa_data[6..22];
+                f.write_str("[")?;
+                for (i, pair) in ip.chunks(2).enumerate() {
+                    if i > 0 {
+                        f.write_str(":")?;
+                    }
+                    write!(f, "{:x}", u16::from_be_bytes([pair[0], pair[1]]))?;
+                }
+                write!(f, "]:{}/{}", a.port(), a.nonce)
+            }
+            _ => write!(f, "-/{}", a.nonce),
+        }
+    }
+}
+
 impl fmt::Debug for EntityAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let kind = match self.addr_type {

@@ -203,7 +203,7 @@ fn random_aio_mix_matches_the_model_and_survives_reopen() {
     let conn = Conn::new(&store, WRITEBACK);
     conn.create("disk");
     let image = conn.open("disk", false);
-    let cache = unsafe { &*image }.cache.clone().expect("rbd_cache=true gives the image a cache");
+    let cache = unsafe { &*image }.cache().cloned().expect("rbd_cache=true gives the image a cache");
     let mut model = vec![0u8; SIZE];
     let mut inflight: std::collections::VecDeque<Op> = Default::default();
     let (mut max_dirty_seen, mut writes) = (0u64, 0);
@@ -262,7 +262,7 @@ fn random_aio_mix_matches_the_model_and_survives_reopen() {
     // Without a cache the store itself answers.
     let conn = Conn::new(&store, &[("rbd_cache", "false")]);
     let image = conn.open("disk", true);
-    assert!(unsafe { &*image }.cache.is_none());
+    assert!(unsafe { &*image }.cache().is_none());
     let mut all = vec![0u8; SIZE];
     assert_eq!(unsafe { rbd_read(image, 0, SIZE, all.as_mut_ptr().cast()) }, SIZE as isize);
     if let Some(i) = (0..SIZE).find(|&i| all[i] != model[i]) {
@@ -281,7 +281,7 @@ fn dirty_data_is_written_back_by_age_and_on_close() {
     conn.set("rbd_cache_max_dirty_age", "0.2");
     conn.create("disk");
     let image = conn.open("disk", false);
-    let cache = unsafe { &*image }.cache.clone().unwrap();
+    let cache = unsafe { &*image }.cache().cloned().unwrap();
     let data = vec![0xa5u8; 4096];
     assert_eq!(unsafe { rbd_write(image, 0, data.len(), data.as_ptr().cast()) }, 4096);
     assert_eq!(cache.dirty_bytes(), 4096, "writeback acknowledges from the cache");
@@ -305,7 +305,7 @@ fn dirty_data_is_written_back_by_age_and_on_close() {
     conn.set("rbd_cache", "true");
     check("rbd_close", unsafe { rbd_close(image) });
     let image = conn.open("disk", false);
-    let cache = unsafe { &*image }.cache.clone().unwrap();
+    let cache = unsafe { &*image }.cache().cloned().unwrap();
     let data2 = vec![0x5au8; 8192];
     assert_eq!(unsafe { rbd_write(image, 4096, data2.len(), data2.as_ptr().cast()) }, 8192);
     assert_eq!(cache.dirty_bytes(), 8192);
@@ -327,7 +327,7 @@ fn invalidate_writes_back_and_read_only_refuses_writes() {
     conn.set("rbd_cache_max_dirty_age", "60");
     conn.create("disk");
     let image = conn.open("disk", false);
-    let cache = unsafe { &*image }.cache.clone().unwrap();
+    let cache = unsafe { &*image }.cache().cloned().unwrap();
     let data = vec![7u8; 4096];
     assert_eq!(unsafe { rbd_write(image, 8192, 4096, data.as_ptr().cast()) }, 4096);
     assert_eq!(cache.dirty_bytes(), 4096);
@@ -338,7 +338,7 @@ fn invalidate_writes_back_and_read_only_refuses_writes() {
     assert_eq!(buf, data);
 
     let reader = conn.open("disk", true);
-    assert!(unsafe { &*reader }.cache.is_some(), "librbd caches reads of read-only opens too");
+    assert!(unsafe { &*reader }.cache().is_some(), "librbd caches reads of read-only opens too");
     assert_eq!(unsafe { rbd_write(reader, 0, 4096, data.as_ptr().cast()) }, -30); // EROFS
     assert_eq!(unsafe { rbd_read(reader, 8192, 4096, buf.as_mut_ptr().cast()) }, 4096);
     assert_eq!(buf, data);
@@ -358,9 +358,9 @@ fn image_metadata_overrides_cache_options() {
     conn.create("disk");
     let image = conn.open("disk", false);
     let img = unsafe { &*image };
-    assert_eq!(img.cache.as_ref().unwrap().config().size, 256 << 10);
+    assert_eq!(img.cache().unwrap().config().size, 256 << 10);
     let ictx = img.ctx().unwrap();
-    let set = img.conn.run_admin(async move {
+    let set = img.connection().run_admin(async move {
         let mut op = ObjectOperation::new();
         let mut map = std::collections::BTreeMap::new();
         map.insert("conf_rbd_cache_size".to_string(), bytes::Bytes::from_static(b"1048576"));
@@ -373,7 +373,7 @@ fn image_metadata_overrides_cache_options() {
     check("rbd_close", unsafe { rbd_close(image) });
 
     let image = conn.open("disk", false);
-    let config = unsafe { &*image }.cache.as_ref().unwrap().config();
+    let config = unsafe { &*image }.cache().unwrap().config();
     assert_eq!(config.size, 1 << 20);
     assert_eq!(config.policy, rbdrs_core::cache::CachePolicy::WriteThrough);
     assert_eq!(config.max_dirty, MAX_DIRTY, "options without an override keep the connection's value");
@@ -390,7 +390,7 @@ fn writes_blocked_upfront_complete() {
     conn.set("rbd_cache_block_writes_upfront", "true");
     conn.create("disk");
     let image = conn.open("disk", false);
-    let cache = unsafe { &*image }.cache.clone().unwrap();
+    let cache = unsafe { &*image }.cache().cloned().unwrap();
     assert!(cache.config().block_writes_upfront);
     // 4 MiB through a 128 KiB dirty limit, overlapping so that order matters.
     let mut ops = Vec::new();

@@ -6,12 +6,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod boundary;
-pub mod cluster;
-pub mod config;
-pub mod local;
-pub mod memory;
 pub mod rados;
 pub mod rbd;
-pub mod runtime;
 pub mod types;
 pub mod version;

@@ -9,20 +9,12 @@
 use crate::types::*;
 use std::ffi::{c_char, c_int};
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use rbdrs_core::image::IoCtx;
-use rbdrs_core::osd::ClientId;
-use rbdrs_core::rados::{PoolRequest, Reply, Request};
+use rbdrs_client::{Connection, IoCtx, Rados};
 use rbdrs_core::Errno;
 
 use crate::boundary::{cstr, guard, guard_void, opt_cstr, put, put_cstr};
-use crate::cluster::ClusterBackend;
-use crate::config::Config;
-use crate::local::LocalStore;
-use crate::runtime::Runtime;
 
 pub mod aio;
 pub mod object;
@@ -31,70 +23,18 @@ pub mod write_op;
 const CLUSTER_MAGIC: u64 = 0x7262_6472_7363_6c75; // "rbdrsclu"
 const IOCTX_MAGIC: u64 = 0x7262_6472_7369_6f63; // "rbdrsioc"
 
-/// What a connected cluster handle has: where requests go and who we are.
-#[derive(Debug)]
-pub struct Connection {
-    pub runtime: Arc<Runtime>,
-    pub client: ClientId,
-    /// rados_osd_op_timeout: how long one IO may take.
-    pub op_timeout: Duration,
-    /// How long a management operation (open, snapshot, resize...) may take.
-    pub admin_timeout: Duration,
-    /// The handle's configuration, read again when images open.
-    pub config: Arc<Mutex<Config>>,
-}
-
-impl Connection {
-    /// Runs `flow` and waits for it with the IO timeout.
-    pub fn run_io<T: Send + 'static>(
-        &self,
-        flow: impl std::future::Future<Output = T> + Send + 'static,
-    ) -> Result<T, Errno> {
-        self.runtime.block_on(flow, self.op_timeout)
-    }
-
-    /// Runs `flow` and waits for it with the management timeout.
-    pub fn run_admin<T: Send + 'static>(
-        &self,
-        flow: impl std::future::Future<Output = T> + Send + 'static,
-    ) -> Result<T, Errno> {
-        self.runtime.block_on(flow, self.admin_timeout)
-    }
-
-    pub fn lookup_pool(&self, name: &str) -> Result<i64, Errno> {
-        let dispatcher = self.runtime.dispatcher.clone();
-        let request = Request::Pool(PoolRequest::Lookup { name: name.into() });
-        match self.run_admin(async move { dispatcher.submit(request).await })? {
-            Reply::Id(id) => id.map(|id| id as i64),
-            _ => Err(Errno::EIO),
-        }
-    }
-
-    pub fn pool_name(&self, pool: i64) -> Result<String, Errno> {
-        let dispatcher = self.runtime.dispatcher.clone();
-        match self.run_admin(async move { dispatcher.submit(Request::Pool(PoolRequest::Name { pool })).await })? {
-            Reply::Name(name) => name,
-            _ => Err(Errno::EIO),
-        }
-    }
-}
-
 /// rados_t.
 #[derive(Debug)]
 pub struct Cluster {
     magic: u64,
-    pub config: Arc<Mutex<Config>>,
-    pub connection: Mutex<Option<Arc<Connection>>>,
-    /// The local store, when that is the backend (pool creation).
-    pub store: Mutex<Option<Arc<LocalStore>>>,
+    pub rados: Rados,
 }
 
 /// rados_ioctx_t.
 #[derive(Debug)]
 pub struct PoolCtx {
     magic: u64,
-    pub conn: Arc<Connection>,
-    pub io: Mutex<IoCtx>,
+    pub io: IoCtx,
     /// The handle it came from (rados_ioctx_get_cluster).
     pub cluster: rados_t,
 }
@@ -102,6 +42,12 @@ pub struct PoolCtx {
 // SAFETY: `cluster` is only handed back to C, never dereferenced here.
 unsafe impl Send for PoolCtx {}
 unsafe impl Sync for PoolCtx {}
+
+impl PoolCtx {
+    pub fn conn(&self) -> &Arc<Connection> {
+        self.io.connection()
+    }
+}
 
 /// Borrows a cluster handle.
 ///
@@ -129,60 +75,13 @@ pub(crate) unsafe fn ioctx<'a>(ptr: rados_ioctx_t) -> Result<&'a PoolCtx, Errno>
 }
 
 impl Cluster {
-    fn new(config: Config) -> Box<Cluster> {
-        Box::new(Cluster {
-            magic: CLUSTER_MAGIC,
-            config: Arc::new(Mutex::new(config)),
-            connection: Mutex::new(None),
-            store: Mutex::new(None),
-        })
+    fn new(rados: Rados) -> Box<Cluster> {
+        Box::new(Cluster { magic: CLUSTER_MAGIC, rados })
     }
 
     pub fn connected(&self) -> Result<Arc<Connection>, Errno> {
-        self.connection.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)
+        self.rados.connection()
     }
-
-    fn connect(&self) -> Result<(), Errno> {
-        let mut connection = self.connection.lock().map_err(|_| Errno::EIO)?;
-        if connection.is_some() {
-            return Err(Errno(106)); // EISCONN, as librados answers a second connect
-        }
-        let config = self.config.lock().map_err(|_| Errno::EIO)?;
-        let local = config.get_str("rbdrs_local_store")?;
-        let monitors = config.get_str("mon_host")?;
-        let op_timeout = config.get_timeout("rados_osd_op_timeout")?.unwrap_or(Duration::from_secs(30));
-        let admin_timeout =
-            config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300)).max(op_timeout);
-        let (runtime, client) = match (local.is_empty(), monitors.is_empty()) {
-            (false, true) => {
-                let store = LocalStore::open(Path::new(&local))?;
-                let runtime = Runtime::start(store.clone())?;
-                *self.store.lock().map_err(|_| Errno::EIO)? = Some(store);
-                (runtime, ClientId { global_id: instance_id(), nonce: std::process::id() })
-            }
-            (false, false) => {
-                eprintln!("librbdrs: both mon_host and rbdrs_local_store are set; set only one");
-                return Err(Errno::EINVAL);
-            }
-            (true, false) => {
-                let cluster = ClusterBackend::connect(&config, op_timeout)?;
-                let id = cluster.identity;
-                (Runtime::start(cluster)?, ClientId { global_id: id.global_id, nonce: id.nonce })
-            }
-            (true, true) => {
-                eprintln!("librbdrs: no monitors (mon_host) and no rbdrs_local_store configured");
-                return Err(Errno::ENOENT);
-            }
-        };
-        *connection =
-            Some(Arc::new(Connection { runtime, client, op_timeout, admin_timeout, config: self.config.clone() }));
-        Ok(())
-    }
-}
-
-/// A client id unlikely to repeat: locks and watches are keyed by it.
-fn instance_id() -> u64 {
-    crate::runtime::random_u64() & 0x7fff_ffff
 }
 
 /// Creates a cluster handle for `client.<id>` (id NULL: admin). CEPH_ARGS
@@ -195,10 +94,8 @@ pub unsafe extern "C" fn rados_create(cluster: *mut rados_t, id: *const c_char) 
     guard(|| {
         // SAFETY: checked C string.
         let id = unsafe { opt_cstr(id) }?;
-        let mut config = Config::for_id(id);
-        config.parse_env(None);
         // SAFETY: out-pointer checked by put.
-        unsafe { put(cluster, Box::into_raw(Cluster::new(config))) }?;
+        unsafe { put(cluster, Box::into_raw(Cluster::new(Rados::new(id)))) }?;
         Ok(0)
     })
 }
@@ -218,10 +115,9 @@ pub unsafe extern "C" fn rados_create2(
     guard(|| {
         // SAFETY: checked C strings.
         let (cluster_name, name) = unsafe { (opt_cstr(cluster_name)?, cstr(name)?) };
-        let mut config = Config::for_name(cluster_name, name)?;
-        config.parse_env(None);
+        let rados = Rados::with_name(cluster_name, name)?;
         // SAFETY: out-pointer checked by put.
-        unsafe { put(cluster, Box::into_raw(Cluster::new(config))) }?;
+        unsafe { put(cluster, Box::into_raw(Cluster::new(rados))) }?;
         Ok(0)
     })
 }
@@ -235,7 +131,7 @@ pub unsafe extern "C" fn rados_conf_read_file(cluster: rados_t, path: *const c_c
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, path) = unsafe { (self::cluster(cluster)?, opt_cstr(path)?) };
-        cluster.config.lock().map_err(|_| Errno::EIO)?.read_file(path)?;
+        cluster.rados.config()?.read_file(path)?;
         Ok(0)
     })
 }
@@ -249,7 +145,7 @@ pub unsafe extern "C" fn rados_conf_set(cluster: rados_t, option: *const c_char,
     guard(|| {
         // SAFETY: checked handle and strings.
         let (cluster, option, value) = unsafe { (self::cluster(cluster)?, cstr(option)?, cstr(value)?) };
-        cluster.config.lock().map_err(|_| Errno::EIO)?.set(option, value)?;
+        cluster.rados.config()?.set(option, value)?;
         Ok(0)
     })
 }
@@ -268,7 +164,7 @@ pub unsafe extern "C" fn rados_conf_get(
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, option) = unsafe { (self::cluster(cluster)?, cstr(option)?) };
-        let value = cluster.config.lock().map_err(|_| Errno::EIO)?.get(option)?;
+        let value = cluster.rados.config()?.get(option)?;
         // SAFETY: buf valid for len bytes by contract.
         unsafe { put_cstr(buf, len, &value, std::ptr::null_mut()) }.map_err(|_| Errno::ENAMETOOLONG)?;
         Ok(0)
@@ -285,7 +181,7 @@ pub unsafe extern "C" fn rados_conf_parse_env(cluster: rados_t, var: *const c_ch
     guard(|| {
         // SAFETY: checked handle and string.
         let (cluster, var) = unsafe { (self::cluster(cluster)?, opt_cstr(var)?) };
-        cluster.config.lock().map_err(|_| Errno::EIO)?.parse_env(var);
+        cluster.rados.config()?.parse_env(var);
         Ok(0)
     })
 }
@@ -307,7 +203,7 @@ pub unsafe extern "C" fn rados_conf_parse_argv(cluster: rados_t, argc: c_int, ar
             // SAFETY: argv holds argc pointers by contract.
             args.push(unsafe { cstr(*argv.add(i)) }?.to_string());
         }
-        cluster.config.lock().map_err(|_| Errno::EIO)?.parse_argv(&args)?;
+        cluster.rados.config()?.parse_argv(&args)?;
         Ok(0)
     })
 }
@@ -321,7 +217,7 @@ pub unsafe extern "C" fn rados_conf_parse_argv(cluster: rados_t, argc: c_int, ar
 pub unsafe extern "C" fn rados_connect(cluster: rados_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
-        unsafe { self::cluster(cluster) }?.connect()?;
+        unsafe { self::cluster(cluster) }?.rados.connect()?;
         Ok(0)
     })
 }
@@ -335,20 +231,15 @@ pub unsafe extern "C" fn rados_shutdown(cluster: rados_t) {
     guard_void(|| {
         // SAFETY: checked handle; ownership returns to us here.
         if unsafe { self::cluster(cluster) }.is_ok() {
-            let boxed = unsafe { Box::from_raw(cluster) };
-            if let Ok(Some(connection)) = boxed.connection.lock().map(|mut c| c.take()) {
-                connection.runtime.shutdown();
-            }
-            let mut boxed = boxed;
+            let mut boxed = unsafe { Box::from_raw(cluster) };
+            boxed.rados.shutdown();
             boxed.magic = 0;
         }
     })
 }
 
-fn new_ioctx(cluster_ptr: rados_t, cluster: &Cluster, pool: i64) -> Result<rados_ioctx_t, Errno> {
-    let conn = cluster.connected()?;
-    let io = IoCtx::new(conn.runtime.dispatcher.clone(), pool, "", conn.client);
-    Ok(Box::into_raw(Box::new(PoolCtx { magic: IOCTX_MAGIC, conn, io: Mutex::new(io), cluster: cluster_ptr })))
+fn new_ioctx(cluster: rados_t, io: IoCtx) -> rados_ioctx_t {
+    Box::into_raw(Box::new(PoolCtx { magic: IOCTX_MAGIC, io, cluster }))
 }
 
 /// Opens a pool by name; -ENOENT if it does not exist.
@@ -364,9 +255,9 @@ pub unsafe extern "C" fn rados_ioctx_create(
     guard(|| {
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
-        let pool = c.connected()?.lookup_pool(name)?;
+        let io = c.rados.ioctx(name)?;
         // SAFETY: out-pointer checked by put.
-        unsafe { put(ioctx, new_ioctx(cluster, c, pool)?) }?;
+        unsafe { put(ioctx, new_ioctx(cluster, io)) }?;
         Ok(0)
     })
 }
@@ -380,9 +271,9 @@ pub unsafe extern "C" fn rados_ioctx_create2(cluster: rados_t, pool_id: i64, ioc
     guard(|| {
         // SAFETY: checked handle.
         let c = unsafe { self::cluster(cluster) }?;
-        c.connected()?.pool_name(pool_id)?;
+        let io = c.rados.ioctx_by_id(pool_id)?;
         // SAFETY: out-pointer checked by put.
-        unsafe { put(ioctx, new_ioctx(cluster, c, pool_id)?) }?;
+        unsafe { put(ioctx, new_ioctx(cluster, io)) }?;
         Ok(0)
     })
 }
@@ -411,9 +302,7 @@ pub unsafe extern "C" fn rados_ioctx_set_namespace(io: rados_ioctx_t, nspace: *c
     guard_void(|| {
         // SAFETY: checked handle and string.
         if let (Ok(io), Ok(ns)) = unsafe { (ioctx(io), opt_cstr(nspace)) } {
-            if let Ok(mut ctx) = io.io.lock() {
-                ctx.namespace = ns.unwrap_or("").to_string();
-            }
+            io.io.set_namespace(ns.unwrap_or(""));
         }
     })
 }
@@ -425,7 +314,7 @@ pub unsafe extern "C" fn rados_ioctx_set_namespace(io: rados_ioctx_t, nspace: *c
 #[no_mangle]
 pub unsafe extern "C" fn rados_ioctx_get_id(io: rados_ioctx_t) -> i64 {
     // SAFETY: checked handle.
-    match unsafe { ioctx(io) }.and_then(|io| io.io.lock().map(|c| c.pool).map_err(|_| Errno::EIO)) {
+    match unsafe { ioctx(io) }.map(|io| io.io.pool_id()) {
         Ok(pool) => pool,
         Err(e) => e.to_ret() as i64,
     }
@@ -450,7 +339,7 @@ pub unsafe extern "C" fn rados_pool_lookup(cluster: rados_t, pool_name: *const c
     let result = (|| {
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
-        c.connected()?.lookup_pool(name)
+        c.rados.pool_lookup(name)
     })();
     result.unwrap_or_else(|e| e.to_ret() as i64)
 }
@@ -464,9 +353,7 @@ pub unsafe extern "C" fn rados_pool_create(cluster: rados_t, pool_name: *const c
     guard(|| {
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
-        c.connected()?;
-        let store = c.store.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)?;
-        store.create_pool(name)?;
+        c.rados.pool_create(name)?;
         Ok(0)
     })
 }

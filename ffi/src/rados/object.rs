@@ -47,8 +47,7 @@ impl Target {
 pub(super) unsafe fn target(io: rados_ioctx_t) -> Result<Target, Errno> {
     // SAFETY: forwarded contract; the magic check catches stale handles.
     let pool = unsafe { ioctx(io) }?;
-    let snapshot = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
-    Ok(Target { conn: pool.conn.clone(), io: snapshot })
+    Ok(Target { conn: pool.conn().clone(), io: pool.io.core() })
 }
 
 /// librados refuses data buffers over UINT_MAX/2 bytes with -E2BIG.
@@ -510,8 +509,7 @@ pub unsafe extern "C" fn rados_pool_list(cluster: rados_t, buf: *mut c_char, len
     guard(|| {
         // SAFETY: checked handle.
         let c = unsafe { self::cluster(cluster) }?;
-        c.connected()?;
-        let store = c.store.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)?;
+        let store = c.rados.local_store()?;
         let pools = store.memstore().list_pools();
         if len > 0 && buf.is_null() {
             return Err(Errno::EINVAL);

@@ -6,13 +6,11 @@ use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, CString};
 use std::sync::Mutex;
 
-use rbdrs_core::image::create::{create, generate_image_id, CreateOptions};
-use rbdrs_core::image::open::{close, open};
-use rbdrs_core::image::{manage, IoCtx};
+use rbdrs_client::IoCtx;
 use rbdrs_core::Errno;
 
 use crate::boundary::{cstr, guard, guard_void, put, put_cstr};
-use crate::rados::{ioctx, Connection};
+use crate::rados::ioctx;
 
 // RBD_IMAGE_OPTION_* (librbd.h).
 const OPT_FORMAT: c_int = 0;
@@ -183,64 +181,31 @@ pub unsafe extern "C" fn rbd_image_options_is_empty(opts: rbd_image_options_t) -
     guard(|| Ok(c_int::from(unsafe { options(opts) }?.values.lock().map_err(|_| Errno::EIO)?.is_empty())))
 }
 
-/// The image options a create uses: the call's, else the configuration's
-/// rbd_default_* (as librbd fills them in).
-fn create_options(
-    conn: &Connection,
-    size: u64,
-    given: &BTreeMap<c_int, OptValue>,
-    io: &IoCtx,
-) -> Result<CreateOptions, Errno> {
-    let config = conn.config.lock().map_err(|_| Errno::EIO)?;
-    let num = |option: c_int, default: u64| match given.get(&option) {
-        Some(OptValue::U64(v)) => *v,
-        _ => default,
+/// The C options as the client's: only what the caller set.
+fn image_options(given: &BTreeMap<c_int, OptValue>) -> rbdrs_client::ImageOptions {
+    let num = |option: c_int| match given.get(&option) {
+        Some(OptValue::U64(v)) => Some(*v),
+        _ => None,
     };
-    if num(OPT_FORMAT, 2) != 2 {
-        return Err(Errno::EINVAL); // format 1 images cannot be created any more
+    rbdrs_client::ImageOptions {
+        format: num(OPT_FORMAT),
+        features: num(OPT_FEATURES),
+        features_set: num(OPT_FEATURES_SET).unwrap_or(0),
+        features_clear: num(OPT_FEATURES_CLEAR).unwrap_or(0),
+        order: num(OPT_ORDER),
+        stripe_unit: num(OPT_STRIPE_UNIT),
+        stripe_count: num(OPT_STRIPE_COUNT),
+        data_pool: match given.get(&OPT_DATA_POOL) {
+            Some(OptValue::Str(name)) => Some(name.clone()),
+            _ => None,
+        },
     }
-    let mut opts = CreateOptions::new(size);
-    opts.features = num(OPT_FEATURES, config.get_u64("rbd_default_features")?);
-    opts.features |= num(OPT_FEATURES_SET, 0);
-    opts.features &= !num(OPT_FEATURES_CLEAR, 0);
-    opts.order = u8::try_from(num(OPT_ORDER, config.get_u64("rbd_default_order")?)).map_err(|_| Errno::EDOM)?;
-    opts.stripe_unit = num(OPT_STRIPE_UNIT, config.get_u64("rbd_default_stripe_unit")?);
-    opts.stripe_count = num(OPT_STRIPE_COUNT, config.get_u64("rbd_default_stripe_count")?);
-    if opts.stripe_count == 1 && opts.stripe_unit == 0 {
-        opts.stripe_count = 0; // the defaults mean "no fancy striping"
-    }
-    let data_pool = match given.get(&OPT_DATA_POOL) {
-        Some(OptValue::Str(name)) => name.clone(),
-        _ => config.get_str("rbd_default_data_pool")?,
-    };
-    drop(config);
-    if !data_pool.is_empty() {
-        let pool = conn.lookup_pool(&data_pool)?;
-        if pool != io.pool {
-            opts.data_pool = Some(pool);
-        }
-    }
-    Ok(opts)
 }
 
 fn do_create(io: rados_ioctx_t, name: *const c_char, size: u64, given: BTreeMap<c_int, OptValue>) -> Result<u8, Errno> {
     // SAFETY: the exports' contract: a live handle and a C string.
-    let (pool, name) = unsafe { (ioctx(io)?, cstr(name)?.to_string()) };
-    let io = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
-    let opts = create_options(&pool.conn, size, &given, &io)?;
-    let id = generate_image_id(pool.conn.client.global_id, random_u32());
-    let order = if opts.order == 0 { rbdrs_core::image::create::DEFAULT_ORDER } else { opts.order };
-    pool.conn.run_admin(async move { create(&io, &name, &id, &opts).await })??;
-    Ok(order)
-}
-
-fn random_u32() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u64(
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos() as u64
-    );
-    hasher.finish() as u32
+    let (pool, name) = unsafe { (ioctx(io)?, cstr(name)?) };
+    pool.io.create_image(name, size, &image_options(&given))
 }
 
 fn order_in(order: *mut c_int) -> Result<BTreeMap<c_int, OptValue>, Errno> {
@@ -343,21 +308,9 @@ fn do_clone(
     given: BTreeMap<c_int, OptValue>,
 ) -> Result<u8, Errno> {
     // SAFETY: the exports' contract: live handles and C strings.
-    let (parent_pool, parent_name, snap, child_pool, child_name) = unsafe {
-        (ioctx(p_io)?, cstr(p_name)?.to_string(), cstr(p_snap)?.to_string(), ioctx(c_io)?, cstr(c_name)?.to_string())
-    };
-    let parent_io = parent_pool.io.lock().map_err(|_| Errno::EIO)?.clone();
-    let child_io = child_pool.io.lock().map_err(|_| Errno::EIO)?.clone();
-    let opts = create_options(&child_pool.conn, 0, &given, &child_io)?;
-    let id = generate_image_id(child_pool.conn.client.global_id, random_u32());
-    let order = opts.order;
-    child_pool.conn.run_admin(async move {
-        let parent = open(&parent_io, &parent_name, None, true).await?;
-        let result = manage::clone(&parent, &snap, &child_io, &child_name, &id, &opts).await;
-        let _ = close(&parent).await;
-        result
-    })??;
-    Ok(order)
+    let (parent_pool, parent_name, snap, child_pool, child_name) =
+        unsafe { (ioctx(p_io)?, cstr(p_name)?, cstr(p_snap)?, ioctx(c_io)?, cstr(c_name)?) };
+    child_pool.io.clone_image(&parent_pool.io, parent_name, snap, child_name, &image_options(&given))
 }
 
 /// Clones snapshot `p_snapname` of image `p_name` into `c_name`.
@@ -427,11 +380,9 @@ pub unsafe extern "C" fn rbd_clone3(
     })
 }
 
-fn with_io<T>(io: rados_ioctx_t, f: impl FnOnce(&Connection, IoCtx) -> Result<T, Errno>) -> Result<T, Errno> {
+fn with_io<T>(io: rados_ioctx_t, f: impl FnOnce(&IoCtx) -> Result<T, Errno>) -> Result<T, Errno> {
     // SAFETY: the exports' contract: a live handle.
-    let pool = unsafe { ioctx(io) }?;
-    let ctx = pool.io.lock().map_err(|_| Errno::EIO)?.clone();
-    f(&pool.conn, ctx)
+    f(&unsafe { ioctx(io) }?.io)
 }
 
 /// Removes an image: -ENOTEMPTY with snapshots, -EBUSY while open elsewhere.
@@ -442,8 +393,8 @@ fn with_io<T>(io: rados_ioctx_t, f: impl FnOnce(&Connection, IoCtx) -> Result<T,
 pub unsafe extern "C" fn rbd_remove(io: rados_ioctx_t, name: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked C string.
-        let name = unsafe { cstr(name) }?.to_string();
-        with_io(io, |conn, io| conn.run_admin(async move { manage::remove(&io, &name).await })?.map(|_| 0))
+        let name = unsafe { cstr(name) }?;
+        with_io(io, |io| io.remove_image(name)).map(|()| 0)
     })
 }
 
@@ -453,8 +404,8 @@ pub unsafe extern "C" fn rbd_remove(io: rados_ioctx_t, name: *const c_char) -> c
 pub unsafe extern "C" fn rbd_rename(io: rados_ioctx_t, srcname: *const c_char, destname: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked C strings.
-        let (from, to) = unsafe { (cstr(srcname)?.to_string(), cstr(destname)?.to_string()) };
-        with_io(io, |conn, io| conn.run_admin(async move { manage::rename(&io, &from, &to).await })?.map(|_| 0))
+        let (from, to) = unsafe { (cstr(srcname)?, cstr(destname)?) };
+        with_io(io, |io| io.rename_image(from, to)).map(|()| 0)
     })
 }
 
@@ -469,7 +420,7 @@ pub unsafe extern "C" fn rbd_list(io: rados_ioctx_t, names: *mut c_char, size: *
         if size.is_null() {
             return Err(Errno::EINVAL);
         }
-        let images = with_io(io, |conn, io| conn.run_admin(async move { manage::list(&io).await })?)?;
+        let images = with_io(io, IoCtx::list_images)?;
         let mut bytes = Vec::new();
         for name in images.keys() {
             bytes.extend_from_slice(name.as_bytes());
@@ -498,7 +449,7 @@ pub unsafe extern "C" fn rbd_list2(io: rados_ioctx_t, images: *mut rbd_image_spe
         if max_images.is_null() {
             return Err(Errno::EINVAL);
         }
-        let list = with_io(io, |conn, io| conn.run_admin(async move { manage::list(&io).await })?)?;
+        let list = with_io(io, IoCtx::list_images)?;
         // SAFETY: checked non-NULL.
         let room = unsafe { *max_images };
         unsafe { *max_images = list.len() };

@@ -4,12 +4,8 @@
 use crate::types::*;
 use std::ffi::{c_char, c_int, c_void};
 use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
 
-use bytes::Bytes;
-use rbdrs_core::image::io::{self, CompareOutcome};
-use rbdrs_core::image::{clip_io, ImageCtx};
+use rbdrs_core::image::io::CompareOutcome;
 use rbdrs_core::Errno;
 
 use super::completion::Completion;
@@ -78,23 +74,6 @@ fn gather(pieces: &[Target]) -> Vec<u8> {
     data
 }
 
-/// Runs `flow` for `image` synchronously; a write is tracked in flight.
-fn run<T: Send + 'static>(
-    img: &Image,
-    tracked: bool,
-    flow: impl Future<Output = Result<T, Errno>> + Send + 'static,
-) -> Result<T, Errno> {
-    let seq = tracked.then(|| img.inflight.start());
-    let inflight = img.inflight.clone();
-    img.conn.run_io(async move {
-        let result = flow.await;
-        if let Some(seq) = seq {
-            inflight.finish(seq);
-        }
-        result
-    })?
-}
-
 /// Starts `flow` for `image` and completes `c` with its result.
 ///
 /// # Safety
@@ -106,129 +85,11 @@ unsafe fn submit(
 ) -> Result<i32, Errno> {
     // SAFETY: forwarded contract.
     let completion = unsafe { Completion::from_handle(c) }?;
-    let seq = img.inflight.start();
-    let inflight = img.inflight.clone();
     let events = img.events.clone();
-    let conn = img.conn.clone();
-    let done = completion.clone();
-    let started = img.conn.runtime.spawn(async move {
-        let result = flow.await.unwrap_or_else(|e| i64::from(e.to_ret()));
-        done.complete(result, &events);
-        inflight.finish(seq);
-        drop(conn);
-    });
-    if let Err(e) = started {
-        img.inflight.finish(seq);
-        return Err(e);
-    }
+    img.submit(Box::pin(flow), move |result| {
+        completion.complete(result.unwrap_or_else(|e| i64::from(e.to_ret())), &events);
+    })?;
     Ok(0)
-}
-
-// -- the requests, through the cache when the image has one --
-
-type Io<T> = Pin<Box<dyn Future<Output = Result<T, Errno>> + Send>>;
-
-fn failed<T: Send + 'static>(e: Errno) -> Io<T> {
-    Box::pin(std::future::ready(Err(e)))
-}
-
-/// Writes are refused before the cache could acknowledge them.
-fn writable(ictx: &ImageCtx) -> Result<(), Errno> {
-    if ictx.read_only || !ictx.snap_id.is_head() {
-        return Err(Errno::EROFS);
-    }
-    Ok(())
-}
-
-/// Starts a request now (so that requests keep their issue order); the
-/// returned future is its result. Errors found up front come out of it too.
-fn request<T: Send + 'static>(img: &Image, start: impl FnOnce(Arc<ImageCtx>) -> Result<Io<T>, Errno>) -> Io<T> {
-    img.ctx().and_then(start).unwrap_or_else(failed)
-}
-
-fn read_io(img: &Image, off: u64, len: u64) -> Io<Vec<u8>> {
-    request(img, |ictx| match &img.cache {
-        Some(cache) => Ok(Box::pin(cache.read(off, clip_io(ictx.size_at(ictx.snap_id)?, off, len)?))),
-        None => Ok(Box::pin(async move { io::read(&ictx, off, len).await })),
-    })
-}
-
-fn write_io(img: &Image, off: u64, mut data: Vec<u8>) -> Io<u64> {
-    request(img, |ictx| match &img.cache {
-        Some(cache) => {
-            writable(&ictx)?;
-            let len = clip_io(ictx.size, off, data.len() as u64)?;
-            data.truncate(len as usize);
-            let done = cache.write(off, Bytes::from(data));
-            Ok(Box::pin(async move { done.await.map(|_| len) }))
-        }
-        None => Ok(Box::pin(async move { io::write(&ictx, off, &data).await })),
-    })
-}
-
-fn discard_io(img: &Image, off: u64, len: u64, zero: bool) -> Io<u64> {
-    request(img, |ictx| match &img.cache {
-        Some(cache) => {
-            writable(&ictx)?;
-            let len = clip_io(ictx.size, off, len)?;
-            let done = if zero { cache.write_zeroes(off, len) } else { cache.discard(off, len) };
-            Ok(Box::pin(async move { done.await.map(|_| len) }))
-        }
-        None if zero => Ok(Box::pin(async move { io::write_zeroes(&ictx, off, len).await })),
-        None => Ok(Box::pin(async move { io::discard(&ictx, off, len).await })),
-    })
-}
-
-/// librbd sends write-same through the cache as the plain write it is.
-fn write_same_io(img: &Image, off: u64, len: u64, pattern: Vec<u8>) -> Io<u64> {
-    request(img, |ictx| match &img.cache {
-        Some(_) => {
-            if pattern.is_empty() || !len.is_multiple_of(pattern.len() as u64) {
-                return Err(Errno::EINVAL);
-            }
-            writable(&ictx)?;
-            let len = clip_io(ictx.size, off, len)?;
-            Ok(write_io(img, off, pattern.iter().copied().cycle().take(len as usize).collect()))
-        }
-        None => Ok(Box::pin(async move { io::write_same(&ictx, off, len, &pattern).await })),
-    })
-}
-
-/// The cache does not model compare-and-write: write it back first, and
-/// drop what it holds after (the object may have changed under it).
-fn compare_and_write_io(img: &Image, off: u64, compare: Vec<u8>, data: Vec<u8>) -> Io<CompareOutcome> {
-    request(img, |ictx| {
-        let cache = img.cache.clone();
-        let flushed = cache.as_ref().map(|c| c.flush());
-        Ok(Box::pin(async move {
-            if let Some(flushed) = flushed {
-                flushed.await?;
-            }
-            let outcome = io::compare_and_write(&ictx, off, &compare, &data).await;
-            if let Some(cache) = cache {
-                // EBUSY only says newer IO arrived meanwhile, which is fine.
-                let _ = cache.invalidate().await;
-            }
-            outcome
-        }))
-    })
-}
-
-/// Completes once every write issued before it is in the store, and the
-/// store made it durable.
-fn flush_io(img: &Image) -> Io<()> {
-    let (upto, inflight, conn) = (img.inflight.newest(), img.inflight.clone(), img.conn.clone());
-    let cached = img.cache.as_ref().map(|c| c.flush());
-    request(img, |ictx| {
-        Ok(Box::pin(async move {
-            inflight.drained(upto).await;
-            if let Some(cached) = cached {
-                cached.await?;
-            }
-            io::flush(&ictx).await?;
-            conn.runtime.backend.sync()
-        }))
-    })
 }
 
 // -- synchronous --
@@ -262,7 +123,7 @@ pub unsafe extern "C" fn rbd_read2(
         if buf.is_null() && len > 0 {
             return Err(Errno::EINVAL);
         }
-        let data = run(img, false, read_io(img, ofs, len as u64))?;
+        let data = img.wait(false, img.start_read(ofs, len as u64))?;
         // SAFETY: buf valid for len >= data.len() bytes.
         unsafe { Target(buf as usize, len).fill(&data) };
         Ok(data.len() as isize)
@@ -295,7 +156,7 @@ pub unsafe extern "C" fn rbd_write2(
     guard_len(|| {
         // SAFETY: checked handle and buffer.
         let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
-        run(img, true, write_io(img, ofs, data)).map(|n| n as isize)
+        img.wait(true, img.start_write(ofs, data)).map(|n| n as isize)
     })
 }
 
@@ -308,7 +169,7 @@ pub unsafe extern "C" fn rbd_discard(image: rbd_image_t, ofs: u64, len: u64) -> 
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        run(img, true, discard_io(img, ofs, len, false)).map(|n| n.min(i32::MAX as u64) as c_int)
+        img.wait(true, img.start_discard(ofs, len, false)).map(|n| n.min(i32::MAX as u64) as c_int)
     })
 }
 
@@ -328,7 +189,7 @@ pub unsafe extern "C" fn rbd_write_zeroes(
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        run(img, true, discard_io(img, ofs, len as u64, true)).map(|n| n.min(i32::MAX as u64) as c_int)
+        img.wait(true, img.start_discard(ofs, len as u64, true)).map(|n| n.min(i32::MAX as u64) as c_int)
     })
 }
 
@@ -349,7 +210,7 @@ pub unsafe extern "C" fn rbd_writesame(
     guard_len(|| {
         // SAFETY: checked handle and buffer.
         let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
-        run(img, true, write_same_io(img, ofs, len as u64, pattern)).map(|n| n as isize)
+        img.wait(true, img.start_write_same(ofs, len as u64, pattern)).map(|n| n as isize)
     })
 }
 
@@ -373,7 +234,7 @@ pub unsafe extern "C" fn rbd_compare_and_write(
         // SAFETY: checked handle and buffers.
         let (img, compare, data) =
             unsafe { (self::image(image)?, slice(cmp_buf, len)?.to_vec(), slice(buf, len)?.to_vec()) };
-        match run(img, true, compare_and_write_io(img, ofs, compare, data))? {
+        match img.wait(true, img.start_compare_and_write(ofs, compare, data))? {
             CompareOutcome::Written => Ok(len as isize),
             CompareOutcome::Mismatch { offset } => {
                 // SAFETY: checked out-pointer.
@@ -393,7 +254,7 @@ pub unsafe extern "C" fn rbd_flush(image: rbd_image_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        run(img, false, flush_io(img))?;
+        img.wait(false, img.start_flush())?;
         Ok(0)
     })
 }
@@ -503,7 +364,7 @@ pub unsafe extern "C" fn rbd_aio_read2(
         if buf.is_null() && len > 0 {
             return Err(Errno::EINVAL);
         }
-        let (read, target) = (read_io(img, off, len as u64), Target(buf as usize, len));
+        let (read, target) = (img.start_read(off, len as u64), Target(buf as usize, len));
         // SAFETY: forwarded contract.
         unsafe {
             submit(img, c, async move {
@@ -531,7 +392,7 @@ pub unsafe extern "C" fn rbd_aio_readv(
         // SAFETY: checked handle and vector.
         let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
         let len: usize = pieces.iter().map(|p| p.1).sum();
-        let read = read_io(img, off, len as u64);
+        let read = img.start_read(off, len as u64);
         // SAFETY: forwarded contract.
         unsafe {
             submit(img, c, async move {
@@ -579,7 +440,7 @@ pub unsafe extern "C" fn rbd_aio_write2(
     guard(|| {
         // SAFETY: checked handle and buffer (copied now, as librbd does).
         let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
-        let write = write_io(img, off, data);
+        let write = img.start_write(off, data);
         // SAFETY: forwarded contract.
         unsafe { submit(img, c, async move { write.await.map(|n| n as i64) }) }
     })
@@ -600,7 +461,7 @@ pub unsafe extern "C" fn rbd_aio_writev(
     guard(|| {
         // SAFETY: checked handle and vector.
         let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
-        let write = write_io(img, off, gather(&pieces));
+        let write = img.start_write(off, gather(&pieces));
         // SAFETY: forwarded contract.
         unsafe { submit(img, c, async move { write.await.map(|n| n as i64) }) }
     })
@@ -613,7 +474,7 @@ pub unsafe extern "C" fn rbd_aio_discard(image: rbd_image_t, off: u64, len: u64,
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let discard = discard_io(img, off, len, false);
+        let discard = img.start_discard(off, len, false);
         // SAFETY: forwarded contract.
         unsafe { submit(img, c, async move { discard.await.map(|n| n as i64) }) }
     })
@@ -634,7 +495,7 @@ pub unsafe extern "C" fn rbd_aio_write_zeroes(
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let zero = discard_io(img, off, len as u64, true);
+        let zero = img.start_discard(off, len as u64, true);
         // SAFETY: forwarded contract.
         unsafe { submit(img, c, async move { zero.await.map(|n| n as i64) }) }
     })
@@ -656,7 +517,7 @@ pub unsafe extern "C" fn rbd_aio_writesame(
     guard(|| {
         // SAFETY: checked handle and buffer.
         let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
-        let write = write_same_io(img, off, len as u64, pattern);
+        let write = img.start_write_same(off, len as u64, pattern);
         // SAFETY: forwarded contract.
         unsafe { submit(img, c, async move { write.await.map(|n| n as i64) }) }
     })
@@ -686,7 +547,7 @@ pub unsafe extern "C" fn rbd_aio_compare_and_writev(
         let (img, compare, data) =
             unsafe { (self::image(image)?, gather(&iovecs(cmp_iov, cmp_iovcnt)?), gather(&iovecs(iov, iovcnt)?)) };
         let (len, mismatch) = (data.len() as i64, mismatch_off as usize);
-        let caw = compare_and_write_io(img, off, compare, data);
+        let caw = img.start_compare_and_write(off, compare, data);
         // SAFETY: forwarded contract.
         unsafe {
             submit(img, c, async move {
@@ -714,7 +575,7 @@ pub unsafe extern "C" fn rbd_aio_flush(image: rbd_image_t, c: rbd_completion_t) 
     guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
-        let flush = flush_io(img);
+        let flush = img.start_flush();
         // SAFETY: forwarded contract.
         unsafe { submit(img, c, async move { flush.await.map(|()| 0) }) }
     })

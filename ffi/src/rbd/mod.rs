@@ -1,7 +1,6 @@
 //! librbd's C API: image handles (rbd_image_t) and what runs on them.
 
 pub mod admin;
-mod cache;
 mod completion;
 pub mod image;
 pub mod io;
@@ -14,16 +13,10 @@ use std::fs::File;
 use std::io::Write;
 use std::mem::ManuallyDrop;
 use std::os::fd::FromRawFd;
-use std::sync::{Arc, Mutex, RwLock};
-use std::task::Waker;
+use std::sync::{Arc, Mutex};
 
-use rbdrs_core::cache::CacheConfig;
-use rbdrs_core::image::ImageCtx;
 use rbdrs_core::Errno;
 
-use crate::rados::Connection;
-
-pub use cache::CacheDriver;
 pub use completion::Completion;
 
 const MAGIC: u64 = 0x7262_6472_7369_6d67; // "rbdrsimg"
@@ -64,72 +57,11 @@ impl Events {
     }
 }
 
-/// Writes still in flight, so that a flush (and close) can wait for the
-/// ones submitted before it.
-#[derive(Debug, Default)]
-pub struct Inflight {
-    state: Mutex<InflightState>,
-}
-
-#[derive(Debug, Default)]
-struct InflightState {
-    next: u64,
-    running: std::collections::BTreeSet<u64>,
-    waiters: Vec<Waker>,
-}
-
-impl Inflight {
-    fn start(&self) -> u64 {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.next += 1;
-        let seq = state.next;
-        state.running.insert(seq);
-        seq
-    }
-
-    fn finish(&self, seq: u64) {
-        let waiters = {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            state.running.remove(&seq);
-            std::mem::take(&mut state.waiters)
-        };
-        waiters.into_iter().for_each(Waker::wake);
-    }
-
-    fn newest(&self) -> u64 {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).next
-    }
-
-    /// Resolves once no request numbered `upto` or lower is running.
-    async fn drained(&self, upto: u64) {
-        std::future::poll_fn(|cx| {
-            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            if state.running.range(..=upto).next().is_none() {
-                std::task::Poll::Ready(())
-            } else {
-                state.waiters.push(cx.waker().clone());
-                std::task::Poll::Pending
-            }
-        })
-        .await
-    }
-
-    fn is_idle(&self) -> bool {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).running.is_empty()
-    }
-}
-
-/// rbd_image_t.
+/// rbd_image_t: an open image and the poll queue C may ask for.
 pub struct Image {
     magic: u64,
-    pub conn: Arc<Connection>,
-    /// Shared by every flow that runs on it (and the cache's backend
-    /// requests); metadata changes swap it.
-    pub ictx: Arc<RwLock<Arc<ImageCtx>>>,
-    pub inflight: Arc<Inflight>,
+    pub image: rbdrs_client::Image,
     pub events: Arc<Events>,
-    /// The client cache (librbd's ObjectCacher), unless rbd_cache is off.
-    pub cache: Option<Arc<CacheDriver>>,
 }
 
 impl std::fmt::Debug for Image {
@@ -138,65 +70,17 @@ impl std::fmt::Debug for Image {
     }
 }
 
+impl std::ops::Deref for Image {
+    type Target = rbdrs_client::Image;
+
+    fn deref(&self) -> &rbdrs_client::Image {
+        &self.image
+    }
+}
+
 impl Image {
-    fn new(conn: Arc<Connection>, ictx: ImageCtx, cache: Option<CacheConfig>) -> Result<Box<Image>, Errno> {
-        let ictx = Arc::new(RwLock::new(Arc::new(ictx)));
-        let cache = match cache {
-            Some(config) if config.enabled => {
-                Some(CacheDriver::new(config, ictx.clone(), conn.runtime.clone(), conn.op_timeout)?)
-            }
-            _ => None,
-        };
-        Ok(Box::new(Image {
-            magic: MAGIC,
-            conn,
-            ictx,
-            inflight: Default::default(),
-            events: Default::default(),
-            cache,
-        }))
-    }
-
-    /// Writes back and drops the cache before something changes the image
-    /// under it (librbd's invalidate_cache).
-    pub fn invalidate_cache(&self) -> Result<(), Errno> {
-        match &self.cache {
-            Some(cache) => {
-                let done = cache.invalidate();
-                self.conn.run_admin(done)?.map(drop)
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Writes back what the cache holds (librbd flushes before a snapshot).
-    pub fn flush_cache(&self) -> Result<(), Errno> {
-        match &self.cache {
-            Some(cache) => {
-                let done = cache.flush();
-                self.conn.run_admin(done)?.map(drop)
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// The image's state for one flow: a reference, not a copy (IO is the
-    /// hot path).
-    pub fn ctx(&self) -> Result<Arc<ImageCtx>, Errno> {
-        self.ictx.read().map(|c| Arc::clone(&c)).map_err(|_| Errno::EIO)
-    }
-
-    /// Runs a flow that changes the image's metadata, and keeps the
-    /// refreshed state it leaves.
-    pub fn update<T, F, Fut>(&self, op: F) -> Result<T, Errno>
-    where
-        T: Send + 'static,
-        F: FnOnce(ImageCtx) -> Fut,
-        Fut: std::future::Future<Output = (ImageCtx, Result<T, Errno>)> + Send + 'static,
-    {
-        let (ictx, result) = self.conn.run_admin(op(ImageCtx::clone(&*self.ctx()?)))?;
-        *self.ictx.write().map_err(|_| Errno::EIO)? = Arc::new(ictx);
-        result
+    fn new(image: rbdrs_client::Image) -> Box<Image> {
+        Box::new(Image { magic: MAGIC, image, events: Default::default() })
     }
 }
 

@@ -3,50 +3,25 @@
 use crate::types::*;
 use std::ffi::{c_char, c_int, c_void, CString};
 
-use rbdrs_core::image::open::{set_snap, snap_by_name};
-use rbdrs_core::image::snapshot;
 use rbdrs_core::Errno;
 
 use super::image;
 use crate::boundary::{cstr, guard, guard_void, opt_cstr, put};
 
-fn snap_op(image: rbd_image_t, name: *const c_char, op: fn(String) -> SnapOp) -> Result<i32, Errno> {
-    // SAFETY: the exports' contract: a live handle and a C string.
-    let (img, name) = unsafe { (self::image(image)?, cstr(name)?.to_string()) };
-    let op = op(name);
-    match &op {
-        // A snapshot must hold every acknowledged write.
-        SnapOp::Create(_) => img.flush_cache()?,
-        // The data under the cache changes.
-        SnapOp::Rollback(_) => img.invalidate_cache()?,
-        _ => {}
-    }
-    img.update(|mut ictx| async move {
-        let r = match op {
-            SnapOp::Create(n) => snapshot::create(&mut ictx, &n).await.map(|_| ()),
-            SnapOp::Remove(n) => snapshot::remove(&mut ictx, &n).await,
-            SnapOp::Rollback(n) => snapshot::rollback(&mut ictx, &n).await,
-            SnapOp::Protect(n) => snapshot::protect(&mut ictx, &n).await,
-            SnapOp::Unprotect(n) => snapshot::unprotect(&mut ictx, &n).await,
-        };
-        (ictx, r)
-    })?;
-    Ok(0)
-}
+type SnapOp = fn(&rbdrs_client::Image, &str) -> Result<(), Errno>;
 
-enum SnapOp {
-    Create(String),
-    Remove(String),
-    Rollback(String),
-    Protect(String),
-    Unprotect(String),
+fn snap_op(image: rbd_image_t, name: *const c_char, op: SnapOp) -> Result<i32, Errno> {
+    // SAFETY: the exports' contract: a live handle and a C string.
+    let (img, name) = unsafe { (self::image(image)?, cstr(name)?) };
+    op(img, name)?;
+    Ok(0)
 }
 
 /// # Safety
 /// `image` from rbd_open; `snapname` a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_snap_create(image: rbd_image_t, snapname: *const c_char) -> c_int {
-    guard(|| snap_op(image, snapname, SnapOp::Create))
+    guard(|| snap_op(image, snapname, rbdrs_client::Image::snap_create))
 }
 
 /// rbd_snap_create with flags and progress (neither changes anything here).
@@ -62,7 +37,7 @@ pub unsafe extern "C" fn rbd_snap_create2(
     cbdata: *mut c_void,
 ) -> c_int {
     let _ = (flags, cb, cbdata);
-    guard(|| snap_op(image, snapname, SnapOp::Create))
+    guard(|| snap_op(image, snapname, rbdrs_client::Image::snap_create))
 }
 
 /// -EBUSY while the snapshot is protected or has clones.
@@ -71,21 +46,21 @@ pub unsafe extern "C" fn rbd_snap_create2(
 /// `image` from rbd_open; `snapname` a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_snap_remove(image: rbd_image_t, snapname: *const c_char) -> c_int {
-    guard(|| snap_op(image, snapname, SnapOp::Remove))
+    guard(|| snap_op(image, snapname, rbdrs_client::Image::snap_remove))
 }
 
 /// # Safety
 /// `image` from rbd_open; `snapname` a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_snap_rollback(image: rbd_image_t, snapname: *const c_char) -> c_int {
-    guard(|| snap_op(image, snapname, SnapOp::Rollback))
+    guard(|| snap_op(image, snapname, rbdrs_client::Image::snap_rollback))
 }
 
 /// # Safety
 /// `image` from rbd_open; `snap_name` a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_snap_protect(image: rbd_image_t, snap_name: *const c_char) -> c_int {
-    guard(|| snap_op(image, snap_name, SnapOp::Protect))
+    guard(|| snap_op(image, snap_name, rbdrs_client::Image::snap_protect))
 }
 
 /// -EBUSY while clones of the snapshot exist.
@@ -94,7 +69,7 @@ pub unsafe extern "C" fn rbd_snap_protect(image: rbd_image_t, snap_name: *const 
 /// `image` from rbd_open; `snap_name` a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_snap_unprotect(image: rbd_image_t, snap_name: *const c_char) -> c_int {
-    guard(|| snap_op(image, snap_name, SnapOp::Unprotect))
+    guard(|| snap_op(image, snap_name, rbdrs_client::Image::snap_unprotect))
 }
 
 /// # Safety
@@ -108,9 +83,7 @@ pub unsafe extern "C" fn rbd_snap_is_protected(
     guard(|| {
         // SAFETY: checked handle and string.
         let (img, name) = unsafe { (self::image(image)?, cstr(snap_name)?) };
-        let ictx = img.ctx()?;
-        let snap = snap_by_name(&ictx, name)?;
-        let protected = img.conn.run_admin(async move { snapshot::is_protected(&ictx, snap).await })??;
+        let protected = img.snap_is_protected(name)?;
         // SAFETY: checked out-pointer.
         unsafe { put(is_protected, c_int::from(protected)) }?;
         Ok(0)
@@ -124,7 +97,7 @@ pub unsafe extern "C" fn rbd_snap_exists(image: rbd_image_t, snapname: *const c_
     guard(|| {
         // SAFETY: checked handle, string and out-pointer.
         let (img, name) = unsafe { (self::image(image)?, cstr(snapname)?) };
-        unsafe { put(exists, snap_by_name(&*img.ctx()?, name).is_ok()) }?;
+        unsafe { put(exists, img.snap_exists(name)?) }?;
         Ok(0)
     })
 }
@@ -138,10 +111,7 @@ pub unsafe extern "C" fn rbd_snap_set(image: rbd_image_t, snapname: *const c_cha
     guard(|| {
         // SAFETY: checked handle and string.
         let (img, name) = unsafe { (self::image(image)?, opt_cstr(snapname)?) };
-        // What the cache holds belongs to what was shown until now.
-        img.invalidate_cache()?;
-        let mut ictx = img.ictx.write().map_err(|_| Errno::EIO)?;
-        set_snap(std::sync::Arc::make_mut(&mut ictx), name)?;
+        img.snap_set(name)?;
         Ok(0)
     })
 }
@@ -165,8 +135,8 @@ pub unsafe extern "C" fn rbd_snap_list(
         if max_snaps.is_null() {
             return Err(Errno::EINVAL);
         }
-        let ictx = img.ctx()?;
-        let count = ictx.snaps.len();
+        let list = img.snap_list()?;
+        let count = list.len();
         // SAFETY: checked non-NULL.
         let room = unsafe { *max_snaps };
         if room < 0 || (room as usize) < count + 1 || snaps.is_null() {
@@ -174,10 +144,10 @@ pub unsafe extern "C" fn rbd_snap_list(
             unsafe { *max_snaps = (count + 1) as c_int };
             return Err(Errno::ERANGE);
         }
-        for (i, (&id, info)) in ictx.snaps.iter().enumerate() {
-            let name = CString::new(info.name.clone()).map_err(|_| Errno::EINVAL)?.into_raw();
+        for (i, snap) in list.into_iter().enumerate() {
+            let name = CString::new(snap.name).map_err(|_| Errno::EINVAL)?.into_raw();
             // SAFETY: snaps valid for room > count entries.
-            unsafe { snaps.add(i).write(rbd_snap_info_t { id, size: info.size, name }) };
+            unsafe { snaps.add(i).write(rbd_snap_info_t { id: snap.id, size: snap.size, name }) };
         }
         // SAFETY: as above; the terminator.
         unsafe { snaps.add(count).write(rbd_snap_info_t { id: 0, size: 0, name: std::ptr::null() }) };

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -16,6 +16,8 @@ use std::time::Duration;
 use rbdrs_core::cache::Instant;
 use rbdrs_core::Errno;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+
+use crate::sys::{self, PollFd, POLLERR, POLLHUP, POLLIN, POLLOUT};
 
 /// A socket the state machine names.
 pub type ConnId = u64;
@@ -246,27 +248,23 @@ impl<D: Driven> Loop<D> {
     fn wait(&mut self, timeout: Duration) {
         let mut fds = Vec::with_capacity(self.socks.len() + 1);
         let mut ids = Vec::with_capacity(self.socks.len());
-        fds.push(libc::pollfd { fd: self.waker.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+        fds.push(PollFd::new(self.waker.as_fd(), POLLIN));
         for (id, sock) in &self.socks {
-            let mut events = libc::POLLIN;
+            let mut events = POLLIN;
             if sock.connecting || sock.sent < sock.out.len() {
-                events |= libc::POLLOUT;
+                events |= POLLOUT;
             }
-            fds.push(libc::pollfd { fd: sock.stream.as_raw_fd(), events, revents: 0 });
+            fds.push(PollFd::new(sock.stream.as_fd(), events));
             ids.push(*id);
         }
-        let millis = c_int_millis(timeout);
-        // SAFETY: `fds` is a live, correctly sized array of pollfd for the
-        // duration of the call; poll only writes `revents`.
-        let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
-        if ready <= 0 {
+        if sys::poll(&mut fds, timeout) == 0 {
             return;
         }
         for (fd, conn) in fds[1..].iter().zip(ids) {
-            if fd.revents == 0 {
+            if fd.revents() == 0 {
                 continue;
             }
-            self.ready(conn, fd.revents);
+            self.ready(conn, fd.revents());
         }
     }
 
@@ -275,10 +273,10 @@ impl<D: Driven> Loop<D> {
             return;
         };
         if sock.connecting {
-            if revents & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP) == 0 {
+            if revents & (POLLOUT | POLLERR | POLLHUP) == 0 {
                 return;
             }
-            let failed = revents & (libc::POLLERR | libc::POLLHUP) != 0
+            let failed = revents & (POLLERR | POLLHUP) != 0
                 || !matches!(sock.stream.take_error(), Ok(None))
                 || sock.stream.peer_addr().is_err();
             if failed {
@@ -291,10 +289,10 @@ impl<D: Driven> Loop<D> {
             self.flush(conn);
             return;
         }
-        if revents & libc::POLLOUT != 0 {
+        if revents & POLLOUT != 0 {
             self.flush(conn);
         }
-        if revents & (libc::POLLIN | libc::POLLERR | libc::POLLHUP) != 0 {
+        if revents & (POLLIN | POLLERR | POLLHUP) != 0 {
             self.read(conn);
         }
     }
@@ -316,12 +314,6 @@ impl<D: Driven> Loop<D> {
     }
 }
 
-fn c_int_millis(d: Duration) -> libc::c_int {
-    // Round up: waking a hair early only loops once more.
-    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
-    libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
-}
-
 /// A non-blocking connect: the loop learns the outcome from poll.
 fn start_connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
@@ -329,7 +321,7 @@ fn start_connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     socket.set_tcp_nodelay(true)?;
     match socket.connect(&SockAddr::from(addr)) {
         Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) || e.kind() == ErrorKind::WouldBlock => {}
+        Err(e) if e.raw_os_error() == Some(sys::EINPROGRESS) || e.kind() == ErrorKind::WouldBlock => {}
         Err(e) => return Err(e),
     }
     Ok(socket.into())

@@ -8,6 +8,7 @@
 //! flows waiting on them.
 
 mod executor;
+pub(crate) mod task;
 
 use std::future::Future;
 use std::sync::mpsc;
@@ -19,6 +20,7 @@ use rbdrs_core::rados::{Dispatcher, Request, Tid};
 use rbdrs_core::Errno;
 
 pub use executor::Executor;
+pub use task::Task;
 
 /// Where requests are executed: the embedded local store, the in-memory
 /// store, or a cluster.
@@ -33,14 +35,14 @@ pub trait Backend: Send + Sync {
     }
 }
 
-pub(crate) fn now() -> UtcTime {
+pub fn now() -> UtcTime {
     let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     UtcTime::new(since.as_secs() as u32, since.subsec_nanos())
 }
 
 /// A random number for ids, nonces and seeds: std's hasher keys come from
 /// the kernel's randomness, so no extra dependency is needed.
-pub(crate) fn random_u64() -> u64 {
+pub fn random_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
     hasher.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos());
@@ -67,6 +69,20 @@ impl Runtime {
         F: Future<Output = ()> + Send + 'static,
     {
         self.executor.spawn(Box::pin(flow))
+    }
+
+    /// Runs `flow` on the executor; the returned task is its result, to
+    /// await from any executor or to wait for.
+    pub fn spawn_task<T, F>(&self, flow: F) -> Task<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, Errno>> + Send + 'static,
+    {
+        let (fill, task) = task::pair();
+        match self.spawn(async move { fill.fill(flow.await) }) {
+            Ok(()) => task,
+            Err(e) => Task::ready(Err(e)),
+        }
     }
 
     /// Runs `flow` and waits for it, at most `timeout`. A flow still running
@@ -99,7 +115,7 @@ impl Runtime {
 }
 
 /// Whether this is an executor thread (where waiting would deadlock).
-pub(crate) fn on_executor_thread() -> bool {
+pub fn on_executor_thread() -> bool {
     executor::on_executor_thread()
 }
 

@@ -1,0 +1,240 @@
+//! librados's handles in Rust: [`Rados`] (a cluster handle: configuration,
+//! connect) and [`IoCtx`] (a pool and namespace to work in).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rbdrs_core::image;
+use rbdrs_core::osd::ClientId;
+use rbdrs_core::rados::{PoolRequest, Reply, Request};
+use rbdrs_core::Errno;
+
+use crate::cluster::ClusterBackend;
+use crate::config::Config;
+use crate::local::LocalStore;
+use crate::runtime::Runtime;
+
+/// EISCONN: librados's answer to a second connect.
+const EISCONN: Errno = Errno(106);
+
+/// What a connected handle has: where requests go and who we are.
+#[derive(Debug)]
+pub struct Connection {
+    pub runtime: Arc<Runtime>,
+    pub client: ClientId,
+    /// rados_osd_op_timeout: how long one IO may take.
+    pub op_timeout: Duration,
+    /// How long a management operation (open, snapshot, resize...) may take.
+    pub admin_timeout: Duration,
+    /// The handle's configuration, read again when images open.
+    pub config: Arc<Mutex<Config>>,
+}
+
+impl Connection {
+    /// Runs `flow` and waits for it with the IO timeout.
+    pub fn run_io<T: Send + 'static>(
+        &self,
+        flow: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Result<T, Errno> {
+        self.runtime.block_on(flow, self.op_timeout)
+    }
+
+    /// Runs `flow` and waits for it with the management timeout.
+    pub fn run_admin<T: Send + 'static>(
+        &self,
+        flow: impl std::future::Future<Output = T> + Send + 'static,
+    ) -> Result<T, Errno> {
+        self.runtime.block_on(flow, self.admin_timeout)
+    }
+
+    pub fn config(&self) -> Result<MutexGuard<'_, Config>, Errno> {
+        self.config.lock().map_err(|_| Errno::EIO)
+    }
+
+    pub fn lookup_pool(&self, name: &str) -> Result<i64, Errno> {
+        let dispatcher = self.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::Lookup { name: name.into() });
+        match self.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::Id(id) => id.map(|id| id as i64),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    pub fn pool_name(&self, pool: i64) -> Result<String, Errno> {
+        let dispatcher = self.runtime.dispatcher.clone();
+        match self.run_admin(async move { dispatcher.submit(Request::Pool(PoolRequest::Name { pool })).await })? {
+            Reply::Name(name) => name,
+            _ => Err(Errno::EIO),
+        }
+    }
+}
+
+/// A cluster handle (librados's `rados_t`): configuration first, then
+/// [`connect`](Rados::connect) to the embedded store or a cluster.
+#[derive(Debug)]
+pub struct Rados {
+    config: Arc<Mutex<Config>>,
+    connection: Mutex<Option<Arc<Connection>>>,
+    /// The local store, when that is the backend (pool creation).
+    store: Mutex<Option<Arc<LocalStore>>>,
+}
+
+impl Rados {
+    /// A handle for `client.<id>` (None: admin), with `CEPH_ARGS` applied
+    /// as librados does at creation.
+    pub fn new(id: Option<&str>) -> Rados {
+        let mut config = Config::for_id(id);
+        config.parse_env(None);
+        Rados::with_config(config)
+    }
+
+    /// A handle for a full entity name (e.g. "client.admin").
+    pub fn with_name(cluster: Option<&str>, name: &str) -> Result<Rados, Errno> {
+        let mut config = Config::for_name(cluster, name)?;
+        config.parse_env(None);
+        Ok(Rados::with_config(config))
+    }
+
+    pub fn with_config(config: Config) -> Rados {
+        Rados { config: Arc::new(Mutex::new(config)), connection: Mutex::new(None), store: Mutex::new(None) }
+    }
+
+    /// The configuration: read files, set options, parse arguments.
+    pub fn config(&self) -> Result<MutexGuard<'_, Config>, Errno> {
+        self.config.lock().map_err(|_| Errno::EIO)
+    }
+
+    /// Connects: to the embedded local store when `rbdrs_local_store` is
+    /// set, to the cluster `mon_host` names otherwise. With neither it fails
+    /// with -ENOENT and says why; with both, -EINVAL.
+    pub fn connect(&self) -> Result<(), Errno> {
+        let mut connection = self.connection.lock().map_err(|_| Errno::EIO)?;
+        if connection.is_some() {
+            return Err(EISCONN);
+        }
+        let config = self.config()?;
+        let local = config.get_str("rbdrs_local_store")?;
+        let monitors = config.get_str("mon_host")?;
+        let op_timeout = config.get_timeout("rados_osd_op_timeout")?.unwrap_or(Duration::from_secs(30));
+        let admin_timeout =
+            config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300)).max(op_timeout);
+        let (runtime, client) = match (local.is_empty(), monitors.is_empty()) {
+            (false, true) => {
+                let store = LocalStore::open(Path::new(&local))?;
+                let runtime = Runtime::start(store.clone())?;
+                *self.store.lock().map_err(|_| Errno::EIO)? = Some(store);
+                (runtime, ClientId { global_id: instance_id(), nonce: std::process::id() })
+            }
+            (false, false) => {
+                eprintln!("librbdrs: both mon_host and rbdrs_local_store are set; set only one");
+                return Err(Errno::EINVAL);
+            }
+            (true, false) => {
+                let cluster = ClusterBackend::connect(&config, op_timeout)?;
+                let id = cluster.identity;
+                (Runtime::start(cluster)?, ClientId { global_id: id.global_id, nonce: id.nonce })
+            }
+            (true, true) => {
+                eprintln!("librbdrs: no monitors (mon_host) and no rbdrs_local_store configured");
+                return Err(Errno::ENOENT);
+            }
+        };
+        *connection =
+            Some(Arc::new(Connection { runtime, client, op_timeout, admin_timeout, config: self.config.clone() }));
+        Ok(())
+    }
+
+    /// The connection; -ENOTCONN before [`connect`](Rados::connect).
+    pub fn connection(&self) -> Result<Arc<Connection>, Errno> {
+        self.connection.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)
+    }
+
+    /// The embedded store, when connected to one.
+    pub fn local_store(&self) -> Result<Arc<LocalStore>, Errno> {
+        self.connection()?;
+        self.store.lock().map_err(|_| Errno::EIO)?.clone().ok_or(Errno::ENOTCONN)
+    }
+
+    /// A pool context by pool name; -ENOENT if there is no such pool.
+    pub fn ioctx(&self, pool: &str) -> Result<IoCtx, Errno> {
+        let conn = self.connection()?;
+        let id = conn.lookup_pool(pool)?;
+        Ok(IoCtx::new(conn, id))
+    }
+
+    /// A pool context by pool id.
+    pub fn ioctx_by_id(&self, pool: i64) -> Result<IoCtx, Errno> {
+        let conn = self.connection()?;
+        conn.pool_name(pool)?;
+        Ok(IoCtx::new(conn, pool))
+    }
+
+    pub fn pool_lookup(&self, name: &str) -> Result<i64, Errno> {
+        self.connection()?.lookup_pool(name)
+    }
+
+    /// Creates a pool (on the embedded store; a cluster's monitor does it
+    /// there).
+    pub fn pool_create(&self, name: &str) -> Result<i64, Errno> {
+        self.local_store()?.create_pool(name)
+    }
+
+    /// Disconnects: stops the threads once the flows they run finish.
+    pub fn shutdown(&self) {
+        if let Ok(Some(connection)) = self.connection.lock().map(|mut c| c.take()) {
+            connection.runtime.shutdown();
+        }
+    }
+}
+
+impl Drop for Rados {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// A client id unlikely to repeat: locks and watches are keyed by it.
+fn instance_id() -> u64 {
+    crate::runtime::random_u64() & 0x7fff_ffff
+}
+
+/// A pool (and namespace) to work in: librados's `rados_ioctx_t`.
+#[derive(Debug)]
+pub struct IoCtx {
+    conn: Arc<Connection>,
+    io: Mutex<image::IoCtx>,
+}
+
+impl IoCtx {
+    fn new(conn: Arc<Connection>, pool: i64) -> IoCtx {
+        let io = image::IoCtx::new(conn.runtime.dispatcher.clone(), pool, "", conn.client);
+        IoCtx { conn, io: Mutex::new(io) }
+    }
+
+    pub fn connection(&self) -> &Arc<Connection> {
+        &self.conn
+    }
+
+    /// The core's context as it is now, for flows to take along.
+    pub fn core(&self) -> image::IoCtx {
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn pool_id(&self) -> i64 {
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).pool
+    }
+
+    pub fn pool_name(&self) -> Result<String, Errno> {
+        self.conn.pool_name(self.pool_id())
+    }
+
+    pub fn namespace(&self) -> String {
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).namespace.clone()
+    }
+
+    /// Selects the namespace for later operations ("" is the default).
+    pub fn set_namespace(&self, namespace: &str) {
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).namespace = namespace.to_string();
+    }
+}

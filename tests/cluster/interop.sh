@@ -5,8 +5,8 @@
 # class method, crc and secure mode, a wrong key), Debian's fio with its
 # rados engine loading librbdrs (write with crc32c verify, then a
 # verify-only read), qemu-img/qemu-io on cluster images judged by upstream
-# rbd, the OSDMap placement test (tests/osdmap_live.rs), and stops the
-# cluster.
+# rbd, rbdrs against upstream rbd (tests/cluster/cli.sh), the OSDMap
+# placement test (tests/osdmap_live.rs), and stops the cluster.
 #
 #   tests/cluster/interop.sh LIBDIR      (LIBDIR: from ffi/dropin.sh)
 set -euo pipefail
@@ -83,6 +83,10 @@ d = open(sys.argv[1], 'rb').read()
 assert d[1 << 20:(1 << 20) + 65536] == b'\x77' * 65536, "clone write lost"
 PY
 echo "upstream clone: librbdrs reads through the parent and copies up"
+
+printf '\n-- rbdrs (the command line on the Rust client) against upstream rbd (tests/cluster/cli.sh)\n'
+cargo build --locked -q -p rbdrs-cli
+bash "$HERE/cli.sh" "${CARGO_TARGET_DIR:-target}/debug/rbdrs"
 
 # Last: it reshapes the cluster (pools, upmaps, an OSD out and in).
 printf '\n-- OSDMap placement against the monitor and osdmaptool (tests/osdmap_live.rs)\n'

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The main job, as a user would do it on the embedded store: import a disk
 # image into an rbd image with Debian's unmodified qemu-img on librbdrs,
-# snapshot it, read it back out, and check every byte.
+# then manage it with rbdrs (info, snapshot, du, export) and check every
+# byte of what comes back out.
 #   bash examples/import.sh [SOURCE_IMAGE] [STORE_DIR]
 # Without a source it makes a 512 MiB disk image with data and holes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/clients/install.sh >&2
 lib="$(bash ffi/dropin.sh)"
+cargo build --release --locked -q -p rbdrs-cli >&2
+rbdrs="${CARGO_TARGET_DIR:-$(pwd)/target}/release/rbdrs"
 work="$(mktemp -d /tmp/rbdrs-import.XXXXXX)"
 store="${2:-$work/store}"
 src="${1:-}"
@@ -19,16 +22,18 @@ if [[ -z "$src" ]]; then
         dd if=/dev/urandom of="$src" bs=1M seek="$at" count=1 conv=notrunc status=none
     done
 fi
-export LD_LIBRARY_PATH="$lib"
 rbd="rbd:rbd/imported:rbdrs_local_store=$store"
 echo "importing $src into $rbd"
-time qemu-img convert -p -O raw "$src" "$rbd"
-qemu-img info -f raw "$rbd"
-qemu-img snapshot -f raw -c imported "$rbd"
-qemu-img snapshot -f raw -l "$rbd"
+time LD_LIBRARY_PATH="$lib" qemu-img convert -p -O raw "$src" "$rbd"
+ours() { "$rbdrs" --rbdrs_local_store "$store" "$@"; }
+ours info imported
+ours snap create imported@imported
+ours snap ls imported
+ours du imported
 echo "reading it back"
-qemu-img convert -O raw "$rbd" "$work/back.raw"
-qemu-img compare -f raw -F raw "$src" "$rbd"
+ours export imported "$work/back.raw"
+LD_LIBRARY_PATH="$lib" qemu-img compare -f raw -F raw "$src" "$rbd"
 cmp "$src" "$work/back.raw"
-echo "ok: $src and the rbd image are byte-identical (store: $store)"
+ours export imported@imported - | cmp "$src" -
+echo "ok: $src and the rbd image (and its snapshot) are byte-identical (store: $store)"
 rm -rf "$work/back.raw"

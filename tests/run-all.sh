@@ -37,6 +37,11 @@ cargo test --locked --workspace
 step "real clients: install qemu-block-extra (matching qemu-utils) and fio"
 bash tests/clients/install.sh
 
+step "the Rust API example (examples/client.rs) on a fresh embedded store"
+example_store="$(mktemp -d /tmp/rbdrs-ci-example.XXXXXX)"
+cargo run --locked -q -p rbdrs-examples --bin client -- "$example_store"
+rm -rf "$example_store"
+
 step "real clients: qemu-img, qemu-io and fio against librbdrs"
 lib="$(bash ffi/dropin.sh)"
 store="$(mktemp -d /tmp/rbdrs-ci-store.XXXXXX)"

@@ -238,7 +238,8 @@ fn early(argv: Vec<String>) -> Result<Early, Failure> {
             }
         };
         let value = inline.or_else(|| it.next());
-        *slot = Some(value.ok_or_else(|| Failure::usage(format!("the required argument for option '{key}' is missing")))?);
+        *slot =
+            Some(value.ok_or_else(|| Failure::usage(format!("the required argument for option '{key}' is missing")))?);
     }
     Ok(out)
 }
@@ -267,9 +268,8 @@ fn run(argv: Vec<String>) -> Result<(), Failure> {
         print!("{}", usage());
         return if args.flag("help") { Ok(()) } else { Err(Failure::usage("")) };
     }
-    let (command, used) = commands::find(&args.words).ok_or_else(|| {
-        Failure::usage(format!("unknown command '{}' (see 'rbdrs --help')", args.words.join(" ")))
-    })?;
+    let (command, used) = commands::find(&args.words)
+        .ok_or_else(|| Failure::usage(format!("unknown command '{}' (see 'rbdrs --help')", args.words.join(" "))))?;
     let positional = args.words[used..].to_vec();
     rados.connect().or_fail(|| "couldn't connect to the cluster".into())?;
     let ctx = Ctx { rados, args, positional, default_pool };

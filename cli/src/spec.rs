@@ -93,7 +93,13 @@ mod tests {
         assert!(parse("a/b/c/d").is_err());
         assert!(parse("img@").is_err());
         assert!(parse("").is_err());
-        let opts = SpecDefaults { pool: Some("q"), image: Some("i"), snap: Some("s"), default_pool: "rbd", ..Default::default() };
+        let opts = SpecDefaults {
+            pool: Some("q"),
+            image: Some("i"),
+            snap: Some("s"),
+            default_pool: "rbd",
+            ..Default::default()
+        };
         let s = Spec::parse(None, &opts).unwrap();
         assert_eq!((s.pool.as_str(), s.image.as_str(), s.snap.as_deref()), ("q", "i", Some("s")));
     }

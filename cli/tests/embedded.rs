@@ -114,7 +114,11 @@ fn snapshots_clones_and_flatten() {
     s.ok(&["snap", "create", "--no-progress", "src@one"]);
     s.ok(&["snap", "add", "--no-progress", "src@two"]);
     let snaps = s.ok(&["snap", "ls", "src", "--format", "json"]);
-    assert!(snaps.starts_with(r#"[{"id":"#) && snaps.contains(r#""name":"one","size":8388608,"protected":"false","timestamp":""#), "{snaps}");
+    assert!(
+        snaps.starts_with(r#"[{"id":"#)
+            && snaps.contains(r#""name":"one","size":8388608,"protected":"false","timestamp":""#),
+        "{snaps}"
+    );
     assert!(s.ok(&["snap", "ls", "src"]).starts_with("SNAPID  NAME"));
 
     // An image with snapshots is not removed; purge leaves protected ones.
@@ -126,14 +130,20 @@ fn snapshots_clones_and_flatten() {
     assert!(!s.ok(&["snap", "ls", "src", "--format", "json"]).contains("\"two\""));
 
     s.ok(&["clone", "src@one", "child"]);
-    assert_eq!(s.ok(&["children", "src@one", "--format", "json"]), r#"[{"pool":"rbd","pool_namespace":"","image":"child"}]"#);
+    assert_eq!(
+        s.ok(&["children", "src@one", "--format", "json"]),
+        r#"[{"pool":"rbd","pool_namespace":"","image":"child"}]"#
+    );
     assert_eq!(s.ok(&["children", "src@one"]), "rbd/child\n");
     let info = s.ok(&["info", "child", "--format", "json"]);
     assert!(info.contains(r#""parent":{"pool":"rbd","pool_namespace":"","image":"src","id":""#), "{info}");
     assert!(info.contains(r#""snapshot":"one","trash":false,"overlap":8388608}"#), "{info}");
     let long = s.ok(&["ls", "-l", "--format", "json"]);
     assert!(long.contains(r#"{"image":"src","id":""#) && long.contains(r#""snapshot":"one","snapshot_id":"#), "{long}");
-    assert!(long.contains(r#""parent":{"pool":"rbd","pool_namespace":"","image":"src","snapshot":"one"},"format":2}"#), "{long}");
+    assert!(
+        long.contains(r#""parent":{"pool":"rbd","pool_namespace":"","image":"src","snapshot":"one"},"format":2}"#),
+        "{long}"
+    );
 
     // The clone reads its parent's data; after flatten it keeps it alone.
     s.fails(&["snap", "unprotect", "src@one"], 16);

@@ -120,14 +120,17 @@ pub fn list(ctx: &Ctx) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let (mut rows, mut table) = (Vec::new(), Table::new(&[
-        ("NAME", false),
-        ("SIZE", true),
-        ("PARENT", false),
-        ("FMT", true),
-        ("PROT", false),
-        ("LOCK", false),
-    ]));
+    let (mut rows, mut table) = (
+        Vec::new(),
+        Table::new(&[
+            ("NAME", false),
+            ("SIZE", true),
+            ("PARENT", false),
+            ("FMT", true),
+            ("PROT", false),
+            ("LOCK", false),
+        ]),
+    );
     for (name, id) in &names {
         // An image removed or broken meanwhile is left out, as rbd does.
         let Ok(image) = Image::open(&io, name, None, true) else { continue };
@@ -338,7 +341,9 @@ pub fn status(ctx: &Ctx) -> Result<(), Failure> {
     let printed = ctx.print_json(|| {
         let list = watchers
             .iter()
-            .map(|w| Json::object().with("address", w.address.clone()).with("client", w.client).with("cookie", w.cookie))
+            .map(|w| {
+                Json::object().with("address", w.address.clone()).with("client", w.client).with("cookie", w.cookie)
+            })
             .collect::<Vec<_>>();
         Ok(Json::object().with("watchers", list))
     })?;
@@ -453,7 +458,11 @@ pub fn lock_list(ctx: &Ctx) -> Result<(), Failure> {
     if !printed && !locks.lockers.is_empty() {
         let kind = if locks.exclusive { "exclusive" } else { "shared" };
         let n = locks.lockers.len();
-        println!("There {} {n} {kind} lock{} on this image.", if n == 1 { "is" } else { "are" }, if n == 1 { "" } else { "s" });
+        println!(
+            "There {} {n} {kind} lock{} on this image.",
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "" } else { "s" }
+        );
         if !locks.exclusive {
             println!("Lock tag: {}", locks.tag);
         }

@@ -150,7 +150,9 @@ pub fn children(ctx: &Ctx) -> Result<(), Failure> {
         Ok(Json::List(
             named
                 .iter()
-                .map(|(pool, ns, name)| Json::object().with("pool", pool).with("pool_namespace", ns).with("image", name))
+                .map(|(pool, ns, name)| {
+                    Json::object().with("pool", pool).with("pool_namespace", ns).with("image", name)
+                })
                 .collect(),
         ))
     })?;

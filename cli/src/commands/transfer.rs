@@ -78,7 +78,10 @@ pub fn export(ctx: &Ctx) -> Result<(), Failure> {
     let (_io, image) = ctx.open(&spec, true)?;
     let size = image.size().or_fail(|| "error getting the size".into())?;
     let chunk = chunk_size(&image)?;
-    let io_err = |e: std::io::Error| Failure { what: format!("error writing to {path}"), errno: e.raw_os_error().map(rbdrs_client::Errno) };
+    let io_err = |e: std::io::Error| Failure {
+        what: format!("error writing to {path}"),
+        errno: e.raw_os_error().map(rbdrs_client::Errno),
+    };
     let mut sink = match path.as_str() {
         "-" => Sink::Stream(Box::new(std::io::stdout().lock())),
         _ => Sink::File(File::create(&path).map_err(io_err)?),
@@ -148,15 +151,21 @@ pub fn import(ctx: &Ctx) -> Result<(), Failure> {
     let path = ctx.positional(0).or(ctx.args().value("path")).ok_or("path was not specified".to_string())?.to_string();
     let default_name = std::path::Path::new(&path).file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
     let mut dest = ctx.dest_spec(1).or_else(|_| {
-        crate::spec::Spec::parse(Some(&default_name), &crate::spec::SpecDefaults {
-            pool: ctx.args().value("dest-pool").or(ctx.args().value("pool")),
-            default_pool: "rbd",
-            ..Default::default()
-        })
+        crate::spec::Spec::parse(
+            Some(&default_name),
+            &crate::spec::SpecDefaults {
+                pool: ctx.args().value("dest-pool").or(ctx.args().value("pool")),
+                default_pool: "rbd",
+                ..Default::default()
+            },
+        )
         .map_err(Failure::from)
     })?;
     dest.snap = None;
-    let io_err = |e: std::io::Error| Failure { what: format!("error reading {path}"), errno: e.raw_os_error().map(rbdrs_client::Errno) };
+    let io_err = |e: std::io::Error| Failure {
+        what: format!("error reading {path}"),
+        errno: e.raw_os_error().map(rbdrs_client::Errno),
+    };
     let (mut src, known): (Box<dyn Read>, Option<u64>) = match path.as_str() {
         "-" => (Box::new(std::io::stdin().lock()), None),
         _ => {
@@ -166,7 +175,8 @@ pub fn import(ctx: &Ctx) -> Result<(), Failure> {
         }
     };
     let io = ctx.ioctx(&dest.pool, &dest.namespace)?;
-    io.create_image(&dest.image, known.unwrap_or(0), &image_options(ctx)?).or_fail(|| "image creation failed".into())?;
+    io.create_image(&dest.image, known.unwrap_or(0), &image_options(ctx)?)
+        .or_fail(|| "image creation failed".into())?;
     let image = Image::open(&io, &dest.image, None, false).or_fail(|| "failed to open image".into())?;
     let chunk = chunk_size(&image)? as usize;
     let timeout = op_timeout(&image);

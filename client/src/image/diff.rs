@@ -51,7 +51,12 @@ impl Image {
     }
 
     /// Whether each object may hold data (conservatively: when unsure, yes).
-    fn object_existence(&self, ictx: &Arc<ImageCtx>, objects: Vec<u64>, include_parent: bool) -> Result<Vec<bool>, Errno> {
+    fn object_existence(
+        &self,
+        ictx: &Arc<ImageCtx>,
+        objects: Vec<u64>,
+        include_parent: bool,
+    ) -> Result<Vec<bool>, Errno> {
         let overlap = if include_parent { ictx.parent_overlap(ictx.snap_id) } else { 0 };
         let behind_parent = |object_no: u64| {
             overlap > 0

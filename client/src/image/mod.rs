@@ -6,8 +6,8 @@ pub mod admin;
 mod cache;
 mod diff;
 mod inflight;
-mod meta;
 pub mod io;
+mod meta;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};

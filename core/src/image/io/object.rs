@@ -183,8 +183,8 @@ async fn write_object(ictx: &ImageCtx, object_no: u64, action: &ObjectWrite) -> 
     // An OSD fills in per-op results of a failed write only when asked
     // (RETURNVEC); with the guard first and no action that could itself
     // find nothing, ENOENT from the compound is the guard's.
-    let guard_failed = reply.ops.first().is_some_and(|r| r.rval == Errno::ENOENT.to_ret())
-        || reply.errno() == Err(Errno::ENOENT);
+    let guard_failed =
+        reply.ops.first().is_some_and(|r| r.rval == Errno::ENOENT.to_ret()) || reply.errno() == Err(Errno::ENOENT);
     if !guard_failed {
         return finish(action, &reply);
     }

@@ -82,3 +82,76 @@ fn null_and_stale_arguments_are_einval() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The exports of ffi/src: (name, body), found by their `#[no_mangle]`.
+fn exports() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ffi/src"), &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("#[no_mangle]") {
+            let Some(fn_at) = rest[at..].find(" fn ") else { break };
+            let after = &rest[at + fn_at + " fn ".len()..];
+            let name: String = after.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            // The body: from the first '{' after the signature to its match.
+            let open = after.find(") ").and_then(|p| after[p..].find('{').map(|q| p + q)).unwrap();
+            let mut depth = 0;
+            let mut end = open;
+            for (i, c) in after[open..].char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = open + i;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            found.push((name, after[open..=end].to_string()));
+            rest = &after[end..];
+        }
+    }
+    found
+}
+
+/// Every export runs its body inside the one panic boundary (`guard`), or
+/// only forwards to another export that does: no panic unwinds into C.
+#[test]
+fn every_export_goes_through_the_panic_boundary() {
+    let exports = exports();
+    assert!(exports.len() > 150, "found only {} exports: the scan is broken", exports.len());
+    let names: std::collections::BTreeSet<&str> = exports.iter().map(|(n, _)| n.as_str()).collect();
+    let unguarded: Vec<&str> = exports
+        .iter()
+        .filter(|(_, body)| {
+            // A forwarder's whole body is `unsafe { other_export(...) }`
+            // (after `let _ = ...;` of unused arguments).
+            let code: Vec<&str> =
+                body.lines().map(str::trim).filter(|l| !l.starts_with("//") && !l.starts_with("let _ =")).collect();
+            let code = code.join(" ");
+            let forwards = names.iter().any(|n| {
+                code.starts_with(&format!("{{ unsafe {{ {n}("))
+                    && code.ends_with(") } }")
+                    && code.matches(" {").count() == 1
+            });
+            !body.contains("guard(") && !forwards
+        })
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert!(unguarded.is_empty(), "exports outside the panic boundary: {unguarded:?}");
+}

@@ -6,31 +6,59 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rbdrs_core::Errno;
 
-/// Runs an export's body; a panic becomes -EIO instead of unwinding into C.
+/// What an export returns when its body fails: the errno in the export's
+/// own return type (negative for integers, NULL for pointers, nothing for
+/// void).
+pub(crate) trait Ret {
+    fn failed(errno: Errno) -> Self;
+}
+
+impl Ret for i32 {
+    fn failed(errno: Errno) -> i32 {
+        errno.to_ret()
+    }
+}
+
+impl Ret for isize {
+    fn failed(errno: Errno) -> isize {
+        errno.to_ret() as isize
+    }
+}
+
+impl Ret for i64 {
+    fn failed(errno: Errno) -> i64 {
+        i64::from(errno.to_ret())
+    }
+}
+
+/// librados's unsigned getters (rados_aio_get_version) answer 0.
+impl Ret for u64 {
+    fn failed(_: Errno) -> u64 {
+        0
+    }
+}
+
+impl Ret for () {
+    fn failed(_: Errno) {}
+}
+
+impl<T> Ret for *mut T {
+    fn failed(_: Errno) -> *mut T {
+        std::ptr::null_mut()
+    }
+}
+
+/// The one panic boundary: every export runs its body here, and a panic
+/// becomes -EIO (or the type's failure value) instead of unwinding into C.
 /// Bodies hold no lock across a panic point that C could observe later, so
-/// asserting unwind safety is sound here.
-pub(crate) fn guard(body: impl FnOnce() -> Result<i32, Errno>) -> i32 {
+/// asserting unwind safety is sound here. tests/c_boundary.rs fails on an
+/// export that does not come through it.
+pub(crate) fn guard<R: Ret>(body: impl FnOnce() -> Result<R, Errno>) -> R {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(ret)) => ret,
-        Ok(Err(errno)) => errno.to_ret(),
-        Err(_) => Errno::EIO.to_ret(),
+        Ok(Err(errno)) => R::failed(errno),
+        Err(_) => R::failed(Errno::EIO),
     }
-}
-
-/// [`guard`] for exports returning a byte count (ssize_t, int64_t).
-// No librados export returns one; librbd's reads and writes will.
-#[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn guard_len(body: impl FnOnce() -> Result<isize, Errno>) -> isize {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(Ok(ret)) => ret,
-        Ok(Err(errno)) => errno.to_ret() as isize,
-        Err(_) => Errno::EIO.to_ret() as isize,
-    }
-}
-
-/// For exports that return nothing: a panic is swallowed.
-pub(crate) fn guard_void(body: impl FnOnce()) {
-    let _ = catch_unwind(AssertUnwindSafe(body));
 }
 
 /// A C string argument: NULL or invalid UTF-8 is -EINVAL.
@@ -97,11 +125,13 @@ mod tests {
 
     #[test]
     fn panics_become_eio() {
-        assert_eq!(guard(|| panic!("boom")), -5);
-        assert_eq!(guard(|| Err(Errno::EINVAL)), -22);
+        assert_eq!(guard::<i32>(|| panic!("boom")), -5);
+        assert_eq!(guard::<i32>(|| Err(Errno::EINVAL)), -22);
         assert_eq!(guard(|| Ok(3)), 3);
-        assert_eq!(guard_len(|| panic!("boom")), -5);
-        guard_void(|| panic!("swallowed"));
+        assert_eq!(guard::<isize>(|| panic!("boom")), -5);
+        assert_eq!(guard::<i64>(|| Err(Errno::ENOENT)), -2);
+        assert!(guard::<*mut u8>(|| panic!("boom")).is_null());
+        guard::<()>(|| panic!("swallowed"));
     }
 
     #[test]

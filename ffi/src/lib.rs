@@ -6,6 +6,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod boundary;
+mod handle;
 pub mod rados;
 pub mod rbd;
 pub mod types;

@@ -3,7 +3,7 @@
 
 use std::os::raw::c_int;
 
-use crate::boundary::guard_void;
+use crate::boundary::guard;
 
 pub const LIBRBD_VER_MAJOR: c_int = 1;
 pub const LIBRBD_VER_MINOR: c_int = 18;
@@ -33,8 +33,9 @@ unsafe fn write_version(out: [(*mut c_int, c_int); 3]) {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_version(major: *mut c_int, minor: *mut c_int, extra: *mut c_int) {
     // SAFETY: forwarded caller contract.
-    guard_void(|| unsafe {
-        write_version([(major, LIBRBD_VER_MAJOR), (minor, LIBRBD_VER_MINOR), (extra, LIBRBD_VER_EXTRA)])
+    guard(|| {
+        unsafe { write_version([(major, LIBRBD_VER_MAJOR), (minor, LIBRBD_VER_MINOR), (extra, LIBRBD_VER_EXTRA)]) };
+        Ok(())
     })
 }
 
@@ -45,8 +46,11 @@ pub unsafe extern "C" fn rbd_version(major: *mut c_int, minor: *mut c_int, extra
 #[no_mangle]
 pub unsafe extern "C" fn rados_version(major: *mut c_int, minor: *mut c_int, extra: *mut c_int) {
     // SAFETY: forwarded caller contract.
-    guard_void(|| unsafe {
-        write_version([(major, LIBRADOS_VER_MAJOR), (minor, LIBRADOS_VER_MINOR), (extra, LIBRADOS_VER_EXTRA)])
+    guard(|| {
+        unsafe {
+            write_version([(major, LIBRADOS_VER_MAJOR), (minor, LIBRADOS_VER_MINOR), (extra, LIBRADOS_VER_EXTRA)])
+        };
+        Ok(())
     })
 }
 

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{c_char, c_int, c_void};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -31,9 +31,8 @@ use rbdrs_core::osd::{ObjectOperation, ObjectReply};
 use rbdrs_core::Errno;
 
 use super::object::{append, check_data_len, data_in, read, stat_out, target, time_t, write, OutBuf, OutPtr, Target};
-use crate::boundary::{cstr, guard, guard_void, put};
-
-const COMPLETION_MAGIC: u64 = 0x7262_6472_7361_696f; // "rbdrsaio"
+use crate::boundary::{cstr, guard, put};
+use crate::handle::{self, c_handle, Magic};
 
 /// How long a wait lasts for a completion no operation has used yet
 /// (rados_osd_op_timeout's default here).
@@ -41,7 +40,7 @@ const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 /// rados_completion_t.
 pub struct AioCompletion {
-    magic: AtomicU64,
+    magic: Magic,
     released: AtomicBool,
     arg: *mut c_void,
     on_complete: rados_callback_t,
@@ -54,6 +53,7 @@ pub struct AioCompletion {
 // everything else is synchronised.
 unsafe impl Send for AioCompletion {}
 unsafe impl Sync for AioCompletion {}
+c_handle!(AioCompletion, 0x7262_6472_7361_696f); // "rbdrsaio"
 
 impl std::fmt::Debug for AioCompletion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,7 +101,7 @@ fn on_executor_thread() -> bool {
 impl AioCompletion {
     fn new(arg: *mut c_void, on_complete: rados_callback_t, on_safe: rados_callback_t) -> Arc<AioCompletion> {
         Arc::new(AioCompletion {
-            magic: AtomicU64::new(COMPLETION_MAGIC),
+            magic: Magic::of::<AioCompletion>(),
             released: AtomicBool::new(false),
             arg,
             on_complete,
@@ -200,7 +200,7 @@ impl AioCompletion {
 
 impl Drop for AioCompletion {
     fn drop(&mut self) {
-        *self.magic.get_mut() = 0;
+        self.magic.clear();
     }
 }
 
@@ -210,19 +210,8 @@ impl Drop for AioCompletion {
 /// `c` is NULL or a completion from rados_aio_create_completion that is
 /// still referenced (not released, or still held by its operation).
 unsafe fn completion(c: rados_completion_t) -> Result<Arc<AioCompletion>, Errno> {
-    if c.is_null() {
-        return Err(Errno::EINVAL);
-    }
-    // SAFETY: a live completion by the caller's contract.
-    if unsafe { &*c }.magic.load(Ordering::Acquire) != COMPLETION_MAGIC {
-        return Err(Errno::EINVAL);
-    }
-    // SAFETY: c came from Arc::into_raw and a reference is outstanding, so
-    // taking one more is sound.
-    unsafe {
-        Arc::increment_strong_count(c.cast_const());
-        Ok(Arc::from_raw(c.cast_const()))
-    }
+    // SAFETY: forwarded contract.
+    unsafe { handle::share(c) }
 }
 
 // ---- in-flight writes per pool context, for rados_aio_flush ----
@@ -440,7 +429,7 @@ pub unsafe extern "C" fn rados_aio_create_completion(
         if pc.is_null() {
             return Err(Errno::EINVAL);
         }
-        let handle = Arc::into_raw(AioCompletion::new(cb_arg, cb_complete, cb_safe)).cast_mut();
+        let handle = handle::give_shared(AioCompletion::new(cb_arg, cb_complete, cb_safe));
         // SAFETY: checked non-NULL, writable by contract.
         unsafe { put(pc, handle) }?;
         Ok(0)
@@ -469,30 +458,31 @@ pub unsafe extern "C" fn rados_aio_create_completion2(
 /// `c` from rados_aio_create_completion; not used after this.
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_release(c: rados_completion_t) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle.
         if let Ok(completion) = unsafe { completion(c) } {
             if !completion.released.swap(true, Ordering::AcqRel) {
                 // SAFETY: gives back the reference rados_aio_create_completion
-                // handed out (Arc::into_raw); `completion` holds another.
-                drop(unsafe { Arc::from_raw(c.cast_const()) });
+                // handed out; `completion` holds another.
+                unsafe { handle::release(c) };
             }
         }
+        Ok(())
     })
 }
 
 /// # Safety
 /// `c` a live completion.
-unsafe fn wait_export(c: rados_completion_t, callbacks: bool) -> c_int {
+unsafe fn wait_export(c: rados_completion_t, callbacks: bool) -> Result<c_int, Errno> {
     // SAFETY: forwarded contract.
-    guard(|| unsafe { completion(c) }?.wait(callbacks).map(|()| 0))
+    unsafe { completion(c) }?.wait(callbacks).map(|()| 0)
 }
 
 /// # Safety
 /// `c` a live completion.
-unsafe fn query_export(c: rados_completion_t, callbacks: bool) -> c_int {
+unsafe fn query_export(c: rados_completion_t, callbacks: bool) -> Result<c_int, Errno> {
     // SAFETY: forwarded contract.
-    guard(|| Ok(c_int::from(unsafe { completion(c) }?.is_done(callbacks))))
+    Ok(c_int::from(unsafe { completion(c) }?.is_done(callbacks)))
 }
 
 /// Waits until the operation finished: 0, or -ETIMEDOUT after the op
@@ -503,7 +493,7 @@ unsafe fn query_export(c: rados_completion_t, callbacks: bool) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_wait_for_complete(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { wait_export(c, false) }
+    guard(|| unsafe { wait_export(c, false) })
 }
 
 /// As [`rados_aio_wait_for_complete`]: complete and safe are one here.
@@ -513,7 +503,7 @@ pub unsafe extern "C" fn rados_aio_wait_for_complete(c: rados_completion_t) -> c
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_wait_for_safe(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { wait_export(c, false) }
+    guard(|| unsafe { wait_export(c, false) })
 }
 
 /// Waits until the operation finished and its callbacks returned.
@@ -523,7 +513,7 @@ pub unsafe extern "C" fn rados_aio_wait_for_safe(c: rados_completion_t) -> c_int
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_wait_for_complete_and_cb(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { wait_export(c, true) }
+    guard(|| unsafe { wait_export(c, true) })
 }
 
 /// As [`rados_aio_wait_for_complete_and_cb`].
@@ -533,7 +523,7 @@ pub unsafe extern "C" fn rados_aio_wait_for_complete_and_cb(c: rados_completion_
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_wait_for_safe_and_cb(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { wait_export(c, true) }
+    guard(|| unsafe { wait_export(c, true) })
 }
 
 /// 1 once the operation finished, else 0.
@@ -543,7 +533,7 @@ pub unsafe extern "C" fn rados_aio_wait_for_safe_and_cb(c: rados_completion_t) -
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_is_complete(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { query_export(c, false) }
+    guard(|| unsafe { query_export(c, false) })
 }
 
 /// As [`rados_aio_is_complete`].
@@ -553,7 +543,7 @@ pub unsafe extern "C" fn rados_aio_is_complete(c: rados_completion_t) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_is_safe(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { query_export(c, false) }
+    guard(|| unsafe { query_export(c, false) })
 }
 
 /// 1 once the operation finished and its callbacks returned, else 0.
@@ -563,7 +553,7 @@ pub unsafe extern "C" fn rados_aio_is_safe(c: rados_completion_t) -> c_int {
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_is_complete_and_cb(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { query_export(c, true) }
+    guard(|| unsafe { query_export(c, true) })
 }
 
 /// As [`rados_aio_is_complete_and_cb`].
@@ -573,7 +563,7 @@ pub unsafe extern "C" fn rados_aio_is_complete_and_cb(c: rados_completion_t) -> 
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_is_safe_and_cb(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { query_export(c, true) }
+    guard(|| unsafe { query_export(c, true) })
 }
 
 /// The operation's return value (0 until it finished).
@@ -592,10 +582,8 @@ pub unsafe extern "C" fn rados_aio_get_return_value(c: rados_completion_t) -> c_
 /// `c` a live completion.
 #[no_mangle]
 pub unsafe extern "C" fn rados_aio_get_version(c: rados_completion_t) -> u64 {
-    let mut version = 0;
     // SAFETY: checked handle.
-    guard_void(|| version = unsafe { completion(c) }.map_or(0, |c| c.state().version));
-    version
+    guard(|| Ok(unsafe { completion(c) }?.state().version))
 }
 
 // ---- operations ----
@@ -830,6 +818,7 @@ pub(super) unsafe fn completion_ref(c: rados_completion_t) -> Result<Arc<AioComp
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicU64;
 
     static CALLS: AtomicU64 = AtomicU64::new(0);
 

@@ -14,26 +14,25 @@ use std::sync::Arc;
 use rbdrs_client::{Connection, IoCtx, Rados};
 use rbdrs_core::Errno;
 
-use crate::boundary::{cstr, guard, guard_void, opt_cstr, put, put_cstr};
+use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
+use crate::handle::{self, c_handle, Magic};
 
 pub mod aio;
 pub mod object;
 pub mod write_op;
 
-const CLUSTER_MAGIC: u64 = 0x7262_6472_7363_6c75; // "rbdrsclu"
-const IOCTX_MAGIC: u64 = 0x7262_6472_7369_6f63; // "rbdrsioc"
-
 /// rados_t.
 #[derive(Debug)]
 pub struct Cluster {
-    magic: u64,
+    magic: Magic,
     pub rados: Rados,
 }
+c_handle!(Cluster, 0x7262_6472_7363_6c75); // "rbdrsclu"
 
 /// rados_ioctx_t.
 #[derive(Debug)]
 pub struct PoolCtx {
-    magic: u64,
+    magic: Magic,
     pub io: IoCtx,
     /// The handle it came from (rados_ioctx_get_cluster).
     pub cluster: rados_t,
@@ -42,6 +41,7 @@ pub struct PoolCtx {
 // SAFETY: `cluster` is only handed back to C, never dereferenced here.
 unsafe impl Send for PoolCtx {}
 unsafe impl Sync for PoolCtx {}
+c_handle!(PoolCtx, 0x7262_6472_7369_6f63); // "rbdrsioc"
 
 impl PoolCtx {
     pub fn conn(&self) -> &Arc<Connection> {
@@ -55,11 +55,8 @@ impl PoolCtx {
 /// `ptr` is NULL or a pointer rados_create returned and rados_shutdown has
 /// not yet freed.
 pub(crate) unsafe fn cluster<'a>(ptr: rados_t) -> Result<&'a Cluster, Errno> {
-    // SAFETY: caller's contract; the magic catches the common misuses.
-    match unsafe { ptr.as_ref() } {
-        Some(c) if c.magic == CLUSTER_MAGIC => Ok(c),
-        _ => Err(Errno::EINVAL),
-    }
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow(ptr) }
 }
 
 /// Borrows a pool context.
@@ -67,16 +64,13 @@ pub(crate) unsafe fn cluster<'a>(ptr: rados_t) -> Result<&'a Cluster, Errno> {
 /// # Safety
 /// As [`cluster`], for rados_ioctx_create / rados_ioctx_destroy.
 pub(crate) unsafe fn ioctx<'a>(ptr: rados_ioctx_t) -> Result<&'a PoolCtx, Errno> {
-    // SAFETY: as above.
-    match unsafe { ptr.as_ref() } {
-        Some(p) if p.magic == IOCTX_MAGIC => Ok(p),
-        _ => Err(Errno::EINVAL),
-    }
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow(ptr) }
 }
 
 impl Cluster {
-    fn new(rados: Rados) -> Box<Cluster> {
-        Box::new(Cluster { magic: CLUSTER_MAGIC, rados })
+    fn give(rados: Rados) -> rados_t {
+        handle::give(Cluster { magic: Magic::of::<Cluster>(), rados })
     }
 
     pub fn connected(&self) -> Result<Arc<Connection>, Errno> {
@@ -95,7 +89,7 @@ pub unsafe extern "C" fn rados_create(cluster: *mut rados_t, id: *const c_char) 
         // SAFETY: checked C string.
         let id = unsafe { opt_cstr(id) }?;
         // SAFETY: out-pointer checked by put.
-        unsafe { put(cluster, Box::into_raw(Cluster::new(Rados::new(id)))) }?;
+        unsafe { put(cluster, Cluster::give(Rados::new(id))) }?;
         Ok(0)
     })
 }
@@ -117,7 +111,7 @@ pub unsafe extern "C" fn rados_create2(
         let (cluster_name, name) = unsafe { (opt_cstr(cluster_name)?, cstr(name)?) };
         let rados = Rados::with_name(cluster_name, name)?;
         // SAFETY: out-pointer checked by put.
-        unsafe { put(cluster, Box::into_raw(Cluster::new(rados))) }?;
+        unsafe { put(cluster, Cluster::give(rados)) }?;
         Ok(0)
     })
 }
@@ -228,18 +222,17 @@ pub unsafe extern "C" fn rados_connect(cluster: rados_t) -> c_int {
 /// `cluster` from rados_create, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rados_shutdown(cluster: rados_t) {
-    guard_void(|| {
-        // SAFETY: checked handle; ownership returns to us here.
-        if unsafe { self::cluster(cluster) }.is_ok() {
-            let mut boxed = unsafe { Box::from_raw(cluster) };
-            boxed.rados.shutdown();
-            boxed.magic = 0;
+    guard(|| {
+        // SAFETY: the export's contract; ownership returns to us here.
+        if let Some(cluster) = unsafe { handle::free(cluster) } {
+            cluster.rados.shutdown();
         }
+        Ok(())
     })
 }
 
 fn new_ioctx(cluster: rados_t, io: IoCtx) -> rados_ioctx_t {
-    Box::into_raw(Box::new(PoolCtx { magic: IOCTX_MAGIC, io, cluster }))
+    handle::give(PoolCtx { magic: Magic::of::<PoolCtx>(), io, cluster })
 }
 
 /// Opens a pool by name; -ENOENT if it does not exist.
@@ -284,12 +277,10 @@ pub unsafe extern "C" fn rados_ioctx_create2(cluster: rados_t, pool_id: i64, ioc
 /// `io` from rados_ioctx_create, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rados_ioctx_destroy(io: rados_ioctx_t) {
-    guard_void(|| {
-        // SAFETY: checked handle; ownership returns to us here.
-        if unsafe { ioctx(io) }.is_ok() {
-            let mut boxed = unsafe { Box::from_raw(io) };
-            boxed.magic = 0;
-        }
+    guard(|| {
+        // SAFETY: the export's contract; ownership returns to us here.
+        drop(unsafe { handle::free(io) });
+        Ok(())
     })
 }
 
@@ -299,11 +290,12 @@ pub unsafe extern "C" fn rados_ioctx_destroy(io: rados_ioctx_t) {
 /// `io` from rados_ioctx_create; `nspace` NULL or a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rados_ioctx_set_namespace(io: rados_ioctx_t, nspace: *const c_char) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle and string.
         if let (Ok(io), Ok(ns)) = unsafe { (ioctx(io), opt_cstr(nspace)) } {
             io.io.set_namespace(ns.unwrap_or(""));
         }
+        Ok(())
     })
 }
 
@@ -314,10 +306,7 @@ pub unsafe extern "C" fn rados_ioctx_set_namespace(io: rados_ioctx_t, nspace: *c
 #[no_mangle]
 pub unsafe extern "C" fn rados_ioctx_get_id(io: rados_ioctx_t) -> i64 {
     // SAFETY: checked handle.
-    match unsafe { ioctx(io) }.map(|io| io.io.pool_id()) {
-        Ok(pool) => pool,
-        Err(e) => e.to_ret() as i64,
-    }
+    guard(|| unsafe { ioctx(io) }.map(|io| io.io.pool_id()))
 }
 
 /// The cluster handle a pool context belongs to.
@@ -327,7 +316,7 @@ pub unsafe extern "C" fn rados_ioctx_get_id(io: rados_ioctx_t) -> i64 {
 #[no_mangle]
 pub unsafe extern "C" fn rados_ioctx_get_cluster(io: rados_ioctx_t) -> rados_t {
     // SAFETY: checked handle.
-    unsafe { ioctx(io) }.map_or(std::ptr::null_mut(), |io| io.cluster)
+    guard(|| unsafe { ioctx(io) }.map(|io| io.cluster))
 }
 
 /// A pool's id by name, or -ENOENT.
@@ -336,12 +325,11 @@ pub unsafe extern "C" fn rados_ioctx_get_cluster(io: rados_ioctx_t) -> rados_t {
 /// `cluster` connected; `pool_name` a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rados_pool_lookup(cluster: rados_t, pool_name: *const c_char) -> i64 {
-    let result = (|| {
+    guard(|| {
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
         c.rados.pool_lookup(name)
-    })();
-    result.unwrap_or_else(|e| e.to_ret() as i64)
+    })
 }
 
 /// Creates a pool (on the local store; a cluster's monitor does it there).

@@ -21,7 +21,7 @@ use rbdrs_core::rados::{Reply, Request};
 use rbdrs_core::Errno;
 
 use super::{cluster, ioctx, Cluster, Connection};
-use crate::boundary::{cstr, guard, guard_void};
+use crate::boundary::{cstr, guard};
 
 /// A pool context resolved for one call: the connection to wait on and a
 /// snapshot of the context (pool, namespace, client) the call addresses.
@@ -542,10 +542,11 @@ pub unsafe extern "C" fn rados_pool_list(cluster: rados_t, buf: *mut c_char, len
 #[no_mangle]
 pub unsafe extern "C" fn rados_get_instance_id(cluster: rados_t) -> u64 {
     let mut id = 0;
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle.
         let connected = unsafe { self::cluster(cluster) }.and_then(Cluster::connected);
         id = connected.map_or(0, |conn| conn.client.global_id);
+        Ok(())
     });
     id
 }

@@ -20,10 +20,8 @@ use super::aio::{completion_ref, launch_read, launch_write};
 use super::object::{
     check_data_len, data_in, read, size_for_append, stat_out, target, time_t, utc_time, write, OutBuf, OutPtr,
 };
-use crate::boundary::{cstr, guard, guard_void};
-
-const WRITE_OP_MAGIC: u64 = 0x7262_6472_7377_6f70; // "rbdrswop"
-const READ_OP_MAGIC: u64 = 0x7262_6472_7372_6f70; // "rbdrsrop"
+use crate::boundary::{cstr, guard};
+use crate::handle::{self, c_handle, Magic};
 
 /// LIBRADOS_OP_FLAG_EXCL and LIBRADOS_OP_FLAG_FAILOK: the per-op flags that
 /// change what an op does (the fadvise hints do not, here).
@@ -40,10 +38,11 @@ enum Action {
 /// rados_write_op_t.
 #[derive(Debug)]
 pub struct WriteOp {
-    magic: u64,
+    magic: Magic,
     actions: Vec<(Action, OpFlags)>,
     invalid: Option<Errno>,
 }
+c_handle!(WriteOp, 0x7262_6472_7377_6f70); // "rbdrswop"
 
 impl WriteOp {
     fn add(&mut self, action: Action) {
@@ -78,11 +77,8 @@ impl WriteOp {
 /// `op` is NULL or a live handle from rados_create_write_op, not used by
 /// another thread during the call.
 unsafe fn write_op<'a>(op: rados_write_op_t) -> Result<&'a mut WriteOp, Errno> {
-    // SAFETY: caller's contract; the magic catches common misuse.
-    match unsafe { op.as_mut() } {
-        Some(op) if op.magic == WRITE_OP_MAGIC => Ok(op),
-        _ => Err(Errno::EINVAL),
-    }
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow_mut(op) }
 }
 
 /// Turns the actions into one compound, placing appends at the object's
@@ -128,9 +124,7 @@ async fn send_write(io: IoCtx, name: String, mtime: Option<UtcTime>, actions: Ve
 /// Creates an empty write op (NULL only if allocation failed).
 #[no_mangle]
 pub extern "C" fn rados_create_write_op() -> rados_write_op_t {
-    let mut op = std::ptr::null_mut();
-    guard_void(|| op = Box::into_raw(Box::new(WriteOp { magic: WRITE_OP_MAGIC, actions: Vec::new(), invalid: None })));
-    op
+    guard(|| Ok(handle::give(WriteOp { magic: Magic::of::<WriteOp>(), actions: Vec::new(), invalid: None })))
 }
 
 /// Frees a write op (NULL is ignored).
@@ -141,12 +135,10 @@ pub extern "C" fn rados_create_write_op() -> rados_write_op_t {
 /// is fine.
 #[no_mangle]
 pub unsafe extern "C" fn rados_release_write_op(op: rados_write_op_t) {
-    guard_void(|| {
-        // SAFETY: checked handle; ownership returns to us here.
-        if unsafe { write_op(op) }.is_ok() {
-            let mut boxed = unsafe { Box::from_raw(op) };
-            boxed.magic = 0;
-        }
+    guard(|| {
+        // SAFETY: the export's contract; ownership returns to us here.
+        drop(unsafe { handle::free(op) });
+        Ok(())
     })
 }
 
@@ -157,13 +149,14 @@ pub unsafe extern "C" fn rados_release_write_op(op: rados_write_op_t) {
 /// `op` from rados_create_write_op.
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_set_flags(op: rados_write_op_t, flags: c_int) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle.
         if let Ok(op) = unsafe { write_op(op) } {
             if let Some((_, last)) = op.actions.last_mut() {
                 *last = last.union(OpFlags(flags as u32 & OP_FLAGS_KEPT));
             }
         }
+        Ok(())
     })
 }
 
@@ -174,7 +167,10 @@ pub unsafe extern "C" fn rados_write_op_set_flags(op: rados_write_op_t, flags: c
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_assert_exists(op: rados_write_op_t) {
     // SAFETY: checked handle.
-    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::AssertExists)))
+    guard(|| {
+        unsafe { write_op(op) }?.add_op(OpKind::AssertExists);
+        Ok(())
+    })
 }
 
 /// Creates the object; with `exclusive` (LIBRADOS_CREATE_EXCLUSIVE) the
@@ -186,7 +182,7 @@ pub unsafe extern "C" fn rados_write_op_assert_exists(op: rados_write_op_t) {
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_create(op: rados_write_op_t, exclusive: c_int, category: *const c_char) {
     let _ = category;
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_op(OpKind::Create);
@@ -196,6 +192,7 @@ pub unsafe extern "C" fn rados_write_op_create(op: rados_write_op_t, exclusive: 
                 }
             }
         }
+        Ok(())
     })
 }
 
@@ -205,7 +202,7 @@ pub unsafe extern "C" fn rados_write_op_create(op: rados_write_op_t, exclusive: 
 /// `op` from rados_create_write_op; `buffer` readable for `len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_write(op: rados_write_op_t, buffer: *const c_char, len: usize, offset: u64) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
@@ -213,6 +210,7 @@ pub unsafe extern "C" fn rados_write_op_write(op: rados_write_op_t, buffer: *con
                 Ok(Action::Op(OpKind::Write { offset, data: unsafe { data_in(buffer, len) }? }))
             });
         }
+        Ok(())
     })
 }
 
@@ -222,7 +220,7 @@ pub unsafe extern "C" fn rados_write_op_write(op: rados_write_op_t, buffer: *con
 /// As [`rados_write_op_write`].
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_write_full(op: rados_write_op_t, buffer: *const c_char, len: usize) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
@@ -230,6 +228,7 @@ pub unsafe extern "C" fn rados_write_op_write_full(op: rados_write_op_t, buffer:
                 Ok(Action::Op(OpKind::WriteFull { data: unsafe { data_in(buffer, len) }? }))
             });
         }
+        Ok(())
     })
 }
 
@@ -245,7 +244,7 @@ pub unsafe extern "C" fn rados_write_op_writesame(
     write_len: usize,
     offset: u64,
 ) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
@@ -254,6 +253,7 @@ pub unsafe extern "C" fn rados_write_op_writesame(
                 Ok(Action::Op(OpKind::WriteSame { offset, length: write_len as u64, data }))
             });
         }
+        Ok(())
     })
 }
 
@@ -265,7 +265,7 @@ pub unsafe extern "C" fn rados_write_op_writesame(
 /// As [`rados_write_op_write`].
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_append(op: rados_write_op_t, buffer: *const c_char, len: usize) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
@@ -273,6 +273,7 @@ pub unsafe extern "C" fn rados_write_op_append(op: rados_write_op_t, buffer: *co
                 Ok(Action::Append(unsafe { data_in(buffer, len) }?))
             });
         }
+        Ok(())
     })
 }
 
@@ -283,7 +284,10 @@ pub unsafe extern "C" fn rados_write_op_append(op: rados_write_op_t, buffer: *co
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_remove(op: rados_write_op_t) {
     // SAFETY: checked handle.
-    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Remove)))
+    guard(|| {
+        unsafe { write_op(op) }?.add_op(OpKind::Remove);
+        Ok(())
+    })
 }
 
 /// Cuts or extends the object to `offset` bytes.
@@ -293,7 +297,10 @@ pub unsafe extern "C" fn rados_write_op_remove(op: rados_write_op_t) {
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_truncate(op: rados_write_op_t, offset: u64) {
     // SAFETY: checked handle.
-    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Truncate { size: offset })))
+    guard(|| {
+        unsafe { write_op(op) }?.add_op(OpKind::Truncate { size: offset });
+        Ok(())
+    })
 }
 
 /// Zeroes `len` bytes at `offset` (never extending the object).
@@ -303,7 +310,10 @@ pub unsafe extern "C" fn rados_write_op_truncate(op: rados_write_op_t, offset: u
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_zero(op: rados_write_op_t, offset: u64, len: u64) {
     // SAFETY: checked handle.
-    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::Zero { offset, length: len })))
+    guard(|| {
+        unsafe { write_op(op) }?.add_op(OpKind::Zero { offset, length: len });
+        Ok(())
+    })
 }
 
 /// Sets attribute `name`.
@@ -318,7 +328,7 @@ pub unsafe extern "C" fn rados_write_op_setxattr(
     value: *const c_char,
     value_len: usize,
 ) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle, string and buffer.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
@@ -326,6 +336,7 @@ pub unsafe extern "C" fn rados_write_op_setxattr(
                 Ok(Action::Op(OpKind::SetXattr { name: name.into(), value }))
             });
         }
+        Ok(())
     })
 }
 
@@ -335,11 +346,12 @@ pub unsafe extern "C" fn rados_write_op_setxattr(
 /// `op` from rados_create_write_op; `name` a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_rmxattr(op: rados_write_op_t, name: *const c_char) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle and string.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| Ok(Action::Op(OpKind::RmXattr { name: unsafe { cstr(name) }?.into() })));
         }
+        Ok(())
     })
 }
 
@@ -356,7 +368,7 @@ pub unsafe extern "C" fn rados_write_op_omap_set(
     lens: *const usize,
     num: usize,
 ) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle and arrays.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
@@ -372,6 +384,7 @@ pub unsafe extern "C" fn rados_write_op_omap_set(
                 Ok(Action::Op(OpKind::OmapSetVals { entries }))
             });
         }
+        Ok(())
     })
 }
 
@@ -385,7 +398,7 @@ pub unsafe extern "C" fn rados_write_op_omap_rm_keys(
     keys: *const *const c_char,
     keys_len: usize,
 ) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle and array.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_with(|| {
@@ -400,6 +413,7 @@ pub unsafe extern "C" fn rados_write_op_omap_rm_keys(
                 Ok(Action::Op(OpKind::OmapRmKeys { keys: set }))
             });
         }
+        Ok(())
     })
 }
 
@@ -410,7 +424,10 @@ pub unsafe extern "C" fn rados_write_op_omap_rm_keys(
 #[no_mangle]
 pub unsafe extern "C" fn rados_write_op_omap_clear(op: rados_write_op_t) {
     // SAFETY: checked handle.
-    guard_void(|| unsafe { write_op(op) }.map_or((), |op| op.add_op(OpKind::OmapClear)))
+    guard(|| {
+        unsafe { write_op(op) }?.add_op(OpKind::OmapClear);
+        Ok(())
+    })
 }
 
 /// An allocation hint: accepted, changes nothing.
@@ -423,11 +440,12 @@ pub unsafe extern "C" fn rados_write_op_set_alloc_hint(
     expected_object_size: u64,
     expected_write_size: u64,
 ) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle.
         if let Ok(op) = unsafe { write_op(op) } {
             op.add_op(OpKind::SetAllocHint { expected_object_size, expected_write_size });
         }
+        Ok(())
     })
 }
 
@@ -438,13 +456,11 @@ unsafe fn operate_write(
     io: rados_ioctx_t,
     oid: *const c_char,
     mtime: impl FnOnce() -> Result<Option<UtcTime>, Errno>,
-) -> c_int {
-    guard(|| {
-        // SAFETY: checked handles and string.
-        let (t, actions, name) = unsafe { (target(io)?, write_op(op)?.compound()?, cstr(oid)?) };
-        t.run(send_write(t.io.clone(), name.into(), mtime()?, actions))?;
-        Ok(0)
-    })
+) -> Result<c_int, Errno> {
+    // SAFETY: checked handles and string.
+    let (t, actions, name) = unsafe { (target(io)?, write_op(op)?.compound()?, cstr(oid)?) };
+    t.run(send_write(t.io.clone(), name.into(), mtime()?, actions))?;
+    Ok(0)
 }
 
 /// Executes the write op on `oid` atomically: 0 or the first failing
@@ -464,7 +480,7 @@ pub unsafe extern "C" fn rados_write_op_operate(
 ) -> c_int {
     let _ = flags;
     // SAFETY: forwarded contract; mtime NULL or readable.
-    unsafe { operate_write(op, io, oid, || mtime.as_ref().map(|&t| utc_time(t, 0)).transpose()) }
+    guard(|| unsafe { operate_write(op, io, oid, || mtime.as_ref().map(|&t| utc_time(t, 0)).transpose()) })
 }
 
 /// [`rados_write_op_operate`] with the mtime as a timespec.
@@ -481,7 +497,9 @@ pub unsafe extern "C" fn rados_write_op_operate2(
 ) -> c_int {
     let _ = flags;
     // SAFETY: forwarded contract; mtime NULL or readable.
-    unsafe { operate_write(op, io, oid, || mtime.as_ref().map(|ts| utc_time(ts.tv_sec, ts.tv_nsec)).transpose()) }
+    guard(|| unsafe {
+        operate_write(op, io, oid, || mtime.as_ref().map(|ts| utc_time(ts.tv_sec, ts.tv_nsec)).transpose())
+    })
 }
 
 /// Starts the write op on `oid`; the completion's value is 0 or the error.
@@ -530,21 +548,19 @@ struct ReadAction {
 /// rados_read_op_t.
 #[derive(Debug)]
 pub struct ReadOp {
-    magic: u64,
+    magic: Magic,
     actions: Vec<ReadAction>,
     invalid: Option<Errno>,
 }
+c_handle!(ReadOp, 0x7262_6472_7372_6f70); // "rbdrsrop"
 
 /// Borrows a read op.
 ///
 /// # Safety
 /// As [`write_op`], for rados_create_read_op.
 unsafe fn read_op<'a>(op: rados_read_op_t) -> Result<&'a mut ReadOp, Errno> {
-    // SAFETY: caller's contract; the magic catches common misuse.
-    match unsafe { op.as_mut() } {
-        Some(op) if op.magic == READ_OP_MAGIC => Ok(op),
-        _ => Err(Errno::EINVAL),
-    }
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow_mut(op) }
 }
 
 /// Hands each action its result; the compound's return value.
@@ -581,9 +597,7 @@ fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
 /// Creates an empty read op (NULL only if allocation failed).
 #[no_mangle]
 pub extern "C" fn rados_create_read_op() -> rados_read_op_t {
-    let mut op = std::ptr::null_mut();
-    guard_void(|| op = Box::into_raw(Box::new(ReadOp { magic: READ_OP_MAGIC, actions: Vec::new(), invalid: None })));
-    op
+    guard(|| Ok(handle::give(ReadOp { magic: Magic::of::<ReadOp>(), actions: Vec::new(), invalid: None })))
 }
 
 /// Frees a read op (NULL is ignored).
@@ -592,12 +606,10 @@ pub extern "C" fn rados_create_read_op() -> rados_read_op_t {
 /// `op` NULL or from rados_create_read_op, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rados_release_read_op(op: rados_read_op_t) {
-    guard_void(|| {
-        // SAFETY: checked handle; ownership returns to us here.
-        if unsafe { read_op(op) }.is_ok() {
-            let mut boxed = unsafe { Box::from_raw(op) };
-            boxed.magic = 0;
-        }
+    guard(|| {
+        // SAFETY: the export's contract; ownership returns to us here.
+        drop(unsafe { handle::free(op) });
+        Ok(())
     })
 }
 
@@ -607,13 +619,14 @@ pub unsafe extern "C" fn rados_release_read_op(op: rados_read_op_t) {
 /// `op` from rados_create_read_op.
 #[no_mangle]
 pub unsafe extern "C" fn rados_read_op_set_flags(op: rados_read_op_t, flags: c_int) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle.
         if let Ok(op) = unsafe { read_op(op) } {
             if let Some(last) = op.actions.last_mut() {
                 last.flags = last.flags.union(OpFlags(flags as u32 & OP_FLAGS_KEPT));
             }
         }
+        Ok(())
     })
 }
 
@@ -623,7 +636,7 @@ pub unsafe extern "C" fn rados_read_op_set_flags(op: rados_read_op_t, flags: c_i
 /// `op` from rados_create_read_op.
 #[no_mangle]
 pub unsafe extern "C" fn rados_read_op_assert_exists(op: rados_read_op_t) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle; a NULL rval pointer is never written.
         if let Ok(op) = unsafe { read_op(op) } {
             let rval = unsafe { OutPtr::new(std::ptr::null_mut()) };
@@ -634,6 +647,7 @@ pub unsafe extern "C" fn rados_read_op_assert_exists(op: rados_read_op_t) {
                 output: Output::Nothing,
             });
         }
+        Ok(())
     })
 }
 
@@ -653,7 +667,7 @@ pub unsafe extern "C" fn rados_read_op_read(
     bytes_read: *mut usize,
     prval: *mut c_int,
 ) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle and buffer; out-pointers by contract.
         if let Ok(op) = unsafe { read_op(op) } {
             match unsafe { OutBuf::new(buffer, len) } {
@@ -668,6 +682,7 @@ pub unsafe extern "C" fn rados_read_op_read(
                 }
             }
         }
+        Ok(())
     })
 }
 
@@ -683,7 +698,7 @@ pub unsafe extern "C" fn rados_read_op_stat(
     pmtime: *mut crate::types::time_t,
     prval: *mut c_int,
 ) {
-    guard_void(|| {
+    guard(|| {
         // SAFETY: checked handle; out-pointers by contract.
         if let Ok(op) = unsafe { read_op(op) } {
             let (size, mtime, rval) = unsafe { (OutPtr::new(psize), OutPtr::new(pmtime), OutPtr::new(prval)) };
@@ -694,6 +709,7 @@ pub unsafe extern "C" fn rados_read_op_stat(
                 output: Output::Stat { size, mtime },
             });
         }
+        Ok(())
     })
 }
 

@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use rbdrs_client::IoCtx;
 use rbdrs_core::Errno;
 
-use crate::boundary::{cstr, guard, guard_void, put, put_cstr};
+use crate::boundary::{cstr, guard, put, put_cstr};
+use crate::handle::{self, c_handle, Magic};
 use crate::rados::ioctx;
 
 // RBD_IMAGE_OPTION_* (librbd.h).
@@ -29,10 +30,12 @@ enum OptValue {
 }
 
 /// rbd_image_options_t.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ImageOptions {
+    magic: Magic,
     values: Mutex<BTreeMap<c_int, OptValue>>,
 }
+c_handle!(ImageOptions, 0x7262_6472_736f_7074); // "rbdrsopt"
 
 fn is_string_option(option: c_int) -> bool {
     matches!(option, OPT_DATA_POOL | 7 /* journal pool */)
@@ -47,11 +50,12 @@ fn known_option(option: c_int) -> bool {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_image_options_create(opts: *mut rbd_image_options_t) {
     // SAFETY: checked out-pointer.
-    guard_void(|| {
-        let boxed = Box::into_raw(Box::default());
-        if unsafe { put(opts, boxed) }.is_err() {
-            drop(unsafe { Box::from_raw(boxed) });
+    guard(|| {
+        let fresh = handle::give(ImageOptions { magic: Magic::of::<ImageOptions>(), values: Default::default() });
+        if unsafe { put(opts, fresh) }.is_err() {
+            drop(unsafe { handle::free(fresh) });
         }
+        Ok(())
     })
 }
 
@@ -59,15 +63,16 @@ pub unsafe extern "C" fn rbd_image_options_create(opts: *mut rbd_image_options_t
 /// `opts` from rbd_image_options_create, not used afterwards.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_image_options_destroy(opts: rbd_image_options_t) {
-    if !opts.is_null() {
-        // SAFETY: created by rbd_image_options_create.
-        guard_void(|| drop(unsafe { Box::from_raw(opts) }));
-    }
+    guard(|| {
+        // SAFETY: the export's contract; NULL or a stale handle is ignored.
+        drop(unsafe { handle::free(opts) });
+        Ok(())
+    })
 }
 
 unsafe fn options<'a>(opts: rbd_image_options_t) -> Result<&'a ImageOptions, Errno> {
-    // SAFETY: caller's contract.
-    unsafe { opts.as_ref() }.ok_or(Errno::EINVAL)
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow(opts) }
 }
 
 fn set_option(opts: rbd_image_options_t, option: c_int, value: OptValue) -> Result<i32, Errno> {
@@ -164,12 +169,13 @@ pub unsafe extern "C" fn rbd_image_options_unset(opts: rbd_image_options_t, optn
 #[no_mangle]
 pub unsafe extern "C" fn rbd_image_options_clear(opts: rbd_image_options_t) {
     // SAFETY: the export's contract.
-    guard_void(|| {
+    guard(|| {
         if let Ok(opts) = unsafe { options(opts) } {
             if let Ok(mut v) = opts.values.lock() {
                 v.clear();
             }
         }
+        Ok(())
     })
 }
 
@@ -472,9 +478,9 @@ pub unsafe extern "C" fn rbd_list2(io: rados_ioctx_t, images: *mut rbd_image_spe
 /// `images` holds `num_images` entries from rbd_list2.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_image_spec_list_cleanup(images: *mut rbd_image_spec_t, num_images: usize) {
-    guard_void(|| {
+    guard(|| {
         if images.is_null() {
-            return;
+            return Ok(());
         }
         for i in 0..num_images {
             // SAFETY: entries from rbd_list2; strings from CString::into_raw.
@@ -486,5 +492,6 @@ pub unsafe extern "C" fn rbd_image_spec_list_cleanup(images: *mut rbd_image_spec
                 }
             }
         }
+        Ok(())
     })
 }

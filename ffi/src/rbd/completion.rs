@@ -11,14 +11,13 @@ use std::time::Duration;
 use rbdrs_core::Errno;
 
 use super::Events;
-
-const MAGIC: u64 = 0x7262_6472_7363_6f6d; // "rbdrscom"
+use crate::handle::{self, c_handle, Magic};
 
 /// rbd_callback_t: called on the executor thread when the request is done.
 pub type Callback = crate::types::rbd_callback_t;
 
 pub struct Completion {
-    magic: u64,
+    magic: Magic,
     callback: Callback,
     arg: *mut c_void,
     result: Mutex<Option<i64>>,
@@ -28,11 +27,19 @@ pub struct Completion {
 // SAFETY: `arg` is the caller's opaque pointer, only handed back to it.
 unsafe impl Send for Completion {}
 unsafe impl Sync for Completion {}
+c_handle!(Completion, 0x7262_6472_7363_6f6d); // "rbdrscom"
+
+impl Drop for Completion {
+    fn drop(&mut self) {
+        self.magic.clear();
+    }
+}
 
 impl Completion {
     pub fn create(arg: *mut c_void, callback: Callback) -> *mut c_void {
-        let completion = Completion { magic: MAGIC, callback, arg, result: Mutex::new(None), done: Condvar::new() };
-        Arc::into_raw(Arc::new(completion)) as *mut c_void
+        let magic = Magic::of::<Completion>();
+        let completion = Completion { magic, callback, arg, result: Mutex::new(None), done: Condvar::new() };
+        handle::give_shared(Arc::new(completion)).cast()
     }
 
     /// Another reference to the completion behind a C handle.
@@ -40,18 +47,8 @@ impl Completion {
     /// # Safety
     /// `ptr` is NULL or came from [`Completion::create`] and is not released.
     pub unsafe fn from_handle(ptr: *mut c_void) -> Result<Arc<Completion>, Errno> {
-        if ptr.is_null() {
-            return Err(Errno::EINVAL);
-        }
-        let ptr = ptr as *const Completion;
-        // SAFETY: a live Arc by the caller's contract; checked by magic.
-        unsafe {
-            if (*ptr).magic != MAGIC {
-                return Err(Errno::EINVAL);
-            }
-            Arc::increment_strong_count(ptr);
-            Ok(Arc::from_raw(ptr))
-        }
+        // SAFETY: forwarded contract.
+        unsafe { handle::share(ptr.cast::<Completion>()) }
     }
 
     /// Drops the reference C held (rbd_aio_release).
@@ -60,10 +57,7 @@ impl Completion {
     /// As [`Completion::from_handle`]; the handle is not used afterwards.
     pub unsafe fn release(ptr: *mut c_void) {
         // SAFETY: forwarded contract.
-        if unsafe { Self::from_handle(ptr) }.is_ok() {
-            // SAFETY: drops the reference create() gave to C.
-            unsafe { Arc::decrement_strong_count(ptr as *const Completion) };
-        }
+        unsafe { handle::release(ptr.cast::<Completion>()) }
     }
 
     pub fn arg(&self) -> *mut c_void {

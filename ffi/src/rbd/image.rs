@@ -7,6 +7,7 @@ use rbdrs_core::Errno;
 
 use super::{image, Image};
 use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
+use crate::handle;
 use crate::rados::ioctx;
 
 fn open_handle(
@@ -18,7 +19,7 @@ fn open_handle(
     // SAFETY: checked handle and strings (the exports' contracts).
     let (pool, name, snap) = unsafe { (ioctx(io)?, cstr(name)?, opt_cstr(snap)?) };
     let image = rbdrs_client::Image::open(&pool.io, name, snap, read_only)?;
-    Ok(Box::into_raw(Image::new(image)))
+    Ok(Image::give(image))
 }
 
 /// Opens and hands the handle over; on failure to hand it over, closes it.
@@ -76,13 +77,11 @@ pub unsafe extern "C" fn rbd_open_read_only(
 pub unsafe extern "C" fn rbd_close(image: rbd_image_t) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
-        let img = unsafe { self::image(image) }?;
-        let result = img.image.close();
-        // SAFETY: ownership returns to us; C must not use the handle again.
-        let mut boxed = unsafe { Box::from_raw(image) };
-        boxed.magic = 0;
+        let result = unsafe { self::image(image) }?.image.close();
+        // SAFETY: the export's contract; C must not use the handle again.
+        let boxed = unsafe { handle::free(image) };
         // Keep the box alive if requests are still running (a timeout).
-        if !boxed.is_idle() {
+        if boxed.as_ref().is_some_and(|img| !img.is_idle()) {
             std::mem::forget(boxed);
         }
         result?;
@@ -273,7 +272,7 @@ pub unsafe extern "C" fn rbd_encryption_format(
     opts_size: usize,
 ) -> c_int {
     let _ = (image, format, opts, opts_size);
-    Errno::EOPNOTSUPP.to_ret()
+    guard(|| Err(Errno::EOPNOTSUPP))
 }
 
 /// Image encryption is not offered yet.
@@ -288,7 +287,7 @@ pub unsafe extern "C" fn rbd_encryption_load(
     opts_size: usize,
 ) -> c_int {
     let _ = (image, format, opts, opts_size);
-    Errno::EOPNOTSUPP.to_ret()
+    guard(|| Err(Errno::EOPNOTSUPP))
 }
 
 /// Image encryption is not offered yet.
@@ -298,7 +297,7 @@ pub unsafe extern "C" fn rbd_encryption_load(
 #[no_mangle]
 pub unsafe extern "C" fn rbd_encryption_load2(image: rbd_image_t, specs: *const c_void, spec_count: usize) -> c_int {
     let _ = (image, specs, spec_count);
-    Errno::EOPNOTSUPP.to_ret()
+    guard(|| Err(Errno::EOPNOTSUPP))
 }
 
 /// Reports allocated extents of [ofs, ofs + len) in image order, one

@@ -10,7 +10,7 @@ use rbdrs_core::Errno;
 
 use super::completion::Completion;
 use super::{image, Image};
-use crate::boundary::{guard, guard_len, put};
+use crate::boundary::{guard, put};
 
 /// The caller's buffer for a request: an address, written once the
 /// request completes. The caller keeps it valid until then (librbd's rule).
@@ -117,7 +117,7 @@ pub unsafe extern "C" fn rbd_read2(
     op_flags: c_int,
 ) -> ssize_t {
     let _ = op_flags;
-    guard_len(|| {
+    guard(|| {
         // SAFETY: checked handle.
         let img = unsafe { self::image(image) }?;
         if buf.is_null() && len > 0 {
@@ -153,7 +153,7 @@ pub unsafe extern "C" fn rbd_write2(
     op_flags: c_int,
 ) -> ssize_t {
     let _ = op_flags;
-    guard_len(|| {
+    guard(|| {
         // SAFETY: checked handle and buffer.
         let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
         img.wait(true, img.start_write(ofs, data)).map(|n| n as isize)
@@ -207,7 +207,7 @@ pub unsafe extern "C" fn rbd_writesame(
     op_flags: c_int,
 ) -> ssize_t {
     let _ = op_flags;
-    guard_len(|| {
+    guard(|| {
         // SAFETY: checked handle and buffer.
         let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
         img.wait(true, img.start_write_same(ofs, len as u64, pattern)).map(|n| n as isize)
@@ -230,7 +230,7 @@ pub unsafe extern "C" fn rbd_compare_and_write(
     op_flags: c_int,
 ) -> ssize_t {
     let _ = op_flags;
-    guard_len(|| {
+    guard(|| {
         // SAFETY: checked handle and buffers.
         let (img, compare, data) =
             unsafe { (self::image(image)?, slice(cmp_buf, len)?.to_vec(), slice(buf, len)?.to_vec()) };
@@ -282,7 +282,10 @@ pub unsafe extern "C" fn rbd_aio_create_completion(
 #[no_mangle]
 pub unsafe extern "C" fn rbd_aio_release(c: rbd_completion_t) {
     // SAFETY: forwarded contract.
-    crate::boundary::guard_void(|| unsafe { Completion::release(c) })
+    crate::boundary::guard(|| {
+        unsafe { Completion::release(c) };
+        Ok(())
+    })
 }
 
 /// The result: bytes for reads and writes, 0 or a negative error.
@@ -292,7 +295,7 @@ pub unsafe extern "C" fn rbd_aio_release(c: rbd_completion_t) {
 #[no_mangle]
 pub unsafe extern "C" fn rbd_aio_get_return_value(c: rbd_completion_t) -> ssize_t {
     // SAFETY: forwarded contract.
-    guard_len(|| Ok(unsafe { Completion::from_handle(c) }?.result().unwrap_or(0) as isize))
+    guard(|| Ok(unsafe { Completion::from_handle(c) }?.result().unwrap_or(0) as isize))
 }
 
 /// The argument given at creation.
@@ -302,7 +305,7 @@ pub unsafe extern "C" fn rbd_aio_get_return_value(c: rbd_completion_t) -> ssize_
 #[no_mangle]
 pub unsafe extern "C" fn rbd_aio_get_arg(c: rbd_completion_t) -> *mut c_void {
     // SAFETY: forwarded contract.
-    unsafe { Completion::from_handle(c) }.map_or(std::ptr::null_mut(), |c| c.arg())
+    guard(|| unsafe { Completion::from_handle(c) }.map(|c| c.arg()))
 }
 
 /// 1 once complete.

@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex};
 
 use rbdrs_core::Errno;
 
-pub use completion::Completion;
+use crate::handle::{self, c_handle, Magic};
 
-const MAGIC: u64 = 0x7262_6472_7369_6d67; // "rbdrsimg"
+pub use completion::Completion;
 
 /// EVENT_TYPE_PIPE / EVENT_TYPE_EVENTFD for rbd_set_image_notification.
 pub const EVENT_TYPE_PIPE: i32 = 1;
@@ -59,10 +59,12 @@ impl Events {
 
 /// rbd_image_t: an open image and the poll queue C may ask for.
 pub struct Image {
-    magic: u64,
+    magic: Magic,
     pub image: rbdrs_client::Image,
     pub events: Arc<Events>,
 }
+
+c_handle!(Image, 0x7262_6472_7369_6d67); // "rbdrsimg"
 
 impl std::fmt::Debug for Image {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -79,8 +81,8 @@ impl std::ops::Deref for Image {
 }
 
 impl Image {
-    fn new(image: rbdrs_client::Image) -> Box<Image> {
-        Box::new(Image { magic: MAGIC, image, events: Default::default() })
+    fn give(image: rbdrs_client::Image) -> rbd_image_t {
+        handle::give(Image { magic: Magic::of::<Image>(), image, events: Default::default() })
     }
 }
 
@@ -89,9 +91,6 @@ impl Image {
 /// # Safety
 /// `ptr` is NULL or an rbd_image_t from rbd_open not yet closed.
 pub(crate) unsafe fn image<'a>(ptr: rbd_image_t) -> Result<&'a Image, Errno> {
-    // SAFETY: caller's contract; the magic catches the common misuses.
-    match unsafe { ptr.as_ref() } {
-        Some(i) if i.magic == MAGIC => Ok(i),
-        _ => Err(Errno::EINVAL),
-    }
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow(ptr) }
 }

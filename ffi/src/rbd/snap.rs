@@ -6,7 +6,7 @@ use std::ffi::{c_char, c_int, c_void, CString};
 use rbdrs_core::Errno;
 
 use super::image;
-use crate::boundary::{cstr, guard, guard_void, opt_cstr, put};
+use crate::boundary::{cstr, guard, opt_cstr, put};
 
 type SnapOp = fn(&rbdrs_client::Image, &str) -> Result<(), Errno>;
 
@@ -161,9 +161,9 @@ pub unsafe extern "C" fn rbd_snap_list(
 /// `snaps` as filled by rbd_snap_list, not freed before.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_snap_list_end(snaps: *mut rbd_snap_info_t) {
-    guard_void(|| {
+    guard(|| {
         if snaps.is_null() {
-            return;
+            return Ok(());
         }
         let mut i = 0;
         loop {
@@ -177,5 +177,6 @@ pub unsafe extern "C" fn rbd_snap_list_end(snaps: *mut rbd_snap_info_t) {
             entry.name = std::ptr::null();
             i += 1;
         }
+        Ok(())
     })
 }

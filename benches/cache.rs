@@ -5,8 +5,9 @@ use core::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rbdrs_core::cache::{BackendOp, CacheConfig, CachePolicy, ImageCache, Instant, IoId};
-use rbdrs_core::fuzzing::XorShift;
+use rbdrs_core::cache::{BackendOp, CacheConfig, CachePolicy, ImageCache, IoId};
+use rbdrs_core::random::XorShift;
+use rbdrs_core::time::Instant;
 
 const BLOCK: u64 = 4096;
 

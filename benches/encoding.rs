@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use rbdrs_core::encoding::{decode_exact, encode_to_vec, encode_versioned, Decoder, Encode};
-use rbdrs_core::fuzzing::XorShift;
+use rbdrs_core::random::XorShift;
 
 fn bufferlist(c: &mut Criterion) {
     let mut rng = XorShift::new(42);

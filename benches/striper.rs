@@ -3,7 +3,7 @@
 use core::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rbdrs_core::fuzzing::XorShift;
+use rbdrs_core::random::XorShift;
 use rbdrs_core::striper::{file_to_extents, file_to_extents_into, Layout};
 
 const KIB: u64 = 1024;

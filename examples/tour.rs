@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use rbdrs_core::encoding::UtcTime;
-use rbdrs_core::fuzzing::XorShift;
 use rbdrs_core::memstore::MemStore;
 use rbdrs_core::naming;
 use rbdrs_core::osd::{ObjectId, ObjectOperation, ObjectRequest, SnapContext, SnapId};
+use rbdrs_core::random::XorShift;
 use rbdrs_core::striper::{file_to_extents, object_count, Layout};
 
 const MIB: u64 = 1 << 20;

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use rbdrs_core::cls::rbd::types::{RBD_FEATURES_DEFAULT, RBD_FEATURE_LAYERING, RBD_FEATURE_OBJECT_MAP};
 use rbdrs_core::encoding::UtcTime;
-use rbdrs_core::fuzzing::XorShift;
 use rbdrs_core::image::create::{create, generate_image_id, CreateOptions};
 use rbdrs_core::image::io;
 use rbdrs_core::image::manage;
@@ -19,6 +18,7 @@ use rbdrs_core::image::{ImageCtx, IoCtx};
 use rbdrs_core::memstore::{ClassRegistry, MemStore};
 use rbdrs_core::osd::ClientId;
 use rbdrs_core::rados::{Dispatcher, LocalDriver};
+use rbdrs_core::random::XorShift;
 use rbdrs_core::Errno;
 
 /// Operations per seed (the issue asks for at least 20,000).

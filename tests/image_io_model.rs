@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rbdrs_core::encoding::UtcTime;
-use rbdrs_core::fuzzing::XorShift;
 use rbdrs_core::image::io::{self, CompareOutcome};
 use rbdrs_core::image::operation;
 use rbdrs_core::image::{DiscardPolicy, ImageCtx, ImageRuntime, IoCtx, ParentInfo, ParentSpec, SnapInfo};
@@ -17,6 +16,7 @@ use rbdrs_core::memstore::{ClassRegistry, MemStore};
 use rbdrs_core::naming;
 use rbdrs_core::osd::{ClientId, SnapContext, SnapId};
 use rbdrs_core::rados::{Dispatcher, LocalDriver};
+use rbdrs_core::random::XorShift;
 use rbdrs_core::striper::{extent_to_file, file_to_extents, Layout};
 
 const STEPS: usize = 2_000;

@@ -15,9 +15,6 @@ use crate::config::Config;
 use crate::local::LocalStore;
 use crate::runtime::Runtime;
 
-/// EISCONN: librados's answer to a second connect.
-const EISCONN: Errno = Errno(106);
-
 /// What a connected handle has: where requests go and who we are.
 #[derive(Debug)]
 pub struct Connection {
@@ -111,7 +108,8 @@ impl Rados {
     pub fn connect(&self) -> Result<(), Errno> {
         let mut connection = self.connection.lock().map_err(|_| Errno::EIO)?;
         if connection.is_some() {
-            return Err(EISCONN);
+            // librados's answer to a second connect.
+            return Err(Errno::EISCONN);
         }
         let config = self.config()?;
         let local = config.get_str("rbdrs_local_store")?;

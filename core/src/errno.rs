@@ -59,9 +59,13 @@ errnos! {
     ELOOP = 40, "too many levels of symbolic links";
     ENODATA = 61, "no data available";
     ETIME = 62, "timer expired";
+    EPROTO = 71, "protocol error";
     EBADMSG = 74, "bad message";
     EOVERFLOW = 75, "value too large for defined data type";
+    EILSEQ = 84, "invalid or incomplete multibyte or wide character";
     EOPNOTSUPP = 95, "operation not supported";
+    ECONNRESET = 104, "connection reset by peer";
+    EISCONN = 106, "transport endpoint is already connected";
     ENOTCONN = 107, "transport endpoint is not connected";
     ESHUTDOWN = 108, "cannot send after transport endpoint shutdown";
     ETIMEDOUT = 110, "connection timed out";

@@ -42,7 +42,11 @@ pub mod cls;
 pub mod crc32c;
 pub mod crush;
 pub mod encoding;
+pub mod entity;
 pub mod errno;
+/// Fuzz harnesses: the fuzz crate's targets and the unit tests run them;
+/// the library proper does not carry them.
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod image;
 pub mod memstore;
@@ -54,6 +58,8 @@ pub mod objecter;
 pub mod osd;
 pub mod osdmap;
 pub mod rados;
+pub mod random;
 pub mod striper;
+pub mod time;
 
 pub use errno::Errno;

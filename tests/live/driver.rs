@@ -7,10 +7,10 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rbdrs_core::auth::AuthClient;
-use rbdrs_core::cache::Instant;
 use rbdrs_core::encoding::UtcTime;
 use rbdrs_core::mon::{ConnId, MonAction, MonClient, MonEvent};
 use rbdrs_core::msgr::{ConnEvent, Connection};
+use rbdrs_core::time::Instant;
 
 /// A monotonic clock that starts at `Instant::ZERO`, and the wall time then.
 pub struct Clock {

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rbdrs_core::auth::{AuthClient, CryptoKey, EntityName, EntityType};
-use rbdrs_core::cache::Instant;
 use rbdrs_core::mon::{msgr2_addrs, parse_mon_host, MonClientConfig, MonTarget};
 use rbdrs_core::msgr::ConMode;
 use rbdrs_core::rados::client::{ClientConfig, ClientEvent, NetAction, RadosClient};
 use rbdrs_core::rados::{Dispatcher, Request, Tid};
+use rbdrs_core::time::Instant;
 use rbdrs_core::Errno;
 
 use crate::config::Config;

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rbdrs_core::cache::Instant;
+use rbdrs_core::time::Instant;
 use rbdrs_core::Errno;
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 

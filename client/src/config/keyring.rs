@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn random_keyrings_never_panic() {
-        let mut rng = rbdrs_core::fuzzing::XorShift::new(0x6b65_7972_696e_6701);
+        let mut rng = rbdrs_core::random::XorShift::new(0x6b65_7972_696e_6701);
         let alphabet = b"[]=client.admin key AQ+/=\n#";
         let mut buf = [0u8; 200];
         for _ in 0..2000 {

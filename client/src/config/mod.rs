@@ -78,35 +78,7 @@ pub use options::Kind;
 use options::{OptionDef, Value};
 use parse::{normalize_key_name, ConfFile};
 
-/// The types an entity name may have (`src/msg/msg_types.cc`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EntityType {
-    Auth,
-    Mon,
-    Osd,
-    Mds,
-    Mgr,
-    Client,
-}
-
-impl EntityType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EntityType::Auth => "auth",
-            EntityType::Mon => "mon",
-            EntityType::Osd => "osd",
-            EntityType::Mds => "mds",
-            EntityType::Mgr => "mgr",
-            EntityType::Client => "client",
-        }
-    }
-
-    fn parse(s: &str) -> Option<EntityType> {
-        [EntityType::Auth, EntityType::Mon, EntityType::Osd, EntityType::Mds, EntityType::Mgr, EntityType::Client]
-            .into_iter()
-            .find(|t| t.as_str() == s)
-    }
-}
+pub use rbdrs_core::entity::EntityType;
 
 /// Who we are, e.g. `client.admin`: a type and an id (which may hold dots
 /// or be empty, as Ceph allows).
@@ -122,7 +94,7 @@ impl EntityName {
     }
 
     pub fn client(id: &str) -> EntityName {
-        EntityName::new(EntityType::Client, id)
+        EntityName::new(EntityType::CLIENT, id)
     }
 
     pub fn kind(&self) -> EntityType {
@@ -140,7 +112,7 @@ impl FromStr for EntityName {
     /// EntityName::from_str: "type.id" with a known type; else EINVAL.
     fn from_str(s: &str) -> Result<EntityName, Errno> {
         let (kind, id) = s.split_once('.').ok_or(Errno::EINVAL)?;
-        let kind = EntityType::parse(kind).ok_or(Errno::EINVAL)?;
+        let kind = EntityType::from_name(kind).ok_or(Errno::EINVAL)?;
         Ok(EntityName::new(kind, id))
     }
 }

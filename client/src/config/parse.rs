@@ -440,7 +440,7 @@ mod tests {
 
     #[test]
     fn random_bytes_never_panic() {
-        let mut rng = rbdrs_core::fuzzing::XorShift::new(0x5eed_c0f1_9a7e_0001);
+        let mut rng = rbdrs_core::random::XorShift::new(0x5eed_c0f1_9a7e_0001);
         let alphabet = b"[]=#;\\\"' \t\r\nab.\xc3\xa9_-";
         let mut buf = vec![0u8; 256];
         for round in 0..4000 {

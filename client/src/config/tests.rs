@@ -69,7 +69,7 @@ fn no_env() -> FakeEnv {
 #[test]
 fn entity_names() {
     let n: EntityName = "client.admin".parse().unwrap();
-    assert_eq!((n.kind(), n.id()), (EntityType::Client, "admin"));
+    assert_eq!((n.kind(), n.id()), (EntityType::CLIENT, "admin"));
     assert_eq!("client.a.b".parse::<EntityName>().unwrap().id(), "a.b");
     assert_eq!("client.".parse::<EntityName>().unwrap().id(), "");
     assert_eq!("osd.0".parse::<EntityName>().unwrap().to_string(), "osd.0");
@@ -82,7 +82,7 @@ fn entity_names() {
     assert_eq!(Config::for_id(Some("a.b")).name().to_string(), "client.a.b");
     assert_eq!(Config::for_id(None).cluster(), "");
     let c = Config::for_name(Some("mycl"), "mgr.x").unwrap();
-    assert_eq!((c.cluster(), c.name().kind()), ("mycl", EntityType::Mgr));
+    assert_eq!((c.cluster(), c.name().kind()), ("mycl", EntityType::MGR));
 }
 
 #[test]
@@ -612,7 +612,7 @@ fn keyring_lookup() {
 
 #[test]
 fn malformed_inputs_never_panic() {
-    let mut rng = rbdrs_core::fuzzing::XorShift::new(0x00c0_ffee_cafe_f00d);
+    let mut rng = rbdrs_core::random::XorShift::new(0x00c0_ffee_cafe_f00d);
     let dir = TempDir::new("fuzz");
     let words: Vec<&str> = options::all().iter().map(|d| d.name).take(40).collect();
     let alphabet = b"[]=#;\\\"' \t\r\n$-_{}./0123456789KMGTibB,xyz";

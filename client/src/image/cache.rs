@@ -10,8 +10,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
-use rbdrs_core::cache::{BackendOp, CacheConfig, ImageCache, Instant, IoId};
+use rbdrs_core::cache::{BackendOp, CacheConfig, ImageCache, IoId};
 use rbdrs_core::image::{io, ImageCtx};
+use rbdrs_core::time::Instant;
 use rbdrs_core::Errno;
 
 use crate::config::Config;

@@ -22,8 +22,9 @@ use core::time::Duration;
 
 use bytes::Bytes;
 
-use crate::cache::{BackendOp, CacheConfig, CachePolicy, Completion, ImageCache, Instant, IoId};
+use crate::cache::{BackendOp, CacheConfig, CachePolicy, Completion, ImageCache, IoId};
 use crate::rados::Tid;
+use crate::time::Instant;
 use crate::Errno;
 
 /// Bytes in the simulated image.

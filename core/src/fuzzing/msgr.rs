@@ -6,8 +6,8 @@
 
 use alloc::vec::Vec;
 
-use crate::fuzzing::XorShift;
 use crate::msgr::{Frame, FrameAssembler, FrameDecoder, FramePayload, SecureRx, SecureTx, Segment, Tag};
+use crate::random::XorShift;
 
 /// The key and starting nonce the secure-mode decoder uses, so seed inputs
 /// can be made with a [`SecureTx`] of the same.
@@ -100,8 +100,8 @@ fn frame_from(data: &[u8]) -> Option<Frame> {
 /// not panic, and once failed it stays failed and quiet.
 pub fn connection(data: &[u8], rng: &mut XorShift) {
     use crate::auth::{AuthClient, Authorizer, EntityName};
-    use crate::cache::Instant;
     use crate::msgr::{Banner, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType};
+    use crate::time::Instant;
 
     let name = EntityName::client("fuzz");
     for service in [false, true] {

@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn pseudo_random_inputs() {
-        let mut rng = crate::fuzzing::XorShift::new(0x9e37_79b9_7f4a_7c15);
+        let mut rng = crate::random::XorShift::new(0x9e37_79b9_7f4a_7c15);
         let mut next = move || rng.next_u64();
         let alphabet = b"rbd_ata.0123456789abcdefABCDEF\xff";
         for _ in 0..2000 {

@@ -4,11 +4,11 @@
 
 use bytes::Bytes;
 
-use crate::cache::Instant;
 use crate::msgr::Message;
 use crate::objecter::messages::{MSG_OSD_BACKOFF, MSG_OSD_OPREPLY, MSG_WATCH_NOTIFY};
 use crate::objecter::{Objecter, ObjecterConfig, Placement, SpgId, Target};
 use crate::osd::{ObjectId, ObjectOperation, ObjectRequest, OpKind, SnapId, WatchOp};
+use crate::time::Instant;
 use crate::Errno;
 
 /// Every object on osd.0, pg 1.0.

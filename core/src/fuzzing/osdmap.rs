@@ -99,7 +99,8 @@ mod tests {
     use alloc::vec::Vec;
 
     use super::*;
-    use crate::fuzzing::{run_seeded, XorShift};
+    use crate::fuzzing::run_seeded;
+    use crate::random::XorShift;
 
     const SEEDS: [&[u8]; 5] = [
         BASE_MAP,

@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn pseudo_random_inputs() {
-        let mut rng = crate::fuzzing::XorShift::new(0x2545_f491_4f6c_dd1d);
+        let mut rng = crate::random::XorShift::new(0x2545_f491_4f6c_dd1d);
         let mut next = move || rng.next_u64();
         for _ in 0..2000 {
             let len = (next() % 56) as usize;

@@ -41,14 +41,14 @@ pub async fn open(ictx: &ImageCtx) -> Result<(), Errno> {
     }
     let oid = map_object(ictx, None);
     let mut op = ObjectOperation::new();
-    object_map::lock_map(&mut op);
+    map_cls::lock_map(&mut op);
     if ictx.io.exec(&oid, op).await.is_err() {
         // A dead owner's lock on the map: librbd breaks it and retries.
         let mut op = ObjectOperation::new();
         crate::cls::lock::break_lock(&mut op, crate::cls::lock::RBD_LOCK_NAME, "", any_locker(ictx, &oid).await?);
         let _ = ictx.io.exec(&oid, op).await;
         let mut op = ObjectOperation::new();
-        object_map::lock_map(&mut op);
+        map_cls::lock_map(&mut op);
         ictx.io.exec(&oid, op).await?;
     }
     let count = object_map::object_count(&ictx.layout, ictx.size);
@@ -91,7 +91,7 @@ pub async fn close(ictx: &ImageCtx) -> Result<(), Errno> {
         return Ok(());
     }
     let mut op = ObjectOperation::new();
-    object_map::unlock_map(&mut op);
+    map_cls::unlock_map(&mut op);
     match ictx.io.exec(&map_object(ictx, None), op).await {
         Ok(_) | Err(Errno::ENOENT) => Ok(()),
         Err(e) => Err(e),
@@ -114,7 +114,7 @@ async fn update(ictx: &ImageCtx, object_no: u64, new: u8, current: Option<u8>) -
         return Ok(());
     }
     let mut op = ObjectOperation::new();
-    object_map::update_head(&mut op, object_no, object_no + 1, new, current);
+    map_cls::update_head(&mut op, object_no, object_no + 1, new, current);
     ictx.io.exec(&map_object(ictx, None), op).await?;
     if let Some(map) = &mut *ictx.runtime.object_map.lock() {
         map.apply_update(object_no, object_no + 1, new, current);
@@ -154,7 +154,7 @@ pub async fn snapshot_add(ictx: &ImageCtx, snap: u64) -> Result<(), Errno> {
     map_cls::object_map_save(&mut op, current.bit_vector());
     ictx.io.exec(&map_object(ictx, Some(snap)), op).await?;
     let mut op = ObjectOperation::new();
-    object_map::assert_map_locked(&mut op);
+    map_cls::assert_map_locked(&mut op);
     map_cls::object_map_snap_add(&mut op);
     ictx.io.exec(&map_object(ictx, None), op).await?;
     if let Some(map) = &mut *ictx.runtime.object_map.lock() {
@@ -173,7 +173,7 @@ pub async fn snapshot_remove(ictx: &ImageCtx, snap: u64) -> Result<(), Errno> {
         if let Ok(reply) = ictx.io.read_head(&oid, op).await {
             if let Ok(removed) = map_cls::object_map_load_finish(reply.out(0)?) {
                 let mut op = ObjectOperation::new();
-                object_map::assert_map_locked(&mut op);
+                map_cls::assert_map_locked(&mut op);
                 map_cls::object_map_snap_remove(&mut op, &removed);
                 ictx.io.exec(&map_object(ictx, None), op).await?;
                 if let Some(map) = &mut *ictx.runtime.object_map.lock() {
@@ -197,7 +197,7 @@ pub async fn resize(ictx: &ImageCtx, size: u64) -> Result<(), Errno> {
     }
     let count = object_map::object_count(&ictx.layout, size);
     let mut op = ObjectOperation::new();
-    object_map::assert_map_locked(&mut op);
+    map_cls::assert_map_locked(&mut op);
     map_cls::object_map_resize(&mut op, count, OBJECT_NONEXISTENT);
     ictx.io.exec(&map_object(ictx, None), op).await?;
     if let Some(map) = &mut *ictx.runtime.object_map.lock() {
@@ -216,7 +216,7 @@ pub async fn rollback(ictx: &ImageCtx, snap: u64) -> Result<(), Errno> {
     let reply = ictx.io.read_head(&map_object(ictx, Some(snap)), op).await?;
     let bits = map_cls::object_map_load_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)?;
     let mut op = ObjectOperation::new();
-    object_map::assert_map_locked(&mut op);
+    map_cls::assert_map_locked(&mut op);
     map_cls::object_map_save(&mut op, &bits);
     ictx.io.write(&map_object(ictx, None), &SnapContext::default(), op).await.errno()?;
     *ictx.runtime.object_map.lock() = Some(ObjectMap::new(bits));

@@ -13,10 +13,10 @@ use bytes::Bytes;
 use super::messages::{self, msg_type, pool_op, AuthReply, OsdMapMessage, PoolOpReply, VersionReply};
 use super::monmap::{mon_entity_addr, socket_addr, MonMap};
 use crate::auth::{self, AuthClient, Authorizer};
-use crate::cache::Instant;
 use crate::encoding::{decode_exact, UtcTime};
-use crate::fuzzing::XorShift;
 use crate::msgr::{ConMode, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType, Message};
+use crate::random::XorShift;
+use crate::time::Instant;
 use crate::Errno;
 
 /// The driver's name for one socket.

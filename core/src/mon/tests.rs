@@ -15,10 +15,10 @@ use super::*;
 use crate::auth::tests::server::SimMon;
 use crate::auth::tests::KEY_RBD;
 use crate::auth::{self, AuthClient, CryptoKey, EntityName};
-use crate::cache::Instant;
 use crate::encoding::{Decoder, UtcTime};
 use crate::msgr::connection::testserver::{Backend, TestServer};
 use crate::msgr::{AddrType, EntityAddr, EntityAddrvec};
+use crate::time::Instant;
 use crate::Errno;
 
 const T0: UtcTime = UtcTime::new(1_700_000_000, 0);

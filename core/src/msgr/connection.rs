@@ -28,14 +28,10 @@ use super::secure::{SecureRx, SecureTx, KEY_LEN, NONCE_LEN};
 use super::types::{AddrType, ConMode, EntityAddr, EntityAddrvec, EntityType, MsgHeader2, Sockaddr};
 use super::{features, HelloFrame};
 use crate::auth::{self, auth_signature, AuthClient, Authorizer, SessionSecrets};
-use crate::cache::Instant;
 use crate::encoding::UtcTime;
-use crate::fuzzing::XorShift;
+use crate::random::XorShift;
+use crate::time::Instant;
 use crate::Errno;
-
-/// Errnos a connection fails with that [`Errno`] has no name for.
-pub const EPROTO: Errno = Errno(71);
-pub const ECONNRESET: Errno = Errno(104);
 
 /// `CEPH_MSG_CONNECT_LOSSY` in CLIENT_IDENT's flags.
 const CONNECT_LOSSY: u64 = 1;
@@ -315,7 +311,7 @@ impl Connection {
 
     /// The transport saw EOF or an error.
     pub fn handle_closed(&mut self) {
-        self.fail(ECONNRESET);
+        self.fail(Errno::ECONNRESET);
     }
 
     /// Ends the connection from our side (no event).
@@ -383,7 +379,7 @@ impl Connection {
         let (peer, used) = match Banner::parse(&self.banner_buf) {
             Ok(Some(parsed)) => parsed,
             Ok(None) if self.banner_buf.len() < 64 => return Ok(None),
-            Ok(None) | Err(_) => return Err(EPROTO),
+            Ok(None) | Err(_) => return Err(Errno::EPROTO),
         };
         peer.check_peer(&Banner::default()).map_err(|_| Errno::EOPNOTSUPP)?;
         let consumed = used - before;
@@ -435,7 +431,7 @@ impl Connection {
         match (self.state, payload) {
             (State::Hello, P::Hello(hello)) => {
                 if hello.entity_type != self.config.peer_type {
-                    return Err(EPROTO);
+                    return Err(Errno::EPROTO);
                 }
                 // AsyncMessenger::learned_addr: unbound, so type ANY, port 0.
                 let mut addr = hello.peer_addr;
@@ -481,7 +477,7 @@ impl Connection {
             (State::Auth, P::AuthDone(done)) => {
                 let mode = done.con_mode;
                 if !self.sent_modes.contains(&mode) {
-                    return Err(EPROTO);
+                    return Err(Errno::EPROTO);
                 }
                 let wall = self.wall(now);
                 let secrets = match &self.auth {
@@ -496,7 +492,7 @@ impl Connection {
             (State::AuthSignature, P::AuthSignature(sig)) => {
                 let want = auth_signature(self.session_key.as_ref(), &self.pre_auth_tx);
                 if sig.signature != want {
-                    return Err(EPROTO);
+                    return Err(Errno::EPROTO);
                 }
                 self.pre_auth_tx = Vec::new();
                 self.state = State::Ident;
@@ -547,7 +543,7 @@ impl Connection {
                 self.last_keepalive_ack = Some(ack.timestamp);
                 Ok(())
             }
-            _ => Err(EPROTO),
+            _ => Err(Errno::EPROTO),
         }
     }
 
@@ -575,7 +571,7 @@ impl Connection {
                 s.get(KEY_LEN..KEY_LEN + NONCE_LEN),
                 s.get(KEY_LEN + NONCE_LEN..KEY_LEN + 2 * NONCE_LEN),
             ) else {
-                return Err(EPROTO);
+                return Err(Errno::EPROTO);
             };
             let mut k = [0u8; KEY_LEN];
             k.copy_from_slice(key);
@@ -611,7 +607,7 @@ impl Connection {
     fn retry_ident(&mut self) -> Result<(), Errno> {
         self.ident_rounds += 1;
         if self.ident_rounds > MAX_IDENT_ROUNDS {
-            return Err(EPROTO);
+            return Err(Errno::EPROTO);
         }
         self.send_client_ident();
         Ok(())
@@ -630,7 +626,7 @@ impl Connection {
             return Ok(());
         }
         if h.seq != self.in_seq + 1 {
-            return Err(EPROTO);
+            return Err(Errno::EPROTO);
         }
         self.in_seq = h.seq;
         self.events.push_back(ConnEvent::Message(Message {

@@ -17,15 +17,16 @@ use super::frames::{Frame, FrameError, Segment, Tag, DEFAULT_ALIGNMENT, MAX_NUM_
 use super::types::{ConMode, EntityAddr, EntityAddrvec, EntityType, MsgHeader2};
 use crate::encoding::{decode_exact, encode_to_vec, Decode, DecodeError, Decoder, Encode, UtcTime};
 
+/// One byte on the wire: every type Ceph defines fits.
 impl Encode for EntityType {
     fn encode(&self, out: &mut Vec<u8>) {
-        out.push(self.0);
+        out.push(self.0 as u8);
     }
 }
 
 impl Decode for EntityType {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        d.u8().map(EntityType)
+        d.u8().map(|t| EntityType(u32::from(t)))
     }
 }
 

@@ -6,20 +6,7 @@ use alloc::vec::Vec;
 
 use crate::encoding::{encode_versioned, Decode, DecodeError, Decoder, Encode};
 
-/// `CEPH_ENTITY_TYPE_*`: what kind of daemon or client a peer is. Open: a
-/// peer may announce a type this list lacks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct EntityType(pub u8);
-
-impl EntityType {
-    pub const MON: EntityType = EntityType(0x01);
-    pub const MDS: EntityType = EntityType(0x02);
-    pub const OSD: EntityType = EntityType(0x04);
-    pub const CLIENT: EntityType = EntityType(0x08);
-    pub const MGR: EntityType = EntityType(0x10);
-    pub const AUTH: EntityType = EntityType(0x20);
-    pub const ANY: EntityType = EntityType(0xff);
-}
+pub use crate::entity::EntityType;
 
 /// `entity_addr_t::TYPE_*`: which protocol an address speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -39,10 +39,6 @@ pub use bit_vector::{
     BLOCK_SIZE, HEADER_LEN,
 };
 
-use crate::cls::lock::{self as cls_lock, ClsLockType, RBD_LOCK_NAME};
-use crate::cls::rbd::object_map as cls;
-use crate::encoding::UtcTime;
-use crate::osd::ObjectOperation;
 use crate::striper::{self, Layout};
 
 /// The object has never been written, or was removed.
@@ -193,30 +189,6 @@ pub const fn post_write_update(action: WriteAction) -> Option<(u8, u8)> {
 /// exist does nothing, unless a parent's data shows through it.
 pub const fn is_no_op_for_nonexistent(action: WriteAction, has_parent: bool) -> bool {
     !matches!(action, WriteAction::Write) && !has_parent
-}
-
-/// Adds the HEAD map update as UpdateRequest sends it: guarded by the
-/// map's lock, then cls_rbd's object_map_update.
-pub fn update_head(op: &mut ObjectOperation, start: u64, end: u64, new: u8, current: Option<u8>) {
-    assert_map_locked(op);
-    cls::object_map_update(op, start, end, new, current);
-}
-
-/// object_map::LockRequest: an exclusive cls_lock on the HEAD map object,
-/// empty cookie and tag, no expiry. On -EBUSY librbd reads the holders
-/// (get_info), breaks each, and tries once more.
-pub fn lock_map(op: &mut ObjectOperation) {
-    cls_lock::lock(op, RBD_LOCK_NAME, ClsLockType::EXCLUSIVE, "", "", "", UtcTime::default(), 0);
-}
-
-/// object_map::UnlockRequest; -ENOENT (not held) is fine.
-pub fn unlock_map(op: &mut ObjectOperation) {
-    cls_lock::unlock(op, RBD_LOCK_NAME, "");
-}
-
-/// The guard every write to the HEAD map carries.
-pub fn assert_map_locked(op: &mut ObjectOperation) {
-    cls_lock::assert_locked(op, RBD_LOCK_NAME, ClsLockType::EXCLUSIVE, "", "");
 }
 
 /// librbd's in-memory copy of one map (HEAD or a snapshot's).

@@ -33,9 +33,9 @@ use messages::{
     watch_event, OpHeader, MSG_OSD_BACKOFF, MSG_OSD_OPREPLY, MSG_WATCH_NOTIFY,
 };
 
-use crate::cache::Instant;
 use crate::msgr::Message;
 use crate::osd::{ObjectId, ObjectOperation, ObjectReply, ObjectRequest, OpKind, SnapId, WatchOp};
+use crate::time::Instant;
 use crate::Errno;
 
 /// The caller's name for an op.

@@ -11,8 +11,6 @@ use core::time::Duration;
 
 use super::{PoolRequest, Reply, Request, Tid};
 use crate::auth;
-use crate::cache::Instant;
-use crate::fuzzing::XorShift;
 use crate::mon::messages::OsdMapMessage;
 use crate::mon::monmap::socket_addr;
 use crate::mon::{self, MonAction, MonClient, MonClientConfig, MonEvent, OsdMaps};
@@ -22,6 +20,8 @@ use crate::msgr::{
 use crate::objecter::messages::MSG_OSD_MAP;
 use crate::objecter::{Objecter, ObjecterConfig, Placement, SpgId, Target};
 use crate::osdmap::OsdMap;
+use crate::random::XorShift;
+use crate::time::Instant;
 use crate::Errno;
 
 /// The driver's name for a socket.

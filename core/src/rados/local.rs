@@ -4,8 +4,8 @@ use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
 use super::{Dispatcher, PoolRequest, Reply, Request};
-use crate::fuzzing::XorShift;
 use crate::memstore::MemStore;
+use crate::random::XorShift;
 use crate::Errno;
 
 /// Executes one request on an in-memory store, as a monitor and OSDs

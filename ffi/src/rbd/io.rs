@@ -239,7 +239,7 @@ pub unsafe extern "C" fn rbd_compare_and_write(
             CompareOutcome::Mismatch { offset } => {
                 // SAFETY: checked out-pointer.
                 let _ = unsafe { put(mismatch_off, offset) };
-                Err(Errno(84)) // EILSEQ
+                Err(Errno::EILSEQ)
             }
         }
     })
@@ -560,7 +560,7 @@ pub unsafe extern "C" fn rbd_aio_compare_and_writev(
                         if mismatch != 0 {
                             (mismatch as *mut u64).write(offset);
                         }
-                        Err(Errno(84))
+                        Err(Errno::EILSEQ)
                     }
                 }
             })

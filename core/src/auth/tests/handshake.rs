@@ -4,7 +4,7 @@ use super::server::{decode_auth_request, MonReply, MonSession, ServiceReply, Sim
 use super::KEY_RBD;
 use crate::auth::{auth_signature, AuthClient, AuthError, ConMode, CryptoKey, EntityName, EntityType, SessionSecrets};
 use crate::encoding::{encode_to_vec, UtcTime};
-use crate::fuzzing::XorShift;
+use crate::random::XorShift;
 use crate::Errno;
 
 const T0: UtcTime = UtcTime::new(1_700_000_000, 500_000_000);

@@ -17,7 +17,7 @@ use crate::auth::{
     SessionSecrets, AUTH_MODE_MON,
 };
 use crate::encoding::{decode_exact, Decoder, Encode, UtcTime};
-use crate::fuzzing::XorShift;
+use crate::random::XorShift;
 
 pub const EPERM: i32 = -1;
 pub const EACCES: i32 = -13;

@@ -169,7 +169,7 @@ fn out_of_order_message_fails_and_duplicates_are_dropped() {
     p.pump(false);
     let msgs = p.events.iter().filter(|e| matches!(e, ConnEvent::Message(_))).count();
     assert_eq!(msgs, 1);
-    assert_eq!(p.events.last(), Some(&ConnEvent::Failed(EPROTO)));
+    assert_eq!(p.events.last(), Some(&ConnEvent::Failed(Errno::EPROTO)));
 }
 
 struct TestServerSeq<'a>(&'a mut TestServer);
@@ -255,7 +255,7 @@ fn a_silent_server_hits_the_handshake_deadline() {
 fn garbage_fails_the_connection() {
     let mut conn = Connection::new(config(EntityType::MON, &[ConMode::CRC]), ConnAuth::Mon, Instant::ZERO, 1);
     conn.handle_input(b"HTTP/1.1 400 Bad Request\r\n", Instant::ZERO, None);
-    assert_eq!(conn.poll_event(), Some(ConnEvent::Failed(EPROTO)));
+    assert_eq!(conn.poll_event(), Some(ConnEvent::Failed(Errno::EPROTO)));
 
     // A good banner, then noise where a frame should be.
     let mut p = Pair::mon(&[ConMode::CRC], client_auth(key()));
@@ -266,7 +266,7 @@ fn garbage_fails_the_connection() {
 
     let mut conn = Connection::new(config(EntityType::MON, &[ConMode::CRC]), ConnAuth::Mon, Instant::ZERO, 1);
     conn.handle_input(b"ceph v027", Instant::ZERO, None);
-    assert_eq!(conn.poll_event(), Some(ConnEvent::Failed(EPROTO)));
+    assert_eq!(conn.poll_event(), Some(ConnEvent::Failed(Errno::EPROTO)));
 }
 
 #[test]
@@ -274,7 +274,7 @@ fn eof_is_a_reset() {
     let mut p = Pair::mon(&[ConMode::CRC], client_auth(key()));
     p.pump(false);
     p.conn.handle_closed();
-    assert_eq!(p.conn.poll_event(), Some(ConnEvent::Failed(ECONNRESET)));
+    assert_eq!(p.conn.poll_event(), Some(ConnEvent::Failed(Errno::ECONNRESET)));
     p.conn.handle_closed();
     assert_eq!(p.conn.poll_event(), None);
 }
@@ -300,7 +300,7 @@ fn session_retry_and_reset_resend_client_ident() {
     let mut p = Pair::mon(&[ConMode::CRC], client_auth(key()));
     p.server.ident_script.extend((0..20).map(|_| RetryFrame { connect_seq: 1 }.into()));
     p.pump(false);
-    assert_eq!(p.events, [ConnEvent::Failed(EPROTO)]);
+    assert_eq!(p.events, [ConnEvent::Failed(Errno::EPROTO)]);
 }
 
 #[test]

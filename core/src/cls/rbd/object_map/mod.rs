@@ -9,7 +9,8 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-use crate::encoding::{encode_to_vec, DecodeError, Decoder, Encode};
+use crate::cls::lock::{self as cls_lock, ClsLockType, RBD_LOCK_NAME};
+use crate::encoding::{encode_to_vec, DecodeError, Decoder, Encode, UtcTime};
 use crate::memstore::{ClassRegistry, MethodContext, MethodFlags};
 use crate::object_map::{
     block_crcs, data_crc_offset, data_len, decode_header, resize_states, snapshot_add_states, snapshot_remove_states,
@@ -199,6 +200,32 @@ fn snap_remove(ctx: &mut MethodContext<'_>, input: &[u8]) -> Result<Vec<u8>, Err
         return Ok(Vec::new());
     }
     write_map(ctx, &map)
+}
+
+// ---- the map object's lock, as librbd's object_map requests take it ----
+
+/// Adds the HEAD map update as UpdateRequest sends it: guarded by the
+/// map's lock, then cls_rbd's object_map_update.
+pub fn update_head(op: &mut ObjectOperation, start: u64, end: u64, new: u8, current: Option<u8>) {
+    assert_map_locked(op);
+    object_map_update(op, start, end, new, current);
+}
+
+/// object_map::LockRequest: an exclusive cls_lock on the HEAD map object,
+/// empty cookie and tag, no expiry. On -EBUSY librbd reads the holders
+/// (get_info), breaks each, and tries once more.
+pub fn lock_map(op: &mut ObjectOperation) {
+    cls_lock::lock(op, RBD_LOCK_NAME, ClsLockType::EXCLUSIVE, "", "", "", UtcTime::default(), 0);
+}
+
+/// object_map::UnlockRequest; -ENOENT (not held) is fine.
+pub fn unlock_map(op: &mut ObjectOperation) {
+    cls_lock::unlock(op, RBD_LOCK_NAME, "");
+}
+
+/// The guard every write to the HEAD map carries.
+pub fn assert_map_locked(op: &mut ObjectOperation) {
+    cls_lock::assert_locked(op, RBD_LOCK_NAME, ClsLockType::EXCLUSIVE, "", "");
 }
 
 #[cfg(test)]

@@ -4,13 +4,11 @@ use alloc::vec::Vec;
 use bytes::Bytes;
 
 use super::*;
+use super::{assert_map_locked, lock_map, update_head};
 use crate::cls::lock;
 use crate::encoding::UtcTime;
 use crate::memstore::MemStore;
-use crate::object_map::{
-    assert_map_locked, header_crc_offset, lock_map, update_head, OBJECT_EXISTS, OBJECT_EXISTS_CLEAN,
-    OBJECT_NONEXISTENT, OBJECT_PENDING,
-};
+use crate::object_map::{header_crc_offset, OBJECT_EXISTS, OBJECT_EXISTS_CLEAN, OBJECT_NONEXISTENT, OBJECT_PENDING};
 use crate::osd::{ClientId, ObjectId, ObjectReply, ObjectRequest, OpKind, SnapContext, SnapId};
 
 fn call_of(op: &ObjectOperation) -> (&str, &str, &[u8]) {

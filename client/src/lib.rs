@@ -37,6 +37,10 @@ pub mod rados;
 pub mod runtime;
 mod sys;
 
+/// The sans-IO core this crate drives, for what the API does not wrap
+/// (object operations, wire types), as quinn re-exports quinn-proto.
+pub use rbdrs_core as proto;
+
 pub use image::admin::ImageOptions;
 pub use image::{Image, ImageInfo, ParentSpec, SnapInfo};
 pub use rados::{Connection, IoCtx, Rados};

@@ -4,7 +4,7 @@
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use rbdrs_core::Errno;
+use rbdrs_client::proto::Errno;
 
 /// What an export returns when its body fails: the errno in the export's
 /// own return type (negative for integers, NULL for pointers, nothing for

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rbdrs_core::Errno;
+use rbdrs_client::proto::Errno;
 
 /// A C handle type: its magic number and where it keeps it.
 pub(crate) trait Handle: Sized {

@@ -1,7 +1,7 @@
 //! create, ls, info, resize, rm, mv, status, du, lock ls, pool init.
 
+use rbdrs_client::proto::cls::rbd::types::{RBD_FEATURE_DATA_POOL, RBD_FEATURE_STRIPINGV2};
 use rbdrs_client::{Errno, Image, ImageOptions, IoCtx};
-use rbdrs_core::cls::rbd::types::{RBD_FEATURE_DATA_POOL, RBD_FEATURE_STRIPINGV2};
 
 use crate::args::parse_size;
 use crate::output::{ctime, size, Json, Table};

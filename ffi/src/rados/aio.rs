@@ -27,8 +27,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rbdrs_core::osd::{ObjectOperation, ObjectReply};
-use rbdrs_core::Errno;
+use rbdrs_client::proto::osd::{ObjectOperation, ObjectReply};
+use rbdrs_client::proto::Errno;
 
 use super::object::{append, check_data_len, data_in, read, stat_out, target, time_t, write, OutBuf, OutPtr, Target};
 use crate::boundary::{cstr, guard, put};

@@ -11,8 +11,8 @@ use std::ffi::{c_char, c_int};
 
 use std::sync::Arc;
 
+use rbdrs_client::proto::Errno;
 use rbdrs_client::{Connection, IoCtx, Rados};
-use rbdrs_core::Errno;
 
 use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
 use crate::handle::{self, c_handle, Magic};

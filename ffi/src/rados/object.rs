@@ -14,11 +14,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rbdrs_core::encoding::{decode_exact, UtcTime};
-use rbdrs_core::image::IoCtx;
-use rbdrs_core::osd::{ObjectOperation, ObjectReply, ObjectRequest, SnapContext, SnapId, StatOut};
-use rbdrs_core::rados::{Reply, Request};
-use rbdrs_core::Errno;
+use rbdrs_client::proto::encoding::{decode_exact, UtcTime};
+use rbdrs_client::proto::image::IoCtx;
+use rbdrs_client::proto::osd::{ObjectOperation, ObjectReply, ObjectRequest, SnapContext, SnapId, StatOut};
+use rbdrs_client::proto::rados::{Reply, Request};
+use rbdrs_client::proto::Errno;
 
 use super::{cluster, ioctx, Cluster, Connection};
 use crate::boundary::{cstr, guard};
@@ -453,7 +453,7 @@ pub unsafe extern "C" fn rados_rmxattr(io: rados_ioctx_t, o: *const c_char, name
         // SAFETY: checked handle and strings.
         let (t, oid, attr) = unsafe { (target(io)?, cstr(o)?, cstr(name)?) };
         one_write(&t, oid, |op| {
-            op.push(rbdrs_core::osd::OpKind::RmXattr { name: attr.into() });
+            op.push(rbdrs_client::proto::osd::OpKind::RmXattr { name: attr.into() });
         })
     })
 }

@@ -11,10 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{c_char, c_int};
 
 use bytes::Bytes;
-use rbdrs_core::encoding::UtcTime;
-use rbdrs_core::image::IoCtx;
-use rbdrs_core::osd::{ObjectOperation, ObjectReply, OpFlags, OpKind, OsdOp};
-use rbdrs_core::Errno;
+use rbdrs_client::proto::encoding::UtcTime;
+use rbdrs_client::proto::image::IoCtx;
+use rbdrs_client::proto::osd::{ObjectOperation, ObjectReply, OpFlags, OpKind, OsdOp};
+use rbdrs_client::proto::Errno;
 
 use super::aio::{completion_ref, launch_read, launch_write};
 use super::object::{

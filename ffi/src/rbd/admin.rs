@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::ffi::{c_char, c_int, CString};
 use std::sync::Mutex;
 
+use rbdrs_client::proto::Errno;
 use rbdrs_client::IoCtx;
-use rbdrs_core::Errno;
 
 use crate::boundary::{cstr, guard, put, put_cstr};
 use crate::handle::{self, c_handle, Magic};

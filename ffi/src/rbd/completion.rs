@@ -8,7 +8,7 @@ use std::ffi::c_void;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use rbdrs_core::Errno;
+use rbdrs_client::proto::Errno;
 
 use super::Events;
 use crate::handle::{self, c_handle, Magic};

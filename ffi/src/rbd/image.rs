@@ -3,7 +3,7 @@
 use crate::types::*;
 use std::ffi::{c_char, c_int, c_void};
 
-use rbdrs_core::Errno;
+use rbdrs_client::proto::Errno;
 
 use super::{image, Image};
 use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};

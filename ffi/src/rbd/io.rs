@@ -5,8 +5,8 @@ use crate::types::*;
 use std::ffi::{c_char, c_int, c_void};
 use std::future::Future;
 
-use rbdrs_core::image::io::CompareOutcome;
-use rbdrs_core::Errno;
+use rbdrs_client::proto::image::io::CompareOutcome;
+use rbdrs_client::proto::Errno;
 
 use super::completion::Completion;
 use super::{image, Image};

@@ -15,7 +15,7 @@ use std::mem::ManuallyDrop;
 use std::os::fd::FromRawFd;
 use std::sync::{Arc, Mutex};
 
-use rbdrs_core::Errno;
+use rbdrs_client::proto::Errno;
 
 use crate::handle::{self, c_handle, Magic};
 

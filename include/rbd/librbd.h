@@ -1148,6 +1148,22 @@ int rbd_aio_compare_and_writev(rbd_image_t image,
                                int op_flags);
 
 /**
+ * Compare-and-write of one buffer pair.
+ *
+ * # Safety
+ * `cmp_buf` and `buf` valid for `len` bytes for the call; `mismatch_off`
+ * NULL or valid until completion; `c` live.
+ */
+int rbd_aio_compare_and_write(rbd_image_t image,
+                              uint64_t off,
+                              size_t len,
+                              const char *cmp_buf,
+                              const char *buf,
+                              rbd_completion_t c,
+                              uint64_t *mismatch_off,
+                              int op_flags);
+
+/**
  * Completes once every write submitted before it has, then makes the
  * store durable.
  *

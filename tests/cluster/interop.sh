@@ -5,7 +5,8 @@
 # class method, crc and secure mode, a wrong key), Debian's fio with its
 # rados engine loading librbdrs (write with crc32c verify, then a
 # verify-only read), qemu-img/qemu-io on cluster images judged by upstream
-# rbd, rbdrs against upstream rbd (tests/cluster/cli.sh), the OSDMap
+# rbd, C calls' return values against upstream's (tests/c/compat.c), rbdrs
+# against upstream rbd (tests/cluster/cli.sh), the OSDMap
 # placement test (tests/osdmap_live.rs), and stops the cluster.
 #
 #   tests/cluster/interop.sh LIBDIR      (LIBDIR: from ffi/dropin.sh)
@@ -83,6 +84,11 @@ d = open(sys.argv[1], 'rb').read()
 assert d[1 << 20:(1 << 20) + 65536] == b'\x77' * 65536, "clone write lost"
 PY
 echo "upstream clone: librbdrs reads through the parent and copies up"
+
+printf '\n-- return values and errnos as librbd gives them (tests/c/compat.c), upstream then librbdrs\n'
+gcc -Wall -Werror -O1 -o "$WORK/compat" tests/c/compat.c -lrbd -lrados
+"$WORK/compat" "$CEPH_CONF" 2>/dev/null | tail -n 1 || { echo "upstream librbd does not meet the expectations" >&2; exit 1; }
+LD_LIBRARY_PATH="$LIBDIR" "$WORK/compat" "$CEPH_CONF" || { echo "librbdrs answers differently from librbd" >&2; exit 1; }
 
 printf '\n-- rbdrs (the command line on the Rust client) against upstream rbd (tests/cluster/cli.sh)\n'
 cargo build --locked -q -p rbdrs-cli

@@ -61,6 +61,19 @@ impl Image {
         })
     }
 
+    /// A write that reaches the store before it completes (FADVISE_FUA),
+    /// through the cache or not.
+    pub fn start_write_through(&self, off: u64, data: Vec<u8>) -> Io<u64> {
+        let write = self.start_write(off, data);
+        // Issued right after the write, so it writes the write back.
+        let Some(flushed) = self.cache().map(|c| c.flush()) else { return write };
+        Box::pin(async move {
+            let n = write.await?;
+            flushed.await?;
+            Ok(n)
+        })
+    }
+
     /// Discards (librbd's semantics: partial granules may be left alone),
     /// or with `zero` zeroes exactly that range.
     pub fn start_discard(&self, off: u64, len: u64, zero: bool) -> Io<u64> {
@@ -92,8 +105,9 @@ impl Image {
         })
     }
 
-    /// The cache does not model compare-and-write: write it back first, and
-    /// drop what it holds after (the object may have changed under it).
+    /// A mismatch reports its offset from `off`. The cache does not model
+    /// compare-and-write: write it back first, and drop what it holds after
+    /// (the object may have changed under it).
     pub fn start_compare_and_write(&self, off: u64, compare: Vec<u8>, data: Vec<u8>) -> Io<CompareOutcome> {
         self.request(|ictx| {
             let cache = self.cache().cloned();
@@ -102,7 +116,11 @@ impl Image {
                 if let Some(flushed) = flushed {
                     flushed.await?;
                 }
-                let outcome = io::compare_and_write(&ictx, off, &compare, &data).await;
+                // The core names the image offset; librbd the request's.
+                let outcome = io::compare_and_write(&ictx, off, &compare, &data).await.map(|o| match o {
+                    CompareOutcome::Mismatch { offset } => CompareOutcome::Mismatch { offset: offset - off },
+                    written => written,
+                });
                 if let Some(cache) = cache {
                     // EBUSY only says newer IO arrived meanwhile, which is fine.
                     let _ = cache.invalidate().await;

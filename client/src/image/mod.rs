@@ -16,7 +16,7 @@ use rbdrs_core::cache::CacheConfig;
 use rbdrs_core::cls::rbd::client as cls;
 use rbdrs_core::image::open::{close, open, set_snap, snap_by_name};
 use rbdrs_core::image::{manage, snapshot, DiscardPolicy, ImageCtx};
-use rbdrs_core::osd::ObjectOperation;
+use rbdrs_core::osd::{ObjectOperation, SnapId};
 use rbdrs_core::striper::object_count;
 use rbdrs_core::Errno;
 
@@ -319,13 +319,24 @@ impl Image {
         })
     }
 
+    /// Snapshot management is not IO: an open that reads a snapshot (after
+    /// snap_set) may still do it, as in librbd; a read-only open may not.
     fn snap_op<F, Fut>(&self, name: &str, op: F) -> Result<(), Errno>
     where
         F: FnOnce(ImageCtx, String) -> Fut,
         Fut: std::future::Future<Output = (ImageCtx, Result<(), Errno>)> + Send + 'static,
     {
         let name = name.to_string();
-        self.update(|ictx| op(ictx, name))
+        self.update(|mut ictx| {
+            let shown = std::mem::replace(&mut ictx.snap_id, SnapId::HEAD);
+            let flow = op(ictx, name);
+            async move {
+                // Reads go on at the snapshot; one removed now reads -ENOENT.
+                let (mut ictx, result) = flow.await;
+                ictx.snap_id = shown;
+                (ictx, result)
+            }
+        })
     }
 
     /// Whether snapshot `name` is protected (-ENOENT: no such snapshot).

@@ -91,6 +91,11 @@ pub struct RadosClient {
     next_osd_conn: u64,
     global_seq: u64,
     pool_ops: BTreeMap<u64, (Tid, bool)>,
+    /// Pool lookups the map could not answer, by the MMonGetVersion asking
+    /// for the newest epoch (librados's wait_for_latest_osdmap).
+    stale_lookups: BTreeMap<u64, Vec<(Tid, PoolRequest)>>,
+    /// Those lookups once the newest epoch is known, until the map has it.
+    awaiting_epoch: Vec<(u32, Tid, PoolRequest)>,
     /// Object requests that came before the first map.
     early: Vec<(Tid, crate::osd::ObjectRequest)>,
     ready: bool,
@@ -169,6 +174,8 @@ impl RadosClient {
             next_osd_conn: 0,
             global_seq: 1 << 20,
             pool_ops: BTreeMap::new(),
+            stale_lookups: BTreeMap::new(),
+            awaiting_epoch: Vec::new(),
             early: Vec::new(),
             ready: false,
             now,
@@ -215,13 +222,15 @@ impl RadosClient {
                 let mon_tid = self.mon.delete_selfmanaged_snap(pool, snap);
                 self.pool_ops.insert(mon_tid, (tid, false));
             }
-            Request::Pool(PoolRequest::Lookup { name }) => {
-                let id = self.map.as_ref().and_then(|m| m.pool_id(&name)).ok_or(Errno::ENOENT);
-                self.events.push_back(ClientEvent::Reply(tid, Reply::Id(id.map(|id| id as u64))));
-            }
-            Request::Pool(PoolRequest::Name { pool }) => {
-                let name = self.map.as_ref().and_then(|m| m.pool_name(pool)).map(alloc::string::String::from);
-                self.events.push_back(ClientEvent::Reply(tid, Reply::Name(name.ok_or(Errno::ENOENT))));
+            Request::Pool(req @ (PoolRequest::Lookup { .. } | PoolRequest::Name { .. })) => {
+                match self.resolve_pool(&req) {
+                    Some(reply) => self.events.push_back(ClientEvent::Reply(tid, reply)),
+                    // A pool made since our map: ask how new the newest is.
+                    None => {
+                        let version = self.mon.get_version("osdmap");
+                        self.stale_lookups.entry(version).or_default().push((tid, req));
+                    }
+                }
             }
         }
         self.pump();
@@ -231,6 +240,8 @@ impl RadosClient {
     pub fn cancel(&mut self, tid: Tid) {
         self.objecter.cancel(tid);
         self.early.retain(|(t, _)| *t != tid);
+        self.awaiting_epoch.retain(|(_, t, _)| *t != tid);
+        self.stale_lookups.values_mut().for_each(|l| l.retain(|(t, _)| *t != tid));
     }
 
     pub fn handle_connected(&mut self, conn: NetConn, now: Instant) {
@@ -356,7 +367,16 @@ impl RadosClient {
                     self.events.push_back(ClientEvent::Reply(tid, reply));
                 }
             }
-            MonEvent::Version { .. } => {}
+            MonEvent::Version { tid, newest, .. } => {
+                let Some(lookups) = self.stale_lookups.remove(&tid) else { return };
+                let newest = u32::try_from(newest).unwrap_or(u32::MAX);
+                self.awaiting_epoch.extend(lookups.into_iter().map(|(t, req)| (newest, t, req)));
+                let have = self.map.as_ref().map_or(0, OsdMap::epoch);
+                if have < newest {
+                    self.mon.subscribe_osdmap(have + 1);
+                }
+                self.answer_awaiting();
+            }
             MonEvent::Failed(e) => {
                 if !self.ready {
                     self.events.push_back(ClientEvent::Failed(e));
@@ -415,6 +435,7 @@ impl RadosClient {
         if !changed {
             return;
         }
+        self.answer_awaiting();
         self.close_moved_sessions();
         let map = self.map.as_ref().expect("checked above");
         self.objecter.handle_map(map, self.now);
@@ -424,6 +445,32 @@ impl RadosClient {
             for (tid, req) in core::mem::take(&mut self.early) {
                 self.objecter.submit(tid, req, map, self.now);
             }
+        }
+    }
+
+    /// A pool lookup by name or id as the map answers it; None for a miss.
+    fn resolve_pool(&self, req: &PoolRequest) -> Option<Reply> {
+        let map = self.map.as_ref()?;
+        match req {
+            PoolRequest::Lookup { name } => map.pool_id(name).map(|id| Reply::Id(Ok(id as u64))),
+            PoolRequest::Name { pool } => map.pool_name(*pool).map(|n| Reply::Name(Ok(n.into()))),
+            _ => None,
+        }
+    }
+
+    /// Answers the lookups whose epoch the map has reached: found, or
+    /// -ENOENT now that the map is as new as the monitor's.
+    fn answer_awaiting(&mut self) {
+        let have = self.map.as_ref().map_or(0, OsdMap::epoch);
+        let (due, still): (Vec<_>, Vec<_>) =
+            core::mem::take(&mut self.awaiting_epoch).into_iter().partition(|(epoch, _, _)| *epoch <= have);
+        self.awaiting_epoch = still;
+        for (_, tid, req) in due {
+            let reply = self.resolve_pool(&req).unwrap_or(match req {
+                PoolRequest::Name { .. } => Reply::Name(Err(Errno::ENOENT)),
+                _ => Reply::Id(Err(Errno::ENOENT)),
+            });
+            self.events.push_back(ClientEvent::Reply(tid, reply));
         }
     }
 

@@ -149,8 +149,13 @@ pub unsafe extern "C" fn rbd_image_options_is_set(
     optname: c_int,
     is_set: *mut bool,
 ) -> c_int {
-    // SAFETY: checked out-pointer.
-    guard(|| unsafe { put(is_set, get_option(opts, optname).is_ok()) }.map(|_| 0))
+    guard(|| {
+        if !known_option(optname) {
+            return Err(Errno::EINVAL);
+        }
+        // SAFETY: checked out-pointer.
+        unsafe { put(is_set, get_option(opts, optname).is_ok()) }.map(|_| 0)
+    })
 }
 
 /// # Safety

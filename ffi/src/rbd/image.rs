@@ -271,8 +271,12 @@ pub unsafe extern "C" fn rbd_encryption_format(
     opts: *mut c_void,
     opts_size: usize,
 ) -> c_int {
-    let _ = (image, format, opts, opts_size);
-    guard(|| Err(Errno::EOPNOTSUPP))
+    guard(|| {
+        // SAFETY: checked handle.
+        unsafe { self::image(image) }?;
+        encryption_options(format, opts, opts_size, false)?;
+        Err(Errno::EOPNOTSUPP)
+    })
 }
 
 /// Image encryption is not offered yet.
@@ -286,8 +290,12 @@ pub unsafe extern "C" fn rbd_encryption_load(
     opts: *mut c_void,
     opts_size: usize,
 ) -> c_int {
-    let _ = (image, format, opts, opts_size);
-    guard(|| Err(Errno::EOPNOTSUPP))
+    guard(|| {
+        // SAFETY: checked handle.
+        unsafe { self::image(image) }?;
+        encryption_options(format, opts, opts_size, true)?;
+        Err(Errno::EOPNOTSUPP)
+    })
 }
 
 /// Image encryption is not offered yet.
@@ -296,8 +304,36 @@ pub unsafe extern "C" fn rbd_encryption_load(
 /// Any arguments; none is dereferenced.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_encryption_load2(image: rbd_image_t, specs: *const c_void, spec_count: usize) -> c_int {
-    let _ = (image, specs, spec_count);
-    guard(|| Err(Errno::EOPNOTSUPP))
+    guard(|| {
+        // SAFETY: checked handle.
+        unsafe { self::image(image) }?;
+        if specs.is_null() || spec_count == 0 {
+            return Err(Errno::EINVAL);
+        }
+        // SAFETY: `specs` holds `spec_count` entries by the contract.
+        let specs = unsafe { std::slice::from_raw_parts(specs.cast::<rbd_encryption_spec_t>(), spec_count) };
+        for spec in specs {
+            encryption_options(spec.format, spec.opts, spec.opts_size, true)?;
+        }
+        Err(Errno::EOPNOTSUPP)
+    })
+}
+
+/// librbd's checks of encryption options, before anything is attempted:
+/// NULL options, a size that is not the format's options struct, or an
+/// unknown format are -EINVAL. LUKS (either version) is for loading only.
+fn encryption_options(format: c_int, opts: *const c_void, opts_size: usize, load: bool) -> Result<(), Errno> {
+    // rbd_encryption_luks1/luks2_format_options_t: alg, passphrase, size;
+    // rbd_encryption_luks_format_options_t: passphrase, size.
+    let want = match format {
+        0 | 1 => 3 * std::mem::size_of::<usize>(),
+        2 if load => 2 * std::mem::size_of::<usize>(),
+        _ => return Err(Errno::EINVAL),
+    };
+    if opts.is_null() || opts_size != want {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
 }
 
 /// Reports allocated extents of [ofs, ofs + len) in image order, one

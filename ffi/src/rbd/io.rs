@@ -5,6 +5,7 @@ use crate::types::*;
 use std::ffi::{c_char, c_int, c_void};
 use std::future::Future;
 
+use rbdrs_client::image::io::Io;
 use rbdrs_client::proto::image::io::CompareOutcome;
 use rbdrs_client::proto::Errno;
 
@@ -47,7 +48,8 @@ unsafe fn slice<'a>(buf: *const c_char, len: usize) -> Result<&'a [u8], Errno> {
 /// # Safety
 /// `iov` holds `iovcnt` entries, each valid for its length.
 unsafe fn iovecs(iov: *const iovec, iovcnt: c_int) -> Result<Vec<Target>, Errno> {
-    if iovcnt < 0 || (iovcnt > 0 && iov.is_null()) {
+    // librbd refuses an empty vector, as it does one whose total overflows.
+    if iovcnt <= 0 || iov.is_null() {
         return Err(Errno::EINVAL);
     }
     // SAFETY: forwarded contract.
@@ -90,6 +92,15 @@ unsafe fn submit(
         completion.complete(result.unwrap_or_else(|e| i64::from(e.to_ret())), &events);
     })?;
     Ok(0)
+}
+
+/// A write with librados op flags: FADVISE_FUA writes through the cache;
+/// the other hints change nothing here.
+fn start_write_flagged(img: &Image, off: u64, data: Vec<u8>, op_flags: c_int) -> Io<u64> {
+    match op_flags & LIBRADOS_OP_FLAG_FADVISE_FUA {
+        0 => img.start_write(off, data),
+        _ => img.start_write_through(off, data),
+    }
 }
 
 // -- synchronous --
@@ -152,11 +163,10 @@ pub unsafe extern "C" fn rbd_write2(
     buf: *const c_char,
     op_flags: c_int,
 ) -> ssize_t {
-    let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle and buffer.
         let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
-        img.wait(true, img.start_write(ofs, data)).map(|n| n as isize)
+        img.wait(true, start_write_flagged(img, ofs, data, op_flags)).map(|n| n as isize)
     })
 }
 
@@ -439,13 +449,12 @@ pub unsafe extern "C" fn rbd_aio_write2(
     c: rbd_completion_t,
     op_flags: c_int,
 ) -> c_int {
-    let _ = op_flags;
     guard(|| {
         // SAFETY: checked handle and buffer (copied now, as librbd does).
         let (img, data) = unsafe { (self::image(image)?, slice(buf, len)?.to_vec()) };
-        let write = img.start_write(off, data);
+        let write = start_write_flagged(img, off, data, op_flags);
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { write.await.map(|n| n as i64) }) }
+        unsafe { submit(img, c, async move { write.await.map(|_| 0) }) }
     })
 }
 
@@ -466,7 +475,7 @@ pub unsafe extern "C" fn rbd_aio_writev(
         let (img, pieces) = unsafe { (self::image(image)?, iovecs(iov, iovcnt)?) };
         let write = img.start_write(off, gather(&pieces));
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { write.await.map(|n| n as i64) }) }
+        unsafe { submit(img, c, async move { write.await.map(|_| 0) }) }
     })
 }
 
@@ -479,7 +488,7 @@ pub unsafe extern "C" fn rbd_aio_discard(image: rbd_image_t, off: u64, len: u64,
         let img = unsafe { self::image(image) }?;
         let discard = img.start_discard(off, len, false);
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { discard.await.map(|n| n as i64) }) }
+        unsafe { submit(img, c, async move { discard.await.map(|_| 0) }) }
     })
 }
 
@@ -500,7 +509,7 @@ pub unsafe extern "C" fn rbd_aio_write_zeroes(
         let img = unsafe { self::image(image) }?;
         let zero = img.start_discard(off, len as u64, true);
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { zero.await.map(|n| n as i64) }) }
+        unsafe { submit(img, c, async move { zero.await.map(|_| 0) }) }
     })
 }
 
@@ -522,7 +531,7 @@ pub unsafe extern "C" fn rbd_aio_writesame(
         let (img, pattern) = unsafe { (self::image(image)?, slice(buf, data_len)?.to_vec()) };
         let write = img.start_write_same(off, len as u64, pattern);
         // SAFETY: forwarded contract.
-        unsafe { submit(img, c, async move { write.await.map(|n| n as i64) }) }
+        unsafe { submit(img, c, async move { write.await.map(|_| 0) }) }
     })
 }
 
@@ -549,23 +558,66 @@ pub unsafe extern "C" fn rbd_aio_compare_and_writev(
         // SAFETY: checked handle and vectors.
         let (img, compare, data) =
             unsafe { (self::image(image)?, gather(&iovecs(cmp_iov, cmp_iovcnt)?), gather(&iovecs(iov, iovcnt)?)) };
-        let (len, mismatch) = (data.len() as i64, mismatch_off as usize);
-        let caw = img.start_compare_and_write(off, compare, data);
         // SAFETY: forwarded contract.
-        unsafe {
-            submit(img, c, async move {
-                match caw.await? {
-                    CompareOutcome::Written => Ok(len),
-                    CompareOutcome::Mismatch { offset } => {
-                        if mismatch != 0 {
-                            (mismatch as *mut u64).write(offset);
-                        }
-                        Err(Errno::EILSEQ)
-                    }
-                }
-            })
-        }
+        unsafe { submit_compare_and_write(img, off, compare, data, c, mismatch_off) }
     })
+}
+
+/// Compare-and-write of one buffer pair.
+///
+/// # Safety
+/// `cmp_buf` and `buf` valid for `len` bytes for the call; `mismatch_off`
+/// NULL or valid until completion; `c` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_aio_compare_and_write(
+    image: rbd_image_t,
+    off: u64,
+    len: usize,
+    cmp_buf: *const c_char,
+    buf: *const c_char,
+    c: rbd_completion_t,
+    mismatch_off: *mut u64,
+    op_flags: c_int,
+) -> c_int {
+    let _ = op_flags;
+    guard(|| {
+        // SAFETY: checked handle and buffers (copied now).
+        let (img, compare, data) =
+            unsafe { (self::image(image)?, slice(cmp_buf, len)?.to_vec(), slice(buf, len)?.to_vec()) };
+        // SAFETY: forwarded contract.
+        unsafe { submit_compare_and_write(img, off, compare, data, c, mismatch_off) }
+    })
+}
+
+/// Completes `c` with 0, or -EILSEQ with the mismatch's offset (from the
+/// request's start) stored in `mismatch_off`.
+///
+/// # Safety
+/// `mismatch_off` NULL or valid until completion; `c` live.
+unsafe fn submit_compare_and_write(
+    img: &Image,
+    off: u64,
+    compare: Vec<u8>,
+    data: Vec<u8>,
+    c: rbd_completion_t,
+    mismatch_off: *mut u64,
+) -> Result<i32, Errno> {
+    let mismatch = mismatch_off as usize;
+    let caw = img.start_compare_and_write(off, compare, data);
+    // SAFETY: forwarded contract.
+    unsafe {
+        submit(img, c, async move {
+            match caw.await? {
+                CompareOutcome::Written => Ok(0),
+                CompareOutcome::Mismatch { offset } => {
+                    if mismatch != 0 {
+                        (mismatch as *mut u64).write(offset);
+                    }
+                    Err(Errno::EILSEQ)
+                }
+            }
+        })
+    }
 }
 
 /// Completes once every write submitted before it has, then makes the

@@ -1,0 +1,264 @@
+/*
+ * What librbd and librados answer, call by call, as a program sees it.
+ * The same binary runs against upstream's libraries and against librbdrs
+ * (LD_LIBRARY_PATH at the drop-in folder): every check must hold for both,
+ * so the expectations are librbd's, not ours.
+ *
+ *   compat CEPH_CONF_PATH     (a cluster whose client.admin key is in the
+ *                              conf's keyring; pool "rbd" exists)
+ *
+ * Prints one line per check and exits 1 if any failed.
+ */
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <rados/librados.h>
+#include <rbd/librbd.h>
+
+static int failures;
+static const char *conf;
+
+static void expect(const char *what, long long got, long long want)
+{
+    if (got == want) {
+        printf("ok    %s = %lld\n", what, got);
+    } else {
+        printf("FAIL  %s = %lld, librbd gives %lld\n", what, got, want);
+        failures++;
+    }
+}
+
+static void must(int r, const char *what)
+{
+    if (r < 0) {
+        fprintf(stderr, "compat: %s failed: %s (%d)\n", what, strerror(-r), r);
+        exit(2);
+    }
+}
+
+/* A handle for client.admin on the cluster, with extra options. */
+static int connect_with(rados_t *cluster, const char *key, const char *keyring)
+{
+    must(rados_create(cluster, "admin"), "rados_create");
+    must(rados_conf_read_file(*cluster, conf), "rados_conf_read_file");
+    must(rados_conf_set(*cluster, "client_mount_timeout", "20"), "client_mount_timeout");
+    if (key)
+        must(rados_conf_set(*cluster, "key", key), "set key");
+    if (keyring)
+        must(rados_conf_set(*cluster, "keyring", keyring), "set keyring");
+    return rados_connect(*cluster);
+}
+
+static void check_connect_errors(void)
+{
+    rados_t cluster;
+    /* A well-formed key that is not the client's. */
+    int r = connect_with(&cluster, "AQBn6nRl0hXcIRAAOjVxbjBj8cRjsO8p1bKOHw==", NULL);
+    expect("rados_connect with a wrong cephx key", r, -EACCES);
+    rados_shutdown(cluster);
+
+    r = connect_with(&cluster, NULL, "/nonexistent/keyring");
+    expect("rados_connect with no keyring found", r, -ENOENT);
+    rados_shutdown(cluster);
+}
+
+static void check_new_pool(rados_t cluster)
+{
+    char cmd[256];
+    char pool[64];
+    rados_ioctx_t io;
+    snprintf(pool, sizeof pool, "compat-%d", (int)getpid());
+    /* Another client creates the pool after this one connected. */
+    snprintf(cmd, sizeof cmd,
+             "env -u LD_LIBRARY_PATH ceph --conf '%s' osd pool create %s 8 >/dev/null 2>&1", conf, pool);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "compat: %s failed\n", cmd);
+        exit(2);
+    }
+    int r = rados_ioctx_create(cluster, pool, &io);
+    expect("rados_ioctx_create on a pool created after connect", r, 0);
+    if (r == 0)
+        rados_ioctx_destroy(io);
+    expect("rados_pool_lookup of that pool > 0", rados_pool_lookup(cluster, pool) >= 0, 1);
+    snprintf(cmd, sizeof cmd,
+             "env -u LD_LIBRARY_PATH ceph --conf '%s' osd pool rm %s %s --yes-i-really-really-mean-it >/dev/null 2>&1",
+             conf, pool, pool);
+    if (system(cmd) != 0)
+        fprintf(stderr, "compat: could not remove pool %s\n", pool);
+}
+
+static ssize_t aio_result(rbd_completion_t c)
+{
+    rbd_aio_wait_for_complete(c);
+    ssize_t r = rbd_aio_get_return_value(c);
+    rbd_aio_release(c);
+    return r;
+}
+
+static rbd_completion_t completion(void)
+{
+    rbd_completion_t c;
+    must(rbd_aio_create_completion(NULL, NULL, &c), "rbd_aio_create_completion");
+    return c;
+}
+
+static void check_image_calls(rados_ioctx_t io)
+{
+    char name[64];
+    char buf[4096];
+    char cmp[4096];
+    rbd_image_t image;
+    rbd_completion_t c;
+    uint64_t mismatch = 0;
+    int order = 22;
+
+    snprintf(name, sizeof name, "compat-%d", (int)getpid());
+    must(rbd_create2(io, name, 8 << 20, RBD_FEATURE_LAYERING, &order), "rbd_create2");
+    must(rbd_open(io, name, &image, NULL), "rbd_open");
+    memset(buf, 0xab, sizeof buf);
+
+    /* What aio writes complete with. */
+    c = completion();
+    expect("rbd_aio_write returns", rbd_aio_write(image, 512, 512, buf, c), 0);
+    expect("rbd_aio_get_return_value after rbd_aio_write", aio_result(c), 0);
+    struct iovec iov[2] = {{buf, 1024}, {buf + 1024, 1024}};
+    c = completion();
+    must(rbd_aio_writev(image, iov, 2, 1 << 20, c), "rbd_aio_writev");
+    expect("rbd_aio_get_return_value after rbd_aio_writev", aio_result(c), 0);
+    c = completion();
+    must(rbd_aio_discard(image, 1 << 20, 4096, c), "rbd_aio_discard");
+    expect("rbd_aio_get_return_value after rbd_aio_discard", aio_result(c), 0);
+    c = completion();
+    must(rbd_aio_write_zeroes(image, 1 << 20, 4096, c, 0, 0), "rbd_aio_write_zeroes");
+    expect("rbd_aio_get_return_value after rbd_aio_write_zeroes", aio_result(c), 0);
+    c = completion();
+    must(rbd_aio_writesame(image, 1 << 20, 4096, buf, 512, c, 0), "rbd_aio_writesame");
+    expect("rbd_aio_get_return_value after rbd_aio_writesame", aio_result(c), 0);
+    c = completion();
+    must(rbd_aio_flush(image, c), "rbd_aio_flush");
+    expect("rbd_aio_get_return_value after rbd_aio_flush", aio_result(c), 0);
+    expect("rbd_discard returns the length", rbd_discard(image, 1 << 20, 4096), 4096);
+    expect("rbd_write_zeroes returns the length", rbd_write_zeroes(image, 1 << 20, 4096, 0, 0), 4096);
+    expect("rbd_writesame returns the length", rbd_writesame(image, 1 << 20, 4096, buf, 512, 0), 4096);
+    c = completion();
+    must(rbd_aio_read(image, 512, 512, buf, c), "rbd_aio_read");
+    expect("rbd_aio_get_return_value after rbd_aio_read", aio_result(c), 512);
+    expect("rbd_write returns the length", rbd_write(image, 0, 4096, buf), 4096);
+    expect("rbd_read returns the length", rbd_read(image, 0, 4096, cmp), 4096);
+
+    /* Bad vectors. */
+    c = completion();
+    expect("rbd_aio_writev with 0 iovecs", rbd_aio_writev(image, iov, 0, 0, c), -EINVAL);
+    rbd_aio_release(c);
+    c = completion();
+    expect("rbd_aio_readv with 0 iovecs", rbd_aio_readv(image, iov, 0, 0, c), -EINVAL);
+    rbd_aio_release(c);
+
+    /* compare-and-write: the mismatch offset counts from the request. */
+    memcpy(cmp, buf, sizeof cmp);
+    cmp[5] ^= 1;
+    expect("rbd_compare_and_write mismatch", rbd_compare_and_write(image, 0, 512, cmp, buf, &mismatch, 0), -EILSEQ);
+    expect("  its mismatch offset", (long long)mismatch, 5);
+    mismatch = 0;
+    cmp[5] ^= 1;
+    cmp[517] ^= 1;
+    expect("rbd_compare_and_write mismatch at 512+5",
+           rbd_compare_and_write(image, 512, 512, cmp + 512, buf, &mismatch, 0), -EILSEQ);
+    expect("  its mismatch offset", (long long)mismatch, 5);
+    c = completion();
+    mismatch = 0;
+    must(rbd_aio_compare_and_write(image, 512, 512, cmp + 512, buf, c, &mismatch, 0), "rbd_aio_compare_and_write");
+    expect("rbd_aio_compare_and_write mismatch", aio_result(c), -EILSEQ);
+    expect("  its mismatch offset", (long long)mismatch, 5);
+    c = completion();
+    must(rbd_aio_compare_and_write(image, 0, 512, buf, buf, c, &mismatch, 0), "rbd_aio_compare_and_write");
+    expect("rbd_aio_get_return_value after a matching rbd_aio_compare_and_write", aio_result(c), 0);
+    expect("rbd_compare_and_write that matches returns the length",
+           rbd_compare_and_write(image, 0, 512, buf, buf, &mismatch, 0), 512);
+
+    /* Snapshot management is not IO: a handle reading a snapshot may do it. */
+    must(rbd_snap_create(image, "s1"), "rbd_snap_create s1");
+    must(rbd_snap_create(image, "s2"), "rbd_snap_create s2");
+    must(rbd_snap_set(image, "s1"), "rbd_snap_set");
+    expect("rbd_snap_protect while rbd_snap_set at a snapshot", rbd_snap_protect(image, "s2"), 0);
+    expect("rbd_snap_unprotect while rbd_snap_set at a snapshot", rbd_snap_unprotect(image, "s2"), 0);
+    expect("rbd_snap_remove while rbd_snap_set at a snapshot", rbd_snap_remove(image, "s2"), 0);
+    expect("rbd_write while rbd_snap_set at a snapshot", rbd_write(image, 0, 512, buf), -EROFS);
+    expect("rbd_snap_remove of the snapshot being read", rbd_snap_remove(image, "s1"), 0);
+    expect("rbd_read of a removed snapshot", rbd_read(image, 0, 512, buf), -ENOENT);
+    must(rbd_snap_set(image, NULL), "rbd_snap_set NULL");
+
+    /* Image options. */
+    rbd_image_options_t opts;
+    bool is_set = true;
+    rbd_image_options_create(&opts);
+    expect("rbd_image_options_is_set of an unknown option", rbd_image_options_is_set(opts, 9999, &is_set), -EINVAL);
+    expect("rbd_image_options_is_set of an unset option", rbd_image_options_is_set(opts, RBD_IMAGE_OPTION_ORDER, &is_set), 0);
+    expect("  is_set", is_set, 0);
+    rbd_image_options_destroy(opts);
+
+    /* Encryption with bad options. */
+    expect("rbd_encryption_format with NULL options",
+           rbd_encryption_format(image, RBD_ENCRYPTION_FORMAT_LUKS1, NULL, 0), -EINVAL);
+    expect("rbd_encryption_load with NULL options", rbd_encryption_load(image, RBD_ENCRYPTION_FORMAT_LUKS1, NULL, 0),
+           -EINVAL);
+
+    must(rbd_close(image), "rbd_close");
+    must(rbd_remove(io, name), "rbd_remove");
+}
+
+/* FUA writes reach the OSDs before they complete, whatever the cache. */
+static void check_fua(rados_t cluster, rados_ioctx_t io)
+{
+    char name[64];
+    char buf[4096];
+    char back[4096];
+    rbd_image_t writer;
+    rbd_image_t reader;
+    int order = 22;
+    (void)cluster;
+    snprintf(name, sizeof name, "compat-fua-%d", (int)getpid());
+    must(rbd_create2(io, name, 8 << 20, RBD_FEATURE_LAYERING, &order), "rbd_create2");
+    must(rbd_open(io, name, &writer, NULL), "rbd_open writer");
+    must(rbd_open_read_only(io, name, &reader, NULL), "rbd_open reader");
+    memset(buf, 0x5a, sizeof buf);
+    expect("rbd_write2 with FADVISE_FUA", rbd_write2(writer, 0, sizeof buf, buf, LIBRADOS_OP_FLAG_FADVISE_FUA),
+           sizeof buf);
+    memset(back, 0, sizeof back);
+    must(rbd_invalidate_cache(reader), "rbd_invalidate_cache");
+    rbd_read(reader, 0, sizeof back, back);
+    expect("a second handle reads the FUA write at once", memcmp(buf, back, sizeof buf) == 0, 1);
+    rbd_close(reader);
+    rbd_close(writer);
+    must(rbd_remove(io, name), "rbd_remove fua");
+}
+
+int main(int argc, char **argv)
+{
+    rados_t cluster;
+    rados_ioctx_t io;
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s CEPH_CONF\n", argv[0]);
+        return 2;
+    }
+    conf = argv[1];
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    check_connect_errors();
+    must(connect_with(&cluster, NULL, NULL), "rados_connect");
+    must(rados_conf_set(cluster, "rbd_cache", "true"), "rbd_cache");
+    must(rados_conf_set(cluster, "rbd_cache_writethrough_until_flush", "false"), "writeback at once");
+    check_new_pool(cluster);
+    must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
+    check_image_calls(io);
+    check_fua(cluster, io);
+    rados_ioctx_destroy(io);
+    rados_shutdown(cluster);
+    printf("%s: %d failed\n", failures ? "FAILED" : "passed", failures);
+    return failures ? 1 : 0;
+}

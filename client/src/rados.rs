@@ -58,6 +58,15 @@ impl Connection {
         }
     }
 
+    /// Waits until this client has the monitor's newest OSDMap.
+    pub fn wait_for_latest_osdmap(&self) -> Result<(), Errno> {
+        let dispatcher = self.runtime.dispatcher.clone();
+        match self.run_admin(async move { dispatcher.submit(Request::Pool(PoolRequest::LatestMap)).await })? {
+            Reply::Done(done) => done,
+            _ => Err(Errno::EIO),
+        }
+    }
+
     pub fn pool_name(&self, pool: i64) -> Result<String, Errno> {
         let dispatcher = self.runtime.dispatcher.clone();
         match self.run_admin(async move { dispatcher.submit(Request::Pool(PoolRequest::Name { pool })).await })? {

@@ -508,6 +508,15 @@ int64_t rados_ioctx_get_id(rados_ioctx_t io);
 rados_t rados_ioctx_get_cluster(rados_ioctx_t io);
 
 /**
+ * Waits until the client has the cluster's newest OSDMap (on the embedded
+ * store: at once).
+ *
+ * # Safety
+ * `cluster` from rados_create.
+ */
+int rados_wait_for_latest_osdmap(rados_t cluster);
+
+/**
  * A pool's id by name, or -ENOENT.
  *
  * # Safety

@@ -86,6 +86,7 @@ static void check_new_pool(rados_t cluster)
     if (r == 0)
         rados_ioctx_destroy(io);
     expect("rados_pool_lookup of that pool > 0", rados_pool_lookup(cluster, pool) >= 0, 1);
+    expect("rados_wait_for_latest_osdmap", rados_wait_for_latest_osdmap(cluster), 0);
     snprintf(cmd, sizeof cmd,
              "env -u LD_LIBRARY_PATH ceph --conf '%s' osd pool rm %s %s --yes-i-really-really-mean-it >/dev/null 2>&1",
              conf, pool, pool);

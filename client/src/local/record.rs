@@ -194,6 +194,7 @@ impl Encode for Record {
                 6u8.encode(out);
                 name.encode(out);
             }
+            Record::Pool(PoolRequest::LatestMap) => 7u8.encode(out),
         }
     }
 }
@@ -220,6 +221,7 @@ impl Decode for Record {
             4 => Record::Pool(PoolRequest::Lookup { name: d.string()? }),
             5 => Record::Pool(PoolRequest::Name { pool: d.i64()? }),
             6 => Record::CreatePool(d.string()?),
+            7 => Record::Pool(PoolRequest::LatestMap),
             _ => return Err(DecodeError::Invalid("record type")),
         })
     }

@@ -222,7 +222,7 @@ impl RadosClient {
                 let mon_tid = self.mon.delete_selfmanaged_snap(pool, snap);
                 self.pool_ops.insert(mon_tid, (tid, false));
             }
-            Request::Pool(req @ (PoolRequest::Lookup { .. } | PoolRequest::Name { .. })) => {
+            Request::Pool(req @ (PoolRequest::Lookup { .. } | PoolRequest::Name { .. } | PoolRequest::LatestMap)) => {
                 match self.resolve_pool(&req) {
                     Some(reply) => self.events.push_back(ClientEvent::Reply(tid, reply)),
                     // A pool made since our map: ask how new the newest is.
@@ -448,7 +448,8 @@ impl RadosClient {
         }
     }
 
-    /// A pool lookup by name or id as the map answers it; None for a miss.
+    /// A pool lookup by name or id as the map answers it; None for a miss
+    /// (always, for LatestMap: it waits for the monitor's newest epoch).
     fn resolve_pool(&self, req: &PoolRequest) -> Option<Reply> {
         let map = self.map.as_ref()?;
         match req {
@@ -468,6 +469,7 @@ impl RadosClient {
         for (_, tid, req) in due {
             let reply = self.resolve_pool(&req).unwrap_or(match req {
                 PoolRequest::Name { .. } => Reply::Name(Err(Errno::ENOENT)),
+                PoolRequest::LatestMap => Reply::Done(Ok(())),
                 _ => Reply::Id(Err(Errno::ENOENT)),
             });
             self.events.push_back(ClientEvent::Reply(tid, reply));

@@ -32,6 +32,9 @@ pub enum PoolRequest {
     Name {
         pool: i64,
     },
+    /// Completes once the client has the monitor's newest OSDMap
+    /// (rados_wait_for_latest_osdmap).
+    LatestMap,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,7 +50,7 @@ impl Request {
             Request::Object(_) => Reply::Object(ObjectReply::error(e)),
             Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. }) => Reply::Id(Err(e)),
             Request::Pool(PoolRequest::Name { .. }) => Reply::Name(Err(e)),
-            Request::Pool(PoolRequest::RemoveSnap { .. }) => Reply::Done(Err(e)),
+            Request::Pool(PoolRequest::RemoveSnap { .. } | PoolRequest::LatestMap) => Reply::Done(Err(e)),
         }
     }
 }

@@ -17,6 +17,8 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         Request::Pool(PoolRequest::RemoveSnap { pool, snap }) => Reply::Done(store.remove_snap(*pool, *snap)),
         Request::Pool(PoolRequest::Lookup { name }) => Reply::Id(store.lookup_pool(name).map(|id| id as u64)),
         Request::Pool(PoolRequest::Name { pool }) => Reply::Name(store.pool_name(*pool)),
+        // A local store has no other map than the one it is.
+        Request::Pool(PoolRequest::LatestMap) => Reply::Done(Ok(())),
     }
 }
 

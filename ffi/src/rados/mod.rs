@@ -319,6 +319,20 @@ pub unsafe extern "C" fn rados_ioctx_get_cluster(io: rados_ioctx_t) -> rados_t {
     guard(|| unsafe { ioctx(io) }.map(|io| io.cluster))
 }
 
+/// Waits until the client has the cluster's newest OSDMap (on the embedded
+/// store: at once).
+///
+/// # Safety
+/// `cluster` from rados_create.
+#[no_mangle]
+pub unsafe extern "C" fn rados_wait_for_latest_osdmap(cluster: rados_t) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        unsafe { self::cluster(cluster) }?.connected()?.wait_for_latest_osdmap()?;
+        Ok(0)
+    })
+}
+
 /// A pool's id by name, or -ENOENT.
 ///
 /// # Safety

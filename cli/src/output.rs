@@ -216,7 +216,7 @@ impl Table {
                     false => format!("{cell:<w$}"),
                 })
                 .collect();
-            out.push_str(cells.join("  ").trim_end());
+            out.push_str(&cells.join("  "));
             out.push('\n');
         }
         out

@@ -30,6 +30,15 @@ same() {
     echo "  same JSON: $*"
 }
 
+# The same for the plain text rbd prints (tables, info).
+same_plain() {
+    local up rs
+    up="$(rbd_ "$@" 2>/dev/null)" || fail "rbd $* failed"
+    rs="$(ours "$@" 2>/dev/null)" || fail "rbdrs $* failed"
+    [[ "$up" == "$rs" ]] || { diff <(echo "$up") <(echo "$rs") >&2; fail "different text for '$*'"; }
+    echo "  same text: $*"
+}
+
 # 40 MiB: data, a 12 MiB hole, data.
 head -c 16M /dev/urandom >"$WORK/in.raw"
 head -c 12M /dev/zero >>"$WORK/in.raw"
@@ -86,6 +95,14 @@ same children rbd/${P}-ours@s1
 same children rbd/${P}-theirs@s1
 same du rbd/${P}-up
 same du rbd/${P}-striped
+# With data, snapshots and writes after them (fast-diff's accounting).
+same du rbd/${P}-ours
+same du rbd/${P}-theirs
+same du rbd/${P}-clone-by-ours
+same du -p rbd
+same_plain du -p rbd
+same_plain info rbd/${P}-clone-by-ours
+same_plain snap ls rbd/${P}-ours
 same status rbd/${P}-ours
 same lock ls rbd/${P}-ours
 # Another client holds the image: a watch and an advisory lock.
@@ -99,6 +116,8 @@ done
 same status rbd/${P}-up
 same lock ls rbd/${P}-up
 same ls -l rbd
+same_plain ls -l rbd
+same_plain lock ls rbd/${P}-up
 kill "$watcher" 2>/dev/null || true
 wait "$watcher" 2>/dev/null || true
 

@@ -360,11 +360,16 @@ pub fn status(ctx: &Ctx) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Bytes allocated at what `image` shows, whole objects, within `size`;
-/// a clone's parent-backed range counts, as in rbd's du. Unlike rbd with
-/// fast-diff, an image's used size is all it holds, not what changed since
-/// its previous snapshot.
-fn used(image: &Image, size: u64) -> Result<u64, Failure> {
+/// What rbd's du reports for the head (`snap` None) or a snapshot: with
+/// fast-diff, what was written since the previous snapshot; without it,
+/// everything allocated at what `image` shows (a clone's parent-backed
+/// range included), whole objects, within `size`.
+fn used(image: &Image, snap: Option<u64>, size: u64) -> Result<u64, Failure> {
+    if let Some(bytes) =
+        image.written_since_previous_snapshot(snap).or_fail(|| "error reading the object map".into())?
+    {
+        return Ok(bytes);
+    }
     let runs = image.allocated(0, size, true).or_fail(|| "error computing disk usage".into())?;
     Ok(runs.iter().map(|&(_, len)| len).sum())
 }
@@ -395,19 +400,19 @@ pub fn disk_usage(ctx: &Ctx) -> Result<(), Failure> {
                 continue;
             }
             image.snap_set(Some(&snap.name)).or_fail(|| "error setting snapshot".into())?;
-            let bytes = used(&image, snap.size)?;
+            let bytes = used(&image, Some(snap.id), snap.size)?;
             entries.push((name.clone(), id.clone(), Some((snap.name.clone(), snap.id)), snap.size, bytes));
         }
         image.snap_set(None).or_fail(|| "error setting snapshot".into())?;
         if only.as_ref().is_none_or(|s| s.snap.is_none()) {
             let provisioned = image.size().or_fail(|| "error getting the size".into())?;
-            entries.push((name.clone(), id, None, provisioned, used(&image, provisioned)?));
+            entries.push((name.clone(), id, None, provisioned, used(&image, None, provisioned)?));
         }
     }
-    // rbd totals the heads only; snapshots share their image's space.
-    let heads = || entries.iter().filter(|e| e.2.is_none());
-    let total_provisioned: u64 = heads().map(|e| e.3).sum();
-    let total_used: u64 = heads().map(|e| e.4).sum();
+    // rbd provisions the heads (snapshots share their image's size) but
+    // counts what each snapshot holds as used.
+    let total_provisioned: u64 = entries.iter().filter(|e| e.2.is_none()).map(|e| e.3).sum();
+    let total_used: u64 = entries.iter().map(|e| e.4).sum();
     let printed = ctx.print_json(|| {
         let list = entries
             .iter()

@@ -3,11 +3,15 @@
 
 use std::sync::Arc;
 
+use rbdrs_core::cls::rbd::object_map as map_cls;
 use rbdrs_core::cls::rbd::types::{
     RBD_FEATURE_FAST_DIFF, RBD_FEATURE_OBJECT_MAP, RBD_FLAG_FAST_DIFF_INVALID, RBD_FLAG_OBJECT_MAP_INVALID,
 };
+use rbdrs_core::encoding::decode_exact;
 use rbdrs_core::image::ImageCtx;
-use rbdrs_core::osd::ObjectOperation;
+use rbdrs_core::naming;
+use rbdrs_core::object_map::{ObjectMap, ObjectState};
+use rbdrs_core::osd::{ObjectOperation, StatOut};
 use rbdrs_core::rados::join_all;
 use rbdrs_core::striper::{extent_to_file, file_to_extents};
 use rbdrs_core::Errno;
@@ -50,7 +54,8 @@ impl Image {
         Ok(runs)
     }
 
-    /// Whether each object may hold data (conservatively: when unsure, yes).
+    /// Whether each object may hold data: by the object map when valid
+    /// (conservatively), else by its size.
     fn object_existence(
         &self,
         ictx: &Arc<ImageCtx>,
@@ -77,7 +82,11 @@ impl Image {
                     let mut op = ObjectOperation::new();
                     op.stat();
                     let reply = ictx.data_io.read(&ictx.data_object(n), ictx.snap_id, op).await;
-                    (n, reply.errno())
+                    // An empty object holds no data (and hides the parent).
+                    let size = reply.errno().and_then(|()| {
+                        decode_exact::<StatOut>(reply.out(0)?).map(|s| s.size).map_err(|_| Errno::EBADMSG)
+                    });
+                    (n, size)
                 }
             });
             join_all(stats).await
@@ -85,10 +94,49 @@ impl Image {
         stats
             .into_iter()
             .map(|(n, r)| match r {
-                Ok(()) => Ok(true),
+                Ok(size) => Ok(size > 0),
                 Err(Errno::ENOENT) => Ok(behind_parent(n)),
                 Err(e) => Err(e),
             })
             .collect()
+    }
+}
+
+impl Image {
+    /// The bytes written since the previous snapshot (or since creation) as
+    /// fast-diff tells it, a whole object at a time: what `rbd du` reports
+    /// for the head (`snap` None) or a snapshot. None when the image keeps
+    /// no valid fast-diff object map; then only [`Image::allocated`] helps.
+    pub fn written_since_previous_snapshot(&self, snap: Option<u64>) -> Result<Option<u64>, Errno> {
+        let ictx = self.ctx()?;
+        let fast_diff = ictx.features & RBD_FEATURE_FAST_DIFF != 0
+            && ictx.flags & (RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID) == 0;
+        if !fast_diff {
+            return Ok(None);
+        }
+        let size = match snap {
+            Some(id) => ictx.snaps.get(&id).map(|s| s.size).ok_or(Errno::ENOENT)?,
+            None => ictx.size,
+        };
+        let (io, oid) = (ictx.io.clone(), naming::object_map_object(&ictx.id, snap));
+        let map = self.connection().run_admin(async move {
+            let mut op = ObjectOperation::new();
+            map_cls::object_map_load(&mut op);
+            match io.read_head(&oid, op).await {
+                Ok(reply) => map_cls::object_map_load_finish(reply.out(0)?).map(Some).map_err(|_| Errno::EBADMSG),
+                Err(Errno::ENOENT) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })??;
+        let Some(map) = map.map(ObjectMap::new) else { return Ok(None) };
+        // A snapshot keeps the states it had when taken; taking one marks
+        // the head's objects clean. So "written since" is "still EXISTS".
+        let mut bytes = 0;
+        for object_no in (0..map.len()).filter(|&n| map.state(n) == Some(ObjectState::Exists)) {
+            let extents =
+                extent_to_file(&ictx.layout, object_no, 0, ictx.layout.object_size()).map_err(|e| e.errno())?;
+            bytes += extents.iter().filter(|&&(off, _)| off < size).map(|&(off, len)| len.min(size - off)).sum::<u64>();
+        }
+        Ok(Some(bytes))
     }
 }

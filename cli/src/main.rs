@@ -108,13 +108,7 @@ impl Ctx {
         if !self.json()? {
             return Ok(false);
         }
-        let pretty = self.args.flag("pretty-format");
-        let text = value()?.render(pretty);
-        if pretty {
-            println!("{text}");
-        } else {
-            print!("{text}");
-        }
+        println!("{}", value()?.render(self.args.flag("pretty-format")));
         Ok(true)
     }
 

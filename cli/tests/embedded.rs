@@ -67,7 +67,7 @@ fn create_list_info_resize_rename_remove() {
     s.ok(&["create", "--size", "100M", "a"]);
     s.ok(&["create", "--size", "1G", "--object-size", "1M", "--stripe-unit", "64K", "--stripe-count", "4", "rbd/b"]);
     assert_eq!(s.ok(&["ls"]), "a\nb\n");
-    assert_eq!(s.ok(&["ls", "--format", "json"]), r#"["a","b"]"#);
+    assert_eq!(s.ok(&["ls", "--format", "json"]), "[\"a\",\"b\"]\n");
     let info = s.ok(&["info", "b", "--format", "json"]);
     for want in [
         r#""name":"b""#,
@@ -132,7 +132,7 @@ fn snapshots_clones_and_flatten() {
     s.ok(&["clone", "src@one", "child"]);
     assert_eq!(
         s.ok(&["children", "src@one", "--format", "json"]),
-        r#"[{"pool":"rbd","pool_namespace":"","image":"child"}]"#
+        concat!(r#"[{"pool":"rbd","pool_namespace":"","image":"child"}]"#, "\n")
     );
     assert_eq!(s.ok(&["children", "src@one"]), "rbd/child\n");
     let info = s.ok(&["info", "child", "--format", "json"]);
@@ -196,6 +196,6 @@ fn import_export_du_and_diff() {
     let diff = s.ok(&["diff", "disk.raw", "--format", "json"]);
     assert!(diff.starts_with(r#"[{"offset":0,"length":"#) && diff.contains(r#""exists":"true""#), "{diff}");
     assert_eq!(s.ok(&["status", "disk.raw"]), "Watchers: none\n");
-    assert_eq!(s.ok(&["lock", "ls", "disk.raw", "--format", "json"]), "[]");
+    assert_eq!(s.ok(&["lock", "ls", "disk.raw", "--format", "json"]), "[]\n");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -18,26 +18,21 @@ rbd_() { timeout 300 rbd --conf "$CEPH_CONF" "$@"; }
 ours() { timeout 300 "$RBDRS" --conf "$CEPH_CONF" "$@"; }
 fail() { echo "cli interop: $*" >&2; exit 1; }
 
-# Both tools, same question, same answer.
-same() {
-    local up rs
-    up="$(rbd_ "$@" --format json 2>"$WORK/err.up")" || fail "rbd $* failed: $(cat "$WORK/err.up")"
-    rs="$(ours "$@" --format json 2>"$WORK/err.rs")" || fail "rbdrs $* failed: $(cat "$WORK/err.rs")"
-    if [[ "$up" != "$rs" ]]; then
-        printf 'rbd   %s:\n  %s\nrbdrs %s:\n  %s\n' "$*" "$up" "$*" "$rs" >&2
-        fail "different JSON for '$*'"
+# Both tools, same question, byte for byte the same answer: JSON with
+# --format json, else the plain text.
+compare() {
+    local kind=$1
+    shift
+    rbd_ "$@" >"$WORK/out.up" 2>"$WORK/err.up" || fail "rbd $* failed: $(cat "$WORK/err.up")"
+    ours "$@" >"$WORK/out.rs" 2>"$WORK/err.rs" || fail "rbdrs $* failed: $(cat "$WORK/err.rs")"
+    if ! cmp -s "$WORK/out.up" "$WORK/out.rs"; then
+        diff "$WORK/out.up" "$WORK/out.rs" >&2 || true
+        fail "different $kind for '$*'"
     fi
-    echo "  same JSON: $*"
+    echo "  same $kind: $*"
 }
-
-# The same for the plain text rbd prints (tables, info).
-same_plain() {
-    local up rs
-    up="$(rbd_ "$@" 2>/dev/null)" || fail "rbd $* failed"
-    rs="$(ours "$@" 2>/dev/null)" || fail "rbdrs $* failed"
-    [[ "$up" == "$rs" ]] || { diff <(echo "$up") <(echo "$rs") >&2; fail "different text for '$*'"; }
-    echo "  same text: $*"
-}
+same() { compare JSON "$@" --format json; }
+same_plain() { compare text "$@"; }
 
 # 40 MiB: data, a 12 MiB hole, data.
 head -c 16M /dev/urandom >"$WORK/in.raw"
@@ -85,6 +80,16 @@ echo "  snapshots, clones and flattened clones: identical both ways"
 ours snap create --no-progress rbd/${P}-up@plain
 rbd_ clone rbd/${P}-ours@s1 rbd/${P}-second-child
 
+echo "-- a separate data pool"
+timeout 60 ceph --conf "$CEPH_CONF" osd pool create "${P}-data" 8 >/dev/null 2>&1 || fail "creating the data pool failed"
+rbd_ pool init "${P}-data"
+ours create --size 16M --data-pool "${P}-data" rbd/${P}-datapool
+ours bench --io-type write --io-size 1M --io-total 4M rbd/${P}-datapool >/dev/null
+rbd_ export --no-progress rbd/${P}-datapool "$WORK/i.raw"
+ours export --no-progress rbd/${P}-datapool - | cmp "$WORK/i.raw" - || fail "the data pool image reads differently"
+timeout 60 rados --conf "$CEPH_CONF" -p "${P}-data" ls | grep -q '^rbd_data\.' || fail "no data objects in the data pool"
+echo "  data pool image: identical, data objects in the data pool"
+
 echo "-- the same JSON from both tools"
 same ls -l rbd
 for image in ${P}-striped ${P}-up ${P}-ours ${P}-theirs ${P}-clone-by-ours ${P}-clone-by-theirs ${P}-second-child; do
@@ -93,6 +98,7 @@ for image in ${P}-striped ${P}-up ${P}-ours ${P}-theirs ${P}-clone-by-ours ${P}-
 done
 same children rbd/${P}-ours@s1
 same children rbd/${P}-theirs@s1
+same info rbd/${P}-datapool
 same du rbd/${P}-up
 same du rbd/${P}-striped
 # With data, snapshots and writes after them (fast-diff's accounting).
@@ -135,5 +141,6 @@ rbd_ lock rm rbd/${P}-up ${P}-test-lock "$(rbd_ lock ls rbd/${P}-up --format jso
 ours rm --no-progress rbd/${P}-second-child
 ours snap purge --no-progress rbd/${P}-up
 ours rm --no-progress rbd/${P}-up
+ours rm --no-progress rbd/${P}-datapool
 rbd_ ls rbd | grep -qx ${P}-up && fail "rbd still lists an image rbdrs removed"
 echo "rbdrs against rbd: OK"

@@ -48,6 +48,12 @@ store="$(mktemp -d /tmp/rbdrs-ci-store.XXXXXX)"
 bash tests/clients/run.sh "$lib" "$store"
 rm -rf "$store"
 
+step "return values and errnos as librbd gives them (tests/c/compat.c) on the embedded store"
+compat_dir="$(mktemp -d /tmp/rbdrs-ci-compat.XXXXXX)"
+gcc -Wall -Werror -O1 -o "$compat_dir/compat" tests/c/compat.c -lrbd -lrados
+LD_LIBRARY_PATH="$lib" "$compat_dir/compat" --local "$compat_dir/store"
+rm -rf "$compat_dir"
+
 # A real cluster: Debian's ceph-mon/ceph-osd on 127.0.0.1, upstream's rados
 # tool and fio's rados engine as judges.
 step "real cluster: librados interop and fio --ioengine=rados"

@@ -6,6 +6,8 @@
  *
  *   compat CEPH_CONF_PATH     (a cluster whose client.admin key is in the
  *                              conf's keyring; pool "rbd" exists)
+ *   compat --local STORE_DIR  (librbdrs's embedded store: the checks that
+ *                              need no cluster)
  *
  * Prints one line per check and exits 1 if any failed.
  */
@@ -23,6 +25,7 @@
 
 static int failures;
 static const char *conf;
+static const char *local_store;
 
 static void expect(const char *what, long long got, long long want)
 {
@@ -46,6 +49,10 @@ static void must(int r, const char *what)
 static int connect_with(rados_t *cluster, const char *key, const char *keyring)
 {
     must(rados_create(cluster, "admin"), "rados_create");
+    if (local_store) {
+        must(rados_conf_set(*cluster, "rbdrs_local_store", local_store), "rbdrs_local_store");
+        return rados_connect(*cluster);
+    }
     must(rados_conf_read_file(*cluster, conf), "rados_conf_read_file");
     must(rados_conf_set(*cluster, "client_mount_timeout", "20"), "client_mount_timeout");
     if (key)
@@ -244,17 +251,22 @@ int main(int argc, char **argv)
 {
     rados_t cluster;
     rados_ioctx_t io;
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s CEPH_CONF\n", argv[0]);
+    if (argc == 3 && strcmp(argv[1], "--local") == 0) {
+        local_store = argv[2];
+    } else if (argc == 2) {
+        conf = argv[1];
+    } else {
+        fprintf(stderr, "usage: %s CEPH_CONF | --local STORE_DIR\n", argv[0]);
         return 2;
     }
-    conf = argv[1];
     setvbuf(stdout, NULL, _IOLBF, 0);
-    check_connect_errors();
+    if (!local_store)
+        check_connect_errors();
     must(connect_with(&cluster, NULL, NULL), "rados_connect");
     must(rados_conf_set(cluster, "rbd_cache", "true"), "rbd_cache");
     must(rados_conf_set(cluster, "rbd_cache_writethrough_until_flush", "false"), "writeback at once");
-    check_new_pool(cluster);
+    if (!local_store)
+        check_new_pool(cluster);
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_image_calls(io);
     check_fua(cluster, io);

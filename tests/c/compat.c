@@ -20,6 +20,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+/* rbd_list and rbd_get_parent_info are deprecated, and still widely called. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <rados/librados.h>
 #include <rbd/librbd.h>
 
@@ -221,6 +223,88 @@ static void check_image_calls(rados_ioctx_t io)
     must(rbd_remove(io, name), "rbd_remove");
 }
 
+/* Errors of everyday calls: what a program checks for. */
+static void check_errors(rados_t cluster, rados_ioctx_t io)
+{
+    char name[64];
+    char other[64];
+    char buf[8192];
+    char names[4];
+    size_t size;
+    rbd_image_t image;
+    rbd_image_t ro;
+    rados_ioctx_t nowhere;
+    rbd_image_info_t info;
+    rbd_snap_info_t snaps[1];
+    int max_snaps = 1;
+    int order = 22;
+    uint64_t overlap = 7;
+
+    snprintf(name, sizeof name, "compat-err-%d", (int)getpid());
+    snprintf(other, sizeof other, "compat-other-%d", (int)getpid());
+    memset(buf, 0x11, sizeof buf);
+    expect("rados_ioctx_create of a missing pool", rados_ioctx_create(cluster, "no-such-pool", &nowhere), -ENOENT);
+    expect("rados_pool_lookup of a missing pool", rados_pool_lookup(cluster, "no-such-pool"), -ENOENT);
+    expect("rbd_open of a missing image", rbd_open(io, name, &image, NULL), -ENOENT);
+    expect("rbd_remove of a missing image", rbd_remove(io, name), -ENOENT);
+    must(rbd_create2(io, name, 1 << 20, RBD_FEATURE_LAYERING, &order), "rbd_create2");
+    expect("rbd_create2 of an existing name", rbd_create2(io, name, 1 << 20, RBD_FEATURE_LAYERING, &order), -EEXIST);
+    must(rbd_create2(io, other, 1 << 20, RBD_FEATURE_LAYERING, &order), "rbd_create2 other");
+    expect("rbd_rename onto an existing name", rbd_rename(io, name, other), -EEXIST);
+    expect("rbd_rename of a missing image", rbd_rename(io, "compat-missing", "compat-missing2"), -ENOENT);
+    size = 0;
+    expect("rbd_list with no room", rbd_list(io, names, &size), -ERANGE);
+    expect("  it says how much it needs", size > 0, 1);
+
+    must(rbd_open(io, name, &image, NULL), "rbd_open");
+    expect("rbd_write past the end", rbd_write(image, 1 << 20, 512, buf), -EINVAL);
+    expect("rbd_write across the end", rbd_write(image, (1 << 20) - 512, 1024, buf), 512);
+    expect("rbd_read past the end", rbd_read(image, 1 << 20, 512, buf), -EINVAL);
+    expect("rbd_read across the end", rbd_read(image, (1 << 20) - 512, 1024, buf), 512);
+    expect("rbd_discard past the end", rbd_discard(image, 2 << 20, 512), -EINVAL);
+    /* librbd ignores a short infosize and writes the whole struct;
+     * librbdrs refuses it (-ERANGE) rather than write past the buffer. */
+    expect("rbd_stat", rbd_stat(image, &info, sizeof info), 0);
+    expect("  its parent pool without a parent", info.parent_pool, -1);
+    expect("rbd_get_overlap without a parent", rbd_get_overlap(image, &overlap), 0);
+    expect("  the overlap", (long long)overlap, 0);
+    expect("rbd_get_parent_info without a parent", rbd_get_parent_info(image, NULL, 0, NULL, 0, NULL, 0), -ENOENT);
+    expect("rbd_flatten without a parent", rbd_flatten(image), -EINVAL);
+    expect("rbd_snap_remove of a missing snapshot", rbd_snap_remove(image, "none"), -ENOENT);
+    expect("rbd_snap_set to a missing snapshot", rbd_snap_set(image, "none"), -ENOENT);
+    expect("rbd_snap_protect of a missing snapshot", rbd_snap_protect(image, "none"), -ENOENT);
+    must(rbd_snap_create(image, "s"), "rbd_snap_create");
+    expect("rbd_snap_create of an existing name", rbd_snap_create(image, "s"), -EEXIST);
+    expect("rbd_snap_unprotect of an unprotected snapshot", rbd_snap_unprotect(image, "s"), -EINVAL);
+    expect("rbd_snap_protect", rbd_snap_protect(image, "s"), 0);
+    expect("rbd_snap_protect again", rbd_snap_protect(image, "s"), -EBUSY);
+    expect("rbd_snap_remove of a protected snapshot", rbd_snap_remove(image, "s"), -EBUSY);
+    max_snaps = 1;
+    expect("rbd_snap_list with room for no terminator", rbd_snap_list(image, snaps, &max_snaps), -ERANGE);
+    expect("  it asks for", max_snaps, 2);
+    expect("rbd_remove of an image with snapshots", rbd_remove(io, name), -ENOTEMPTY);
+    expect("rbd_clone of an unprotected snapshot's image name",
+           rbd_clone(io, name, "none", io, "compat-child", RBD_FEATURE_LAYERING, &order), -ENOENT);
+    must(rbd_open_read_only(io, name, &ro, NULL), "rbd_open_read_only");
+    expect("rbd_write on a read-only open", rbd_write(ro, 0, 512, buf), -EROFS);
+    expect("rbd_resize on a read-only open", rbd_resize(ro, 2 << 20), -EROFS);
+    expect("rbd_snap_create on a read-only open", rbd_snap_create(ro, "t"), -EROFS);
+    rbd_close(ro);
+    must(rbd_snap_unprotect(image, "s"), "rbd_snap_unprotect");
+    must(rbd_snap_remove(image, "s"), "rbd_snap_remove");
+    must(rbd_close(image), "rbd_close");
+    must(rbd_remove(io, name), "rbd_remove");
+    must(rbd_remove(io, other), "rbd_remove other");
+
+    /* Objects. */
+    expect("rados_read of a missing object", rados_read(io, "compat-missing", buf, 16, 0), -ENOENT);
+    expect("rados_remove of a missing object", rados_remove(io, "compat-missing"), -ENOENT);
+    expect("rados_write_full", rados_write_full(io, name, buf, 100), 0);
+    expect("rados_read returns the bytes read", rados_read(io, name, buf, sizeof buf, 0), 100);
+    expect("rados_read past the end", rados_read(io, name, buf, 16, 1000), 0);
+    expect("rados_remove", rados_remove(io, name), 0);
+}
+
 /* FUA writes reach the OSDs before they complete, whatever the cache. */
 static void check_fua(rados_t cluster, rados_ioctx_t io)
 {
@@ -269,6 +353,7 @@ int main(int argc, char **argv)
         check_new_pool(cluster);
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_image_calls(io);
+    check_errors(cluster, io);
     check_fua(cluster, io);
     rados_ioctx_destroy(io);
     rados_shutdown(cluster);

@@ -1,5 +1,6 @@
 //! Encoding and decoding throughput of the shapes the data path uses most:
-//! a 4 KiB bufferlist, an omap listing, and a versioned struct.
+//! a 4 KiB bufferlist, an omap listing, a versioned struct, and the CRC-32C
+//! msgr2 puts over every frame (the CPU's instructions against the table).
 
 use std::collections::BTreeMap;
 
@@ -62,5 +63,19 @@ fn versioned_struct(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bufferlist, omap_listing, versioned_struct);
+fn crc32c(c: &mut Criterion) {
+    let mut data = vec![0u8; 4 << 20];
+    XorShift::new(7).fill(&mut data);
+    let mut group = c.benchmark_group("crc32c_4m");
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    group.bench_function("instructions", |b| {
+        b.iter(|| rbdrs_core::crc32c::ceph_crc32c(!0, std::hint::black_box(&data)))
+    });
+    group.bench_function("table", |b| {
+        b.iter(|| rbdrs_core::crc32c::ceph_crc32c_portable(!0, std::hint::black_box(&data)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bufferlist, omap_listing, versioned_struct, crc32c);
 criterion_main!(benches);

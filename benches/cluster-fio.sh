@@ -43,18 +43,19 @@ run() { # LIB_LABEL LD_LIBRARY_PATH ROUND NAME RW BS DEPTH
     # fio runs the job in a child process: the busiest fio process's threads.
     threads=$(for p in $(pgrep -x fio); do ls /proc/"$p"/task | wc -l; done | sort -n | tail -n1)
     wait $pid
-    python3 - "$label" "$name" "$round" "$rw" "$json" "$timing" "$threads" >>"$WORK/results" <<'PY'
+    python3 - "$label" "$name" "$round" "$rw" "$json" "$timing" "$threads" "$WORK/results" <<'PY'
 import json, sys
-label, name, rnd, rw, jpath, tpath, threads = sys.argv[1:]
+label, name, rnd, rw, jpath, tpath, threads, results = sys.argv[1:]
 job = json.load(open(jpath))["jobs"][0]
 side = job["read" if "read" in rw else "write"]
 user, sys_, rss_kb = open(tpath).read().split()
 ios = max(side["total_ios"], 1)
-cpu = (float(user) + float(sys_)) / ios * 1e6
-print(json.dumps({"lib": label, "name": name, "round": int(rnd), "iops": side["iops"], "cpu_us": cpu,
-                  "rss_mb": int(rss_kb) / 1024, "threads": int(threads)}))
+r = {"lib": label, "name": name, "round": int(rnd), "iops": side["iops"],
+     "cpu_us": (float(user) + float(sys_)) / ios * 1e6, "rss_mb": int(rss_kb) / 1024, "threads": int(threads)}
+open(results, "a").write(json.dumps(r) + "\n")
+print(f"round {rnd} {label:8} {name:18} {r['iops']:9.0f} IOPS {r['cpu_us']:8.1f} us CPU/IO  "
+      f"RSS {r['rss_mb']:5.0f} MB  threads {threads}")
 PY
-    tail -n1 "$WORK/results" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"round {r[\"round\"]} {r[\"lib\"]:8} {r[\"name\"]:18} {r[\"iops\"]:9.0f} IOPS {r[\"cpu_us\"]:8.1f} us CPU/IO  RSS {r[\"rss_mb\"]:5.0f} MB  threads {r[\"threads\"]}")'
 }
 
 echo "fio rbd engine, ${SECS}s per run, ${ROUNDS} rounds of A (librbd) B (librbdrs), 1 mon + 1 memstore OSD:"

@@ -199,6 +199,9 @@ static void check_image_calls(rados_ioctx_t io)
     expect("rbd_snap_protect while rbd_snap_set at a snapshot", rbd_snap_protect(image, "s2"), 0);
     expect("rbd_snap_unprotect while rbd_snap_set at a snapshot", rbd_snap_unprotect(image, "s2"), 0);
     expect("rbd_snap_remove while rbd_snap_set at a snapshot", rbd_snap_remove(image, "s2"), 0);
+    expect("rbd_snap_rollback while rbd_snap_set at a snapshot", rbd_snap_rollback(image, "s1"), -EROFS);
+    expect("rbd_resize while rbd_snap_set at a snapshot", rbd_resize(image, 8 << 20), -EROFS);
+    expect("rbd_flatten (no parent) while rbd_snap_set at a snapshot", rbd_flatten(image), -EINVAL);
     expect("rbd_write while rbd_snap_set at a snapshot", rbd_write(image, 0, 512, buf), -EROFS);
     expect("rbd_snap_remove of the snapshot being read", rbd_snap_remove(image, "s1"), 0);
     expect("rbd_read of a removed snapshot", rbd_read(image, 0, 512, buf), -ENOENT);
@@ -289,6 +292,7 @@ static void check_errors(rados_t cluster, rados_ioctx_t io)
     expect("rbd_write on a read-only open", rbd_write(ro, 0, 512, buf), -EROFS);
     expect("rbd_resize on a read-only open", rbd_resize(ro, 2 << 20), -EROFS);
     expect("rbd_snap_create on a read-only open", rbd_snap_create(ro, "t"), -EROFS);
+    expect("rbd_flatten on a read-only open", rbd_flatten(ro), -EROFS);
     rbd_close(ro);
     must(rbd_snap_unprotect(image, "s"), "rbd_snap_unprotect");
     must(rbd_snap_remove(image, "s"), "rbd_snap_remove");

@@ -296,11 +296,14 @@ impl Image {
         })
     }
 
+    /// Unlike the other snapshot calls, rollback rewrites the head: a
+    /// handle reading a snapshot gets -EROFS, as in librbd.
     pub fn snap_rollback(&self, name: &str) -> Result<(), Errno> {
         // The data under the cache changes.
         self.invalidate_cache()?;
-        self.snap_op(name, |mut ictx, n| async move {
-            let r = snapshot::rollback(&mut ictx, &n).await;
+        let name = name.to_string();
+        self.update(|mut ictx| async move {
+            let r = snapshot::rollback(&mut ictx, &name).await;
             (ictx, r)
         })
     }

@@ -79,10 +79,14 @@ pub async fn clone(
 
 /// Copies up everything the parent still backs and detaches the parent.
 pub async fn flatten(ictx: &mut ImageCtx) -> Result<(), Errno> {
-    ictx.prepare_write().await?;
+    // librbd's order: a read-only open, then no parent, then the rest.
+    if ictx.read_only {
+        return Err(Errno::EROFS);
+    }
     let Some(parent) = ictx.parent_info.clone() else {
         return Err(Errno::EINVAL);
     };
+    ictx.prepare_write().await?;
     flatten_objects(ictx).await?;
     let mut op = ObjectOperation::new();
     cls::parent_detach(&mut op);

@@ -790,6 +790,54 @@ int rbd_get_features(rbd_image_t image, uint64_t *features);
 int rbd_get_flags(rbd_image_t image, uint64_t *flags);
 
 /**
+ * 0: librbdrs images are all format 2 (format 1 cannot be created).
+ *
+ * # Safety
+ * `image` from rbd_open; `old` writable.
+ */
+int rbd_get_old_format(rbd_image_t image, uint8_t *old);
+
+/**
+ * The stripe unit (the object size without fancy striping).
+ *
+ * # Safety
+ * `image` from rbd_open; `stripe_unit` writable.
+ */
+int rbd_get_stripe_unit(rbd_image_t image, uint64_t *stripe_unit);
+
+/**
+ * The stripe count (1 without fancy striping).
+ *
+ * # Safety
+ * `image` from rbd_open; `stripe_count` writable.
+ */
+int rbd_get_stripe_count(rbd_image_t image, uint64_t *stripe_count);
+
+/**
+ * The image's id; -ERANGE if `id_len` cannot hold it and its NUL.
+ *
+ * # Safety
+ * `image` from rbd_open; `id` valid for `id_len` bytes.
+ */
+int rbd_get_id(rbd_image_t image, char *id, size_t id_len);
+
+/**
+ * The data objects' name prefix; -ERANGE if `prefix_len` is too small.
+ *
+ * # Safety
+ * `image` from rbd_open; `prefix` valid for `prefix_len` bytes.
+ */
+int rbd_get_block_name_prefix(rbd_image_t image, char *prefix, size_t prefix_len);
+
+/**
+ * The pool holding the data objects (the image's own without a data pool).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int64_t rbd_get_data_pool_id(rbd_image_t image);
+
+/**
  * How much of the image reads through to its parent (0 without one).
  *
  * # Safety

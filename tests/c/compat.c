@@ -268,6 +268,24 @@ static void check_errors(rados_t cluster, rados_ioctx_t io)
     /* librbd ignores a short infosize and writes the whole struct;
      * librbdrs refuses it (-ERANGE) rather than write past the buffer. */
     expect("rbd_stat", rbd_stat(image, &info, sizeof info), 0);
+    {
+        uint8_t old = 9;
+        uint64_t su = 0;
+        uint64_t sc = 0;
+        char id[64];
+        char prefix[64];
+        expect("rbd_get_old_format", rbd_get_old_format(image, &old), 0);
+        expect("  old", old, 0);
+        expect("rbd_get_stripe_unit", rbd_get_stripe_unit(image, &su), 0);
+        expect("  the object size without striping", (long long)su, 4 << 20);
+        expect("rbd_get_stripe_count", rbd_get_stripe_count(image, &sc), 0);
+        expect("  1 without striping", (long long)sc, 1);
+        expect("rbd_get_id", rbd_get_id(image, id, sizeof id), 0);
+        expect("rbd_get_id with no room", rbd_get_id(image, id, 2), -ERANGE);
+        expect("rbd_get_block_name_prefix", rbd_get_block_name_prefix(image, prefix, sizeof prefix), 0);
+        expect("  it is rbd_data.<id>", strncmp(prefix, "rbd_data.", 9) == 0 && strcmp(prefix + 9, id) == 0, 1);
+        expect("rbd_get_data_pool_id is the pool's", rbd_get_data_pool_id(image), rados_ioctx_get_id(io));
+    }
     expect("  its parent pool without a parent", info.parent_pool, -1);
     expect("rbd_get_overlap without a parent", rbd_get_overlap(image, &overlap), 0);
     expect("  the overlap", (long long)overlap, 0);

@@ -160,6 +160,77 @@ pub unsafe extern "C" fn rbd_get_flags(image: rbd_image_t, flags: *mut u64) -> c
     guard(|| with_image(image, |img| unsafe { put(flags, img.flags()?) }.map(|_| 0)))
 }
 
+/// 0: librbdrs images are all format 2 (format 1 cannot be created).
+///
+/// # Safety
+/// `image` from rbd_open; `old` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_old_format(image: rbd_image_t, old: *mut u8) -> c_int {
+    // SAFETY: checked handle and out-pointer.
+    guard(|| with_image(image, |_| unsafe { put(old, 0) }.map(|_| 0)))
+}
+
+/// The stripe unit (the object size without fancy striping).
+///
+/// # Safety
+/// `image` from rbd_open; `stripe_unit` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_stripe_unit(image: rbd_image_t, stripe_unit: *mut u64) -> c_int {
+    // SAFETY: checked handle and out-pointer.
+    guard(|| with_image(image, |img| unsafe { put(stripe_unit, img.ctx()?.layout.stripe_unit()) }.map(|_| 0)))
+}
+
+/// The stripe count (1 without fancy striping).
+///
+/// # Safety
+/// `image` from rbd_open; `stripe_count` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_stripe_count(image: rbd_image_t, stripe_count: *mut u64) -> c_int {
+    // SAFETY: checked handle and out-pointer.
+    guard(|| with_image(image, |img| unsafe { put(stripe_count, img.ctx()?.layout.stripe_count()) }.map(|_| 0)))
+}
+
+/// The image's id; -ERANGE if `id_len` cannot hold it and its NUL.
+///
+/// # Safety
+/// `image` from rbd_open; `id` valid for `id_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_id(image: rbd_image_t, id: *mut c_char, id_len: usize) -> c_int {
+    guard(|| {
+        let text = with_image(image, |img| Ok(img.ctx()?.id.clone()))?;
+        // SAFETY: id valid for id_len bytes by contract.
+        unsafe { put_cstr(id, id_len, &text, std::ptr::null_mut()) }?;
+        Ok(0)
+    })
+}
+
+/// The data objects' name prefix; -ERANGE if `prefix_len` is too small.
+///
+/// # Safety
+/// `image` from rbd_open; `prefix` valid for `prefix_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_block_name_prefix(
+    image: rbd_image_t,
+    prefix: *mut c_char,
+    prefix_len: usize,
+) -> c_int {
+    guard(|| {
+        let text = with_image(image, |img| Ok(img.ctx()?.object_prefix.clone()))?;
+        // SAFETY: prefix valid for prefix_len bytes by contract.
+        unsafe { put_cstr(prefix, prefix_len, &text, std::ptr::null_mut()) }?;
+        Ok(0)
+    })
+}
+
+/// The pool holding the data objects (the image's own without a data pool).
+///
+/// # Safety
+/// `image` from rbd_open.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_get_data_pool_id(image: rbd_image_t) -> i64 {
+    guard(|| with_image(image, |img| Ok(img.ctx()?.data_io.pool)))
+}
+
 /// How much of the image reads through to its parent (0 without one).
 ///
 /// # Safety

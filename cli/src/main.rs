@@ -67,6 +67,13 @@ impl<T> Context<T> for Result<T, Errno> {
     }
 }
 
+/// A file or stream error: its errno when the OS gave one.
+impl<T> Context<T> for std::io::Result<T> {
+    fn or_fail(self, what: impl FnOnce() -> String) -> Result<T, Failure> {
+        self.map_err(|e| Failure { what: what(), errno: e.raw_os_error().map(Errno) })
+    }
+}
+
 impl From<String> for Failure {
     fn from(what: String) -> Failure {
         Failure::usage(what)

@@ -78,13 +78,10 @@ pub fn export(ctx: &Ctx) -> Result<(), Failure> {
     let (_io, image) = ctx.open(&spec, true)?;
     let size = image.size().or_fail(|| "error getting the size".into())?;
     let chunk = chunk_size(&image)?;
-    let io_err = |e: std::io::Error| Failure {
-        what: format!("error writing to {path}"),
-        errno: e.raw_os_error().map(rbdrs_client::Errno),
-    };
+    let io_err = || format!("error writing to {path}");
     let mut sink = match path.as_str() {
         "-" => Sink::Stream(Box::new(std::io::stdout().lock())),
-        _ => Sink::File(File::create(&path).map_err(io_err)?),
+        _ => Sink::File(File::create(&path).or_fail(io_err)?),
     };
     // Only what holds data is read; the rest are holes.
     let runs = image.allocated(0, size, true).or_fail(|| "error finding the image's data".into())?;
@@ -112,17 +109,17 @@ pub fn export(ctx: &Ctx) -> Result<(), Failure> {
             if data.len() as u64 != n {
                 return Err(Failure::usage(format!("short read at offset {at}")));
             }
-            sink.hole(at - written).map_err(io_err)?;
-            sink.put(at, &data).map_err(io_err)?;
+            sink.hole(at - written).or_fail(io_err)?;
+            sink.put(at, &data).or_fail(io_err)?;
             written = at + n;
             progress.update(written, size);
         }
-        sink.hole(size - written).map_err(io_err)?;
+        sink.hole(size - written).or_fail(io_err)?;
         Ok(())
     })();
     match result {
         Ok(()) => {
-            sink.finish(size).map_err(io_err)?;
+            sink.finish(size).or_fail(io_err)?;
             progress.finish();
             Ok(())
         }
@@ -162,15 +159,12 @@ pub fn import(ctx: &Ctx) -> Result<(), Failure> {
         .map_err(Failure::from)
     })?;
     dest.snap = None;
-    let io_err = |e: std::io::Error| Failure {
-        what: format!("error reading {path}"),
-        errno: e.raw_os_error().map(rbdrs_client::Errno),
-    };
+    let io_err = || format!("error reading {path}");
     let (mut src, known): (Box<dyn Read>, Option<u64>) = match path.as_str() {
         "-" => (Box::new(std::io::stdin().lock()), None),
         _ => {
-            let file = File::open(&path).map_err(io_err)?;
-            let len = file.metadata().map_err(io_err)?.len();
+            let file = File::open(&path).or_fail(io_err)?;
+            let len = file.metadata().or_fail(io_err)?.len();
             (Box::new(file), Some(len))
         }
     };
@@ -187,7 +181,7 @@ pub fn import(ctx: &Ctx) -> Result<(), Failure> {
     let result = (|| -> Result<(), Failure> {
         loop {
             let mut buf = vec![0u8; chunk];
-            let n = read_full(&mut *src, &mut buf).map_err(io_err)?;
+            let n = read_full(&mut *src, &mut buf).or_fail(io_err)?;
             if n == 0 {
                 break;
             }

@@ -18,6 +18,12 @@ use rbdrs_core::Errno;
 
 use super::Image;
 
+/// Whether the image keeps object maps (one of `features`) that no one
+/// flagged invalid.
+fn maps_trusted(ictx: &ImageCtx, features: u64) -> bool {
+    ictx.features & features != 0 && ictx.flags & (RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID) == 0
+}
+
 impl Image {
     /// The allocated runs `(offset, length)` of `[offset, offset + length)`
     /// in image order, a whole object at a time. Existence comes from the
@@ -68,9 +74,7 @@ impl Image {
                 && extent_to_file(&ictx.layout, object_no, 0, 1)
                     .is_ok_and(|e| e.first().is_some_and(|&(o, _)| o < overlap))
         };
-        let map_valid = ictx.features & (RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF) != 0
-            && ictx.flags & (RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID) == 0
-            && ictx.snap_id.is_head();
+        let map_valid = maps_trusted(ictx, RBD_FEATURE_OBJECT_MAP | RBD_FEATURE_FAST_DIFF) && ictx.snap_id.is_head();
         if let (true, Some(map)) = (map_valid, ictx.runtime.object_map()) {
             return Ok(objects.iter().map(|&n| map.object_may_exist(n) || behind_parent(n)).collect());
         }
@@ -100,18 +104,14 @@ impl Image {
             })
             .collect()
     }
-}
 
-impl Image {
     /// The bytes written since the previous snapshot (or since creation) as
     /// fast-diff tells it, a whole object at a time: what `rbd du` reports
     /// for the head (`snap` None) or a snapshot. None when the image keeps
     /// no valid fast-diff object map; then only [`Image::allocated`] helps.
     pub fn written_since_previous_snapshot(&self, snap: Option<u64>) -> Result<Option<u64>, Errno> {
         let ictx = self.ctx()?;
-        let fast_diff = ictx.features & RBD_FEATURE_FAST_DIFF != 0
-            && ictx.flags & (RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID) == 0;
-        if !fast_diff {
+        if !maps_trusted(&ictx, RBD_FEATURE_FAST_DIFF) {
             return Ok(None);
         }
         let size = match snap {

@@ -71,20 +71,6 @@ impl Runtime {
         self.executor.spawn(Box::pin(flow))
     }
 
-    /// Runs `flow` on the executor; the returned task is its result, to
-    /// await from any executor or to wait for.
-    pub fn spawn_task<T, F>(&self, flow: F) -> Task<T>
-    where
-        T: Send + 'static,
-        F: Future<Output = Result<T, Errno>> + Send + 'static,
-    {
-        let (fill, task) = task::pair();
-        match self.spawn(async move { fill.fill(flow.await) }) {
-            Ok(()) => task,
-            Err(e) => Task::ready(Err(e)),
-        }
-    }
-
     /// Runs `flow` and waits for it, at most `timeout`. A flow still running
     /// then is left to finish on its own; the caller gets -ETIMEDOUT.
     pub fn block_on<T, F>(&self, flow: F, timeout: Duration) -> Result<T, Errno>

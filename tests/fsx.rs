@@ -344,7 +344,7 @@ fn check_object_maps(fsx: &mut Fsx<'_>, store: &MemStore, pool: i64) {
     for name in &names {
         // Taking the lock loads the map, for images not written since opened.
         let ictx = fsx.images[name].ictx.clone();
-        run!(fsx, ictx.prepare_write()).unwrap();
+        drop(run!(fsx, ictx.prepare_write()).unwrap());
     }
     for (name, image) in &fsx.images {
         let map =

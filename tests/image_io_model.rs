@@ -56,6 +56,7 @@ fn image(io: &IoCtx, id: &str, layout: Layout, size: u64) -> ImageCtx {
         read_only: false,
         discard: DiscardPolicy::default(),
         runtime: Arc::new(ImageRuntime::new(io.dispatcher.allocate_handle())),
+        header_seen: 0,
     }
 }
 

@@ -60,6 +60,7 @@ errnos! {
     ENODATA = 61, "no data available";
     ETIME = 62, "timer expired";
     EPROTO = 71, "protocol error";
+    ERESTART = 85, "interrupted system call should be restarted";
     EBADMSG = 74, "bad message";
     EOVERFLOW = 75, "value too large for defined data type";
     EILSEQ = 84, "invalid or incomplete multibyte or wide character";

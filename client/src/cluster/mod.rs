@@ -55,6 +55,12 @@ impl Driver {
                         d.handle_reply(tid, reply);
                     }
                 }
+                // A watch exists only after a submit brought the dispatcher.
+                ClientEvent::Watch(event) => {
+                    if let Some(d) = &self.dispatcher {
+                        d.handle_watch_event(event);
+                    }
+                }
             }
         }
     }

@@ -15,6 +15,7 @@ use rbdrs_core::image::{io, ImageCtx};
 use rbdrs_core::time::Instant;
 use rbdrs_core::Errno;
 
+use super::restarting;
 use crate::config::Config;
 use crate::runtime::{sleep_until, Runtime};
 
@@ -205,6 +206,7 @@ impl CacheDriver {
         let is_read = matches!(op, BackendOp::Read { .. });
         let me = self.clone();
         let ictx = self.ctx();
+        let shared = self.ictx.clone();
         let started = self.runtime.spawn(async move {
             match op {
                 BackendOp::Read { tid, offset, length } => {
@@ -212,16 +214,21 @@ impl CacheDriver {
                     me.input(|c, _| c.backend_read_done(tid, r));
                 }
                 BackendOp::Write { tid, offset, data } => {
-                    let r = io::write(&ictx, offset, &data).await.map(drop);
-                    me.input(|c, _| c.backend_write_done(tid, r));
+                    let r = restarting(&shared, |ictx| {
+                        let data = data.clone();
+                        async move { io::write(&ictx, offset, &data).await }
+                    })
+                    .await;
+                    me.input(|c, _| c.backend_write_done(tid, r.map(drop)));
                 }
                 BackendOp::Discard { tid, offset, length } => {
-                    let r = io::discard(&ictx, offset, length).await.map(drop);
-                    me.input(|c, _| c.backend_write_done(tid, r));
+                    let r = restarting(&shared, |ictx| async move { io::discard(&ictx, offset, length).await }).await;
+                    me.input(|c, _| c.backend_write_done(tid, r.map(drop)));
                 }
                 BackendOp::WriteZeroes { tid, offset, length } => {
-                    let r = io::write_zeroes(&ictx, offset, length).await.map(drop);
-                    me.input(|c, _| c.backend_write_done(tid, r));
+                    let r =
+                        restarting(&shared, |ictx| async move { io::write_zeroes(&ictx, offset, length).await }).await;
+                    me.input(|c, _| c.backend_write_done(tid, r.map(drop)));
                 }
             }
         });

@@ -15,7 +15,7 @@ use rbdrs_core::image::io::{self, CompareOutcome};
 use rbdrs_core::image::{clip_io, ImageCtx};
 use rbdrs_core::Errno;
 
-use super::Image;
+use super::{restarting, Image};
 use crate::runtime::task::pair;
 use crate::runtime::Task;
 
@@ -57,7 +57,16 @@ impl Image {
                 let done = cache.write(off, Bytes::from(data));
                 Ok(Box::pin(async move { done.await.map(|_| len) }))
             }
-            None => Ok(Box::pin(async move { io::write(&ictx, off, &data).await })),
+            None => {
+                let (shared, data) = (self.ictx.clone(), Bytes::from(data));
+                Ok(Box::pin(async move {
+                    restarting(&shared, |ictx| {
+                        let data = data.clone();
+                        async move { io::write(&ictx, off, &data).await }
+                    })
+                    .await
+                }))
+            }
         })
     }
 
@@ -84,8 +93,18 @@ impl Image {
                 let done = if zero { cache.write_zeroes(off, len) } else { cache.discard(off, len) };
                 Ok(Box::pin(async move { done.await.map(|_| len) }))
             }
-            None if zero => Ok(Box::pin(async move { io::write_zeroes(&ictx, off, len).await })),
-            None => Ok(Box::pin(async move { io::discard(&ictx, off, len).await })),
+            None => {
+                let shared = self.ictx.clone();
+                Ok(Box::pin(async move {
+                    restarting(&shared, |ictx| async move {
+                        match zero {
+                            true => io::write_zeroes(&ictx, off, len).await,
+                            false => io::discard(&ictx, off, len).await,
+                        }
+                    })
+                    .await
+                }))
+            }
         })
     }
 
@@ -101,7 +120,16 @@ impl Image {
                 let len = clip_io(ictx.size, off, len)?;
                 Ok(self.start_write(off, pattern.iter().copied().cycle().take(len as usize).collect()))
             }
-            None => Ok(Box::pin(async move { io::write_same(&ictx, off, len, &pattern).await })),
+            None => {
+                let (shared, pattern) = (self.ictx.clone(), Bytes::from(pattern));
+                Ok(Box::pin(async move {
+                    restarting(&shared, |ictx| {
+                        let pattern = pattern.clone();
+                        async move { io::write_same(&ictx, off, len, &pattern).await }
+                    })
+                    .await
+                }))
+            }
         })
     }
 
@@ -109,15 +137,22 @@ impl Image {
     /// compare-and-write: write it back first, and drop what it holds after
     /// (the object may have changed under it).
     pub fn start_compare_and_write(&self, off: u64, compare: Vec<u8>, data: Vec<u8>) -> Io<CompareOutcome> {
-        self.request(|ictx| {
+        let shared = self.ictx.clone();
+        self.request(|_| {
             let cache = self.cache().cloned();
             let flushed = cache.as_ref().map(|c| c.flush());
+            let (compare, data) = (Bytes::from(compare), Bytes::from(data));
             Ok(Box::pin(async move {
                 if let Some(flushed) = flushed {
                     flushed.await?;
                 }
+                let outcome = restarting(&shared, |ictx| {
+                    let (compare, data) = (compare.clone(), data.clone());
+                    async move { io::compare_and_write(&ictx, off, &compare, &data).await }
+                })
+                .await;
                 // The core names the image offset; librbd the request's.
-                let outcome = io::compare_and_write(&ictx, off, &compare, &data).await.map(|o| match o {
+                let outcome = outcome.map(|o| match o {
                     CompareOutcome::Mismatch { offset } => CompareOutcome::Mismatch { offset: offset - off },
                     written => written,
                 });

@@ -8,13 +8,14 @@ mod diff;
 mod inflight;
 pub mod io;
 mod meta;
+mod watcher;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use rbdrs_core::cache::CacheConfig;
 use rbdrs_core::cls::rbd::client as cls;
-use rbdrs_core::image::open::{close, open, set_snap, snap_by_name};
+use rbdrs_core::image::open::{close, open, refresh, set_snap, snap_by_name};
 use rbdrs_core::image::{manage, snapshot, DiscardPolicy, ImageCtx};
 use rbdrs_core::osd::{ObjectOperation, SnapId};
 use rbdrs_core::striper::object_count;
@@ -109,7 +110,9 @@ impl Image {
             true => Some(CacheDriver::new(cache, ictx.clone(), conn.runtime.clone(), conn.op_timeout)?),
             false => None,
         };
-        Ok(Image { conn, ictx, inflight: Default::default(), cache, closed: AtomicBool::new(false) })
+        let image = Image { conn, ictx, inflight: Default::default(), cache, closed: AtomicBool::new(false) };
+        watcher::start(&image)?;
+        Ok(image)
     }
 
     /// Closes: waits for in-flight IO, writes the cache back, releases the
@@ -125,6 +128,7 @@ impl Image {
         // librbd writes the cache back on close; a failure is reported,
         // and the image is closed all the same.
         let flushed = self.cache.as_ref().map(|c| c.flush());
+        watcher::stop(&ictx);
         self.conn.run_admin(async move {
             inflight.drained(upto).await;
             let flushed = match flushed {
@@ -146,25 +150,46 @@ impl Image {
     }
 
     /// The image's state for one flow: a reference, not a copy (IO is the
-    /// hot path).
+    /// hot path). Refreshed first when a peer changed the header since.
     pub fn ctx(&self) -> Result<Arc<ImageCtx>, Errno> {
         if self.closed.load(Ordering::Acquire) {
             return Err(Errno::EBADF);
         }
-        self.ictx.read().map(|c| Arc::clone(&c)).map_err(|_| Errno::EIO)
+        let current = current(&self.ictx)?;
+        if !is_stale(&current) || crate::runtime::on_executor_thread() {
+            return Ok(current);
+        }
+        let shared = self.ictx.clone();
+        self.conn.run_admin(async move { fresh(&shared).await })?
     }
 
-    /// Runs a flow that changes the image's metadata, and keeps the
-    /// refreshed state it leaves.
+    /// Runs a flow that changes the image's metadata, keeps the refreshed
+    /// state it leaves, and tells the image's other watchers. A flow that
+    /// found the header changed by a peer (-ERESTART) runs again on the
+    /// refreshed state.
     pub fn update<T, F, Fut>(&self, op: F) -> Result<T, Errno>
     where
         T: Send + 'static,
-        F: FnOnce(ImageCtx) -> Fut,
+        F: Fn(ImageCtx) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = (ImageCtx, Result<T, Errno>)> + Send + 'static,
     {
-        let (ictx, result) = self.conn.run_admin(op(ImageCtx::clone(&*self.ctx()?)))?;
-        *self.ictx.write().map_err(|_| Errno::EIO)? = Arc::new(ictx);
-        result
+        self.ctx()?;
+        let shared = self.ictx.clone();
+        self.conn.run_admin(async move {
+            let mut attempts = 0;
+            loop {
+                let (ictx, result) = op(ImageCtx::clone(&*fresh(&shared).await?)).await;
+                attempts += 1;
+                if result.as_ref().is_err_and(|e| *e == Errno::ERESTART) && attempts < RESTARTS {
+                    continue;
+                }
+                if result.is_ok() {
+                    rbdrs_core::image::watcher::announce_header_update(&ictx);
+                }
+                *shared.write().map_err(|_| Errno::EIO)? = Arc::new(ictx);
+                return result;
+            }
+        })?
     }
 
     /// Writes back and drops the cache before something changes the image
@@ -259,7 +284,7 @@ impl Image {
         if size < self.ctx()?.size {
             self.invalidate_cache()?;
         }
-        self.update(|mut ictx| async move {
+        self.update(move |mut ictx| async move {
             let r = manage::resize(&mut ictx, size).await;
             (ictx, r)
         })
@@ -302,9 +327,12 @@ impl Image {
         // The data under the cache changes.
         self.invalidate_cache()?;
         let name = name.to_string();
-        self.update(|mut ictx| async move {
-            let r = snapshot::rollback(&mut ictx, &name).await;
-            (ictx, r)
+        self.update(move |mut ictx| {
+            let name = name.clone();
+            async move {
+                let r = snapshot::rollback(&mut ictx, &name).await;
+                (ictx, r)
+            }
         })
     }
 
@@ -326,13 +354,13 @@ impl Image {
     /// snap_set) may still do it, as in librbd; a read-only open may not.
     fn snap_op<F, Fut>(&self, name: &str, op: F) -> Result<(), Errno>
     where
-        F: FnOnce(ImageCtx, String) -> Fut,
+        F: Fn(ImageCtx, String) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = (ImageCtx, Result<(), Errno>)> + Send + 'static,
     {
         let name = name.to_string();
-        self.update(|mut ictx| {
+        self.update(move |mut ictx| {
             let shown = std::mem::replace(&mut ictx.snap_id, SnapId::HEAD);
-            let flow = op(ictx, name);
+            let flow = op(ictx, name.clone());
             async move {
                 // Reads go on at the snapshot; one removed now reads -ENOENT.
                 let (mut ictx, result) = flow.await;
@@ -372,6 +400,53 @@ impl Image {
             cls::metadata_get_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)
         })??;
         Ok(String::from_utf8_lossy(&value).into_owned())
+    }
+}
+
+/// How often a flow is run again on a header peers keep changing.
+const RESTARTS: usize = 5;
+
+fn current(shared: &RwLock<Arc<ImageCtx>>) -> Result<Arc<ImageCtx>, Errno> {
+    shared.read().map(|c| Arc::clone(&c)).map_err(|_| Errno::EIO)
+}
+
+/// Whether a peer changed the header since `ictx` was read.
+fn is_stale(ictx: &ImageCtx) -> bool {
+    ictx.header_seen != ictx.runtime.header_version()
+}
+
+/// The image's state, re-read first if it is stale (librbd's
+/// refresh_if_required).
+pub(crate) async fn fresh(shared: &RwLock<Arc<ImageCtx>>) -> Result<Arc<ImageCtx>, Errno> {
+    let current = current(shared)?;
+    if !is_stale(&current) {
+        return Ok(current);
+    }
+    let mut next = ImageCtx::clone(&current);
+    refresh(&mut next).await?;
+    let next = Arc::new(next);
+    let mut slot = shared.write().map_err(|_| Errno::EIO)?;
+    if slot.header_seen <= next.header_seen {
+        *slot = next.clone();
+    }
+    Ok(next)
+}
+
+/// Runs a write flow on fresh state, again while it finds the header
+/// changed under it (-ERESTART from prepare_write).
+pub(crate) async fn restarting<T, F, Fut>(shared: &RwLock<Arc<ImageCtx>>, mut flow: F) -> Result<T, Errno>
+where
+    F: FnMut(Arc<ImageCtx>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Errno>>,
+{
+    let mut attempts = 0;
+    loop {
+        let result = flow(fresh(shared).await?).await;
+        attempts += 1;
+        match result {
+            Err(Errno::ERESTART) if attempts < RESTARTS => continue,
+            result => return result,
+        }
     }
 }
 

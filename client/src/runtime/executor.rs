@@ -167,5 +167,18 @@ fn run(rx: Receiver<Msg>, tx: Sender<Msg>, dispatcher: Dispatcher, backend: Arc<
         while let Some((tid, request)) = dispatcher.poll_transmit() {
             backend.submit(tid, request, &dispatcher);
         }
+        // Sleeps become flows on the executor's own timer.
+        while let Some((tid, duration)) = dispatcher.poll_timer() {
+            next_id += 1;
+            let (d, deadline) = (dispatcher.clone(), Instant::now() + duration);
+            flows.insert(
+                next_id,
+                Box::pin(async move {
+                    sleep_until(deadline).await;
+                    d.handle_reply(tid, rbdrs_core::rados::Reply::Done(Ok(())));
+                }),
+            );
+            let _ = tx.send(Msg::Wake(next_id));
+        }
     }
 }

@@ -16,6 +16,7 @@ pub mod objecter;
 pub mod osd_reply;
 pub mod osdmap;
 pub mod striper;
+pub mod watch_notify;
 
 #[cfg(test)]
 pub(crate) fn run_seeded(seed: u64, cases: usize, max_len: usize, harness: fn(&[u8])) {

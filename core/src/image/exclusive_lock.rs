@@ -4,6 +4,12 @@
 //! header; a lock whose owner no longer watches belongs to a client that
 //! died, and is broken rather than waited on forever.
 
+use core::future::Future;
+use core::pin::Pin;
+use core::task::Poll;
+use core::time::Duration;
+
+use super::watcher::{self, NotifyMessage};
 use super::ImageCtx;
 use crate::cls::lock::{self, ClsLockType, LockInfo, RBD_LOCK_NAME, WATCHER_LOCK_TAG};
 use crate::encoding::UtcTime;
@@ -31,38 +37,96 @@ pub async fn unwatch(ictx: &ImageCtx) -> Result<(), Errno> {
     }
 }
 
-/// Takes the lock unless this image holds it already. A lock held by a
-/// live peer is -EBUSY; one held by a client that stopped watching the
-/// header is broken first.
+/// Takes the lock unless this image holds it already (then the caller is
+/// one more user of it). A live owner is asked to hand it over, as librbd
+/// asks: RequestLock, then its ReleasedLock or a retry. An owner that
+/// stopped watching the header died, and its lock is broken. Bounded by
+/// the runtime's `lock_wait`: -EBUSY after that; -EROFS when the owner
+/// refuses.
 pub async fn acquire(ictx: &ImageCtx) -> Result<(), Errno> {
     if !ictx.runtime.begin_acquire().await {
         return Ok(());
     }
     let _guard = super::AcquireGuard(&ictx.runtime);
-    for attempt in 0..2 {
-        let mut op = ObjectOperation::new();
-        lock::lock(
-            &mut op,
-            RBD_LOCK_NAME,
-            ClsLockType::EXCLUSIVE,
-            &cookie(ictx),
-            WATCHER_LOCK_TAG,
-            "",
-            UtcTime::default(),
-            0,
-        );
-        match ictx.io.exec(&ictx.header_object(), op).await {
-            // EEXIST: this very cookie holds it already.
-            Ok(_) | Err(Errno::EEXIST) => {
+    let mut deadline = core::pin::pin!(ictx.io.dispatcher.sleep(ictx.runtime.lock_wait));
+    let mut breaks = 0;
+    loop {
+        let seen = ictx.runtime.peer_events();
+        match try_lock(ictx).await {
+            Ok(()) => {
                 super::object_map::open(ictx).await?;
                 ictx.runtime.set_lock_owned(true);
+                let me = watcher::client_id(ictx);
+                ictx.runtime.note_owner(Some(me));
+                announce(ictx, NotifyMessage::AcquiredLock(me));
                 return Ok(());
             }
-            Err(Errno::EBUSY) if attempt == 0 => break_dead_owner(ictx).await?,
+            Err(Errno::EBUSY) => {}
             Err(e) => return Err(e),
         }
+        // Racing another taker could find a new dead owner each time: a
+        // few tries, then wait like everyone else.
+        if breaks < 3 && break_dead_owner(ictx).await? {
+            breaks += 1;
+            continue;
+        }
+        // An owner that agreed releases and says so; one that never answers
+        // is asked again after a second (librbd's RETRY_DELAY_SECONDS),
+        // one that agreed but went quiet after client_notify_timeout.
+        let pause = match watcher::request_lock(ictx).await? {
+            true => Duration::from_secs(10),
+            false => Duration::from_secs(1),
+        };
+        let pause = core::pin::pin!(ictx.io.dispatcher.sleep(pause));
+        let announced = core::pin::pin!(ictx.runtime.peer_event_after(seen));
+        if first_of(announced, pause, deadline.as_mut()).await == Some(2) {
+            return Err(Errno::EBUSY);
+        }
     }
-    Err(Errno::EBUSY)
+}
+
+/// Polls three futures until one is ready: which (0, 1 or 2).
+async fn first_of<A: Future, B: Future, C: Future>(
+    mut a: Pin<&mut A>,
+    mut b: Pin<&mut B>,
+    mut c: Pin<&mut C>,
+) -> Option<usize> {
+    core::future::poll_fn(|cx| {
+        if a.as_mut().poll(cx).is_ready() {
+            Poll::Ready(Some(0))
+        } else if b.as_mut().poll(cx).is_ready() {
+            Poll::Ready(Some(1))
+        } else if c.as_mut().poll(cx).is_ready() {
+            Poll::Ready(Some(2))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+async fn try_lock(ictx: &ImageCtx) -> Result<(), Errno> {
+    let mut op = ObjectOperation::new();
+    lock::lock(
+        &mut op,
+        RBD_LOCK_NAME,
+        ClsLockType::EXCLUSIVE,
+        &cookie(ictx),
+        WATCHER_LOCK_TAG,
+        "",
+        UtcTime::default(),
+        0,
+    );
+    match ictx.io.exec(&ictx.header_object(), op).await {
+        // EEXIST: this very cookie holds it already.
+        Ok(_) | Err(Errno::EEXIST) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Tells every watcher, without waiting for their acks.
+fn announce(ictx: &ImageCtx, message: NotifyMessage) {
+    ictx.io.notify_detached(&ictx.header_object(), message.to_bytes(), watcher::NOTIFY_TIMEOUT_SECS);
 }
 
 /// Releases the lock (on close); the object map's lock goes with it.
@@ -70,14 +134,31 @@ pub async fn release(ictx: &ImageCtx) -> Result<(), Errno> {
     if !ictx.runtime.lock_owned() {
         return Ok(());
     }
-    super::object_map::close(ictx).await?;
+    unlock(ictx).await
+}
+
+/// Hands the lock to a peer that asked for it: new writers wait, the
+/// current ones finish, then it goes. The caller writes its cache back
+/// first. Writers that waited take it again by asking the new owner.
+pub async fn release_on_request(ictx: &ImageCtx) -> Result<(), Errno> {
+    if !ictx.runtime.begin_release().await {
+        return Ok(());
+    }
+    unlock(ictx).await
+}
+
+async fn unlock(ictx: &ImageCtx) -> Result<(), Errno> {
+    let closed = super::object_map::close(ictx).await;
     let mut op = ObjectOperation::new();
     lock::unlock(&mut op, RBD_LOCK_NAME, &cookie(ictx));
-    ictx.runtime.set_lock_owned(false);
-    match ictx.io.exec(&ictx.header_object(), op).await {
+    let unlocked = match ictx.io.exec(&ictx.header_object(), op).await {
         Ok(_) | Err(Errno::ENOENT) => Ok(()),
         Err(e) => Err(e),
-    }
+    };
+    ictx.runtime.set_lock_owned(false);
+    ictx.runtime.note_owner(None);
+    announce(ictx, NotifyMessage::ReleasedLock(watcher::client_id(ictx)));
+    closed.and(unlocked)
 }
 
 async fn lock_info(ictx: &ImageCtx) -> Result<LockInfo, Errno> {
@@ -87,10 +168,16 @@ async fn lock_info(ictx: &ImageCtx) -> Result<LockInfo, Errno> {
     lock::get_info_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)
 }
 
-/// Breaks the lock if its owner no longer watches the header. A lock that
-/// is not librbd's own (another tag) is left alone: -EBUSY.
-async fn break_dead_owner(ictx: &ImageCtx) -> Result<(), Errno> {
-    let info = lock_info(ictx).await?;
+/// Breaks the lock if its owner no longer watches the header: Ok(true).
+/// Ok(false) when the owner lives; a lock that is not librbd's own
+/// (another tag) is left alone: -EBUSY.
+async fn break_dead_owner(ictx: &ImageCtx) -> Result<bool, Errno> {
+    let info = match lock_info(ictx).await {
+        Ok(info) => info,
+        // Released meanwhile: take it.
+        Err(Errno::ENOENT) => return Ok(true),
+        Err(e) => return Err(e),
+    };
     if info.tag != WATCHER_LOCK_TAG {
         return Err(Errno::EBUSY);
     }
@@ -99,7 +186,7 @@ async fn break_dead_owner(ictx: &ImageCtx) -> Result<(), Errno> {
         let alive = lock::decode_watcher_lock_cookie(&locker.cookie)
             .is_some_and(|handle| watchers.iter().any(|w| w.cookie == handle && w.client == locker.locker.num));
         if alive {
-            return Err(Errno::EBUSY);
+            return Ok(false);
         }
         let mut op = ObjectOperation::new();
         lock::break_lock(&mut op, RBD_LOCK_NAME, &locker.cookie, locker.locker);
@@ -108,5 +195,5 @@ async fn break_dead_owner(ictx: &ImageCtx) -> Result<(), Errno> {
             Err(e) => return Err(e),
         }
     }
-    Ok(())
+    Ok(true)
 }

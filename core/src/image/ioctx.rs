@@ -65,6 +65,36 @@ impl IoCtx {
         Ok(reply)
     }
 
+    fn notify_request(&self, name: &str, payload: bytes::Bytes, timeout: u32) -> Request {
+        let mut op = ObjectOperation::new();
+        op.push(crate::osd::OpKind::Notify { cookie: self.dispatcher.allocate_handle(), timeout, payload });
+        Request::Object(ObjectRequest::read(self.oid(name), SnapId::HEAD, op).from_client(self.client))
+    }
+
+    /// rados_notify2: Ok with the notify's own result (-ETIMEDOUT when some
+    /// watcher did not ack in `timeout` seconds) and the acks.
+    pub async fn notify(
+        &self,
+        name: &str,
+        payload: bytes::Bytes,
+        timeout: u32,
+    ) -> Result<(Result<(), Errno>, crate::osd::NotifyResponse), Errno> {
+        let reply = object_reply(self.dispatcher.submit(self.notify_request(name, payload, timeout)).await);
+        let result = reply.errno();
+        match reply.ops.first().map(|op| &op.out) {
+            Some(out) if !out.is_empty() => {
+                let response = crate::osd::NotifyResponse::decode(out).map_err(|_| Errno::EBADMSG)?;
+                Ok((result, response))
+            }
+            _ => Err(result.err().unwrap_or(Errno::EBADMSG)),
+        }
+    }
+
+    /// A notify nobody waits for.
+    pub fn notify_detached(&self, name: &str, payload: bytes::Bytes, timeout: u32) {
+        self.dispatcher.submit_detached(self.notify_request(name, payload, timeout));
+    }
+
     pub async fn create_snap(&self) -> Result<u64, Errno> {
         match self.dispatcher.submit(Request::Pool(PoolRequest::CreateSnap { pool: self.pool })).await {
             Reply::Id(id) => id,

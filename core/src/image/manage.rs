@@ -20,7 +20,7 @@ use crate::Errno;
 /// Resizes the head. Shrinking drops the objects past the new end first,
 /// then the header (whose set_size also shrinks the parent overlap).
 pub async fn resize(ictx: &mut ImageCtx, size: u64) -> Result<(), Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     if size < ictx.size {
         trim(ictx, ictx.size, size).await?;
     }
@@ -86,7 +86,7 @@ pub async fn flatten(ictx: &mut ImageCtx) -> Result<(), Errno> {
     let Some(parent) = ictx.parent_info.clone() else {
         return Err(Errno::EINVAL);
     };
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     flatten_objects(ictx).await?;
     let mut op = ObjectOperation::new();
     cls::parent_detach(&mut op);
@@ -117,7 +117,7 @@ async fn remove_opened(io: &IoCtx, name: &str, ictx: &ImageCtx) -> Result<(), Er
     if others > 0 {
         return Err(Errno::EBUSY);
     }
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     if let Some(parent) = &ictx.parent_info {
         detach_child(ictx, &parent.spec).await?;
     }

@@ -11,12 +11,14 @@ pub mod object_map;
 pub mod open;
 pub mod operation;
 pub mod snapshot;
+pub mod watcher;
 pub mod watchers;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Poll, Waker};
 
 pub use ioctx::IoCtx;
@@ -57,53 +59,77 @@ impl Default for DiscardPolicy {
 }
 
 /// What one open of an image owns while it is open, shared by every copy
-/// of its ImageCtx: the header watch, the exclusive lock, the object map.
+/// of its ImageCtx: the header watch, the exclusive lock, the object map,
+/// and what peers told it on the watch.
 #[derive(Debug, Default)]
 pub struct ImageRuntime {
     pub watch_handle: u64,
     lock: spin::Mutex<LockPhase>,
     pub(crate) object_map: spin::Mutex<Option<crate::object_map::ObjectMap>>,
+    /// Header updates heard; an ImageCtx refreshed before the latest is stale.
+    header_version: AtomicU64,
+    /// Who holds the exclusive lock, as peers announced it.
+    owner: spin::Mutex<Option<watcher::ClientId>>,
+    /// Lock announcements heard, and flows waiting for the next one.
+    peer_events: AtomicU64,
+    peer_waiters: spin::Mutex<Vec<Waker>>,
+    /// How long a write waits for a peer to hand the lock over.
+    pub lock_wait: core::time::Duration,
 }
 
-/// Where taking the exclusive lock stands; flows that find it being taken
-/// wait for the one taking it instead of racing it.
+/// Where the exclusive lock stands. Flows that find it being taken or given
+/// up wait for that to finish instead of racing it.
 #[derive(Debug, Default)]
 enum LockPhase {
     #[default]
     Unlocked,
     Acquiring(Vec<Waker>),
-    Locked,
+    /// Held; `users` flows are writing under it.
+    Locked {
+        users: usize,
+    },
+    /// A peer asked for it: no new users; it goes once `users` reach 0.
+    Releasing {
+        users: usize,
+        waiters: Vec<Waker>,
+        drained: Option<Waker>,
+    },
 }
 
 impl ImageRuntime {
     pub fn new(watch_handle: u64) -> Self {
-        ImageRuntime { watch_handle, ..Default::default() }
+        ImageRuntime { watch_handle, lock_wait: core::time::Duration::from_secs(30), ..Default::default() }
     }
 
     pub fn lock_owned(&self) -> bool {
-        matches!(*self.lock.lock(), LockPhase::Locked)
+        matches!(*self.lock.lock(), LockPhase::Locked { .. } | LockPhase::Releasing { .. })
     }
 
+    /// Taken (`owned`, with the taker as its first user) or gone.
     pub(crate) fn set_lock_owned(&self, owned: bool) {
-        let phase =
-            core::mem::replace(&mut *self.lock.lock(), if owned { LockPhase::Locked } else { LockPhase::Unlocked });
-        if let LockPhase::Acquiring(waiters) = phase {
+        let next = if owned { LockPhase::Locked { users: 1 } } else { LockPhase::Unlocked };
+        let phase = core::mem::replace(&mut *self.lock.lock(), next);
+        if let LockPhase::Acquiring(waiters) | LockPhase::Releasing { waiters, .. } = phase {
             waiters.into_iter().for_each(Waker::wake);
         }
     }
 
-    /// Claims the right to take the lock: Ok(true) to go ahead, Ok(false)
-    /// when it is already held; waits while another flow is taking it.
+    /// Claims the right to take the lock: true to go ahead, false when it is
+    /// held already (and the caller is now one of its users). Waits while
+    /// another flow takes or releases it.
     pub(crate) async fn begin_acquire(&self) -> bool {
         core::future::poll_fn(|cx| {
             let mut phase = self.lock.lock();
             match &mut *phase {
-                LockPhase::Locked => Poll::Ready(false),
+                LockPhase::Locked { users } => {
+                    *users += 1;
+                    Poll::Ready(false)
+                }
                 LockPhase::Unlocked => {
                     *phase = LockPhase::Acquiring(Vec::new());
                     Poll::Ready(true)
                 }
-                LockPhase::Acquiring(waiters) => {
+                LockPhase::Acquiring(waiters) | LockPhase::Releasing { waiters, .. } => {
                     waiters.push(cx.waker().clone());
                     Poll::Pending
                 }
@@ -112,9 +138,92 @@ impl ImageRuntime {
         .await
     }
 
+    fn end_use(&self) {
+        let mut phase = self.lock.lock();
+        match &mut *phase {
+            LockPhase::Locked { users } => *users = users.saturating_sub(1),
+            LockPhase::Releasing { users, drained, .. } => {
+                *users = users.saturating_sub(1);
+                if *users == 0 {
+                    if let Some(waker) = drained.take() {
+                        drop(phase);
+                        waker.wake();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Stops new writers and resolves once the current ones are done; false
+    /// when the lock is not held (or already going).
+    pub(crate) async fn begin_release(&self) -> bool {
+        {
+            let mut phase = self.lock.lock();
+            let LockPhase::Locked { users } = *phase else { return false };
+            *phase = LockPhase::Releasing { users, waiters: Vec::new(), drained: None };
+        }
+        core::future::poll_fn(|cx| {
+            let mut phase = self.lock.lock();
+            match &mut *phase {
+                LockPhase::Releasing { users: 0, .. } => Poll::Ready(true),
+                LockPhase::Releasing { drained, .. } => {
+                    *drained = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+                // Released meanwhile (a close).
+                _ => Poll::Ready(false),
+            }
+        })
+        .await
+    }
+
     /// A copy of the in-memory object map, when this open keeps one.
     pub fn object_map(&self) -> Option<crate::object_map::ObjectMap> {
         self.object_map.lock().clone()
+    }
+
+    pub fn header_version(&self) -> u64 {
+        self.header_version.load(Ordering::Acquire)
+    }
+
+    /// A peer changed the header: state read before now is stale.
+    pub fn note_header_update(&self) {
+        self.header_version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The lock owner peers last announced (None: released or unknown).
+    pub fn owner(&self) -> Option<watcher::ClientId> {
+        *self.owner.lock()
+    }
+
+    /// A peer announced it took or released the lock: wake who waits for that.
+    pub fn note_owner(&self, owner: Option<watcher::ClientId>) {
+        *self.owner.lock() = owner;
+        self.peer_events.fetch_add(1, Ordering::AcqRel);
+        let waiters = core::mem::take(&mut *self.peer_waiters.lock());
+        waiters.into_iter().for_each(Waker::wake);
+    }
+
+    pub(crate) fn peer_events(&self) -> u64 {
+        self.peer_events.load(Ordering::Acquire)
+    }
+
+    /// Resolves once a lock announcement after `seen` arrived.
+    pub(crate) async fn peer_event_after(&self, seen: u64) {
+        core::future::poll_fn(|cx| {
+            if self.peer_events() != seen {
+                return Poll::Ready(());
+            }
+            self.peer_waiters.lock().push(cx.waker().clone());
+            // Re-checked: an announcement may have come while registering.
+            if self.peer_events() != seen {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
     }
 }
 
@@ -126,6 +235,20 @@ impl Drop for AcquireGuard<'_> {
     fn drop(&mut self) {
         if matches!(*self.0.lock.lock(), LockPhase::Acquiring(_)) {
             self.0.set_lock_owned(false);
+        }
+    }
+}
+
+/// A flow writing under the exclusive lock: the lock is not released to a
+/// peer until every one is dropped.
+#[derive(Debug)]
+#[must_use = "the lock may be handed over once this is dropped"]
+pub struct LockUse(Option<Arc<ImageRuntime>>);
+
+impl Drop for LockUse {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.end_use();
         }
     }
 }
@@ -156,6 +279,8 @@ pub struct ImageCtx {
     pub read_only: bool,
     pub discard: DiscardPolicy,
     pub runtime: Arc<ImageRuntime>,
+    /// The runtime's header version when this state was read.
+    pub header_seen: u64,
 }
 
 impl ImageCtx {
@@ -225,15 +350,22 @@ impl ImageCtx {
 
 impl ImageCtx {
     /// Refuses writes to a snapshot or a read-only open, and takes the
-    /// exclusive lock first when the image has that feature.
-    pub async fn prepare_write(&self) -> Result<(), Errno> {
+    /// exclusive lock first when the image has that feature. Hold what it
+    /// returns while writing. -ERESTART: a peer changed the header since
+    /// this state was read; refresh and try again.
+    pub async fn prepare_write(&self) -> Result<LockUse, Errno> {
         if self.read_only || !self.snap_id.is_head() {
             return Err(Errno::EROFS);
         }
-        if self.features & crate::cls::rbd::types::RBD_FEATURE_EXCLUSIVE_LOCK != 0 {
-            exclusive_lock::acquire(self).await?;
+        if self.features & crate::cls::rbd::types::RBD_FEATURE_EXCLUSIVE_LOCK == 0 {
+            return Ok(LockUse(None));
         }
-        Ok(())
+        exclusive_lock::acquire(self).await?;
+        let lock = LockUse(Some(self.runtime.clone()));
+        if self.header_seen != self.runtime.header_version() {
+            return Err(Errno::ERESTART);
+        }
+        Ok(lock)
     }
 }
 

@@ -108,6 +108,7 @@ pub fn open_by_id(
             read_only,
             discard: DiscardPolicy::default(),
             runtime: Arc::new(ImageRuntime::new(handle)),
+            header_seen: 0,
         };
         refresh_at_depth(&mut ictx, depth).await?;
         // Watching the header tells peers (and lock breakers) we are alive.
@@ -133,6 +134,8 @@ pub async fn refresh(ictx: &mut ImageCtx) -> Result<(), Errno> {
 }
 
 async fn refresh_at_depth(ictx: &mut ImageCtx, depth: usize) -> Result<(), Errno> {
+    // Read before the header: an update that lands meanwhile leaves us stale.
+    let header_seen = ictx.runtime.header_version();
     let header = ictx.header_object();
     let mut op = ObjectOperation::new();
     cls::get_size(&mut op, SnapId::HEAD);
@@ -199,6 +202,7 @@ async fn refresh_at_depth(ictx: &mut ImageCtx, depth: usize) -> Result<(), Errno
     ictx.snapc = snapc;
     ictx.snaps = snaps;
     ictx.parent_info = parent_info;
+    ictx.header_seen = header_seen;
     if !ictx.snap_id.is_head() && !ictx.snaps.contains_key(&ictx.snap_id.0) {
         return Err(Errno::ENOENT);
     }

@@ -13,7 +13,7 @@ use crate::Errno;
 
 /// Creates snapshot `name`; its id comes from the data pool, as librbd's.
 pub async fn create(ictx: &mut ImageCtx, name: &str) -> Result<u64, Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     if name.is_empty() {
         return Err(Errno::EINVAL);
     }
@@ -34,7 +34,7 @@ pub async fn create(ictx: &mut ImageCtx, name: &str) -> Result<u64, Errno> {
 
 /// Removes snapshot `name`: refused while it is protected or has clones.
 pub async fn remove(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     let snap = snap_by_name(ictx, name)?;
     let mut op = ObjectOperation::new();
     cls::snapshot_remove(&mut op, snap);
@@ -67,7 +67,7 @@ pub(crate) async fn detach_child(ictx: &ImageCtx, spec: &ParentImageSpec) -> Res
 }
 
 pub async fn rename(ictx: &mut ImageCtx, from: &str, to: &str) -> Result<(), Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     let snap = snap_by_name(ictx, from)?;
     if snap_by_name(ictx, to).is_ok() {
         return Err(Errno::EEXIST);
@@ -79,7 +79,7 @@ pub async fn rename(ictx: &mut ImageCtx, from: &str, to: &str) -> Result<(), Err
 }
 
 pub async fn protect(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     if ictx.features & RBD_FEATURE_LAYERING == 0 {
         return Err(Errno::ENOSYS);
     }
@@ -92,7 +92,7 @@ pub async fn protect(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
 
 /// Refused with -EBUSY while clones of the snapshot exist.
 pub async fn unprotect(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     let snap = snap_by_name(ictx, name)?;
     if !is_protected(ictx, snap).await? {
         return Err(Errno::EINVAL);
@@ -147,7 +147,7 @@ pub async fn children(ictx: &ImageCtx, snap: SnapId) -> Result<Vec<ChildImageSpe
 /// Makes the head what snapshot `name` was: objects, size and parent
 /// overlap.
 pub async fn rollback(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     let snap = snap_by_name(ictx, name)?;
     let info = ictx.snaps[&snap.0].clone();
     rollback_objects(ictx, snap.0, ictx.size.max(info.size)).await?;

@@ -14,8 +14,10 @@
 //!   redirect, and after a backoff is lifted; a reply to an older attempt is
 //!   ignored, as OSDs may answer both;
 //! - watches are re-registered (CEPH_OSD_WATCH_OP_RECONNECT) when their OSD
-//!   changes or its connection resets, and notifications are acknowledged,
-//!   so other clients never wait for this one to time out.
+//!   changes or its connection resets; their notifications come out of
+//!   [`Objecter::poll_watch_event`] for the owner to ack;
+//! - a notify completes when the OSD reports every watcher acked (or its
+//!   timeout passed), with their acks as its reply, not at the op's reply.
 
 pub mod messages;
 
@@ -95,11 +97,37 @@ struct Op {
     deadline: Instant,
 }
 
+/// A notification on a watch this client holds. Its taker acks it with
+/// [`ack`](Self::ack); the notifier waits for every watcher's ack.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WatchEvent {
+    pub oid: ObjectId,
+    pub cookie: u64,
+    pub notify_id: u64,
+    pub notifier_gid: u64,
+    pub payload: Bytes,
+}
+
+impl WatchEvent {
+    /// The ack, with a reply the notifier sees among the acks.
+    pub fn ack(&self, reply: Bytes) -> ObjectRequest {
+        let mut op = ObjectOperation::new();
+        op.push(OpKind::NotifyAck { notify_id: self.notify_id, cookie: self.cookie, payload: reply });
+        ObjectRequest::read(self.oid.clone(), SnapId::HEAD, op)
+    }
+}
+
 #[derive(Debug)]
 struct Linger {
     oid: ObjectId,
     gen: u32,
     osd: Option<i32>,
+}
+
+/// A finished notify: the OSD's result, and the acks as its one op's output.
+fn notify_reply(result: i32, acks: Bytes) -> ObjectReply {
+    let rval = result.min(0);
+    ObjectReply { result: rval, version: 0, ops: alloc::vec![crate::osd::OpResult { rval, out: acks }] }
 }
 
 /// See the module documentation.
@@ -120,6 +148,13 @@ pub struct Objecter {
     outgoing: VecDeque<(i32, Message)>,
     closing: VecDeque<i32>,
     replies: VecDeque<(OpId, ObjectReply)>,
+    events: VecDeque<WatchEvent>,
+    /// Notifies by cookie: their op's tid.
+    notifies: BTreeMap<u64, u64>,
+    /// Notifies the OSD accepted, by tid: they finish at NOTIFY_COMPLETE.
+    accepted: BTreeSet<u64>,
+    /// A NOTIFY_COMPLETE that overtook its op's reply, by cookie.
+    early_complete: BTreeMap<u64, (i32, Bytes)>,
 }
 
 impl Objecter {
@@ -136,6 +171,10 @@ impl Objecter {
             outgoing: VecDeque::new(),
             closing: VecDeque::new(),
             replies: VecDeque::new(),
+            events: VecDeque::new(),
+            notifies: BTreeMap::new(),
+            accepted: BTreeSet::new(),
+            early_complete: BTreeMap::new(),
         }
     }
 
@@ -150,6 +189,11 @@ impl Objecter {
         let tid = self.next_tid;
         let pool = req.oid.pool;
         let deadline = self.now + self.config.op_timeout;
+        if let [op] = &req.op.ops[..] {
+            if let OpKind::Notify { cookie, .. } = op.kind {
+                self.notifies.insert(cookie, tid);
+            }
+        }
         self.ops.insert(tid, Op { id, req, pool, extra_flags: 0, target: None, sent_to: None, attempts: 0, deadline });
         self.deadlines.insert((deadline, tid));
         self.try_send(tid, map);
@@ -186,6 +230,11 @@ impl Objecter {
         self.replies.pop_front()
     }
 
+    /// Notifications on our watches, to be acked by whoever takes them.
+    pub fn poll_watch_event(&mut self) -> Option<WatchEvent> {
+        self.events.pop_front()
+    }
+
     /// The earliest op deadline.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.deadlines.first().map(|(deadline, _)| *deadline)
@@ -210,7 +259,7 @@ impl Objecter {
             self.backoffs.retain(|(o, _), _| *o != osd);
             self.closing.push_back(osd);
         }
-        let tids: alloc::vec::Vec<u64> = self.ops.keys().copied().collect();
+        let tids: alloc::vec::Vec<u64> = self.ops.keys().copied().filter(|t| !self.accepted.contains(t)).collect();
         for tid in tids {
             let Some(op) = self.ops.get(&tid) else {
                 continue;
@@ -235,7 +284,12 @@ impl Objecter {
         let tids: alloc::vec::Vec<u64> =
             self.ops.iter().filter(|(_, op)| op.sent_to == Some(osd)).map(|(tid, _)| *tid).collect();
         for tid in tids {
-            self.try_send(tid, map);
+            if self.accepted.contains(&tid) {
+                // Its completion would have come on the lost session.
+                self.finish(tid, ObjectReply::error(Errno::ENOTCONN));
+            } else {
+                self.try_send(tid, map);
+            }
         }
         self.relink_lingers(map, Some(osd));
     }
@@ -279,22 +333,45 @@ impl Objecter {
         }
         let tid = reply.tid;
         self.note_watch_result(tid, reply.result);
+        let cookie = self.notifies.iter().find(|(_, t)| **t == tid).map(|(c, _)| *c);
+        if let (Some(cookie), true) = (cookie, reply.result >= 0) {
+            match self.early_complete.remove(&cookie) {
+                Some((result, data)) => self.finish(tid, notify_reply(result, data)),
+                None => {
+                    self.accepted.insert(tid);
+                }
+            }
+            return Ok(());
+        }
         self.finish(tid, reply.into_object_reply());
         Ok(())
     }
 
     fn handle_watch_notify(&mut self, msg: &Message, map: &impl Placement) -> Result<(), Errno> {
         let event = decode_watch_notify(msg.version, &msg.front).map_err(|e| e.errno())?;
+        if event.opcode == watch_event::NOTIFY_COMPLETE {
+            // The watchers' acks ride in the data segment.
+            let data = msg.data.clone();
+            match self.notifies.get(&event.cookie).copied() {
+                Some(tid) if self.accepted.contains(&tid) => self.finish(tid, notify_reply(event.return_code, data)),
+                Some(_) => {
+                    self.early_complete.insert(event.cookie, (event.return_code, data));
+                }
+                None => {}
+            }
+            return Ok(());
+        }
         let Some(linger) = self.lingers.get(&event.cookie) else {
             return Ok(());
         };
-        let oid = linger.oid.clone();
         match event.opcode {
-            watch_event::NOTIFY => {
-                let mut op = ObjectOperation::new();
-                op.push(OpKind::NotifyAck { notify_id: event.notify_id, cookie: event.cookie, payload: Bytes::new() });
-                self.start(None, ObjectRequest::read(oid, SnapId::HEAD, op), map);
-            }
+            watch_event::NOTIFY => self.events.push_back(WatchEvent {
+                oid: linger.oid.clone(),
+                cookie: event.cookie,
+                notify_id: event.notify_id,
+                notifier_gid: event.notifier_gid,
+                payload: event.payload,
+            }),
             watch_event::DISCONNECT => self.send_watch(event.cookie, WatchOp::Watch, map),
             _ => {}
         }
@@ -368,6 +445,9 @@ impl Objecter {
     }
 
     fn finish(&mut self, tid: u64, reply: ObjectReply) {
+        if self.accepted.remove(&tid) || self.notifies.values().any(|t| *t == tid) {
+            self.notifies.retain(|_, t| *t != tid);
+        }
         if let Some(op) = self.ops.remove(&tid) {
             self.deadlines.remove(&(op.deadline, tid));
             if let Some(id) = op.id {

@@ -395,7 +395,7 @@ fn notify_msg(opcode: u8, cookie: u64, notify_id: u64) -> Message {
 }
 
 #[test]
-fn watches_are_reconnected_and_notifies_acknowledged() {
+fn watches_are_reconnected_and_notifications_handed_up() {
     let map = FakeMap::with(&[("hdr", 1, 3)]);
     let mut o = objecter();
     let mut op = ObjectOperation::new();
@@ -411,23 +411,79 @@ fn watches_are_reconnected_and_notifies_acknowledged() {
     assert_eq!(o.poll_reply().unwrap().1.result, 0);
 
     o.handle_message(1, &notify_msg(watch_event::NOTIFY, 5, 1234), &map, t(1)).unwrap();
+    assert!(sends(&mut o).is_empty(), "the taker acks, not the objecter");
+    let event = o.poll_watch_event().unwrap();
+    assert_eq!((event.cookie, event.notify_id, event.notifier_gid, &event.payload[..]), (5, 1234, 77, &b"hi"[..]));
+    o.submit(2, event.ack(Bytes::from_static(b"ok")), &map, t(1));
     let (osd, ack) = sends(&mut o).remove(0);
     let sent = parse_op(&ack);
     assert_eq!((osd, sent.ops[0].0, sent.flags & flags::READ), (1, 0x1207, flags::READ));
     let mut want = Vec::new();
     1234u64.encode(&mut want);
     5u64.encode(&mut want);
-    Bytes::new().encode(&mut want);
+    Bytes::from_static(b"ok").encode(&mut want);
     assert_eq!(&ack.data[..], &want[..]);
-    // Notifies for cookies we do not hold are ignored.
+    // Notifications for cookies we do not hold are dropped.
     o.handle_message(1, &notify_msg(watch_event::NOTIFY, 6, 1), &map, t(1)).unwrap();
-    assert!(sends(&mut o).is_empty());
+    assert!(o.poll_watch_event().is_none());
 
     o.handle_reset(1, &map, t(2));
     let again = sends(&mut o);
     let watch = parse_op(&again.last().unwrap().1).ops[0];
     assert_eq!((watch.0, watch.1[16]), (0x220f, WatchOp::Reconnect as u8));
-    assert_eq!(o.in_flight(), 0, "the objecter's own ops are not the caller's");
+    assert_eq!(o.in_flight(), 1, "only the caller's ack; reconnects are the objecter's own");
+}
+
+fn notify_complete(cookie: u64, result: i32, acks: &'static [u8]) -> Message {
+    let mut f = vec![1, watch_event::NOTIFY_COMPLETE];
+    cookie.encode(&mut f);
+    0u64.encode(&mut f);
+    88u64.encode(&mut f);
+    Bytes::new().encode(&mut f);
+    result.encode(&mut f);
+    77u64.encode(&mut f);
+    Message {
+        msg_type: MSG_WATCH_NOTIFY,
+        version: 3,
+        front: f.into(),
+        data: Bytes::from_static(acks),
+        ..Message::default()
+    }
+}
+
+fn notify_req(cookie: u64) -> ObjectRequest {
+    let mut op = ObjectOperation::new();
+    op.push(OpKind::Notify { cookie, timeout: 5, payload: Bytes::from_static(b"x") });
+    ObjectRequest::read(ObjectId::new(1, "", "hdr"), SnapId::HEAD, op)
+}
+
+#[test]
+fn a_notify_completes_with_the_acks_not_at_its_reply() {
+    let map = FakeMap::with(&[("hdr", 1, 3)]);
+    let mut o = objecter();
+    o.submit(1, notify_req(40), &map, t(0));
+    let tid = sends(&mut o)[0].1.tid;
+    o.handle_message(1, &reply(tid, 0, 0, &[(0, &88u64.to_le_bytes())], None), &map, t(0)).unwrap();
+    assert!(o.poll_reply().is_none(), "accepted, not complete");
+    o.handle_message(1, &notify_complete(40, -110, b"acks"), &map, t(1)).unwrap();
+    let (id, done) = o.poll_reply().unwrap();
+    assert_eq!((id, done.result, &done.ops[0].out[..]), (1, -110, &b"acks"[..]));
+
+    // The completion may overtake the reply.
+    o.submit(2, notify_req(41), &map, t(2));
+    let tid = sends(&mut o)[0].1.tid;
+    o.handle_message(1, &notify_complete(41, 0, b"early"), &map, t(2)).unwrap();
+    assert!(o.poll_reply().is_none());
+    o.handle_message(1, &reply(tid, 0, 0, &[(0, &88u64.to_le_bytes())], None), &map, t(2)).unwrap();
+    assert_eq!(&o.poll_reply().unwrap().1.ops[0].out[..], b"early");
+
+    // An accepted notify whose session drops fails rather than hanging.
+    o.submit(3, notify_req(42), &map, t(3));
+    let tid = sends(&mut o)[0].1.tid;
+    o.handle_message(1, &reply(tid, 0, 0, &[(0, &88u64.to_le_bytes())], None), &map, t(3)).unwrap();
+    o.handle_reset(1, &map, t(4));
+    assert_eq!(o.poll_reply().unwrap().1.result, Errno::ENOTCONN.to_ret());
+    assert_eq!(o.in_flight(), 0);
 }
 
 #[test]

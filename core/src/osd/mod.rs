@@ -6,12 +6,14 @@
 //! speaks only this; every backend below (the in-memory store, the embedded
 //! local store, the objecter on a real cluster) executes it.
 
+mod notify;
 mod op;
 mod reply;
 mod request;
 mod snap;
 mod watch;
 
+pub use notify::NotifyResponse;
 pub use op::{ObjectOperation, OpFlags, OpKind, OsdOp, WatchOp};
 pub use reply::{ObjectReply, OmapKeysOut, OmapValsOut, OpResult, SparseReadOut, StatOut, XattrsOut};
 pub use request::{ClientId, Completion, ObjectId, ObjectRequest, ObjectStore};

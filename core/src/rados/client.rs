@@ -45,6 +45,8 @@ pub enum ClientEvent {
     /// Connecting failed for good (bad key, no monitor answered in time).
     Failed(Errno),
     Reply(Tid, Reply),
+    /// A notification on one of our watches: ack it (see [`WatchEvent::ack`]).
+    Watch(crate::objecter::WatchEvent),
 }
 
 #[derive(Clone, Debug)]
@@ -339,6 +341,10 @@ impl RadosClient {
             while let Some((tid, reply)) = self.objecter.poll_reply() {
                 progressed = true;
                 self.events.push_back(ClientEvent::Reply(tid, Reply::Object(reply)));
+            }
+            while let Some(event) = self.objecter.poll_watch_event() {
+                progressed = true;
+                self.events.push_back(ClientEvent::Watch(event));
             }
             let osds: Vec<i32> = self.sessions.keys().copied().collect();
             for osd in osds {

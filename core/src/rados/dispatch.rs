@@ -4,10 +4,13 @@ use alloc::sync::Arc;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
+use core::time::Duration;
 
+use bytes::Bytes;
 use spin::Mutex;
 
 use crate::encoding::UtcTime;
+pub use crate::objecter::WatchEvent;
 use crate::osd::{ObjectReply, ObjectRequest};
 use crate::Errno;
 
@@ -73,6 +76,16 @@ struct Shared {
     outgoing: VecDeque<(Tid, Request)>,
     /// Tids awaited by a live future, with its reply once it came.
     pending: BTreeMap<Tid, Slot>,
+    /// Sleeps the driver is to end with `Reply::Done` after their duration.
+    timers: VecDeque<(Tid, Duration)>,
+    /// Watches whose notifications a flow takes, by cookie.
+    listeners: BTreeMap<u64, Listener>,
+}
+
+#[derive(Debug, Default)]
+struct Listener {
+    events: VecDeque<WatchEvent>,
+    waker: Option<Waker>,
 }
 
 #[derive(Debug, Default)]
@@ -94,12 +107,89 @@ impl Dispatcher {
 
     /// Queues a request; the returned future resolves to its reply.
     pub fn submit(&self, request: Request) -> ReplyFuture {
+        let tid = self.queue(|shared, tid| shared.outgoing.push_back((tid, request)), true);
+        ReplyFuture { tid, dispatcher: self.clone() }
+    }
+
+    /// Queues a request whose reply nobody awaits (acks, announcements).
+    pub fn submit_detached(&self, request: Request) {
+        self.queue(|shared, tid| shared.outgoing.push_back((tid, request)), false);
+    }
+
+    /// Resolves after `duration` of the driver's clock: the core has none.
+    pub fn sleep(&self, duration: Duration) -> ReplyFuture {
+        let tid = self.queue(|shared, tid| shared.timers.push_back((tid, duration)), true);
+        ReplyFuture { tid, dispatcher: self.clone() }
+    }
+
+    /// Numbers something for the driver; `awaited` keeps a slot for its reply.
+    fn queue(&self, push: impl FnOnce(&mut Shared, Tid), awaited: bool) -> Tid {
         let mut shared = self.shared.lock();
         shared.next_tid += 1;
         let tid = shared.next_tid;
-        shared.outgoing.push_back((tid, request));
-        shared.pending.insert(tid, Slot::default());
-        ReplyFuture { tid, dispatcher: self.clone() }
+        push(&mut shared, tid);
+        if awaited {
+            shared.pending.insert(tid, Slot::default());
+        }
+        tid
+    }
+
+    /// Driver side: the next sleep to time; answer it with `Reply::Done(Ok(()))`.
+    #[must_use]
+    pub fn poll_timer(&self) -> Option<(Tid, Duration)> {
+        self.shared.lock().timers.pop_front()
+    }
+
+    /// Routes the notifications of watch `cookie` to [`next_event`](Self::next_event).
+    pub fn listen(&self, cookie: u64) {
+        self.shared.lock().listeners.entry(cookie).or_default();
+    }
+
+    /// Stops routing; a flow waiting in `next_event` gets None.
+    pub fn unlisten(&self, cookie: u64) {
+        let listener = self.shared.lock().listeners.remove(&cookie);
+        if let Some(waker) = listener.and_then(|l| l.waker) {
+            waker.wake();
+        }
+    }
+
+    /// The next notification on watch `cookie`, which its taker must ack;
+    /// None once nobody listens.
+    pub async fn next_event(&self, cookie: u64) -> Option<WatchEvent> {
+        core::future::poll_fn(|cx| {
+            let mut shared = self.shared.lock();
+            let Some(listener) = shared.listeners.get_mut(&cookie) else {
+                return Poll::Ready(None);
+            };
+            match listener.events.pop_front() {
+                Some(event) => Poll::Ready(Some(event)),
+                None => {
+                    listener.waker = Some(cx.waker().clone());
+                    Poll::Pending
+                }
+            }
+        })
+        .await
+    }
+
+    /// Driver side: a notification arrived. One nobody listens for is acked
+    /// at once, so the notifier does not wait for its timeout.
+    pub fn handle_watch_event(&self, event: WatchEvent) {
+        let mut shared = self.shared.lock();
+        match shared.listeners.get_mut(&event.cookie) {
+            Some(listener) => {
+                listener.events.push_back(event);
+                let waker = listener.waker.take();
+                drop(shared);
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            }
+            None => {
+                drop(shared);
+                self.submit_detached(Request::Object(event.ack(Bytes::new())));
+            }
+        }
     }
 
     /// Driver side: the next request to send.

@@ -62,7 +62,12 @@ impl<'a> LocalDriver<'a> {
             }
             let mut batch: Vec<_> = core::iter::from_fn(|| self.dispatcher.poll_transmit()).collect();
             if batch.is_empty() {
-                return Err(Errno::EDEADLK);
+                // Simulated time: a sleep ends once nothing else can happen.
+                let Some((tid, _)) = self.dispatcher.poll_timer() else {
+                    return Err(Errno::EDEADLK);
+                };
+                self.dispatcher.handle_reply(tid, Reply::Done(Ok(())));
+                continue;
             }
             if let Some(rng) = &mut self.rng {
                 for i in (1..batch.len()).rev() {
@@ -143,5 +148,45 @@ mod tests {
         assert_eq!(d.in_flight(), 0);
         assert!(d.poll_transmit().is_none());
         d.handle_reply(tid, Reply::Done(Ok(()))); // late reply: ignored
+    }
+
+    fn event(cookie: u64) -> crate::rados::WatchEvent {
+        crate::rados::WatchEvent {
+            oid: ObjectId::new(1, "", "hdr"),
+            cookie,
+            notify_id: 9,
+            notifier_gid: 4,
+            payload: Bytes::from_static(b"p"),
+        }
+    }
+
+    #[test]
+    fn notifications_go_to_their_listener_or_are_acked_at_once() {
+        use core::task::{Context, Poll, Waker};
+        let d = Dispatcher::new();
+        d.listen(5);
+        d.handle_watch_event(event(5));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut next = core::pin::pin!(d.next_event(5));
+        assert!(matches!(next.as_mut().poll(&mut cx), Poll::Ready(Some(e)) if e.notify_id == 9));
+        assert!(d.poll_transmit().is_none(), "the listener acks");
+        // Nobody listens to 6: acked empty, and nobody awaits that ack.
+        d.handle_watch_event(event(6));
+        let (_, ack) = d.poll_transmit().unwrap();
+        assert!(matches!(&ack, Request::Object(r) if matches!(r.op.ops[0].kind, crate::osd::OpKind::NotifyAck { notify_id: 9, cookie: 6, .. })));
+        assert_eq!(d.in_flight(), 0);
+        let mut waiting = core::pin::pin!(d.next_event(5));
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        d.unlisten(5);
+        assert!(matches!(waiting.as_mut().poll(&mut cx), Poll::Ready(None)));
+    }
+
+    #[test]
+    fn sleeps_end_on_the_drivers_clock() {
+        let store = MemStore::new();
+        let mut driver = LocalDriver::new(&store, Dispatcher::new());
+        let d = driver.dispatcher().clone();
+        let slept = driver.run(async move { d.sleep(core::time::Duration::from_secs(3600)).await }).unwrap();
+        assert_eq!(slept, Reply::Done(Ok(())));
     }
 }

@@ -14,6 +14,6 @@ mod dispatch;
 mod join;
 mod local;
 
-pub use dispatch::{Dispatcher, PoolRequest, Reply, ReplyFuture, Request, Tid};
+pub use dispatch::{Dispatcher, PoolRequest, Reply, ReplyFuture, Request, Tid, WatchEvent};
 pub use join::join_all;
 pub use local::{execute_on, LocalDriver};

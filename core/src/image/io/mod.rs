@@ -75,7 +75,7 @@ pub(crate) fn read_at(
 /// Writes `data` at `offset`; the part past the end of the image is cut
 /// off (librbd's clip_io). Returns the bytes written.
 pub async fn write(ictx: &ImageCtx, offset: u64, data: &[u8]) -> Result<u64, Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     let length = clip_io(ictx.size, offset, data.len() as u64)?;
     let extents = extents(ictx, offset, length)?;
     all_ok(
@@ -101,7 +101,7 @@ pub async fn write_zeroes(ictx: &ImageCtx, offset: u64, length: u64) -> Result<u
 }
 
 async fn discard_with(ictx: &ImageCtx, offset: u64, length: u64, policy: DiscardPolicy) -> Result<u64, Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     let length = clip_io(ictx.size, offset, length)?;
     let object_size = ictx.layout.object_size();
     let mut pieces = extents(ictx, offset, length)?;
@@ -139,7 +139,7 @@ fn prune_to_granules(pieces: &mut [ObjectExtent], granularity: u64, object_size:
 
 /// Repeats `pattern` over `length` bytes at `offset`.
 pub async fn write_same(ictx: &ImageCtx, offset: u64, length: u64, pattern: &[u8]) -> Result<u64, Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     if pattern.is_empty() || length % pattern.len() as u64 != 0 {
         return Err(Errno::EINVAL);
     }
@@ -166,7 +166,7 @@ pub async fn compare_and_write(
     compare: &[u8],
     data: &[u8],
 ) -> Result<CompareOutcome, Errno> {
-    ictx.prepare_write().await?;
+    let _lock = ictx.prepare_write().await?;
     if compare.len() != data.len() {
         return Err(Errno::EINVAL);
     }

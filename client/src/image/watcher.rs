@@ -1,0 +1,58 @@
+//! The client half of librbd's ImageWatcher: a flow per open image that
+//! takes the notifications on its header watch, acks them as the core's
+//! [`react`] decides, and hands the exclusive lock over when a peer asks.
+
+use std::sync::{Arc, RwLock};
+
+use rbdrs_core::image::exclusive_lock::release_on_request;
+use rbdrs_core::image::watcher::{client_id, react, Action};
+use rbdrs_core::image::ImageCtx;
+use rbdrs_core::rados::Request;
+use rbdrs_core::Errno;
+
+use super::{current, CacheDriver, Image};
+use crate::runtime::Runtime;
+
+pub(super) fn start(image: &Image) -> Result<(), Errno> {
+    let ictx = image.ctx()?;
+    let cookie = ictx.runtime.watch_handle;
+    let dispatcher = ictx.io.dispatcher.clone();
+    dispatcher.listen(cookie);
+    let (shared, cache, runtime) = (image.ictx.clone(), image.cache.clone(), image.conn.runtime.clone());
+    image.conn.runtime.spawn(async move {
+        while let Some(event) = dispatcher.next_event(cookie).await {
+            let Ok(ictx) = current(&shared) else { break };
+            let reaction = react(&ictx.runtime, client_id(&ictx), &event.payload);
+            if reaction.message.is_none() {
+                eprintln!("librbdrs: ignored a malformed notification on {}", ictx.header_object());
+            }
+            dispatcher.submit_detached(Request::Object(event.ack(reaction.ack)));
+            if reaction.action == Action::ReleaseLock {
+                hand_over(&runtime, shared.clone(), cache.clone());
+            }
+        }
+    })
+}
+
+/// Ends the flow: it sees no more notifications.
+pub(super) fn stop(ictx: &ImageCtx) {
+    ictx.io.dispatcher.unlisten(ictx.runtime.watch_handle);
+}
+
+/// Writes the cache back (and drops it: the peer will change what it
+/// holds), then lets the lock go once the writers under it are done.
+fn hand_over(runtime: &Arc<Runtime>, shared: Arc<RwLock<Arc<ImageCtx>>>, cache: Option<Arc<CacheDriver>>) {
+    let spawned = runtime.spawn(async move {
+        if let Some(cache) = cache {
+            // -EBUSY only says newer writes arrived; they wait for the lock.
+            let _ = cache.invalidate().await;
+        }
+        let Ok(ictx) = current(&shared) else { return };
+        if let Err(e) = release_on_request(&ictx).await {
+            eprintln!("librbdrs: releasing the lock of {} on request failed: {e}", ictx.header_object());
+        }
+    });
+    if spawned.is_err() {
+        eprintln!("librbdrs: could not release the exclusive lock on request: runtime stopped");
+    }
+}

@@ -1,0 +1,124 @@
+//! librbd's ImageWatcher: what an open image says on its header watch and
+//! how it answers what peers say there. [`react`] decides, from one
+//! notification and this open's state, what to ack and what to do next;
+//! the client's watcher flow sends the ack and does it.
+
+pub mod messages;
+
+use bytes::Bytes;
+
+pub use messages::{AsyncRequestId, ClientId, NotifyMessage, SnapRef};
+
+use super::{ImageCtx, ImageRuntime};
+use crate::osd::NotifyResponse;
+use crate::Errno;
+
+/// How long a notify waits for every watcher's ack (librbd's
+/// Notifier::NOTIFY_TIMEOUT, 5 s).
+pub const NOTIFY_TIMEOUT_SECS: u32 = 5;
+
+/// What to do after acking a notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Nothing,
+    /// A peer asked for the exclusive lock and we said yes: flush and let go.
+    ReleaseLock,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reaction {
+    /// The ack's payload: empty for "heard", a ResponseMessage when this
+    /// open owns the lock and answers as its owner.
+    pub ack: Bytes,
+    pub action: Action,
+    /// What was heard, None when the payload did not decode (it is acked,
+    /// and otherwise ignored).
+    pub message: Option<NotifyMessage>,
+}
+
+/// Answers one notification, as librbd's handle_payload does. `me` is this
+/// open's ClientId (global id, watch handle).
+pub fn react(runtime: &ImageRuntime, me: ClientId, payload: &[u8]) -> Reaction {
+    use NotifyMessage as M;
+    let Ok(message) = NotifyMessage::from_bytes(payload) else {
+        return Reaction { ack: Bytes::new(), action: Action::Nothing, message: None };
+    };
+    let owner = runtime.lock_owned();
+    let (ack, action) = match &message {
+        M::HeaderUpdate => {
+            runtime.note_header_update();
+            (Bytes::new(), Action::Nothing)
+        }
+        M::AcquiredLock(client) => {
+            runtime.note_owner(client.is_valid().then_some(*client));
+            (Bytes::new(), Action::Nothing)
+        }
+        M::ReleasedLock(_) => {
+            runtime.note_owner(None);
+            (Bytes::new(), Action::Nothing)
+        }
+        // The default policy (librbd's AutomaticPolicy): give it up when asked.
+        M::RequestLock { client, .. } if *client != me && owner => (messages::encode_response(0), Action::ReleaseLock),
+        // Operations a peer proxies to the lock owner. Saying we do not
+        // support them makes the peer ask for the lock and run them itself
+        // (librbd's C_InvokeAsyncRequest on -EOPNOTSUPP).
+        M::Flatten(_)
+        | M::Resize { .. }
+        | M::SnapCreate { .. }
+        | M::SnapRemove(_)
+        | M::RebuildObjectMap(_)
+        | M::SnapRename { .. }
+        | M::SnapProtect(_)
+        | M::SnapUnprotect(_)
+        | M::Rename(_)
+        | M::UpdateFeatures { .. }
+        | M::Migrate(_)
+        | M::Sparsify { .. }
+            if owner =>
+        {
+            (messages::encode_response(Errno::EOPNOTSUPP.to_ret()), Action::Nothing)
+        }
+        _ => (Bytes::new(), Action::Nothing),
+    };
+    Reaction { ack, action, message: Some(message) }
+}
+
+/// This open's name on the watch.
+pub fn client_id(ictx: &ImageCtx) -> ClientId {
+    ClientId { gid: ictx.io.client.global_id, handle: ictx.runtime.watch_handle }
+}
+
+/// Sends `message` to every watcher of the header and waits (at most the
+/// notify timeout) for their acks. A notify that timed out still says who
+/// answered.
+pub async fn notify(ictx: &ImageCtx, message: &NotifyMessage) -> Result<NotifyResponse, Errno> {
+    let (result, response) = ictx.io.notify(&ictx.header_object(), message.to_bytes(), NOTIFY_TIMEOUT_SECS).await?;
+    match result {
+        Ok(()) | Err(Errno::ETIMEDOUT) => Ok(response),
+        Err(e) => Err(e),
+    }
+}
+
+/// Tells peers the header changed (after a snapshot, resize, flatten...),
+/// without waiting for their acks.
+pub fn announce_header_update(ictx: &ImageCtx) {
+    ictx.io.notify_detached(&ictx.header_object(), NotifyMessage::HeaderUpdate.to_bytes(), NOTIFY_TIMEOUT_SECS);
+}
+
+/// Asks the lock owner to hand the lock over. Ok(true): an owner agreed;
+/// Ok(false): nobody answered as owner; Err: the owner refused (-EROFS).
+pub async fn request_lock(ictx: &ImageCtx) -> Result<bool, Errno> {
+    let message = NotifyMessage::RequestLock { client: client_id(ictx), force: false };
+    let response = notify(ictx, &message).await?;
+    match response.owner_response()? {
+        Some(answer) => match messages::decode_response(answer) {
+            Ok(r) if r >= 0 => Ok(true),
+            Ok(r) => Err(Errno::from_ret(r).err().unwrap_or(Errno::EIO)),
+            Err(_) => Ok(false),
+        },
+        None => Ok(false),
+    }
+}
+
+#[cfg(test)]
+mod tests;

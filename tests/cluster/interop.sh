@@ -6,7 +6,8 @@
 # rados engine loading librbdrs (write with crc32c verify, then a
 # verify-only read), qemu-img/qemu-io on cluster images judged by upstream
 # rbd, C calls' return values against upstream's (tests/c/compat.c), rbdrs
-# against upstream rbd (tests/cluster/cli.sh), the OSDMap
+# against upstream rbd (tests/cluster/cli.sh), librbdrs sharing images
+# with upstream clients (tests/cluster/peers.sh), the OSDMap
 # placement test (tests/osdmap_live.rs), and stops the cluster.
 #
 #   tests/cluster/interop.sh LIBDIR      (LIBDIR: from ffi/dropin.sh)
@@ -93,6 +94,9 @@ LD_LIBRARY_PATH="$LIBDIR" "$WORK/compat" "$CEPH_CONF" || { echo "librbdrs answer
 printf '\n-- rbdrs (the command line on the Rust client) against upstream rbd (tests/cluster/cli.sh)\n'
 cargo build --locked -q -p rbdrs-cli
 bash "$HERE/cli.sh" "${CARGO_TARGET_DIR:-target}/debug/rbdrs"
+
+printf '\n-- librbdrs among other clients: lock handover, managed while open, a killed owner (tests/cluster/peers.sh)\n'
+bash "$HERE/peers.sh" "$LIBDIR" "${CARGO_TARGET_DIR:-target}/debug/rbdrs"
 
 # Last: it reshapes the cluster (pools, upmaps, an OSD out and in).
 printf '\n-- OSDMap placement against the monitor and osdmaptool (tests/osdmap_live.rs)\n'

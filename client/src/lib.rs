@@ -36,6 +36,7 @@ pub mod memory;
 pub mod rados;
 pub mod runtime;
 mod sys;
+pub mod watch;
 
 /// The sans-IO core this crate drives, for what the API does not wrap
 /// (object operations, wire types), as quinn re-exports quinn-proto.

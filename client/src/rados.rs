@@ -26,6 +26,8 @@ pub struct Connection {
     pub admin_timeout: Duration,
     /// The handle's configuration, read again when images open.
     pub config: Arc<Mutex<Config>>,
+    /// Watches the application registered (rados_watch*).
+    pub(crate) watches: crate::watch::Watches,
 }
 
 impl Connection {
@@ -147,8 +149,14 @@ impl Rados {
                 return Err(Errno::ENOENT);
             }
         };
-        *connection =
-            Some(Arc::new(Connection { runtime, client, op_timeout, admin_timeout, config: self.config.clone() }));
+        *connection = Some(Arc::new(Connection {
+            runtime,
+            client,
+            op_timeout,
+            admin_timeout,
+            config: self.config.clone(),
+            watches: Default::default(),
+        }));
         Ok(())
     }
 

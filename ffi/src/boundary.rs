@@ -1,7 +1,7 @@
 //! The panic boundary every export goes through, and checked access to
 //! what C hands us.
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_int, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use rbdrs_client::proto::Errno;
@@ -117,6 +117,82 @@ pub(crate) unsafe fn put_cstr(buf: *mut c_char, len: usize, text: &str, needed: 
         buf.add(text.len()).write(0);
     }
     Ok(())
+}
+
+/// Copies NUL-terminated `items` one after another into `buf` of `*len`
+/// bytes; sets `*len` to what they need. False when they do not fit.
+///
+/// # Safety
+/// `len` writable; `buf` NULL or valid for `*len` bytes.
+pub(crate) unsafe fn put_strings(buf: *mut c_char, len: *mut usize, items: &[&str]) -> Result<bool, Errno> {
+    if len.is_null() {
+        return Err(Errno::EINVAL);
+    }
+    let needed: usize = items.iter().map(|s| s.len() + 1).sum();
+    // SAFETY: checked non-NULL, writable by contract.
+    let room = unsafe { len.replace(needed) };
+    if room < needed || (needed > 0 && buf.is_null()) {
+        return Ok(false);
+    }
+    let mut at = 0;
+    for item in items {
+        // SAFETY: buf holds room >= needed bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(item.as_ptr(), buf.add(at).cast::<u8>(), item.len());
+            buf.add(at + item.len()).write(0);
+        }
+        at += item.len() + 1;
+    }
+    Ok(true)
+}
+
+/// Where list_lockers (librados's and librbd's) puts its answer.
+pub(crate) struct LockerBufs {
+    pub exclusive: *mut c_int,
+    pub tag: (*mut c_char, *mut usize),
+    pub clients: (*mut c_char, *mut usize),
+    pub cookies: (*mut c_char, *mut usize),
+    pub addrs: (*mut c_char, *mut usize),
+}
+
+impl LockerBufs {
+    /// Fills every buffer with `lockers` (client, cookie, address each);
+    /// how many, or -ERANGE with every length set to what it needs.
+    ///
+    /// # Safety
+    /// `exclusive` and the lengths writable; each buffer NULL or valid for
+    /// its length.
+    pub(crate) unsafe fn fill(&self, exclusive: bool, tag: &str, lockers: &[[String; 3]]) -> Result<isize, Errno> {
+        // SAFETY: per the contract.
+        unsafe { put(self.exclusive, c_int::from(exclusive)) }?;
+        let of = |i: usize| lockers.iter().map(|l| l[i].as_str()).collect::<Vec<_>>();
+        // SAFETY: per the contract; every length is set, short or not.
+        let fits = unsafe {
+            [
+                put_strings(self.clients.0, self.clients.1, &of(0))?,
+                put_strings(self.cookies.0, self.cookies.1, &of(1))?,
+                put_strings(self.addrs.0, self.addrs.1, &of(2))?,
+                put_strings(self.tag.0, self.tag.1, &[tag])?,
+            ]
+        };
+        if fits.contains(&false) {
+            return Err(Errno::ERANGE);
+        }
+        Ok(lockers.len() as isize)
+    }
+}
+
+/// A copy of `bytes` in memory from malloc, as librados hands out the
+/// buffers callers free with rados_buffer_free (free(3)). NULL for none.
+pub(crate) fn malloc_copy(bytes: &[u8]) -> Result<*mut c_char, Errno> {
+    // SAFETY: malloc of at least one byte; checked for NULL below.
+    let buf = unsafe { libc::malloc(bytes.len().max(1)) }.cast::<c_char>();
+    if buf.is_null() {
+        return Err(Errno::ENOMEM);
+    }
+    // SAFETY: buf holds bytes.len() bytes, fresh, so no overlap.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), buf.cast::<u8>(), bytes.len()) };
+    Ok(buf)
 }
 
 #[cfg(test)]

@@ -744,6 +744,79 @@ int rados_aio_flush(rados_ioctx_t io);
 int rados_aio_flush_async(rados_ioctx_t io, rados_completion_t c);
 
 /**
+ * Takes lock `name` on `o` exclusively as `cookie`, for `duration` (NULL:
+ * until unlocked). -EBUSY if another holds it, -EEXIST if this cookie does.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o`, `name`, `cookie` C strings; `desc`
+ * NULL or a C string; `duration` NULL or readable.
+ */
+int rados_lock_exclusive(rados_ioctx_t io,
+                         const char *o,
+                         const char *name,
+                         const char *cookie,
+                         const char *desc,
+                         const struct timeval *duration,
+                         uint8_t flags);
+
+/**
+ * Takes lock `name` on `o` shared, as `cookie` with `tag`.
+ *
+ * # Safety
+ * As [`rados_lock_exclusive`]; `tag` a C string.
+ */
+int rados_lock_shared(rados_ioctx_t io,
+                      const char *o,
+                      const char *name,
+                      const char *cookie,
+                      const char *tag,
+                      const char *desc,
+                      const struct timeval *duration,
+                      uint8_t flags);
+
+/**
+ * Releases this client's lock `name` on `o` held as `cookie`.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o`, `name`, `cookie` C strings.
+ */
+int rados_unlock(rados_ioctx_t io, const char *o, const char *name, const char *cookie);
+
+/**
+ * Releases `client`'s (`client.<n>`) lock `name` on `o` held as `cookie`.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; the strings C strings.
+ */
+int rados_break_lock(rados_ioctx_t io,
+                     const char *o,
+                     const char *name,
+                     const char *client,
+                     const char *cookie);
+
+/**
+ * The holders of lock `name` on `o`: clients, cookies and addresses as
+ * NUL-separated lists, the tag and whether it is exclusive. Returns how
+ * many; -ERANGE (every length set to what it needs) when one is short.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o`, `name` C strings; `exclusive` and
+ * the lengths writable; each buffer NULL or valid for its length.
+ */
+ptrdiff_t rados_list_lockers(rados_ioctx_t io,
+                             const char *o,
+                             const char *name,
+                             int *exclusive,
+                             char *tag,
+                             size_t *tag_len,
+                             char *clients,
+                             size_t *clients_len,
+                             char *cookies,
+                             size_t *cookies_len,
+                             char *addrs,
+                             size_t *addrs_len);
+
+/**
  * Writes `len` bytes at `off`, creating the object if needed; 0 on success.
  *
  * # Safety
@@ -895,6 +968,147 @@ int rados_pool_list(rados_t cluster, char *buf, size_t len);
  * `cluster` from rados_create.
  */
 uint64_t rados_get_instance_id(rados_t cluster);
+
+/**
+ * Watches `o`; `watchcb` gets each notification (on a library thread of
+ * the watch's own, where it may call rados_notify_ack), `timeout`
+ * seconds after this client goes silent the OSD drops the watch (0: 30).
+ * `*cookie` names the watch. `watcherrcb` is accepted but never called:
+ * a broken watch is re-established by the library itself.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string; `cookie` writable; the
+ * callbacks callable with `arg` until rados_unwatch2.
+ */
+int rados_watch3(rados_ioctx_t io,
+                 const char *o,
+                 uint64_t *cookie,
+                 rados_watchcb2_t watchcb,
+                 rados_watcherrcb_t watcherrcb,
+                 uint32_t timeout,
+                 void *arg);
+
+/**
+ * rados_watch3 with the default timeout.
+ *
+ * # Safety
+ * As [`rados_watch3`].
+ */
+int rados_watch2(rados_ioctx_t io,
+                 const char *o,
+                 uint64_t *cookie,
+                 rados_watchcb2_t watchcb,
+                 rados_watcherrcb_t watcherrcb,
+                 void *arg);
+
+/**
+ * Ends watch `cookie`; callbacks already queued still run.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+int rados_unwatch2(rados_ioctx_t io, uint64_t cookie);
+
+/**
+ * Milliseconds since watch `cookie` was last known good; -ENOTCONN if
+ * this client does not hold it.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+int rados_watch_check(rados_ioctx_t io, uint64_t cookie);
+
+/**
+ * Waits until every notification received so far reached its callback
+ * and the callback returned.
+ *
+ * # Safety
+ * `cluster` from rados_create, connected.
+ */
+int rados_watch_flush(rados_t cluster);
+
+/**
+ * Sends `buf` to every watcher of `o` and waits for their acks (at most
+ * `timeout_ms`, 0 for 30 s): 0, or -ETIMEDOUT when some did not ack.
+ * Either way `*reply_buffer` gets the acks for rados_decode_notify_response.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string; `buf` readable for
+ * `buf_len` bytes; `reply_buffer` and `reply_buffer_len` NULL or writable.
+ */
+int rados_notify2(rados_ioctx_t io,
+                  const char *o,
+                  const char *buf,
+                  int buf_len,
+                  uint64_t timeout_ms,
+                  char **reply_buffer,
+                  size_t *reply_buffer_len);
+
+/**
+ * rados_notify2 as an aio: `completion` completes with its result, and
+ * `*reply_buffer` is filled before it does.
+ *
+ * # Safety
+ * As [`rados_notify2`]; `completion` from rados_aio_create_completion;
+ * the out-pointers stay writable until it completes.
+ */
+int rados_aio_notify(rados_ioctx_t io,
+                     const char *o,
+                     rados_completion_t completion,
+                     const char *buf,
+                     int buf_len,
+                     uint64_t timeout_ms,
+                     char **reply_buffer,
+                     size_t *reply_buffer_len);
+
+/**
+ * Acks notification `notify_id` on watch `cookie` of `o`, with `buf` as
+ * the reply the notifier sees.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string; `buf` readable for
+ * `buf_len` bytes.
+ */
+int rados_notify_ack(rados_ioctx_t io,
+                     const char *o,
+                     uint64_t notify_id,
+                     uint64_t cookie,
+                     const char *buf,
+                     int buf_len);
+
+/**
+ * Frees a buffer librados handed out (notify replies, command output).
+ *
+ * # Safety
+ * `buf` NULL or from this library, not freed before.
+ */
+void rados_buffer_free(char *buf);
+
+/**
+ * Reads the acks a notify returned: `*acks` (`*nr_acks` of them, each
+ * with its reply) and `*timeouts` (the watchers that did not ack). Free
+ * with rados_free_notify_response.
+ *
+ * # Safety
+ * `reply_buffer` readable for `reply_buffer_len` bytes; the four
+ * out-pointers writable.
+ */
+int rados_decode_notify_response(char *reply_buffer,
+                                 size_t reply_buffer_len,
+                                 struct notify_ack_t **acks,
+                                 size_t *nr_acks,
+                                 struct notify_timeout_t **timeouts,
+                                 size_t *nr_timeouts);
+
+/**
+ * Frees what rados_decode_notify_response filled in.
+ *
+ * # Safety
+ * The arrays from rados_decode_notify_response, `nr_acks` as it set.
+ */
+void rados_free_notify_response(struct notify_ack_t *acks,
+                                size_t nr_acks,
+                                struct notify_timeout_t *timeouts);
 
 /**
  * Creates an empty write op (NULL only if allocation failed).

@@ -1240,6 +1240,151 @@ int rbd_poll_io_events(rbd_image_t image, rbd_completion_t *comps, int numcomp);
 int rbd_set_image_notification(rbd_image_t image, int fd, int type_);
 
 /**
+ * Takes the exclusive lock and keeps it until rbd_lock_release: peers
+ * asking for it are refused. Only RBD_LOCK_MODE_EXCLUSIVE exists.
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_lock_acquire(rbd_image_t image, rbd_lock_mode_t lock_mode);
+
+/**
+ * Releases the exclusive lock this open holds (-EINVAL if it does not).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_lock_release(rbd_image_t image);
+
+/**
+ * The exclusive lock's owners (addresses) in `lock_owners`, which holds
+ * `*max_lock_owners` pointers; -ERANGE with the count needed when short;
+ * -ENOENT when nobody holds it. Free with rbd_lock_get_owners_cleanup.
+ *
+ * # Safety
+ * `image` from rbd_open; `lock_mode` and `max_lock_owners` writable;
+ * `lock_owners` valid for `*max_lock_owners` pointers.
+ */
+int rbd_lock_get_owners(rbd_image_t image,
+                        rbd_lock_mode_t *lock_mode,
+                        char **lock_owners,
+                        size_t *max_lock_owners);
+
+/**
+ * Frees what rbd_lock_get_owners filled in.
+ *
+ * # Safety
+ * `lock_owners` as filled by rbd_lock_get_owners with `lock_owner_count`
+ * entries, not freed before.
+ */
+void rbd_lock_get_owners_cleanup(char **lock_owners, size_t lock_owner_count);
+
+/**
+ * Breaks the exclusive lock `lock_owner` (from rbd_lock_get_owners)
+ * holds; -EBUSY if someone else holds it now.
+ *
+ * # Safety
+ * `image` from rbd_open; `lock_owner` a C string.
+ */
+int rbd_lock_break(rbd_image_t image, rbd_lock_mode_t lock_mode, const char *lock_owner);
+
+/**
+ * An advisory exclusive lock on the image, by `cookie`.
+ *
+ * # Safety
+ * `image` from rbd_open; `cookie` a C string.
+ */
+int rbd_lock_exclusive(rbd_image_t image, const char *cookie);
+
+/**
+ * An advisory shared lock on the image, by `cookie` and `tag`.
+ *
+ * # Safety
+ * `image` from rbd_open; `cookie` and `tag` C strings.
+ */
+int rbd_lock_shared(rbd_image_t image, const char *cookie, const char *tag);
+
+/**
+ * Drops this client's advisory lock `cookie`.
+ *
+ * # Safety
+ * `image` from rbd_open; `cookie` a C string.
+ */
+int rbd_unlock(rbd_image_t image, const char *cookie);
+
+/**
+ * Drops `client`'s (`client.<n>`) advisory lock `cookie`.
+ *
+ * # Safety
+ * `image` from rbd_open; `client` and `cookie` C strings.
+ */
+int rbd_break_lock(rbd_image_t image, const char *client, const char *cookie);
+
+/**
+ * The holders of the image's lock: their clients, cookies and addresses
+ * as NUL-separated lists, the lock's tag and kind. Returns how many;
+ * -ERANGE (every length set to what it needs) when a buffer is short.
+ *
+ * # Safety
+ * `image` from rbd_open; `exclusive` and the four lengths writable; each
+ * buffer NULL or valid for its length.
+ */
+ptrdiff_t rbd_list_lockers(rbd_image_t image,
+                           int *exclusive,
+                           char *tag,
+                           size_t *tag_len,
+                           char *clients,
+                           size_t *clients_len,
+                           char *cookies,
+                           size_t *cookies_len,
+                           char *addrs,
+                           size_t *addrs_len);
+
+/**
+ * The clients watching the image (every open of it), in `watchers` of
+ * `*max_watchers` entries; -ERANGE with the count needed when short.
+ * Free with rbd_watchers_list_cleanup.
+ *
+ * # Safety
+ * `image` from rbd_open; `max_watchers` writable; `watchers` valid for
+ * `*max_watchers` entries.
+ */
+int rbd_watchers_list(rbd_image_t image,
+                      struct rbd_image_watcher_t *watchers,
+                      size_t *max_watchers);
+
+/**
+ * Frees the addresses rbd_watchers_list filled in.
+ *
+ * # Safety
+ * `watchers` as filled by rbd_watchers_list with `num_watchers` entries,
+ * not freed before.
+ */
+void rbd_watchers_list_cleanup(struct rbd_image_watcher_t *watchers, size_t num_watchers);
+
+/**
+ * Calls `watch_cb(arg)` whenever the image's header changes (a resize, a
+ * snapshot, by this client or another), on a library thread, after the
+ * image refreshed; `*handle` names the registration.
+ *
+ * # Safety
+ * `image` from rbd_open; `handle` writable; `watch_cb` callable with
+ * `arg` until rbd_update_unwatch.
+ */
+int rbd_update_watch(rbd_image_t image,
+                     uint64_t *handle,
+                     rbd_update_callback_t watch_cb,
+                     void *arg);
+
+/**
+ * Stops the callbacks of `handle` (-ENOENT if unknown).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_update_unwatch(rbd_image_t image, uint64_t handle);
+
+/**
  * # Safety
  * `image` from rbd_open; `snapname` a C string.
  */

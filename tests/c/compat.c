@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -353,6 +354,155 @@ static void check_fua(rados_t cluster, rados_ioctx_t io)
     must(rbd_remove(io, name), "rbd_remove fua");
 }
 
+static int update_calls;
+
+static void on_update(void *arg)
+{
+    (void)arg;
+    __atomic_add_fetch(&update_calls, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The exclusive lock as an application drives it, advisory locks,
+ * watchers and header-update callbacks. */
+static void check_locks(rados_ioctx_t io)
+{
+    char name[64];
+    rbd_image_t image;
+    int order = 22, owner = -1, excl = -1;
+    rbd_lock_mode_t mode = -1;
+    char *owners[4];
+    size_t n = 4;
+
+    snprintf(name, sizeof name, "compat-lock-%d", (int)getpid());
+    must(rbd_create2(io, name, 8 << 20, RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK, &order), "rbd_create2");
+    must(rbd_open(io, name, &image, NULL), "rbd_open");
+    expect("rbd_lock_get_owners with nobody holding it", rbd_lock_get_owners(image, &mode, owners, &n), -ENOENT);
+    expect("rbd_lock_acquire shared", rbd_lock_acquire(image, RBD_LOCK_MODE_SHARED), -EOPNOTSUPP);
+    expect("rbd_lock_release without the lock", rbd_lock_release(image), -EINVAL);
+    expect("rbd_lock_acquire", rbd_lock_acquire(image, RBD_LOCK_MODE_EXCLUSIVE), 0);
+    rbd_is_exclusive_lock_owner(image, &owner);
+    expect("rbd_is_exclusive_lock_owner after rbd_lock_acquire", owner, 1);
+    n = 0;
+    expect("rbd_lock_get_owners with no room", rbd_lock_get_owners(image, &mode, owners, &n), -ERANGE);
+    expect("  count needed", n, 1);
+    n = 4;
+    expect("rbd_lock_get_owners", rbd_lock_get_owners(image, &mode, owners, &n), 0);
+    expect("  owners", n, 1);
+    expect("  mode", mode, RBD_LOCK_MODE_EXCLUSIVE);
+    rbd_lock_get_owners_cleanup(owners, n);
+    expect("rbd_lock_break naming another owner", rbd_lock_break(image, RBD_LOCK_MODE_EXCLUSIVE, "192.0.2.1:0/1"), -EBUSY);
+    expect("rbd_lock_release", rbd_lock_release(image), 0);
+    rbd_is_exclusive_lock_owner(image, &owner);
+    expect("rbd_is_exclusive_lock_owner after rbd_lock_release", owner, 0);
+    rbd_close(image);
+
+    must(rbd_open(io, name, &image, NULL), "rbd_open again");
+    char tag[16], clients[64], cookies[64], addrs[128];
+    size_t tl = sizeof tag, cl = sizeof clients, kl = sizeof cookies, al = sizeof addrs;
+    expect("rbd_list_lockers of an unlocked image", rbd_list_lockers(image, &excl, tag, &tl, clients, &cl, cookies, &kl, addrs, &al), 0);
+    expect("rbd_lock_exclusive", rbd_lock_exclusive(image, "c1"), 0);
+    expect("rbd_lock_exclusive again", rbd_lock_exclusive(image, "c1"), -EEXIST);
+    expect("rbd_lock_shared while locked exclusively", rbd_lock_shared(image, "c2", "t"), -EBUSY);
+    tl = sizeof tag, cl = sizeof clients, kl = sizeof cookies, al = sizeof addrs;
+    expect("rbd_list_lockers", rbd_list_lockers(image, &excl, tag, &tl, clients, &cl, cookies, &kl, addrs, &al), 1);
+    expect("  exclusive", excl, 1);
+    expect("  cookies length", kl, 3);
+    expect("  tag length", tl, 1);
+    expect("  client is client.<n>", strncmp(clients, "client.", 7), 0);
+    size_t short_len = 1;
+    expect("rbd_list_lockers with a short buffer", rbd_list_lockers(image, &excl, tag, &tl, clients, &short_len, cookies, &kl, addrs, &al), -ERANGE);
+    expect("  length needed", short_len, cl);
+    expect("rbd_unlock of a cookie not held", rbd_unlock(image, "c9"), -ENOENT);
+    expect("rbd_break_lock of a malformed client", rbd_break_lock(image, "nobody", "c1"), -EINVAL);
+    expect("rbd_break_lock", rbd_break_lock(image, clients, "c1"), 0);
+    expect("rbd_unlock after the break", rbd_unlock(image, "c1"), -ENOENT);
+    expect("rbd_lock_shared", rbd_lock_shared(image, "c2", "t"), 0);
+    expect("rbd_unlock", rbd_unlock(image, "c2"), 0);
+
+    rbd_image_watcher_t watchers[4];
+    size_t nw = 0;
+    expect("rbd_watchers_list with no room", rbd_watchers_list(image, watchers, &nw), -ERANGE);
+    expect("  count needed", nw, 1);
+    nw = 4;
+    expect("rbd_watchers_list", rbd_watchers_list(image, watchers, &nw), 0);
+    expect("  watchers", nw, 1);
+    rbd_watchers_list_cleanup(watchers, nw);
+
+    uint64_t handle = 0;
+    expect("rbd_update_watch", rbd_update_watch(image, &handle, on_update, NULL), 0);
+    must(rbd_resize(image, 16 << 20), "rbd_resize");
+    for (int i = 0; i < 50 && !__atomic_load_n(&update_calls, __ATOMIC_SEQ_CST); i++)
+        usleep(100000);
+    expect("rbd_update_watch's callback ran after a resize", __atomic_load_n(&update_calls, __ATOMIC_SEQ_CST) > 0, 1);
+    expect("rbd_update_unwatch", rbd_update_unwatch(image, handle), 0);
+    rbd_close(image);
+    must(rbd_remove(io, name), "rbd_remove");
+}
+
+static int pings;
+static rados_ioctx_t watch_io;
+
+static void on_notify(void *arg, uint64_t notify_id, uint64_t handle, uint64_t notifier_id, void *data, size_t len)
+{
+    (void)notifier_id;
+    if (len == 4 && memcmp(data, "ping", 4) == 0)
+        __atomic_add_fetch(&pings, 1, __ATOMIC_SEQ_CST);
+    /* Acking from the callback, as python3-rados and librbd do. */
+    rados_notify_ack(watch_io, arg, notify_id, handle, "pong", 4);
+}
+
+/* Watch/notify and advisory object locks (librados). */
+static void check_watch_and_locks(rados_t cluster, rados_ioctx_t io)
+{
+    char oid[64];
+    uint64_t cookie = 0;
+    snprintf(oid, sizeof oid, "compat-watch-%d", (int)getpid());
+    watch_io = io;
+    must(rados_write_full(io, oid, "x", 1), "rados_write_full");
+    expect("rados_watch2 of a missing object", rados_watch2(io, "compat-no-such-object", &cookie, on_notify, NULL, oid), -ENOENT);
+    expect("rados_watch2", rados_watch2(io, oid, &cookie, on_notify, NULL, oid), 0);
+    expect("rados_watch_check of a live watch is not an error", rados_watch_check(io, cookie) >= 0, 1);
+    if (!local_store) {
+        /* The embedded store has no other processes to deliver to. */
+        char *reply = NULL;
+        size_t reply_len = 0, nr_acks = 0, nr_timeouts = 0;
+        struct notify_ack_t *acks = NULL;
+        struct notify_timeout_t *timeouts = NULL;
+        expect("rados_notify2", rados_notify2(io, oid, "ping", 4, 5000, &reply, &reply_len), 0);
+        expect("  the watch callback got the payload", __atomic_load_n(&pings, __ATOMIC_SEQ_CST), 1);
+        expect("rados_decode_notify_response", rados_decode_notify_response(reply, reply_len, &acks, &nr_acks, &timeouts, &nr_timeouts), 0);
+        expect("  acks", nr_acks, 1);
+        expect("  timeouts", nr_timeouts, 0);
+        expect("  the ack's reply", nr_acks == 1 && acks[0].payload_len == 4 && memcmp(acks[0].payload, "pong", 4) == 0, 1);
+        expect("  the ack's cookie", nr_acks == 1 && acks[0].cookie == cookie, 1);
+        rados_free_notify_response(acks, nr_acks, timeouts);
+        rados_buffer_free(reply);
+        expect("rados_watch_flush", rados_watch_flush(cluster), 0);
+    }
+    expect("rados_unwatch2", rados_unwatch2(io, cookie), 0);
+
+    char tag[16], clients[64], cookies[64], addrs[128];
+    size_t tl = sizeof tag, cl = sizeof clients, kl = sizeof cookies, al = sizeof addrs;
+    int excl = -1;
+    struct timeval forever = {0, 0};
+    expect("rados_lock_exclusive", rados_lock_exclusive(io, oid, "l", "c1", "test", &forever, 0), 0);
+    expect("rados_lock_exclusive again", rados_lock_exclusive(io, oid, "l", "c1", "test", NULL, 0), -EEXIST);
+    expect("rados_lock_exclusive renewing", rados_lock_exclusive(io, oid, "l", "c1", "test", NULL, LIBRADOS_LOCK_FLAG_MAY_RENEW), 0);
+    expect("rados_lock_shared while exclusive", rados_lock_shared(io, oid, "l", "c2", "t", "d", NULL, 0), -EBUSY);
+    expect("rados_list_lockers", rados_list_lockers(io, oid, "l", &excl, tag, &tl, clients, &cl, cookies, &kl, addrs, &al), 1);
+    expect("  exclusive", excl, 1);
+    expect("  cookie", strcmp(cookies, "c1"), 0);
+    expect("rados_unlock", rados_unlock(io, oid, "l", "c1"), 0);
+    expect("rados_unlock again", rados_unlock(io, oid, "l", "c1"), -ENOENT);
+    expect("rados_lock_shared", rados_lock_shared(io, oid, "l", "c2", "t", "d", NULL, 0), 0);
+    tl = sizeof tag, cl = sizeof clients, kl = sizeof cookies, al = sizeof addrs;
+    expect("rados_list_lockers of a shared lock", rados_list_lockers(io, oid, "l", &excl, tag, &tl, clients, &cl, cookies, &kl, addrs, &al), 1);
+    expect("  tag", strcmp(tag, "t"), 0);
+    expect("rados_break_lock of a malformed client", rados_break_lock(io, oid, "l", "nobody", "c2"), -EINVAL);
+    expect("rados_break_lock", rados_break_lock(io, oid, "l", clients, "c2"), 0);
+    must(rados_remove(io, oid), "rados_remove");
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -371,12 +521,16 @@ int main(int argc, char **argv)
     must(connect_with(&cluster, NULL, NULL), "rados_connect");
     must(rados_conf_set(cluster, "rbd_cache", "true"), "rbd_cache");
     must(rados_conf_set(cluster, "rbd_cache_writethrough_until_flush", "false"), "writeback at once");
+    /* check_locks breaks its own lock: librbd would blocklist this client. */
+    must(rados_conf_set(cluster, "rbd_blocklist_on_break_lock", "false"), "no blocklisting");
     if (!local_store)
         check_new_pool(cluster);
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_image_calls(io);
     check_errors(cluster, io);
     check_fua(cluster, io);
+    check_locks(io);
+    check_watch_and_locks(cluster, io);
     rados_ioctx_destroy(io);
     rados_shutdown(cluster);
     printf("%s: %d failed\n", failures ? "FAILED" : "passed", failures);

@@ -7,6 +7,7 @@ mod cache;
 mod diff;
 mod inflight;
 pub mod io;
+mod lock;
 mod meta;
 mod watcher;
 
@@ -72,6 +73,7 @@ pub struct Image {
     /// The client cache (librbd's ObjectCacher), unless rbd_cache is off.
     cache: Option<Arc<CacheDriver>>,
     closed: AtomicBool,
+    updates: Arc<watcher::UpdateWatchers>,
 }
 
 impl std::fmt::Debug for Image {
@@ -110,7 +112,14 @@ impl Image {
             true => Some(CacheDriver::new(cache, ictx.clone(), conn.runtime.clone(), conn.op_timeout)?),
             false => None,
         };
-        let image = Image { conn, ictx, inflight: Default::default(), cache, closed: AtomicBool::new(false) };
+        let image = Image {
+            conn,
+            ictx,
+            inflight: Default::default(),
+            cache,
+            closed: AtomicBool::new(false),
+            updates: Default::default(),
+        };
         watcher::start(&image)?;
         Ok(image)
     }
@@ -175,7 +184,7 @@ impl Image {
     {
         self.ctx()?;
         let shared = self.ictx.clone();
-        self.conn.run_admin(async move {
+        let result = self.conn.run_admin(async move {
             let mut attempts = 0;
             loop {
                 let (ictx, result) = op(ImageCtx::clone(&*fresh(&shared).await?)).await;
@@ -189,7 +198,18 @@ impl Image {
                 *shared.write().map_err(|_| Errno::EIO)? = Arc::new(ictx);
                 return result;
             }
-        })?
+        })?;
+        if result.is_ok() {
+            self.updated();
+        }
+        result
+    }
+
+    /// Tells this open's update watchers (rbd_update_watch) the header
+    /// changed, as librbd does for its own changes: its header watch may
+    /// not hear the announcement (the embedded store delivers none).
+    pub(crate) fn updated(&self) {
+        self.updates.call();
     }
 
     /// Writes back and drops the cache before something changes the image

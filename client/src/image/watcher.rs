@@ -2,15 +2,17 @@
 //! takes the notifications on its header watch, acks them as the core's
 //! [`react`] decides, and hands the exclusive lock over when a peer asks.
 
-use std::sync::{Arc, RwLock};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use rbdrs_core::image::exclusive_lock::release_on_request;
-use rbdrs_core::image::watcher::{client_id, react, Action};
+use rbdrs_core::image::watcher::{client_id, react, Action, NotifyMessage};
 use rbdrs_core::image::ImageCtx;
 use rbdrs_core::rados::Request;
 use rbdrs_core::Errno;
 
-use super::{current, CacheDriver, Image};
+use super::{current, fresh, CacheDriver, Image};
 use crate::runtime::Runtime;
 
 pub(super) fn start(image: &Image) -> Result<(), Errno> {
@@ -19,6 +21,7 @@ pub(super) fn start(image: &Image) -> Result<(), Errno> {
     let dispatcher = ictx.io.dispatcher.clone();
     dispatcher.listen(cookie);
     let (shared, cache, runtime) = (image.ictx.clone(), image.cache.clone(), image.conn.runtime.clone());
+    let updates = image.updates.clone();
     image.conn.runtime.spawn(async move {
         while let Some(event) = dispatcher.next_event(cookie).await {
             let Ok(ictx) = current(&shared) else { break };
@@ -30,8 +33,54 @@ pub(super) fn start(image: &Image) -> Result<(), Errno> {
             if reaction.action == Action::ReleaseLock {
                 hand_over(&runtime, shared.clone(), cache.clone());
             }
+            if reaction.message == Some(NotifyMessage::HeaderUpdate) && updates.any() {
+                // Callbacks ask the image what changed: have the answer ready.
+                let _ = fresh(&shared).await;
+                updates.call();
+            }
         }
     })
+}
+
+/// What rbd_update_watch registered: called after each header update.
+#[derive(Default)]
+pub struct UpdateWatchers {
+    next: AtomicU64,
+    callbacks: Mutex<BTreeMap<u64, Arc<dyn Fn() + Send + Sync>>>,
+}
+
+impl UpdateWatchers {
+    fn any(&self) -> bool {
+        self.callbacks.lock().is_ok_and(|c| !c.is_empty())
+    }
+
+    /// Runs outside the lock: a callback may (un)register.
+    pub(super) fn call(&self) {
+        let callbacks: Vec<_> = match self.callbacks.lock() {
+            Ok(c) => c.values().cloned().collect(),
+            Err(_) => return,
+        };
+        callbacks.iter().for_each(|cb| cb());
+    }
+}
+
+impl Image {
+    /// rbd_update_watch: `callback` runs (on the runtime's thread, after
+    /// the image refreshed) whenever the header changes, by any client.
+    pub fn update_watch(&self, callback: impl Fn() + Send + Sync + 'static) -> Result<u64, Errno> {
+        self.ctx()?;
+        let handle = self.updates.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.updates.callbacks.lock().map_err(|_| Errno::EIO)?.insert(handle, Arc::new(callback));
+        Ok(handle)
+    }
+
+    /// rbd_update_unwatch: -ENOENT for a handle not registered.
+    pub fn update_unwatch(&self, handle: u64) -> Result<(), Errno> {
+        match self.updates.callbacks.lock().map_err(|_| Errno::EIO)?.remove(&handle) {
+            Some(_) => Ok(()),
+            None => Err(Errno::ENOENT),
+        }
+    }
 }
 
 /// Ends the flow: it sees no more notifications.

@@ -10,7 +10,7 @@ use core::task::Poll;
 use core::time::Duration;
 
 use super::watcher::{self, NotifyMessage};
-use super::ImageCtx;
+use super::{ImageCtx, LockUse};
 use crate::cls::lock::{self, ClsLockType, LockInfo, RBD_LOCK_NAME, WATCHER_LOCK_TAG};
 use crate::encoding::UtcTime;
 use crate::osd::{ObjectOperation, OpKind, WatchOp};
@@ -37,17 +37,24 @@ pub async fn unwatch(ictx: &ImageCtx) -> Result<(), Errno> {
     }
 }
 
-/// Takes the lock unless this image holds it already (then the caller is
-/// one more user of it). A live owner is asked to hand it over, as librbd
-/// asks: RequestLock, then its ReleasedLock or a retry. An owner that
-/// stopped watching the header died, and its lock is broken. Bounded by
-/// the runtime's `lock_wait`: -EBUSY after that; -EROFS when the owner
-/// refuses.
-pub async fn acquire(ictx: &ImageCtx) -> Result<(), Errno> {
+/// Takes the lock unless this image holds it already; hold what it returns
+/// while writing under it. A live owner is asked to hand it over, as
+/// librbd asks: RequestLock, then its ReleasedLock or a retry. An owner
+/// that stopped watching the header died, and its lock is broken. Bounded
+/// by the runtime's `lock_wait`: -EBUSY after that; -EROFS when the owner
+/// refuses. `explicit` is rbd_lock_acquire: it takes the lock even where
+/// the application keeps it and writes may not take it on their own.
+pub async fn acquire(ictx: &ImageCtx, explicit: bool) -> Result<LockUse, Errno> {
+    // begin_acquire and set_lock_owned count the caller as a user.
+    let taken = || LockUse(Some(ictx.runtime.clone()));
     if !ictx.runtime.begin_acquire().await {
-        return Ok(());
+        return Ok(taken());
     }
     let _guard = super::AcquireGuard(&ictx.runtime);
+    if ictx.runtime.lock_kept() && !explicit {
+        // librbd's StandardPolicy: only rbd_lock_acquire takes it.
+        return Err(Errno::EROFS);
+    }
     let mut deadline = core::pin::pin!(ictx.io.dispatcher.sleep(ictx.runtime.lock_wait));
     let mut breaks = 0;
     loop {
@@ -59,7 +66,7 @@ pub async fn acquire(ictx: &ImageCtx) -> Result<(), Errno> {
                 let me = watcher::client_id(ictx);
                 ictx.runtime.note_owner(Some(me));
                 announce(ictx, NotifyMessage::AcquiredLock(me));
-                return Ok(());
+                return Ok(taken());
             }
             Err(Errno::EBUSY) => {}
             Err(e) => return Err(e),

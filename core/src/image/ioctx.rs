@@ -79,13 +79,23 @@ impl IoCtx {
         payload: bytes::Bytes,
         timeout: u32,
     ) -> Result<(Result<(), Errno>, crate::osd::NotifyResponse), Errno> {
+        let (result, out) = self.notify_raw(name, payload, timeout).await?;
+        let response = crate::osd::NotifyResponse::decode(&out).map_err(|_| Errno::EBADMSG)?;
+        Ok((result, response))
+    }
+
+    /// rados_notify2 as librados returns it: the notify's result and the
+    /// acks still encoded.
+    pub async fn notify_raw(
+        &self,
+        name: &str,
+        payload: bytes::Bytes,
+        timeout: u32,
+    ) -> Result<(Result<(), Errno>, bytes::Bytes), Errno> {
         let reply = object_reply(self.dispatcher.submit(self.notify_request(name, payload, timeout)).await);
         let result = reply.errno();
-        match reply.ops.first().map(|op| &op.out) {
-            Some(out) if !out.is_empty() => {
-                let response = crate::osd::NotifyResponse::decode(out).map_err(|_| Errno::EBADMSG)?;
-                Ok((result, response))
-            }
+        match reply.ops.first().map(|op| op.out.clone()) {
+            Some(out) if !out.is_empty() => Ok((result, out)),
             _ => Err(result.err().unwrap_or(Errno::EBADMSG)),
         }
     }

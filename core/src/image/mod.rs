@@ -75,6 +75,9 @@ pub struct ImageRuntime {
     peer_waiters: spin::Mutex<Vec<Waker>>,
     /// How long a write waits for a peer to hand the lock over.
     pub lock_wait: core::time::Duration,
+    /// The application took the lock (rbd_lock_acquire): peers asking for
+    /// it are refused until rbd_lock_release (librbd's StandardPolicy).
+    kept: core::sync::atomic::AtomicBool,
 }
 
 /// Where the exclusive lock stands. Flows that find it being taken or given
@@ -181,6 +184,15 @@ impl ImageRuntime {
     /// A copy of the in-memory object map, when this open keeps one.
     pub fn object_map(&self) -> Option<crate::object_map::ObjectMap> {
         self.object_map.lock().clone()
+    }
+
+    /// Whether the lock is kept against requests (see rbd_lock_acquire).
+    pub fn lock_kept(&self) -> bool {
+        self.kept.load(Ordering::Acquire)
+    }
+
+    pub fn keep_lock(&self, kept: bool) {
+        self.kept.store(kept, Ordering::Release);
     }
 
     pub fn header_version(&self) -> u64 {
@@ -360,8 +372,7 @@ impl ImageCtx {
         if self.features & crate::cls::rbd::types::RBD_FEATURE_EXCLUSIVE_LOCK == 0 {
             return Ok(LockUse(None));
         }
-        exclusive_lock::acquire(self).await?;
-        let lock = LockUse(Some(self.runtime.clone()));
+        let lock = exclusive_lock::acquire(self, false).await?;
         if self.header_seen != self.runtime.header_version() {
             return Err(Errno::ERESTART);
         }

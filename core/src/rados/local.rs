@@ -173,7 +173,9 @@ mod tests {
         // Nobody listens to 6: acked empty, and nobody awaits that ack.
         d.handle_watch_event(event(6));
         let (_, ack) = d.poll_transmit().unwrap();
-        assert!(matches!(&ack, Request::Object(r) if matches!(r.op.ops[0].kind, crate::osd::OpKind::NotifyAck { notify_id: 9, cookie: 6, .. })));
+        assert!(
+            matches!(&ack, Request::Object(r) if matches!(r.op.ops[0].kind, crate::osd::OpKind::NotifyAck { notify_id: 9, cookie: 6, .. }))
+        );
         assert_eq!(d.in_flight(), 0);
         let mut waiting = core::pin::pin!(d.next_event(5));
         assert!(waiting.as_mut().poll(&mut cx).is_pending());

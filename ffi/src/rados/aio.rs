@@ -374,6 +374,26 @@ where
     }
 }
 
+/// Starts the flow `make` builds on the pool context's core for an aio
+/// export that is neither a plain read nor a write (notify).
+///
+/// # Safety
+/// `io` and `c` as the aio exports require.
+pub(super) unsafe fn launch_flow<F, D>(
+    io: rados_ioctx_t,
+    c: rados_completion_t,
+    make: impl FnOnce(rbdrs_client::proto::image::IoCtx) -> F,
+) -> Result<i32, Errno>
+where
+    F: Future<Output = D> + Send + 'static,
+    D: FnOnce() -> (i32, u64),
+{
+    // SAFETY: forwarded contracts.
+    let (t, completion) = unsafe { (target(io)?, completion(c)?) };
+    let flow = make(t.io.clone());
+    launch(&t, io, false, &completion, flow)
+}
+
 /// A write's reply as a return value: 0 or the error.
 fn status(reply: ObjectReply) -> impl FnOnce() -> (i32, u64) {
     move || (reply.result.min(0), reply.version)

@@ -18,7 +18,9 @@ use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
 use crate::handle::{self, c_handle, Magic};
 
 pub mod aio;
+pub mod lock;
 pub mod object;
+pub mod watch;
 pub mod write_op;
 
 /// rados_t.

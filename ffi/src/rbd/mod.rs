@@ -4,6 +4,7 @@ pub mod admin;
 mod completion;
 pub mod image;
 pub mod io;
+pub mod lock;
 pub mod snap;
 
 use crate::types::*;

@@ -1,4 +1,5 @@
 use alloc::string::String;
+use alloc::string::ToString;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -518,4 +519,14 @@ fn locking_keeps_the_objects_data() {
         op.read(0, 0);
     });
     assert_eq!(reply.out(0).unwrap().as_ref(), b"header");
+}
+
+#[test]
+fn entity_names_read_back_as_printed() {
+    for name in [EntityName::client(4150), EntityName { entity_type: EntityName::TYPE_OSD, num: 3 }] {
+        assert_eq!(EntityName::parse(&name.to_string()), Some(name));
+    }
+    for bad in ["client", "client.", "client.x", "martian.4", "client.?", ""] {
+        assert_eq!(EntityName::parse(bad), None, "{bad}");
+    }
 }

@@ -100,6 +100,15 @@ impl EntityName {
         EntityName { entity_type: Self::TYPE_CLIENT, num: global_id as i64 }
     }
 
+    /// Reads `client.4150` (or any type's name) back; None if malformed.
+    pub fn parse(text: &str) -> Option<EntityName> {
+        let (kind, num) = text.split_once('.')?;
+        let entity_type = [Self::TYPE_MON, Self::TYPE_MDS, Self::TYPE_OSD, Self::TYPE_CLIENT, Self::TYPE_MGR]
+            .into_iter()
+            .find(|t| EntityName { entity_type: *t, num: 0 }.type_str() == kind)?;
+        Some(EntityName { entity_type, num: num.parse().ok()? })
+    }
+
     const fn type_str(self) -> &'static str {
         match self.entity_type {
             Self::TYPE_MON => "mon",

@@ -57,7 +57,11 @@ pub fn react(runtime: &ImageRuntime, me: ClientId, payload: &[u8]) -> Reaction {
             runtime.note_owner(None);
             (Bytes::new(), Action::Nothing)
         }
-        // The default policy (librbd's AutomaticPolicy): give it up when asked.
+        // An application that took the lock keeps it (StandardPolicy);
+        // otherwise it is given up when asked (AutomaticPolicy).
+        M::RequestLock { client, .. } if *client != me && owner && runtime.lock_kept() => {
+            (messages::encode_response(Errno::EROFS.to_ret()), Action::Nothing)
+        }
         M::RequestLock { client, .. } if *client != me && owner => (messages::encode_response(0), Action::ReleaseLock),
         // Operations a peer proxies to the lock owner. Saying we do not
         // support them makes the peer ask for the lock and run them itself

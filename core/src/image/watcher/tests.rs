@@ -125,6 +125,10 @@ fn owner_agrees_to_release_when_asked() {
     // Our own request echoed back, or a request while not owning: heard only.
     let mine = NotifyMessage::RequestLock { client: ME, force: false }.to_bytes();
     assert_eq!(react(&runtime, ME, &mine).action, Action::Nothing);
+    // An application that took the lock itself keeps it.
+    runtime.keep_lock(true);
+    let reaction = react(&runtime, ME, &ask);
+    assert_eq!((reaction.action, decode_response(&reaction.ack)), (Action::Nothing, Ok(Errno::EROFS.to_ret())));
     let idle = ImageRuntime::new(7);
     let reaction = react(&idle, ME, &ask);
     assert_eq!((reaction.action, reaction.ack.is_empty()), (Action::Nothing, true));

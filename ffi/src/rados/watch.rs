@@ -1,0 +1,331 @@
+//! librados watch/notify: watches whose notifications reach a C callback,
+//! notifies and their acks, and the buffers notify hands out.
+
+use crate::types::*;
+use std::ffi::{c_char, c_int, c_void};
+
+use bytes::Bytes;
+use rbdrs_client::proto::osd::NotifyResponse;
+use rbdrs_client::proto::Errno;
+use rbdrs_client::watch::Notification;
+
+use super::aio::launch_flow;
+use super::{cluster, ioctx};
+use crate::boundary::{cstr, guard, malloc_copy, put};
+
+/// Room for `n` values of `T` from malloc, as free(3) releases them.
+fn malloc_array<T>(n: usize) -> Result<*mut T, Errno> {
+    let size = n.checked_mul(std::mem::size_of::<T>()).ok_or(Errno::ENOMEM)?;
+    // SAFETY: malloc of at least one byte; malloc's alignment suits any
+    // plain C struct; checked for NULL.
+    let buf = unsafe { libc::malloc(size.max(1)) }.cast::<T>();
+    if buf.is_null() {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(buf)
+}
+
+/// Copies `len` bytes from C (NULL with 0 is empty; negative is -EINVAL).
+///
+/// # Safety
+/// `buf` readable for `len` bytes unless `len` is 0.
+unsafe fn payload(buf: *const c_char, len: impl TryInto<usize>) -> Result<Bytes, Errno> {
+    let len: usize = len.try_into().map_err(|_| Errno::EINVAL)?;
+    if len == 0 {
+        return Ok(Bytes::new());
+    }
+    if buf.is_null() {
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: readable for len bytes by contract.
+    Ok(Bytes::copy_from_slice(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }))
+}
+
+/// Watches `o`; `watchcb` gets each notification (on a library thread of
+/// the watch's own, where it may call rados_notify_ack), `timeout`
+/// seconds after this client goes silent the OSD drops the watch (0: 30).
+/// `*cookie` names the watch. `watcherrcb` is accepted but never called:
+/// a broken watch is re-established by the library itself.
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `o` a C string; `cookie` writable; the
+/// callbacks callable with `arg` until rados_unwatch2.
+#[no_mangle]
+pub unsafe extern "C" fn rados_watch3(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    cookie: *mut u64,
+    watchcb: rados_watchcb2_t,
+    watcherrcb: rados_watcherrcb_t,
+    timeout: u32,
+    arg: *mut c_void,
+) -> c_int {
+    guard(|| {
+        let _ = watcherrcb;
+        // SAFETY: checked handle and string.
+        let (pool, name) = unsafe { (ioctx(io)?, cstr(o)?) };
+        let (Some(cb), false) = (watchcb, cookie.is_null()) else {
+            return Err(Errno::EINVAL);
+        };
+        let arg = arg as usize;
+        let on_notify = move |n: Notification| {
+            let data = n.payload.as_ptr().cast_mut().cast::<c_void>();
+            // SAFETY: the caller keeps cb callable with arg until unwatched;
+            // data is valid for the call.
+            unsafe { cb(arg as *mut c_void, n.notify_id, n.cookie, n.notifier_gid, data, n.payload.len()) };
+        };
+        let id = pool.io.watch(name, timeout, on_notify)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(cookie, id) }.map(|_| 0)
+    })
+}
+
+/// rados_watch3 with the default timeout.
+///
+/// # Safety
+/// As [`rados_watch3`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_watch2(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    cookie: *mut u64,
+    watchcb: rados_watchcb2_t,
+    watcherrcb: rados_watcherrcb_t,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { rados_watch3(io, o, cookie, watchcb, watcherrcb, 0, arg) }
+}
+
+/// Ends watch `cookie`; callbacks already queued still run.
+///
+/// # Safety
+/// `io` from rados_ioctx_create.
+#[no_mangle]
+pub unsafe extern "C" fn rados_unwatch2(io: rados_ioctx_t, cookie: u64) -> c_int {
+    // SAFETY: checked handle.
+    guard(|| unsafe { ioctx(io) }?.io.unwatch(cookie).map(|_| 0))
+}
+
+/// Milliseconds since watch `cookie` was last known good; -ENOTCONN if
+/// this client does not hold it.
+///
+/// # Safety
+/// `io` from rados_ioctx_create.
+#[no_mangle]
+pub unsafe extern "C" fn rados_watch_check(io: rados_ioctx_t, cookie: u64) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let ms = unsafe { ioctx(io) }?.io.watch_check(cookie)?;
+        Ok(c_int::try_from(ms).unwrap_or(c_int::MAX))
+    })
+}
+
+/// Waits until every notification received so far reached its callback
+/// and the callback returned.
+///
+/// # Safety
+/// `cluster` from rados_create, connected.
+#[no_mangle]
+pub unsafe extern "C" fn rados_watch_flush(cluster: rados_t) -> c_int {
+    // SAFETY: checked handle.
+    guard(|| unsafe { self::cluster(cluster) }?.connected()?.watch_flush().map(|_| 0))
+}
+
+/// Hands the acks of a notify to C: a malloc'ed copy in `*reply_buffer`
+/// (free with rados_buffer_free) and its length, when asked for.
+///
+/// # Safety
+/// Each pointer NULL or writable.
+unsafe fn put_reply(acks: &[u8], reply_buffer: *mut *mut c_char, reply_len: *mut usize) -> Result<(), Errno> {
+    if !reply_buffer.is_null() {
+        // SAFETY: checked non-NULL, writable by contract.
+        unsafe { reply_buffer.write(malloc_copy(acks)?) };
+    }
+    if !reply_len.is_null() {
+        // SAFETY: as above.
+        unsafe { reply_len.write(acks.len()) };
+    }
+    Ok(())
+}
+
+/// Sends `buf` to every watcher of `o` and waits for their acks (at most
+/// `timeout_ms`, 0 for 30 s): 0, or -ETIMEDOUT when some did not ack.
+/// Either way `*reply_buffer` gets the acks for rados_decode_notify_response.
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `o` a C string; `buf` readable for
+/// `buf_len` bytes; `reply_buffer` and `reply_buffer_len` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn rados_notify2(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    buf: *const c_char,
+    buf_len: c_int,
+    timeout_ms: u64,
+    reply_buffer: *mut *mut c_char,
+    reply_buffer_len: *mut usize,
+) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle, string and buffer.
+        let (pool, name, data) = unsafe { (ioctx(io)?, cstr(o)?, payload(buf, buf_len)?) };
+        let (result, acks) = pool.io.notify(name, data, timeout_ms)?;
+        // SAFETY: forwarded contract.
+        unsafe { put_reply(&acks, reply_buffer, reply_buffer_len) }?;
+        result.map(|_| 0)
+    })
+}
+
+/// rados_notify2 as an aio: `completion` completes with its result, and
+/// `*reply_buffer` is filled before it does.
+///
+/// # Safety
+/// As [`rados_notify2`]; `completion` from rados_aio_create_completion;
+/// the out-pointers stay writable until it completes.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn rados_aio_notify(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    completion: rados_completion_t,
+    buf: *const c_char,
+    buf_len: c_int,
+    timeout_ms: u64,
+    reply_buffer: *mut *mut c_char,
+    reply_buffer_len: *mut usize,
+) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle, string and buffer.
+        let (name, data) = unsafe { (cstr(o)?, payload(buf, buf_len)?) };
+        let secs =
+            u32::try_from(if timeout_ms == 0 { 30 } else { timeout_ms.div_ceil(1000) }).map_err(|_| Errno::EINVAL)?;
+        let (reply_buffer, reply_len) = (reply_buffer as usize, reply_buffer_len as usize);
+        let name = name.to_string();
+        let flow = move |core: rbdrs_client::proto::image::IoCtx| async move {
+            let notified = core.notify_raw(&name, data, secs).await;
+            move || {
+                let (result, acks) = match notified {
+                    Ok(done) => done,
+                    Err(e) => return (e.to_ret(), 0),
+                };
+                // SAFETY: the caller keeps the out-pointers writable until
+                // the completion completes, which is now.
+                let put = unsafe { put_reply(&acks, reply_buffer as *mut *mut c_char, reply_len as *mut usize) };
+                (put.and(result).map_or_else(Errno::to_ret, |_| 0), 0)
+            }
+        };
+        // SAFETY: forwarded contracts.
+        unsafe { launch_flow(io, completion, flow) }
+    })
+}
+
+/// Acks notification `notify_id` on watch `cookie` of `o`, with `buf` as
+/// the reply the notifier sees.
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `o` a C string; `buf` readable for
+/// `buf_len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rados_notify_ack(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    notify_id: u64,
+    cookie: u64,
+    buf: *const c_char,
+    buf_len: c_int,
+) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle, string and buffer.
+        let (pool, name, data) = unsafe { (ioctx(io)?, cstr(o)?, payload(buf, buf_len)?) };
+        pool.io.notify_ack(name, notify_id, cookie, data).map(|_| 0)
+    })
+}
+
+/// Frees a buffer librados handed out (notify replies, command output).
+///
+/// # Safety
+/// `buf` NULL or from this library, not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn rados_buffer_free(buf: *mut c_char) {
+    guard(|| {
+        // SAFETY: from malloc (malloc_copy) by contract; free(NULL) is fine.
+        unsafe { libc::free(buf.cast()) };
+        Ok(())
+    })
+}
+
+/// Reads the acks a notify returned: `*acks` (`*nr_acks` of them, each
+/// with its reply) and `*timeouts` (the watchers that did not ack). Free
+/// with rados_free_notify_response.
+///
+/// # Safety
+/// `reply_buffer` readable for `reply_buffer_len` bytes; the four
+/// out-pointers writable.
+#[no_mangle]
+pub unsafe extern "C" fn rados_decode_notify_response(
+    reply_buffer: *mut c_char,
+    reply_buffer_len: usize,
+    acks: *mut *mut notify_ack_t,
+    nr_acks: *mut usize,
+    timeouts: *mut *mut notify_timeout_t,
+    nr_timeouts: *mut usize,
+) -> c_int {
+    guard(|| {
+        if acks.is_null() || nr_acks.is_null() || timeouts.is_null() || nr_timeouts.is_null() {
+            return Err(Errno::EINVAL);
+        }
+        // SAFETY: checked buffer, readable by contract.
+        let bytes = unsafe { payload(reply_buffer, reply_buffer_len) }?;
+        let response = NotifyResponse::decode(&bytes).map_err(|_| Errno::EINVAL)?;
+        let out_acks = malloc_array::<notify_ack_t>(response.acks.len())?;
+        for (i, ((gid, cookie), reply)) in response.acks.iter().enumerate() {
+            let data = match reply.is_empty() {
+                true => std::ptr::null_mut(),
+                false => malloc_copy(reply)?,
+            };
+            let ack =
+                notify_ack_t { notifier_id: *gid, cookie: *cookie, payload: data, payload_len: reply.len() as u64 };
+            // SAFETY: out_acks holds acks.len() entries.
+            unsafe { out_acks.add(i).write(ack) };
+        }
+        let out_timeouts = malloc_array::<notify_timeout_t>(response.missed.len())?;
+        for (i, &(gid, cookie)) in response.missed.iter().enumerate() {
+            // SAFETY: out_timeouts holds missed.len() entries.
+            unsafe { out_timeouts.add(i).write(notify_timeout_t { notifier_id: gid, cookie }) };
+        }
+        // SAFETY: all four checked non-NULL above.
+        unsafe {
+            nr_acks.write(response.acks.len());
+            acks.write(out_acks);
+            nr_timeouts.write(response.missed.len());
+            timeouts.write(out_timeouts);
+        }
+        Ok(0)
+    })
+}
+
+/// Frees what rados_decode_notify_response filled in.
+///
+/// # Safety
+/// The arrays from rados_decode_notify_response, `nr_acks` as it set.
+#[no_mangle]
+pub unsafe extern "C" fn rados_free_notify_response(
+    acks: *mut notify_ack_t,
+    nr_acks: usize,
+    timeouts: *mut notify_timeout_t,
+) {
+    guard(|| {
+        if !acks.is_null() {
+            for i in 0..nr_acks {
+                // SAFETY: acks holds nr_acks entries; payloads from malloc or NULL.
+                unsafe { libc::free((*acks.add(i)).payload.cast()) };
+            }
+        }
+        // SAFETY: from malloc (malloc_array) or NULL.
+        unsafe {
+            libc::free(acks.cast());
+            libc::free(timeouts.cast());
+        }
+        Ok(())
+    })
+}

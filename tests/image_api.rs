@@ -101,6 +101,27 @@ fn many_ios_in_flight_complete_in_any_order() {
     assert!(!ictx.runtime.lock_owned());
 }
 
+/// Two opens whose notifications the store cannot deliver (the embedded
+/// store has no peers to deliver to): the second writer hears at once
+/// that the lock is busy instead of asking until its wait runs out; the
+/// first keeps writing; once it closes, the second takes the lock.
+#[test]
+fn a_second_writer_of_the_embedded_store_gets_ebusy_then_the_lock() {
+    let env = env();
+    let mut d = env.driver();
+    d.run(create(&env.io, "two", "t2", &CreateOptions::new(8 * MIB))).unwrap().unwrap();
+    let a = d.run(open(&env.io, "two", None, false)).unwrap().unwrap();
+    let b = d.run(open(&env.io, "two", None, false)).unwrap().unwrap();
+    assert_eq!(d.run(io::write(&a, 0, b"first")).unwrap(), Ok(5));
+    assert_eq!(d.run(io::write(&b, 0, b"second")).unwrap(), Err(Errno::EBUSY));
+    assert!(!b.runtime.lock_owned());
+    assert_eq!(d.run(io::write(&a, 8, b"again")).unwrap(), Ok(5));
+    d.run(close(&a)).unwrap().unwrap();
+    assert_eq!(d.run(io::write(&b, 0, b"second")).unwrap(), Ok(6));
+    assert_eq!(d.run(io::read(&b, 0, 13)).unwrap().unwrap(), b"second\0\0again");
+    d.run(close(&b)).unwrap().unwrap();
+}
+
 #[test]
 fn snapshots_protect_clone_and_refuse_what_librbd_refuses() {
     let env = env();

@@ -9,7 +9,7 @@ use core::pin::Pin;
 use core::task::Poll;
 use core::time::Duration;
 
-use super::watcher::{self, NotifyMessage};
+use super::watcher::{self, LockRequest, NotifyMessage};
 use super::{ImageCtx, LockUse};
 use crate::cls::lock::{self, ClsLockType, LockInfo, RBD_LOCK_NAME, WATCHER_LOCK_TAG};
 use crate::encoding::UtcTime;
@@ -81,8 +81,9 @@ pub async fn acquire(ictx: &ImageCtx, explicit: bool) -> Result<LockUse, Errno> 
         // is asked again after a second (librbd's RETRY_DELAY_SECONDS),
         // one that agreed but went quiet after client_notify_timeout.
         let pause = match watcher::request_lock(ictx).await? {
-            true => Duration::from_secs(10),
-            false => Duration::from_secs(1),
+            LockRequest::Agreed => Duration::from_secs(10),
+            LockRequest::NoAnswer => Duration::from_secs(1),
+            LockRequest::Undeliverable => return Err(Errno::EBUSY),
         };
         let pause = core::pin::pin!(ictx.io.dispatcher.sleep(pause));
         let announced = core::pin::pin!(ictx.runtime.peer_event_after(seen));

@@ -10,7 +10,6 @@ use bytes::Bytes;
 pub use messages::{AsyncRequestId, ClientId, NotifyMessage, SnapRef};
 
 use super::{ImageCtx, ImageRuntime};
-use crate::osd::NotifyResponse;
 use crate::Errno;
 
 /// How long a notify waits for every watcher's ack (librbd's
@@ -92,35 +91,42 @@ pub fn client_id(ictx: &ImageCtx) -> ClientId {
     ClientId { gid: ictx.io.client.global_id, handle: ictx.runtime.watch_handle }
 }
 
-/// Sends `message` to every watcher of the header and waits (at most the
-/// notify timeout) for their acks. A notify that timed out still says who
-/// answered.
-pub async fn notify(ictx: &ImageCtx, message: &NotifyMessage) -> Result<NotifyResponse, Errno> {
-    let (result, response) = ictx.io.notify(&ictx.header_object(), message.to_bytes(), NOTIFY_TIMEOUT_SECS).await?;
-    match result {
-        Ok(()) | Err(Errno::ETIMEDOUT) => Ok(response),
-        Err(e) => Err(e),
-    }
-}
-
 /// Tells peers the header changed (after a snapshot, resize, flatten...),
 /// without waiting for their acks.
 pub fn announce_header_update(ictx: &ImageCtx) {
     ictx.io.notify_detached(&ictx.header_object(), NotifyMessage::HeaderUpdate.to_bytes(), NOTIFY_TIMEOUT_SECS);
 }
 
-/// Asks the lock owner to hand the lock over. Ok(true): an owner agreed;
-/// Ok(false): nobody answered as owner; Err: the owner refused (-EROFS).
-pub async fn request_lock(ictx: &ImageCtx) -> Result<bool, Errno> {
+/// What the lock owner said to a RequestLock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockRequest {
+    /// It agreed and will announce the release.
+    Agreed,
+    /// Nobody answered as owner: ask again (librbd's -ETIMEDOUT).
+    NoAnswer,
+    /// The store delivered it to nobody (every watcher missed it at
+    /// once, as the embedded store reports): asking again cannot help.
+    Undeliverable,
+}
+
+/// Asks the lock owner to hand the lock over; -EROFS when it refuses.
+pub async fn request_lock(ictx: &ImageCtx) -> Result<LockRequest, Errno> {
     let message = NotifyMessage::RequestLock { client: client_id(ictx), force: false };
-    let response = notify(ictx, &message).await?;
+    let (result, response) = ictx.io.notify(&ictx.header_object(), message.to_bytes(), NOTIFY_TIMEOUT_SECS).await?;
+    match result {
+        Ok(()) | Err(Errno::ETIMEDOUT) => {}
+        Err(e) => return Err(e),
+    }
     match response.owner_response()? {
         Some(answer) => match messages::decode_response(answer) {
-            Ok(r) if r >= 0 => Ok(true),
+            Ok(r) if r >= 0 => Ok(LockRequest::Agreed),
             Ok(r) => Err(Errno::from_ret(r).err().unwrap_or(Errno::EIO)),
-            Err(_) => Ok(false),
+            Err(_) => Ok(LockRequest::NoAnswer),
         },
-        None => Ok(false),
+        None if result.is_ok() && response.acks.is_empty() && !response.missed.is_empty() => {
+            Ok(LockRequest::Undeliverable)
+        }
+        None => Ok(LockRequest::NoAnswer),
     }
 }
 

@@ -8,6 +8,7 @@ use super::messages::{decode_response, encode_response};
 use super::*;
 use crate::cls::rbd::types::SnapshotNamespace;
 use crate::encoding::Encode;
+use crate::osd::NotifyResponse;
 
 fn id(gid: u64, handle: u64, request_id: u64) -> AsyncRequestId {
     AsyncRequestId { client: ClientId { gid, handle }, request_id }

@@ -44,7 +44,7 @@ pub use rbdrs_core as proto;
 
 pub use image::admin::ImageOptions;
 pub use image::{Image, ImageInfo, ParentSpec, SnapInfo};
-pub use rados::{Connection, IoCtx, Rados};
+pub use rados::{CommandOutput, Connection, IoCtx, Rados};
 pub use rbdrs_core::image::io::CompareOutcome;
 pub use rbdrs_core::Errno;
 pub use runtime::Task;

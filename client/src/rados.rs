@@ -30,7 +30,27 @@ pub struct Connection {
     pub(crate) watches: crate::watch::Watches,
 }
 
+/// What a monitor command answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// 0 or a negative errno.
+    pub result: i32,
+    /// The status line (`ceph`'s stderr).
+    pub status: String,
+    /// The output (`ceph`'s stdout), JSON when asked for.
+    pub output: Vec<u8>,
+}
+
 impl Connection {
+    /// A pool request answered with `Reply::Done`.
+    fn pool_request(&self, request: PoolRequest) -> Result<(), Errno> {
+        let dispatcher = self.runtime.dispatcher.clone();
+        match self.run_admin(async move { dispatcher.submit(Request::Pool(request)).await })? {
+            Reply::Done(done) => done,
+            _ => Err(Errno::EIO),
+        }
+    }
+
     /// Runs `flow` and waits for it with the IO timeout.
     pub fn run_io<T: Send + 'static>(
         &self,
@@ -62,11 +82,7 @@ impl Connection {
 
     /// Waits until this client has the monitor's newest OSDMap.
     pub fn wait_for_latest_osdmap(&self) -> Result<(), Errno> {
-        let dispatcher = self.runtime.dispatcher.clone();
-        match self.run_admin(async move { dispatcher.submit(Request::Pool(PoolRequest::LatestMap)).await })? {
-            Reply::Done(done) => done,
-            _ => Err(Errno::EIO),
-        }
+        self.pool_request(PoolRequest::LatestMap)
     }
 
     pub fn pool_name(&self, pool: i64) -> Result<String, Errno> {
@@ -189,10 +205,38 @@ impl Rados {
         self.connection()?.lookup_pool(name)
     }
 
-    /// Creates a pool (on the embedded store; a cluster's monitor does it
-    /// there).
-    pub fn pool_create(&self, name: &str) -> Result<i64, Errno> {
-        self.local_store()?.create_pool(name)
+    /// Creates a pool and returns its id: on the embedded store, or by the
+    /// monitor (with CRUSH rule `crush_rule`, else its default), once this
+    /// client's map has it.
+    pub fn pool_create(&self, name: &str, crush_rule: Option<u8>) -> Result<i64, Errno> {
+        if let Ok(store) = self.local_store() {
+            return store.create_pool(name);
+        }
+        let conn = self.connection()?;
+        conn.pool_request(PoolRequest::CreatePool { name: name.into(), crush_rule })?;
+        conn.lookup_pool(name)
+    }
+
+    /// Deletes a pool through the monitor (which refuses with -EPERM
+    /// unless mon_allow_pool_delete). The embedded store cannot.
+    pub fn pool_delete(&self, name: &str) -> Result<(), Errno> {
+        if self.local_store().is_ok() {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.connection()?.pool_request(PoolRequest::DeletePool { name: name.into() })
+    }
+
+    /// rados_mon_command: JSON command parts as `ceph` sends them, and
+    /// input. The monitor's result, status line and output; -EOPNOTSUPP
+    /// on the embedded store, which has no monitor.
+    pub fn mon_command(&self, cmd: &[String], input: &[u8]) -> Result<CommandOutput, Errno> {
+        let conn = self.connection()?;
+        let dispatcher = conn.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::MonCommand { cmd: cmd.to_vec(), input: input.to_vec().into() });
+        match conn.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::Command { result, status, output } => Ok(CommandOutput { result, status, output: output.to_vec() }),
+            _ => Err(Errno::EIO),
+        }
     }
 
     /// Disconnects: stops the threads once the flows they run finish.

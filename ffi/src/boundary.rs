@@ -195,6 +195,24 @@ pub(crate) fn malloc_copy(bytes: &[u8]) -> Result<*mut c_char, Errno> {
     Ok(buf)
 }
 
+/// Hands `bytes` to C as librados does: a malloc'ed copy (NULL when
+/// empty) and its length, each only when asked for.
+///
+/// # Safety
+/// `buf` and `len` NULL or writable.
+pub(crate) unsafe fn put_output(bytes: &[u8], buf: *mut *mut c_char, len: *mut usize) -> Result<(), Errno> {
+    if !buf.is_null() {
+        let copy = if bytes.is_empty() { std::ptr::null_mut() } else { malloc_copy(bytes)? };
+        // SAFETY: checked non-NULL, writable by contract.
+        unsafe { buf.write(copy) };
+    }
+    if !len.is_null() {
+        // SAFETY: as above.
+        unsafe { len.write(bytes.len()) };
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -525,12 +525,74 @@ int rados_wait_for_latest_osdmap(rados_t cluster);
 int64_t rados_pool_lookup(rados_t cluster, const char *pool_name);
 
 /**
- * Creates a pool (on the local store; a cluster's monitor does it there).
+ * Creates a pool: on the embedded store, or by the monitor, returning
+ * once this client's map has it.
  *
  * # Safety
  * `cluster` connected; `pool_name` a C string.
  */
 int rados_pool_create(rados_t cluster, const char *pool_name);
+
+/**
+ * rados_pool_create; `auid` must be the default (pools have no owner since
+ * Nautilus: -EINVAL otherwise).
+ *
+ * # Safety
+ * As [`rados_pool_create`].
+ */
+int rados_pool_create_with_auid(rados_t cluster, const char *pool_name, uint64_t auid);
+
+/**
+ * rados_pool_create with CRUSH rule `crush_rule_num`.
+ *
+ * # Safety
+ * As [`rados_pool_create`].
+ */
+int rados_pool_create_with_crush_rule(rados_t cluster,
+                                      const char *pool_name,
+                                      uint8_t crush_rule_num);
+
+/**
+ * rados_pool_create with an owner (must be the default) and CRUSH rule
+ * (255, as C passes -1, for the monitor's default).
+ *
+ * # Safety
+ * As [`rados_pool_create`].
+ */
+int rados_pool_create_with_all(rados_t cluster,
+                               const char *pool_name,
+                               uint64_t auid,
+                               uint8_t crush_rule_num);
+
+/**
+ * Deletes a pool (the monitor refuses with -EPERM unless
+ * mon_allow_pool_delete; -ENOENT if there is none of that name).
+ *
+ * # Safety
+ * `cluster` connected; `pool_name` a C string.
+ */
+int rados_pool_delete(rados_t cluster, const char *pool_name);
+
+/**
+ * Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
+ * `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
+ * monitor's result; `*outbuf` (free with rados_buffer_free) gets its
+ * output and `*outs` its status line, whatever the result. -EOPNOTSUPP on
+ * the embedded store, which has no monitor.
+ *
+ * # Safety
+ * `cluster` connected; `cmd` holds `cmdlen` C strings; `inbuf` readable
+ * for `inbuflen` bytes; the out-pointers NULL or writable.
+ */
+int rados_mon_command(rados_t cluster,
+                      const char **cmd,
+                      size_t cmdlen,
+                      const char *inbuf,
+                      size_t inbuflen,
+                      char **outbuf,
+                      size_t *outbuflen,
+                      char **outs,
+                      size_t *outslen);
 
 /**
  * Creates a completion; `cb_complete` and `cb_safe` (either NULL) are

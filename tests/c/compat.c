@@ -503,6 +503,50 @@ static void check_watch_and_locks(rados_t cluster, rados_ioctx_t io)
     must(rados_remove(io, oid), "rados_remove");
 }
 
+/* Runs one monitor command (one JSON string); its output as a string. */
+static int mon_command(rados_t cluster, const char *json, char **out, char **status)
+{
+    const char *cmd[1] = {json};
+    size_t outlen = 0, statuslen = 0;
+    *out = NULL;
+    *status = NULL;
+    return rados_mon_command(cluster, cmd, 1, "", 0, out, &outlen, status, &statuslen);
+}
+
+/* Pools made and dropped through the monitor, and monitor commands. */
+static void check_pools_and_commands(rados_t cluster)
+{
+    char pool[64];
+    char *out, *status;
+    snprintf(pool, sizeof pool, "compat-made-%d", (int)getpid());
+    char listed[256];
+    snprintf(listed, sizeof listed,
+             "env -u LD_LIBRARY_PATH ceph --conf '%s' osd pool ls 2>/dev/null | grep -qx '%s'", conf, pool);
+    expect("rados_pool_create", rados_pool_create(cluster, pool), 0);
+    expect("  rados_pool_lookup of it right after > 0", rados_pool_lookup(cluster, pool) > 0, 1);
+    expect("  ceph osd pool ls lists it", system(listed), 0);
+    expect("rados_pool_create again", rados_pool_create(cluster, pool), -EEXIST);
+    expect("rados_pool_create_with_auid of an owner", rados_pool_create_with_auid(cluster, "compat-owned", 5), -EINVAL);
+    expect("rados_pool_delete", rados_pool_delete(cluster, pool), 0);
+    expect("  rados_pool_lookup of it right after", rados_pool_lookup(cluster, pool), -ENOENT);
+    expect("  ceph osd pool ls no longer lists it", system(listed) != 0, 1);
+    expect("rados_pool_delete again", rados_pool_delete(cluster, pool), -ENOENT);
+
+    expect("rados_mon_command df", mon_command(cluster, "{\"prefix\": \"df\", \"format\": \"json\"}", &out, &status), 0);
+    expect("  its JSON has the stats", out && strstr(out, "\"stats\"") != NULL, 1);
+    rados_buffer_free(out);
+    rados_buffer_free(status);
+    expect("rados_mon_command mon dump", mon_command(cluster, "{\"prefix\": \"mon dump\", \"format\": \"json\"}", &out, &status), 0);
+    expect("  its JSON lists the monitors", out && strstr(out, "\"mons\"") != NULL, 1);
+    expect("  its status says which epoch", status && strncmp(status, "dumped monmap epoch", 19) == 0, 1);
+    rados_buffer_free(out);
+    rados_buffer_free(status);
+    expect("rados_mon_command of no such command", mon_command(cluster, "{\"prefix\": \"no such thing\"}", &out, &status), -EINVAL);
+    expect("  with a status line", status != NULL && strlen(status) > 0, 1);
+    rados_buffer_free(out);
+    rados_buffer_free(status);
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -523,8 +567,10 @@ int main(int argc, char **argv)
     must(rados_conf_set(cluster, "rbd_cache_writethrough_until_flush", "false"), "writeback at once");
     /* check_locks breaks its own lock: librbd would blocklist this client. */
     must(rados_conf_set(cluster, "rbd_blocklist_on_break_lock", "false"), "no blocklisting");
-    if (!local_store)
+    if (!local_store) {
         check_new_pool(cluster);
+        check_pools_and_commands(cluster);
+    }
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_image_calls(io);
     check_errors(cluster, io);

@@ -487,7 +487,7 @@ pub fn pool_init(ctx: &Ctx) -> Result<(), Failure> {
     match ctx.rados().pool_lookup(&pool) {
         Ok(_) => Ok(()),
         Err(Errno::ENOENT) if ctx.rados().local_store().is_ok() => {
-            ctx.rados().pool_create(&pool).map(drop).or_fail(|| format!("error creating pool '{pool}'"))
+            ctx.rados().pool_create(&pool, None).map(drop).or_fail(|| format!("error creating pool '{pool}'"))
         }
         Err(e) => Err(e).or_fail(|| format!("error opening pool '{pool}'")),
     }

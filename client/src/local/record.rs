@@ -195,6 +195,11 @@ impl Encode for Record {
                 name.encode(out);
             }
             Record::Pool(PoolRequest::LatestMap) => 7u8.encode(out),
+            // Never logged: the store refuses them (it has no monitor), and
+            // an unknown tag fails to replay rather than replaying wrong.
+            Record::Pool(
+                PoolRequest::CreatePool { .. } | PoolRequest::DeletePool { .. } | PoolRequest::MonCommand { .. },
+            ) => 0xffu8.encode(out),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Fuzzes what a monitor sends a client: the monmap, MOSDMap, the
-//! version, pool-op and auth replies, and `mon_host` text. Whatever
+//! version, pool-op, command and auth replies, and `mon_host` text. Whatever
 //! decodes must encode back to something that decodes the same.
 
 use crate::encoding::{decode_exact, encode_to_vec};
@@ -23,6 +23,10 @@ pub fn run(data: &[u8]) {
     }
     if let Ok(r) = decode_exact::<AuthReply>(data) {
         assert_eq!(decode_exact::<AuthReply>(&encode_to_vec(&r)), Ok(r));
+    }
+    if let Ok(ack) = crate::encoding::Decoder::new(data).decode::<messages::CommandAck>() {
+        let msg = messages::command_ack_message(1, &ack, bytes::Bytes::new());
+        assert_eq!(crate::encoding::Decoder::new(&msg.front).decode::<messages::CommandAck>(), Ok(ack));
     }
     if let Ok(r) = decode_exact::<VersionReply>(data) {
         assert_eq!(encode_to_vec(&r), data);

@@ -102,10 +102,19 @@ pub enum MonEvent {
         fsid: [u8; 16],
     },
     OsdMaps(OsdMaps),
-    /// A self-managed snap op finished: the new snap id, or 0 for a delete.
+    /// A pool op finished: the new snap id, or 0; maps from `epoch` on
+    /// show its effect.
     PoolOpDone {
         tid: u64,
         result: Result<u64, Errno>,
+        epoch: u32,
+    },
+    /// A monitor command's answer: its result, status line and output.
+    CommandDone {
+        tid: u64,
+        result: i32,
+        status: String,
+        output: Bytes,
     },
     Version {
         tid: u64,
@@ -134,6 +143,8 @@ struct Session {
 enum PoolOp {
     Create { pool: u32 },
     Delete { pool: u32, snap: u64 },
+    CreatePool { name: String, crush_rule: i16 },
+    DeletePool { pool: u32 },
 }
 
 /// The client's session with the monitors.
@@ -158,6 +169,8 @@ pub struct MonClient {
     last_tid: u64,
     versions: BTreeMap<u64, String>,
     pool_ops: BTreeMap<u64, PoolOp>,
+    /// Monitor commands awaiting their ack: parts and input.
+    commands: BTreeMap<u64, (Vec<String>, Bytes)>,
     auth_pending: bool,
     renew_not_before: Instant,
     actions: VecDeque<MonAction>,
@@ -205,6 +218,7 @@ impl MonClient {
             last_tid: 0,
             versions: BTreeMap::new(),
             pool_ops: BTreeMap::new(),
+            commands: BTreeMap::new(),
             auth_pending: false,
             renew_not_before: now,
             actions: VecDeque::new(),
@@ -377,6 +391,30 @@ impl MonClient {
         self.pool_op(PoolOp::Delete { pool: pool as u32, snap })
     }
 
+    /// librados' pool_create (the default CRUSH rule without one);
+    /// answered by [`MonEvent::PoolOpDone`].
+    pub fn create_pool(&mut self, name: &str, crush_rule: Option<u8>) -> u64 {
+        let crush_rule = crush_rule.map_or(-1, i16::from);
+        self.pool_op(PoolOp::CreatePool { name: name.into(), crush_rule })
+    }
+
+    /// librados' pool_delete of pool `pool`.
+    pub fn delete_pool(&mut self, pool: i64) -> u64 {
+        self.pool_op(PoolOp::DeletePool { pool: pool as u32 })
+    }
+
+    /// rados_mon_command: JSON command parts and input; answered by
+    /// [`MonEvent::CommandDone`].
+    pub fn command(&mut self, cmd: Vec<String>, input: Bytes) -> u64 {
+        let tid = self.next_tid();
+        self.commands.insert(tid, (cmd, input));
+        if self.is_primed() {
+            self.send_command(tid);
+        }
+        self.flush();
+        tid
+    }
+
     /// An authorizer for a service, when its ticket is held. Otherwise
     /// -EAGAIN, and the ticket is asked for (the service is added to the
     /// wanted ones): try again once the monitor answered.
@@ -429,11 +467,24 @@ impl MonClient {
         let (Some(fsid), Some(op)) = (self.fsid(), self.pool_ops.get(&tid)) else {
             return;
         };
-        let (pool, code, snap) = match *op {
-            PoolOp::Create { pool } => (pool, pool_op::CREATE_UNMANAGED_SNAP, 0),
-            PoolOp::Delete { pool, snap } => (pool, pool_op::DELETE_UNMANAGED_SNAP, snap),
+        let (pool, code, snap, name, rule) = match op {
+            PoolOp::Create { pool } => (*pool, pool_op::CREATE_UNMANAGED_SNAP, 0, "", 0),
+            PoolOp::Delete { pool, snap } => (*pool, pool_op::DELETE_UNMANAGED_SNAP, *snap, "", 0),
+            PoolOp::CreatePool { name, crush_rule } => (0, pool_op::CREATE, 0, name.as_str(), *crush_rule),
+            // librados sends "delete" as the name: a monitor that finds a
+            // pool by the name given answers 0 at once and deletes nothing.
+            PoolOp::DeletePool { pool, .. } => (*pool, pool_op::DELETE, 0, "delete", 0),
         };
-        let msg = messages::pool_op(tid, &fsid, pool, code, snap, self.osdmap_epoch);
+        let what = messages::PoolOpArgs { pool, op: code, snapid: snap, name, crush_rule: rule };
+        let msg = messages::pool_op(tid, &fsid, &what, self.osdmap_epoch);
+        self.send(msg);
+    }
+
+    fn send_command(&mut self, tid: u64) {
+        let (Some(fsid), Some((cmd, input))) = (self.fsid(), self.commands.get(&tid)) else {
+            return;
+        };
+        let msg = messages::mon_command(tid, &fsid, cmd, input.clone());
         self.send(msg);
     }
 
@@ -579,6 +630,10 @@ impl MonClient {
         for tid in tids {
             self.send_pool_op(tid);
         }
+        let tids: Vec<u64> = self.commands.keys().copied().collect();
+        for tid in tids {
+            self.send_command(tid);
+        }
     }
 
     fn session_events(&mut self, now: Instant) {
@@ -679,7 +734,20 @@ impl MonClient {
                         None => Ok(0),
                     }
                 };
-                self.events.push_back(MonEvent::PoolOpDone { tid: m.tid, result });
+                self.events.push_back(MonEvent::PoolOpDone { tid: m.tid, result, epoch: r.epoch });
+            }
+            msg_type::MON_COMMAND_ACK => {
+                let Ok(ack) = decode_prefix::<messages::CommandAck>(&m.front) else {
+                    return;
+                };
+                if self.commands.remove(&m.tid).is_some() {
+                    self.events.push_back(MonEvent::CommandDone {
+                        tid: m.tid,
+                        result: ack.result,
+                        status: ack.status,
+                        output: m.data.clone(),
+                    });
+                }
             }
             msg_type::AUTH_REPLY => {
                 let Ok(r) = decode_exact::<AuthReply>(&m.front) else {

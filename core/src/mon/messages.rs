@@ -24,10 +24,14 @@ pub mod msg_type {
     pub const OSD_MAP: u16 = 41;
     pub const POOLOP_REPLY: u16 = 48;
     pub const POOLOP: u16 = 49;
+    pub const MON_COMMAND: u16 = 50;
+    pub const MON_COMMAND_ACK: u16 = 51;
 }
 
 /// `POOL_OP_*` (src/include/rados.h).
 pub mod pool_op {
+    pub const CREATE: u32 = 0x01;
+    pub const DELETE: u32 = 0x02;
     pub const CREATE_UNMANAGED_SNAP: u32 = 0x21;
     pub const DELETE_UNMANAGED_SNAP: u32 = 0x22;
 }
@@ -68,19 +72,59 @@ pub fn get_version(tid: u64, what: &str) -> Message {
     Message { tid, ..Message::new(msg_type::MON_GET_VERSION, 1, 1, front) }
 }
 
-/// MPoolOp v4 for the self-managed snapshot ops.
-pub fn pool_op(tid: u64, fsid: &[u8; 16], pool: u32, op: u32, snapid: u64, osdmap_epoch: u32) -> Message {
+/// What an MPoolOp asks.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolOpArgs<'a> {
+    pub pool: u32,
+    pub op: u32,
+    pub snapid: u64,
+    pub name: &'a str,
+    /// -1: the monitor's default rule.
+    pub crush_rule: i16,
+}
+
+/// MPoolOp v4: pools by name (create, delete) and self-managed snapshots.
+pub fn pool_op(tid: u64, fsid: &[u8; 16], what: &PoolOpArgs<'_>, osdmap_epoch: u32) -> Message {
     let mut front = Vec::new();
     paxos_header(u64::from(osdmap_epoch), &mut front);
     front.extend_from_slice(fsid);
-    pool.encode(&mut front);
-    op.encode(&mut front);
+    what.pool.encode(&mut front);
+    what.op.encode(&mut front);
     0u64.encode(&mut front); // auid
-    snapid.encode(&mut front);
-    "".encode(&mut front); // name
+    what.snapid.encode(&mut front);
+    what.name.encode(&mut front);
     0u8.encode(&mut front); // pad
-    0i16.encode(&mut front); // crush_rule
+    what.crush_rule.encode(&mut front);
     Message { tid, ..Message::new(msg_type::POOLOP, 4, 2, front) }
+}
+
+/// MMonCommand: `fsid, vector<string> cmd`; the input rides as data.
+pub fn mon_command(tid: u64, fsid: &[u8; 16], cmd: &[String], input: Bytes) -> Message {
+    let mut front = Vec::new();
+    paxos_header(0, &mut front);
+    front.extend_from_slice(fsid);
+    (cmd.len() as u32).encode(&mut front);
+    for part in cmd {
+        part.encode(&mut front);
+    }
+    Message { tid, data: input, ..Message::new(msg_type::MON_COMMAND, 1, 1, front) }
+}
+
+/// MMonCommandAck: `i32 r, string rs, vector<string> cmd`; output as data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandAck {
+    pub result: i32,
+    pub status: String,
+}
+
+impl Decode for CommandAck {
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        skip_paxos_header(d)?;
+        let result = d.i32()?;
+        let status = d.string()?;
+        // The echoed command is not needed.
+        Ok(CommandAck { result, status })
+    }
 }
 
 /// MAuth: `u32 protocol, bufferlist payload, u32 monmap_epoch`.
@@ -247,6 +291,16 @@ pub fn version_reply_message(r: VersionReply) -> Message {
 
 pub fn pool_op_reply_message(tid: u64, r: &PoolOpReply) -> Message {
     Message { tid, ..Message::new(msg_type::POOLOP_REPLY, 1, 1, encode_to_vec(r)) }
+}
+
+/// MMonCommandAck as a monitor sends it (the command echo left empty).
+pub fn command_ack_message(tid: u64, ack: &CommandAck, output: Bytes) -> Message {
+    let mut front = Vec::new();
+    paxos_header(0, &mut front);
+    ack.result.encode(&mut front);
+    ack.status.encode(&mut front);
+    0u32.encode(&mut front);
+    Message { tid, data: output, ..Message::new(msg_type::MON_COMMAND_ACK, 1, 1, front) }
 }
 
 pub fn auth_reply_message(r: &AuthReply) -> Message {

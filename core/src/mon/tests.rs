@@ -204,16 +204,30 @@ impl World {
                     assert_eq!(fsid, FSID);
                     let pool = d.u32().unwrap();
                     let op = d.u32().unwrap();
-                    let (code, data) = match (pool, op) {
-                        (3, 0x21) => {
+                    d.skip(16).unwrap(); // auid, snapid
+                    let name = d.string().unwrap();
+                    let (code, data) = match (pool, op, name.as_str()) {
+                        (3, 0x21, _) => {
                             self.next_snap += 1;
                             (0, Some(Bytes::from(self.next_snap.to_le_bytes().to_vec())))
                         }
-                        (3, 0x22) => (0, None),
+                        (3, 0x22, _) => (0, None),
+                        (0, 0x01, "new") => (0, None),
+                        // Deleting asks by id; a name a pool has makes a
+                        // real monitor answer 0 and do nothing.
+                        (3, 0x02, "delete") => (0, None),
                         _ => (-2, None),
                     };
                     let reply = PoolOpReply { fsid: FSID, code, epoch: self.osdmap_epoch, data };
                     m.server.send_message(messages::pool_op_reply_message(msg.tid, &reply));
+                }
+                msg_type::MON_COMMAND => {
+                    let mut d = Decoder::new(&msg.front);
+                    d.skip(18 + 16).unwrap();
+                    let parts: Vec<String> = d.decode().unwrap();
+                    let ack = messages::CommandAck { result: 0, status: "done".into() };
+                    let output = Bytes::from(alloc::format!("{}|{}", parts.join(","), msg.data.len()));
+                    m.server.send_message(messages::command_ack_message(msg.tid, &ack, output));
                 }
                 msg_type::AUTH => {
                     let mut d = Decoder::new(&msg.front);
@@ -363,15 +377,32 @@ fn pool_ops_and_versions_are_answered() {
     let bad = w.mc.create_selfmanaged_snap(99);
     let version = w.mc.get_version("osdmap");
     w.pump();
+    let made = w.mc.create_pool("new", None);
+    let dropped = w.mc.delete_pool(3);
+    w.pump();
+    let epoch = 20;
     assert_eq!(
         w.events,
         [
-            MonEvent::PoolOpDone { tid: create, result: Ok(5) },
-            MonEvent::PoolOpDone { tid: delete, result: Ok(0) },
-            MonEvent::PoolOpDone { tid: bad, result: Err(Errno::ENOENT) },
+            MonEvent::PoolOpDone { tid: create, result: Ok(5), epoch },
+            MonEvent::PoolOpDone { tid: delete, result: Ok(0), epoch },
+            MonEvent::PoolOpDone { tid: bad, result: Err(Errno::ENOENT), epoch },
             MonEvent::Version { tid: version, newest: 20, oldest: 1 },
+            MonEvent::PoolOpDone { tid: made, result: Ok(0), epoch },
+            MonEvent::PoolOpDone { tid: dropped, result: Ok(0), epoch },
         ]
     );
+}
+
+#[test]
+fn monitor_commands_carry_their_input_and_output() {
+    let mut w = World::new(&[addr(1)], &[addr(1)], good_key(), |_| {});
+    w.events.clear();
+    let cmd = alloc::vec![String::from(r#"{"prefix": "df"}"#)];
+    let tid = w.mc.command(cmd, Bytes::from_static(b"input"));
+    w.pump();
+    let output = Bytes::from_static(br#"{"prefix": "df"}|5"#);
+    assert_eq!(w.events, [MonEvent::CommandDone { tid, result: 0, status: "done".into(), output }]);
 }
 
 #[test]
@@ -382,7 +413,7 @@ fn requests_before_ready_wait_for_the_session() {
     let mut mc = MonClient::new(config, Instant::ZERO, 1);
     let tid = mc.create_selfmanaged_snap(3);
     let w = World::with_client(mc, &[addr(1)]);
-    assert!(w.events.contains(&MonEvent::PoolOpDone { tid, result: Ok(5) }), "{:?}", w.events);
+    assert!(w.events.contains(&MonEvent::PoolOpDone { tid, result: Ok(5), epoch: 20 }), "{:?}", w.events);
 }
 
 #[test]
@@ -400,7 +431,7 @@ fn a_lost_session_is_rehunted_and_requests_resent() {
     w.mc.handle_closed(id, w.now);
     w.pump();
     assert!(w.mc.is_connected());
-    assert_eq!(w.events, [MonEvent::PoolOpDone { tid, result: Ok(5) }]);
+    assert_eq!(w.events, [MonEvent::PoolOpDone { tid, result: Ok(5), epoch: 20 }]);
     // The old AUTH ticket kept our global_id.
     assert_eq!(w.mc.global_id(), global_id);
 }

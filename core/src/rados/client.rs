@@ -61,6 +61,14 @@ pub struct ClientConfig {
     pub osd_timeout: Duration,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PoolOpKind {
+    CreateSnap,
+    RemoveSnap,
+    /// Pool create or delete: done once the map shows it.
+    Pool,
+}
+
 /// Mon connections are even, OSD connections odd.
 fn mon_conn(id: mon::ConnId) -> NetConn {
     id.0 << 1
@@ -92,7 +100,10 @@ pub struct RadosClient {
     backoff: BTreeMap<i32, OsdBackoff>,
     next_osd_conn: u64,
     global_seq: u64,
-    pool_ops: BTreeMap<u64, (Tid, bool)>,
+    /// Monitor pool ops by monitor tid: our tid and what was asked.
+    pool_ops: BTreeMap<u64, (Tid, PoolOpKind)>,
+    /// Monitor commands by monitor tid: our tid.
+    commands: BTreeMap<u64, Tid>,
     /// Pool lookups the map could not answer, by the MMonGetVersion asking
     /// for the newest epoch (librados's wait_for_latest_osdmap).
     stale_lookups: BTreeMap<u64, Vec<(Tid, PoolRequest)>>,
@@ -176,6 +187,7 @@ impl RadosClient {
             next_osd_conn: 0,
             global_seq: 1 << 20,
             pool_ops: BTreeMap::new(),
+            commands: BTreeMap::new(),
             stale_lookups: BTreeMap::new(),
             awaiting_epoch: Vec::new(),
             early: Vec::new(),
@@ -218,11 +230,33 @@ impl RadosClient {
             },
             Request::Pool(PoolRequest::CreateSnap { pool }) => {
                 let mon_tid = self.mon.create_selfmanaged_snap(pool);
-                self.pool_ops.insert(mon_tid, (tid, true));
+                self.pool_ops.insert(mon_tid, (tid, PoolOpKind::CreateSnap));
             }
             Request::Pool(PoolRequest::RemoveSnap { pool, snap }) => {
                 let mon_tid = self.mon.delete_selfmanaged_snap(pool, snap);
-                self.pool_ops.insert(mon_tid, (tid, false));
+                self.pool_ops.insert(mon_tid, (tid, PoolOpKind::RemoveSnap));
+            }
+            // librados asks its map first: a monitor answers 0 for a pool
+            // that exists already.
+            Request::Pool(PoolRequest::CreatePool { name, .. })
+                if self.map.as_ref().and_then(|m| m.pool_id(&name)).is_some() =>
+            {
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::EEXIST))));
+            }
+            Request::Pool(PoolRequest::CreatePool { name, crush_rule }) => {
+                let mon_tid = self.mon.create_pool(&name, crush_rule);
+                self.pool_ops.insert(mon_tid, (tid, PoolOpKind::Pool));
+            }
+            Request::Pool(PoolRequest::DeletePool { name }) => match self.map.as_ref().and_then(|m| m.pool_id(&name)) {
+                Some(pool) => {
+                    let mon_tid = self.mon.delete_pool(pool);
+                    self.pool_ops.insert(mon_tid, (tid, PoolOpKind::Pool));
+                }
+                None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::ENOENT)))),
+            },
+            Request::Pool(PoolRequest::MonCommand { cmd, input }) => {
+                let mon_tid = self.mon.command(cmd, input);
+                self.commands.insert(mon_tid, tid);
             }
             Request::Pool(req @ (PoolRequest::Lookup { .. } | PoolRequest::Name { .. } | PoolRequest::LatestMap)) => {
                 match self.resolve_pool(&req) {
@@ -241,6 +275,7 @@ impl RadosClient {
     /// Abandons a request: its reply, if one comes, is dropped.
     pub fn cancel(&mut self, tid: Tid) {
         self.objecter.cancel(tid);
+        self.commands.retain(|_, t| *t != tid);
         self.early.retain(|(t, _)| *t != tid);
         self.awaiting_epoch.retain(|(_, t, _)| *t != tid);
         self.stale_lookups.values_mut().for_each(|l| l.retain(|(t, _)| *t != tid));
@@ -367,9 +402,29 @@ impl RadosClient {
                 self.mon.subscribe_osdmap(0);
             }
             MonEvent::OsdMaps(maps) => self.handle_maps(maps),
-            MonEvent::PoolOpDone { tid, result } => {
-                if let Some((tid, create)) = self.pool_ops.remove(&tid) {
-                    let reply = if create { Reply::Id(result) } else { Reply::Done(result.map(|_| ())) };
+            MonEvent::PoolOpDone { tid, result, epoch } => {
+                let Some((tid, kind)) = self.pool_ops.remove(&tid) else { return };
+                match kind {
+                    PoolOpKind::CreateSnap => self.events.push_back(ClientEvent::Reply(tid, Reply::Id(result))),
+                    PoolOpKind::RemoveSnap => {
+                        self.events.push_back(ClientEvent::Reply(tid, Reply::Done(result.map(drop))));
+                    }
+                    // Done once our map is as new as the change (librados
+                    // waits so that a lookup right after finds the pool).
+                    PoolOpKind::Pool if result.is_ok() => {
+                        self.awaiting_epoch.push((epoch, tid, PoolRequest::LatestMap));
+                        let have = self.map.as_ref().map_or(0, OsdMap::epoch);
+                        if have < epoch {
+                            self.mon.subscribe_osdmap(have + 1);
+                        }
+                        self.answer_awaiting();
+                    }
+                    PoolOpKind::Pool => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(result.map(drop)))),
+                }
+            }
+            MonEvent::CommandDone { tid, result, status, output } => {
+                if let Some(tid) = self.commands.remove(&tid) {
+                    let reply = Reply::Command { result, status, output };
                     self.events.push_back(ClientEvent::Reply(tid, reply));
                 }
             }

@@ -38,6 +38,21 @@ pub enum PoolRequest {
     /// Completes once the client has the monitor's newest OSDMap
     /// (rados_wait_for_latest_osdmap).
     LatestMap,
+    /// Creates a pool (with CRUSH rule `crush_rule`, or the default);
+    /// done once this client's map has it.
+    CreatePool {
+        name: String,
+        crush_rule: Option<u8>,
+    },
+    /// Deletes a pool; done once this client's map no longer has it.
+    DeletePool {
+        name: String,
+    },
+    /// A monitor command (JSON parts, input), as `ceph` sends it.
+    MonCommand {
+        cmd: alloc::vec::Vec<String>,
+        input: Bytes,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,7 +68,15 @@ impl Request {
             Request::Object(_) => Reply::Object(ObjectReply::error(e)),
             Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. }) => Reply::Id(Err(e)),
             Request::Pool(PoolRequest::Name { .. }) => Reply::Name(Err(e)),
-            Request::Pool(PoolRequest::RemoveSnap { .. } | PoolRequest::LatestMap) => Reply::Done(Err(e)),
+            Request::Pool(
+                PoolRequest::RemoveSnap { .. }
+                | PoolRequest::LatestMap
+                | PoolRequest::CreatePool { .. }
+                | PoolRequest::DeletePool { .. },
+            ) => Reply::Done(Err(e)),
+            Request::Pool(PoolRequest::MonCommand { .. }) => {
+                Reply::Command { result: e.to_ret(), status: String::new(), output: Bytes::new() }
+            }
         }
     }
 }
@@ -65,6 +88,12 @@ pub enum Reply {
     Id(Result<u64, Errno>),
     Name(Result<String, Errno>),
     Done(Result<(), Errno>),
+    /// A monitor command's result, status line and output.
+    Command {
+        result: i32,
+        status: String,
+        output: Bytes,
+    },
 }
 
 #[derive(Debug, Default)]

@@ -19,6 +19,10 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         Request::Pool(PoolRequest::Name { pool }) => Reply::Name(store.pool_name(*pool)),
         // A local store has no other map than the one it is.
         Request::Pool(PoolRequest::LatestMap) => Reply::Done(Ok(())),
+        // Nor a monitor: its owner creates pools itself.
+        Request::Pool(
+            PoolRequest::CreatePool { .. } | PoolRequest::DeletePool { .. } | PoolRequest::MonCommand { .. },
+        ) => request.error_reply(Errno::EOPNOTSUPP),
     }
 }
 

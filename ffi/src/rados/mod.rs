@@ -348,16 +348,126 @@ pub unsafe extern "C" fn rados_pool_lookup(cluster: rados_t, pool_name: *const c
     })
 }
 
-/// Creates a pool (on the local store; a cluster's monitor does it there).
+/// Creates a pool: on the embedded store, or by the monitor, returning
+/// once this client's map has it.
 ///
 /// # Safety
 /// `cluster` connected; `pool_name` a C string.
 #[no_mangle]
 pub unsafe extern "C" fn rados_pool_create(cluster: rados_t, pool_name: *const c_char) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { rados_pool_create_with_all(cluster, pool_name, AUTH_UID_DEFAULT, u8::MAX) }
+}
+
+/// librados's CEPH_AUTH_UID_DEFAULT: pool owners are gone, only this passes.
+const AUTH_UID_DEFAULT: u64 = u64::MAX;
+
+/// rados_pool_create; `auid` must be the default (pools have no owner since
+/// Nautilus: -EINVAL otherwise).
+///
+/// # Safety
+/// As [`rados_pool_create`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_pool_create_with_auid(cluster: rados_t, pool_name: *const c_char, auid: u64) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { rados_pool_create_with_all(cluster, pool_name, auid, u8::MAX) }
+}
+
+/// rados_pool_create with CRUSH rule `crush_rule_num`.
+///
+/// # Safety
+/// As [`rados_pool_create`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_pool_create_with_crush_rule(
+    cluster: rados_t,
+    pool_name: *const c_char,
+    crush_rule_num: u8,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { rados_pool_create_with_all(cluster, pool_name, AUTH_UID_DEFAULT, crush_rule_num) }
+}
+
+/// rados_pool_create with an owner (must be the default) and CRUSH rule
+/// (255, as C passes -1, for the monitor's default).
+///
+/// # Safety
+/// As [`rados_pool_create`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_pool_create_with_all(
+    cluster: rados_t,
+    pool_name: *const c_char,
+    auid: u64,
+    crush_rule_num: u8,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handle and string.
         let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
-        c.rados.pool_create(name)?;
-        Ok(0)
+        if auid != AUTH_UID_DEFAULT {
+            return Err(Errno::EINVAL);
+        }
+        let rule = (crush_rule_num != u8::MAX).then_some(crush_rule_num);
+        c.rados.pool_create(name, rule).map(|_| 0)
+    })
+}
+
+/// Deletes a pool (the monitor refuses with -EPERM unless
+/// mon_allow_pool_delete; -ENOENT if there is none of that name).
+///
+/// # Safety
+/// `cluster` connected; `pool_name` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rados_pool_delete(cluster: rados_t, pool_name: *const c_char) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle and string.
+        let (c, name) = unsafe { (self::cluster(cluster)?, cstr(pool_name)?) };
+        c.rados.pool_delete(name).map(|_| 0)
+    })
+}
+
+/// Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
+/// `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
+/// monitor's result; `*outbuf` (free with rados_buffer_free) gets its
+/// output and `*outs` its status line, whatever the result. -EOPNOTSUPP on
+/// the embedded store, which has no monitor.
+///
+/// # Safety
+/// `cluster` connected; `cmd` holds `cmdlen` C strings; `inbuf` readable
+/// for `inbuflen` bytes; the out-pointers NULL or writable.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn rados_mon_command(
+    cluster: rados_t,
+    cmd: *mut *const c_char,
+    cmdlen: usize,
+    inbuf: *const c_char,
+    inbuflen: usize,
+    outbuf: *mut *mut c_char,
+    outbuflen: *mut usize,
+    outs: *mut *mut c_char,
+    outslen: *mut usize,
+) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let c = unsafe { self::cluster(cluster) }?;
+        if (cmd.is_null() && cmdlen > 0) || (inbuf.is_null() && inbuflen > 0) {
+            return Err(Errno::EINVAL);
+        }
+        let mut parts = Vec::with_capacity(cmdlen);
+        for i in 0..cmdlen {
+            // SAFETY: cmd holds cmdlen C strings by contract.
+            parts.push(unsafe { cstr(cmd.add(i).read()) }?.to_string());
+        }
+        let input = match inbuflen {
+            0 => &[][..],
+            // SAFETY: readable for inbuflen bytes by contract.
+            n => unsafe { std::slice::from_raw_parts(inbuf.cast::<u8>(), n) },
+        };
+        let answer = c.rados.mon_command(&parts, input)?;
+        // SAFETY: forwarded contracts.
+        unsafe {
+            crate::boundary::put_output(&answer.output, outbuf, outbuflen)?;
+            crate::boundary::put_output(answer.status.as_bytes(), outs, outslen)?;
+        }
+        Ok(answer.result)
     })
 }

@@ -11,7 +11,7 @@ use rbdrs_client::watch::Notification;
 
 use super::aio::launch_flow;
 use super::{cluster, ioctx};
-use crate::boundary::{cstr, guard, malloc_copy, put};
+use crate::boundary::{cstr, guard, malloc_copy, put, put_output};
 
 /// Room for `n` values of `T` from malloc, as free(3) releases them.
 fn malloc_array<T>(n: usize) -> Result<*mut T, Errno> {
@@ -132,23 +132,6 @@ pub unsafe extern "C" fn rados_watch_flush(cluster: rados_t) -> c_int {
     guard(|| unsafe { self::cluster(cluster) }?.connected()?.watch_flush().map(|_| 0))
 }
 
-/// Hands the acks of a notify to C: a malloc'ed copy in `*reply_buffer`
-/// (free with rados_buffer_free) and its length, when asked for.
-///
-/// # Safety
-/// Each pointer NULL or writable.
-unsafe fn put_reply(acks: &[u8], reply_buffer: *mut *mut c_char, reply_len: *mut usize) -> Result<(), Errno> {
-    if !reply_buffer.is_null() {
-        // SAFETY: checked non-NULL, writable by contract.
-        unsafe { reply_buffer.write(malloc_copy(acks)?) };
-    }
-    if !reply_len.is_null() {
-        // SAFETY: as above.
-        unsafe { reply_len.write(acks.len()) };
-    }
-    Ok(())
-}
-
 /// Sends `buf` to every watcher of `o` and waits for their acks (at most
 /// `timeout_ms`, 0 for 30 s): 0, or -ETIMEDOUT when some did not ack.
 /// Either way `*reply_buffer` gets the acks for rados_decode_notify_response.
@@ -171,7 +154,7 @@ pub unsafe extern "C" fn rados_notify2(
         let (pool, name, data) = unsafe { (ioctx(io)?, cstr(o)?, payload(buf, buf_len)?) };
         let (result, acks) = pool.io.notify(name, data, timeout_ms)?;
         // SAFETY: forwarded contract.
-        unsafe { put_reply(&acks, reply_buffer, reply_buffer_len) }?;
+        unsafe { put_output(&acks, reply_buffer, reply_buffer_len) }?;
         result.map(|_| 0)
     })
 }
@@ -210,7 +193,7 @@ pub unsafe extern "C" fn rados_aio_notify(
                 };
                 // SAFETY: the caller keeps the out-pointers writable until
                 // the completion completes, which is now.
-                let put = unsafe { put_reply(&acks, reply_buffer as *mut *mut c_char, reply_len as *mut usize) };
+                let put = unsafe { put_output(&acks, reply_buffer as *mut *mut c_char, reply_len as *mut usize) };
                 (put.and(result).map_or_else(Errno::to_ret, |_| 0), 0)
             }
         };

@@ -226,6 +226,14 @@ impl Rados {
         self.connection()?.pool_request(PoolRequest::DeletePool { name: name.into() })
     }
 
+    /// rados_blocklist_add: the OSDs refuse client `addr` (`ip:port/nonce`)
+    /// for `expire_seconds` (0: the monitor's default).
+    pub fn blocklist_add(&self, addr: &str, expire_seconds: u32) -> Result<(), Errno> {
+        let conn = self.connection()?;
+        let (dispatcher, addr) = (conn.runtime.dispatcher.clone(), addr.to_string());
+        conn.run_admin(async move { rbdrs_core::rados::blocklist_add(&dispatcher, &addr, expire_seconds).await })?
+    }
+
     /// rados_mon_command: JSON command parts as `ceph` sends them, and
     /// input. The monitor's result, status line and output; -EOPNOTSUPP
     /// on the embedded store, which has no monitor.

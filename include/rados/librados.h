@@ -574,6 +574,15 @@ int rados_pool_create_with_all(rados_t cluster,
 int rados_pool_delete(rados_t cluster, const char *pool_name);
 
 /**
+ * Makes the OSDs refuse client `client_address` (`ip:port/nonce`) for
+ * `expire_seconds` (0: the monitor's default, an hour).
+ *
+ * # Safety
+ * `cluster` connected; `client_address` a C string.
+ */
+int rados_blocklist_add(rados_t cluster, char *client_address, uint32_t expire_seconds);
+
+/**
  * Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
  * `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
  * monitor's result; `*outbuf` (free with rados_buffer_free) gets its

@@ -532,6 +532,9 @@ static void check_pools_and_commands(rados_t cluster)
     expect("  ceph osd pool ls no longer lists it", system(listed) != 0, 1);
     expect("rados_pool_delete again", rados_pool_delete(cluster, pool), -ENOENT);
 
+    char fenced[] = "192.0.2.9:0/1234", garbage[] = "not an address";
+    expect("rados_blocklist_add", rados_blocklist_add(cluster, fenced, 60), 0);
+    expect("rados_blocklist_add of a malformed address", rados_blocklist_add(cluster, garbage, 60), -EINVAL);
     expect("rados_mon_command df", mon_command(cluster, "{\"prefix\": \"df\", \"format\": \"json\"}", &out, &status), 0);
     expect("  its JSON has the stats", out && strstr(out, "\"stats\"") != NULL, 1);
     rados_buffer_free(out);

@@ -11,8 +11,9 @@
 #    upstream holder prints the times to compare;
 #  - roles swapped: rbdrs snapshots, resizes and flattens images an
 #    upstream process holds;
-#  - a librbdrs holder killed with -9: upstream takes over its writes
-#    once the watch times out, and what it acknowledged is there.
+#  - a holder killed with -9, on either library: the other takes over its
+#    writes once the watch times out (librbdrs blocklists the dead owner
+#    first, as librbd does), and what it acknowledged is there.
 #
 #   tests/cluster/peers.sh LIBDIR RBDRS   (CEPH_CONF names a running cluster)
 set -euo pipefail
@@ -71,10 +72,12 @@ done
 # Runs the holder on $1's library for image $2 for $3 seconds; waits until it wrote.
 hold() {
     rm -f "$WORK/ready"
+    # No `timeout` wrapper: $HOLDER must be the holder itself, which the
+    # kill tests kill. It ends on its own; the trap kills what is left.
     if [ "$1" = ours ]; then
-        LD_LIBRARY_PATH="$LIBDIR" timeout 120 "$WORK/holder" "$CEPH_CONF" rbd "$2" "$3" "$WORK/ready" >"$WORK/holder.log" 2>&1 &
+        LD_LIBRARY_PATH="$LIBDIR" "$WORK/holder" "$CEPH_CONF" rbd "$2" "$3" "$WORK/ready" >"$WORK/holder.log" 2>&1 &
     else
-        timeout 120 "$WORK/holder" "$CEPH_CONF" rbd "$2" "$3" "$WORK/ready" >"$WORK/holder.log" 2>&1 &
+        "$WORK/holder" "$CEPH_CONF" rbd "$2" "$3" "$WORK/ready" >"$WORK/holder.log" 2>&1 &
     fi
     HOLDER=$!
     for _ in $(seq 300); do
@@ -153,4 +156,17 @@ qio up -f raw -c "write -P 0xb1 4k 4k" "rbd:rbd/$img:conf=$CEPH_CONF" >"$WORK/b.
 took=$(since "$t")
 [ "$(bytes_at "rbd/$img" 0 8192 | tr '\n' ' ')" = "aa b1 " ] || fail "the dead holder's acknowledged write is gone"
 printf '  upstream took over in %.1f s (the watch timeout is 30 s); the acknowledged write is there\n' "$took"
+
+echo "-- an upstream holder killed with -9"
+img="$P-killed-up"
+rbd_ create --size 64M "rbd/$img"
+hold up "$img" 60
+owner=$(rbd_ lock ls "rbd/$img" | awk '/auto / {print $NF}')
+kill -9 $HOLDER
+t=$(now)
+qio ours -f raw -c "write -P 0xb1 4k 4k" "rbd:rbd/$img:conf=$CEPH_CONF" >"$WORK/b.log" 2>&1 || fail "librbdrs could not take over: $(cat "$WORK/b.log")"
+took=$(since "$t")
+[ "$(bytes_at "rbd/$img" 0 8192 | tr '\n' ' ')" = "aa b1 " ] || fail "the dead holder's acknowledged write is gone"
+timeout 60 ceph --conf "$CEPH_CONF" osd blocklist ls 2>/dev/null | grep -qF "$owner" || fail "the dead owner $owner was not blocklisted"
+printf '  librbdrs took over in %.1f s, blocklisting %s first; the acknowledged write is there\n' "$took" "$owner"
 echo "peers: OK"

@@ -62,9 +62,9 @@ impl Image {
     }
 
     /// rbd_lock_break: breaks the exclusive lock `owner` (an address from
-    /// lock_owners) holds. -EBUSY if someone else holds it by now. The
-    /// owner is not blocklisted first (librbd does that through the
-    /// monitor, which librbdrs does not command yet).
+    /// lock_owners) holds, blocklisting the owner first (unless
+    /// rbd_blocklist_on_break_lock is off). -EBUSY if someone else holds
+    /// it by now.
     pub fn lock_break(&self, owner: &str) -> Result<(), Errno> {
         let ictx = self.exclusive_lock_feature()?;
         if ictx.read_only {
@@ -91,9 +91,16 @@ impl Image {
         self.lock_op(move |op| lock::unlock(op, RBD_LOCK_NAME, &cookie))
     }
 
-    /// rbd_break_lock: drops `client`'s (`client.<n>`) lock `cookie`.
+    /// rbd_break_lock: drops `client`'s (`client.<n>`) lock `cookie`,
+    /// blocklisting its holder first unless rbd_blocklist_on_break_lock is
+    /// off (as librbd).
     pub fn break_advisory(&self, client: &str, cookie: &str) -> Result<(), Errno> {
         let locker = EntityName::parse(client).ok_or(Errno::EINVAL)?;
+        let holder = self.lockers()?.lockers.into_iter().find(|l| l.locker == client && l.cookie == cookie);
+        if let Some(holder) = holder {
+            let ictx = self.ctx()?;
+            self.connection().run_admin(async move { exclusive_lock::blocklist(&ictx, &holder.address).await })??;
+        }
         let cookie = cookie.to_string();
         self.lock_op(move |op| lock::break_lock(op, RBD_LOCK_NAME, &cookie, locker))
     }

@@ -95,8 +95,10 @@ impl Image {
                 granularity: config.get_u64("rbd_discard_granularity_bytes").unwrap_or(64 * 1024),
             }
         };
+        let blocklist = conn.config()?.get_bool("rbd_blocklist_on_break_lock").unwrap_or(true);
         let mut ictx = conn.run_admin(async move { open(&core_io, &name, snap.as_deref(), read_only).await })??;
         ictx.discard = discard;
+        ictx.runtime.set_blocklist_on_break(blocklist);
         match cache_config(&conn, &ictx).and_then(|config| Image::new(conn.clone(), ictx.clone(), config)) {
             Ok(image) => Ok(image),
             Err(e) => {

@@ -4,6 +4,7 @@
 //! header; a lock whose owner no longer watches belongs to a client that
 //! died, and is broken rather than waited on forever.
 
+use alloc::string::ToString;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::Poll;
@@ -169,6 +170,20 @@ async fn unlock(ictx: &ImageCtx) -> Result<(), Errno> {
     closed.and(unlocked)
 }
 
+/// Fences a lock owner off before its lock is broken, as librbd does with
+/// rbd_blocklist_on_break_lock: one that only seemed dead must not write
+/// after the next owner starts. A store without monitors cannot (and has
+/// no other process to fence).
+pub async fn blocklist(ictx: &ImageCtx, addr: &str) -> Result<(), Errno> {
+    if !ictx.runtime.blocklists_on_break() {
+        return Ok(());
+    }
+    match crate::rados::blocklist_add(&ictx.io.dispatcher, addr, 0).await {
+        Ok(()) | Err(Errno::EOPNOTSUPP) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 async fn lock_info(ictx: &ImageCtx) -> Result<LockInfo, Errno> {
     let mut op = ObjectOperation::new();
     lock::get_info(&mut op, RBD_LOCK_NAME);
@@ -190,12 +205,13 @@ async fn break_dead_owner(ictx: &ImageCtx) -> Result<bool, Errno> {
         return Err(Errno::EBUSY);
     }
     let watchers = super::watchers::list(ictx).await?;
-    for locker in info.lockers.keys() {
+    for (locker, holder) in &info.lockers {
         let alive = lock::decode_watcher_lock_cookie(&locker.cookie)
             .is_some_and(|handle| watchers.iter().any(|w| w.cookie == handle && w.client == locker.locker.num));
         if alive {
             return Ok(false);
         }
+        blocklist(ictx, &holder.addr.legacy().to_string()).await?;
         let mut op = ObjectOperation::new();
         lock::break_lock(&mut op, RBD_LOCK_NAME, &locker.cookie, locker.locker);
         match ictx.io.exec(&ictx.header_object(), op).await {

@@ -78,7 +78,14 @@ pub struct ImageRuntime {
     /// The application took the lock (rbd_lock_acquire): peers asking for
     /// it are refused until rbd_lock_release (librbd's StandardPolicy).
     kept: core::sync::atomic::AtomicBool,
+    /// rbd_blocklist_on_break_lock turned off (it is on by default).
+    no_blocklist: core::sync::atomic::AtomicBool,
 }
+
+/// How long a writer waits for the exclusive lock: past the 30 s an OSD
+/// keeps the watch of an owner that died, so that its lock can be broken
+/// (librbd waits without bound).
+pub const LOCK_WAIT: core::time::Duration = core::time::Duration::from_secs(60);
 
 /// Where the exclusive lock stands. Flows that find it being taken or given
 /// up wait for that to finish instead of racing it.
@@ -101,7 +108,7 @@ enum LockPhase {
 
 impl ImageRuntime {
     pub fn new(watch_handle: u64) -> Self {
-        ImageRuntime { watch_handle, lock_wait: core::time::Duration::from_secs(30), ..Default::default() }
+        ImageRuntime { watch_handle, lock_wait: LOCK_WAIT, ..Default::default() }
     }
 
     pub fn lock_owned(&self) -> bool {
@@ -184,6 +191,15 @@ impl ImageRuntime {
     /// A copy of the in-memory object map, when this open keeps one.
     pub fn object_map(&self) -> Option<crate::object_map::ObjectMap> {
         self.object_map.lock().clone()
+    }
+
+    /// Whether breaking a lock fences its owner off first.
+    pub fn blocklists_on_break(&self) -> bool {
+        !self.no_blocklist.load(Ordering::Acquire)
+    }
+
+    pub fn set_blocklist_on_break(&self, on: bool) {
+        self.no_blocklist.store(!on, Ordering::Release);
     }
 
     /// Whether the lock is kept against requests (see rbd_lock_acquire).

@@ -10,10 +10,12 @@
 //! spawns or touches IO: it only reacts to polls and replies.
 
 pub mod client;
+mod commands;
 mod dispatch;
 mod join;
 mod local;
 
+pub use commands::blocklist_add;
 pub use dispatch::{Dispatcher, PoolRequest, Reply, ReplyFuture, Request, Tid, WatchEvent};
 pub use join::join_all;
 pub use local::{execute_on, LocalDriver};

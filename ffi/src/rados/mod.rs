@@ -424,6 +424,24 @@ pub unsafe extern "C" fn rados_pool_delete(cluster: rados_t, pool_name: *const c
     })
 }
 
+/// Makes the OSDs refuse client `client_address` (`ip:port/nonce`) for
+/// `expire_seconds` (0: the monitor's default, an hour).
+///
+/// # Safety
+/// `cluster` connected; `client_address` a C string.
+#[no_mangle]
+pub unsafe extern "C" fn rados_blocklist_add(
+    cluster: rados_t,
+    client_address: *mut c_char,
+    expire_seconds: u32,
+) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle and string.
+        let (c, addr) = unsafe { (self::cluster(cluster)?, cstr(client_address)?) };
+        c.rados.blocklist_add(addr, expire_seconds).map(|_| 0)
+    })
+}
+
 /// Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
 /// `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
 /// monitor's result; `*outbuf` (free with rados_buffer_free) gets its

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real, unmodified librbd clients that tests/clients/run.sh drives:
-#   - QEMU's rbd block module (qemu-block-extra) at exactly the version of the
-#     installed qemu-utils (which comes from <codename>-backports), and
+#   - QEMU's rbd block module (qemu-block-extra) and qemu-system-x86 (for the
+#     live-migration test) at exactly the version of the installed qemu-utils
+#     (which comes from <codename>-backports), and
 #   - fio with its rbd engine.
 # Then checks them and compares what they import from librbd/librados with the
 # committed lists (imports-qemu.txt, imports-fio.txt); `--record` rewrites them.
@@ -158,18 +159,26 @@ apt_update_once() {
     fi
 }
 
-step "qemu-block-extra=$QEMU_VER"
-if [[ "$(have_ver qemu-block-extra)" == "$QEMU_VER" ]]; then
-    echo "already installed"
-else
-    if [[ $ADDED -eq 1 ]] || ! apt-cache madison qemu-block-extra 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | grep -qxF "$QEMU_VER"; then
+# install_qemu PACKAGE: QEMU's PACKAGE at exactly qemu-utils' version, from
+# backports like qemu-utils (its dependencies too: -t).
+install_qemu() {
+    local pkg=$1
+    step "$pkg=$QEMU_VER"
+    if [[ "$(have_ver "$pkg")" == "$QEMU_VER" ]]; then
+        echo "already installed"
+        return 0
+    fi
+    if [[ $ADDED -eq 1 ]] || ! apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | grep -qxF "$QEMU_VER"; then
         apt_update_once
     fi
-    apt-cache madison qemu-block-extra | awk -F'|' '{gsub(/ /,"",$2); print $2}' | grep -qxF "$QEMU_VER" ||
-        die "apt offers no qemu-block-extra=$QEMU_VER (offered: $(apt-cache madison qemu-block-extra | awk -F'|' '{gsub(/ /,"",$2); printf "%s ", $2}')); the archive may have moved past qemu-utils' version"
-    apt-get install -y -q --no-install-recommends "qemu-block-extra=$QEMU_VER" ||
-        die "apt-get install qemu-block-extra=$QEMU_VER failed"
-fi
+    apt-cache madison "$pkg" | awk -F'|' '{gsub(/ /,"",$2); print $2}' | grep -qxF "$QEMU_VER" ||
+        die "apt offers no $pkg=$QEMU_VER (offered: $(apt-cache madison "$pkg" | awk -F'|' '{gsub(/ /,"",$2); printf "%s ", $2}')); the archive may have moved past qemu-utils' version"
+    apt-get install -y -q --no-install-recommends -t "$BACKPORTS" "$pkg=$QEMU_VER" ||
+        die "apt-get install $pkg=$QEMU_VER failed"
+}
+install_qemu qemu-block-extra
+# The live-migration test boots VMs (tests/cluster/migrate.sh).
+install_qemu qemu-system-x86
 
 install_plain() {   # install_plain PACKAGE...: from the machine's own suites
     local p missing=()

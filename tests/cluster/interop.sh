@@ -7,7 +7,8 @@
 # verify-only read), qemu-img/qemu-io on cluster images judged by upstream
 # rbd, C calls' return values against upstream's (tests/c/compat.c), rbdrs
 # against upstream rbd (tests/cluster/cli.sh), librbdrs sharing images
-# with upstream clients (tests/cluster/peers.sh), the OSDMap
+# with upstream clients (tests/cluster/peers.sh), a VM live-migrated
+# between two QEMU processes (tests/cluster/migrate.sh), the OSDMap
 # placement test (tests/osdmap_live.rs), and stops the cluster.
 #
 #   tests/cluster/interop.sh LIBDIR      (LIBDIR: from ffi/dropin.sh)
@@ -97,6 +98,9 @@ bash "$HERE/cli.sh" "${CARGO_TARGET_DIR:-target}/debug/rbdrs"
 
 printf '\n-- librbdrs among other clients: lock handover, managed while open, a killed owner (tests/cluster/peers.sh)\n'
 bash "$HERE/peers.sh" "$LIBDIR" "${CARGO_TARGET_DIR:-target}/debug/rbdrs"
+
+printf '\n-- live migration of a VM writing to its librbdrs disk (tests/cluster/migrate.sh)\n'
+bash "$HERE/migrate.sh" "$LIBDIR"
 
 # Last: it reshapes the cluster (pools, upmaps, an OSD out and in).
 printf '\n-- OSDMap placement against the monitor and osdmaptool (tests/osdmap_live.rs)\n'

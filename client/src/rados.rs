@@ -28,6 +28,8 @@ pub struct Connection {
     pub config: Arc<Mutex<Config>>,
     /// Watches the application registered (rados_watch*).
     pub(crate) watches: crate::watch::Watches,
+    /// The cluster's id; None on the embedded store.
+    pub fsid: Option<[u8; 16]>,
 }
 
 /// What a monitor command answered.
@@ -144,6 +146,7 @@ impl Rados {
         let op_timeout = config.get_timeout("rados_osd_op_timeout")?.unwrap_or(Duration::from_secs(30));
         let admin_timeout =
             config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300)).max(op_timeout);
+        let mut fsid = None;
         let (runtime, client) = match (local.is_empty(), monitors.is_empty()) {
             (false, true) => {
                 let store = LocalStore::open(Path::new(&local))?;
@@ -158,6 +161,7 @@ impl Rados {
             (true, false) => {
                 let cluster = ClusterBackend::connect(&config, op_timeout)?;
                 let id = cluster.identity;
+                fsid = Some(id.fsid);
                 (Runtime::start(cluster)?, ClientId { global_id: id.global_id, nonce: id.nonce })
             }
             (true, true) => {
@@ -172,6 +176,7 @@ impl Rados {
             admin_timeout,
             config: self.config.clone(),
             watches: Default::default(),
+            fsid,
         }));
         Ok(())
     }
@@ -224,6 +229,36 @@ impl Rados {
             return Err(Errno::EOPNOTSUPP);
         }
         self.connection()?.pool_request(PoolRequest::DeletePool { name: name.into() })
+    }
+
+    /// rados_cluster_fsid: the cluster's id as Ceph prints it; -EOPNOTSUPP
+    /// on the embedded store, which is no cluster.
+    pub fn cluster_fsid(&self) -> Result<String, Errno> {
+        let f = self.connection()?.fsid.ok_or(Errno::EOPNOTSUPP)?;
+        let hex = |r: std::ops::Range<usize>| f[r].iter().map(|b| format!("{b:02x}")).collect::<String>();
+        Ok(format!("{}-{}-{}-{}-{}", hex(0..4), hex(4..6), hex(6..8), hex(8..10), hex(10..16)))
+    }
+
+    /// rados_pool_get_base_tier: the pool `pool` caches, or `pool` itself.
+    pub fn pool_base_tier(&self, pool: i64) -> Result<i64, Errno> {
+        let conn = self.connection()?;
+        let dispatcher = conn.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::BaseTier { pool });
+        match conn.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::Id(id) => id.map(|id| id as i64),
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// rados_cluster_stat: kb, kb_used, kb_avail and num_objects as the
+    /// monitor reports them (zeros without a manager daemon).
+    pub fn cluster_stat(&self) -> Result<[u64; 4], Errno> {
+        let conn = self.connection()?;
+        let dispatcher = conn.runtime.dispatcher.clone();
+        match conn.run_admin(async move { dispatcher.submit(Request::Pool(PoolRequest::ClusterStat)).await })? {
+            Reply::Stats(stats) => stats,
+            _ => Err(Errno::EIO),
+        }
     }
 
     /// rados_blocklist_add: the OSDs refuse client `addr` (`ip:port/nonce`)

@@ -604,6 +604,41 @@ int rados_mon_command(rados_t cluster,
                       size_t *outslen);
 
 /**
+ * The cluster's fsid as text (36 bytes and a NUL); its length, or
+ * -ERANGE. -EOPNOTSUPP on the embedded store, which is no cluster.
+ *
+ * # Safety
+ * `cluster` connected; `buf` valid for `maxlen` bytes.
+ */
+int rados_cluster_fsid(rados_t cluster, char *buf, size_t maxlen);
+
+/**
+ * The name of pool `id` into `buf`; its length, -ERANGE when short,
+ * -ENOENT for no such pool.
+ *
+ * # Safety
+ * `cluster` connected; `buf` valid for `maxlen` bytes.
+ */
+int rados_pool_reverse_lookup(rados_t cluster, int64_t id, char *buf, size_t maxlen);
+
+/**
+ * The pool `pool` is a cache tier of, or `pool` itself.
+ *
+ * # Safety
+ * `cluster` connected; `base_tier` writable.
+ */
+int rados_pool_get_base_tier(rados_t cluster, int64_t pool, int64_t *base_tier);
+
+/**
+ * The cluster's space (KiB) and object count, as the monitor reports them
+ * (zeros on a cluster without a manager daemon).
+ *
+ * # Safety
+ * `cluster` connected; `result` writable.
+ */
+int rados_cluster_stat(rados_t cluster, struct rados_cluster_stat_t *result);
+
+/**
  * Creates a completion; `cb_complete` and `cb_safe` (either NULL) are
  * both called, in that order, when the operation finishes.
  *

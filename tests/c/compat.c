@@ -532,6 +532,20 @@ static void check_pools_and_commands(rados_t cluster)
     expect("  ceph osd pool ls no longer lists it", system(listed) != 0, 1);
     expect("rados_pool_delete again", rados_pool_delete(cluster, pool), -ENOENT);
 
+    char fsid[64], cmd[256], name[64];
+    expect("rados_cluster_fsid", rados_cluster_fsid(cluster, fsid, sizeof fsid), 36);
+    snprintf(cmd, sizeof cmd, "env -u LD_LIBRARY_PATH ceph --conf '%s' fsid 2>/dev/null | grep -qx '%s'", conf, fsid);
+    expect("  the fsid `ceph fsid` prints", system(cmd), 0);
+    expect("rados_cluster_fsid with no room for the NUL", rados_cluster_fsid(cluster, fsid, 36), -ERANGE);
+    int64_t rbd_pool = rados_pool_lookup(cluster, "rbd"), tier = -1;
+    expect("rados_pool_reverse_lookup", rados_pool_reverse_lookup(cluster, rbd_pool, name, sizeof name), 3);
+    expect("  the name", strcmp(name, "rbd"), 0);
+    expect("rados_pool_reverse_lookup short", rados_pool_reverse_lookup(cluster, rbd_pool, name, 3), -ERANGE);
+    expect("rados_pool_reverse_lookup of no pool", rados_pool_reverse_lookup(cluster, 987654, name, sizeof name), -ENOENT);
+    expect("rados_pool_get_base_tier", rados_pool_get_base_tier(cluster, rbd_pool, &tier), 0);
+    expect("  a pool with no tiers is its own base", tier == rbd_pool, 1);
+    struct rados_cluster_stat_t st;
+    expect("rados_cluster_stat", rados_cluster_stat(cluster, &st), 0);
     char fenced[] = "192.0.2.9:0/1234", garbage[] = "not an address";
     expect("rados_blocklist_add", rados_blocklist_add(cluster, fenced, 60), 0);
     expect("rados_blocklist_add of a malformed address", rados_blocklist_add(cluster, garbage, 60), -EINVAL);

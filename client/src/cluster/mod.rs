@@ -28,6 +28,7 @@ use net::{ConnId, Driven, Io, NetThread};
 pub struct Identity {
     pub global_id: u64,
     pub nonce: u32,
+    pub fsid: [u8; 16],
 }
 
 enum Command {
@@ -46,8 +47,8 @@ impl Driver {
     fn events(&mut self) {
         while let Some(event) = self.client.poll_event() {
             match event {
-                ClientEvent::Ready { global_id } => {
-                    self.settle(Ok(Identity { global_id, nonce: self.client.nonce() }));
+                ClientEvent::Ready { global_id, fsid } => {
+                    self.settle(Ok(Identity { global_id, nonce: self.client.nonce(), fsid }));
                 }
                 ClientEvent::Failed(e) => self.settle(Err(e)),
                 ClientEvent::Reply(tid, reply) => {

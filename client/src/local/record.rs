@@ -198,7 +198,11 @@ impl Encode for Record {
             // Never logged: the store refuses them (it has no monitor), and
             // an unknown tag fails to replay rather than replaying wrong.
             Record::Pool(
-                PoolRequest::CreatePool { .. } | PoolRequest::DeletePool { .. } | PoolRequest::MonCommand { .. },
+                PoolRequest::CreatePool { .. }
+                | PoolRequest::DeletePool { .. }
+                | PoolRequest::MonCommand { .. }
+                | PoolRequest::ClusterStat
+                | PoolRequest::BaseTier { .. },
             ) => 0xffu8.encode(out),
         }
     }

@@ -1,5 +1,6 @@
 //! Fuzzes what a monitor sends a client: the monmap, MOSDMap, the
-//! version, pool-op, command and auth replies, and `mon_host` text. Whatever
+//! version, pool-op, statfs, command and auth replies, and `mon_host`
+//! text. Whatever
 //! decodes must encode back to something that decodes the same.
 
 use crate::encoding::{decode_exact, encode_to_vec};
@@ -27,6 +28,9 @@ pub fn run(data: &[u8]) {
     if let Ok(ack) = crate::encoding::Decoder::new(data).decode::<messages::CommandAck>() {
         let msg = messages::command_ack_message(1, &ack, bytes::Bytes::new());
         assert_eq!(crate::encoding::Decoder::new(&msg.front).decode::<messages::CommandAck>(), Ok(ack));
+    }
+    if let Ok(stats) = decode_exact::<messages::Statfs>(data) {
+        assert_eq!(decode_exact::<messages::Statfs>(&encode_to_vec(&stats)), Ok(stats));
     }
     if let Ok(r) = decode_exact::<VersionReply>(data) {
         assert_eq!(encode_to_vec(&r), data);

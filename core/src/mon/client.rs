@@ -109,6 +109,11 @@ pub enum MonEvent {
         result: Result<u64, Errno>,
         epoch: u32,
     },
+    /// The cluster's space and object count (rados_cluster_stat).
+    Statfs {
+        tid: u64,
+        stats: messages::Statfs,
+    },
     /// A monitor command's answer: its result, status line and output.
     CommandDone {
         tid: u64,
@@ -171,6 +176,8 @@ pub struct MonClient {
     pool_ops: BTreeMap<u64, PoolOp>,
     /// Monitor commands awaiting their ack: parts and input.
     commands: BTreeMap<u64, (Vec<String>, Bytes)>,
+    /// Statfs requests awaiting their reply.
+    statfs: alloc::collections::BTreeSet<u64>,
     auth_pending: bool,
     renew_not_before: Instant,
     actions: VecDeque<MonAction>,
@@ -219,6 +226,7 @@ impl MonClient {
             versions: BTreeMap::new(),
             pool_ops: BTreeMap::new(),
             commands: BTreeMap::new(),
+            statfs: alloc::collections::BTreeSet::new(),
             auth_pending: false,
             renew_not_before: now,
             actions: VecDeque::new(),
@@ -410,6 +418,19 @@ impl MonClient {
         self.commands.insert(tid, (cmd, input));
         if self.is_primed() {
             self.send_command(tid);
+        }
+        self.flush();
+        tid
+    }
+
+    /// rados_cluster_stat; answered by [`MonEvent::Statfs`].
+    pub fn statfs(&mut self) -> u64 {
+        let tid = self.next_tid();
+        self.statfs.insert(tid);
+        if self.is_primed() {
+            if let Some(fsid) = self.fsid() {
+                self.send(messages::statfs(tid, &fsid));
+            }
         }
         self.flush();
         tid
@@ -634,6 +655,12 @@ impl MonClient {
         for tid in tids {
             self.send_command(tid);
         }
+        if let Some(fsid) = self.fsid() {
+            let tids: Vec<u64> = self.statfs.iter().copied().collect();
+            for tid in tids {
+                self.send(messages::statfs(tid, &fsid));
+            }
+        }
     }
 
     fn session_events(&mut self, now: Instant) {
@@ -735,6 +762,14 @@ impl MonClient {
                     }
                 };
                 self.events.push_back(MonEvent::PoolOpDone { tid: m.tid, result, epoch: r.epoch });
+            }
+            msg_type::STATFS_REPLY => {
+                let Ok(stats) = decode_prefix::<messages::Statfs>(&m.front) else {
+                    return;
+                };
+                if self.statfs.remove(&m.tid) {
+                    self.events.push_back(MonEvent::Statfs { tid: m.tid, stats });
+                }
             }
             msg_type::MON_COMMAND_ACK => {
                 let Ok(ack) = decode_prefix::<messages::CommandAck>(&m.front) else {

@@ -15,6 +15,8 @@ use crate::msgr::Message;
 /// `CEPH_MSG_*` (src/include/ceph_fs.h, msgr.h).
 pub mod msg_type {
     pub const MON_MAP: u16 = 4;
+    pub const STATFS: u16 = 13;
+    pub const STATFS_REPLY: u16 = 14;
     pub const MON_SUBSCRIBE: u16 = 15;
     pub const MON_SUBSCRIBE_ACK: u16 = 16;
     pub const AUTH: u16 = 17;
@@ -96,6 +98,41 @@ pub fn pool_op(tid: u64, fsid: &[u8; 16], what: &PoolOpArgs<'_>, osdmap_epoch: u
     0u8.encode(&mut front); // pad
     what.crush_rule.encode(&mut front);
     Message { tid, ..Message::new(msg_type::POOLOP, 4, 2, front) }
+}
+
+/// MStatfs v2: `fsid, optional<i64> data_pool` (none: the whole cluster).
+pub fn statfs(tid: u64, fsid: &[u8; 16]) -> Message {
+    let mut front = Vec::new();
+    paxos_header(0, &mut front);
+    front.extend_from_slice(fsid);
+    0u8.encode(&mut front);
+    Message { tid, ..Message::new(msg_type::STATFS, 2, 1, front) }
+}
+
+/// MStatfsReply: `fsid, u64 version, ceph_statfs {kb, kb_used, kb_avail,
+/// num_objects}`, a raw struct.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Statfs {
+    pub kb: u64,
+    pub kb_used: u64,
+    pub kb_avail: u64,
+    pub num_objects: u64,
+}
+
+impl Decode for Statfs {
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        d.skip(16 + 8)?;
+        Ok(Statfs { kb: d.u64()?, kb_used: d.u64()?, kb_avail: d.u64()?, num_objects: d.u64()? })
+    }
+}
+
+impl Encode for Statfs {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&[0; 24]);
+        for v in [self.kb, self.kb_used, self.kb_avail, self.num_objects] {
+            v.encode(out);
+        }
+    }
 }
 
 /// MMonCommand: `fsid, vector<string> cmd`; the input rides as data.
@@ -291,6 +328,11 @@ pub fn version_reply_message(r: VersionReply) -> Message {
 
 pub fn pool_op_reply_message(tid: u64, r: &PoolOpReply) -> Message {
     Message { tid, ..Message::new(msg_type::POOLOP_REPLY, 1, 1, encode_to_vec(r)) }
+}
+
+/// MStatfsReply as a monitor sends it (fsid and version left zero).
+pub fn statfs_reply_message(tid: u64, stats: &Statfs) -> Message {
+    Message { tid, ..Message::new(msg_type::STATFS_REPLY, 1, 1, encode_to_vec(stats)) }
 }
 
 /// MMonCommandAck as a monitor sends it (the command echo left empty).

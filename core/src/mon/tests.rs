@@ -221,6 +221,10 @@ impl World {
                     let reply = PoolOpReply { fsid: FSID, code, epoch: self.osdmap_epoch, data };
                     m.server.send_message(messages::pool_op_reply_message(msg.tid, &reply));
                 }
+                msg_type::STATFS => {
+                    let stats = messages::Statfs { kb: 4, kb_used: 3, kb_avail: 1, num_objects: 9 };
+                    m.server.send_message(messages::statfs_reply_message(msg.tid, &stats));
+                }
                 msg_type::MON_COMMAND => {
                     let mut d = Decoder::new(&msg.front);
                     d.skip(18 + 16).unwrap();
@@ -392,6 +396,16 @@ fn pool_ops_and_versions_are_answered() {
             MonEvent::PoolOpDone { tid: dropped, result: Ok(0), epoch },
         ]
     );
+}
+
+#[test]
+fn cluster_stats_come_from_statfs() {
+    let mut w = World::new(&[addr(1)], &[addr(1)], good_key(), |_| {});
+    w.events.clear();
+    let tid = w.mc.statfs();
+    w.pump();
+    let stats = messages::Statfs { kb: 4, kb_used: 3, kb_avail: 1, num_objects: 9 };
+    assert_eq!(w.events, [MonEvent::Statfs { tid, stats }]);
 }
 
 #[test]

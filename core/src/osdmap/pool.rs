@@ -22,6 +22,8 @@ pub struct PgPool {
     pub snap_seq: u64,
     pub snap_epoch: u32,
     pub flags: u64,
+    /// The pool this one is a cache tier of (-1: none).
+    pub tier_of: i64,
     pub read_tier: i64,
     pub write_tier: i64,
     pub stripe_width: u32,
@@ -156,11 +158,11 @@ impl Decode for PgPool {
             if v >= 8 {
                 d.skip(16)?; // quota_max_bytes, quota_max_objects
             }
-            let (mut read_tier, mut write_tier) = (-1, -1);
+            let (mut tier_of, mut read_tier, mut write_tier) = (-1, -1, -1);
             if v >= 9 {
                 let tiers = d.count(8)?;
                 d.skip(tiers * 8)?;
-                d.i64()?; // tier_of
+                tier_of = d.i64()?;
                 d.u8()?; // cache_mode
                 read_tier = d.i64()?;
                 write_tier = d.i64()?;
@@ -234,6 +236,7 @@ impl Decode for PgPool {
                 snap_seq,
                 snap_epoch,
                 flags,
+                tier_of,
                 read_tier,
                 write_tier,
                 stripe_width,

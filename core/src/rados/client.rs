@@ -41,6 +41,7 @@ pub enum ClientEvent {
     /// Authenticated and holding an OSDMap: requests can flow.
     Ready {
         global_id: u64,
+        fsid: [u8; 16],
     },
     /// Connecting failed for good (bad key, no monitor answered in time).
     Failed(Errno),
@@ -104,6 +105,8 @@ pub struct RadosClient {
     pool_ops: BTreeMap<u64, (Tid, PoolOpKind)>,
     /// Monitor commands by monitor tid: our tid.
     commands: BTreeMap<u64, Tid>,
+    /// Statfs requests by monitor tid: our tid.
+    statfs: BTreeMap<u64, Tid>,
     /// Pool lookups the map could not answer, by the MMonGetVersion asking
     /// for the newest epoch (librados's wait_for_latest_osdmap).
     stale_lookups: BTreeMap<u64, Vec<(Tid, PoolRequest)>>,
@@ -188,6 +191,7 @@ impl RadosClient {
             global_seq: 1 << 20,
             pool_ops: BTreeMap::new(),
             commands: BTreeMap::new(),
+            statfs: BTreeMap::new(),
             stale_lookups: BTreeMap::new(),
             awaiting_epoch: Vec::new(),
             early: Vec::new(),
@@ -254,11 +258,20 @@ impl RadosClient {
                 }
                 None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::ENOENT)))),
             },
+            Request::Pool(PoolRequest::ClusterStat) => {
+                let mon_tid = self.mon.statfs();
+                self.statfs.insert(mon_tid, tid);
+            }
             Request::Pool(PoolRequest::MonCommand { cmd, input }) => {
                 let mon_tid = self.mon.command(cmd, input);
                 self.commands.insert(mon_tid, tid);
             }
-            Request::Pool(req @ (PoolRequest::Lookup { .. } | PoolRequest::Name { .. } | PoolRequest::LatestMap)) => {
+            Request::Pool(
+                req @ (PoolRequest::Lookup { .. }
+                | PoolRequest::Name { .. }
+                | PoolRequest::BaseTier { .. }
+                | PoolRequest::LatestMap),
+            ) => {
                 match self.resolve_pool(&req) {
                     Some(reply) => self.events.push_back(ClientEvent::Reply(tid, reply)),
                     // A pool made since our map: ask how new the newest is.
@@ -276,6 +289,7 @@ impl RadosClient {
     pub fn cancel(&mut self, tid: Tid) {
         self.objecter.cancel(tid);
         self.commands.retain(|_, t| *t != tid);
+        self.statfs.retain(|_, t| *t != tid);
         self.early.retain(|(t, _)| *t != tid);
         self.awaiting_epoch.retain(|(_, t, _)| *t != tid);
         self.stale_lookups.values_mut().for_each(|l| l.retain(|(t, _)| *t != tid));
@@ -422,6 +436,12 @@ impl RadosClient {
                     PoolOpKind::Pool => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(result.map(drop)))),
                 }
             }
+            MonEvent::Statfs { tid, stats } => {
+                if let Some(tid) = self.statfs.remove(&tid) {
+                    let reply = Reply::Stats(Ok([stats.kb, stats.kb_used, stats.kb_avail, stats.num_objects]));
+                    self.events.push_back(ClientEvent::Reply(tid, reply));
+                }
+            }
             MonEvent::CommandDone { tid, result, status, output } => {
                 if let Some(tid) = self.commands.remove(&tid) {
                     let reply = Reply::Command { result, status, output };
@@ -502,7 +522,8 @@ impl RadosClient {
         self.objecter.handle_map(map, self.now);
         if !self.ready {
             self.ready = true;
-            self.events.push_back(ClientEvent::Ready { global_id: self.mon.global_id() });
+            let fsid = self.mon.fsid().unwrap_or_default();
+            self.events.push_back(ClientEvent::Ready { global_id: self.mon.global_id(), fsid });
             for (tid, req) in core::mem::take(&mut self.early) {
                 self.objecter.submit(tid, req, map, self.now);
             }
@@ -516,6 +537,9 @@ impl RadosClient {
         match req {
             PoolRequest::Lookup { name } => map.pool_id(name).map(|id| Reply::Id(Ok(id as u64))),
             PoolRequest::Name { pool } => map.pool_name(*pool).map(|n| Reply::Name(Ok(n.into()))),
+            PoolRequest::BaseTier { pool } => {
+                map.pool(*pool).map(|p| Reply::Id(Ok(if p.tier_of >= 0 { p.tier_of } else { *pool } as u64)))
+            }
             _ => None,
         }
     }
@@ -530,6 +554,7 @@ impl RadosClient {
         for (_, tid, req) in due {
             let reply = self.resolve_pool(&req).unwrap_or(match req {
                 PoolRequest::Name { .. } => Reply::Name(Err(Errno::ENOENT)),
+                PoolRequest::BaseTier { .. } => Reply::Id(Err(Errno::ENOENT)),
                 PoolRequest::LatestMap => Reply::Done(Ok(())),
                 _ => Reply::Id(Err(Errno::ENOENT)),
             });

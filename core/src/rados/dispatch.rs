@@ -48,6 +48,12 @@ pub enum PoolRequest {
     DeletePool {
         name: String,
     },
+    /// The cluster's space and object count: `Reply::Stats`.
+    ClusterStat,
+    /// The pool `pool` is a cache tier of, or itself: `Reply::Id`.
+    BaseTier {
+        pool: i64,
+    },
     /// A monitor command (JSON parts, input), as `ceph` sends it.
     MonCommand {
         cmd: alloc::vec::Vec<String>,
@@ -66,7 +72,9 @@ impl Request {
     pub fn error_reply(&self, e: Errno) -> Reply {
         match self {
             Request::Object(_) => Reply::Object(ObjectReply::error(e)),
-            Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. }) => Reply::Id(Err(e)),
+            Request::Pool(
+                PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. } | PoolRequest::BaseTier { .. },
+            ) => Reply::Id(Err(e)),
             Request::Pool(PoolRequest::Name { .. }) => Reply::Name(Err(e)),
             Request::Pool(
                 PoolRequest::RemoveSnap { .. }
@@ -74,6 +82,7 @@ impl Request {
                 | PoolRequest::CreatePool { .. }
                 | PoolRequest::DeletePool { .. },
             ) => Reply::Done(Err(e)),
+            Request::Pool(PoolRequest::ClusterStat) => Reply::Stats(Err(e)),
             Request::Pool(PoolRequest::MonCommand { .. }) => {
                 Reply::Command { result: e.to_ret(), status: String::new(), output: Bytes::new() }
             }
@@ -88,6 +97,8 @@ pub enum Reply {
     Id(Result<u64, Errno>),
     Name(Result<String, Errno>),
     Done(Result<(), Errno>),
+    /// kb, kb_used, kb_avail, num_objects.
+    Stats(Result<[u64; 4], Errno>),
     /// A monitor command's result, status line and output.
     Command {
         result: i32,

@@ -17,11 +17,16 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         Request::Pool(PoolRequest::RemoveSnap { pool, snap }) => Reply::Done(store.remove_snap(*pool, *snap)),
         Request::Pool(PoolRequest::Lookup { name }) => Reply::Id(store.lookup_pool(name).map(|id| id as u64)),
         Request::Pool(PoolRequest::Name { pool }) => Reply::Name(store.pool_name(*pool)),
+        // No cache tiers here.
+        Request::Pool(PoolRequest::BaseTier { pool }) => Reply::Id(store.pool_name(*pool).map(|_| *pool as u64)),
         // A local store has no other map than the one it is.
         Request::Pool(PoolRequest::LatestMap) => Reply::Done(Ok(())),
         // Nor a monitor: its owner creates pools itself.
         Request::Pool(
-            PoolRequest::CreatePool { .. } | PoolRequest::DeletePool { .. } | PoolRequest::MonCommand { .. },
+            PoolRequest::CreatePool { .. }
+            | PoolRequest::DeletePool { .. }
+            | PoolRequest::MonCommand { .. }
+            | PoolRequest::ClusterStat,
         ) => request.error_reply(Errno::EOPNOTSUPP),
     }
 }

@@ -489,3 +489,79 @@ pub unsafe extern "C" fn rados_mon_command(
         Ok(answer.result)
     })
 }
+
+/// Copies `text` and a NUL into `buf` (`maxlen` bytes) as librados's
+/// string getters do: its length, or -ERANGE when it does not fit.
+///
+/// # Safety
+/// `buf` NULL or valid for `maxlen` bytes.
+unsafe fn put_text(buf: *mut c_char, maxlen: usize, text: &str) -> Result<c_int, Errno> {
+    // SAFETY: forwarded contract.
+    unsafe { crate::boundary::put_cstr(buf, maxlen, text, std::ptr::null_mut()) }?;
+    c_int::try_from(text.len()).map_err(|_| Errno::ERANGE)
+}
+
+/// The cluster's fsid as text (36 bytes and a NUL); its length, or
+/// -ERANGE. -EOPNOTSUPP on the embedded store, which is no cluster.
+///
+/// # Safety
+/// `cluster` connected; `buf` valid for `maxlen` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rados_cluster_fsid(cluster: rados_t, buf: *mut c_char, maxlen: usize) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let fsid = unsafe { self::cluster(cluster) }?.rados.cluster_fsid()?;
+        // SAFETY: forwarded contract.
+        unsafe { put_text(buf, maxlen, &fsid) }
+    })
+}
+
+/// The name of pool `id` into `buf`; its length, -ERANGE when short,
+/// -ENOENT for no such pool.
+///
+/// # Safety
+/// `cluster` connected; `buf` valid for `maxlen` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rados_pool_reverse_lookup(
+    cluster: rados_t,
+    id: i64,
+    buf: *mut c_char,
+    maxlen: usize,
+) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let name = unsafe { self::cluster(cluster) }?.connected()?.pool_name(id)?;
+        // SAFETY: forwarded contract.
+        unsafe { put_text(buf, maxlen, &name) }
+    })
+}
+
+/// The pool `pool` is a cache tier of, or `pool` itself.
+///
+/// # Safety
+/// `cluster` connected; `base_tier` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rados_pool_get_base_tier(cluster: rados_t, pool: i64, base_tier: *mut i64) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let tier = unsafe { self::cluster(cluster) }?.rados.pool_base_tier(pool)?;
+        // SAFETY: checked by put.
+        unsafe { crate::boundary::put(base_tier, tier) }.map(|_| 0)
+    })
+}
+
+/// The cluster's space (KiB) and object count, as the monitor reports them
+/// (zeros on a cluster without a manager daemon).
+///
+/// # Safety
+/// `cluster` connected; `result` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rados_cluster_stat(cluster: rados_t, result: *mut rados_cluster_stat_t) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let [kb, kb_used, kb_avail, num_objects] = unsafe { self::cluster(cluster) }?.rados.cluster_stat()?;
+        let stat = rados_cluster_stat_t { kb, kb_used, kb_avail, num_objects };
+        // SAFETY: checked by put.
+        unsafe { crate::boundary::put(result, stat) }.map(|_| 0)
+    })
+}

@@ -426,7 +426,7 @@ impl Image {
 }
 
 /// How often a flow is run again on a header peers keep changing.
-const RESTARTS: usize = 5;
+pub(crate) const RESTARTS: usize = 5;
 
 fn current(shared: &RwLock<Arc<ImageCtx>>) -> Result<Arc<ImageCtx>, Errno> {
     shared.read().map(|c| Arc::clone(&c)).map_err(|_| Errno::EIO)

@@ -1,15 +1,20 @@
 //! The client half of librbd's ImageWatcher: a flow per open image that
 //! takes the notifications on its header watch, acks them as the core's
-//! [`react`] decides, and hands the exclusive lock over when a peer asks.
+//! [`react`] decides, hands the exclusive lock over when a peer asks, and
+//! runs the operations peers proxy to it as the lock's owner.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use rbdrs_core::image::exclusive_lock::release_on_request;
-use rbdrs_core::image::watcher::{client_id, react, Action, NotifyMessage};
+use rbdrs_core::image::watcher::messages::encode_response;
+use rbdrs_core::image::watcher::{
+    announce_header_update, client_id, react, run_proxied, Action, AsyncRequestId, NotifyMessage, ProxiedOp, Report,
+    NOTIFY_TIMEOUT_SECS,
+};
 use rbdrs_core::image::ImageCtx;
-use rbdrs_core::rados::Request;
+use rbdrs_core::rados::{Request, WatchEvent};
 use rbdrs_core::Errno;
 
 use super::{current, fresh, CacheDriver, Image};
@@ -22,6 +27,8 @@ pub(super) fn start(image: &Image) -> Result<(), Errno> {
     dispatcher.listen(cookie);
     let (shared, cache, runtime) = (image.ictx.clone(), image.cache.clone(), image.conn.runtime.clone());
     let updates = image.updates.clone();
+    // Proxied operations running, so a requester's retry is not run twice.
+    let running: Arc<Mutex<BTreeSet<AsyncRequestId>>> = Default::default();
     image.conn.runtime.spawn(async move {
         while let Some(event) = dispatcher.next_event(cookie).await {
             let Ok(ictx) = current(&shared) else { break };
@@ -29,9 +36,34 @@ pub(super) fn start(image: &Image) -> Result<(), Errno> {
             if reaction.message.is_none() {
                 eprintln!("librbdrs: ignored a malformed notification on {}", ictx.header_object());
             }
-            dispatcher.submit_detached(Request::Object(event.ack(reaction.ack)));
-            if reaction.action == Action::ReleaseLock {
-                hand_over(&runtime, shared.clone(), cache.clone());
+            match reaction.action {
+                // Acked once it ran, with its result.
+                Action::Run { report: Report::Ack, .. } => {}
+                _ => dispatcher.submit_detached(Request::Object(event.ack(reaction.ack.clone()))),
+            }
+            match reaction.action {
+                Action::ReleaseLock => hand_over(&runtime, shared.clone(), cache.clone()),
+                Action::Run { op, report } => {
+                    let fresh_request = match report {
+                        Report::Complete(id) => running.lock().is_ok_and(|mut r| r.insert(id)),
+                        Report::Ack => true,
+                    };
+                    if fresh_request {
+                        let proxied =
+                            Proxied { shared: shared.clone(), cache: cache.clone(), updates: updates.clone() };
+                        let running = running.clone();
+                        let spawned = runtime.spawn(async move {
+                            proxied.run(op, report, event).await;
+                            if let (Report::Complete(id), Ok(mut r)) = (report, running.lock()) {
+                                r.remove(&id);
+                            }
+                        });
+                        if spawned.is_err() {
+                            eprintln!("librbdrs: could not run a proxied operation: runtime stopped");
+                        }
+                    }
+                }
+                Action::Nothing => {}
             }
             if reaction.message == Some(NotifyMessage::HeaderUpdate) && updates.any() {
                 // Callbacks ask the image what changed: have the answer ready.
@@ -40,6 +72,58 @@ pub(super) fn start(image: &Image) -> Result<(), Errno> {
             }
         }
     })
+}
+
+/// What a proxied operation needs of the open image.
+struct Proxied {
+    shared: Arc<RwLock<Arc<ImageCtx>>>,
+    cache: Option<Arc<CacheDriver>>,
+    updates: Arc<UpdateWatchers>,
+}
+
+impl Proxied {
+    /// Runs `op` for a peer and tells it the result as `report` says.
+    async fn run(self, op: ProxiedOp, report: Report, event: WatchEvent) {
+        if let Some(cache) = &self.cache {
+            // What was acknowledged goes into a snapshot; a shrink must not
+            // leave cached data past the end.
+            let _ = match op {
+                ProxiedOp::Resize { .. } => cache.invalidate().await,
+                _ => cache.flush().await,
+            };
+        }
+        let result = self.execute(&op).await;
+        let ret = result.err().map_or(0, Errno::to_ret);
+        let Ok(ictx) = current(&self.shared) else { return };
+        match report {
+            Report::Complete(id) => {
+                let done = NotifyMessage::AsyncComplete { id, result: ret };
+                ictx.io.notify_detached(&ictx.header_object(), done.to_bytes(), NOTIFY_TIMEOUT_SECS);
+            }
+            Report::Ack => ictx.io.dispatcher.submit_detached(Request::Object(event.ack(encode_response(ret)))),
+        }
+    }
+
+    /// As Image::update does: on fresh state, again after -ERESTART; the
+    /// state it leaves is kept, and peers and callbacks hear of a change.
+    async fn execute(&self, op: &ProxiedOp) -> Result<(), Errno> {
+        for _ in 0..super::RESTARTS {
+            let mut ictx = ImageCtx::clone(&*fresh(&self.shared).await?);
+            let result = run_proxied(&mut ictx, op).await;
+            if result == Err(Errno::ERESTART) {
+                continue;
+            }
+            if result.is_ok() {
+                announce_header_update(&ictx);
+            }
+            *self.shared.write().map_err(|_| Errno::EIO)? = Arc::new(ictx);
+            if result.is_ok() {
+                self.updates.call();
+            }
+            return result;
+        }
+        Err(Errno::ERESTART)
+    }
 }
 
 /// What rbd_update_watch registered: called after each header update.

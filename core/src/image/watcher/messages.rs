@@ -81,11 +81,13 @@ pub mod op {
     pub const UNQUIESCE: u32 = 19;
 }
 
-/// A snapshot named in a request.
+/// A snapshot named in a request, with the request's id (Pacific makes
+/// every snapshot operation an async request; zero from older senders).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SnapRef {
     pub namespace: SnapshotNamespace,
     pub name: String,
+    pub id: AsyncRequestId,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,7 +115,6 @@ pub enum NotifyMessage {
         allow_shrink: bool,
     },
     SnapCreate {
-        id: AsyncRequestId,
         snap: SnapRef,
         flags: u64,
     },
@@ -190,12 +191,16 @@ impl NotifyMessage {
 fn encode_snap(snap: &SnapRef, out: &mut Vec<u8>) {
     snap.name.encode(out);
     snap.namespace.encode(out);
+    snap.id.encode(out);
 }
 
+/// SnapPayloadBase: the name; the namespace from v6; the id from v7.
+/// (v5 put a snapshot create's namespace after it: the caller reads it.)
 fn decode_snap(d: &mut Decoder<'_>, version: u8) -> Result<SnapRef, DecodeError> {
     let name = d.string()?;
     let namespace = if version >= 6 { d.decode()? } else { SnapshotNamespace::User };
-    Ok(SnapRef { namespace, name })
+    let id = if version >= 7 { d.decode()? } else { AsyncRequestId::default() };
+    Ok(SnapRef { namespace, name, id })
 }
 
 impl Encode for NotifyMessage {
@@ -227,9 +232,8 @@ impl Encode for NotifyMessage {
                     id.encode(out);
                     allow_shrink.encode(out);
                 }
-                M::SnapCreate { id, snap, flags } => {
+                M::SnapCreate { snap, flags } => {
                     encode_snap(snap, out);
-                    id.encode(out);
                     flags.encode(out);
                 }
                 M::SnapRemove(snap) | M::SnapProtect(snap) | M::SnapUnprotect(snap) => encode_snap(snap, out),
@@ -276,8 +280,8 @@ fn decode_body(d: &mut Decoder<'_>, version: u8) -> Result<NotifyMessage, Decode
             if version == 5 {
                 snap.namespace = d.decode()?;
             }
-            let (id, flags) = if version >= 7 { (d.decode()?, d.u64()?) } else { (AsyncRequestId::default(), 0) };
-            M::SnapCreate { id, snap, flags }
+            let flags = if version >= 7 { d.u64()? } else { 0 };
+            M::SnapCreate { snap, flags }
         }
         op::SNAP_REMOVE => M::SnapRemove(decode_snap(d, version)?),
         op::REBUILD_OBJECT_MAP => M::RebuildObjectMap(d.decode()?),

@@ -5,6 +5,8 @@
 
 pub mod messages;
 
+use alloc::string::String;
+
 use bytes::Bytes;
 
 pub use messages::{AsyncRequestId, ClientId, NotifyMessage, SnapRef};
@@ -17,11 +19,86 @@ use crate::Errno;
 pub const NOTIFY_TIMEOUT_SECS: u32 = 5;
 
 /// What to do after acking a notification.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     Nothing,
     /// A peer asked for the exclusive lock and we said yes: flush and let go.
     ReleaseLock,
+    /// A peer proxied an operation to us, the lock owner: run it with
+    /// [`run_proxied`] and report as `report` says.
+    Run {
+        op: ProxiedOp,
+        report: Report,
+    },
+}
+
+/// An operation librbd proxies to the lock owner that this owner runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProxiedOp {
+    SnapCreate(String),
+    SnapRemove(String),
+    SnapRename { snap_id: u64, name: String },
+    SnapProtect(String),
+    SnapUnprotect(String),
+    Resize { size: u64, allow_shrink: bool },
+    Flatten,
+}
+
+/// How the requester learns the outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// The ack (already [`Reaction::ack`], ResponseMessage(0)) said it
+    /// started; an AsyncComplete notification with this id says how it
+    /// ended.
+    Complete(AsyncRequestId),
+    /// The ack itself carries the result: hold it until the operation is
+    /// done (`Reaction::ack` is empty and not to be sent).
+    Ack,
+}
+
+/// The operation a proxied request asks for, if this owner runs it.
+fn proxied(message: &NotifyMessage) -> Option<(ProxiedOp, Option<AsyncRequestId>)> {
+    use NotifyMessage as M;
+    let user = |snap: &SnapRef| snap.namespace == crate::cls::rbd::types::SnapshotNamespace::User;
+    let async_id = |id: &AsyncRequestId| (*id != AsyncRequestId::default()).then_some(*id);
+    Some(match message {
+        M::SnapCreate { snap, .. } if user(snap) => (ProxiedOp::SnapCreate(snap.name.clone()), async_id(&snap.id)),
+        M::SnapRemove(snap) if user(snap) => (ProxiedOp::SnapRemove(snap.name.clone()), async_id(&snap.id)),
+        M::SnapRename { snap_id, snap } => {
+            (ProxiedOp::SnapRename { snap_id: *snap_id, name: snap.name.clone() }, async_id(&snap.id))
+        }
+        M::SnapProtect(snap) if user(snap) => (ProxiedOp::SnapProtect(snap.name.clone()), async_id(&snap.id)),
+        M::SnapUnprotect(snap) if user(snap) => (ProxiedOp::SnapUnprotect(snap.name.clone()), async_id(&snap.id)),
+        M::Resize { id, size, allow_shrink } => {
+            (ProxiedOp::Resize { size: *size, allow_shrink: *allow_shrink }, async_id(id))
+        }
+        M::Flatten(id) => (ProxiedOp::Flatten, async_id(id)),
+        _ => return None,
+    })
+}
+
+/// Runs an operation a peer proxied to this owner, as librbd's
+/// execute_* would: the caller writes the cache back (and drops it before
+/// a shrink) first, and keeps the refreshed state this leaves.
+pub async fn run_proxied(ictx: &mut super::ImageCtx, op: &ProxiedOp) -> Result<(), Errno> {
+    use super::{manage, snapshot};
+    match op {
+        ProxiedOp::SnapCreate(name) => snapshot::create(ictx, name).await.map(drop),
+        ProxiedOp::SnapRemove(name) => snapshot::remove(ictx, name).await,
+        ProxiedOp::SnapRename { snap_id, name } => {
+            let from = ictx.snaps.get(snap_id).map(|s| s.name.clone()).ok_or(Errno::ENOENT)?;
+            snapshot::rename(ictx, &from, name).await
+        }
+        ProxiedOp::SnapProtect(name) => snapshot::protect(ictx, name).await,
+        ProxiedOp::SnapUnprotect(name) => snapshot::unprotect(ictx, name).await,
+        ProxiedOp::Resize { size, allow_shrink } => {
+            if !allow_shrink && *size < ictx.size {
+                return Err(Errno::EINVAL);
+            }
+            manage::resize(ictx, *size).await
+        }
+        ProxiedOp::Flatten => manage::flatten(ictx).await,
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,9 +139,21 @@ pub fn react(runtime: &ImageRuntime, me: ClientId, payload: &[u8]) -> Reaction {
             (messages::encode_response(Errno::EROFS.to_ret()), Action::Nothing)
         }
         M::RequestLock { client, .. } if *client != me && owner => (messages::encode_response(0), Action::ReleaseLock),
-        // Operations a peer proxies to the lock owner. Saying we do not
-        // support them makes the peer ask for the lock and run them itself
-        // (librbd's C_InvokeAsyncRequest on -EOPNOTSUPP).
+        // Operations a peer proxies to the lock owner: run them here, as
+        // librbd's owner does (none of our own: they come back as ours).
+        m if owner && proxied(m).is_some() => {
+            let (op, id) = proxied(m).expect("checked in the guard");
+            match id {
+                Some(id) if id.client != me => {
+                    (messages::encode_response(0), Action::Run { op, report: Report::Complete(id) })
+                }
+                Some(_) => (Bytes::new(), Action::Nothing),
+                None => (Bytes::new(), Action::Run { op, report: Report::Ack }),
+            }
+        }
+        // The rest it does not run. Saying so makes the peer ask for the
+        // lock and run them itself (librbd's C_InvokeAsyncRequest on
+        // -EOPNOTSUPP).
         M::Flatten(_)
         | M::Resize { .. }
         | M::SnapCreate { .. }

@@ -16,7 +16,7 @@ fn id(gid: u64, handle: u64, request_id: u64) -> AsyncRequestId {
 
 fn every_message() -> Vec<NotifyMessage> {
     use NotifyMessage as M;
-    let snap = SnapRef { namespace: SnapshotNamespace::User, name: "s1".to_string() };
+    let snap = SnapRef { namespace: SnapshotNamespace::User, name: "s1".to_string(), id: id(3, 4, 5) };
     vec![
         M::AcquiredLock(ClientId { gid: 1, handle: 2 }),
         M::ReleasedLock(ClientId { gid: 1, handle: 2 }),
@@ -26,7 +26,7 @@ fn every_message() -> Vec<NotifyMessage> {
         M::AsyncComplete { id: id(0, 1, 2), result: -5 },
         M::Flatten(id(9, 8, 7)),
         M::Resize { id: id(0, 1, 2), size: 123, allow_shrink: false },
-        M::SnapCreate { id: id(0, 1, 2), snap: snap.clone(), flags: 1 },
+        M::SnapCreate { snap: snap.clone(), flags: 1 },
         M::SnapRemove(snap.clone()),
         M::RebuildObjectMap(id(0, 1, 2)),
         M::SnapRename { snap_id: 4, snap: snap.clone() },
@@ -136,13 +136,27 @@ fn owner_agrees_to_release_when_asked() {
 }
 
 #[test]
-fn proxied_operations_are_turned_back_to_the_requester() {
+fn the_owner_runs_what_peers_proxy_to_it() {
     let runtime = owned_runtime();
-    let snap = NotifyMessage::SnapCreate { id: id(200, 3, 1), snap: SnapRef::default(), flags: 0 };
-    let reaction = react(&runtime, ME, &snap.to_bytes());
-    assert_eq!(decode_response(&reaction.ack), Ok(Errno::EOPNOTSUPP.to_ret()));
-    // Only the owner answers: others' acks must stay empty.
-    assert!(react(&ImageRuntime::new(7), ME, &snap.to_bytes()).ack.is_empty());
+    let peer_id = id(200, 3, 1);
+    let snap = SnapRef { namespace: SnapshotNamespace::User, name: "s1".to_string(), id: peer_id };
+    // Pacific's requests carry an id: acked as started, completed by
+    // an AsyncComplete notification.
+    let create = NotifyMessage::SnapCreate { snap: snap.clone(), flags: 0 };
+    let reaction = react(&runtime, ME, &create.to_bytes());
+    assert_eq!(decode_response(&reaction.ack), Ok(0));
+    let run = Action::Run { op: ProxiedOp::SnapCreate("s1".to_string()), report: Report::Complete(peer_id) };
+    assert_eq!(reaction.action, run);
+    // Older senders' (no id): acked with the result once it ran.
+    let old = SnapRef { id: AsyncRequestId::default(), ..snap };
+    let reaction = react(&runtime, ME, &NotifyMessage::SnapProtect(old).to_bytes());
+    assert_eq!(reaction.action, Action::Run { op: ProxiedOp::SnapProtect("s1".to_string()), report: Report::Ack });
+    // What this owner does not run is turned back: the peer takes the lock.
+    let rebuild = NotifyMessage::RebuildObjectMap(peer_id).to_bytes();
+    assert_eq!(decode_response(&react(&runtime, ME, &rebuild).ack), Ok(Errno::EOPNOTSUPP.to_ret()));
+    // Only the owner answers: others' acks stay empty.
+    let idle = react(&ImageRuntime::new(7), ME, &create.to_bytes());
+    assert_eq!((idle.ack.is_empty(), idle.action), (true, Action::Nothing));
 }
 
 #[test]

@@ -503,21 +503,61 @@ static void check_watch_and_locks(rados_t cluster, rados_ioctx_t io)
     must(rados_remove(io, oid), "rados_remove");
 }
 
-/* Runs one monitor command (one JSON string); its output as a string. */
-static int mon_command(rados_t cluster, const char *json, char **out, char **status)
+/* Two opens of one image in one process are two clients: they hand the
+ * exclusive lock to each other as two processes would. */
+static void check_two_opens(rados_ioctx_t io)
+{
+    char name[64], buf[4096], back[4096];
+    rbd_image_t a, b;
+    int order = 22, owner = -1;
+    snprintf(name, sizeof name, "compat-two-%d", (int)getpid());
+    must(rbd_create2(io, name, 8 << 20, RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK, &order), "rbd_create2");
+    must(rbd_open(io, name, &a, NULL), "rbd_open a");
+    must(rbd_open(io, name, &b, NULL), "rbd_open b");
+    memset(buf, 0xa1, sizeof buf);
+    expect("write through the first open", rbd_write(a, 0, sizeof buf, buf), sizeof buf);
+    memset(buf, 0xb2, sizeof buf);
+    expect("write through the second open, which asks for the lock", rbd_write(b, 4096, sizeof buf, buf), sizeof buf);
+    /* librbd takes the lock before a write enters its cache, librbdrs when
+     * the cache writes it back: after a flush both own it. */
+    expect("flush the second open", rbd_flush(b), 0);
+    rbd_is_exclusive_lock_owner(b, &owner);
+    expect("  the second open owns the lock now", owner, 1);
+    rbd_is_exclusive_lock_owner(a, &owner);
+    expect("  the first no longer does", owner, 0);
+    memset(buf, 0xa3, sizeof buf);
+    expect("write through the first open again", rbd_write(a, 8192, sizeof buf, buf), sizeof buf);
+    expect("flush the first open", rbd_flush(a), 0);
+    expect("read back through the second open", rbd_read(b, 4096, sizeof back, back), sizeof back);
+    expect("  it holds what the second wrote", back[0] == (char)0xb2 && back[4095] == (char)0xb2, 1);
+    expect("read back through the second open what the first wrote last", rbd_read(b, 8192, sizeof back, back), sizeof back);
+    expect("  it holds that", back[0] == (char)0xa3, 1);
+    rbd_close(a);
+    rbd_close(b);
+    must(rbd_remove(io, name), "rbd_remove");
+}
+
+/* Runs one monitor command (one JSON string); its output and status line,
+ * NUL-terminated, in mon_out and mon_status (librados's are not). */
+static char mon_out[65536], mon_status[4096];
+
+static int mon_command(rados_t cluster, const char *json)
 {
     const char *cmd[1] = {json};
+    char *out = NULL, *status = NULL;
     size_t outlen = 0, statuslen = 0;
-    *out = NULL;
-    *status = NULL;
-    return rados_mon_command(cluster, cmd, 1, "", 0, out, &outlen, status, &statuslen);
+    int r = rados_mon_command(cluster, cmd, 1, "", 0, &out, &outlen, &status, &statuslen);
+    snprintf(mon_out, sizeof mon_out, "%.*s", (int)outlen, out ? out : "");
+    snprintf(mon_status, sizeof mon_status, "%.*s", (int)statuslen, status ? status : "");
+    rados_buffer_free(out);
+    rados_buffer_free(status);
+    return r;
 }
 
 /* Pools made and dropped through the monitor, and monitor commands. */
 static void check_pools_and_commands(rados_t cluster)
 {
     char pool[64];
-    char *out, *status;
     snprintf(pool, sizeof pool, "compat-made-%d", (int)getpid());
     char listed[256];
     snprintf(listed, sizeof listed,
@@ -549,19 +589,29 @@ static void check_pools_and_commands(rados_t cluster)
     char fenced[] = "192.0.2.9:0/1234", garbage[] = "not an address";
     expect("rados_blocklist_add", rados_blocklist_add(cluster, fenced, 60), 0);
     expect("rados_blocklist_add of a malformed address", rados_blocklist_add(cluster, garbage, 60), -EINVAL);
-    expect("rados_mon_command df", mon_command(cluster, "{\"prefix\": \"df\", \"format\": \"json\"}", &out, &status), 0);
-    expect("  its JSON has the stats", out && strstr(out, "\"stats\"") != NULL, 1);
-    rados_buffer_free(out);
-    rados_buffer_free(status);
-    expect("rados_mon_command mon dump", mon_command(cluster, "{\"prefix\": \"mon dump\", \"format\": \"json\"}", &out, &status), 0);
-    expect("  its JSON lists the monitors", out && strstr(out, "\"mons\"") != NULL, 1);
-    expect("  its status says which epoch", status && strncmp(status, "dumped monmap epoch", 19) == 0, 1);
-    rados_buffer_free(out);
-    rados_buffer_free(status);
-    expect("rados_mon_command of no such command", mon_command(cluster, "{\"prefix\": \"no such thing\"}", &out, &status), -EINVAL);
-    expect("  with a status line", status != NULL && strlen(status) > 0, 1);
-    rados_buffer_free(out);
-    rados_buffer_free(status);
+    expect("rados_mon_command df", mon_command(cluster, "{\"prefix\": \"df\", \"format\": \"json\"}"), 0);
+    expect("  its JSON has the stats", strstr(mon_out, "\"stats\"") != NULL, 1);
+    expect("rados_mon_command mon dump", mon_command(cluster, "{\"prefix\": \"mon dump\", \"format\": \"json\"}"), 0);
+    expect("  its JSON lists the monitors", strstr(mon_out, "\"mons\"") != NULL, 1);
+    expect("  its status says which epoch", strncmp(mon_status, "dumped monmap epoch", 19) == 0, 1);
+    /* What the ceph tool prints for it, byte for byte (it adds newlines
+     * around it). */
+    char tool_cmd[512], printed[65536] = "";
+    snprintf(tool_cmd, sizeof tool_cmd, "env -u LD_LIBRARY_PATH ceph --conf '%s' mon dump --format json 2>/dev/null", conf);
+    FILE *tool = popen(tool_cmd, "r");
+    size_t got = tool ? fread(printed, 1, sizeof printed - 1, tool) : 0;
+    if (tool)
+        pclose(tool);
+    printed[got] = 0;
+    if (got > 0 && printed[got - 1] == '\n')
+        printed[got - 1] = 0;
+    const char *json = printed + strspn(printed, "\n");
+    size_t ours = strlen(mon_out);
+    while (ours > 0 && mon_out[ours - 1] == '\n')
+        mon_out[--ours] = 0;
+    expect("  the same JSON as `ceph mon dump --format json`", strcmp(mon_out, json), 0);
+    expect("rados_mon_command of no such command", mon_command(cluster, "{\"prefix\": \"no such thing\"}"), -EINVAL);
+    expect("  with a status line", strlen(mon_status) > 0, 1);
 }
 
 int main(int argc, char **argv)
@@ -594,6 +644,8 @@ int main(int argc, char **argv)
     check_fua(cluster, io);
     check_locks(io);
     check_watch_and_locks(cluster, io);
+    if (!local_store)
+        check_two_opens(io); /* the embedded store delivers no notifications */
     rados_ioctx_destroy(io);
     rados_shutdown(cluster);
     printf("%s: %d failed\n", failures ? "FAILED" : "passed", failures);

@@ -500,6 +500,15 @@ void rados_ioctx_set_namespace(rados_ioctx_t io, const char *nspace);
 int64_t rados_ioctx_get_id(rados_ioctx_t io);
 
 /**
+ * The pool's name into `buf`: its length, or -ERANGE when it does not
+ * fit with its NUL.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `buf` valid for `maxlen` bytes.
+ */
+int rados_ioctx_get_pool_name(rados_ioctx_t io, char *buf, uint32_t maxlen);
+
+/**
  * The cluster handle a pool context belongs to.
  *
  * # Safety

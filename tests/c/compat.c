@@ -459,6 +459,10 @@ static void check_watch_and_locks(rados_t cluster, rados_ioctx_t io)
     snprintf(oid, sizeof oid, "compat-watch-%d", (int)getpid());
     watch_io = io;
     must(rados_write_full(io, oid, "x", 1), "rados_write_full");
+    char pool_name[8];
+    expect("rados_ioctx_get_pool_name", rados_ioctx_get_pool_name(io, pool_name, sizeof pool_name), 3);
+    expect("  the name", strcmp(pool_name, "rbd"), 0);
+    expect("rados_ioctx_get_pool_name with no room for the NUL", rados_ioctx_get_pool_name(io, pool_name, 3), -ERANGE);
     expect("rados_watch2 of a missing object", rados_watch2(io, "compat-no-such-object", &cookie, on_notify, NULL, oid), -ENOENT);
     expect("rados_watch2", rados_watch2(io, oid, &cookie, on_notify, NULL, oid), 0);
     expect("rados_watch_check of a live watch is not an error", rados_watch_check(io, cookie) >= 0, 1);

@@ -311,6 +311,21 @@ pub unsafe extern "C" fn rados_ioctx_get_id(io: rados_ioctx_t) -> i64 {
     guard(|| unsafe { ioctx(io) }.map(|io| io.io.pool_id()))
 }
 
+/// The pool's name into `buf`: its length, or -ERANGE when it does not
+/// fit with its NUL.
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `buf` valid for `maxlen` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rados_ioctx_get_pool_name(io: rados_ioctx_t, buf: *mut c_char, maxlen: u32) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let name = unsafe { ioctx(io) }?.io.pool_name()?;
+        // SAFETY: forwarded contract.
+        unsafe { put_text(buf, maxlen as usize, &name) }
+    })
+}
+
 /// The cluster handle a pool context belongs to.
 ///
 /// # Safety

@@ -120,6 +120,18 @@ pub fn react(runtime: &ImageRuntime, me: ClientId, payload: &[u8]) -> Reaction {
         return Reaction { ack: Bytes::new(), action: Action::Nothing, message: None };
     };
     let owner = runtime.lock_owned();
+    // Operations a peer proxies to the lock owner: run them here, as
+    // librbd's owner does (none of our own: they come back as ours).
+    if let Some((op, id)) = owner.then(|| proxied(&message)).flatten() {
+        let (ack, action) = match id {
+            Some(id) if id.client != me => {
+                (messages::encode_response(0), Action::Run { op, report: Report::Complete(id) })
+            }
+            Some(_) => (Bytes::new(), Action::Nothing),
+            None => (Bytes::new(), Action::Run { op, report: Report::Ack }),
+        };
+        return Reaction { ack, action, message: Some(message) };
+    }
     let (ack, action) = match &message {
         M::HeaderUpdate => {
             runtime.note_header_update();
@@ -139,18 +151,6 @@ pub fn react(runtime: &ImageRuntime, me: ClientId, payload: &[u8]) -> Reaction {
             (messages::encode_response(Errno::EROFS.to_ret()), Action::Nothing)
         }
         M::RequestLock { client, .. } if *client != me && owner => (messages::encode_response(0), Action::ReleaseLock),
-        // Operations a peer proxies to the lock owner: run them here, as
-        // librbd's owner does (none of our own: they come back as ours).
-        m if owner && proxied(m).is_some() => {
-            let (op, id) = proxied(m).expect("checked in the guard");
-            match id {
-                Some(id) if id.client != me => {
-                    (messages::encode_response(0), Action::Run { op, report: Report::Complete(id) })
-                }
-                Some(_) => (Bytes::new(), Action::Nothing),
-                None => (Bytes::new(), Action::Run { op, report: Report::Ack }),
-            }
-        }
         // The rest it does not run. Saying so makes the peer ask for the
         // lock and run them itself (librbd's C_InvokeAsyncRequest on
         // -EOPNOTSUPP).

@@ -4,6 +4,7 @@
 use std::ffi::{c_char, CString};
 use std::ptr::{null, null_mut};
 
+use rbdrs::rados::watch::{rados_aio_unwatch, rados_aio_watch2, rados_unwatch2, rados_watch3, rados_watch_check};
 use rbdrs::rados::{
     rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy, rados_shutdown,
 };
@@ -16,6 +17,8 @@ use rbdrs::rbd::snap::{rbd_snap_create, rbd_snap_list};
 use rbdrs::types::{rados_ioctx_t, rados_t, rbd_completion_t, rbd_image_t};
 
 const EINVAL: i32 = -22;
+
+unsafe extern "C" fn on_notify(_: *mut std::ffi::c_void, _: u64, _: u64, _: u64, _: *mut std::ffi::c_void, _: usize) {}
 
 fn c(s: &str) -> CString {
     CString::new(s).unwrap()
@@ -77,6 +80,17 @@ fn null_and_stale_arguments_are_einval() {
         assert_eq!(rbd_list(io, null_mut(), &mut size), -34);
         assert_eq!(size, 5); // "disk\0"
         assert_eq!(rbd_remove(io, c("disk").as_ptr()), 0);
+        // A watch needs a callback, a cookie to write and, as aio, a
+        // completion; an unknown cookie is -ENOENT.
+        let mut cookie = 0u64;
+        assert_eq!(rados_watch3(io, c("o").as_ptr(), &mut cookie, None, None, 0, null_mut()), EINVAL);
+        assert_eq!(rados_watch3(io, c("o").as_ptr(), null_mut(), Some(on_notify), None, 0, null_mut()), EINVAL);
+        let aio_watch =
+            rados_aio_watch2(io, c("o").as_ptr(), null_mut(), &mut cookie, Some(on_notify), None, 0, null_mut());
+        assert_eq!(aio_watch, EINVAL);
+        assert_eq!(rados_aio_unwatch(io, 12345, null_mut()), EINVAL);
+        assert_eq!(rados_unwatch2(io, 12345), -2);
+        assert_eq!(rados_watch_check(io, 12345), -107);
         rados_ioctx_destroy(io);
         rados_shutdown(cluster);
         let _ = std::fs::remove_dir_all(&dir);

@@ -122,6 +122,31 @@ fn a_second_writer_of_the_embedded_store_gets_ebusy_then_the_lock() {
     d.run(close(&b)).unwrap().unwrap();
 }
 
+/// An open whose header watch the OSD dropped watches again under the same
+/// handle (its lock cookie still names it), and rereads the header before
+/// its next IO; a header that is gone ends the retries at once.
+#[test]
+fn a_lost_header_watch_is_registered_again() {
+    use rbdrs_core::image::{exclusive_lock, watcher, watchers};
+    let env = env();
+    let mut d = env.driver();
+    d.run(create(&env.io, "lost", "tl", &CreateOptions::new(8 * MIB))).unwrap().unwrap();
+    let a = d.run(open(&env.io, "lost", None, false)).unwrap().unwrap();
+    d.run(exclusive_lock::unwatch(&a)).unwrap().unwrap();
+    assert!(d.run(watchers::list(&a)).unwrap().unwrap().is_empty());
+    let seen = a.runtime.header_version();
+    d.run(watcher::rewatch(&a)).unwrap().unwrap();
+    let listed = d.run(watchers::list(&a)).unwrap().unwrap();
+    assert_eq!(listed.iter().map(|w| w.cookie).collect::<Vec<_>>(), [a.runtime.watch_handle]);
+    assert!(a.runtime.header_version() > seen, "what peers said meanwhile was missed");
+
+    d.run(manage::remove(&env.io, "lost")).unwrap().unwrap_err();
+    let mut op = ObjectOperation::new();
+    op.remove();
+    d.run(env.io.exec(&a.header_object(), op)).unwrap().unwrap();
+    assert_eq!(d.run(watcher::rewatch(&a)).unwrap(), Err(Errno::ENOENT));
+}
+
 #[test]
 fn snapshots_protect_clone_and_refuse_what_librbd_refuses() {
     let env = env();

@@ -9,22 +9,17 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 use rbdrs_core::osd::{ObjectOperation, OpKind, WatchOp};
-use rbdrs_core::rados::WatchEvent;
+use rbdrs_core::rados::{PoolRequest, Reply, Request, WatchEvent};
 use rbdrs_core::Errno;
 
 use crate::rados::IoCtx;
 
-/// One notification, as rados_watchcb2_t receives it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notification {
-    pub notify_id: u64,
-    pub cookie: u64,
-    pub notifier_gid: u64,
-    pub payload: Bytes,
-}
+pub use rbdrs_core::rados::Notification;
 
 enum Msg {
     Notify(Notification),
+    /// The watch was lost: rados_watcherrcb_t's (cookie, error).
+    Error(u64, Errno),
     /// Answered once every notification queued before it was handled.
     Flush(SyncSender<()>),
 }
@@ -45,10 +40,11 @@ impl std::fmt::Debug for Watches {
     }
 }
 
-fn deliver(rx: Receiver<Msg>, on_notify: impl Fn(Notification)) {
+fn deliver(rx: Receiver<Msg>, on_notify: impl Fn(Notification), on_error: impl Fn(u64, Errno)) {
     for msg in rx {
         match msg {
             Msg::Notify(n) => on_notify(n),
+            Msg::Error(cookie, e) => on_error(cookie, e),
             Msg::Flush(done) => {
                 let _ = done.send(());
             }
@@ -60,75 +56,119 @@ impl IoCtx {
     /// rados_watch3: watches `oid` (its watch lasting `timeout` seconds
     /// after this client goes silent; 0 for the OSD's default). Each
     /// notification goes to `on_notify`, which should ack it
-    /// ([`notify_ack`](Self::notify_ack)). Returns the watch's cookie.
+    /// ([`notify_ack`](Self::notify_ack)); `on_error` hears that the watch
+    /// was lost, as librados's error callback does (the owner then unwatches
+    /// and watches anew). Returns the watch's cookie.
     pub fn watch(
         &self,
         oid: &str,
         timeout: u32,
         on_notify: impl Fn(Notification) + Send + 'static,
+        on_error: impl Fn(u64, Errno) + Send + 'static,
     ) -> Result<u64, Errno> {
+        let (cookie, registered) = self.start_watch(oid, timeout, on_notify, on_error)?;
+        self.connection().run_io(registered)??;
+        Ok(cookie)
+    }
+
+    /// rados_aio_watch2: [`watch`](Self::watch) whose cookie is known at
+    /// once, and whose registration is the returned flow. A registration
+    /// that fails ends the watch.
+    pub fn start_watch(
+        &self,
+        oid: &str,
+        timeout: u32,
+        on_notify: impl Fn(Notification) + Send + 'static,
+        on_error: impl Fn(u64, Errno) + Send + 'static,
+    ) -> Result<(u64, impl std::future::Future<Output = Result<(), Errno>> + Send + 'static), Errno> {
         let io = self.core();
         let conn = self.connection().clone();
         let cookie = io.dispatcher.allocate_handle();
         io.dispatcher.listen(cookie);
-        let (name, registering) = (oid.to_string(), io.clone());
-        let timeout = if timeout == 0 { 30 } else { timeout };
-        let registered = conn.run_io(async move {
-            let mut op = ObjectOperation::new();
-            op.push(OpKind::Watch { cookie, op: WatchOp::Watch, gen: 0, timeout });
-            registering.exec(&name, op).await.map(drop)
-        });
-        if let Err(e) = registered.and_then(|r| r) {
-            io.dispatcher.unlisten(cookie);
-            return Err(e);
-        }
         let (tx, rx) = mpsc::channel();
-        let spawned = std::thread::Builder::new().name("rbdrs-watch".into()).spawn(move || deliver(rx, on_notify));
+        let spawned =
+            std::thread::Builder::new().name("rbdrs-watch".into()).spawn(move || deliver(rx, on_notify, on_error));
         let (events, forward) = (io.dispatcher.clone(), tx.clone());
         let started = spawned.map_err(|_| Errno::EAGAIN).and_then(|_| {
             conn.runtime.spawn(async move {
-                while let Some(WatchEvent { cookie, notify_id, notifier_gid, payload, .. }) =
-                    events.next_event(cookie).await
-                {
-                    let n = Notification { notify_id, cookie, notifier_gid, payload };
-                    if forward.send(Msg::Notify(n)).is_err() {
+                while let Some(event) = events.next_event(cookie).await {
+                    let msg = match event {
+                        WatchEvent::Notify(n) => Msg::Notify(n),
+                        WatchEvent::Error { cookie, error } => Msg::Error(cookie, error),
+                    };
+                    if forward.send(msg).is_err() {
                         break;
                     }
                 }
             })
         });
-        let watch = Watch { io, oid: oid.to_string(), thread: tx };
+        let watch = Watch { io: io.clone(), oid: oid.to_string(), thread: tx };
         conn.watches.0.lock().map_err(|_| Errno::EIO)?.insert(cookie, watch);
+        let listener = io.dispatcher.clone();
+        let end = move |conn: &crate::rados::Connection| {
+            if let Ok(mut watches) = conn.watches.0.lock() {
+                watches.remove(&cookie);
+            }
+            listener.unlisten(cookie);
+        };
         if let Err(e) = started {
-            let _ = self.unwatch(cookie);
+            end(&conn);
             return Err(e);
         }
-        Ok(cookie)
+        let name = oid.to_string();
+        let timeout = if timeout == 0 { 30 } else { timeout };
+        let registering = io.clone();
+        let registered = async move {
+            let mut op = ObjectOperation::new();
+            op.push(OpKind::Watch { cookie, op: WatchOp::Watch, gen: 0, timeout });
+            let result = registering.exec(&name, op).await.map(drop);
+            if result.is_err() {
+                end(&conn);
+            }
+            result
+        };
+        Ok((cookie, registered))
     }
 
     /// rados_unwatch2: ends watch `cookie`; its callback thread finishes
-    /// what was queued and stops. -ENOENT for an unknown cookie.
+    /// what was queued and stops. -ENOENT for an unknown cookie, or when
+    /// the watched object is gone.
     pub fn unwatch(&self, cookie: u64) -> Result<(), Errno> {
+        let unregistered = self.start_unwatch(cookie)?;
+        self.connection().run_io(unregistered)?
+    }
+
+    /// rados_aio_unwatch: the watch stops delivering at once; the returned
+    /// flow takes it off the OSD.
+    pub fn start_unwatch(
+        &self,
+        cookie: u64,
+    ) -> Result<impl std::future::Future<Output = Result<(), Errno>> + Send + 'static, Errno> {
         let conn = self.connection().clone();
         let watch = conn.watches.0.lock().map_err(|_| Errno::EIO)?.remove(&cookie).ok_or(Errno::ENOENT)?;
         watch.io.dispatcher.unlisten(cookie);
         let (io, oid) = (watch.io, watch.oid);
-        conn.run_io(async move {
+        Ok(async move {
             let mut op = ObjectOperation::new();
             op.push(OpKind::Watch { cookie, op: WatchOp::Unwatch, gen: 0, timeout: 0 });
-            match io.exec(&oid, op).await {
-                Ok(_) | Err(Errno::ENOENT) => Ok(()),
-                Err(e) => Err(e),
-            }
-        })?
+            // -ENOENT when the object went away: librados says so too.
+            io.exec(&oid, op).await.map(drop)
+        })
     }
 
-    /// rados_watch_check: milliseconds since the watch was last known
-    /// good; -ENOTCONN for a watch this client does not hold. The
-    /// objecter re-establishes watches as it goes, so a held watch reads 0.
+    /// rados_watch_check: one more than the milliseconds since the OSD
+    /// last confirmed the watch (pinged every 5 s), or why it was lost;
+    /// -ENOTCONN for a watch this client does not hold.
     pub fn watch_check(&self, cookie: u64) -> Result<u64, Errno> {
-        let watches = self.connection().watches.0.lock().map_err(|_| Errno::EIO)?;
-        watches.get(&cookie).map(|_| 0).ok_or(Errno::ENOTCONN)
+        if !self.connection().watches.0.lock().map_err(|_| Errno::EIO)?.contains_key(&cookie) {
+            return Err(Errno::ENOTCONN);
+        }
+        let dispatcher = self.core().dispatcher;
+        let request = Request::Pool(PoolRequest::WatchCheck { cookie });
+        match self.connection().run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::Id(age) => age,
+            _ => Err(Errno::EIO),
+        }
     }
 
     /// rados_notify2: sends `payload` to every watcher of `oid` and waits

@@ -1088,8 +1088,9 @@ uint64_t rados_get_instance_id(rados_t cluster);
  * Watches `o`; `watchcb` gets each notification (on a library thread of
  * the watch's own, where it may call rados_notify_ack), `timeout`
  * seconds after this client goes silent the OSD drops the watch (0: 30).
- * `*cookie` names the watch. `watcherrcb` is accepted but never called:
- * a broken watch is re-established by the library itself.
+ * `*cookie` names the watch. `watcherrcb` (may be NULL) hears, on the
+ * same thread, that the watch was lost (the OSD disconnected it, or it
+ * could not be confirmed): unwatch it and watch again to keep watching.
  *
  * # Safety
  * `io` from rados_ioctx_create; `o` a C string; `cookie` writable; the
@@ -1102,6 +1103,48 @@ int rados_watch3(rados_ioctx_t io,
                  rados_watcherrcb_t watcherrcb,
                  uint32_t timeout,
                  void *arg);
+
+/**
+ * rados_watch3 as an aio: `*handle` names the watch at once, and
+ * `completion` completes when the OSD registered it (or failed to, which
+ * ends the watch).
+ *
+ * # Safety
+ * As [`rados_watch3`]; `completion` from rados_aio_create_completion.
+ */
+int rados_aio_watch2(rados_ioctx_t io,
+                     const char *o,
+                     rados_completion_t completion,
+                     uint64_t *handle,
+                     rados_watchcb2_t watchcb,
+                     rados_watcherrcb_t watcherrcb,
+                     uint32_t timeout,
+                     void *arg);
+
+/**
+ * rados_aio_watch2 with the default timeout.
+ *
+ * # Safety
+ * As [`rados_aio_watch2`].
+ */
+int rados_aio_watch(rados_ioctx_t io,
+                    const char *o,
+                    rados_completion_t completion,
+                    uint64_t *handle,
+                    rados_watchcb2_t watchcb,
+                    rados_watcherrcb_t watcherrcb,
+                    void *arg);
+
+/**
+ * rados_unwatch2 as an aio: no callback runs for the watch after this
+ * returns, except those already queued; `completion` completes once the
+ * OSD dropped the watch.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `completion` from
+ * rados_aio_create_completion.
+ */
+int rados_aio_unwatch(rados_ioctx_t io, uint64_t cookie, rados_completion_t completion);
 
 /**
  * rados_watch3 with the default timeout.
@@ -1125,8 +1168,9 @@ int rados_watch2(rados_ioctx_t io,
 int rados_unwatch2(rados_ioctx_t io, uint64_t cookie);
 
 /**
- * Milliseconds since watch `cookie` was last known good; -ENOTCONN if
- * this client does not hold it.
+ * One more than the milliseconds since the OSD last confirmed watch
+ * `cookie` (it is pinged every 5 s), or the error that lost it;
+ * -ENOTCONN if this client does not hold it.
  *
  * # Safety
  * `io` from rados_ioctx_create.

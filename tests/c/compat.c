@@ -451,6 +451,46 @@ static void on_notify(void *arg, uint64_t notify_id, uint64_t handle, uint64_t n
     rados_notify_ack(watch_io, arg, notify_id, handle, "pong", 4);
 }
 
+static int watch_errors, watch_error;
+
+static void on_watch_error(void *arg, uint64_t handle, int err)
+{
+    (void)arg;
+    (void)handle;
+    __atomic_store_n(&watch_error, err, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&watch_errors, 1, __ATOMIC_SEQ_CST);
+}
+
+/* An aio watch is pinged while it lives, and its loss (the object was
+ * deleted under it) reaches the error callback and rados_watch_check. */
+static void check_watch_loss(rados_ioctx_t io, const char *oid)
+{
+    uint64_t cookie = 0;
+    rados_completion_t c;
+    must(rados_aio_create_completion2(NULL, NULL, &c), "rados_aio_create_completion2");
+    expect("rados_aio_watch2", rados_aio_watch2(io, oid, c, &cookie, on_notify, on_watch_error, 30, (void *)oid), 0);
+    rados_aio_wait_for_complete(c);
+    expect("  its completion", rados_aio_get_return_value(c), 0);
+    rados_aio_release(c);
+    /* Pings confirm it every 5 s: within any 7 s one was answered. */
+    sleep(7);
+    int age = rados_watch_check(io, cookie);
+    expect("rados_watch_check after 7 s is under 5.5 s", age > 0 && age < 5500, 1);
+    must(rados_remove(io, oid), "rados_remove of the watched object");
+    for (int i = 0; i < 100 && !__atomic_load_n(&watch_errors, __ATOMIC_SEQ_CST); i++)
+        usleep(100000);
+    expect("  the error callback ran once", __atomic_load_n(&watch_errors, __ATOMIC_SEQ_CST), 1);
+    expect("  with", __atomic_load_n(&watch_error, __ATOMIC_SEQ_CST), -ENOTCONN);
+    expect("rados_watch_check of the lost watch", rados_watch_check(io, cookie), -ENOTCONN);
+    must(rados_aio_create_completion2(NULL, NULL, &c), "rados_aio_create_completion2");
+    expect("rados_aio_unwatch", rados_aio_unwatch(io, cookie, c), 0);
+    rados_aio_wait_for_complete(c);
+    expect("  its completion", rados_aio_get_return_value(c), -ENOENT);
+    rados_aio_release(c);
+    expect("rados_watch_check after unwatching", rados_watch_check(io, cookie), -ENOTCONN);
+    must(rados_write_full(io, oid, "x", 1), "rados_write_full");
+}
+
 /* Watch/notify and advisory object locks (librados). */
 static void check_watch_and_locks(rados_t cluster, rados_ioctx_t io)
 {
@@ -484,6 +524,8 @@ static void check_watch_and_locks(rados_t cluster, rados_ioctx_t io)
         expect("rados_watch_flush", rados_watch_flush(cluster), 0);
     }
     expect("rados_unwatch2", rados_unwatch2(io, cookie), 0);
+    if (!local_store)
+        check_watch_loss(io, oid);
 
     char tag[16], clients[64], cookies[64], addrs[128];
     size_t tl = sizeof tag, cl = sizeof clients, kl = sizeof cookies, al = sizeof addrs;

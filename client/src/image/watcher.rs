@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex, RwLock};
 use rbdrs_core::image::exclusive_lock::release_on_request;
 use rbdrs_core::image::watcher::messages::encode_response;
 use rbdrs_core::image::watcher::{
-    announce_header_update, client_id, react, run_proxied, Action, AsyncRequestId, NotifyMessage, ProxiedOp, Report,
-    NOTIFY_TIMEOUT_SECS,
+    announce_header_update, client_id, react, rewatch, run_proxied, Action, AsyncRequestId, NotifyMessage, ProxiedOp,
+    Report, NOTIFY_TIMEOUT_SECS,
 };
 use rbdrs_core::image::ImageCtx;
-use rbdrs_core::rados::{Request, WatchEvent};
+use rbdrs_core::rados::{Notification, Request, WatchEvent};
 use rbdrs_core::Errno;
 
 use super::{current, fresh, CacheDriver, Image};
@@ -32,6 +32,16 @@ pub(super) fn start(image: &Image) -> Result<(), Errno> {
     image.conn.runtime.spawn(async move {
         while let Some(event) = dispatcher.next_event(cookie).await {
             let Ok(ictx) = current(&shared) else { break };
+            let event = match event {
+                WatchEvent::Notify(n) => n,
+                WatchEvent::Error { error, .. } => {
+                    eprintln!("librbdrs: lost the watch on {} ({error}); watching again", ictx.header_object());
+                    if let Err(e) = rewatch(&ictx).await {
+                        eprintln!("librbdrs: could not watch {} again: {e}", ictx.header_object());
+                    }
+                    continue;
+                }
+            };
             let reaction = react(&ictx.runtime, client_id(&ictx), &event.payload);
             if reaction.message.is_none() {
                 eprintln!("librbdrs: ignored a malformed notification on {}", ictx.header_object());
@@ -83,7 +93,7 @@ struct Proxied {
 
 impl Proxied {
     /// Runs `op` for a peer and tells it the result as `report` says.
-    async fn run(self, op: ProxiedOp, report: Report, event: WatchEvent) {
+    async fn run(self, op: ProxiedOp, report: Report, event: Notification) {
         if let Some(cache) = &self.cache {
             // What was acknowledged goes into a snapshot; a shrink must not
             // leave cached data past the end.

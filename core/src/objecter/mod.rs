@@ -14,8 +14,11 @@
 //!   redirect, and after a backoff is lifted; a reply to an older attempt is
 //!   ignored, as OSDs may answer both;
 //! - watches are re-registered (CEPH_OSD_WATCH_OP_RECONNECT) when their OSD
-//!   changes or its connection resets; their notifications come out of
-//!   [`Objecter::poll_watch_event`] for the owner to ack;
+//!   changes or its connection resets, and pinged every [`PING_INTERVAL`];
+//!   their notifications come out of [`Objecter::poll_watch_event`] for the
+//!   owner to ack, and so does the loss of a watch (the OSD disconnected
+//!   it, or a ping or reconnect failed), as librados reports it: the owner
+//!   registers it anew or ends it;
 //! - a notify completes when the OSD reports every watcher acked (or its
 //!   timeout passed), with their acks as its reply, not at the op's reply.
 
@@ -87,6 +90,7 @@ struct Op {
     /// None for the objecter's own ops (notify acks, watch reconnects).
     id: Option<OpId>,
     req: ObjectRequest,
+    started: Instant,
     /// The request's pool, or where a redirect sent it.
     pool: i64,
     extra_flags: u32,
@@ -97,10 +101,35 @@ struct Op {
     deadline: Instant,
 }
 
+/// How often a watch is pinged (librados's objecter_tick_interval): the OSD
+/// keeps it while pings come, and watch_check reports their age.
+pub const PING_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What happened to a watch this client holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WatchEvent {
+    Notify(Notification),
+    /// The watch is gone (-ENOTCONN) or could not be confirmed: until it is
+    /// registered again its notifications are lost.
+    Error {
+        cookie: u64,
+        error: Errno,
+    },
+}
+
+impl WatchEvent {
+    pub fn cookie(&self) -> u64 {
+        match self {
+            WatchEvent::Notify(n) => n.cookie,
+            WatchEvent::Error { cookie, .. } => *cookie,
+        }
+    }
+}
+
 /// A notification on a watch this client holds. Its taker acks it with
 /// [`ack`](Self::ack); the notifier waits for every watcher's ack.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WatchEvent {
+pub struct Notification {
     pub oid: ObjectId,
     pub cookie: u64,
     pub notify_id: u64,
@@ -108,7 +137,7 @@ pub struct WatchEvent {
     pub payload: Bytes,
 }
 
-impl WatchEvent {
+impl Notification {
     /// The ack, with a reply the notifier sees among the acks.
     pub fn ack(&self, reply: Bytes) -> ObjectRequest {
         let mut op = ObjectOperation::new();
@@ -122,6 +151,11 @@ struct Linger {
     oid: ObjectId,
     gen: u32,
     osd: Option<i32>,
+    /// When the OSD last confirmed the watch (the confirming op's start).
+    valid_thru: Instant,
+    next_ping: Instant,
+    /// Set once the watch is lost; it is then neither pinged nor relinked.
+    error: Option<Errno>,
 }
 
 /// A finished notify: the OSD's result, and the acks as its one op's output.
@@ -194,7 +228,11 @@ impl Objecter {
                 self.notifies.insert(cookie, tid);
             }
         }
-        self.ops.insert(tid, Op { id, req, pool, extra_flags: 0, target: None, sent_to: None, attempts: 0, deadline });
+        let started = self.now;
+        self.ops.insert(
+            tid,
+            Op { id, req, pool, started, extra_flags: 0, target: None, sent_to: None, attempts: 0, deadline },
+        );
         self.deadlines.insert((deadline, tid));
         self.try_send(tid, map);
     }
@@ -235,19 +273,47 @@ impl Objecter {
         self.events.pop_front()
     }
 
-    /// The earliest op deadline.
+    /// The earliest op deadline or watch ping.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.deadlines.first().map(|(deadline, _)| *deadline)
+        let ping = self.lingers.values().filter(|l| l.error.is_none()).map(|l| l.next_ping).min();
+        let deadline = self.deadlines.first().map(|(deadline, _)| *deadline);
+        [ping, deadline].into_iter().flatten().min()
     }
 
-    /// Fails every op whose deadline has passed with -ETIMEDOUT.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    /// Fails every op whose deadline has passed with -ETIMEDOUT, and pings
+    /// the watches that are due.
+    pub fn handle_timeout(&mut self, now: Instant, map: &impl Placement) {
         self.now = self.now.max(now);
         let expired: alloc::vec::Vec<u64> =
             self.deadlines.iter().take_while(|(deadline, _)| *deadline <= now).map(|(_, tid)| *tid).collect();
         for tid in expired {
             self.finish(tid, ObjectReply::error(Errno::ETIMEDOUT));
         }
+        let due: alloc::vec::Vec<u64> = self
+            .lingers
+            .iter()
+            .filter(|(_, l)| l.error.is_none() && l.next_ping <= now)
+            .map(|(cookie, _)| *cookie)
+            .collect();
+        for cookie in due {
+            let Some(linger) = self.lingers.get_mut(&cookie) else { continue };
+            linger.next_ping = now + PING_INTERVAL;
+            let mut op = ObjectOperation::new();
+            op.push(OpKind::Watch { cookie, op: WatchOp::Ping, gen: linger.gen, timeout: 0 });
+            let req = ObjectRequest::read(linger.oid.clone(), SnapId::HEAD, op);
+            self.start(None, req, map);
+        }
+    }
+
+    /// librados's watch_check: 1 + the milliseconds since the OSD last
+    /// confirmed watch `cookie`, or why it is lost.
+    pub fn watch_check(&self, cookie: u64, now: Instant) -> Result<u64, Errno> {
+        let linger = self.lingers.get(&cookie).ok_or(Errno::ENOTCONN)?;
+        if let Some(e) = linger.error {
+            return Err(e);
+        }
+        let age = now.saturating_duration_since(linger.valid_thru);
+        Ok(1 + u64::try_from(age.as_millis()).unwrap_or(u64::MAX - 1))
     }
 
     /// A new OSDMap: resend whatever now maps elsewhere, send what was held.
@@ -300,7 +366,7 @@ impl Objecter {
         self.now = self.now.max(now);
         match msg.msg_type {
             MSG_OSD_OPREPLY => self.handle_reply(osd, msg, map),
-            MSG_WATCH_NOTIFY => self.handle_watch_notify(msg, map),
+            MSG_WATCH_NOTIFY => self.handle_watch_notify(msg),
             MSG_OSD_BACKOFF => self.handle_backoff(osd, msg, map),
             _ => Err(Errno::EOPNOTSUPP),
         }
@@ -332,7 +398,6 @@ impl Objecter {
             return Ok(());
         }
         let tid = reply.tid;
-        self.note_watch_result(tid, reply.result);
         let cookie = self.notifies.iter().find(|(_, t)| **t == tid).map(|(c, _)| *c);
         if let (Some(cookie), true) = (cookie, reply.result >= 0) {
             match self.early_complete.remove(&cookie) {
@@ -347,7 +412,7 @@ impl Objecter {
         Ok(())
     }
 
-    fn handle_watch_notify(&mut self, msg: &Message, map: &impl Placement) -> Result<(), Errno> {
+    fn handle_watch_notify(&mut self, msg: &Message) -> Result<(), Errno> {
         let event = decode_watch_notify(msg.version, &msg.front).map_err(|e| e.errno())?;
         if event.opcode == watch_event::NOTIFY_COMPLETE {
             // The watchers' acks ride in the data segment.
@@ -365,14 +430,14 @@ impl Objecter {
             return Ok(());
         };
         match event.opcode {
-            watch_event::NOTIFY => self.events.push_back(WatchEvent {
+            watch_event::NOTIFY => self.events.push_back(WatchEvent::Notify(Notification {
                 oid: linger.oid.clone(),
                 cookie: event.cookie,
                 notify_id: event.notify_id,
                 notifier_gid: event.notifier_gid,
                 payload: event.payload,
-            }),
-            watch_event::DISCONNECT => self.send_watch(event.cookie, WatchOp::Watch, map),
+            })),
+            watch_event::DISCONNECT => self.lose_watch(event.cookie, Errno::ENOTCONN),
             _ => {}
         }
         Ok(())
@@ -445,6 +510,7 @@ impl Objecter {
     }
 
     fn finish(&mut self, tid: u64, reply: ObjectReply) {
+        self.note_watch_result(tid, reply.result);
         if self.accepted.remove(&tid) || self.notifies.values().any(|t| *t == tid) {
             self.notifies.retain(|_, t| *t != tid);
         }
@@ -456,21 +522,58 @@ impl Objecter {
         }
     }
 
-    /// Remembers a watch that succeeded, forgets one that was removed.
+    /// Remembers a watch that succeeded, forgets one that was removed, and
+    /// notes what a ping or reconnect of ours found.
     fn note_watch_result(&mut self, tid: u64, result: i32) {
         let Some(op) = self.ops.get(&tid) else { return };
-        for o in &op.req.op.ops {
-            if let OpKind::Watch { cookie, op: wop, gen, .. } = o.kind {
-                match wop {
-                    WatchOp::Watch | WatchOp::Reconnect if result >= 0 => {
-                        let osd = op.sent_to;
-                        self.lingers.insert(cookie, Linger { oid: op.req.oid.clone(), gen, osd });
-                    }
-                    WatchOp::Unwatch => {
-                        self.lingers.remove(&cookie);
-                    }
-                    _ => {}
+        let own = op.id.is_none();
+        let (started, osd, oid) = (op.started, op.sent_to, op.req.oid.clone());
+        let watches: alloc::vec::Vec<_> = op
+            .req
+            .op
+            .ops
+            .iter()
+            .filter_map(|o| match o.kind {
+                OpKind::Watch { cookie, op, gen, .. } => Some((cookie, op, gen)),
+                _ => None,
+            })
+            .collect();
+        for (cookie, wop, gen) in watches {
+            let current = self.lingers.get(&cookie).is_some_and(|l| l.gen == gen && l.error.is_none());
+            match wop {
+                WatchOp::Watch | WatchOp::Legacy if result >= 0 => {
+                    let next_ping = self.now + PING_INTERVAL;
+                    let linger = Linger { oid: oid.clone(), gen, osd, valid_thru: started, next_ping, error: None };
+                    self.lingers.insert(cookie, linger);
                 }
+                WatchOp::Reconnect | WatchOp::Ping if own && current => {
+                    if result >= 0 {
+                        if let Some(linger) = self.lingers.get_mut(&cookie) {
+                            linger.valid_thru = linger.valid_thru.max(started);
+                        }
+                    } else {
+                        // A deleted object and a lost watch look the same to the owner.
+                        let e = match Errno::from_ret(result) {
+                            Err(e) if e != Errno::ENOENT => e,
+                            _ => Errno::ENOTCONN,
+                        };
+                        self.lose_watch(cookie, e);
+                    }
+                }
+                WatchOp::Unwatch => {
+                    self.lingers.remove(&cookie);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Marks a watch lost and tells its owner, once.
+    fn lose_watch(&mut self, cookie: u64, error: Errno) {
+        if let Some(linger) = self.lingers.get_mut(&cookie) {
+            if linger.error.is_none() {
+                linger.error = Some(error);
+                self.events.push_back(WatchEvent::Error { cookie, error });
             }
         }
     }
@@ -479,7 +582,7 @@ impl Objecter {
     /// connection to that OSD was lost).
     fn relink_lingers(&mut self, map: &impl Placement, reset: Option<i32>) {
         let mut again = alloc::vec::Vec::new();
-        for (cookie, linger) in &self.lingers {
+        for (cookie, linger) in self.lingers.iter().filter(|(_, l)| l.error.is_none()) {
             let now_at =
                 map.calc_target(linger.oid.pool, &linger.oid.name, &linger.oid.namespace).ok().flatten().map(|t| t.osd);
             if now_at != linger.osd || (reset.is_some() && reset == linger.osd) {

@@ -339,9 +339,9 @@ fn ops_time_out_instead_of_hanging() {
     o.submit(1, stat_req("obj"), &map, t(1));
     assert!(sends(&mut o).is_empty());
     assert_eq!(o.poll_timeout(), Some(t(11)));
-    o.handle_timeout(t(10));
+    o.handle_timeout(t(10), &map);
     assert!(o.poll_reply().is_none());
-    o.handle_timeout(t(11));
+    o.handle_timeout(t(11), &map);
     assert_eq!(o.poll_reply().unwrap().1.result, Errno::ETIMEDOUT.to_ret());
     assert_eq!(o.poll_timeout(), None);
 }
@@ -398,21 +398,11 @@ fn notify_msg(opcode: u8, cookie: u64, notify_id: u64) -> Message {
 fn watches_are_reconnected_and_notifications_handed_up() {
     let map = FakeMap::with(&[("hdr", 1, 3)]);
     let mut o = objecter();
-    let mut op = ObjectOperation::new();
-    op.push(OpKind::Watch { cookie: 5, op: WatchOp::Watch, gen: 0, timeout: 30 });
-    o.submit(
-        1,
-        ObjectRequest::write(ObjectId::new(1, "", "hdr"), SnapContext::default(), UtcTime::default(), op),
-        &map,
-        t(0),
-    );
-    let tid = sends(&mut o)[0].1.tid;
-    o.handle_message(1, &reply(tid, 0, 0, &[(0, b"")], None), &map, t(0)).unwrap();
-    assert_eq!(o.poll_reply().unwrap().1.result, 0);
+    watch(&mut o, &map, 5);
 
     o.handle_message(1, &notify_msg(watch_event::NOTIFY, 5, 1234), &map, t(1)).unwrap();
     assert!(sends(&mut o).is_empty(), "the taker acks, not the objecter");
-    let event = o.poll_watch_event().unwrap();
+    let Some(WatchEvent::Notify(event)) = o.poll_watch_event() else { panic!("no notification") };
     assert_eq!((event.cookie, event.notify_id, event.notifier_gid, &event.payload[..]), (5, 1234, 77, &b"hi"[..]));
     o.submit(2, event.ack(Bytes::from_static(b"ok")), &map, t(1));
     let (osd, ack) = sends(&mut o).remove(0);
@@ -505,4 +495,93 @@ fn malformed_replies_are_errors_not_panics() {
     assert!(o.poll_reply().is_none());
     o.handle_message(2, &good, &map, t(1)).unwrap();
     assert_eq!(&o.poll_reply().unwrap().1.ops[0].out[..], b"abc");
+}
+
+/// Registers watch `cookie` on "hdr" at t(0), as a caller would.
+fn watch(o: &mut Objecter, map: &FakeMap, cookie: u64) {
+    let mut op = ObjectOperation::new();
+    op.push(OpKind::Watch { cookie, op: WatchOp::Watch, gen: 0, timeout: 30 });
+    let req = ObjectRequest::write(ObjectId::new(1, "", "hdr"), SnapContext::default(), UtcTime::default(), op);
+    o.submit(1, req, map, t(0));
+    let tid = sends(o)[0].1.tid;
+    o.handle_message(1, &reply(tid, 0, 0, &[(0, b"")], None), map, t(0)).unwrap();
+    assert_eq!(o.poll_reply().unwrap().1.result, 0);
+}
+
+/// The (watch op, gen) of a sent watch op.
+fn watch_op(msg: &Message) -> (u8, u32) {
+    let sent = parse_op(msg);
+    let (code, payload, _) = sent.ops[0];
+    assert_eq!(code, 0x220f);
+    (payload[16], u32::from_le_bytes(payload[17..21].try_into().unwrap()))
+}
+
+#[test]
+fn watches_are_pinged_and_watch_check_reports_the_last_confirmation() {
+    let map = FakeMap::with(&[("hdr", 1, 3)]);
+    let mut o = objecter();
+    watch(&mut o, &map, 5);
+    assert_eq!(o.watch_check(5, t(2)), Ok(2001));
+    assert_eq!(o.watch_check(6, t(2)), Err(Errno::ENOTCONN));
+    assert_eq!(o.poll_timeout(), Some(t(5)), "the first ping is due");
+    o.handle_timeout(t(5), &map);
+    let (osd, ping) = sends(&mut o).remove(0);
+    assert_eq!((osd, watch_op(&ping).0), (1, WatchOp::Ping as u8));
+    assert_eq!(o.in_flight(), 0, "pings are the objecter's own");
+    o.handle_message(1, &reply(ping.tid, 0, 0, &[(0, b"")], None), &map, t(6)).unwrap();
+    // Confirmed as of when the ping left, not when its answer came.
+    assert_eq!(o.watch_check(5, t(7)), Ok(2001));
+    assert_eq!(o.poll_timeout(), Some(t(10)));
+}
+
+#[test]
+fn a_failed_ping_or_a_disconnect_loses_the_watch_once() {
+    let map = FakeMap::with(&[("hdr", 1, 3)]);
+    let mut o = objecter();
+    watch(&mut o, &map, 5);
+    o.handle_timeout(t(5), &map);
+    let ping = sends(&mut o).remove(0).1;
+    // The OSD no longer knows the watch: -ENOTCONN, as librados reports it.
+    o.handle_message(1, &reply(ping.tid, 0, Errno::ENOTCONN.to_ret(), &[(0, b"")], None), &map, t(5)).unwrap();
+    assert_eq!(o.poll_watch_event(), Some(WatchEvent::Error { cookie: 5, error: Errno::ENOTCONN }));
+    assert_eq!(o.watch_check(5, t(6)), Err(Errno::ENOTCONN));
+    // A lost watch is neither pinged nor relinked, and reported once.
+    assert_eq!(o.poll_timeout(), None);
+    o.handle_reset(1, &map, t(6));
+    o.handle_message(1, &notify_msg(watch_event::DISCONNECT, 5, 0), &map, t(6)).unwrap();
+    assert!(sends(&mut o).is_empty());
+    assert!(o.poll_watch_event().is_none());
+
+    // Watching anew (same cookie) clears the loss; a disconnect loses it again.
+    watch(&mut o, &map, 5);
+    assert_eq!(o.watch_check(5, t(0)), Ok(1));
+    o.handle_message(1, &notify_msg(watch_event::DISCONNECT, 5, 0), &map, t(1)).unwrap();
+    assert_eq!(o.poll_watch_event(), Some(WatchEvent::Error { cookie: 5, error: Errno::ENOTCONN }));
+}
+
+#[test]
+fn a_ping_answered_for_an_older_registration_is_ignored() {
+    let map = FakeMap::with(&[("hdr", 1, 3)]);
+    let mut o = objecter();
+    watch(&mut o, &map, 5);
+    o.handle_timeout(t(5), &map);
+    let ping = sends(&mut o).remove(0).1;
+    assert_eq!(watch_op(&ping), (WatchOp::Ping as u8, 0));
+    // The session resets: the ping goes again, then the reconnect (gen 1).
+    o.handle_reset(1, &map, t(5));
+    let again = sends(&mut o);
+    let ops: Vec<_> = again.iter().map(|(_, m)| watch_op(m)).collect();
+    assert_eq!(ops, [(WatchOp::Ping as u8, 0), (WatchOp::Reconnect as u8, 1)]);
+    // The OSD says the old ping's watch needs a reconnect: not a loss.
+    let (old_ping, reconnect) = (&again[0].1, &again[1].1);
+    o.handle_message(1, &reply(old_ping.tid, 1, Errno::ETIMEDOUT.to_ret(), &[(0, b"")], None), &map, t(5)).unwrap();
+    assert!(o.poll_watch_event().is_none());
+    o.handle_message(1, &reply(reconnect.tid, 0, 0, &[(0, b"")], None), &map, t(6)).unwrap();
+    assert_eq!(o.watch_check(5, t(7)), Ok(2001));
+    // A reconnect the OSD refuses (the watch timed out there) loses it.
+    o.handle_reset(1, &map, t(8));
+    let reconnect = sends(&mut o).pop().unwrap().1;
+    assert_eq!(watch_op(&reconnect), (WatchOp::Reconnect as u8, 2));
+    o.handle_message(1, &reply(reconnect.tid, 0, Errno::ENOENT.to_ret(), &[(0, b"")], None), &map, t(8)).unwrap();
+    assert_eq!(o.poll_watch_event(), Some(WatchEvent::Error { cookie: 5, error: Errno::ENOTCONN }));
 }

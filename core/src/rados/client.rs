@@ -46,7 +46,8 @@ pub enum ClientEvent {
     /// Connecting failed for good (bad key, no monitor answered in time).
     Failed(Errno),
     Reply(Tid, Reply),
-    /// A notification on one of our watches: ack it (see [`WatchEvent::ack`]).
+    /// A notification on one of our watches (ack it: see
+    /// [`Notification::ack`](crate::objecter::Notification::ack)), or its loss.
     Watch(crate::objecter::WatchEvent),
 }
 
@@ -258,6 +259,10 @@ impl RadosClient {
                 }
                 None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::ENOENT)))),
             },
+            Request::Pool(PoolRequest::WatchCheck { cookie }) => {
+                let age = self.objecter.watch_check(cookie, self.now);
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Id(age)));
+            }
             Request::Pool(PoolRequest::ClusterStat) => {
                 let mon_tid = self.mon.statfs();
                 self.statfs.insert(mon_tid, tid);
@@ -343,7 +348,9 @@ impl RadosClient {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
         self.mon.handle_timeout(now);
-        self.objecter.handle_timeout(now);
+        if let Some(map) = &self.map {
+            self.objecter.handle_timeout(now, map);
+        }
         let osds: Vec<i32> = self.sessions.keys().copied().collect();
         for osd in osds {
             if let Some(s) = self.sessions.get_mut(&osd) {

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use spin::Mutex;
 
 use crate::encoding::UtcTime;
-pub use crate::objecter::WatchEvent;
+pub use crate::objecter::{Notification, WatchEvent};
 use crate::osd::{ObjectReply, ObjectRequest};
 use crate::Errno;
 
@@ -48,6 +48,11 @@ pub enum PoolRequest {
     DeletePool {
         name: String,
     },
+    /// How long ago the OSD confirmed watch `cookie`, in milliseconds plus
+    /// one, or why it is lost: `Reply::Id` (rados_watch_check).
+    WatchCheck {
+        cookie: u64,
+    },
     /// The cluster's space and object count: `Reply::Stats`.
     ClusterStat,
     /// The pool `pool` is a cache tier of, or itself: `Reply::Id`.
@@ -73,7 +78,10 @@ impl Request {
         match self {
             Request::Object(_) => Reply::Object(ObjectReply::error(e)),
             Request::Pool(
-                PoolRequest::CreateSnap { .. } | PoolRequest::Lookup { .. } | PoolRequest::BaseTier { .. },
+                PoolRequest::CreateSnap { .. }
+                | PoolRequest::Lookup { .. }
+                | PoolRequest::BaseTier { .. }
+                | PoolRequest::WatchCheck { .. },
             ) => Reply::Id(Err(e)),
             Request::Pool(PoolRequest::Name { .. }) => Reply::Name(Err(e)),
             Request::Pool(
@@ -212,11 +220,12 @@ impl Dispatcher {
         .await
     }
 
-    /// Driver side: a notification arrived. One nobody listens for is acked
-    /// at once, so the notifier does not wait for its timeout.
+    /// Driver side: a notification arrived, or a watch was lost. A
+    /// notification nobody listens for is acked at once, so the notifier
+    /// does not wait for its timeout.
     pub fn handle_watch_event(&self, event: WatchEvent) {
         let mut shared = self.shared.lock();
-        match shared.listeners.get_mut(&event.cookie) {
+        match shared.listeners.get_mut(&event.cookie()) {
             Some(listener) => {
                 listener.events.push_back(event);
                 let waker = listener.waker.take();
@@ -227,7 +236,9 @@ impl Dispatcher {
             }
             None => {
                 drop(shared);
-                self.submit_detached(Request::Object(event.ack(Bytes::new())));
+                if let WatchEvent::Notify(n) = event {
+                    self.submit_detached(Request::Object(n.ack(Bytes::new())));
+                }
             }
         }
     }

@@ -19,6 +19,8 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         Request::Pool(PoolRequest::Name { pool }) => Reply::Name(store.pool_name(*pool)),
         // No cache tiers here.
         Request::Pool(PoolRequest::BaseTier { pool }) => Reply::Id(store.pool_name(*pool).map(|_| *pool as u64)),
+        // Watches on a local store cannot lapse: always just confirmed.
+        Request::Pool(PoolRequest::WatchCheck { .. }) => Reply::Id(Ok(1)),
         // A local store has no other map than the one it is.
         Request::Pool(PoolRequest::LatestMap) => Reply::Done(Ok(())),
         // Nor a monitor: its owner creates pools itself.
@@ -160,13 +162,13 @@ mod tests {
     }
 
     fn event(cookie: u64) -> crate::rados::WatchEvent {
-        crate::rados::WatchEvent {
+        crate::rados::WatchEvent::Notify(crate::rados::Notification {
             oid: ObjectId::new(1, "", "hdr"),
             cookie,
             notify_id: 9,
             notifier_gid: 4,
             payload: Bytes::from_static(b"p"),
-        }
+        })
     }
 
     #[test]
@@ -177,7 +179,9 @@ mod tests {
         d.handle_watch_event(event(5));
         let mut cx = Context::from_waker(Waker::noop());
         let mut next = core::pin::pin!(d.next_event(5));
-        assert!(matches!(next.as_mut().poll(&mut cx), Poll::Ready(Some(e)) if e.notify_id == 9));
+        assert!(
+            matches!(next.as_mut().poll(&mut cx), Poll::Ready(Some(crate::rados::WatchEvent::Notify(n))) if n.notify_id == 9)
+        );
         assert!(d.poll_transmit().is_none(), "the listener acks");
         // Nobody listens to 6: acked empty, and nobody awaits that ack.
         d.handle_watch_event(event(6));

@@ -16,6 +16,6 @@ mod join;
 mod local;
 
 pub use commands::blocklist_add;
-pub use dispatch::{Dispatcher, PoolRequest, Reply, ReplyFuture, Request, Tid, WatchEvent};
+pub use dispatch::{Dispatcher, Notification, PoolRequest, Reply, ReplyFuture, Request, Tid, WatchEvent};
 pub use join::join_all;
 pub use local::{execute_on, LocalDriver};

@@ -9,7 +9,7 @@ use rbdrs_client::proto::osd::NotifyResponse;
 use rbdrs_client::proto::Errno;
 use rbdrs_client::watch::Notification;
 
-use super::aio::launch_flow;
+use super::aio::{completion_ref, launch_flow};
 use super::{cluster, ioctx};
 use crate::boundary::{cstr, guard, malloc_copy, put, put_output};
 
@@ -41,11 +41,43 @@ unsafe fn payload(buf: *const c_char, len: impl TryInto<usize>) -> Result<Bytes,
     Ok(Bytes::copy_from_slice(unsafe { std::slice::from_raw_parts(buf.cast::<u8>(), len) }))
 }
 
+/// The callbacks of a watch: `watchcb` gets each notification,
+/// `watcherrcb` (if any) the loss of the watch.
+#[derive(Clone, Copy)]
+struct Callbacks {
+    watchcb: unsafe extern "C" fn(*mut c_void, u64, u64, u64, *mut c_void, usize),
+    watcherrcb: rados_watcherrcb_t,
+    arg: usize,
+}
+
+impl Callbacks {
+    fn new(watchcb: rados_watchcb2_t, watcherrcb: rados_watcherrcb_t, arg: *mut c_void) -> Result<Self, Errno> {
+        Ok(Callbacks { watchcb: watchcb.ok_or(Errno::EINVAL)?, watcherrcb, arg: arg as usize })
+    }
+
+    fn notify(self, n: Notification) {
+        let data = n.payload.as_ptr().cast_mut().cast::<c_void>();
+        // SAFETY: the caller keeps the callbacks callable with arg until
+        // unwatched; data is valid for the call.
+        unsafe {
+            (self.watchcb)(self.arg as *mut c_void, n.notify_id, n.cookie, n.notifier_gid, data, n.payload.len())
+        };
+    }
+
+    fn error(self, cookie: u64, e: Errno) {
+        if let Some(errcb) = self.watcherrcb {
+            // SAFETY: as for notify.
+            unsafe { errcb(self.arg as *mut c_void, cookie, e.to_ret()) };
+        }
+    }
+}
+
 /// Watches `o`; `watchcb` gets each notification (on a library thread of
 /// the watch's own, where it may call rados_notify_ack), `timeout`
 /// seconds after this client goes silent the OSD drops the watch (0: 30).
-/// `*cookie` names the watch. `watcherrcb` is accepted but never called:
-/// a broken watch is re-established by the library itself.
+/// `*cookie` names the watch. `watcherrcb` (may be NULL) hears, on the
+/// same thread, that the watch was lost (the OSD disconnected it, or it
+/// could not be confirmed): unwatch it and watch again to keep watching.
 ///
 /// # Safety
 /// `io` from rados_ioctx_create; `o` a C string; `cookie` writable; the
@@ -61,22 +93,105 @@ pub unsafe extern "C" fn rados_watch3(
     arg: *mut c_void,
 ) -> c_int {
     guard(|| {
-        let _ = watcherrcb;
         // SAFETY: checked handle and string.
         let (pool, name) = unsafe { (ioctx(io)?, cstr(o)?) };
-        let (Some(cb), false) = (watchcb, cookie.is_null()) else {
+        if cookie.is_null() {
             return Err(Errno::EINVAL);
-        };
-        let arg = arg as usize;
-        let on_notify = move |n: Notification| {
-            let data = n.payload.as_ptr().cast_mut().cast::<c_void>();
-            // SAFETY: the caller keeps cb callable with arg until unwatched;
-            // data is valid for the call.
-            unsafe { cb(arg as *mut c_void, n.notify_id, n.cookie, n.notifier_gid, data, n.payload.len()) };
-        };
-        let id = pool.io.watch(name, timeout, on_notify)?;
+        }
+        let c = Callbacks::new(watchcb, watcherrcb, arg)?;
+        let id = pool.io.watch(name, timeout, move |n| c.notify(n), move |k, e| c.error(k, e))?;
         // SAFETY: checked non-NULL above.
         unsafe { put(cookie, id) }.map(|_| 0)
+    })
+}
+
+/// rados_watch3 as an aio: `*handle` names the watch at once, and
+/// `completion` completes when the OSD registered it (or failed to, which
+/// ends the watch).
+///
+/// # Safety
+/// As [`rados_watch3`]; `completion` from rados_aio_create_completion.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn rados_aio_watch2(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    completion: rados_completion_t,
+    handle: *mut u64,
+    watchcb: rados_watchcb2_t,
+    watcherrcb: rados_watcherrcb_t,
+    timeout: u32,
+    arg: *mut c_void,
+) -> c_int {
+    guard(|| {
+        // SAFETY: checked handles and string.
+        let (pool, name) = unsafe { (ioctx(io)?, cstr(o)?) };
+        // SAFETY: checked handle; checked before a watch exists to undo.
+        unsafe { completion_ref(completion) }?;
+        if handle.is_null() {
+            return Err(Errno::EINVAL);
+        }
+        let c = Callbacks::new(watchcb, watcherrcb, arg)?;
+        let (id, registered) = pool.io.start_watch(name, timeout, move |n| c.notify(n), move |k, e| c.error(k, e))?;
+        // SAFETY: checked non-NULL above.
+        unsafe { put(handle, id) }?;
+        // SAFETY: forwarded contracts.
+        unsafe { launch_status(io, completion, registered) }
+    })
+}
+
+/// Completes `completion` with 0 or the error `flow` ends with.
+///
+/// # Safety
+/// As [`launch_flow`].
+unsafe fn launch_status(
+    io: rados_ioctx_t,
+    completion: rados_completion_t,
+    flow: impl std::future::Future<Output = Result<(), Errno>> + Send + 'static,
+) -> Result<i32, Errno> {
+    let flow = move |_| async move {
+        let result = flow.await;
+        move || (result.map_or_else(Errno::to_ret, |_| 0), 0)
+    };
+    // SAFETY: forwarded contracts.
+    unsafe { launch_flow(io, completion, flow) }
+}
+
+/// rados_aio_watch2 with the default timeout.
+///
+/// # Safety
+/// As [`rados_aio_watch2`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_aio_watch(
+    io: rados_ioctx_t,
+    o: *const c_char,
+    completion: rados_completion_t,
+    handle: *mut u64,
+    watchcb: rados_watchcb2_t,
+    watcherrcb: rados_watcherrcb_t,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { rados_aio_watch2(io, o, completion, handle, watchcb, watcherrcb, 0, arg) }
+}
+
+/// rados_unwatch2 as an aio: no callback runs for the watch after this
+/// returns, except those already queued; `completion` completes once the
+/// OSD dropped the watch.
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `completion` from
+/// rados_aio_create_completion.
+#[no_mangle]
+pub unsafe extern "C" fn rados_aio_unwatch(io: rados_ioctx_t, cookie: u64, completion: rados_completion_t) -> c_int {
+    guard(|| {
+        // SAFETY: checked handles.
+        let pool = unsafe { ioctx(io) }?;
+        // SAFETY: checked handle, before the watch is ended.
+        unsafe { completion_ref(completion) }?;
+        let unregistered = pool.io.start_unwatch(cookie)?;
+        // SAFETY: forwarded contracts.
+        unsafe { launch_status(io, completion, unregistered) }
     })
 }
 
@@ -107,8 +222,9 @@ pub unsafe extern "C" fn rados_unwatch2(io: rados_ioctx_t, cookie: u64) -> c_int
     guard(|| unsafe { ioctx(io) }?.io.unwatch(cookie).map(|_| 0))
 }
 
-/// Milliseconds since watch `cookie` was last known good; -ENOTCONN if
-/// this client does not hold it.
+/// One more than the milliseconds since the OSD last confirmed watch
+/// `cookie` (it is pinged every 5 s), or the error that lost it;
+/// -ENOTCONN if this client does not hold it.
 ///
 /// # Safety
 /// `io` from rados_ioctx_create.

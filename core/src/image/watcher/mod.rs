@@ -186,6 +186,29 @@ pub fn announce_header_update(ictx: &ImageCtx) {
     ictx.io.notify_detached(&ictx.header_object(), NotifyMessage::HeaderUpdate.to_bytes(), NOTIFY_TIMEOUT_SECS);
 }
 
+/// How often [`rewatch`] tries before it gives up on an unreachable OSD.
+const REWATCH_TRIES: u32 = 60;
+
+/// Registers the header watch again after the OSD lost it (librbd's
+/// Watcher::rewatch, same handle so the lock cookie still names us): each
+/// second while the OSD does not answer; given up at once when the header
+/// is gone or this client is blocklisted. What peers announced meanwhile
+/// was missed, so the image reads its header again before its next IO.
+pub async fn rewatch(ictx: &ImageCtx) -> Result<(), Errno> {
+    let mut tries = 0;
+    loop {
+        ictx.runtime.note_header_update();
+        match super::exclusive_lock::watch(ictx).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e == Errno::ENOENT || e == Errno::EBLOCKLISTED || tries >= REWATCH_TRIES => return Err(e),
+            Err(_) => {
+                tries += 1;
+                ictx.io.dispatcher.sleep(core::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
 /// What the lock owner said to a RequestLock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LockRequest {

@@ -10,7 +10,8 @@
 #    sees the new size and snapshot without reopening; the same against an
 #    upstream holder prints the times to compare;
 #  - roles swapped: rbdrs snapshots, resizes and flattens images an
-#    upstream process holds;
+#    upstream process holds, by proxying them to it (its log must show it
+#    ran them: the lock stays where it is);
 #  - a holder killed with -9, on either library: the other takes over its
 #    writes once the watch times out (librbdrs blocklists the dead owner
 #    first, as librbd does), and what it acknowledged is there.
@@ -136,7 +137,7 @@ rbd_ create --size 64M "rbd/$img"
 rbd_ snap create "rbd/$img@p" >/dev/null 2>&1
 rbd_ snap protect "rbd/$img@p"
 rbd_ clone "rbd/$img@p" "rbd/$img-clone"
-hold up "$img-clone" 6
+CEPH_ARGS="--debug-rbd=10 --log-file=$WORK/holder-rbd.log" hold up "$img-clone" 6
 t_snap=$(timed ours_rbd snap create "rbd/$img-clone@s1")
 t_resize=$(timed ours_rbd resize --size 128M "rbd/$img-clone")
 t_flatten=$(timed ours_rbd flatten "rbd/$img-clone")
@@ -144,7 +145,11 @@ wait $HOLDER || fail "upstream holder failed: $(cat "$WORK/holder.log")"
 grep -q "^after: owner=1 size=134217728 snaps=s1$" "$WORK/holder.log" ||
     fail "the upstream holder did not see rbdrs's changes: $(cat "$WORK/holder.log")"
 rbd_ info "rbd/$img-clone" | grep -q parent: && fail "rbdrs flatten left the parent"
-printf '  rbdrs snap create %s s, resize %s s, flatten %s s; upstream holder saw them\n' "$t_snap" "$t_resize" "$t_flatten"
+for op in snap_create resize flatten; do
+    grep -q "remote $op request" "$WORK/holder-rbd.log" ||
+        fail "rbdrs did not proxy $op to the upstream owner"
+done
+printf '  rbdrs snap create %s s, resize %s s, flatten %s s, each run by the upstream owner; it saw them\n' "$t_snap" "$t_resize" "$t_flatten"
 
 echo "-- a librbdrs holder killed with -9"
 img="$P-killed"

@@ -17,6 +17,8 @@ use std::sync::{Arc, RwLock};
 use rbdrs_core::cache::CacheConfig;
 use rbdrs_core::cls::rbd::client as cls;
 use rbdrs_core::image::open::{close, open, refresh, set_snap, snap_by_name};
+use rbdrs_core::image::watcher::proxy::{self, Proxied};
+use rbdrs_core::image::watcher::ProxiedOp;
 use rbdrs_core::image::{manage, snapshot, DiscardPolicy, ImageCtx};
 use rbdrs_core::osd::{ObjectOperation, SnapId};
 use rbdrs_core::striper::object_count;
@@ -306,18 +308,41 @@ impl Image {
         if size < self.ctx()?.size {
             self.invalidate_cache()?;
         }
-        self.update(move |mut ictx| async move {
-            let r = manage::resize(&mut ictx, size).await;
-            (ictx, r)
+        self.maintain(ProxiedOp::Resize { size, allow_shrink: true }, |image| {
+            image.update(move |mut ictx| async move {
+                let r = manage::resize(&mut ictx, size).await;
+                (ictx, r)
+            })
         })
     }
 
     /// Copies everything the parent still provides and detaches it.
     pub fn flatten(&self) -> Result<(), Errno> {
-        self.update(|mut ictx| async move {
-            let r = manage::flatten(&mut ictx).await;
-            (ictx, r)
+        self.maintain(ProxiedOp::Flatten, |image| {
+            image.update(|mut ictx| async move {
+                let r = manage::flatten(&mut ictx).await;
+                (ictx, r)
+            })
         })
+    }
+
+    /// librbd's invoke_async_request: when another client holds the
+    /// exclusive lock, its owner runs `op` (it keeps the lock and its
+    /// cache); otherwise, or when the owner does not run such requests,
+    /// `here` runs it under this open's lock.
+    fn maintain(&self, op: ProxiedOp, here: impl FnOnce(&Self) -> Result<(), Errno>) -> Result<(), Errno> {
+        let ictx = self.ctx()?;
+        match self.conn.run_admin(async move { proxy::to_owner(&ictx, &op).await })?? {
+            Proxied::Done(result) => {
+                if result.is_ok() {
+                    // The header changed: have the answer ready for callbacks.
+                    self.ctx()?;
+                    self.updated();
+                }
+                result
+            }
+            Proxied::RunHere => here(self),
+        }
     }
 
     // -- snapshots --
@@ -330,16 +355,20 @@ impl Image {
     /// Takes a snapshot; it holds every write acknowledged before.
     pub fn snap_create(&self, name: &str) -> Result<(), Errno> {
         self.flush_cache()?;
-        self.snap_op(name, |mut ictx, n| async move {
-            let r = snapshot::create(&mut ictx, &n).await.map(drop);
-            (ictx, r)
+        self.maintain(ProxiedOp::SnapCreate(name.into()), |image| {
+            image.snap_op(name, |mut ictx, n| async move {
+                let r = snapshot::create(&mut ictx, &n).await.map(drop);
+                (ictx, r)
+            })
         })
     }
 
     pub fn snap_remove(&self, name: &str) -> Result<(), Errno> {
-        self.snap_op(name, |mut ictx, n| async move {
-            let r = snapshot::remove(&mut ictx, &n).await;
-            (ictx, r)
+        self.maintain(ProxiedOp::SnapRemove(name.into()), |image| {
+            image.snap_op(name, |mut ictx, n| async move {
+                let r = snapshot::remove(&mut ictx, &n).await;
+                (ictx, r)
+            })
         })
     }
 
@@ -359,16 +388,20 @@ impl Image {
     }
 
     pub fn snap_protect(&self, name: &str) -> Result<(), Errno> {
-        self.snap_op(name, |mut ictx, n| async move {
-            let r = snapshot::protect(&mut ictx, &n).await;
-            (ictx, r)
+        self.maintain(ProxiedOp::SnapProtect(name.into()), |image| {
+            image.snap_op(name, |mut ictx, n| async move {
+                let r = snapshot::protect(&mut ictx, &n).await;
+                (ictx, r)
+            })
         })
     }
 
     pub fn snap_unprotect(&self, name: &str) -> Result<(), Errno> {
-        self.snap_op(name, |mut ictx, n| async move {
-            let r = snapshot::unprotect(&mut ictx, &n).await;
-            (ictx, r)
+        self.maintain(ProxiedOp::SnapUnprotect(name.into()), |image| {
+            image.snap_op(name, |mut ictx, n| async move {
+                let r = snapshot::unprotect(&mut ictx, &n).await;
+                (ictx, r)
+            })
         })
     }
 

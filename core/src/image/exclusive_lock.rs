@@ -191,6 +191,16 @@ async fn lock_info(ictx: &ImageCtx) -> Result<LockInfo, Errno> {
     lock::get_info_finish(reply.out(0)?).map_err(|_| Errno::EBADMSG)
 }
 
+/// Whether a client other than this open holds the lock.
+pub(crate) async fn held_by_another(ictx: &ImageCtx) -> Result<bool, Errno> {
+    let mine = cookie(ictx);
+    match lock_info(ictx).await {
+        Ok(info) => Ok(info.lockers.keys().any(|l| l.cookie != mine)),
+        Err(Errno::ENOENT) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Breaks the lock if its owner no longer watches the header: Ok(true).
 /// Ok(false) when the owner lives; a lock that is not librbd's own
 /// (another tag) is left alone: -EBUSY.

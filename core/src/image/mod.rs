@@ -80,6 +80,8 @@ pub struct ImageRuntime {
     kept: core::sync::atomic::AtomicBool,
     /// rbd_blocklist_on_break_lock turned off (it is on by default).
     no_blocklist: core::sync::atomic::AtomicBool,
+    /// Operations this open asked the lock owner to run.
+    pub(crate) requests: watcher::proxy::AsyncRequests,
 }
 
 /// How long a writer waits for the exclusive lock: past the 30 s an OSD

@@ -4,6 +4,7 @@
 //! the client's watcher flow sends the ack and does it.
 
 pub mod messages;
+pub mod proxy;
 
 use alloc::string::String;
 
@@ -143,6 +144,15 @@ pub fn react(runtime: &ImageRuntime, me: ClientId, payload: &[u8]) -> Reaction {
         }
         M::ReleasedLock(_) => {
             runtime.note_owner(None);
+            (Bytes::new(), Action::Nothing)
+        }
+        // How the owner ran what this open asked of it.
+        M::AsyncComplete { id, result } if id.client == me => {
+            runtime.requests.complete(*id, *result);
+            (Bytes::new(), Action::Nothing)
+        }
+        M::AsyncProgress { id, .. } if id.client == me => {
+            runtime.requests.progress(*id);
             (Bytes::new(), Action::Nothing)
         }
         // An application that took the lock keeps it (StandardPolicy);

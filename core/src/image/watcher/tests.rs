@@ -206,3 +206,45 @@ fn encoded_client_id_is_gid_then_handle() {
     ClientId { gid: 1, handle: 2 }.encode(&mut out);
     assert_eq!(out, [1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]);
 }
+
+/// What a requester sends, an owner reads back as the same operation,
+/// under the requester's id.
+#[test]
+fn requests_sent_to_the_owner_are_what_the_owner_runs() {
+    let runtime = owned_runtime();
+    let requester = id(200, 3, 9);
+    let ops = [
+        ProxiedOp::SnapCreate("s".to_string()),
+        ProxiedOp::SnapRemove("s".to_string()),
+        ProxiedOp::SnapRename { snap_id: 4, name: "t".to_string() },
+        ProxiedOp::SnapProtect("s".to_string()),
+        ProxiedOp::SnapUnprotect("s".to_string()),
+        ProxiedOp::Resize { size: 1 << 30, allow_shrink: false },
+        ProxiedOp::Flatten,
+    ];
+    for op in ops {
+        let sent = op.message(requester).to_bytes();
+        assert_eq!(react(&runtime, ME, &sent).action, Action::Run { op, report: Report::Complete(requester) });
+    }
+}
+
+/// The owner's reports reach the request of ours they name, not others'.
+#[test]
+fn async_reports_reach_the_waiting_request() {
+    use core::future::Future;
+    use core::task::{Context, Poll, Waker};
+    let runtime = ImageRuntime::new(7);
+    let mine = runtime.requests.start(ME);
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut next = core::pin::pin!(runtime.requests.next(mine, 0));
+    assert!(next.as_mut().poll(&mut cx).is_pending());
+    let progress = NotifyMessage::AsyncProgress { id: mine, offset: 1, total: 2 }.to_bytes();
+    assert_eq!(react(&runtime, ME, &progress).action, Action::Nothing);
+    assert_eq!(next.as_mut().poll(&mut cx), Poll::Ready(Err(1)));
+    let theirs = AsyncRequestId { client: PEER, request_id: mine.request_id };
+    react(&runtime, ME, &NotifyMessage::AsyncComplete { id: theirs, result: -5 }.to_bytes());
+    let mut next = core::pin::pin!(runtime.requests.next(mine, 1));
+    assert!(next.as_mut().poll(&mut cx).is_pending());
+    react(&runtime, ME, &NotifyMessage::AsyncComplete { id: mine, result: -17 }.to_bytes());
+    assert_eq!(next.as_mut().poll(&mut cx), Poll::Ready(Ok(-17)));
+}

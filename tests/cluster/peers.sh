@@ -113,6 +113,11 @@ for holder in ours up; do
     t_snap=$(timed rbd_ snap create "rbd/$img@s1")
     t_resize=$(timed rbd_ resize --size 128M "rbd/$img")
     t_rebuild=$(timed rbd_ object-map rebuild "rbd/$img")
+    # A request the owner does not know (metadata updates are newer than
+    # librbdrs's owner) is turned back, not left unanswered: the
+    # requester takes the lock instead of waiting for the holder to exit.
+    t_meta=$(timed rbd_ image-meta set "rbd/$img" k v)
+    kill -0 $HOLDER 2>/dev/null || fail "rbd image-meta set waited for the $holder holder to exit"
     # The holder takes the lock back at its next write (every 250 ms).
     sleep 1
     t_lock=$(timed rbd_ lock ls "rbd/$img")
@@ -127,8 +132,8 @@ for holder in ours up; do
     [ "$(bytes_at "rbd/$img@s1" 0 4096)" = aa ] || fail "snapshot s1 lost the first write"
     [ "$(bytes_at "rbd/$img@s1" 8192 4096)" != "$(bytes_at "rbd/$img" 8192 4096)" ] ||
         fail "writes after the snapshot reached s1 (stale snapshot context)"
-    printf '  holder on %-4s: flatten %s s, snap create %s s, resize %s s, object-map rebuild %s s, lock ls %s s, status %s s; rm refused\n' \
-        $holder "$t_flatten" "$t_snap" "$t_resize" "$t_rebuild" "$t_lock" "$t_status"
+    printf '  holder on %-4s: flatten %s s, snap create %s s, resize %s s, object-map rebuild %s s, image-meta set %s s, lock ls %s s, status %s s; rm refused\n' \
+        $holder "$t_flatten" "$t_snap" "$t_resize" "$t_rebuild" "$t_meta" "$t_lock" "$t_status"
 done
 
 echo "-- rbdrs manages images an upstream process holds open"

@@ -163,8 +163,11 @@ pub fn react(runtime: &ImageRuntime, me: ClientId, payload: &[u8]) -> Reaction {
         M::RequestLock { client, .. } if *client != me && owner => (messages::encode_response(0), Action::ReleaseLock),
         // The rest it does not run. Saying so makes the peer ask for the
         // lock and run them itself (librbd's C_InvokeAsyncRequest on
-        // -EOPNOTSUPP).
-        M::Flatten(_)
+        // -EOPNOTSUPP); so does a request newer than this code (metadata
+        // updates), which librbd's owner answers the same way. Silence
+        // would have the peer ask again forever.
+        M::Unknown(_)
+        | M::Flatten(_)
         | M::Resize { .. }
         | M::SnapCreate { .. }
         | M::SnapRemove(_)

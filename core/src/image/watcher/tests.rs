@@ -154,6 +154,8 @@ fn the_owner_runs_what_peers_proxy_to_it() {
     // What this owner does not run is turned back: the peer takes the lock.
     let rebuild = NotifyMessage::RebuildObjectMap(peer_id).to_bytes();
     assert_eq!(decode_response(&react(&runtime, ME, &rebuild).ack), Ok(Errno::EOPNOTSUPP.to_ret()));
+    let newer = NotifyMessage::Unknown(20).to_bytes();
+    assert_eq!(decode_response(&react(&runtime, ME, &newer).ack), Ok(Errno::EOPNOTSUPP.to_ret()));
     // Only the owner answers: others' acks stay empty.
     let idle = react(&ImageRuntime::new(7), ME, &create.to_bytes());
     assert_eq!((idle.ack.is_empty(), idle.action), (true, Action::Nothing));

@@ -188,6 +188,9 @@ fn snapshots_protect_clone_and_refuse_what_librbd_refuses() {
     // Flatten detaches; then the parent snapshot can go.
     d.run(manage::flatten(&mut child)).unwrap().unwrap();
     assert!(child.parent_info.is_none());
+    // What an owner reports to a peer it flattens for: every object (of
+    // the 4 MiB overlap) done.
+    assert_eq!(child.runtime.progress(), (1, 1));
     assert_eq!(d.run(io::read(&child, 0, 6)).unwrap().unwrap(), b"silver");
     d.run(snapshot::unprotect(&mut base, "gold")).unwrap().unwrap();
     d.run(snapshot::remove(&mut base, "gold")).unwrap().unwrap();

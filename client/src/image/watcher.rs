@@ -4,8 +4,10 @@
 //! runs the operations peers proxy to it as the lock's owner.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::Poll;
 
 use rbdrs_core::image::exclusive_lock::release_on_request;
 use rbdrs_core::image::watcher::messages::encode_response;
@@ -19,6 +21,9 @@ use rbdrs_core::Errno;
 
 use super::{current, fresh, CacheDriver, Image};
 use crate::runtime::Runtime;
+
+/// How often an owner running a peer's request reports its progress.
+const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub(super) fn start(image: &Image) -> Result<(), Errno> {
     let ictx = image.ctx()?;
@@ -102,7 +107,10 @@ impl Proxied {
                 _ => cache.flush().await,
             };
         }
-        let result = self.execute(&op).await;
+        let result = match report {
+            Report::Complete(id) => self.execute_reporting(&op, id).await,
+            Report::Ack => self.execute(&op).await,
+        };
         let ret = result.err().map_or(0, Errno::to_ret);
         let Ok(ictx) = current(&self.shared) else { return };
         match report {
@@ -112,6 +120,28 @@ impl Proxied {
             }
             Report::Ack => ictx.io.dispatcher.submit_detached(Request::Object(event.ack(encode_response(ret)))),
         }
+    }
+
+    /// [`execute`](Self::execute), telling the requester how far it got
+    /// every second (AsyncProgress), as librbd's owner does: its
+    /// requester gives up after 30 s without a word.
+    async fn execute_reporting(&self, op: &ProxiedOp, id: AsyncRequestId) -> Result<(), Errno> {
+        let Ok(ictx) = current(&self.shared) else { return Err(Errno::ESHUTDOWN) };
+        let mut running = std::pin::pin!(self.execute(op));
+        let mut tick = Box::pin(ictx.io.dispatcher.sleep(PROGRESS_INTERVAL));
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(result) = running.as_mut().poll(cx) {
+                return Poll::Ready(result);
+            }
+            while tick.as_mut().poll(cx).is_ready() {
+                let (offset, total) = ictx.runtime.progress();
+                let progress = NotifyMessage::AsyncProgress { id, offset, total };
+                ictx.io.notify_detached(&ictx.header_object(), progress.to_bytes(), NOTIFY_TIMEOUT_SECS);
+                tick = Box::pin(ictx.io.dispatcher.sleep(PROGRESS_INTERVAL));
+            }
+            Poll::Pending
+        })
+        .await
     }
 
     /// As Image::update does: on fresh state, again after -ERESTART; the

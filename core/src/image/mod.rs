@@ -82,6 +82,8 @@ pub struct ImageRuntime {
     no_blocklist: core::sync::atomic::AtomicBool,
     /// Operations this open asked the lock owner to run.
     pub(crate) requests: watcher::proxy::AsyncRequests,
+    /// (objects done, objects) of the latest maintenance pass.
+    progress: spin::Mutex<(u64, u64)>,
 }
 
 /// How long a writer waits for the exclusive lock: past the 30 s an OSD
@@ -215,6 +217,16 @@ impl ImageRuntime {
 
     pub fn header_version(&self) -> u64 {
         self.header_version.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn note_progress(&self, done: u64, total: u64) {
+        *self.progress.lock() = (done.min(total), total);
+    }
+
+    /// How far the latest maintenance pass (flatten, shrink, rollback)
+    /// got, in objects: what an owner reports to the peer it runs it for.
+    pub fn progress(&self) -> (u64, u64) {
+        *self.progress.lock()
     }
 
     /// A peer changed the header: state read before now is stale.

@@ -17,16 +17,20 @@ use crate::Errno;
 pub const CONCURRENT_OPS: usize = 10;
 
 /// Runs `op` for each object number, at most `CONCURRENT_OPS` at a time;
-/// stops at the first batch with an error.
-async fn for_each_object<F, Fut>(objects: impl Iterator<Item = u64>, op: F) -> Result<(), Errno>
+/// stops at the first batch with an error. Progress goes to the open's
+/// runtime, where a lock owner running it for a peer reports it.
+async fn for_each_object<F, Fut>(ictx: &ImageCtx, objects: core::ops::Range<u64>, op: F) -> Result<(), Errno>
 where
     F: Fn(u64) -> Fut,
     Fut: Future<Output = Result<(), Errno>>,
 {
     let objects: Vec<u64> = objects.collect();
-    for batch in objects.chunks(CONCURRENT_OPS) {
+    let total = objects.len() as u64;
+    for (n, batch) in objects.chunks(CONCURRENT_OPS).enumerate() {
+        ictx.runtime.note_progress(n as u64 * CONCURRENT_OPS as u64, total);
         join_all(batch.iter().map(|&n| op(n))).await.into_iter().collect::<Result<(), Errno>>()?;
     }
+    ictx.runtime.note_progress(total, total);
     Ok(())
 }
 
@@ -39,7 +43,9 @@ pub async fn trim(ictx: &ImageCtx, old_size: u64, new_size: u64) -> Result<(), E
     }
     let extents = file_to_extents(&ictx.layout, new_size, old_size - new_size).map_err(|e| e.errno())?;
     let by_object: Vec<(u64, u64)> = extents.iter().map(|e| (e.object_no, e.offset)).collect();
-    for batch in by_object.chunks(CONCURRENT_OPS) {
+    let total = by_object.len() as u64;
+    for (n, batch) in by_object.chunks(CONCURRENT_OPS).enumerate() {
+        ictx.runtime.note_progress(n as u64 * CONCURRENT_OPS as u64, total);
         let requests = batch.iter().map(|&(object_no, offset)| {
             let action = if offset == 0 { ObjectWrite::Remove } else { ObjectWrite::Truncate { offset } };
             plain_write(ictx, object_no, action)
@@ -75,7 +81,7 @@ async fn plain_write(ictx: &ImageCtx, object_no: u64, action: ObjectWrite) -> Re
 /// object pass): each object becomes what it was then, or goes if it did
 /// not exist. `objects_size` is the larger of the head and snapshot sizes.
 pub async fn rollback_objects(ictx: &ImageCtx, snap: u64, objects_size: u64) -> Result<(), Errno> {
-    for_each_object(0..object_count(&ictx.layout, objects_size), |object_no| async move {
+    for_each_object(ictx, 0..object_count(&ictx.layout, objects_size), |object_no| async move {
         let mut op = ObjectOperation::new();
         op.rollback(snap);
         match ictx.data_io.write(&ictx.data_object(object_no), &ictx.snapc, op).await.errno() {
@@ -104,12 +110,14 @@ pub async fn flatten_objects(ictx: &ImageCtx) -> Result<(), Errno> {
     // Every object holding a byte below the overlap.
     let last = file_to_extents(&ictx.layout, 0, overlap).map_err(|e| e.errno())?.iter().map(|e| e.object_no).max();
     let objects = last.map_or(0, |n| n + 1);
-    for_each_object(0..objects, |object_no| object::write(ictx, object_no, ObjectWrite::CopyupOnly)).await
+    for_each_object(ictx, 0..objects, |object_no| object::write(ictx, object_no, ObjectWrite::CopyupOnly)).await
 }
 
 /// Removes the head of every data object of an image of `size` bytes
 /// (RemoveRequest's trim to zero).
 pub async fn remove_objects(ictx: &ImageCtx, size: u64) -> Result<(), Errno> {
-    for_each_object(0..object_count(&ictx.layout, size), |object_no| plain_write(ictx, object_no, ObjectWrite::Remove))
-        .await
+    for_each_object(ictx, 0..object_count(&ictx.layout, size), |object_no| {
+        plain_write(ictx, object_no, ObjectWrite::Remove)
+    })
+    .await
 }

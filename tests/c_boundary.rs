@@ -4,7 +4,9 @@
 use std::ffi::{c_char, CString};
 use std::ptr::{null, null_mut};
 
-use rbdrs::rados::watch::{rados_aio_unwatch, rados_aio_watch2, rados_unwatch2, rados_watch3, rados_watch_check};
+use rbdrs::rados::watch::{
+    rados_aio_unwatch, rados_aio_watch2, rados_aio_watch_flush, rados_unwatch2, rados_watch3, rados_watch_check,
+};
 use rbdrs::rados::{
     rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy, rados_shutdown,
 };
@@ -91,6 +93,8 @@ fn null_and_stale_arguments_are_einval() {
         assert_eq!(rados_aio_unwatch(io, 12345, null_mut()), EINVAL);
         assert_eq!(rados_unwatch2(io, 12345), -2);
         assert_eq!(rados_watch_check(io, 12345), -107);
+        assert_eq!(rados_aio_watch_flush(null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_aio_watch_flush(cluster, null_mut()), EINVAL);
         rados_ioctx_destroy(io);
         rados_shutdown(cluster);
         let _ = std::fs::remove_dir_all(&dir);

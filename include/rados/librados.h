@@ -1187,6 +1187,16 @@ int rados_watch_check(rados_ioctx_t io, uint64_t cookie);
 int rados_watch_flush(rados_t cluster);
 
 /**
+ * rados_watch_flush as an aio: `completion` completes once every
+ * notification received so far reached its callback and it returned.
+ *
+ * # Safety
+ * `cluster` from rados_create, connected; `completion` from
+ * rados_aio_create_completion.
+ */
+int rados_aio_watch_flush(rados_t cluster, rados_completion_t completion);
+
+/**
  * Sends `buf` to every watcher of `o` and waits for their acks (at most
  * `timeout_ms`, 0 for 30 s): 0, or -ETIMEDOUT when some did not ack.
  * Either way `*reply_buffer` gets the acks for rados_decode_notify_response.

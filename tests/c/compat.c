@@ -522,6 +522,12 @@ static void check_watch_and_locks(rados_t cluster, rados_ioctx_t io)
         rados_free_notify_response(acks, nr_acks, timeouts);
         rados_buffer_free(reply);
         expect("rados_watch_flush", rados_watch_flush(cluster), 0);
+        rados_completion_t c;
+        must(rados_aio_create_completion2(NULL, NULL, &c), "rados_aio_create_completion2");
+        expect("rados_aio_watch_flush", rados_aio_watch_flush(cluster, c), 0);
+        rados_aio_wait_for_complete(c);
+        expect("  its completion", rados_aio_get_return_value(c), 0);
+        rados_aio_release(c);
     }
     expect("rados_unwatch2", rados_unwatch2(io, cookie), 0);
     if (!local_store)

@@ -826,6 +826,34 @@ pub(super) fn launch_read(
     })
 }
 
+/// Runs blocking `work` on a thread of its own for completion `c`, which
+/// completes with what it returns (for calls that wait on the caller's
+/// callbacks, which must not stall the runtime).
+///
+/// # Safety
+/// As [`completion`].
+pub(super) unsafe fn launch_blocking(
+    c: rados_completion_t,
+    timeout: Duration,
+    work: impl FnOnce() -> i32 + Send + 'static,
+) -> Result<i32, Errno> {
+    // SAFETY: forwarded contract.
+    let completion = unsafe { completion(c) }?;
+    completion.claim(timeout)?;
+    let finishing = completion.clone();
+    let spawned = std::thread::Builder::new().name("rbdrs-aio".into()).spawn(move || {
+        let ret = work();
+        finishing.finish(|| (ret, 0));
+    });
+    match spawned {
+        Ok(_) => Ok(0),
+        Err(_) => {
+            completion.unclaim();
+            Err(Errno::EAGAIN)
+        }
+    }
+}
+
 /// A completion handle as a reference, for the compound-op exports.
 ///
 /// # Safety

@@ -9,7 +9,7 @@ use rbdrs_client::proto::osd::NotifyResponse;
 use rbdrs_client::proto::Errno;
 use rbdrs_client::watch::Notification;
 
-use super::aio::{completion_ref, launch_flow};
+use super::aio::{completion_ref, launch_blocking, launch_flow};
 use super::{cluster, ioctx};
 use crate::boundary::{cstr, guard, malloc_copy, put, put_output};
 
@@ -246,6 +246,24 @@ pub unsafe extern "C" fn rados_watch_check(io: rados_ioctx_t, cookie: u64) -> c_
 pub unsafe extern "C" fn rados_watch_flush(cluster: rados_t) -> c_int {
     // SAFETY: checked handle.
     guard(|| unsafe { self::cluster(cluster) }?.connected()?.watch_flush().map(|_| 0))
+}
+
+/// rados_watch_flush as an aio: `completion` completes once every
+/// notification received so far reached its callback and it returned.
+///
+/// # Safety
+/// `cluster` from rados_create, connected; `completion` from
+/// rados_aio_create_completion.
+#[no_mangle]
+pub unsafe extern "C" fn rados_aio_watch_flush(cluster: rados_t, completion: rados_completion_t) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let conn = unsafe { self::cluster(cluster) }?.connected()?;
+        let timeout = conn.op_timeout;
+        let flush = move || conn.watch_flush().map_or_else(Errno::to_ret, |_| 0);
+        // SAFETY: checked handle.
+        unsafe { launch_blocking(completion, timeout, flush) }
+    })
 }
 
 /// Sends `buf` to every watcher of `o` and waits for their acks (at most

@@ -335,6 +335,17 @@ impl IoCtx {
         self.io.lock().unwrap_or_else(|e| e.into_inner()).namespace.clone()
     }
 
+    /// rados_ioctx_pool_stat: the pool's usage as the monitor (or the
+    /// embedded store) counts it.
+    pub fn pool_stat(&self) -> Result<rbdrs_core::mon::pool_stats::RadosPoolStat, Errno> {
+        let dispatcher = self.conn.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::PoolStat { pool: self.pool_id() });
+        match self.conn.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::PoolStat(stat) => stat,
+            _ => Err(Errno::EIO),
+        }
+    }
+
     /// Selects the namespace for later operations ("" is the default).
     pub fn set_namespace(&self, namespace: &str) {
         self.io.lock().unwrap_or_else(|e| e.into_inner()).namespace = namespace.to_string();

@@ -648,6 +648,16 @@ int rados_pool_get_base_tier(rados_t cluster, int64_t pool, int64_t *base_tier);
 int rados_cluster_stat(rados_t cluster, struct rados_cluster_stat_t *result);
 
 /**
+ * The pool's usage as the monitor reports it (all zeros on a cluster
+ * without a manager daemon, as librados gives); on the embedded store,
+ * its objects and bytes. -ENOENT once the pool is gone.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `stats` writable.
+ */
+int rados_ioctx_pool_stat(rados_ioctx_t io, struct rados_pool_stat_t *stats);
+
+/**
  * Creates a completion; `cb_complete` and `cb_safe` (either NULL) are
  * both called, in that order, when the operation finishes.
  *

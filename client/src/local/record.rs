@@ -202,6 +202,7 @@ impl Encode for Record {
                 | PoolRequest::DeletePool { .. }
                 | PoolRequest::MonCommand { .. }
                 | PoolRequest::ClusterStat
+                | PoolRequest::PoolStat { .. }
                 | PoolRequest::BaseTier { .. },
             ) => 0xffu8.encode(out),
         }

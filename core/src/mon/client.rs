@@ -121,6 +121,11 @@ pub enum MonEvent {
         status: String,
         output: Bytes,
     },
+    /// Usage of the pools asked for (rados_ioctx_pool_stat).
+    PoolStats {
+        tid: u64,
+        reply: super::pool_stats::PoolStatsReply,
+    },
     Version {
         tid: u64,
         newest: u64,
@@ -178,6 +183,8 @@ pub struct MonClient {
     commands: BTreeMap<u64, (Vec<String>, Bytes)>,
     /// Statfs requests awaiting their reply.
     statfs: alloc::collections::BTreeSet<u64>,
+    /// MGetPoolStats awaiting their reply: the pools asked for.
+    pool_stats: BTreeMap<u64, Vec<String>>,
     auth_pending: bool,
     renew_not_before: Instant,
     actions: VecDeque<MonAction>,
@@ -227,6 +234,7 @@ impl MonClient {
             pool_ops: BTreeMap::new(),
             commands: BTreeMap::new(),
             statfs: alloc::collections::BTreeSet::new(),
+            pool_stats: BTreeMap::new(),
             auth_pending: false,
             renew_not_before: now,
             actions: VecDeque::new(),
@@ -434,6 +442,24 @@ impl MonClient {
         }
         self.flush();
         tid
+    }
+
+    /// rados_ioctx_pool_stat; answered by [`MonEvent::PoolStats`].
+    pub fn get_pool_stats(&mut self, pools: Vec<String>) -> u64 {
+        let tid = self.next_tid();
+        self.pool_stats.insert(tid, pools);
+        if self.is_primed() {
+            self.send_pool_stats(tid);
+        }
+        self.flush();
+        tid
+    }
+
+    fn send_pool_stats(&mut self, tid: u64) {
+        if let (Some(fsid), Some(pools)) = (self.fsid(), self.pool_stats.get(&tid)) {
+            let msg = super::pool_stats::get_pool_stats(tid, &fsid, pools);
+            self.send(msg);
+        }
     }
 
     /// An authorizer for a service, when its ticket is held. Otherwise
@@ -655,6 +681,10 @@ impl MonClient {
         for tid in tids {
             self.send_command(tid);
         }
+        let tids: Vec<u64> = self.pool_stats.keys().copied().collect();
+        for tid in tids {
+            self.send_pool_stats(tid);
+        }
         if let Some(fsid) = self.fsid() {
             let tids: Vec<u64> = self.statfs.iter().copied().collect();
             for tid in tids {
@@ -769,6 +799,14 @@ impl MonClient {
                 };
                 if self.statfs.remove(&m.tid) {
                     self.events.push_back(MonEvent::Statfs { tid: m.tid, stats });
+                }
+            }
+            msg_type::GET_POOL_STATS_REPLY => {
+                let Ok(reply) = super::pool_stats::PoolStatsReply::decode(&m.front, m.version) else {
+                    return;
+                };
+                if self.pool_stats.remove(&m.tid).is_some() {
+                    self.events.push_back(MonEvent::PoolStats { tid: m.tid, reply });
                 }
             }
             msg_type::MON_COMMAND_ACK => {

@@ -25,6 +25,8 @@ pub mod msg_type {
     pub const MON_GET_VERSION_REPLY: u16 = 20;
     pub const OSD_MAP: u16 = 41;
     pub const POOLOP_REPLY: u16 = 48;
+    pub const GET_POOL_STATS: u16 = 58;
+    pub const GET_POOL_STATS_REPLY: u16 = 59;
     pub const POOLOP: u16 = 49;
     pub const MON_COMMAND: u16 = 50;
     pub const MON_COMMAND_ACK: u16 = 51;

@@ -107,6 +107,8 @@ pub struct RadosClient {
     commands: BTreeMap<u64, Tid>,
     /// Statfs requests by monitor tid: our tid.
     statfs: BTreeMap<u64, Tid>,
+    /// Pool stats requests by monitor tid: our tid and the pool's name.
+    pool_stats: BTreeMap<u64, (Tid, alloc::string::String)>,
     /// Pool lookups the map could not answer, by the MMonGetVersion asking
     /// for the newest epoch (librados's wait_for_latest_osdmap).
     stale_lookups: BTreeMap<u64, Vec<(Tid, PoolRequest)>>,
@@ -192,6 +194,7 @@ impl RadosClient {
             pool_ops: BTreeMap::new(),
             commands: BTreeMap::new(),
             statfs: BTreeMap::new(),
+            pool_stats: BTreeMap::new(),
             stale_lookups: BTreeMap::new(),
             awaiting_epoch: Vec::new(),
             early: Vec::new(),
@@ -262,6 +265,14 @@ impl RadosClient {
                 let mon_tid = self.mon.statfs();
                 self.statfs.insert(mon_tid, tid);
             }
+            // librados names the pool by our map: gone from it, -ENOENT.
+            Request::Pool(PoolRequest::PoolStat { pool }) => match self.map.as_ref().and_then(|m| m.pool_name(pool)) {
+                Some(name) => {
+                    let mon_tid = self.mon.get_pool_stats(alloc::vec![name.into()]);
+                    self.pool_stats.insert(mon_tid, (tid, name.into()));
+                }
+                None => self.events.push_back(ClientEvent::Reply(tid, Reply::PoolStat(Err(Errno::ENOENT)))),
+            },
             Request::Pool(PoolRequest::MonCommand { cmd, input }) => {
                 let mon_tid = self.mon.command(cmd, input);
                 self.commands.insert(mon_tid, tid);
@@ -290,6 +301,7 @@ impl RadosClient {
         self.objecter.cancel(tid);
         self.commands.retain(|_, t| *t != tid);
         self.statfs.retain(|_, t| *t != tid);
+        self.pool_stats.retain(|_, (t, _)| *t != tid);
         self.early.retain(|(t, _)| *t != tid);
         self.awaiting_epoch.retain(|(_, t, _)| *t != tid);
         self.stale_lookups.values_mut().for_each(|l| l.retain(|(t, _)| *t != tid));
@@ -440,6 +452,14 @@ impl RadosClient {
                 if let Some(tid) = self.statfs.remove(&tid) {
                     let reply = Reply::Stats(Ok([stats.kb, stats.kb_used, stats.kb_avail, stats.num_objects]));
                     self.events.push_back(ClientEvent::Reply(tid, reply));
+                }
+            }
+            MonEvent::PoolStats { tid, reply } => {
+                if let Some((tid, name)) = self.pool_stats.remove(&tid) {
+                    // A pool the monitor has no stats for (no manager) is zeros.
+                    let stat = reply.stats.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).unwrap_or_default();
+                    let stat = crate::mon::pool_stats::rados_pool_stat(&stat, reply.per_pool);
+                    self.events.push_back(ClientEvent::Reply(tid, Reply::PoolStat(Ok(stat))));
                 }
             }
             MonEvent::CommandDone { tid, result, status, output } => {

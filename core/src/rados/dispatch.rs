@@ -54,6 +54,10 @@ pub enum PoolRequest {
     BaseTier {
         pool: i64,
     },
+    /// The pool's usage (rados_ioctx_pool_stat): `Reply::PoolStat`.
+    PoolStat {
+        pool: i64,
+    },
     /// A monitor command (JSON parts, input), as `ceph` sends it.
     MonCommand {
         cmd: alloc::vec::Vec<String>,
@@ -83,6 +87,7 @@ impl Request {
                 | PoolRequest::DeletePool { .. },
             ) => Reply::Done(Err(e)),
             Request::Pool(PoolRequest::ClusterStat) => Reply::Stats(Err(e)),
+            Request::Pool(PoolRequest::PoolStat { .. }) => Reply::PoolStat(Err(e)),
             Request::Pool(PoolRequest::MonCommand { .. }) => {
                 Reply::Command { result: e.to_ret(), status: String::new(), output: Bytes::new() }
             }
@@ -99,6 +104,8 @@ pub enum Reply {
     Done(Result<(), Errno>),
     /// kb, kb_used, kb_avail, num_objects.
     Stats(Result<[u64; 4], Errno>),
+    /// What rados_ioctx_pool_stat fills in.
+    PoolStat(Result<crate::mon::pool_stats::RadosPoolStat, Errno>),
     /// A monitor command's result, status line and output.
     Command {
         result: i32,

@@ -19,6 +19,10 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         Request::Pool(PoolRequest::Name { pool }) => Reply::Name(store.pool_name(*pool)),
         // No cache tiers here.
         Request::Pool(PoolRequest::BaseTier { pool }) => Reply::Id(store.pool_name(*pool).map(|_| *pool as u64)),
+        // Counted as an OSD would, in the legacy (not per-pool) way.
+        Request::Pool(PoolRequest::PoolStat { pool }) => {
+            Reply::PoolStat(store.pool_stat(*pool).map(|s| crate::mon::pool_stats::rados_pool_stat(&s, false)))
+        }
         // A local store has no other map than the one it is.
         Request::Pool(PoolRequest::LatestMap) => Reply::Done(Ok(())),
         // Nor a monitor: its owner creates pools itself.

@@ -580,3 +580,23 @@ pub unsafe extern "C" fn rados_cluster_stat(cluster: rados_t, result: *mut rados
         unsafe { crate::boundary::put(result, stat) }.map(|_| 0)
     })
 }
+
+/// The pool's usage as the monitor reports it (all zeros on a cluster
+/// without a manager daemon, as librados gives); on the embedded store,
+/// its objects and bytes. -ENOENT once the pool is gone.
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `stats` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rados_ioctx_pool_stat(io: rados_ioctx_t, stats: *mut rados_pool_stat_t) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let stat = unsafe { ioctx(io) }?.io.pool_stat()?;
+        #[rustfmt::skip]
+        let [num_bytes, num_kb, num_objects, num_object_clones, num_object_copies, num_objects_missing_on_primary, num_objects_unfound, num_objects_degraded, num_rd, num_rd_kb, num_wr, num_wr_kb, num_user_bytes, compressed_bytes_orig, compressed_bytes, compressed_bytes_alloc] = stat;
+        #[rustfmt::skip]
+        let out = rados_pool_stat_t { num_bytes, num_kb, num_objects, num_object_clones, num_object_copies, num_objects_missing_on_primary, num_objects_unfound, num_objects_degraded, num_rd, num_rd_kb, num_wr, num_wr_kb, num_user_bytes, compressed_bytes_orig, compressed_bytes, compressed_bytes_alloc };
+        // SAFETY: checked by put.
+        unsafe { crate::boundary::put(stats, out) }.map(|_| 0)
+    })
+}

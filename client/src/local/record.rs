@@ -201,6 +201,9 @@ impl Encode for Record {
                 PoolRequest::CreatePool { .. }
                 | PoolRequest::DeletePool { .. }
                 | PoolRequest::MonCommand { .. }
+                | PoolRequest::OsdCommand { .. }
+                | PoolRequest::MonTell { .. }
+                | PoolRequest::PingMonitor { .. }
                 | PoolRequest::ClusterStat
                 | PoolRequest::PoolStat { .. }
                 | PoolRequest::BaseTier { .. },

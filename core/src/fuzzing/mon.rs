@@ -29,6 +29,9 @@ pub fn run(data: &[u8]) {
         let msg = messages::command_ack_message(1, &ack, bytes::Bytes::new());
         assert_eq!(crate::encoding::Decoder::new(&msg.front).decode::<messages::CommandAck>(), Ok(ack));
     }
+    if let Ok(r) = decode_exact::<messages::CommandReply>(data) {
+        assert_eq!(encode_to_vec(&r), data);
+    }
     if let Ok(stats) = decode_exact::<messages::Statfs>(data) {
         assert_eq!(decode_exact::<messages::Statfs>(&encode_to_vec(&stats)), Ok(stats));
     }
@@ -91,6 +94,7 @@ mod tests {
             encode_to_vec(&reply),
             encode_to_vec(&auth),
             encode_to_vec(&VersionReply { tid: 1, newest: 2, oldest: 1 }),
+            encode_to_vec(&messages::CommandReply { result: -22, status: "unknown command".into() }),
             crate::mon::pool_stats::PoolStatsReply {
                 stats: alloc::vec![("rbd".into(), Default::default())],
                 per_pool: true

@@ -18,6 +18,7 @@ use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
 use crate::handle::{self, c_handle, Magic};
 
 pub mod aio;
+pub mod command;
 pub mod lock;
 pub mod object;
 pub mod watch;
@@ -454,54 +455,6 @@ pub unsafe extern "C" fn rados_blocklist_add(
         // SAFETY: checked handle and string.
         let (c, addr) = unsafe { (self::cluster(cluster)?, cstr(client_address)?) };
         c.rados.blocklist_add(addr, expire_seconds).map(|_| 0)
-    })
-}
-
-/// Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
-/// `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
-/// monitor's result; `*outbuf` (free with rados_buffer_free) gets its
-/// output and `*outs` its status line, whatever the result. -EOPNOTSUPP on
-/// the embedded store, which has no monitor.
-///
-/// # Safety
-/// `cluster` connected; `cmd` holds `cmdlen` C strings; `inbuf` readable
-/// for `inbuflen` bytes; the out-pointers NULL or writable.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn rados_mon_command(
-    cluster: rados_t,
-    cmd: *mut *const c_char,
-    cmdlen: usize,
-    inbuf: *const c_char,
-    inbuflen: usize,
-    outbuf: *mut *mut c_char,
-    outbuflen: *mut usize,
-    outs: *mut *mut c_char,
-    outslen: *mut usize,
-) -> c_int {
-    guard(|| {
-        // SAFETY: checked handle.
-        let c = unsafe { self::cluster(cluster) }?;
-        if (cmd.is_null() && cmdlen > 0) || (inbuf.is_null() && inbuflen > 0) {
-            return Err(Errno::EINVAL);
-        }
-        let mut parts = Vec::with_capacity(cmdlen);
-        for i in 0..cmdlen {
-            // SAFETY: cmd holds cmdlen C strings by contract.
-            parts.push(unsafe { cstr(cmd.add(i).read()) }?.to_string());
-        }
-        let input = match inbuflen {
-            0 => &[][..],
-            // SAFETY: readable for inbuflen bytes by contract.
-            n => unsafe { std::slice::from_raw_parts(inbuf.cast::<u8>(), n) },
-        };
-        let answer = c.rados.mon_command(&parts, input)?;
-        // SAFETY: forwarded contracts.
-        unsafe {
-            crate::boundary::put_output(&answer.output, outbuf, outbuflen)?;
-            crate::boundary::put_output(answer.status.as_bytes(), outs, outslen)?;
-        }
-        Ok(answer.result)
     })
 }
 

@@ -1,5 +1,5 @@
 //! Fuzzes what a monitor sends a client: the monmap, MOSDMap, the
-//! version, pool-op, statfs, pool-stats, command and auth replies, and `mon_host`
+//! version, pool-op, statfs, pool-stats, command and auth replies, pongs, and `mon_host`
 //! text. Whatever
 //! decodes must encode back to something that decodes the same.
 
@@ -29,6 +29,7 @@ pub fn run(data: &[u8]) {
         let msg = messages::command_ack_message(1, &ack, bytes::Bytes::new());
         assert_eq!(crate::encoding::Decoder::new(&msg.front).decode::<messages::CommandAck>(), Ok(ack));
     }
+    let _ = crate::mon::tell::decode_pong(data);
     if let Ok(r) = decode_exact::<messages::CommandReply>(data) {
         assert_eq!(encode_to_vec(&r), data);
     }

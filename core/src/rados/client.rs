@@ -6,11 +6,11 @@
 
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
-
 use alloc::vec::Vec;
-use bytes::Bytes;
 use core::net::SocketAddr;
 use core::time::Duration;
+
+use bytes::Bytes;
 
 use super::{PoolRequest, Reply, Request, Tid};
 use crate::auth;
@@ -108,11 +108,12 @@ pub struct RadosClient {
     pool_ops: BTreeMap<u64, (Tid, PoolOpKind)>,
     /// Monitor commands by monitor tid: our tid.
     commands: BTreeMap<u64, Tid>,
+    /// Commands to OSDs, on their sessions.
     osd_commands: super::osd_command::OsdCommands,
     /// Statfs requests by monitor tid: our tid.
     statfs: BTreeMap<u64, Tid>,
     /// Pool stats requests by monitor tid: our tid and the pool's name.
-    pool_stats: BTreeMap<u64, (Tid, alloc::string::String)>,
+    pool_stats: BTreeMap<u64, (Tid, String)>,
     /// Pool lookups the map could not answer, by the MMonGetVersion asking
     /// for the newest epoch (librados's wait_for_latest_osdmap).
     stale_lookups: BTreeMap<u64, Vec<(Tid, PoolRequest)>>,

@@ -173,3 +173,76 @@ fn every_export_goes_through_the_panic_boundary() {
         .collect();
     assert!(unguarded.is_empty(), "exports outside the panic boundary: {unguarded:?}");
 }
+
+/// What the six command calls answer for `cmd` (`cmdlen` parts) on
+/// `cluster`: mon, mon target "a", osd.0, pg 1.0, mgr, mgr target "a".
+unsafe fn all_commands(cluster: rados_t, cmd: *mut *const c_char, cmdlen: usize) -> [i32; 6] {
+    use rbdrs::rados::command::*;
+    let (a, pg) = (c("a"), c("1.0"));
+    let (mut out, mut outlen, mut outs, mut outslen) = (null_mut(), 0usize, null_mut(), 0usize);
+    let mut one = |call: &dyn Fn(*mut *mut c_char, *mut usize, *mut *mut c_char, *mut usize) -> i32| {
+        call(&mut out, &mut outlen, &mut outs, &mut outslen)
+    };
+    unsafe {
+        [
+            one(&|o, ol, s, sl| rados_mon_command(cluster, cmd, cmdlen, null(), 0, o, ol, s, sl)),
+            one(&|o, ol, s, sl| rados_mon_command_target(cluster, a.as_ptr(), cmd, cmdlen, null(), 0, o, ol, s, sl)),
+            one(&|o, ol, s, sl| rados_osd_command(cluster, 0, cmd, cmdlen, null(), 0, o, ol, s, sl)),
+            one(&|o, ol, s, sl| rados_pg_command(cluster, pg.as_ptr(), cmd, cmdlen, null(), 0, o, ol, s, sl)),
+            one(&|o, ol, s, sl| rados_mgr_command(cluster, cmd, cmdlen, null(), 0, o, ol, s, sl)),
+            one(&|o, ol, s, sl| rados_mgr_command_target(cluster, a.as_ptr(), cmd, cmdlen, null(), 0, o, ol, s, sl)),
+        ]
+    }
+}
+
+/// The command and stats calls refuse bad arguments with librados's codes,
+/// and say -EOPNOTSUPP on the embedded store, which has no daemons.
+#[test]
+fn command_calls_check_their_arguments() {
+    use rbdrs::rados::command::{rados_osd_command, rados_pg_command, rados_ping_monitor};
+    use rbdrs::rados::rados_ioctx_pool_stat;
+    use rbdrs::types::rados_pool_stat_t;
+    const ENOTCONN: i32 = -107;
+    const EOPNOTSUPP: i32 = -95;
+    unsafe {
+        let json = c(r#"{"prefix": "version"}"#);
+        let mut cmd = [json.as_ptr()];
+        let cmd_p = cmd.as_mut_ptr();
+        let (mut out, mut outlen, mut outs, mut outslen) = (null_mut(), 0usize, null_mut(), 0usize);
+        let mut stat = rados_pool_stat_t::default();
+        let (mut pong, mut pong_len): (*mut c_char, usize) = (null_mut(), 0);
+        let a = c("a");
+        // NULL handles; NULL command arrays with a length; not connected.
+        assert_eq!(all_commands(null_mut(), cmd_p, 1), [EINVAL; 6]);
+        assert_eq!(rados_ping_monitor(null_mut(), a.as_ptr(), &mut pong, &mut pong_len), EINVAL);
+        assert_eq!(rados_ioctx_pool_stat(null_mut(), &mut stat), EINVAL);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(all_commands(cluster, null_mut(), 1), [EINVAL; 6]);
+        assert_eq!(all_commands(cluster, cmd_p, 1), [ENOTCONN; 6]);
+        assert_eq!(rados_ping_monitor(cluster, null(), &mut pong, &mut pong_len), EINVAL);
+        let (short, letters) = (c("1"), c("x.0"));
+        for bad in [null(), short.as_ptr(), letters.as_ptr()] {
+            let r = rados_pg_command(cluster, bad, cmd_p, 1, null(), 0, &mut out, &mut outlen, &mut outs, &mut outslen);
+            assert_eq!(r, EINVAL, "librados's pg_t::parse refuses it");
+        }
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-cmd-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        assert_eq!(all_commands(cluster, cmd_p, 1), [EOPNOTSUPP; 6]);
+        assert_eq!(rados_ping_monitor(cluster, a.as_ptr(), &mut pong, &mut pong_len), EOPNOTSUPP);
+        let r = rados_osd_command(cluster, -1, cmd_p, 1, null(), 0, &mut out, &mut outlen, &mut outs, &mut outslen);
+        assert_eq!(r, EINVAL);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+        assert_eq!(rados_ioctx_pool_stat(io, null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_pool_stat(cluster.cast(), &mut stat), EINVAL, "a cluster is no ioctx");
+        assert_eq!(rados_ioctx_pool_stat(io, &mut stat), 0);
+        assert_eq!((stat.num_objects, stat.num_bytes), (0, 0));
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

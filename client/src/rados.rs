@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rbdrs_core::image;
 use rbdrs_core::osd::ClientId;
+use rbdrs_core::rados::osd_command::CommandTarget;
 use rbdrs_core::rados::{PoolRequest, Reply, Request};
 use rbdrs_core::Errno;
 
@@ -273,13 +274,66 @@ impl Rados {
     /// input. The monitor's result, status line and output; -EOPNOTSUPP
     /// on the embedded store, which has no monitor.
     pub fn mon_command(&self, cmd: &[String], input: &[u8]) -> Result<CommandOutput, Errno> {
+        self.command(PoolRequest::MonCommand { cmd: cmd.to_vec(), input: input.to_vec().into() })
+    }
+
+    /// rados_mon_command_target: to the monitor `name` names (a rank when
+    /// all digits), on a connection of its own; an empty name is any
+    /// monitor, as rados_mon_command. -ENOENT ("mon dne", "mon rank dne")
+    /// for no such monitor.
+    pub fn mon_command_target(&self, name: &str, cmd: &[String], input: &[u8]) -> Result<CommandOutput, Errno> {
+        if name.is_empty() {
+            return self.mon_command(cmd, input);
+        }
+        let target = rbdrs_core::mon::tell::MonRef::parse(name);
+        self.command(PoolRequest::MonTell { target, cmd: cmd.to_vec(), input: input.to_vec().into() })
+    }
+
+    /// rados_ping_monitor: monitor `mon_id`'s health and status as JSON.
+    /// Before connect, from mon_host alone, as librados allows.
+    /// -EOPNOTSUPP on the embedded store.
+    pub fn ping_monitor(&self, mon_id: &str) -> Result<String, Errno> {
+        let conn = match self.connection() {
+            Ok(conn) => conn,
+            Err(Errno::ENOTCONN) => return crate::cluster::ping_unconnected(&*self.config()?, mon_id),
+            Err(e) => return Err(e),
+        };
+        if conn.fsid.is_none() {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let answer = self.command(PoolRequest::PingMonitor { name: mon_id.into() })?;
+        Errno::from_ret(answer.result)?;
+        String::from_utf8(answer.output).map_err(|_| Errno::EBADMSG)
+    }
+
+    /// rados_osd_command, rados_pg_command: JSON command parts to an OSD
+    /// or a pg's primary, on its session. -EOPNOTSUPP on the embedded store.
+    pub fn osd_command(&self, target: CommandTarget, cmd: &[String], input: &[u8]) -> Result<CommandOutput, Errno> {
+        self.command(PoolRequest::OsdCommand { target, cmd: cmd.to_vec(), input: input.to_vec().into() })
+    }
+
+    fn command(&self, request: PoolRequest) -> Result<CommandOutput, Errno> {
         let conn = self.connection()?;
         let dispatcher = conn.runtime.dispatcher.clone();
-        let request = Request::Pool(PoolRequest::MonCommand { cmd: cmd.to_vec(), input: input.to_vec().into() });
-        match conn.run_admin(async move { dispatcher.submit(request).await })? {
+        match conn.run_admin(async move { dispatcher.submit(Request::Pool(request)).await })? {
             Reply::Command { result, status, output } => Ok(CommandOutput { result, status, output: output.to_vec() }),
             _ => Err(Errno::EIO),
         }
+    }
+
+    /// rados_mgr_command(_target). There is no manager client here, so
+    /// this answers as librados does when no manager daemon runs: it waits
+    /// rados_mon_op_timeout (librados: for ever when 0; here the management
+    /// timeout) and returns ETIMEDOUT, positive as librados's wait gives it.
+    /// -EOPNOTSUPP on the embedded store.
+    pub fn mgr_command(&self) -> Result<CommandOutput, Errno> {
+        let conn = self.connection()?;
+        if conn.fsid.is_none() {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let wait = conn.config()?.get_timeout("rados_mon_op_timeout")?.unwrap_or(conn.admin_timeout);
+        std::thread::sleep(wait);
+        Ok(CommandOutput { result: Errno::ETIMEDOUT.0, status: String::new(), output: Vec::new() })
     }
 
     /// Disconnects: stops the threads once the flows they run finish.
@@ -333,6 +387,17 @@ impl IoCtx {
 
     pub fn namespace(&self) -> String {
         self.io.lock().unwrap_or_else(|e| e.into_inner()).namespace.clone()
+    }
+
+    /// rados_ioctx_pool_stat: the pool's usage as the monitor (or the
+    /// embedded store) counts it.
+    pub fn pool_stat(&self) -> Result<rbdrs_core::mon::pool_stats::RadosPoolStat, Errno> {
+        let dispatcher = self.conn.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::PoolStat { pool: self.pool_id() });
+        match self.conn.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::PoolStat(stat) => stat.map(|s| *s),
+            _ => Err(Errno::EIO),
+        }
     }
 
     /// Selects the namespace for later operations ("" is the default).

@@ -34,6 +34,7 @@ errnos! {
     EPERM = 1, "operation not permitted";
     ENOENT = 2, "no such file or directory";
     EIO = 5, "input/output error";
+    ENXIO = 6, "no such device or address";
     E2BIG = 7, "argument list too long";
     ENOEXEC = 8, "exec format error";
     EBADF = 9, "bad file descriptor";

@@ -592,27 +592,6 @@ int rados_pool_delete(rados_t cluster, const char *pool_name);
 int rados_blocklist_add(rados_t cluster, char *client_address, uint32_t expire_seconds);
 
 /**
- * Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
- * `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
- * monitor's result; `*outbuf` (free with rados_buffer_free) gets its
- * output and `*outs` its status line, whatever the result. -EOPNOTSUPP on
- * the embedded store, which has no monitor.
- *
- * # Safety
- * `cluster` connected; `cmd` holds `cmdlen` C strings; `inbuf` readable
- * for `inbuflen` bytes; the out-pointers NULL or writable.
- */
-int rados_mon_command(rados_t cluster,
-                      const char **cmd,
-                      size_t cmdlen,
-                      const char *inbuf,
-                      size_t inbuflen,
-                      char **outbuf,
-                      size_t *outbuflen,
-                      char **outs,
-                      size_t *outslen);
-
-/**
  * The cluster's fsid as text (36 bytes and a NUL); its length, or
  * -ERANGE. -EOPNOTSUPP on the embedded store, which is no cluster.
  *
@@ -646,6 +625,16 @@ int rados_pool_get_base_tier(rados_t cluster, int64_t pool, int64_t *base_tier);
  * `cluster` connected; `result` writable.
  */
 int rados_cluster_stat(rados_t cluster, struct rados_cluster_stat_t *result);
+
+/**
+ * The pool's usage as the monitor reports it (all zeros on a cluster
+ * without a manager daemon, as librados gives); on the embedded store,
+ * its objects and bytes. -ENOENT once the pool is gone.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `stats` writable.
+ */
+int rados_ioctx_pool_stat(rados_ioctx_t io, struct rados_pool_stat_t *stats);
 
 /**
  * Creates a completion; `cb_complete` and `cb_safe` (either NULL) are
@@ -857,6 +846,138 @@ int rados_aio_flush(rados_ioctx_t io);
  * `io` from rados_ioctx_create; `c` a live completion.
  */
 int rados_aio_flush_async(rados_ioctx_t io, rados_completion_t c);
+
+/**
+ * Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
+ * `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
+ * monitor's result; `*outbuf` (free with rados_buffer_free) gets its
+ * output and `*outs` its status line, whatever the result. -EOPNOTSUPP on
+ * the embedded store, which has no monitor.
+ *
+ * # Safety
+ * `cluster` connected; `cmd` holds `cmdlen` C strings; `inbuf` readable
+ * for `inbuflen` bytes; the out-pointers NULL or writable.
+ */
+int rados_mon_command(rados_t cluster,
+                      const char **cmd,
+                      size_t cmdlen,
+                      const char *inbuf,
+                      size_t inbuflen,
+                      char **outbuf,
+                      size_t *outbuflen,
+                      char **outs,
+                      size_t *outslen);
+
+/**
+ * Sends a command to OSD `osdid`, as `ceph tell osd.N` does; otherwise as
+ * rados_mon_command. -EINVAL for a negative id, -ENOENT ("osd dne") for
+ * no such OSD, -ENXIO when it is down; -EOPNOTSUPP on the embedded store.
+ *
+ * # Safety
+ * As [`rados_mon_command`].
+ */
+int rados_osd_command(rados_t cluster,
+                      int osdid,
+                      const char **cmd,
+                      size_t cmdlen,
+                      const char *inbuf,
+                      size_t inbuflen,
+                      char **outbuf,
+                      size_t *outbuflen,
+                      char **outs,
+                      size_t *outslen);
+
+/**
+ * Sends a command to the primary OSD of pg `pgstr` ("<pool>.<hex seed>"),
+ * as `ceph pg <pgid> query` does; otherwise as rados_osd_command. -EINVAL
+ * for a malformed pgid, -ENOENT ("pool dne") for no such pool.
+ *
+ * # Safety
+ * As [`rados_mon_command`]; `pgstr` a C string.
+ */
+int rados_pg_command(rados_t cluster,
+                     const char *pgstr,
+                     const char **cmd,
+                     size_t cmdlen,
+                     const char *inbuf,
+                     size_t inbuflen,
+                     char **outbuf,
+                     size_t *outbuflen,
+                     char **outs,
+                     size_t *outslen);
+
+/**
+ * Sends a command to the active manager. librbdrs has no manager client:
+ * it answers as librados does when no manager daemon runs, waiting
+ * rados_mon_op_timeout (where librados would wait for ever when that is 0,
+ * the management timeout) and returning ETIMEDOUT, positive as librados
+ * returns it. -EOPNOTSUPP on the embedded store.
+ *
+ * # Safety
+ * As [`rados_mon_command`].
+ */
+int rados_mgr_command(rados_t cluster,
+                      const char **cmd,
+                      size_t cmdlen,
+                      const char *inbuf,
+                      size_t inbuflen,
+                      char **outbuf,
+                      size_t *outbuflen,
+                      char **outs,
+                      size_t *outslen);
+
+/**
+ * rados_mgr_command to the manager named `name`; the same answer.
+ *
+ * # Safety
+ * As [`rados_mon_command`]; `name` a C string.
+ */
+int rados_mgr_command_target(rados_t cluster,
+                             const char *name,
+                             const char **cmd,
+                             size_t cmdlen,
+                             const char *inbuf,
+                             size_t inbuflen,
+                             char **outbuf,
+                             size_t *outbuflen,
+                             char **outs,
+                             size_t *outslen);
+
+/**
+ * Sends a command to one monitor: `name` is its name, or its rank when
+ * all digits; an empty name is any monitor, as rados_mon_command. It goes
+ * on a connection of its own (a monitor answers only what it can alone:
+ * "version", "mon_status", ...). -ENOENT with status "mon dne" or "mon
+ * rank dne" for no such monitor; otherwise as rados_mon_command.
+ *
+ * # Safety
+ * As [`rados_mon_command`]; `name` a C string.
+ */
+int rados_mon_command_target(rados_t cluster,
+                             const char *name,
+                             const char **cmd,
+                             size_t cmdlen,
+                             const char *inbuf,
+                             size_t inbuflen,
+                             char **outbuf,
+                             size_t *outbuflen,
+                             char **outs,
+                             size_t *outslen);
+
+/**
+ * Pings monitor `mon_id` (its name; "a" also finds "noname-a", the name
+ * librados gives the first mon_host entry) and hands its answer, a JSON
+ * object with "health" and "mon_status", in `*outstr` (free with
+ * rados_buffer_free; no NUL). Works before rados_connect too, from
+ * mon_host. -ENOENT for no such monitor, -EINVAL for an empty id,
+ * -ETIMEDOUT after mon_client_ping_timeout; -EOPNOTSUPP on the embedded
+ * store.
+ *
+ * # Safety
+ * `cluster` from rados_create; `mon_id` a C string; the out-pointers
+ * NULL or writable.
+ */
+int rados_ping_monitor(rados_t cluster, const char *mon_id, char **outstr, size_t *outstrlen);
 
 /**
  * Takes lock `name` on `o` exclusively as `cookie`, for `duration` (NULL:

@@ -666,6 +666,145 @@ static void check_pools_and_commands(rados_t cluster)
     expect("  with a status line", strlen(mon_status) > 0, 1);
 }
 
+/* A command through one of the *_command calls, its buffers freed. */
+static char cmd_out[65536], cmd_status[4096];
+
+static int keep(int r, char *out, size_t outlen, char *status, size_t statuslen)
+{
+    snprintf(cmd_out, sizeof cmd_out, "%.*s", (int)outlen, out ? out : "");
+    snprintf(cmd_status, sizeof cmd_status, "%.*s", (int)statuslen, status ? status : "");
+    rados_buffer_free(out);
+    rados_buffer_free(status);
+    return r;
+}
+
+#define RUN_COMMAND(call, ...)                                                         \
+    ({                                                                                 \
+        const char *cmd_[] = {__VA_ARGS__};                                            \
+        char *out_ = NULL, *status_ = NULL;                                            \
+        size_t outlen_ = 0, statuslen_ = 0;                                            \
+        int r_ = call(cmd_, 1, "", 0, &out_, &outlen_, &status_, &statuslen_);         \
+        keep(r_, out_, outlen_, status_, statuslen_);                                  \
+    })
+#define VERSION "{\"prefix\": \"version\"}"
+
+static void check_targeted_commands(rados_t cluster)
+{
+    static char first[65536];
+    const char *target;
+#define MON_TARGET_CALL(...) rados_mon_command_target(cluster, target, __VA_ARGS__)
+    target = "a";
+    expect("rados_mon_command_target by name", RUN_COMMAND(MON_TARGET_CALL, VERSION), 0);
+    expect("  the monitor's version JSON", strstr(cmd_out, "\"release\"") != NULL, 1);
+    snprintf(first, sizeof first, "%s", cmd_out);
+    target = "0";
+    expect("rados_mon_command_target by rank", RUN_COMMAND(MON_TARGET_CALL, VERSION), 0);
+    expect("  the same answer", strcmp(first, cmd_out), 0);
+    target = "1";
+    expect("rados_mon_command_target of no such rank", RUN_COMMAND(MON_TARGET_CALL, VERSION), -ENOENT);
+    expect("  says so", strcmp(cmd_status, "mon rank dne"), 0);
+    target = "mon.a";
+    expect("rados_mon_command_target of no such name", RUN_COMMAND(MON_TARGET_CALL, VERSION), -ENOENT);
+    expect("  says so", strcmp(cmd_status, "mon dne"), 0);
+    target = "a";
+    expect("rados_mon_command_target of what only the quorum answers",
+           RUN_COMMAND(MON_TARGET_CALL, "{\"prefix\": \"mon dump\"}"), -EINVAL);
+    target = "";
+    expect("rados_mon_command_target of no name is rados_mon_command", RUN_COMMAND(MON_TARGET_CALL, VERSION), 0);
+    expect("  and answers as the quorum does", strncmp(cmd_out, "ceph version ", 13), 0);
+#undef MON_TARGET_CALL
+
+    int osd;
+#define OSD_CALL(...) rados_osd_command(cluster, osd, __VA_ARGS__)
+    osd = 0;
+    expect("rados_osd_command version", RUN_COMMAND(OSD_CALL, VERSION), 0);
+    expect("  the OSD's version JSON", strstr(cmd_out, "\"release\"") != NULL, 1);
+    expect("rados_osd_command status", RUN_COMMAND(OSD_CALL, "{\"prefix\": \"status\"}"), 0);
+    expect("  names the OSD", strstr(cmd_out, "\"whoami\": 0") != NULL, 1);
+    expect("rados_osd_command of no such command", RUN_COMMAND(OSD_CALL, "{\"prefix\": \"no such\"}"), -EINVAL);
+    expect("  with a status line", strlen(cmd_status) > 0, 1);
+    osd = 99;
+    expect("rados_osd_command of no such OSD", RUN_COMMAND(OSD_CALL, VERSION), -ENOENT);
+    expect("  says so", strcmp(cmd_status, "osd dne"), 0);
+    osd = -1;
+    expect("rados_osd_command of a negative id", RUN_COMMAND(OSD_CALL, VERSION), -EINVAL);
+#undef OSD_CALL
+
+    char pg[32];
+    const char *pgstr = pg;
+    snprintf(pg, sizeof pg, "%lld.0", (long long)rados_pool_lookup(cluster, "rbd"));
+#define PG_CALL(...) rados_pg_command(cluster, pgstr, __VA_ARGS__)
+    char query[128];
+    snprintf(query, sizeof query, "{\"prefix\": \"query\", \"pgid\": \"%s\"}", pg);
+    expect("rados_pg_command query", RUN_COMMAND(PG_CALL, query), 0);
+    expect("  the pg's state", strstr(cmd_out, "\"state\"") != NULL, 1);
+    pgstr = "987654.0";
+    expect("rados_pg_command in no such pool", RUN_COMMAND(PG_CALL, query), -ENOENT);
+    pgstr = "1";
+    expect("rados_pg_command of a malformed pg", RUN_COMMAND(PG_CALL, query), -EINVAL);
+    pgstr = "x.0";
+    expect("rados_pg_command of a malformed pool", RUN_COMMAND(PG_CALL, query), -EINVAL);
+#undef PG_CALL
+
+    /* No manager daemon: librados waits rados_mon_op_timeout and returns
+     * ETIMEDOUT, positive (without the timeout it waits for ever). */
+    rados_t timed;
+    must(rados_create(&timed, "admin"), "rados_create");
+    must(rados_conf_read_file(timed, conf), "rados_conf_read_file");
+    must(rados_conf_set(timed, "rados_mon_op_timeout", "2"), "rados_mon_op_timeout");
+    must(rados_connect(timed), "rados_connect");
+    struct timeval t0, t1;
+    gettimeofday(&t0, NULL);
+#define MGR_CALL(...) rados_mgr_command(timed, __VA_ARGS__)
+    expect("rados_mgr_command with no manager", RUN_COMMAND(MGR_CALL, VERSION), ETIMEDOUT);
+#undef MGR_CALL
+#define MGR_TARGET_CALL(...) rados_mgr_command_target(timed, "x", __VA_ARGS__)
+    expect("rados_mgr_command_target with no manager", RUN_COMMAND(MGR_TARGET_CALL, VERSION), ETIMEDOUT);
+#undef MGR_TARGET_CALL
+    gettimeofday(&t1, NULL);
+    expect("  each after rados_mon_op_timeout", t1.tv_sec - t0.tv_sec >= 4 && t1.tv_sec - t0.tv_sec < 8, 1);
+    rados_shutdown(timed);
+
+    char *pong = NULL;
+    size_t pong_len = 0;
+    expect("rados_ping_monitor", rados_ping_monitor(cluster, "a", &pong, &pong_len), 0);
+    /* librados's buffer has no NUL: read pong_len bytes. */
+    snprintf(cmd_out, sizeof cmd_out, "%.*s", (int)pong_len, pong ? pong : "");
+    expect("  its JSON has health and mon_status", strstr(cmd_out, "\"health\"") && strstr(cmd_out, "\"mon_status\""), 1);
+    rados_buffer_free(pong);
+    expect("rados_ping_monitor of no such monitor", rados_ping_monitor(cluster, "zz", &pong, &pong_len), -ENOENT);
+    expect("rados_ping_monitor of no name", rados_ping_monitor(cluster, "", &pong, &pong_len), -EINVAL);
+    rados_t fresh;
+    must(rados_create(&fresh, "admin"), "rados_create");
+    must(rados_conf_read_file(fresh, conf), "rados_conf_read_file");
+    pong = NULL;
+    expect("rados_ping_monitor before rados_connect", rados_ping_monitor(fresh, "a", &pong, &pong_len), 0);
+    snprintf(cmd_out, sizeof cmd_out, "%.*s", (int)pong_len, pong ? pong : "");
+    expect("  its JSON has mon_status", strstr(cmd_out, "\"mon_status\"") != NULL, 1);
+    rados_buffer_free(pong);
+    rados_shutdown(fresh);
+}
+
+/* With no manager daemon the monitor has no pool stats: librados fills
+ * zeros. The embedded store counts its objects. */
+static void check_pool_stat(rados_ioctx_t io)
+{
+    struct rados_pool_stat_t st;
+    memset(&st, 0xff, sizeof st);
+    must(rados_write_full(io, "compat-stat-a", "12345", 5), "rados_write_full");
+    must(rados_write_full(io, "compat-stat-b", "12345", 5), "rados_write_full");
+    expect("rados_ioctx_pool_stat", rados_ioctx_pool_stat(io, &st), 0);
+    if (local_store) {
+        expect("  counts the objects", st.num_objects >= 2, 1);
+        expect("  and their bytes, KiB rounded up", st.num_bytes >= 10 && st.num_kb == (st.num_bytes + 1023) / 1024, 1);
+    } else {
+        expect("  no manager: no objects counted", st.num_objects, 0);
+        expect("  nor bytes", st.num_bytes + st.num_kb + st.num_user_bytes, 0);
+    }
+    rados_remove(io, "compat-stat-a");
+    rados_remove(io, "compat-stat-b");
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -691,6 +830,9 @@ int main(int argc, char **argv)
         check_pools_and_commands(cluster);
     }
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
+    check_pool_stat(io);
+    if (!local_store)
+        check_targeted_commands(cluster);
     check_image_calls(io);
     check_errors(cluster, io);
     check_fua(cluster, io);

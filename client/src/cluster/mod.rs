@@ -5,6 +5,9 @@
 //! OSDs it uses: the executor (the flows) and the network thread.
 
 pub mod net;
+mod ping;
+
+pub use ping::ping_unconnected;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::mpsc::{self, SyncSender};
@@ -192,15 +195,21 @@ fn auth_client(config: &Config) -> Result<AuthClient, Errno> {
     }
 }
 
+/// The monitor client's settings from the configuration.
+fn mon_config(config: &Config) -> Result<MonClientConfig, Errno> {
+    let mut mon = MonClientConfig::new(monitors(&config.get_str("mon_host")?)?, auth_client(config)?);
+    mon.modes = modes(config, "ms_mon_client_mode")?;
+    mon.mount_timeout = config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300));
+    mon.wall_base = crate::runtime::now();
+    mon.hostname = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+    Ok(mon)
+}
+
 impl ClusterBackend {
     /// Connects as rados_connect does: bounded by client_mount_timeout.
     pub fn connect(config: &Config, op_timeout: Duration) -> Result<Arc<ClusterBackend>, Errno> {
-        let mount_timeout = config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300));
-        let mut mon = MonClientConfig::new(monitors(&config.get_str("mon_host")?)?, auth_client(config)?);
-        mon.modes = modes(config, "ms_mon_client_mode")?;
-        mon.mount_timeout = mount_timeout;
-        mon.wall_base = crate::runtime::now();
-        mon.hostname = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+        let mon = mon_config(config)?;
+        let mount_timeout = mon.mount_timeout;
         let osd_modes = modes(config, "ms_client_mode")?;
         let client = RadosClient::new(
             ClientConfig { mon, osd_modes, op_timeout, osd_timeout: Duration::from_secs(30) },

@@ -201,8 +201,12 @@ impl Encode for Record {
                 PoolRequest::CreatePool { .. }
                 | PoolRequest::DeletePool { .. }
                 | PoolRequest::MonCommand { .. }
+                | PoolRequest::OsdCommand { .. }
+                | PoolRequest::MonTell { .. }
+                | PoolRequest::PingMonitor { .. }
                 | PoolRequest::ClusterStat
                 | PoolRequest::WatchCheck { .. }
+                | PoolRequest::PoolStat { .. }
                 | PoolRequest::BaseTier { .. },
             ) => 0xffu8.encode(out),
         }

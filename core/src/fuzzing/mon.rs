@@ -1,5 +1,5 @@
 //! Fuzzes what a monitor sends a client: the monmap, MOSDMap, the
-//! version, pool-op, statfs, command and auth replies, and `mon_host`
+//! version, pool-op, statfs, pool-stats, command and auth replies, pongs, and `mon_host`
 //! text. Whatever
 //! decodes must encode back to something that decodes the same.
 
@@ -29,8 +29,18 @@ pub fn run(data: &[u8]) {
         let msg = messages::command_ack_message(1, &ack, bytes::Bytes::new());
         assert_eq!(crate::encoding::Decoder::new(&msg.front).decode::<messages::CommandAck>(), Ok(ack));
     }
+    let _ = crate::mon::tell::decode_pong(data);
+    if let Ok(r) = decode_exact::<messages::CommandReply>(data) {
+        assert_eq!(encode_to_vec(&r), data);
+    }
     if let Ok(stats) = decode_exact::<messages::Statfs>(data) {
         assert_eq!(decode_exact::<messages::Statfs>(&encode_to_vec(&stats)), Ok(stats));
+    }
+    for version in [1, 2] {
+        if let Ok(r) = crate::mon::pool_stats::PoolStatsReply::decode(data, version) {
+            let msg = r.encode(1);
+            assert_eq!(crate::mon::pool_stats::PoolStatsReply::decode(&msg.front, msg.version), Ok(r));
+        }
     }
     if let Ok(r) = decode_exact::<VersionReply>(data) {
         assert_eq!(encode_to_vec(&r), data);
@@ -85,6 +95,14 @@ mod tests {
             encode_to_vec(&reply),
             encode_to_vec(&auth),
             encode_to_vec(&VersionReply { tid: 1, newest: 2, oldest: 1 }),
+            encode_to_vec(&messages::CommandReply { result: -22, status: "unknown command".into() }),
+            crate::mon::pool_stats::PoolStatsReply {
+                stats: alloc::vec![("rbd".into(), Default::default())],
+                per_pool: true
+            }
+            .encode(3)
+            .front
+            .to_vec(),
             b"[v2:1.2.3.4:3300,v1:1.2.3.4:6789] [::1]:3300 mon.example:3300".to_vec(),
         ]
     }

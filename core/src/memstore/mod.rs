@@ -129,6 +129,24 @@ impl MemStore {
             .collect())
     }
 
+    /// A pool's usage as an OSD would count it with one replica: every
+    /// head and clone an object, their data and omap bytes.
+    pub fn pool_stat(&self, pool: i64) -> Result<crate::mon::pool_stats::PoolStat, Errno> {
+        use crate::mon::pool_stats::PoolStat;
+        let state = self.state.lock();
+        let pool = state.pools.get(&pool).ok_or(Errno::ENOENT)?;
+        let mut stat = PoolStat::default();
+        let states = pool.objects.values().flat_map(|o| o.head.iter().chain(o.clones.values().map(|c| &c.state)));
+        for s in states {
+            stat.sum[1] += 1;
+            stat.sum[0] += s.data.len() as i64;
+            stat.num_omap_bytes += s.omap.iter().map(|(k, v)| (k.len() + v.len()) as i64).sum::<i64>();
+        }
+        stat.sum[2] = pool.objects.values().map(|o| o.clones.len() as i64).sum();
+        stat.sum[3] = stat.sum[1];
+        Ok(stat)
+    }
+
     /// Executes one compound and returns its reply.
     pub fn execute(&self, req: &ObjectRequest) -> ObjectReply {
         let mut state = self.state.lock();

@@ -12,6 +12,7 @@ use bytes::Bytes;
 
 use super::messages::{self, msg_type, pool_op, AuthReply, OsdMapMessage, PoolOpReply, VersionReply};
 use super::monmap::{mon_entity_addr, socket_addr, MonMap};
+use super::tell::{MonRef, OneShot, Outcome};
 use crate::auth::{self, AuthClient, Authorizer};
 use crate::encoding::{decode_exact, UtcTime};
 use crate::msgr::{ConMode, ConnAuth, ConnEvent, Connection, ConnectionConfig, EntityAddr, EntityType, Message};
@@ -121,10 +122,20 @@ pub enum MonEvent {
         status: String,
         output: Bytes,
     },
+    /// Usage of the pools asked for (rados_ioctx_pool_stat).
+    PoolStats {
+        tid: u64,
+        reply: super::pool_stats::PoolStatsReply,
+    },
     Version {
         tid: u64,
         newest: u64,
         oldest: u64,
+    },
+    /// A monitor's answer to MPing (its health and status as JSON).
+    Pong {
+        tid: u64,
+        result: Result<String, Errno>,
     },
     /// Terminal: could not connect (-ETIMEDOUT) or authenticate.
     Failed(Errno),
@@ -178,6 +189,11 @@ pub struct MonClient {
     commands: BTreeMap<u64, (Vec<String>, Bytes)>,
     /// Statfs requests awaiting their reply.
     statfs: alloc::collections::BTreeSet<u64>,
+    /// MGetPoolStats awaiting their reply: the pools asked for.
+    pool_stats: BTreeMap<u64, Vec<String>>,
+    /// Commands to one monitor and pings, each on its own connection:
+    /// tid, connection, whether a ping.
+    one_shots: Vec<(u64, OneShot, bool)>,
     auth_pending: bool,
     renew_not_before: Instant,
     actions: VecDeque<MonAction>,
@@ -227,6 +243,8 @@ impl MonClient {
             pool_ops: BTreeMap::new(),
             commands: BTreeMap::new(),
             statfs: alloc::collections::BTreeSet::new(),
+            pool_stats: BTreeMap::new(),
+            one_shots: Vec::new(),
             auth_pending: false,
             renew_not_before: now,
             actions: VecDeque::new(),
@@ -285,6 +303,9 @@ impl MonClient {
         if let Some(a) = self.attempts.iter_mut().find(|a| a.id == conn) {
             a.connected = true;
         }
+        if let Some((_, shot, _)) = self.one_shots.iter_mut().find(|(_, s, _)| s.id == conn) {
+            shot.handle_connected();
+        }
         self.flush();
     }
 
@@ -297,6 +318,8 @@ impl MonClient {
         } else if let Some(s) = self.session.as_mut().filter(|s| s.id == conn) {
             s.conn.handle_input(bytes, now, None);
             self.session_events(now);
+        } else {
+            self.one_shot(conn, |shot| shot.handle_bytes(bytes, now));
         }
         self.flush();
     }
@@ -308,6 +331,8 @@ impl MonClient {
         } else if let Some(s) = self.session.as_mut().filter(|s| s.id == conn) {
             s.conn.handle_closed();
             self.session_events(now);
+        } else {
+            self.one_shot(conn, OneShot::handle_closed);
         }
         self.flush();
     }
@@ -327,6 +352,9 @@ impl MonClient {
         }
         for r in &self.reopen_at {
             min(Some(*r));
+        }
+        for (_, shot, _) in &self.one_shots {
+            min(Some(shot.poll_timeout()));
         }
         if let Some(s) = &self.session {
             min(s.conn.poll_timeout());
@@ -363,7 +391,119 @@ impl MonClient {
             self.hunt(now);
         }
         self.check_renewal(now);
+        let ids: Vec<ConnId> = self.one_shots.iter().map(|(_, s, _)| s.id).collect();
+        for id in ids {
+            self.one_shot(id, |shot| shot.handle_timeout(now));
+        }
         self.flush();
+    }
+
+    /// rados_mon_command_target: a command to one monitor, on a connection
+    /// of its own; answered by [`MonEvent::CommandDone`].
+    pub fn tell(&mut self, target: &MonRef, cmd: &[String], input: Bytes, now: Instant) -> u64 {
+        let tid = self.next_tid();
+        let (Some(map), Some(fsid)) = (&self.monmap, self.fsid()) else {
+            self.command_failed(tid, Errno::ENOTCONN, "");
+            return tid;
+        };
+        let addr = match target.resolve(map) {
+            Ok(addr) => addr.clone(),
+            Err((e, status)) => {
+                self.command_failed(tid, e, status);
+                return tid;
+            }
+        };
+        let message = messages::command(tid, &fsid, cmd, input);
+        let deadline = now + self.config.mount_timeout;
+        if self.open_one_shot(tid, &addr, message, msg_type::COMMAND_REPLY, deadline, now, false).is_err() {
+            self.command_failed(tid, Errno::ENXIO, "mon unavailable");
+        }
+        tid
+    }
+
+    /// rados_ping_monitor: MPing to monitor `mon_id` (also found as
+    /// "noname-<mon_id>", the name mon_host entries get); answered by
+    /// [`MonEvent::Pong`] within the ping timeout.
+    pub fn ping(&mut self, mon_id: &str, now: Instant) -> u64 {
+        let tid = self.next_tid();
+        let found = match (mon_id.is_empty(), &self.monmap) {
+            (true, _) => Err(Errno::EINVAL),
+            (false, Some(map)) => {
+                let noname = alloc::format!("noname-{mon_id}");
+                let name = if map.mons.iter().any(|m| m.name == noname) { noname } else { mon_id.into() };
+                MonRef::Name(name).resolve(map).cloned().map_err(|(e, _)| e)
+            }
+            (false, None) => Err(Errno::ENOTCONN),
+        };
+        let deadline = now + self.config.timeout;
+        let message = Message::new(msg_type::PING, 1, 1, Vec::new());
+        let opened =
+            found.and_then(|addr| self.open_one_shot(tid, &addr, message, msg_type::PING, deadline, now, true));
+        if let Err(e) = opened {
+            self.events.push_back(MonEvent::Pong { tid, result: Err(e) });
+        }
+        tid
+    }
+
+    /// Abandons a tell or ping: its connection closes.
+    pub fn cancel(&mut self, tid: u64) {
+        self.commands.remove(&tid);
+        if let Some(i) = self.one_shots.iter().position(|(t, _, _)| *t == tid) {
+            let (_, shot, _) = self.one_shots.remove(i);
+            self.actions.push_back(MonAction::Close { conn: shot.id });
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open_one_shot(
+        &mut self,
+        tid: u64,
+        addr: &EntityAddr,
+        message: Message,
+        reply_type: u16,
+        deadline: Instant,
+        now: Instant,
+        ping: bool,
+    ) -> Result<(), Errno> {
+        self.next_conn += 1;
+        let id = ConnId(self.next_conn);
+        let random = self.rng.next_u64();
+        let (shot, connect) =
+            OneShot::open(id, addr, &self.config, self.nonce, message, reply_type, deadline, now, random)?;
+        self.actions.push_back(connect);
+        self.one_shots.push((tid, shot, ping));
+        Ok(())
+    }
+
+    /// Feeds one one-shot connection; once it is done, closes it and
+    /// reports its answer.
+    fn one_shot(&mut self, conn: ConnId, feed: impl FnOnce(&mut OneShot) -> Outcome) {
+        let Some(i) = self.one_shots.iter().position(|(_, s, _)| s.id == conn) else { return };
+        let Some(outcome) = feed(&mut self.one_shots[i].1) else { return };
+        let (tid, shot, ping) = self.one_shots.remove(i);
+        self.actions.push_back(MonAction::Close { conn: shot.id });
+        match (ping, outcome) {
+            (true, outcome) => {
+                let result = outcome.and_then(|m| super::tell::decode_pong(&m.front));
+                self.events.push_back(MonEvent::Pong { tid, result });
+            }
+            (false, Ok(m)) => match crate::encoding::decode_exact::<messages::CommandReply>(&m.front) {
+                Ok(r) => self.events.push_back(MonEvent::CommandDone {
+                    tid,
+                    result: r.result,
+                    status: r.status,
+                    output: m.data.clone(),
+                }),
+                Err(_) => self.command_failed(tid, Errno::EBADMSG, ""),
+            },
+            // Upstream gives up on an unreachable monitor with these words.
+            (false, Err(e)) => self.command_failed(tid, e, "mon unavailable"),
+        }
+    }
+
+    fn command_failed(&mut self, tid: u64, e: Errno, status: &str) {
+        let status = status.into();
+        self.events.push_back(MonEvent::CommandDone { tid, result: e.to_ret(), status, output: Bytes::new() });
     }
 
     /// Asks for osdmaps from `start` (0: the latest), once.
@@ -434,6 +574,24 @@ impl MonClient {
         }
         self.flush();
         tid
+    }
+
+    /// rados_ioctx_pool_stat; answered by [`MonEvent::PoolStats`].
+    pub fn get_pool_stats(&mut self, pools: Vec<String>) -> u64 {
+        let tid = self.next_tid();
+        self.pool_stats.insert(tid, pools);
+        if self.is_primed() {
+            self.send_pool_stats(tid);
+        }
+        self.flush();
+        tid
+    }
+
+    fn send_pool_stats(&mut self, tid: u64) {
+        if let (Some(fsid), Some(pools)) = (self.fsid(), self.pool_stats.get(&tid)) {
+            let msg = super::pool_stats::get_pool_stats(tid, &fsid, pools);
+            self.send(msg);
+        }
     }
 
     /// An authorizer for a service, when its ticket is held. Otherwise
@@ -655,6 +813,10 @@ impl MonClient {
         for tid in tids {
             self.send_command(tid);
         }
+        let tids: Vec<u64> = self.pool_stats.keys().copied().collect();
+        for tid in tids {
+            self.send_pool_stats(tid);
+        }
         if let Some(fsid) = self.fsid() {
             let tids: Vec<u64> = self.statfs.iter().copied().collect();
             for tid in tids {
@@ -771,6 +933,14 @@ impl MonClient {
                     self.events.push_back(MonEvent::Statfs { tid: m.tid, stats });
                 }
             }
+            msg_type::GET_POOL_STATS_REPLY => {
+                let Ok(reply) = super::pool_stats::PoolStatsReply::decode(&m.front, m.version) else {
+                    return;
+                };
+                if self.pool_stats.remove(&m.tid).is_some() {
+                    self.events.push_back(MonEvent::PoolStats { tid: m.tid, reply });
+                }
+            }
             msg_type::MON_COMMAND_ACK => {
                 let Ok(ack) = decode_prefix::<messages::CommandAck>(&m.front) else {
                     return;
@@ -838,6 +1008,11 @@ impl MonClient {
         if let Some(s) = &mut self.session {
             while let Some(bytes) = s.conn.poll_transmit() {
                 self.actions.push_back(MonAction::Send { conn: s.id, bytes });
+            }
+        }
+        for (_, shot, _) in &mut self.one_shots {
+            while let Some(bytes) = shot.poll_transmit() {
+                self.actions.push_back(MonAction::Send { conn: shot.id, bytes });
             }
         }
     }

@@ -14,6 +14,7 @@ use crate::msgr::Message;
 
 /// `CEPH_MSG_*` (src/include/ceph_fs.h, msgr.h).
 pub mod msg_type {
+    pub const PING: u16 = 2;
     pub const MON_MAP: u16 = 4;
     pub const STATFS: u16 = 13;
     pub const STATFS_REPLY: u16 = 14;
@@ -25,9 +26,13 @@ pub mod msg_type {
     pub const MON_GET_VERSION_REPLY: u16 = 20;
     pub const OSD_MAP: u16 = 41;
     pub const POOLOP_REPLY: u16 = 48;
+    pub const GET_POOL_STATS: u16 = 58;
+    pub const GET_POOL_STATS_REPLY: u16 = 59;
     pub const POOLOP: u16 = 49;
     pub const MON_COMMAND: u16 = 50;
     pub const MON_COMMAND_ACK: u16 = 51;
+    pub const COMMAND: u16 = 97;
+    pub const COMMAND_REPLY: u16 = 98;
 }
 
 /// `POOL_OP_*` (src/include/rados.h).
@@ -140,11 +145,16 @@ pub fn mon_command(tid: u64, fsid: &[u8; 16], cmd: &[String], input: Bytes) -> M
     let mut front = Vec::new();
     paxos_header(0, &mut front);
     front.extend_from_slice(fsid);
-    (cmd.len() as u32).encode(&mut front);
-    for part in cmd {
-        part.encode(&mut front);
-    }
+    command_parts(cmd, &mut front);
     Message { tid, data: input, ..Message::new(msg_type::MON_COMMAND, 1, 1, front) }
+}
+
+/// A command's JSON parts: `vector<string>`.
+fn command_parts(cmd: &[String], out: &mut Vec<u8>) {
+    (cmd.len() as u32).encode(out);
+    for part in cmd {
+        part.encode(out);
+    }
 }
 
 /// MMonCommandAck: `i32 r, string rs, vector<string> cmd`; output as data.
@@ -162,6 +172,39 @@ impl Decode for CommandAck {
         // The echoed command is not needed.
         Ok(CommandAck { result, status })
     }
+}
+
+/// MCommand, a command to one daemon (OSD, or a monitor by name):
+/// `fsid, vector<string> cmd`; the input rides as data.
+pub fn command(tid: u64, fsid: &[u8; 16], cmd: &[String], input: Bytes) -> Message {
+    let mut front = fsid.to_vec();
+    command_parts(cmd, &mut front);
+    Message { tid, data: input, ..Message::new(msg_type::COMMAND, 1, 1, front) }
+}
+
+/// MCommandReply: `i32 r, string rs`; the output rides as data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandReply {
+    pub result: i32,
+    pub status: String,
+}
+
+impl Decode for CommandReply {
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        Ok(CommandReply { result: d.i32()?, status: d.string()? })
+    }
+}
+
+impl Encode for CommandReply {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.result.encode(out);
+        self.status.encode(out);
+    }
+}
+
+/// MCommandReply as a daemon sends it.
+pub fn command_reply_message(tid: u64, reply: &CommandReply, output: Bytes) -> Message {
+    Message { tid, data: output, ..Message::new(msg_type::COMMAND_REPLY, 1, 1, encode_to_vec(reply)) }
 }
 
 /// MAuth: `u32 protocol, bufferlist payload, u32 monmap_epoch`.

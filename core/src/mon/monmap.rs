@@ -27,7 +27,8 @@ impl MonInfo {
 pub struct MonMap {
     pub fsid: [u8; 16],
     pub epoch: u32,
-    /// By name, as the map's `mon_info` is ordered.
+    /// In rank order (the map's `ranks`); a monitor `ranks` leaves out
+    /// comes after the ranked ones.
     pub mons: Vec<MonInfo>,
 }
 
@@ -62,7 +63,17 @@ impl Decode for MonMap {
                     Ok(MonInfo { name, public_addrs })
                 })?);
             }
-            Ok(MonMap { fsid, epoch, mons })
+            // vector<string> ranks: names, rank 0 first.
+            let ranked = d.count(4)?;
+            let mut ordered = Vec::with_capacity(mons.len());
+            for _ in 0..ranked {
+                let name = d.str()?;
+                if let Some(i) = mons.iter().position(|m| m.name == name) {
+                    ordered.push(mons.remove(i));
+                }
+            }
+            ordered.append(&mut mons);
+            Ok(MonMap { fsid, epoch, mons: ordered })
         })
     }
 }
@@ -87,6 +98,10 @@ impl Encode for MonMap {
                     0u16.encode(out);
                     0u16.encode(out);
                 });
+            }
+            (self.mons.len() as u32).encode(out);
+            for mon in &self.mons {
+                mon.name.encode(out);
             }
         });
     }
@@ -134,6 +149,23 @@ mod tests {
         assert_eq!(addrs[0], EntityAddr::v4(AddrType::MSGR2, [127, 0, 0, 1], 3320, 0));
         assert_eq!(addrs[1], EntityAddr::v4(AddrType::LEGACY, [127, 0, 0, 1], 6791, 0));
         assert_eq!(map.mons[0].msgr2_addr(), Some(&addrs[0]));
+    }
+
+    #[test]
+    fn monitors_come_in_rank_order() {
+        let info = |name: &str, ip| MonInfo {
+            name: name.into(),
+            public_addrs: EntityAddrvec(alloc::vec![EntityAddr::v4(AddrType::MSGR2, [10, 0, 0, ip], 3300, 0)]),
+        };
+        let map = MonMap { fsid: [7; 16], epoch: 3, mons: alloc::vec![info("a", 2), info("b", 1)] };
+        let mut bytes = encode_to_vec(&map);
+        // The ranks are last: "a" then "b". Rank "b" first instead.
+        let n = bytes.len();
+        assert_eq!(&bytes[n - 10..], b"\x01\0\0\0a\x01\0\0\0b");
+        (bytes[n - 6], bytes[n - 1]) = (b'b', b'a');
+        let back: MonMap = decode_exact(&bytes).unwrap();
+        let names: Vec<&str> = back.mons.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["b", "a"]);
     }
 
     #[test]

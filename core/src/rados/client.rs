@@ -5,9 +5,12 @@
 //! carries out the [`NetAction`]s that come out.
 
 use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::SocketAddr;
 use core::time::Duration;
+
+use bytes::Bytes;
 
 use super::{PoolRequest, Reply, Request, Tid};
 use crate::auth;
@@ -106,8 +109,12 @@ pub struct RadosClient {
     pool_ops: BTreeMap<u64, (Tid, PoolOpKind)>,
     /// Monitor commands by monitor tid: our tid.
     commands: BTreeMap<u64, Tid>,
+    /// Commands to OSDs, on their sessions.
+    osd_commands: super::osd_command::OsdCommands,
     /// Statfs requests by monitor tid: our tid.
     statfs: BTreeMap<u64, Tid>,
+    /// Pool stats requests by monitor tid: our tid and the pool's name.
+    pool_stats: BTreeMap<u64, (Tid, String)>,
     /// Pool lookups the map could not answer, by the MMonGetVersion asking
     /// for the newest epoch (librados's wait_for_latest_osdmap).
     stale_lookups: BTreeMap<u64, Vec<(Tid, PoolRequest)>>,
@@ -192,7 +199,9 @@ impl RadosClient {
             global_seq: 1 << 20,
             pool_ops: BTreeMap::new(),
             commands: BTreeMap::new(),
+            osd_commands: Default::default(),
             statfs: BTreeMap::new(),
+            pool_stats: BTreeMap::new(),
             stale_lookups: BTreeMap::new(),
             awaiting_epoch: Vec::new(),
             early: Vec::new(),
@@ -267,9 +276,36 @@ impl RadosClient {
                 let mon_tid = self.mon.statfs();
                 self.statfs.insert(mon_tid, tid);
             }
+            // librados names the pool by our map: gone from it, -ENOENT.
+            Request::Pool(PoolRequest::PoolStat { pool }) => match self.map.as_ref().and_then(|m| m.pool_name(pool)) {
+                Some(name) => {
+                    let mon_tid = self.mon.get_pool_stats(alloc::vec![name.into()]);
+                    self.pool_stats.insert(mon_tid, (tid, name.into()));
+                }
+                None => self.events.push_back(ClientEvent::Reply(tid, Reply::PoolStat(Err(Errno::ENOENT)))),
+            },
             Request::Pool(PoolRequest::MonCommand { cmd, input }) => {
                 let mon_tid = self.mon.command(cmd, input);
                 self.commands.insert(mon_tid, tid);
+            }
+            Request::Pool(PoolRequest::MonTell { target, cmd, input }) => {
+                let mon_tid = self.mon.tell(&target, &cmd, input, now);
+                self.commands.insert(mon_tid, tid);
+            }
+            Request::Pool(PoolRequest::PingMonitor { name }) => {
+                let mon_tid = self.mon.ping(&name, now);
+                self.commands.insert(mon_tid, tid);
+            }
+            Request::Pool(PoolRequest::OsdCommand { target, cmd, input }) => {
+                let (Some(map), Some(fsid)) = (&self.map, self.mon.fsid()) else {
+                    let reply =
+                        Request::Pool(PoolRequest::OsdCommand { target, cmd, input }).error_reply(Errno::ENOTCONN);
+                    return self.events.push_back(ClientEvent::Reply(tid, reply));
+                };
+                match self.osd_commands.start(tid, target, &cmd, input, map, &fsid) {
+                    Ok((osd, message)) => self.send_to_osd(osd, message),
+                    Err(e) => self.events.push_back(ClientEvent::Reply(tid, super::osd_command::failed(e))),
+                }
             }
             Request::Pool(
                 req @ (PoolRequest::Lookup { .. }
@@ -293,8 +329,13 @@ impl RadosClient {
     /// Abandons a request: its reply, if one comes, is dropped.
     pub fn cancel(&mut self, tid: Tid) {
         self.objecter.cancel(tid);
-        self.commands.retain(|_, t| *t != tid);
+        if let Some((&mon_tid, _)) = self.commands.iter().find(|(_, t)| **t == tid) {
+            self.commands.remove(&mon_tid);
+            self.mon.cancel(mon_tid);
+        }
+        self.osd_commands.cancel(tid);
         self.statfs.retain(|_, t| *t != tid);
+        self.pool_stats.retain(|_, (t, _)| *t != tid);
         self.early.retain(|(t, _)| *t != tid);
         self.awaiting_epoch.retain(|(_, t, _)| *t != tid);
         self.stale_lookups.values_mut().for_each(|l| l.retain(|(t, _)| *t != tid));
@@ -449,9 +490,26 @@ impl RadosClient {
                     self.events.push_back(ClientEvent::Reply(tid, reply));
                 }
             }
+            MonEvent::PoolStats { tid, reply } => {
+                if let Some((tid, name)) = self.pool_stats.remove(&tid) {
+                    // A pool the monitor has no stats for (no manager) is zeros.
+                    let stat = reply.stats.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).unwrap_or_default();
+                    let stat = crate::mon::pool_stats::rados_pool_stat(&stat, reply.per_pool);
+                    self.events.push_back(ClientEvent::Reply(tid, Reply::PoolStat(Ok(stat.into()))));
+                }
+            }
             MonEvent::CommandDone { tid, result, status, output } => {
                 if let Some(tid) = self.commands.remove(&tid) {
                     let reply = Reply::Command { result, status, output };
+                    self.events.push_back(ClientEvent::Reply(tid, reply));
+                }
+            }
+            MonEvent::Pong { tid, result } => {
+                if let Some(tid) = self.commands.remove(&tid) {
+                    let reply = match result {
+                        Ok(json) => Reply::Command { result: 0, status: String::new(), output: json.into() },
+                        Err(e) => Reply::Command { result: e.to_ret(), status: String::new(), output: Bytes::new() },
+                    };
                     self.events.push_back(ClientEvent::Reply(tid, reply));
                 }
             }
@@ -679,6 +737,12 @@ impl RadosClient {
             }
             return;
         }
+        if m.msg_type == crate::mon::messages::msg_type::COMMAND_REPLY {
+            if let Some((tid, reply)) = self.osd_commands.handle_reply(osd, &m) {
+                self.events.push_back(ClientEvent::Reply(tid, reply));
+            }
+            return;
+        }
         let Some(map) = &self.map else { return };
         // A reply we cannot decode leaves its op to time out.
         let _ = self.objecter.handle_message(osd, &m, map, self.now);
@@ -692,12 +756,26 @@ impl RadosClient {
         if let Some(map) = &self.map {
             self.objecter.handle_reset(osd, map, self.now);
         }
+        self.retarget_commands(osd);
     }
 
     fn close_osd(&mut self, osd: i32) {
         self.held.remove(&osd);
         if let Some(s) = self.sessions.remove(&osd) {
             self.actions.push_back(NetAction::Close { conn: s.conn });
+        }
+        self.retarget_commands(osd);
+    }
+
+    /// Commands that were on `osd`'s session go again, or fail.
+    fn retarget_commands(&mut self, osd: i32) {
+        let Some(map) = &self.map else { return };
+        let (sends, replies) = self.osd_commands.retarget(osd, map);
+        for (tid, reply) in replies {
+            self.events.push_back(ClientEvent::Reply(tid, reply));
+        }
+        for (to, message) in sends {
+            self.send_to_osd(to, message);
         }
     }
 }

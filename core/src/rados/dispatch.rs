@@ -59,8 +59,29 @@ pub enum PoolRequest {
     BaseTier {
         pool: i64,
     },
+    /// The pool's usage (rados_ioctx_pool_stat): `Reply::PoolStat`.
+    PoolStat {
+        pool: i64,
+    },
     /// A monitor command (JSON parts, input), as `ceph` sends it.
     MonCommand {
+        cmd: alloc::vec::Vec<String>,
+        input: Bytes,
+    },
+    /// A command to one monitor, by name or rank (rados_mon_command_target):
+    /// `Reply::Command`.
+    MonTell {
+        target: crate::mon::tell::MonRef,
+        cmd: alloc::vec::Vec<String>,
+        input: Bytes,
+    },
+    /// MPing to a monitor: `Reply::Command` with its JSON as the output.
+    PingMonitor {
+        name: String,
+    },
+    /// A command to an OSD, or to a pg's primary: `Reply::Command`.
+    OsdCommand {
+        target: super::osd_command::CommandTarget,
         cmd: alloc::vec::Vec<String>,
         input: Bytes,
     },
@@ -91,9 +112,13 @@ impl Request {
                 | PoolRequest::DeletePool { .. },
             ) => Reply::Done(Err(e)),
             Request::Pool(PoolRequest::ClusterStat) => Reply::Stats(Err(e)),
-            Request::Pool(PoolRequest::MonCommand { .. }) => {
-                Reply::Command { result: e.to_ret(), status: String::new(), output: Bytes::new() }
-            }
+            Request::Pool(PoolRequest::PoolStat { .. }) => Reply::PoolStat(Err(e)),
+            Request::Pool(
+                PoolRequest::MonCommand { .. }
+                | PoolRequest::OsdCommand { .. }
+                | PoolRequest::MonTell { .. }
+                | PoolRequest::PingMonitor { .. },
+            ) => Reply::Command { result: e.to_ret(), status: String::new(), output: Bytes::new() },
         }
     }
 }
@@ -107,6 +132,8 @@ pub enum Reply {
     Done(Result<(), Errno>),
     /// kb, kb_used, kb_avail, num_objects.
     Stats(Result<[u64; 4], Errno>),
+    /// What rados_ioctx_pool_stat fills in (boxed: replies stay small).
+    PoolStat(Result<alloc::boxed::Box<crate::mon::pool_stats::RadosPoolStat>, Errno>),
     /// A monitor command's result, status line and output.
     Command {
         result: i32,

@@ -21,6 +21,10 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         Request::Pool(PoolRequest::BaseTier { pool }) => Reply::Id(store.pool_name(*pool).map(|_| *pool as u64)),
         // Watches on a local store cannot lapse: always just confirmed.
         Request::Pool(PoolRequest::WatchCheck { .. }) => Reply::Id(Ok(1)),
+        // Counted as an OSD would, in the legacy (not per-pool) way.
+        Request::Pool(PoolRequest::PoolStat { pool }) => {
+            Reply::PoolStat(store.pool_stat(*pool).map(|s| crate::mon::pool_stats::rados_pool_stat(&s, false).into()))
+        }
         // A local store has no other map than the one it is.
         Request::Pool(PoolRequest::LatestMap) => Reply::Done(Ok(())),
         // Nor a monitor: its owner creates pools itself.
@@ -28,6 +32,9 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
             PoolRequest::CreatePool { .. }
             | PoolRequest::DeletePool { .. }
             | PoolRequest::MonCommand { .. }
+            | PoolRequest::OsdCommand { .. }
+            | PoolRequest::MonTell { .. }
+            | PoolRequest::PingMonitor { .. }
             | PoolRequest::ClusterStat,
         ) => request.error_reply(Errno::EOPNOTSUPP),
     }

@@ -14,6 +14,7 @@ mod commands;
 mod dispatch;
 mod join;
 mod local;
+pub mod osd_command;
 
 pub use commands::blocklist_add;
 pub use dispatch::{Dispatcher, Notification, PoolRequest, Reply, ReplyFuture, Request, Tid, WatchEvent};

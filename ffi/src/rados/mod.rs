@@ -18,6 +18,7 @@ use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
 use crate::handle::{self, c_handle, Magic};
 
 pub mod aio;
+pub mod command;
 pub mod lock;
 pub mod object;
 pub mod watch;
@@ -457,54 +458,6 @@ pub unsafe extern "C" fn rados_blocklist_add(
     })
 }
 
-/// Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
-/// `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
-/// monitor's result; `*outbuf` (free with rados_buffer_free) gets its
-/// output and `*outs` its status line, whatever the result. -EOPNOTSUPP on
-/// the embedded store, which has no monitor.
-///
-/// # Safety
-/// `cluster` connected; `cmd` holds `cmdlen` C strings; `inbuf` readable
-/// for `inbuflen` bytes; the out-pointers NULL or writable.
-#[no_mangle]
-#[allow(clippy::too_many_arguments)]
-pub unsafe extern "C" fn rados_mon_command(
-    cluster: rados_t,
-    cmd: *mut *const c_char,
-    cmdlen: usize,
-    inbuf: *const c_char,
-    inbuflen: usize,
-    outbuf: *mut *mut c_char,
-    outbuflen: *mut usize,
-    outs: *mut *mut c_char,
-    outslen: *mut usize,
-) -> c_int {
-    guard(|| {
-        // SAFETY: checked handle.
-        let c = unsafe { self::cluster(cluster) }?;
-        if (cmd.is_null() && cmdlen > 0) || (inbuf.is_null() && inbuflen > 0) {
-            return Err(Errno::EINVAL);
-        }
-        let mut parts = Vec::with_capacity(cmdlen);
-        for i in 0..cmdlen {
-            // SAFETY: cmd holds cmdlen C strings by contract.
-            parts.push(unsafe { cstr(cmd.add(i).read()) }?.to_string());
-        }
-        let input = match inbuflen {
-            0 => &[][..],
-            // SAFETY: readable for inbuflen bytes by contract.
-            n => unsafe { std::slice::from_raw_parts(inbuf.cast::<u8>(), n) },
-        };
-        let answer = c.rados.mon_command(&parts, input)?;
-        // SAFETY: forwarded contracts.
-        unsafe {
-            crate::boundary::put_output(&answer.output, outbuf, outbuflen)?;
-            crate::boundary::put_output(answer.status.as_bytes(), outs, outslen)?;
-        }
-        Ok(answer.result)
-    })
-}
-
 /// Copies `text` and a NUL into `buf` (`maxlen` bytes) as librados's
 /// string getters do: its length, or -ERANGE when it does not fit.
 ///
@@ -578,5 +531,25 @@ pub unsafe extern "C" fn rados_cluster_stat(cluster: rados_t, result: *mut rados
         let stat = rados_cluster_stat_t { kb, kb_used, kb_avail, num_objects };
         // SAFETY: checked by put.
         unsafe { crate::boundary::put(result, stat) }.map(|_| 0)
+    })
+}
+
+/// The pool's usage as the monitor reports it (all zeros on a cluster
+/// without a manager daemon, as librados gives); on the embedded store,
+/// its objects and bytes. -ENOENT once the pool is gone.
+///
+/// # Safety
+/// `io` from rados_ioctx_create; `stats` writable.
+#[no_mangle]
+pub unsafe extern "C" fn rados_ioctx_pool_stat(io: rados_ioctx_t, stats: *mut rados_pool_stat_t) -> c_int {
+    guard(|| {
+        // SAFETY: checked handle.
+        let stat = unsafe { ioctx(io) }?.io.pool_stat()?;
+        #[rustfmt::skip]
+        let [num_bytes, num_kb, num_objects, num_object_clones, num_object_copies, num_objects_missing_on_primary, num_objects_unfound, num_objects_degraded, num_rd, num_rd_kb, num_wr, num_wr_kb, num_user_bytes, compressed_bytes_orig, compressed_bytes, compressed_bytes_alloc] = stat;
+        #[rustfmt::skip]
+        let out = rados_pool_stat_t { num_bytes, num_kb, num_objects, num_object_clones, num_object_copies, num_objects_missing_on_primary, num_objects_unfound, num_objects_degraded, num_rd, num_rd_kb, num_wr, num_wr_kb, num_user_bytes, compressed_bytes_orig, compressed_bytes, compressed_bytes_alloc };
+        // SAFETY: checked by put.
+        unsafe { crate::boundary::put(stats, out) }.map(|_| 0)
     })
 }

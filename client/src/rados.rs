@@ -321,19 +321,13 @@ impl Rados {
         }
     }
 
-    /// rados_mgr_command(_target). There is no manager client here, so
-    /// this answers as librados does when no manager daemon runs: it waits
-    /// rados_mon_op_timeout (librados: for ever when 0; here the management
-    /// timeout) and returns ETIMEDOUT, positive as librados's wait gives it.
-    /// -EOPNOTSUPP on the embedded store.
+    /// rados_mgr_command(_target): librbdrs has no manager client, and
+    /// says so at once (-EOPNOTSUPP, on a cluster with a manager or
+    /// without), where librados would talk to the manager, or with none
+    /// running wait rados_mon_op_timeout (for ever when 0).
     pub fn mgr_command(&self) -> Result<CommandOutput, Errno> {
-        let conn = self.connection()?;
-        if conn.fsid.is_none() {
-            return Err(Errno::EOPNOTSUPP);
-        }
-        let wait = conn.config()?.get_timeout("rados_mon_op_timeout")?.unwrap_or(conn.admin_timeout);
-        std::thread::sleep(wait);
-        Ok(CommandOutput { result: Errno::ETIMEDOUT.0, status: String::new(), output: Vec::new() })
+        self.connection()?;
+        Err(Errno::EOPNOTSUPP)
     }
 
     /// Disconnects: stops the threads once the flows they run finish.

@@ -907,11 +907,10 @@ int rados_pg_command(rados_t cluster,
                      size_t *outslen);
 
 /**
- * Sends a command to the active manager. librbdrs has no manager client:
- * it answers as librados does when no manager daemon runs, waiting
- * rados_mon_op_timeout (where librados would wait for ever when that is 0,
- * the management timeout) and returning ETIMEDOUT, positive as librados
- * returns it. -EOPNOTSUPP on the embedded store.
+ * Would send a command to the active manager: librbdrs has no manager
+ * client, and answers -EOPNOTSUPP at once (librados talks to the
+ * manager, or with none running waits rados_mon_op_timeout, for ever
+ * when it is 0, and then returns ETIMEDOUT, positive).
  *
  * # Safety
  * As [`rados_mon_command`].

@@ -53,6 +53,7 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
             data.encode(out);
         }
         OpKind::Truncate { size } => size.encode(out),
+        OpKind::AssertVersion { version } => version.encode(out),
         OpKind::SetAllocHint { expected_object_size, expected_write_size } => {
             expected_object_size.encode(out);
             expected_write_size.encode(out);
@@ -74,6 +75,11 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
         }
         OpKind::OmapGetValsByKeys { keys } | OpKind::OmapRmKeys { keys } => keys.encode(out),
         OpKind::OmapSetVals { entries } => entries.encode(out),
+        OpKind::OmapRmKeyRange { start, end } => {
+            start.encode(out);
+            end.encode(out);
+        }
+        OpKind::OmapCmp { assertions } => assertions.encode(out),
         OpKind::OmapSetHeader { header } => header.encode(out),
         OpKind::Call { class, method, input } => {
             class.encode(out);
@@ -125,6 +131,7 @@ fn get_op(d: &mut Decoder<'_>) -> Result<OsdOp, DecodeError> {
         0x2202 => OpKind::WriteFull { data: d.decode()? },
         0x2226 => OpKind::WriteSame { offset: d.u64()?, length: d.u64()?, data: d.decode()? },
         0x2203 => OpKind::Truncate { size: d.u64()? },
+        0x1208 => OpKind::AssertVersion { version: d.u64()? },
         0x2223 => OpKind::SetAllocHint { expected_object_size: d.u64()?, expected_write_size: d.u64()? },
         0x220e => OpKind::Rollback { snap: d.u64()? },
         0x1301 => OpKind::GetXattr { name: d.string()? },
@@ -135,6 +142,8 @@ fn get_op(d: &mut Decoder<'_>) -> Result<OsdOp, DecodeError> {
         0x1214 => OpKind::OmapGetValsByKeys { keys: d.decode()? },
         0x2218 => OpKind::OmapRmKeys { keys: d.decode()? },
         0x2215 => OpKind::OmapSetVals { entries: d.decode()? },
+        0x222c => OpKind::OmapRmKeyRange { start: d.string()?, end: d.string()? },
+        0x1219 => OpKind::OmapCmp { assertions: d.decode()? },
         0x2216 => OpKind::OmapSetHeader { header: d.decode()? },
         0x1401 => OpKind::Call { class: d.string()?, method: d.string()?, input: d.decode()? },
         0x220f => {
@@ -207,7 +216,8 @@ impl Encode for Record {
                 | PoolRequest::ClusterStat
                 | PoolRequest::WatchCheck { .. }
                 | PoolRequest::PoolStat { .. }
-                | PoolRequest::BaseTier { .. },
+                | PoolRequest::BaseTier { .. }
+                | PoolRequest::Alignment { .. },
             ) => 0xffu8.encode(out),
         }
     }

@@ -3,6 +3,7 @@
 //! compare-extent results.
 
 use alloc::collections::BTreeMap;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use bytes::Bytes;
@@ -34,6 +35,15 @@ pub fn execute(ctx: &mut MethodContext<'_>, op: &OsdOp, classes: &ClassRegistry)
         }
         OpKind::Stat => Ok(encode_to_vec(&ctx.stat()?).into()),
         OpKind::AssertExists => ctx.existing().and_then(|_| none()),
+        OpKind::AssertVersion { version } => {
+            let current = ctx.version();
+            match *version {
+                0 => Err(Errno::EINVAL),
+                v if v < current => Err(Errno::ERANGE),
+                v if v > current => Err(Errno::EOVERFLOW),
+                _ => none(),
+            }
+        }
         OpKind::CmpExt { offset, data } => {
             // An absent object compares as zeros (do_extent_cmp).
             let current = match ctx.state() {
@@ -106,6 +116,15 @@ pub fn execute(ctx: &mut MethodContext<'_>, op: &OsdOp, classes: &ClassRegistry)
             none()
         }
         OpKind::OmapClear => ctx.map_clear().and_then(|_| none()),
+        OpKind::OmapRmKeyRange { start, end } => {
+            ctx.existing()?;
+            let omap = &mut ctx.state_mut()?.omap;
+            if start < end {
+                omap.retain(|k, _| k < start || k >= end);
+            }
+            none()
+        }
+        OpKind::OmapCmp { assertions } => omap_cmp(&ctx.existing()?.omap, assertions).and_then(|_| none()),
         OpKind::Call { class, method, input } => {
             let (_, handler) = classes.get(class, method)?;
             handler(ctx, input).map(Bytes::from)
@@ -116,6 +135,26 @@ pub fn execute(ctx: &mut MethodContext<'_>, op: &OsdOp, classes: &ClassRegistry)
             Err(Errno::EOPNOTSUPP)
         }
     }
+}
+
+/// CEPH_OSD_OP_OMAP_CMP: values compare as byte strings.
+fn omap_cmp(omap: &BTreeMap<String, Bytes>, assertions: &BTreeMap<String, (Bytes, i32)>) -> Result<(), Errno> {
+    const EQ: i32 = 1;
+    const GT: i32 = 3;
+    const LT: i32 = 5;
+    for (key, (value, mode)) in assertions {
+        let current: &[u8] = omap.get(key).map_or(&[], |v| v);
+        let holds = match *mode {
+            EQ => current == &value[..],
+            GT => current > &value[..],
+            LT => current < &value[..],
+            _ => return Err(Errno::EINVAL),
+        };
+        if !holds {
+            return Err(Errno::ECANCELED);
+        }
+    }
+    Ok(())
 }
 
 /// Self-managed rollback (_rollback_to): the head becomes the version a

@@ -222,6 +222,67 @@ fn version_counts_modifying_compounds() {
 }
 
 #[test]
+fn assert_version_compares_with_the_user_version() {
+    let f = fixture();
+    f.write("o", |op| {
+        op.write_full(b(b"1"));
+    });
+    f.write("o", |op| {
+        op.write_full(b(b"2"));
+    });
+    let check = |v| {
+        f.read("o", |op| {
+            op.assert_version(v).read(0, 0);
+        })
+    };
+    assert_eq!(check(2).result, 0);
+    assert_eq!(check(1).result, Errno::ERANGE.to_ret());
+    assert_eq!(check(3).result, Errno::EOVERFLOW.to_ret());
+    assert_eq!(check(0).result, Errno::EINVAL.to_ret());
+    // A failed assertion keeps the write after it from happening.
+    let reply = f.write("o", |op| {
+        op.assert_version(1).write_full(b(b"3"));
+    });
+    assert_eq!(reply.result, Errno::ERANGE.to_ret());
+    assert_eq!(f.data_at("o", SnapId::HEAD).unwrap(), b"2");
+}
+
+#[test]
+fn omap_cmp_and_key_range_removal() {
+    let f = fixture();
+    let entries: BTreeMap<String, Bytes> = ["a", "b", "c", "d"].iter().map(|k| (String::from(*k), b(b"m"))).collect();
+    f.write("o", |op| {
+        op.omap_set(entries);
+    });
+    let cmp = |key: &str, value: &'static [u8], mode: i32| {
+        f.read("o", |op| {
+            op.push(OpKind::OmapCmp { assertions: [(String::from(key), (b(value), mode))].into_iter().collect() });
+        })
+        .result
+    };
+    assert_eq!(cmp("a", b"m", 1), 0);
+    assert_eq!(cmp("a", b"n", 1), Errno::ECANCELED.to_ret());
+    assert_eq!(cmp("a", b"l", 3), 0);
+    assert_eq!(cmp("a", b"n", 5), 0);
+    assert_eq!(cmp("a", b"m", 5), Errno::ECANCELED.to_ret());
+    // An absent key is an empty value; unsupported modes are -EINVAL.
+    assert_eq!(cmp("zz", b"", 1), 0);
+    assert_eq!(cmp("a", b"m", 2), Errno::EINVAL.to_ret());
+    f.write("o", |op| {
+        op.push(OpKind::OmapRmKeyRange { start: "b".into(), end: "d".into() });
+    });
+    let reply = f.read("o", |op| {
+        op.omap_get_keys("", 10);
+    });
+    let keys = crate::encoding::decode_exact::<OmapKeysOut>(reply.out(0).unwrap()).unwrap().keys;
+    assert_eq!(keys.into_iter().collect::<Vec<_>>(), ["a", "d"]);
+    let absent = f.write("none", |op| {
+        op.push(OpKind::OmapRmKeyRange { start: "a".into(), end: "b".into() });
+    });
+    assert_eq!(absent.result, Errno::ENOENT.to_ret());
+}
+
+#[test]
 fn size_limits_and_zero_semantics() {
     let f = fixture();
     assert_eq!(

@@ -246,6 +246,8 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut DataSegment) {
             data.push(bytes);
         }
         OpKind::Truncate { size } => put(0, &size.to_le_bytes()),
+        // assert_ver: an unused u64, then the version.
+        OpKind::AssertVersion { version } => put(8, &version.to_le_bytes()),
         OpKind::Stat
         | OpKind::AssertExists
         | OpKind::Remove
@@ -281,6 +283,9 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut DataSegment) {
             data.extend_from_slice(&encode_to_vec(keys));
         }
         OpKind::OmapSetVals { entries } => data.extend_from_slice(&encode_to_vec(entries)),
+        OpKind::OmapRmKeyRange { start, end } => data.extend_from_slice(&encode_to_vec(&(start, end))),
+        // map<string, pair<bufferlist, int>>
+        OpKind::OmapCmp { assertions } => data.extend_from_slice(&encode_to_vec(assertions)),
         OpKind::OmapSetHeader { header } => data.push(header),
         OpKind::Call { class, method, input } => {
             // Class and method names are at most 255 bytes on the wire.

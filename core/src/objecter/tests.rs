@@ -229,22 +229,23 @@ fn a_lone_writes_data_is_shared_not_copied() {
     assert_eq!(sends(&mut o)[0].1.data.as_ptr(), data.as_ptr());
 }
 
-#[test]
-fn op_inputs_follow_librados_layouts() {
+/// What a fresh objecter sends for a write compound `op` on "obj".
+fn send_write(op: ObjectOperation) -> (SentOp, Message) {
     let map = FakeMap::with(&[("obj", 0, 1)]);
     let mut o = objecter();
+    let req = ObjectRequest::write(ObjectId::new(1, "", "obj"), SnapContext::default(), UtcTime::default(), op);
+    o.submit(1, req, &map, t(0));
+    let (_, msg) = sends(&mut o).remove(0);
+    (parse_op(&msg), msg)
+}
+
+#[test]
+fn op_inputs_follow_librados_layouts() {
     let mut op = ObjectOperation::new();
     op.call("rbd", "get_size", Bytes::from_static(b"\x01\x02"));
     op.set_xattr("k", Bytes::from_static(b"vv"));
     op.push(OpKind::Watch { cookie: 9, op: WatchOp::Watch, gen: 2, timeout: 30 });
-    o.submit(
-        1,
-        ObjectRequest::write(ObjectId::new(1, "", "obj"), SnapContext::default(), UtcTime::default(), op),
-        &map,
-        t(0),
-    );
-    let (_, msg) = sends(&mut o).remove(0);
-    let sent = parse_op(&msg);
+    let (sent, msg) = send_write(op);
     assert_eq!(&msg.data[..], b"rbdget_size\x01\x02kvv");
     let call = sent.ops[0];
     assert_eq!((call.0, call.2), (0x1401, 13));
@@ -254,6 +255,31 @@ fn op_inputs_follow_librados_layouts() {
     let watch = sent.ops[2];
     assert_eq!(watch.0, 0x220f);
     assert_eq!(&watch.1[..25], &[9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 30, 0, 0, 0]);
+}
+
+#[test]
+fn assert_version_sends_the_version_after_an_unused_word() {
+    // ceph_osd_op's assert_ver: { __le64 unused; __le64 ver; }, no data.
+    let mut op = ObjectOperation::new();
+    op.assert_version(0x0102_0304_0506_0708);
+    let (sent, _) = send_write(op);
+    let (code, u, len) = sent.ops[0];
+    assert_eq!((code, len), (0x1208, 0));
+    assert_eq!(&u[..16], &[0, 0, 0, 0, 0, 0, 0, 0, 8, 7, 6, 5, 4, 3, 2, 1]);
+}
+
+#[test]
+fn omap_cmp_and_key_range_inputs_are_encoded_maps_and_strings() {
+    let mut op = ObjectOperation::new();
+    op.push(OpKind::OmapCmp { assertions: [("k".into(), (Bytes::from_static(b"v"), 1))].into_iter().collect() });
+    op.push(OpKind::OmapRmKeyRange { start: "a".into(), end: "b".into() });
+    let (sent, msg) = send_write(op);
+    assert_eq!((sent.ops[0].0, sent.ops[0].2, sent.ops[1].0, sent.ops[1].2), (0x1219, 18, 0x222c, 10));
+    // map<string, pair<bufferlist, int>>: count, key, value, mode; then
+    // the two range ends.
+    let cmp: &[u8] = b"\x01\0\0\0\x01\0\0\0k\x01\0\0\0v\x01\0\0\0";
+    let range: &[u8] = b"\x01\0\0\0a\x01\0\0\0b";
+    assert_eq!(&msg.data[..], [cmp, range].concat());
 }
 
 #[test]

@@ -52,6 +52,11 @@ pub enum OpKind {
     /// Fails the compound with -ENOENT when the object is absent (librados
     /// sends it as a stat whose output is dropped).
     AssertExists,
+    /// Fails unless the object's user version is `version`: -ERANGE when
+    /// it is newer, -EOVERFLOW when older, -EINVAL for version 0.
+    AssertVersion {
+        version: u64,
+    },
     /// Compares `data` with the object (absent bytes compare as zeros).
     CmpExt {
         offset: u64,
@@ -125,6 +130,17 @@ pub enum OpKind {
         keys: BTreeSet<String>,
     },
     OmapClear,
+    /// Removes the keys in `[start, end)`.
+    OmapRmKeyRange {
+        start: String,
+        end: String,
+    },
+    /// Asserts each key's value against the given one with a
+    /// CEPH_OSD_CMPXATTR_OP_* mode (EQ, GT, LT; others -EINVAL); a failed
+    /// assertion is -ECANCELED. Absent keys compare as empty values.
+    OmapCmp {
+        assertions: BTreeMap<String, (Bytes, i32)>,
+    },
     // -- object classes --
     /// An object-class method (cls_rbd, cls_lock, ...), encoded input in.
     Call {
@@ -166,11 +182,13 @@ impl OpKind {
             OpKind::SparseRead { .. } => RD | DATA | 5,
             OpKind::Notify { .. } => RD | DATA | 6,
             OpKind::NotifyAck { .. } => RD | DATA | 7,
+            OpKind::AssertVersion { .. } => RD | DATA | 8,
             OpKind::ListWatchers => RD | DATA | 9,
             OpKind::OmapGetKeys { .. } => RD | DATA | 17,
             OpKind::OmapGetVals { .. } => RD | DATA | 18,
             OpKind::OmapGetHeader => RD | DATA | 19,
             OpKind::OmapGetValsByKeys { .. } => RD | DATA | 20,
+            OpKind::OmapCmp { .. } => RD | DATA | 25,
             OpKind::CmpExt { .. } => RD | DATA | 32,
             OpKind::Write { .. } => WR | DATA | 1,
             OpKind::WriteFull { .. } => WR | DATA | 2,
@@ -185,6 +203,7 @@ impl OpKind {
             OpKind::OmapClear => WR | DATA | 23,
             OpKind::OmapRmKeys { .. } => WR | DATA | 24,
             OpKind::SetAllocHint { .. } => WR | DATA | 35,
+            OpKind::OmapRmKeyRange { .. } => WR | DATA | 44,
             OpKind::WriteSame { .. } => WR | DATA | 38,
             OpKind::GetXattr { .. } => RD | ATTR | 1,
             OpKind::GetXattrs => RD | ATTR | 2,
@@ -256,6 +275,10 @@ impl ObjectOperation {
 
     pub fn assert_exists(&mut self) -> &mut Self {
         self.push(OpKind::AssertExists)
+    }
+
+    pub fn assert_version(&mut self, version: u64) -> &mut Self {
+        self.push(OpKind::AssertVersion { version })
     }
 
     pub fn cmpext(&mut self, offset: u64, data: Bytes) -> &mut Self {
@@ -350,6 +373,9 @@ mod tests {
         assert_eq!(OpKind::Read { offset: 0, length: 0 }.code(), 0x1201);
         assert_eq!(OpKind::SparseRead { offset: 0, length: 0 }.code(), 0x1205);
         assert_eq!(OpKind::CmpExt { offset: 0, data: Bytes::new() }.code(), 0x1220);
+        assert_eq!(OpKind::AssertVersion { version: 1 }.code(), 0x1208);
+        assert_eq!(OpKind::OmapCmp { assertions: BTreeMap::new() }.code(), 0x1219);
+        assert_eq!(OpKind::OmapRmKeyRange { start: String::new(), end: String::new() }.code(), 0x222c);
         assert_eq!(OpKind::Write { offset: 0, data: Bytes::new() }.code(), 0x2201);
         assert_eq!(OpKind::Create.code(), 0x220d);
         assert_eq!(OpKind::WriteSame { offset: 0, length: 0, data: Bytes::new() }.code(), 0x2226);

@@ -394,6 +394,17 @@ impl IoCtx {
         }
     }
 
+    /// Whether writes to the pool must be aligned, and the pool's stripe
+    /// width (rados_ioctx_pool_requires_alignment2 / _required_alignment2).
+    pub fn alignment(&self) -> Result<(bool, u64), Errno> {
+        let dispatcher = self.conn.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::Alignment { pool: self.pool_id() });
+        match self.conn.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::Alignment(alignment) => alignment,
+            _ => Err(Errno::EIO),
+        }
+    }
+
     /// Selects the namespace for later operations ("" is the default).
     pub fn set_namespace(&self, namespace: &str) {
         self.io.lock().unwrap_or_else(|e| e.into_inner()).namespace = namespace.to_string();

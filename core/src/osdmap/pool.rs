@@ -52,6 +52,12 @@ impl PgPool {
         self.flags & f != 0
     }
 
+    /// Appends must be stripe-aligned: an erasure-coded pool that does not
+    /// allow overwrites (pg_pool_t::requires_aligned_append).
+    pub fn requires_aligned_append(&self) -> bool {
+        self.is_erasure() && !self.has_flag(Self::FLAG_EC_OVERWRITES)
+    }
+
     /// Replicated pools close ranks over missing OSDs; EC pools cannot,
     /// since a shard's position is its identity.
     pub fn can_shift_osds(&self) -> bool {

@@ -311,6 +311,7 @@ impl RadosClient {
                 req @ (PoolRequest::Lookup { .. }
                 | PoolRequest::Name { .. }
                 | PoolRequest::BaseTier { .. }
+                | PoolRequest::Alignment { .. }
                 | PoolRequest::LatestMap),
             ) => {
                 match self.resolve_pool(&req) {
@@ -605,6 +606,9 @@ impl RadosClient {
             PoolRequest::BaseTier { pool } => {
                 map.pool(*pool).map(|p| Reply::Id(Ok(if p.tier_of >= 0 { p.tier_of } else { *pool } as u64)))
             }
+            PoolRequest::Alignment { pool } => {
+                map.pool(*pool).map(|p| Reply::Alignment(Ok((p.requires_aligned_append(), p.stripe_width.into()))))
+            }
             _ => None,
         }
     }
@@ -620,6 +624,7 @@ impl RadosClient {
             let reply = self.resolve_pool(&req).unwrap_or(match req {
                 PoolRequest::Name { .. } => Reply::Name(Err(Errno::ENOENT)),
                 PoolRequest::BaseTier { .. } => Reply::Id(Err(Errno::ENOENT)),
+                PoolRequest::Alignment { .. } => Reply::Alignment(Err(Errno::ENOENT)),
                 PoolRequest::LatestMap => Reply::Done(Ok(())),
                 _ => Reply::Id(Err(Errno::ENOENT)),
             });

@@ -59,6 +59,11 @@ pub enum PoolRequest {
     BaseTier {
         pool: i64,
     },
+    /// Whether writes to the pool must be aligned (an erasure-coded pool
+    /// without overwrites), and its stripe width: `Reply::Alignment`.
+    Alignment {
+        pool: i64,
+    },
     /// The pool's usage (rados_ioctx_pool_stat): `Reply::PoolStat`.
     PoolStat {
         pool: i64,
@@ -113,6 +118,7 @@ impl Request {
             ) => Reply::Done(Err(e)),
             Request::Pool(PoolRequest::ClusterStat) => Reply::Stats(Err(e)),
             Request::Pool(PoolRequest::PoolStat { .. }) => Reply::PoolStat(Err(e)),
+            Request::Pool(PoolRequest::Alignment { .. }) => Reply::Alignment(Err(e)),
             Request::Pool(
                 PoolRequest::MonCommand { .. }
                 | PoolRequest::OsdCommand { .. }
@@ -132,6 +138,8 @@ pub enum Reply {
     Done(Result<(), Errno>),
     /// kb, kb_used, kb_avail, num_objects.
     Stats(Result<[u64; 4], Errno>),
+    /// Whether aligned writes are required, and the alignment.
+    Alignment(Result<(bool, u64), Errno>),
     /// What rados_ioctx_pool_stat fills in (boxed: replies stay small).
     PoolStat(Result<alloc::boxed::Box<crate::mon::pool_stats::RadosPoolStat>, Errno>),
     /// A monitor command's result, status line and output.

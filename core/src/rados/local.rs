@@ -19,6 +19,8 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         Request::Pool(PoolRequest::Name { pool }) => Reply::Name(store.pool_name(*pool)),
         // No cache tiers here.
         Request::Pool(PoolRequest::BaseTier { pool }) => Reply::Id(store.pool_name(*pool).map(|_| *pool as u64)),
+        // Every pool here is replicated: no alignment needed.
+        Request::Pool(PoolRequest::Alignment { pool }) => Reply::Alignment(store.pool_name(*pool).map(|_| (false, 0))),
         // Watches on a local store cannot lapse: always just confirmed.
         Request::Pool(PoolRequest::WatchCheck { .. }) => Reply::Id(Ok(1)),
         // Counted as an OSD would, in the legacy (not per-pool) way.

@@ -16,7 +16,7 @@ use rbdrs::rbd::io::{
     rbd_aio_create_completion, rbd_aio_release, rbd_aio_write, rbd_discard, rbd_flush, rbd_read, rbd_write,
 };
 use rbdrs::rbd::snap::{rbd_snap_create, rbd_snap_list};
-use rbdrs::types::{rados_ioctx_t, rados_t, rbd_completion_t, rbd_image_t};
+use rbdrs::types::{rados_ioctx_t, rados_t, rados_write_op_t, rbd_completion_t, rbd_image_t};
 
 const EINVAL: i32 = -22;
 
@@ -241,6 +241,70 @@ fn command_calls_check_their_arguments() {
         assert_eq!(rados_ioctx_pool_stat(cluster.cast(), &mut stat), EINVAL, "a cluster is no ioctx");
         assert_eq!(rados_ioctx_pool_stat(io, &mut stat), 0);
         assert_eq!((stat.num_objects, stat.num_bytes), (0, 0));
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The object calls added for python3-rados refuse NULL handles, names and
+/// buffers with -EINVAL; a compound with a bad action fails at operate.
+#[test]
+fn object_calls_check_their_arguments() {
+    use rbdrs::rados::ioctx_info::*;
+    use rbdrs::rados::object_aio::*;
+    use rbdrs::rados::write_op::{rados_create_write_op, rados_release_write_op, rados_write_op_operate};
+    use rbdrs::rados::write_op_guard::*;
+    unsafe {
+        let (o, cls, m) = (c("o"), c("lock"), c("get_info"));
+        assert_eq!(rados_cmpext(null_mut(), o.as_ptr(), c("x").as_ptr(), 1, 0), EINVAL);
+        assert_eq!(rados_get_last_version(null_mut()), 0);
+        let mut req = 0;
+        let mut align = 0u64;
+        assert_eq!(rados_ioctx_pool_requires_alignment2(null_mut(), &mut req), EINVAL);
+        assert_eq!(rados_ioctx_pool_required_alignment2(null_mut(), &mut align), EINVAL);
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-obj-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+        // NULL buffers with a length, NULL names, NULL completions.
+        assert_eq!(rados_cmpext(io, o.as_ptr(), null(), 4, 0), EINVAL);
+        assert_eq!(rados_cmpext(io, null(), c("x").as_ptr(), 1, 0), EINVAL);
+        assert_eq!(rados_aio_cmpext(io, o.as_ptr(), null_mut(), c("x").as_ptr(), 1, 0), EINVAL);
+        assert_eq!(rados_aio_setxattr(io, o.as_ptr(), null_mut(), c("k").as_ptr(), c("v").as_ptr(), 1), EINVAL);
+        assert_eq!(rados_aio_rmxattr(io, o.as_ptr(), null_mut(), null()), EINVAL);
+        assert_eq!(rados_aio_writesame(io, o.as_ptr(), null_mut(), null(), 4, 8, 0), EINVAL);
+        let exec = rados_aio_exec(io, o.as_ptr(), null_mut(), cls.as_ptr(), m.as_ptr(), null(), 0, null_mut(), 0);
+        assert_eq!(exec, EINVAL);
+        assert_eq!(rados_ioctx_pool_requires_alignment2(io, null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_pool_required_alignment2(io, null_mut()), EINVAL);
+        // The embedded store's pools are replicated: no alignment.
+        assert_eq!(rados_ioctx_pool_requires_alignment2(io, &mut req), 0);
+        assert_eq!(rados_ioctx_pool_required_alignment2(io, &mut align), 0);
+        assert_eq!((req, align), (0, 0));
+        // A bad action is remembered: operate fails with -EINVAL.
+        let mut prval = 1;
+        let adds: [fn(rados_write_op_t, *mut i32); 5] = [
+            |op, p| rados_write_op_cmpext(op, null(), 3, 0, p),
+            |op, p| rados_write_op_omap_cmp(op, null(), 1, c("v").as_ptr(), 1, p),
+            |op, p| rados_write_op_exec(op, null(), c("m").as_ptr(), null(), 0, p),
+            |op, _| rados_write_op_omap_rm_range2(op, null(), 1, c("b").as_ptr(), 1),
+            |op, _| rados_write_op_omap_rm_range2(op, c("\u{ff}").as_ptr(), 1, c("b").as_ptr(), 1),
+        ];
+        for add in adds {
+            let op = rados_create_write_op();
+            add(op, &mut prval);
+            assert_eq!(rados_write_op_operate(op, io, o.as_ptr(), null_mut(), 0), EINVAL);
+            rados_release_write_op(op);
+        }
+        assert_eq!(prval, 1, "nothing was sent");
+        rados_write_op_assert_version(null_mut(), 1);
+        rados_write_op_omap_rm_range2(null_mut(), null(), 0, null(), 0);
         rados_ioctx_destroy(io);
         rados_shutdown(cluster);
         let _ = std::fs::remove_dir_all(&dir);

@@ -99,7 +99,7 @@ pub type rados_omap_iter_t = *mut c_void;
 pub type rados_write_op_t = *mut crate::rados::write_op::WriteOp;
 
 /// A compound read operation on one object.
-pub type rados_read_op_t = *mut crate::rados::write_op::ReadOp;
+pub type rados_read_op_t = *mut crate::rados::read_op::ReadOp;
 
 /// The state of an asynchronous operation. Created by
 /// rados_aio_create_completion, freed by rados_aio_release.

@@ -979,6 +979,34 @@ int rados_mon_command_target(rados_t cluster,
 int rados_ping_monitor(rados_t cluster, const char *mon_id, char **outstr, size_t *outstrlen);
 
 /**
+ * Sets `*req` to 1 if writes to the pool must be aligned (an
+ * erasure-coded pool that does not allow overwrites), else 0.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `req` writable.
+ */
+int rados_ioctx_pool_requires_alignment2(rados_ioctx_t io, int *req);
+
+/**
+ * Sets `*alignment` to the pool's stripe width: what writes must be
+ * aligned to when rados_ioctx_pool_requires_alignment2 says so (0 for a
+ * replicated pool).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `alignment` writable.
+ */
+int rados_ioctx_pool_required_alignment2(rados_ioctx_t io, uint64_t *alignment);
+
+/**
+ * The object version the last synchronous op on `io` saw (0 before any,
+ * or for a bad handle), as librados keeps it per pool context.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+uint64_t rados_get_last_version(rados_ioctx_t io);
+
+/**
  * Takes lock `name` on `o` exclusively as `cookie`, for `duration` (NULL:
  * until unlocked). -EBUSY if another holds it, -EEXIST if this cookie does.
  *
@@ -1203,6 +1231,199 @@ int rados_pool_list(rados_t cluster, char *buf, size_t len);
  * `cluster` from rados_create.
  */
 uint64_t rados_get_instance_id(rados_t cluster);
+
+/**
+ * Compares `cmp_len` bytes of `cmp_buf` with the object at `off` (absent
+ * bytes compare as zeros): 0 if equal, -MAX_ERRNO - n (-4095 - n) for a
+ * first mismatch at byte n, or the error.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string; `cmp_buf` readable for
+ * `cmp_len` bytes.
+ */
+int rados_cmpext(rados_ioctx_t io,
+                 const char *o,
+                 const char *cmp_buf,
+                 size_t cmp_len,
+                 uint64_t off);
+
+/**
+ * [`rados_cmpext`] with a completion, whose value is what rados_cmpext
+ * returns.
+ *
+ * # Safety
+ * As [`rados_cmpext`]; `completion` a live completion.
+ */
+int rados_aio_cmpext(rados_ioctx_t io,
+                     const char *o,
+                     rados_completion_t completion,
+                     const char *cmp_buf,
+                     size_t cmp_len,
+                     uint64_t off);
+
+/**
+ * Starts setting attribute `name` to `len` bytes of `buf`.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` and `name` C strings; `completion` a
+ * live completion; `buf` readable for `len` bytes.
+ */
+int rados_aio_setxattr(rados_ioctx_t io,
+                       const char *o,
+                       rados_completion_t completion,
+                       const char *name,
+                       const char *buf,
+                       size_t len);
+
+/**
+ * Starts removing attribute `name` (-ENOENT without the object).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` and `name` C strings; `completion` a
+ * live completion.
+ */
+int rados_aio_rmxattr(rados_ioctx_t io,
+                      const char *o,
+                      rados_completion_t completion,
+                      const char *name);
+
+/**
+ * Starts writing `data_len` bytes of `buf` repeated over `write_len`
+ * bytes at `off`. -EINVAL at once unless `write_len` is a multiple of a
+ * non-zero `data_len`.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `oid` a C string; `completion` a live
+ * completion; `buf` readable for `data_len` bytes.
+ */
+int rados_aio_writesame(rados_ioctx_t io,
+                        const char *oid,
+                        rados_completion_t completion,
+                        const char *buf,
+                        size_t data_len,
+                        size_t write_len,
+                        uint64_t off);
+
+/**
+ * Starts object-class call `cls`.`method`; the completion's value is what
+ * rados_exec returns (the output's length, copied to `buf`, or the
+ * method's result). Sent as a write compound, as rados_exec.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o`, `cls`, `method` C strings;
+ * `completion` a live completion; `in_buf` readable for `in_len` bytes;
+ * `buf` writable for `out_len` bytes until the completion finishes.
+ */
+int rados_aio_exec(rados_ioctx_t io,
+                   const char *o,
+                   rados_completion_t completion,
+                   const char *cls,
+                   const char *method,
+                   const char *in_buf,
+                   size_t in_len,
+                   char *buf,
+                   size_t out_len);
+
+/**
+ * Creates an empty read op (NULL only if allocation failed).
+ */
+rados_read_op_t rados_create_read_op(void);
+
+/**
+ * Frees a read op (NULL is ignored).
+ *
+ * # Safety
+ * `op` NULL or from rados_create_read_op, not used afterwards.
+ */
+void rados_release_read_op(rados_read_op_t op);
+
+/**
+ * Sets LIBRADOS_OP_FLAG_* on the action added last.
+ *
+ * # Safety
+ * `op` from rados_create_read_op.
+ */
+void rados_read_op_set_flags(rados_read_op_t op, int flags);
+
+/**
+ * Fails the compound with -ENOENT unless the object exists.
+ *
+ * # Safety
+ * `op` from rados_create_read_op.
+ */
+void rados_read_op_assert_exists(rados_read_op_t op);
+
+/**
+ * Reads up to `len` bytes at `offset` into `buffer`; `bytes_read` and
+ * `prval` (either NULL) get the count and the action's result.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; `buffer` writable for `len` bytes,
+ * `bytes_read` and `prval` NULL or writable, all until every operate of
+ * this op has finished.
+ */
+void rados_read_op_read(rados_read_op_t op,
+                        uint64_t offset,
+                        size_t len,
+                        char *buffer,
+                        size_t *bytes_read,
+                        int *prval);
+
+/**
+ * Stats the object into `psize` and `pmtime`; `prval` gets the result.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; the out-pointers NULL or writable until
+ * every operate of this op has finished.
+ */
+void rados_read_op_stat(rados_read_op_t op, uint64_t *psize, time_t *pmtime, int *prval);
+
+/**
+ * Executes the read op on `oid`: 0, or the first failing action's error;
+ * each action's outputs are filled. `flags` are ignored.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; `io` from rados_ioctx_create; `oid` a C
+ * string.
+ */
+int rados_read_op_operate(rados_read_op_t op, rados_ioctx_t io, const char *oid, int flags);
+
+/**
+ * Starts the read op on `oid`; outputs are filled before the completion
+ * finishes with 0 or the error.
+ *
+ * # Safety
+ * As [`rados_read_op_operate`]; `c` a live completion.
+ */
+int rados_aio_read_op_operate(rados_read_op_t op,
+                              rados_ioctx_t io,
+                              rados_completion_t c,
+                              const char *oid,
+                              int flags);
+
+/**
+ * Compares `cmp_len` bytes of `cmp_buf` with the object at `off`; a
+ * mismatch at byte n fails the compound with -MAX_ERRNO - n (-4095 - n),
+ * also put in `prval`.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; `cmp_buf` readable for `cmp_len` bytes;
+ * `prval` NULL or writable until every operate has finished.
+ */
+void rados_read_op_cmpext(rados_read_op_t op,
+                          const char *cmp_buf,
+                          size_t cmp_len,
+                          uint64_t off,
+                          int *prval);
+
+/**
+ * Fails the compound unless the object's version is `ver`: -ERANGE if
+ * the object is newer, -EOVERFLOW if older, -EINVAL for 0.
+ *
+ * # Safety
+ * `op` from rados_create_read_op.
+ */
+void rados_read_op_assert_version(rados_read_op_t op, uint64_t ver);
 
 /**
  * Watches `o`; `watchcb` gets each notification (on a library thread of
@@ -1605,81 +1826,76 @@ int rados_aio_write_op_operate(rados_write_op_t op,
                                int flags);
 
 /**
- * Creates an empty read op (NULL only if allocation failed).
- */
-rados_read_op_t rados_create_read_op(void);
-
-/**
- * Frees a read op (NULL is ignored).
+ * Compares `cmp_len` bytes of `cmp_buf` with the object at `off` (absent
+ * bytes compare as zeros); a mismatch at byte n fails the compound with
+ * -MAX_ERRNO - n (-4095 - n), also put in `prval`.
  *
  * # Safety
- * `op` NULL or from rados_create_read_op, not used afterwards.
+ * `op` from rados_create_write_op; `cmp_buf` readable for `cmp_len`
+ * bytes; `prval` NULL or writable until every operate has finished.
  */
-void rados_release_read_op(rados_read_op_t op);
+void rados_write_op_cmpext(rados_write_op_t op,
+                           const char *cmp_buf,
+                           size_t cmp_len,
+                           uint64_t off,
+                           int *prval);
 
 /**
- * Sets LIBRADOS_OP_FLAG_* on the action added last.
+ * Fails the compound unless the object's version is `ver`: -ERANGE if
+ * the object is newer, -EOVERFLOW if older, -EINVAL for 0.
  *
  * # Safety
- * `op` from rados_create_read_op.
+ * `op` from rados_create_write_op.
  */
-void rados_read_op_set_flags(rados_read_op_t op, int flags);
+void rados_write_op_assert_version(rados_write_op_t op, uint64_t ver);
 
 /**
- * Fails the compound with -ENOENT unless the object exists.
+ * Asserts omap key `key` against `val_len` bytes of `val` with
+ * `comparison_operator` (LIBRADOS_CMPXATTR_OP_EQ, _GT or _LT; others
+ * fail with -EINVAL); a failed assertion fails the compound with
+ * -ECANCELED. An absent key compares as an empty value. `prval` gets the
+ * result.
  *
  * # Safety
- * `op` from rados_create_read_op.
+ * `op` from rados_create_write_op; `key` a C string; `val` readable for
+ * `val_len` bytes; `prval` NULL or writable until every operate finished.
  */
-void rados_read_op_assert_exists(rados_read_op_t op);
+void rados_write_op_omap_cmp(rados_write_op_t op,
+                             const char *key,
+                             uint8_t comparison_operator,
+                             const char *val,
+                             size_t val_len,
+                             int *prval);
 
 /**
- * Reads up to `len` bytes at `offset` into `buffer`; `bytes_read` and
- * `prval` (either NULL) get the count and the action's result.
+ * Removes the omap keys from `key_begin` (included) to `key_end`
+ * (excluded), both given with their lengths.
  *
  * # Safety
- * `op` from rados_create_read_op; `buffer` writable for `len` bytes,
- * `bytes_read` and `prval` NULL or writable, all until every operate of
- * this op has finished.
+ * `op` from rados_create_write_op; the keys readable for their lengths.
  */
-void rados_read_op_read(rados_read_op_t op,
-                        uint64_t offset,
-                        size_t len,
-                        char *buffer,
-                        size_t *bytes_read,
-                        int *prval);
+void rados_write_op_omap_rm_range2(rados_write_op_t op,
+                                   const char *key_begin,
+                                   size_t key_begin_len,
+                                   const char *key_end,
+                                   size_t key_end_len);
 
 /**
- * Stats the object into `psize` and `pmtime`; `prval` gets the result.
+ * Calls object-class method `cls`.`method` with `in_len` bytes of input
+ * as part of the compound; its output is dropped, its result goes to
+ * `prval`.
  *
  * # Safety
- * `op` from rados_create_read_op; the out-pointers NULL or writable until
- * every operate of this op has finished.
+ * `op` from rados_create_write_op; `cls`, `method` C strings; `in_buf`
+ * readable for `in_len` bytes; `prval` NULL or writable until every
+ * operate has finished.
  */
-void rados_read_op_stat(rados_read_op_t op, uint64_t *psize, time_t *pmtime, int *prval);
-
-/**
- * Executes the read op on `oid`: 0, or the first failing action's error;
- * each action's outputs are filled. `flags` are ignored.
- *
- * # Safety
- * `op` from rados_create_read_op; `io` from rados_ioctx_create; `oid` a C
- * string.
- */
-int rados_read_op_operate(rados_read_op_t op, rados_ioctx_t io, const char *oid, int flags);
-
-/**
- * Starts the read op on `oid`; outputs are filled before the completion
- * finishes with 0 or the error.
- *
- * # Safety
- * As [`rados_read_op_operate`]; `c` a live completion.
- */
-int rados_aio_read_op_operate(rados_read_op_t op,
-                              rados_ioctx_t io,
-                              rados_completion_t c,
-                              const char *oid,
-                              int flags);
+void rados_write_op_exec(rados_write_op_t op,
+                         const char *cls,
+                         const char *method,
+                         const char *in_buf,
+                         size_t in_len,
+                         int *prval);
 
 /**
  * Reports librados's version. Any pointer may be NULL.

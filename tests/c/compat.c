@@ -808,6 +808,170 @@ static void check_pool_stat(rados_ioctx_t io)
     rados_remove(io, "compat-stat-b");
 }
 
+static int aio_rados_result(rados_completion_t c)
+{
+    rados_aio_wait_for_complete(c);
+    int r = rados_aio_get_return_value(c);
+    rados_aio_release(c);
+    return r;
+}
+
+static rados_completion_t rados_completion(void)
+{
+    rados_completion_t c;
+    must(rados_aio_create_completion2(NULL, NULL, &c), "rados_aio_create_completion2");
+    return c;
+}
+
+/* A write op asserting omap key `key` against `val` with `op`. */
+static int omap_cmp(rados_ioctx_t io, const char *oid, const char *key, uint8_t op, const char *val, int *prval)
+{
+    rados_write_op_t w = rados_create_write_op();
+    rados_write_op_omap_cmp(w, key, op, val, strlen(val), prval);
+    int r = rados_write_op_operate(w, io, oid, NULL, 0);
+    rados_release_write_op(w);
+    return r;
+}
+
+/* The object calls python3-rados binds: compare-extent, version and omap
+ * assertions, key-range removal, aio attributes, write-same and class
+ * calls, the last version and the pool's alignment. */
+static void check_object_ops(rados_ioctx_t io)
+{
+    const char *oid = "compat-objops";
+    int prval = 1, r;
+    char buf[16];
+    rados_remove(io, oid);
+    must(rados_write_full(io, oid, "hello world", 11), "rados_write_full");
+    uint64_t v1 = rados_get_last_version(io);
+    expect("rados_get_last_version after a write > 0", v1 > 0, 1);
+    must(rados_write(io, oid, "h", 1, 0), "rados_write");
+    uint64_t v2 = rados_get_last_version(io);
+    expect("  a later write is newer", v2 > v1, 1);
+    must(rados_stat(io, oid, NULL, NULL), "rados_stat");
+    expect("  a stat reports the version it saw", rados_get_last_version(io) == v2, 1);
+
+    expect("rados_cmpext equal", rados_cmpext(io, oid, "hello", 5, 0), 0);
+    expect("rados_cmpext first mismatch at 4: -MAX_ERRNO - 4", rados_cmpext(io, oid, "hellx", 5, 0), -4095 - 4);
+    expect("rados_cmpext at an offset", rados_cmpext(io, oid, "world", 5, 6), 0);
+    expect("rados_cmpext past the end compares zeros", rados_cmpext(io, oid, "d\0\0", 3, 10), 0);
+    rados_completion_t c = rados_completion();
+    expect("rados_aio_cmpext", rados_aio_cmpext(io, oid, c, "hallo", 5, 0), 0);
+    expect("  mismatch at 1", aio_rados_result(c), -4095 - 1);
+
+    rados_read_op_t rop = rados_create_read_op();
+    rados_read_op_cmpext(rop, "hellp", 5, 0, &prval);
+    expect("rados_read_op_cmpext mismatch", rados_read_op_operate(rop, io, oid, 0), -4095 - 4);
+    expect("  its prval", prval, -4095 - 4);
+    rados_release_read_op(rop);
+
+    rados_write_op_t w = rados_create_write_op();
+    rados_write_op_cmpext(w, "jello", 5, 0, &prval);
+    rados_write_op_write(w, "J", 1, 0);
+    expect("rados_write_op_cmpext mismatch", rados_write_op_operate(w, io, oid, NULL, 0), -4095);
+    expect("  its prval", prval, -4095);
+    rados_release_write_op(w);
+    expect("  the write after it did not happen", rados_read(io, oid, buf, 1, 0) == 1 && buf[0] == 'h', 1);
+    w = rados_create_write_op();
+    rados_write_op_cmpext(w, "hello", 5, 0, &prval);
+    rados_write_op_write(w, "H", 1, 0);
+    expect("rados_write_op_cmpext match", rados_write_op_operate(w, io, oid, NULL, 0), 0);
+    expect("  its prval", prval, 0);
+    rados_release_write_op(w);
+    uint64_t v3 = rados_get_last_version(io);
+
+    w = rados_create_write_op();
+    rados_write_op_assert_version(w, v3);
+    rados_write_op_setxattr(w, "x", "1", 1);
+    expect("rados_write_op_assert_version of the current version", rados_write_op_operate(w, io, oid, NULL, 0), 0);
+    rados_release_write_op(w);
+    w = rados_create_write_op();
+    rados_write_op_assert_version(w, v3);
+    expect("  of an older version: -ERANGE", rados_write_op_operate(w, io, oid, NULL, 0), -ERANGE);
+    rados_release_write_op(w);
+    w = rados_create_write_op();
+    rados_write_op_assert_version(w, v3 + 1000);
+    expect("  of a newer version: -EOVERFLOW", rados_write_op_operate(w, io, oid, NULL, 0), -EOVERFLOW);
+    rados_release_write_op(w);
+
+    const char *keys[] = {"a", "b", "c", "d"};
+    const char *vals[] = {"m", "m", "m", "m"};
+    size_t lens[] = {1, 1, 1, 1};
+    w = rados_create_write_op();
+    rados_write_op_omap_set(w, keys, vals, lens, 4);
+    must(rados_write_op_operate(w, io, oid, NULL, 0), "omap_set");
+    rados_release_write_op(w);
+    expect("rados_write_op_omap_cmp EQ holds", omap_cmp(io, oid, "a", LIBRADOS_CMPXATTR_OP_EQ, "m", &prval), 0);
+    expect("  its prval", prval, 0);
+    expect("  EQ fails: -ECANCELED", omap_cmp(io, oid, "a", LIBRADOS_CMPXATTR_OP_EQ, "n", &prval), -ECANCELED);
+    expect("  its prval", prval, -ECANCELED);
+    expect("  GT holds", omap_cmp(io, oid, "a", LIBRADOS_CMPXATTR_OP_GT, "l", &prval), 0);
+    expect("  LT fails", omap_cmp(io, oid, "a", LIBRADOS_CMPXATTR_OP_LT, "m", &prval), -ECANCELED);
+    expect("  an absent key is empty", omap_cmp(io, oid, "zz", LIBRADOS_CMPXATTR_OP_EQ, "", &prval), 0);
+    expect("  NE is not offered: -EINVAL", omap_cmp(io, oid, "a", LIBRADOS_CMPXATTR_OP_NE, "x", &prval), -EINVAL);
+    expect("  on no object: -ENOENT", omap_cmp(io, "compat-objops-none", "a", LIBRADOS_CMPXATTR_OP_EQ, "", &prval), -ENOENT);
+    w = rados_create_write_op();
+    rados_write_op_omap_rm_range2(w, "b", 1, "d", 1);
+    expect("rados_write_op_omap_rm_range2 [b, d)", rados_write_op_operate(w, io, oid, NULL, 0), 0);
+    rados_release_write_op(w);
+    expect("  b is gone", omap_cmp(io, oid, "b", LIBRADOS_CMPXATTR_OP_EQ, "", &prval), 0);
+    expect("  c is gone", omap_cmp(io, oid, "c", LIBRADOS_CMPXATTR_OP_EQ, "", &prval), 0);
+    expect("  a stays", omap_cmp(io, oid, "a", LIBRADOS_CMPXATTR_OP_EQ, "m", &prval), 0);
+    expect("  d stays", omap_cmp(io, oid, "d", LIBRADOS_CMPXATTR_OP_EQ, "m", &prval), 0);
+
+    c = rados_completion();
+    expect("rados_aio_setxattr", rados_aio_setxattr(io, oid, c, "ax", "42", 2), 0);
+    expect("  completes with 0", aio_rados_result(c), 0);
+    expect("  the attribute is there", rados_getxattr(io, oid, "ax", buf, sizeof buf), 2);
+    c = rados_completion();
+    expect("rados_aio_rmxattr", rados_aio_rmxattr(io, oid, c, "ax"), 0);
+    expect("  completes with 0", aio_rados_result(c), 0);
+    expect("  the attribute is gone", rados_getxattr(io, oid, "ax", buf, sizeof buf), -ENODATA);
+    c = rados_completion();
+    expect("rados_aio_rmxattr on no object", rados_aio_rmxattr(io, "compat-objops-none", c, "ax"), 0);
+    expect("  completes with -ENOENT", aio_rados_result(c), -ENOENT);
+
+    c = rados_completion();
+    expect("rados_aio_writesame", rados_aio_writesame(io, oid, c, "ab", 2, 8, 2), 0);
+    expect("  completes with 0", aio_rados_result(c), 0);
+    expect("  the pattern is written", rados_read(io, oid, buf, 10, 0) == 10 && memcmp(buf, "Heabababab", 10) == 0, 1);
+    c = rados_completion();
+    expect("rados_aio_writesame of a partial pattern: -EINVAL at once", rados_aio_writesame(io, oid, c, "ab", 2, 7, 0), -EINVAL);
+    rados_aio_release(c);
+
+    /* cls_lock's list_locks: an encoded empty request, an empty reply of
+     * 10 bytes (a versioned header and a count). */
+    const char list_in[] = {1, 1, 0, 0, 0, 0};
+    char out[64];
+    c = rados_completion();
+    expect("rados_aio_exec lock.list_locks",
+           rados_aio_exec(io, oid, c, "lock", "list_locks", list_in, sizeof list_in, out, sizeof out), 0);
+    expect("  completes with the output's length", aio_rados_result(c), 10);
+    c = rados_completion();
+    expect("rados_aio_exec of no such method",
+           rados_aio_exec(io, oid, c, "lock", "no_such_method", NULL, 0, out, sizeof out), 0);
+    expect("  completes with -EOPNOTSUPP", aio_rados_result(c), -EOPNOTSUPP);
+    w = rados_create_write_op();
+    rados_write_op_exec(w, "lock", "list_locks", list_in, sizeof list_in, &prval);
+    expect("rados_write_op_exec", rados_write_op_operate(w, io, oid, NULL, 0), 0);
+    expect("  its prval", prval, 0);
+    rados_release_write_op(w);
+    w = rados_create_write_op();
+    rados_write_op_exec(w, "lock", "no_such_method", NULL, 0, &prval);
+    expect("rados_write_op_exec of no such method", rados_write_op_operate(w, io, oid, NULL, 0), -EOPNOTSUPP);
+    expect("  its prval", prval, -EOPNOTSUPP);
+    rados_release_write_op(w);
+
+    int req = -1;
+    uint64_t alignment = 1;
+    expect("rados_ioctx_pool_requires_alignment2 of the rbd pool", rados_ioctx_pool_requires_alignment2(io, &req), 0);
+    expect("  a replicated pool needs none", req, 0);
+    expect("rados_ioctx_pool_required_alignment2", rados_ioctx_pool_required_alignment2(io, &alignment), 0);
+    expect("  0 for a replicated pool", alignment, 0);
+    r = rados_remove(io, oid);
+    expect("cleanup", r, 0);
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -834,6 +998,7 @@ int main(int argc, char **argv)
     }
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_pool_stat(io);
+    check_object_ops(io);
     if (!local_store)
         check_targeted_commands(cluster);
     check_image_calls(io);

@@ -337,7 +337,7 @@ impl Drop for Finisher {
 /// copies outputs to the caller and gives the return value and object
 /// version; it runs only if the operation has not timed out meanwhile.
 /// Writes count for rados_aio_flush on `io`.
-fn launch<F, D>(
+pub(super) fn launch<F, D>(
     t: &Target,
     io: rados_ioctx_t,
     is_write: bool,
@@ -403,7 +403,7 @@ fn status(reply: ObjectReply) -> impl FnOnce() -> (i32, u64) {
 ///
 /// # Safety
 /// `io`, `c`, `oid` as the aio exports require.
-unsafe fn front<'a>(
+pub(super) unsafe fn front<'a>(
     io: rados_ioctx_t,
     c: rados_completion_t,
     oid: *const c_char,
@@ -416,7 +416,7 @@ unsafe fn front<'a>(
 ///
 /// # Safety
 /// As [`front`].
-unsafe fn aio_write_with(
+pub(super) unsafe fn aio_write_with(
     io: rados_ioctx_t,
     c: rados_completion_t,
     oid: *const c_char,

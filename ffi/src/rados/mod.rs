@@ -9,6 +9,7 @@
 use crate::types::*;
 use std::ffi::{c_char, c_int};
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use rbdrs_client::proto::Errno;
@@ -19,10 +20,14 @@ use crate::handle::{self, c_handle, Magic};
 
 pub mod aio;
 pub mod command;
+pub mod ioctx_info;
 pub mod lock;
 pub mod object;
+pub mod object_aio;
+pub mod read_op;
 pub mod watch;
 pub mod write_op;
+pub mod write_op_guard;
 
 /// rados_t.
 #[derive(Debug)]
@@ -39,6 +44,9 @@ pub struct PoolCtx {
     pub io: IoCtx,
     /// The handle it came from (rados_ioctx_get_cluster).
     pub cluster: rados_t,
+    /// The object version the last synchronous op saw
+    /// (rados_get_last_version).
+    pub last_version: Arc<AtomicU64>,
 }
 
 // SAFETY: `cluster` is only handed back to C, never dereferenced here.
@@ -235,7 +243,7 @@ pub unsafe extern "C" fn rados_shutdown(cluster: rados_t) {
 }
 
 fn new_ioctx(cluster: rados_t, io: IoCtx) -> rados_ioctx_t {
-    handle::give(PoolCtx { magic: Magic::of::<PoolCtx>(), io, cluster })
+    handle::give(PoolCtx { magic: Magic::of::<PoolCtx>(), io, cluster, last_version: Arc::default() })
 }
 
 /// Opens a pool by name; -ENOENT if it does not exist.

@@ -11,6 +11,7 @@
 use crate::types::*;
 use std::ffi::{c_char, c_int, c_long};
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,14 +29,24 @@ use crate::boundary::{cstr, guard};
 pub(super) struct Target {
     pub conn: Arc<Connection>,
     pub io: IoCtx,
+    last_version: Arc<AtomicU64>,
 }
 
 impl Target {
     /// Runs `flow` and waits for it with the op timeout; the reply's error
     /// as Err.
     pub fn run(&self, flow: impl Future<Output = ObjectReply> + Send + 'static) -> Result<ObjectReply, Errno> {
-        let reply = self.conn.run_io(flow)?;
+        let reply = self.run_reply(flow)?;
         reply.errno()?;
+        Ok(reply)
+    }
+
+    /// Runs `flow` and waits for it; the reply, failed or not. Its object
+    /// version becomes the context's last version, as librados records it
+    /// after every synchronous op.
+    pub fn run_reply(&self, flow: impl Future<Output = ObjectReply> + Send + 'static) -> Result<ObjectReply, Errno> {
+        let reply = self.conn.run_io(flow)?;
+        self.last_version.store(reply.version, Ordering::Relaxed);
         Ok(reply)
     }
 }
@@ -47,13 +58,25 @@ impl Target {
 pub(super) unsafe fn target(io: rados_ioctx_t) -> Result<Target, Errno> {
     // SAFETY: forwarded contract; the magic check catches stale handles.
     let pool = unsafe { ioctx(io) }?;
-    Ok(Target { conn: pool.conn().clone(), io: pool.io.core() })
+    Ok(Target { conn: pool.conn().clone(), io: pool.io.core(), last_version: pool.last_version.clone() })
 }
 
 /// librados refuses data buffers over UINT_MAX/2 bytes with -E2BIG.
 pub(super) fn check_data_len(len: usize) -> Result<(), Errno> {
     if len > (u32::MAX / 2) as usize {
         return Err(Errno::E2BIG);
+    }
+    Ok(())
+}
+
+/// librados checks a write-same before sending it: -E2BIG for sizes over
+/// UINT_MAX/2, -EINVAL unless `write_len` is a multiple of a non-zero
+/// `data_len`.
+pub(super) fn check_write_same(data_len: usize, write_len: usize) -> Result<(), Errno> {
+    check_data_len(data_len)?;
+    check_data_len(write_len)?;
+    if data_len == 0 || !write_len.is_multiple_of(data_len) {
+        return Err(Errno::EINVAL);
     }
     Ok(())
 }
@@ -265,7 +288,7 @@ pub unsafe extern "C" fn rados_writesame(
     off: u64,
 ) -> c_int {
     guard(|| {
-        check_data_len(data_len)?;
+        check_write_same(data_len, write_len)?;
         // SAFETY: checked handle, string and buffer.
         let (t, name, data) = unsafe { (target(io)?, cstr(oid)?, data_in(buf, data_len)?) };
         one_write(&t, name, |op| {
@@ -488,13 +511,19 @@ pub unsafe extern "C" fn rados_exec(
         let mut op = ObjectOperation::new();
         op.call(class, method, input);
         let reply = t.run(write(t.io.clone(), oid.into(), None, op))?;
-        let output = reply.out(0)?;
-        if output.is_empty() {
-            return Ok(reply.result);
-        }
-        let n = out.fill(output)?;
-        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+        exec_out(&reply, out)
     })
+}
+
+/// A class call's return: the output's length (copied to `out`), or the
+/// method's result when it gave no output.
+pub(super) fn exec_out(reply: &ObjectReply, out: OutBuf) -> Result<i32, Errno> {
+    let output = reply.out(0)?;
+    if output.is_empty() {
+        return Ok(reply.result);
+    }
+    let n = out.fill(output)?;
+    Ok(i32::try_from(n).unwrap_or(i32::MAX))
 }
 
 /// Lists pool names into `buf`, each NUL-terminated, then an empty name.

@@ -1,4 +1,4 @@
-//! librados compound operations: rados_write_op_t and rados_read_op_t.
+//! librados write compounds: rados_write_op_t (read ops: read_op.rs).
 //! Actions are collected on the handle, then executed on one object
 //! atomically by an operate call, synchronously or with a completion.
 //!
@@ -16,16 +16,14 @@ use rbdrs_client::proto::image::IoCtx;
 use rbdrs_client::proto::osd::{ObjectOperation, ObjectReply, OpFlags, OpKind, OsdOp};
 use rbdrs_client::proto::Errno;
 
-use super::aio::{completion_ref, launch_read, launch_write};
-use super::object::{
-    check_data_len, data_in, read, size_for_append, stat_out, target, time_t, utc_time, write, OutBuf, OutPtr,
-};
+use super::aio::{completion_ref, launch_write};
+use super::object::{check_data_len, data_in, size_for_append, target, utc_time, write, OutPtr};
 use crate::boundary::{cstr, guard};
 use crate::handle::{self, c_handle, Magic};
 
 /// LIBRADOS_OP_FLAG_EXCL and LIBRADOS_OP_FLAG_FAILOK: the per-op flags that
 /// change what an op does (the fadvise hints do not, here).
-const OP_FLAGS_KEPT: u32 = 0x1 | 0x2;
+pub(super) const OP_FLAGS_KEPT: u32 = 0x1 | 0x2;
 
 /// One action of a write compound. An append becomes a write at the size
 /// the object has by then, resolved when the compound is sent.
@@ -40,6 +38,8 @@ enum Action {
 pub struct WriteOp {
     magic: Magic,
     actions: Vec<(Action, OpFlags)>,
+    /// Out-pointers for an action's result, by action index.
+    rvals: Vec<(usize, OutPtr<c_int>)>,
     invalid: Option<Errno>,
 }
 c_handle!(WriteOp, 0x7262_6472_7377_6f70); // "rbdrswop"
@@ -63,11 +63,43 @@ impl WriteOp {
         }
     }
 
-    fn compound(&self) -> Result<Vec<(Action, OpFlags)>, Errno> {
+    /// Adds `kind` whose result goes to `prval` (NULL: nowhere), or
+    /// remembers why it could not be built.
+    ///
+    /// # Safety
+    /// `prval` NULL or writable until every operate of this op finished.
+    pub(super) unsafe fn add_checked(&mut self, kind: Result<OpKind, Errno>, prval: *mut c_int) {
+        match kind {
+            Ok(kind) => {
+                // SAFETY: forwarded contract.
+                self.rvals.push((self.actions.len(), unsafe { OutPtr::new(prval) }));
+                self.add_op(kind);
+            }
+            Err(e) => {
+                self.invalid.get_or_insert(e);
+            }
+        }
+    }
+
+    fn compound(&self) -> Result<Compound, Errno> {
         match self.invalid {
             Some(e) => Err(e),
-            None => Ok(self.actions.clone()),
+            None => Ok(Compound { actions: self.actions.clone(), rvals: self.rvals.clone() }),
         }
+    }
+}
+
+/// A copy of a write op's actions, taken when it is sent.
+struct Compound {
+    actions: Vec<(Action, OpFlags)>,
+    rvals: Vec<(usize, OutPtr<c_int>)>,
+}
+
+/// Hands each action that asked for it its result. An append is one op,
+/// so action and op indices agree.
+fn deliver_rvals(rvals: &[(usize, OutPtr<c_int>)], reply: &ObjectReply) {
+    for (index, rval) in rvals {
+        rval.set(reply.ops.get(*index).map_or(0, |op| op.rval));
     }
 }
 
@@ -76,7 +108,7 @@ impl WriteOp {
 /// # Safety
 /// `op` is NULL or a live handle from rados_create_write_op, not used by
 /// another thread during the call.
-unsafe fn write_op<'a>(op: rados_write_op_t) -> Result<&'a mut WriteOp, Errno> {
+pub(super) unsafe fn write_op<'a>(op: rados_write_op_t) -> Result<&'a mut WriteOp, Errno> {
     // SAFETY: forwarded contract.
     unsafe { handle::borrow_mut(op) }
 }
@@ -114,17 +146,27 @@ fn size_after(size: u64, kind: &OpKind) -> u64 {
     }
 }
 
-async fn send_write(io: IoCtx, name: String, mtime: Option<UtcTime>, actions: Vec<(Action, OpFlags)>) -> ObjectReply {
-    match resolve(&io, &name, actions).await {
-        Ok(compound) => write(io, name, mtime, compound).await,
+async fn send_write(io: IoCtx, name: String, mtime: Option<UtcTime>, compound: Compound) -> ObjectReply {
+    let Compound { actions, rvals } = compound;
+    let reply = match resolve(&io, &name, actions).await {
+        Ok(ops) => write(io, name, mtime, ops).await,
         Err(e) => ObjectReply::error(e),
-    }
+    };
+    deliver_rvals(&rvals, &reply);
+    reply
 }
 
 /// Creates an empty write op (NULL only if allocation failed).
 #[no_mangle]
 pub extern "C" fn rados_create_write_op() -> rados_write_op_t {
-    guard(|| Ok(handle::give(WriteOp { magic: Magic::of::<WriteOp>(), actions: Vec::new(), invalid: None })))
+    guard(|| {
+        Ok(handle::give(WriteOp {
+            magic: Magic::of::<WriteOp>(),
+            actions: Vec::new(),
+            rvals: Vec::new(),
+            invalid: None,
+        }))
+    })
 }
 
 /// Frees a write op (NULL is ignored).
@@ -524,249 +566,5 @@ pub unsafe extern "C" fn rados_aio_write_op_operate(
             unsafe { (target(io)?, write_op(op)?.compound()?, completion_ref(c)?, cstr(oid)?, mtime.as_ref()) };
         let mtime = mtime.map(|&t| utc_time(t, 0)).transpose()?;
         launch_write(&t, io, &completion, send_write(t.io.clone(), name.into(), mtime, actions))
-    })
-}
-
-// ---- read ops ----
-
-/// Where a read action's result goes.
-#[derive(Clone, Copy, Debug)]
-enum Output {
-    Nothing,
-    Data { buf: OutBuf, bytes_read: OutPtr<usize> },
-    Stat { size: OutPtr<u64>, mtime: OutPtr<crate::types::time_t> },
-}
-
-#[derive(Clone, Debug)]
-struct ReadAction {
-    kind: OpKind,
-    flags: OpFlags,
-    rval: OutPtr<c_int>,
-    output: Output,
-}
-
-/// rados_read_op_t.
-#[derive(Debug)]
-pub struct ReadOp {
-    magic: Magic,
-    actions: Vec<ReadAction>,
-    invalid: Option<Errno>,
-}
-c_handle!(ReadOp, 0x7262_6472_7372_6f70); // "rbdrsrop"
-
-/// Borrows a read op.
-///
-/// # Safety
-/// As [`write_op`], for rados_create_read_op.
-unsafe fn read_op<'a>(op: rados_read_op_t) -> Result<&'a mut ReadOp, Errno> {
-    // SAFETY: forwarded contract.
-    unsafe { handle::borrow_mut(op) }
-}
-
-/// Hands each action its result; the compound's return value.
-fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
-    for (action, result) in actions.iter().zip(&reply.ops) {
-        let mut rval = result.rval;
-        if rval >= 0 {
-            match action.output {
-                Output::Nothing => {}
-                Output::Data { buf, bytes_read } => match buf.fill(&result.out) {
-                    Ok(n) => bytes_read.set(n),
-                    Err(e) => {
-                        bytes_read.set(0);
-                        rval = e.to_ret();
-                    }
-                },
-                Output::Stat { size, mtime } => {
-                    let one = ObjectReply { result: 0, version: reply.version, ops: vec![result.clone()] };
-                    match stat_out(&one, 0) {
-                        Ok(stat) => {
-                            size.set(stat.size);
-                            mtime.set(time_t(stat.mtime));
-                        }
-                        Err(e) => rval = e.to_ret(),
-                    }
-                }
-            }
-        }
-        action.rval.set(rval);
-    }
-    reply.result.min(0)
-}
-
-/// Creates an empty read op (NULL only if allocation failed).
-#[no_mangle]
-pub extern "C" fn rados_create_read_op() -> rados_read_op_t {
-    guard(|| Ok(handle::give(ReadOp { magic: Magic::of::<ReadOp>(), actions: Vec::new(), invalid: None })))
-}
-
-/// Frees a read op (NULL is ignored).
-///
-/// # Safety
-/// `op` NULL or from rados_create_read_op, not used afterwards.
-#[no_mangle]
-pub unsafe extern "C" fn rados_release_read_op(op: rados_read_op_t) {
-    guard(|| {
-        // SAFETY: the export's contract; ownership returns to us here.
-        drop(unsafe { handle::free(op) });
-        Ok(())
-    })
-}
-
-/// Sets LIBRADOS_OP_FLAG_* on the action added last.
-///
-/// # Safety
-/// `op` from rados_create_read_op.
-#[no_mangle]
-pub unsafe extern "C" fn rados_read_op_set_flags(op: rados_read_op_t, flags: c_int) {
-    guard(|| {
-        // SAFETY: checked handle.
-        if let Ok(op) = unsafe { read_op(op) } {
-            if let Some(last) = op.actions.last_mut() {
-                last.flags = last.flags.union(OpFlags(flags as u32 & OP_FLAGS_KEPT));
-            }
-        }
-        Ok(())
-    })
-}
-
-/// Fails the compound with -ENOENT unless the object exists.
-///
-/// # Safety
-/// `op` from rados_create_read_op.
-#[no_mangle]
-pub unsafe extern "C" fn rados_read_op_assert_exists(op: rados_read_op_t) {
-    guard(|| {
-        // SAFETY: checked handle; a NULL rval pointer is never written.
-        if let Ok(op) = unsafe { read_op(op) } {
-            let rval = unsafe { OutPtr::new(std::ptr::null_mut()) };
-            op.actions.push(ReadAction {
-                kind: OpKind::AssertExists,
-                flags: OpFlags::NONE,
-                rval,
-                output: Output::Nothing,
-            });
-        }
-        Ok(())
-    })
-}
-
-/// Reads up to `len` bytes at `offset` into `buffer`; `bytes_read` and
-/// `prval` (either NULL) get the count and the action's result.
-///
-/// # Safety
-/// `op` from rados_create_read_op; `buffer` writable for `len` bytes,
-/// `bytes_read` and `prval` NULL or writable, all until every operate of
-/// this op has finished.
-#[no_mangle]
-pub unsafe extern "C" fn rados_read_op_read(
-    op: rados_read_op_t,
-    offset: u64,
-    len: usize,
-    buffer: *mut c_char,
-    bytes_read: *mut usize,
-    prval: *mut c_int,
-) {
-    guard(|| {
-        // SAFETY: checked handle and buffer; out-pointers by contract.
-        if let Ok(op) = unsafe { read_op(op) } {
-            match unsafe { OutBuf::new(buffer, len) } {
-                Ok(buf) => op.actions.push(ReadAction {
-                    kind: OpKind::Read { offset, length: len as u64 },
-                    flags: OpFlags::NONE,
-                    rval: unsafe { OutPtr::new(prval) },
-                    output: Output::Data { buf, bytes_read: unsafe { OutPtr::new(bytes_read) } },
-                }),
-                Err(e) => {
-                    op.invalid.get_or_insert(e);
-                }
-            }
-        }
-        Ok(())
-    })
-}
-
-/// Stats the object into `psize` and `pmtime`; `prval` gets the result.
-///
-/// # Safety
-/// `op` from rados_create_read_op; the out-pointers NULL or writable until
-/// every operate of this op has finished.
-#[no_mangle]
-pub unsafe extern "C" fn rados_read_op_stat(
-    op: rados_read_op_t,
-    psize: *mut u64,
-    pmtime: *mut crate::types::time_t,
-    prval: *mut c_int,
-) {
-    guard(|| {
-        // SAFETY: checked handle; out-pointers by contract.
-        if let Ok(op) = unsafe { read_op(op) } {
-            let (size, mtime, rval) = unsafe { (OutPtr::new(psize), OutPtr::new(pmtime), OutPtr::new(prval)) };
-            op.actions.push(ReadAction {
-                kind: OpKind::Stat,
-                flags: OpFlags::NONE,
-                rval,
-                output: Output::Stat { size, mtime },
-            });
-        }
-        Ok(())
-    })
-}
-
-/// # Safety
-/// `op` a live read op.
-unsafe fn read_compound(op: rados_read_op_t) -> Result<(Vec<ReadAction>, ObjectOperation), Errno> {
-    // SAFETY: forwarded contract.
-    let op = unsafe { read_op(op) }?;
-    if let Some(e) = op.invalid {
-        return Err(e);
-    }
-    let mut compound = ObjectOperation::new();
-    compound.ops = op.actions.iter().map(|a| OsdOp { kind: a.kind.clone(), flags: a.flags }).collect();
-    Ok((op.actions.clone(), compound))
-}
-
-/// Executes the read op on `oid`: 0, or the first failing action's error;
-/// each action's outputs are filled. `flags` are ignored.
-///
-/// # Safety
-/// `op` from rados_create_read_op; `io` from rados_ioctx_create; `oid` a C
-/// string.
-#[no_mangle]
-pub unsafe extern "C" fn rados_read_op_operate(
-    op: rados_read_op_t,
-    io: rados_ioctx_t,
-    oid: *const c_char,
-    flags: c_int,
-) -> c_int {
-    let _ = flags;
-    guard(|| {
-        // SAFETY: checked handles and string.
-        let (t, (actions, compound), name) = unsafe { (target(io)?, read_compound(op)?, cstr(oid)?) };
-        let reply = t.conn.run_io(read(t.io.clone(), name.into(), compound))?;
-        Errno::from_ret(deliver(&actions, &reply))
-    })
-}
-
-/// Starts the read op on `oid`; outputs are filled before the completion
-/// finishes with 0 or the error.
-///
-/// # Safety
-/// As [`rados_read_op_operate`]; `c` a live completion.
-#[no_mangle]
-pub unsafe extern "C" fn rados_aio_read_op_operate(
-    op: rados_read_op_t,
-    io: rados_ioctx_t,
-    c: rados_completion_t,
-    oid: *const c_char,
-    flags: c_int,
-) -> c_int {
-    let _ = flags;
-    guard(|| {
-        // SAFETY: checked handles and string.
-        let (t, (actions, compound), completion, name) =
-            unsafe { (target(io)?, read_compound(op)?, completion_ref(c)?, cstr(oid)?) };
-        let flow = read(t.io.clone(), name.into(), compound);
-        launch_read(&t, io, &completion, flow, move |reply| deliver(&actions, reply))
     })
 }

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use super::*;
 use crate::rados::aio::*;
+use crate::rados::read_op::*;
 use crate::rados::write_op::*;
 use crate::rados::{
     rados_conf_set, rados_connect, rados_create, rados_ioctx_create, rados_ioctx_destroy, rados_pool_create,

@@ -1,0 +1,312 @@
+//! librados read compounds (rados_read_op_t): actions collected on the
+//! handle, each with out-pointers the operate call fills.
+
+use crate::types::*;
+use std::ffi::{c_char, c_int};
+
+use rbdrs_client::proto::osd::{ObjectOperation, ObjectReply, OpFlags, OpKind, OsdOp};
+use rbdrs_client::proto::Errno;
+
+use super::aio::{completion_ref, launch_read};
+use super::object::{data_in, read, stat_out, target, time_t, OutBuf, OutPtr};
+use super::write_op::OP_FLAGS_KEPT;
+use crate::boundary::{cstr, guard};
+use crate::handle::{self, c_handle, Magic};
+
+/// Where a read action's result goes.
+#[derive(Clone, Copy, Debug)]
+enum Output {
+    Nothing,
+    Data { buf: OutBuf, bytes_read: OutPtr<usize> },
+    Stat { size: OutPtr<u64>, mtime: OutPtr<crate::types::time_t> },
+}
+
+#[derive(Clone, Debug)]
+struct ReadAction {
+    kind: OpKind,
+    flags: OpFlags,
+    rval: OutPtr<c_int>,
+    output: Output,
+}
+
+/// rados_read_op_t.
+#[derive(Debug)]
+pub struct ReadOp {
+    magic: Magic,
+    actions: Vec<ReadAction>,
+    invalid: Option<Errno>,
+}
+c_handle!(ReadOp, 0x7262_6472_7372_6f70); // "rbdrsrop"
+
+/// Borrows a read op.
+///
+/// # Safety
+/// As [`write_op`], for rados_create_read_op.
+unsafe fn read_op<'a>(op: rados_read_op_t) -> Result<&'a mut ReadOp, Errno> {
+    // SAFETY: forwarded contract.
+    unsafe { handle::borrow_mut(op) }
+}
+
+/// Hands each action its result; the compound's return value.
+fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
+    for (action, result) in actions.iter().zip(&reply.ops) {
+        let mut rval = result.rval;
+        if rval >= 0 {
+            match action.output {
+                Output::Nothing => {}
+                Output::Data { buf, bytes_read } => match buf.fill(&result.out) {
+                    Ok(n) => bytes_read.set(n),
+                    Err(e) => {
+                        bytes_read.set(0);
+                        rval = e.to_ret();
+                    }
+                },
+                Output::Stat { size, mtime } => {
+                    let one = ObjectReply { result: 0, version: reply.version, ops: vec![result.clone()] };
+                    match stat_out(&one, 0) {
+                        Ok(stat) => {
+                            size.set(stat.size);
+                            mtime.set(time_t(stat.mtime));
+                        }
+                        Err(e) => rval = e.to_ret(),
+                    }
+                }
+            }
+        }
+        action.rval.set(rval);
+    }
+    reply.result.min(0)
+}
+
+/// Creates an empty read op (NULL only if allocation failed).
+#[no_mangle]
+pub extern "C" fn rados_create_read_op() -> rados_read_op_t {
+    guard(|| Ok(handle::give(ReadOp { magic: Magic::of::<ReadOp>(), actions: Vec::new(), invalid: None })))
+}
+
+/// Frees a read op (NULL is ignored).
+///
+/// # Safety
+/// `op` NULL or from rados_create_read_op, not used afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn rados_release_read_op(op: rados_read_op_t) {
+    guard(|| {
+        // SAFETY: the export's contract; ownership returns to us here.
+        drop(unsafe { handle::free(op) });
+        Ok(())
+    })
+}
+
+/// Sets LIBRADOS_OP_FLAG_* on the action added last.
+///
+/// # Safety
+/// `op` from rados_create_read_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_set_flags(op: rados_read_op_t, flags: c_int) {
+    guard(|| {
+        // SAFETY: checked handle.
+        if let Ok(op) = unsafe { read_op(op) } {
+            if let Some(last) = op.actions.last_mut() {
+                last.flags = last.flags.union(OpFlags(flags as u32 & OP_FLAGS_KEPT));
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Fails the compound with -ENOENT unless the object exists.
+///
+/// # Safety
+/// `op` from rados_create_read_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_assert_exists(op: rados_read_op_t) {
+    guard(|| {
+        // SAFETY: checked handle; a NULL rval pointer is never written.
+        if let Ok(op) = unsafe { read_op(op) } {
+            let rval = unsafe { OutPtr::new(std::ptr::null_mut()) };
+            op.actions.push(ReadAction {
+                kind: OpKind::AssertExists,
+                flags: OpFlags::NONE,
+                rval,
+                output: Output::Nothing,
+            });
+        }
+        Ok(())
+    })
+}
+
+/// Reads up to `len` bytes at `offset` into `buffer`; `bytes_read` and
+/// `prval` (either NULL) get the count and the action's result.
+///
+/// # Safety
+/// `op` from rados_create_read_op; `buffer` writable for `len` bytes,
+/// `bytes_read` and `prval` NULL or writable, all until every operate of
+/// this op has finished.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_read(
+    op: rados_read_op_t,
+    offset: u64,
+    len: usize,
+    buffer: *mut c_char,
+    bytes_read: *mut usize,
+    prval: *mut c_int,
+) {
+    guard(|| {
+        // SAFETY: checked handle and buffer; out-pointers by contract.
+        if let Ok(op) = unsafe { read_op(op) } {
+            match unsafe { OutBuf::new(buffer, len) } {
+                Ok(buf) => op.actions.push(ReadAction {
+                    kind: OpKind::Read { offset, length: len as u64 },
+                    flags: OpFlags::NONE,
+                    rval: unsafe { OutPtr::new(prval) },
+                    output: Output::Data { buf, bytes_read: unsafe { OutPtr::new(bytes_read) } },
+                }),
+                Err(e) => {
+                    op.invalid.get_or_insert(e);
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Stats the object into `psize` and `pmtime`; `prval` gets the result.
+///
+/// # Safety
+/// `op` from rados_create_read_op; the out-pointers NULL or writable until
+/// every operate of this op has finished.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_stat(
+    op: rados_read_op_t,
+    psize: *mut u64,
+    pmtime: *mut crate::types::time_t,
+    prval: *mut c_int,
+) {
+    guard(|| {
+        // SAFETY: checked handle; out-pointers by contract.
+        if let Ok(op) = unsafe { read_op(op) } {
+            let (size, mtime, rval) = unsafe { (OutPtr::new(psize), OutPtr::new(pmtime), OutPtr::new(prval)) };
+            op.actions.push(ReadAction {
+                kind: OpKind::Stat,
+                flags: OpFlags::NONE,
+                rval,
+                output: Output::Stat { size, mtime },
+            });
+        }
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `op` a live read op.
+unsafe fn read_compound(op: rados_read_op_t) -> Result<(Vec<ReadAction>, ObjectOperation), Errno> {
+    // SAFETY: forwarded contract.
+    let op = unsafe { read_op(op) }?;
+    if let Some(e) = op.invalid {
+        return Err(e);
+    }
+    let mut compound = ObjectOperation::new();
+    compound.ops = op.actions.iter().map(|a| OsdOp { kind: a.kind.clone(), flags: a.flags }).collect();
+    Ok((op.actions.clone(), compound))
+}
+
+/// Executes the read op on `oid`: 0, or the first failing action's error;
+/// each action's outputs are filled. `flags` are ignored.
+///
+/// # Safety
+/// `op` from rados_create_read_op; `io` from rados_ioctx_create; `oid` a C
+/// string.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_operate(
+    op: rados_read_op_t,
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    flags: c_int,
+) -> c_int {
+    let _ = flags;
+    guard(|| {
+        // SAFETY: checked handles and string.
+        let (t, (actions, compound), name) = unsafe { (target(io)?, read_compound(op)?, cstr(oid)?) };
+        let reply = t.run_reply(read(t.io.clone(), name.into(), compound))?;
+        Errno::from_ret(deliver(&actions, &reply))
+    })
+}
+
+/// Starts the read op on `oid`; outputs are filled before the completion
+/// finishes with 0 or the error.
+///
+/// # Safety
+/// As [`rados_read_op_operate`]; `c` a live completion.
+#[no_mangle]
+pub unsafe extern "C" fn rados_aio_read_op_operate(
+    op: rados_read_op_t,
+    io: rados_ioctx_t,
+    c: rados_completion_t,
+    oid: *const c_char,
+    flags: c_int,
+) -> c_int {
+    let _ = flags;
+    guard(|| {
+        // SAFETY: checked handles and string.
+        let (t, (actions, compound), completion, name) =
+            unsafe { (target(io)?, read_compound(op)?, completion_ref(c)?, cstr(oid)?) };
+        let flow = read(t.io.clone(), name.into(), compound);
+        launch_read(&t, io, &completion, flow, move |reply| deliver(&actions, reply))
+    })
+}
+
+/// Compares `cmp_len` bytes of `cmp_buf` with the object at `off`; a
+/// mismatch at byte n fails the compound with -MAX_ERRNO - n (-4095 - n),
+/// also put in `prval`.
+///
+/// # Safety
+/// `op` from rados_create_read_op; `cmp_buf` readable for `cmp_len` bytes;
+/// `prval` NULL or writable until every operate has finished.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_cmpext(
+    op: rados_read_op_t,
+    cmp_buf: *const c_char,
+    cmp_len: usize,
+    off: u64,
+    prval: *mut c_int,
+) {
+    guard(|| {
+        // SAFETY: checked handle and buffer; prval by contract.
+        if let Ok(op) = unsafe { read_op(op) } {
+            match unsafe { data_in(cmp_buf, cmp_len) } {
+                Ok(data) => op.actions.push(ReadAction {
+                    kind: OpKind::CmpExt { offset: off, data },
+                    flags: OpFlags::NONE,
+                    rval: unsafe { OutPtr::new(prval) },
+                    output: Output::Nothing,
+                }),
+                Err(e) => {
+                    op.invalid.get_or_insert(e);
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Fails the compound unless the object's version is `ver`: -ERANGE if
+/// the object is newer, -EOVERFLOW if older, -EINVAL for 0.
+///
+/// # Safety
+/// `op` from rados_create_read_op.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_assert_version(op: rados_read_op_t, ver: u64) {
+    guard(|| {
+        // SAFETY: checked handle; a NULL rval pointer is never written.
+        if let Ok(op) = unsafe { read_op(op) } {
+            let rval = unsafe { OutPtr::new(std::ptr::null_mut()) };
+            op.actions.push(ReadAction {
+                kind: OpKind::AssertVersion { version: ver },
+                flags: OpFlags::NONE,
+                rval,
+                output: Output::Nothing,
+            });
+        }
+        Ok(())
+    })
+}

@@ -303,6 +303,30 @@ fn object_calls_check_their_arguments() {
             rados_release_write_op(op);
         }
         assert_eq!(prval, 1, "nothing was sent");
+        // Iterators: NULL handles and out-pointers.
+        use rbdrs::rados::iter::*;
+        use rbdrs::rados::read_op::*;
+        let mut xit = null_mut();
+        assert_eq!(rados_getxattrs(io, o.as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rados_getxattrs(null_mut(), o.as_ptr(), &mut xit), EINVAL);
+        assert_eq!(rados_getxattrs(io, o.as_ptr(), &mut xit), -2, "no such object");
+        let (mut name, mut val, mut len) = (null(), null(), 0usize);
+        assert_eq!(rados_getxattrs_next(null_mut(), &mut name, &mut val, &mut len), EINVAL);
+        assert_eq!(rados_omap_get_next(null_mut(), null_mut(), null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_omap_iter_size(null_mut()), 0);
+        rados_omap_get_end(null_mut());
+        rados_getxattrs_end(null_mut());
+        let rop = rados_create_read_op();
+        rados_read_op_omap_get_keys2(rop, null(), 1, null_mut(), null_mut(), null_mut());
+        assert_eq!(rados_read_op_operate(rop, io, o.as_ptr(), 0), EINVAL, "NULL iterator pointer");
+        rados_release_read_op(rop);
+        let rop = rados_create_read_op();
+        let mut it = null_mut();
+        rados_read_op_omap_get_vals_by_keys(rop, null(), 2, &mut it, null_mut());
+        assert_eq!(rados_read_op_operate(rop, io, o.as_ptr(), 0), EINVAL, "NULL keys");
+        assert_eq!(rados_omap_iter_size(it), 0);
+        rados_omap_get_end(it);
+        rados_release_read_op(rop);
         rados_write_op_assert_version(null_mut(), 1);
         rados_write_op_omap_rm_range2(null_mut(), null(), 0, null(), 0);
         rados_ioctx_destroy(io);

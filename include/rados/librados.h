@@ -1007,6 +1007,75 @@ int rados_ioctx_pool_required_alignment2(rados_ioctx_t io, uint64_t *alignment);
 uint64_t rados_get_last_version(rados_ioctx_t io);
 
 /**
+ * The next omap entry: its key (NUL-terminated) and value with their
+ * lengths; all NULL and 0 at the end. The pointers stay valid until
+ * rados_omap_get_end. Any out-pointer may be NULL.
+ *
+ * # Safety
+ * `iter` from a read op's omap action, its op finished; the out-pointers
+ * NULL or writable.
+ */
+int rados_omap_get_next2(rados_omap_iter_t iter,
+                         char **key,
+                         char **val,
+                         size_t *key_len,
+                         size_t *val_len);
+
+/**
+ * [`rados_omap_get_next2`] without the key's length.
+ *
+ * # Safety
+ * As [`rados_omap_get_next2`].
+ */
+int rados_omap_get_next(rados_omap_iter_t iter, char **key, char **val, size_t *len);
+
+/**
+ * How many entries the iterator holds in all (0 for a bad handle).
+ *
+ * # Safety
+ * `iter` from a read op's omap action.
+ */
+unsigned int rados_omap_iter_size(rados_omap_iter_t iter);
+
+/**
+ * Frees an omap iterator (NULL is ignored).
+ *
+ * # Safety
+ * `iter` NULL or from a read op's omap action, not used afterwards.
+ */
+void rados_omap_get_end(rados_omap_iter_t iter);
+
+/**
+ * Lists the object's attributes into a new iterator `*iter` (free it
+ * with rados_getxattrs_end); -ENOENT without the object.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `oid` a C string; `iter` writable.
+ */
+int rados_getxattrs(rados_ioctx_t io, const char *oid, rados_xattrs_iter_t *iter);
+
+/**
+ * The next attribute: its name (NUL-terminated), value and length; NULL,
+ * NULL and 0 at the end. The pointers stay valid until
+ * rados_getxattrs_end.
+ *
+ * # Safety
+ * `iter` from rados_getxattrs; `name`, `val`, `len` writable.
+ */
+int rados_getxattrs_next(rados_xattrs_iter_t iter,
+                         const char **name,
+                         const char **val,
+                         size_t *len);
+
+/**
+ * Frees an attribute iterator (NULL is ignored).
+ *
+ * # Safety
+ * `iter` NULL or from rados_getxattrs, not used afterwards.
+ */
+void rados_getxattrs_end(rados_xattrs_iter_t iter);
+
+/**
  * Takes lock `name` on `o` exclusively as `cookie`, for `duration` (NULL:
  * until unlocked). -EBUSY if another holds it, -EEXIST if this cookie does.
  *
@@ -1424,6 +1493,55 @@ void rados_read_op_cmpext(rados_read_op_t op,
  * `op` from rados_create_read_op.
  */
 void rados_read_op_assert_version(rados_read_op_t op, uint64_t ver);
+
+/**
+ * Lists up to `max_return` omap entries after `start_after` (NULL: from
+ * the start) whose keys begin with `filter_prefix` (NULL: all) into a new
+ * iterator `*iter` (free it with rados_omap_get_end); `*pmore` says
+ * whether more follow, `*prval` the action's result.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; the strings NULL or C strings; `iter`
+ * writable; `pmore`, `prval` NULL or writable until every operate has
+ * finished.
+ */
+void rados_read_op_omap_get_vals2(rados_read_op_t op,
+                                  const char *start_after,
+                                  const char *filter_prefix,
+                                  uint64_t max_return,
+                                  rados_omap_iter_t *iter,
+                                  uint8_t *pmore,
+                                  int *prval);
+
+/**
+ * Lists up to `max_return` omap keys after `start_after` (NULL: from the
+ * start) into a new iterator `*iter`, values empty; `*pmore` and
+ * `*prval` as [`rados_read_op_omap_get_vals2`].
+ *
+ * # Safety
+ * As [`rados_read_op_omap_get_vals2`].
+ */
+void rados_read_op_omap_get_keys2(rados_read_op_t op,
+                                  const char *start_after,
+                                  uint64_t max_return,
+                                  rados_omap_iter_t *iter,
+                                  uint8_t *pmore,
+                                  int *prval);
+
+/**
+ * Fetches the omap entries of the `keys_len` `keys` that exist into a new
+ * iterator `*iter`; `*prval` gets the action's result.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; `keys` an array of `keys_len` C
+ * strings; `iter` writable; `prval` NULL or writable until every operate
+ * has finished.
+ */
+void rados_read_op_omap_get_vals_by_keys(rados_read_op_t op,
+                                         const char *const *keys,
+                                         size_t keys_len,
+                                         rados_omap_iter_t *iter,
+                                         int *prval);
 
 /**
  * Watches `o`; `watchcb` gets each notification (on a library thread of

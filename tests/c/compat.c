@@ -972,6 +972,76 @@ static void check_object_ops(rados_ioctx_t io)
     expect("cleanup", r, 0);
 }
 
+/* The iterators: omap reads in a read op, and an object's attributes. */
+static void check_iterators(rados_ioctx_t io)
+{
+    const char *oid = "compat-iters";
+    const char *keys[] = {"k1", "k2", "p1"};
+    const char *vals[] = {"v1", "v22", "v333"};
+    size_t lens[] = {2, 3, 4};
+    rados_remove(io, oid);
+    rados_write_op_t w = rados_create_write_op();
+    rados_write_op_omap_set(w, keys, vals, lens, 3);
+    rados_write_op_setxattr(w, "a1", "x", 1);
+    rados_write_op_setxattr(w, "a2", "yy", 2);
+    must(rados_write_op_operate(w, io, oid, NULL, 0), "omap_set");
+    rados_release_write_op(w);
+
+    rados_omap_iter_t keys_it, vals_it, by_keys_it;
+    unsigned char more_keys = 9, more_vals = 9;
+    int rk = 1, rv = 1, rb = 1;
+    const char *wanted[] = {"k2", "nope"};
+    rados_read_op_t r = rados_create_read_op();
+    rados_read_op_omap_get_keys2(r, "k1", 10, &keys_it, &more_keys, &rk);
+    rados_read_op_omap_get_vals2(r, NULL, "k", 1, &vals_it, &more_vals, &rv);
+    rados_read_op_omap_get_vals_by_keys(r, wanted, 2, &by_keys_it, &rb);
+    expect("rados_read_op with omap_get_keys2, _vals2, _vals_by_keys", rados_read_op_operate(r, io, oid, 0), 0);
+    rados_release_read_op(r);
+    expect("  prvals", rk == 0 && rv == 0 && rb == 0, 1);
+    expect("  keys after k1: 2", rados_omap_iter_size(keys_it), 2);
+    expect("  no more keys", more_keys, 0);
+    char *key, *val;
+    size_t key_len, val_len;
+    expect("rados_omap_get_next2", rados_omap_get_next2(keys_it, &key, &val, &key_len, &val_len), 0);
+    expect("  k2, empty value", strcmp(key, "k2") == 0 && key_len == 2 && val_len == 0, 1);
+    rados_omap_get_next(keys_it, &key, &val, &val_len);
+    expect("rados_omap_get_next: p1", strcmp(key, "p1"), 0);
+    rados_omap_get_next(keys_it, &key, &val, &val_len);
+    expect("  then the end: NULL", key == NULL && val == NULL && val_len == 0, 1);
+    rados_omap_get_end(keys_it);
+    expect("vals with prefix k, at most 1", rados_omap_iter_size(vals_it), 1);
+    expect("  more follow", more_vals, 1);
+    rados_omap_get_next(vals_it, &key, &val, &val_len);
+    expect("  k1 = v1", strcmp(key, "k1") == 0 && val_len == 2 && memcmp(val, "v1", 2) == 0, 1);
+    rados_omap_get_end(vals_it);
+    expect("vals by keys: only those that exist", rados_omap_iter_size(by_keys_it), 1);
+    rados_omap_get_next(by_keys_it, &key, &val, &val_len);
+    expect("  k2 = v22", strcmp(key, "k2") == 0 && val_len == 3 && memcmp(val, "v22", 3) == 0, 1);
+    rados_omap_get_end(by_keys_it);
+
+    rados_omap_iter_t none_it;
+    r = rados_create_read_op();
+    rados_read_op_omap_get_keys2(r, NULL, 10, &none_it, NULL, &rk);
+    expect("omap_get_keys2 on no object", rados_read_op_operate(r, io, "compat-iters-none", 0), -ENOENT);
+    rados_release_read_op(r);
+    expect("  an empty iterator", rados_omap_iter_size(none_it), 0);
+    rados_omap_get_end(none_it);
+
+    rados_xattrs_iter_t xit;
+    const char *name, *v;
+    size_t len;
+    expect("rados_getxattrs", rados_getxattrs(io, oid, &xit), 0);
+    rados_getxattrs_next(xit, &name, &v, &len);
+    expect("  a1 = x", strcmp(name, "a1") == 0 && len == 1 && v[0] == 'x', 1);
+    rados_getxattrs_next(xit, &name, &v, &len);
+    expect("  a2 = yy", strcmp(name, "a2") == 0 && len == 2 && memcmp(v, "yy", 2) == 0, 1);
+    expect("rados_getxattrs_next at the end", rados_getxattrs_next(xit, &name, &v, &len), 0);
+    expect("  NULL, 0", name == NULL && v == NULL && len == 0, 1);
+    rados_getxattrs_end(xit);
+    expect("rados_getxattrs on no object", rados_getxattrs(io, "compat-iters-none", &xit), -ENOENT);
+    must(rados_remove(io, oid), "rados_remove");
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -999,6 +1069,7 @@ int main(int argc, char **argv)
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_pool_stat(io);
     check_object_ops(io);
+    check_iterators(io);
     if (!local_store)
         check_targeted_commands(cluster);
     check_image_calls(io);

@@ -21,6 +21,7 @@ use crate::handle::{self, c_handle, Magic};
 pub mod aio;
 pub mod command;
 pub mod ioctx_info;
+pub mod iter;
 pub mod lock;
 pub mod object;
 pub mod object_aio;

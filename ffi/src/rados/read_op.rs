@@ -4,13 +4,18 @@
 use crate::types::*;
 use std::ffi::{c_char, c_int};
 
-use rbdrs_client::proto::osd::{ObjectOperation, ObjectReply, OpFlags, OpKind, OsdOp};
+use std::collections::{BTreeMap, BTreeSet};
+
+use bytes::Bytes;
+use rbdrs_client::proto::encoding::decode_exact;
+use rbdrs_client::proto::osd::{ObjectOperation, ObjectReply, OmapKeysOut, OmapValsOut, OpFlags, OpKind, OsdOp};
 use rbdrs_client::proto::Errno;
 
 use super::aio::{completion_ref, launch_read};
+use super::iter::{EntryIter, IterSlot};
 use super::object::{data_in, read, stat_out, target, time_t, OutBuf, OutPtr};
 use super::write_op::OP_FLAGS_KEPT;
-use crate::boundary::{cstr, guard};
+use crate::boundary::{cstr, guard, opt_cstr};
 use crate::handle::{self, c_handle, Magic};
 
 /// Where a read action's result goes.
@@ -19,6 +24,27 @@ enum Output {
     Nothing,
     Data { buf: OutBuf, bytes_read: OutPtr<usize> },
     Stat { size: OutPtr<u64>, mtime: OutPtr<crate::types::time_t> },
+    Omap { iter: IterSlot, more: OutPtr<u8>, listing: Listing },
+}
+
+/// Which omap read fills an iterator: what its output decodes as.
+#[derive(Clone, Copy, Debug)]
+enum Listing {
+    Keys,
+    Vals,
+    ByKeys,
+}
+
+/// Decodes an omap read's output: the entries, and whether more follow.
+fn omap_entries(listing: Listing, out: &[u8]) -> Result<(BTreeMap<String, Bytes>, bool), Errno> {
+    let entries = match listing {
+        Listing::Keys => {
+            decode_exact::<OmapKeysOut>(out).map(|o| (o.keys.into_iter().map(|k| (k, Bytes::new())).collect(), o.more))
+        }
+        Listing::Vals => decode_exact::<OmapValsOut>(out).map(|o| (o.vals, o.more)),
+        Listing::ByKeys => decode_exact::<BTreeMap<String, Bytes>>(out).map(|vals| (vals, false)),
+    };
+    entries.map_err(|_| Errno::EIO)
 }
 
 #[derive(Clone, Debug)]
@@ -68,6 +94,12 @@ fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
                             size.set(stat.size);
                             mtime.set(time_t(stat.mtime));
                         }
+                        Err(e) => rval = e.to_ret(),
+                    }
+                }
+                Output::Omap { iter, more, listing } => {
+                    match omap_entries(listing, &result.out).and_then(|(entries, m)| iter.fill(entries).map(|_| m)) {
+                        Ok(m) => more.set(u8::from(m)),
                         Err(e) => rval = e.to_ret(),
                     }
                 }
@@ -307,6 +339,146 @@ pub unsafe extern "C" fn rados_read_op_assert_version(op: rados_read_op_t, ver: 
                 output: Output::Nothing,
             });
         }
+        Ok(())
+    })
+}
+
+impl ReadOp {
+    /// Adds an omap read filling a new iterator put in `*iter`; the
+    /// action's arguments come from `build`, whose error makes operate
+    /// fail (the iterator is handed out all the same, to be freed).
+    ///
+    /// # Safety
+    /// `iter` NULL or writable; `pmore`, `prval` NULL or writable until
+    /// every operate has finished.
+    unsafe fn add_omap(
+        &mut self,
+        iter: *mut rados_omap_iter_t,
+        pmore: *mut u8,
+        prval: *mut c_int,
+        listing: Listing,
+        build: impl FnOnce() -> Result<OpKind, Errno>,
+    ) {
+        if iter.is_null() {
+            self.invalid.get_or_insert(Errno::EINVAL);
+            return;
+        }
+        let handle = EntryIter::give_empty();
+        // SAFETY: iter checked non-NULL, writable by contract.
+        unsafe { iter.write(handle.cast()) };
+        match build() {
+            Ok(kind) => self.actions.push(ReadAction {
+                kind,
+                flags: OpFlags::NONE,
+                // SAFETY: forwarded contract; the handle lives until C
+                // frees it, which it may not do before the op finished.
+                rval: unsafe { OutPtr::new(prval) },
+                output: Output::Omap {
+                    iter: unsafe { IterSlot::new(handle) },
+                    more: unsafe { OutPtr::new(pmore) },
+                    listing,
+                },
+            }),
+            Err(e) => {
+                self.invalid.get_or_insert(e);
+            }
+        }
+    }
+}
+
+/// Lists up to `max_return` omap entries after `start_after` (NULL: from
+/// the start) whose keys begin with `filter_prefix` (NULL: all) into a new
+/// iterator `*iter` (free it with rados_omap_get_end); `*pmore` says
+/// whether more follow, `*prval` the action's result.
+///
+/// # Safety
+/// `op` from rados_create_read_op; the strings NULL or C strings; `iter`
+/// writable; `pmore`, `prval` NULL or writable until every operate has
+/// finished.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_omap_get_vals2(
+    op: rados_read_op_t,
+    start_after: *const c_char,
+    filter_prefix: *const c_char,
+    max_return: u64,
+    iter: *mut rados_omap_iter_t,
+    pmore: *mut u8,
+    prval: *mut c_int,
+) {
+    guard(|| {
+        // SAFETY: checked handle and strings; out-pointers by contract.
+        let op = unsafe { read_op(op) }?;
+        unsafe {
+            op.add_omap(iter, pmore, prval, Listing::Vals, || {
+                Ok(OpKind::OmapGetVals {
+                    start_after: opt_cstr(start_after)?.unwrap_or("").into(),
+                    filter_prefix: opt_cstr(filter_prefix)?.unwrap_or("").into(),
+                    max_return,
+                })
+            })
+        };
+        Ok(())
+    })
+}
+
+/// Lists up to `max_return` omap keys after `start_after` (NULL: from the
+/// start) into a new iterator `*iter`, values empty; `*pmore` and
+/// `*prval` as [`rados_read_op_omap_get_vals2`].
+///
+/// # Safety
+/// As [`rados_read_op_omap_get_vals2`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_omap_get_keys2(
+    op: rados_read_op_t,
+    start_after: *const c_char,
+    max_return: u64,
+    iter: *mut rados_omap_iter_t,
+    pmore: *mut u8,
+    prval: *mut c_int,
+) {
+    guard(|| {
+        // SAFETY: checked handle and string; out-pointers by contract.
+        let op = unsafe { read_op(op) }?;
+        unsafe {
+            op.add_omap(iter, pmore, prval, Listing::Keys, || {
+                Ok(OpKind::OmapGetKeys { start_after: opt_cstr(start_after)?.unwrap_or("").into(), max_return })
+            })
+        };
+        Ok(())
+    })
+}
+
+/// Fetches the omap entries of the `keys_len` `keys` that exist into a new
+/// iterator `*iter`; `*prval` gets the action's result.
+///
+/// # Safety
+/// `op` from rados_create_read_op; `keys` an array of `keys_len` C
+/// strings; `iter` writable; `prval` NULL or writable until every operate
+/// has finished.
+#[no_mangle]
+pub unsafe extern "C" fn rados_read_op_omap_get_vals_by_keys(
+    op: rados_read_op_t,
+    keys: *const *const c_char,
+    keys_len: usize,
+    iter: *mut rados_omap_iter_t,
+    prval: *mut c_int,
+) {
+    guard(|| {
+        // SAFETY: checked handle and array; out-pointers by contract.
+        let op = unsafe { read_op(op) }?;
+        unsafe {
+            op.add_omap(iter, std::ptr::null_mut(), prval, Listing::ByKeys, || {
+                if keys_len > 0 && keys.is_null() {
+                    return Err(Errno::EINVAL);
+                }
+                let mut set = BTreeSet::new();
+                for i in 0..keys_len {
+                    // SAFETY: keys holds keys_len entries by contract.
+                    set.insert(cstr(*keys.add(i))?.to_string());
+                }
+                Ok(OpKind::OmapGetValsByKeys { keys: set })
+            })
+        };
         Ok(())
     })
 }

@@ -259,6 +259,8 @@ fn object_calls_check_their_arguments() {
         let (o, cls, m) = (c("o"), c("lock"), c("get_info"));
         assert_eq!(rados_cmpext(null_mut(), o.as_ptr(), c("x").as_ptr(), 1, 0), EINVAL);
         assert_eq!(rados_get_last_version(null_mut()), 0);
+        rados_set_pool_full_try(null_mut());
+        rados_unset_pool_full_try(null_mut());
         let mut req = 0;
         let mut align = 0u64;
         assert_eq!(rados_ioctx_pool_requires_alignment2(null_mut(), &mut req), EINVAL);

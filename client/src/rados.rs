@@ -405,6 +405,12 @@ impl IoCtx {
         }
     }
 
+    /// Sends later writes with FULL_TRY (rados_set_pool_full_try): they
+    /// reach the OSD even while the pool is full.
+    pub fn set_full_try(&self, full_try: bool) {
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).full_try = full_try;
+    }
+
     /// Selects the namespace for later operations ("" is the default).
     pub fn set_namespace(&self, namespace: &str) {
         self.io.lock().unwrap_or_else(|e| e.into_inner()).namespace = namespace.to_string();

@@ -1007,6 +1007,24 @@ int rados_ioctx_pool_required_alignment2(rados_ioctx_t io, uint64_t *alignment);
 uint64_t rados_get_last_version(rados_ioctx_t io);
 
 /**
+ * Sends later writes on `io` with FULL_TRY: while the pool or cluster is
+ * full they go to the OSD, which refuses them (-ENOSPC) or lets them
+ * through (deletes), instead of waiting for space.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+void rados_set_pool_full_try(rados_ioctx_t io);
+
+/**
+ * Undoes [`rados_set_pool_full_try`]: writes wait for space again.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+void rados_unset_pool_full_try(rados_ioctx_t io);
+
+/**
  * The next omap entry: its key (NUL-terminated) and value with their
  * lengths; all NULL and 0 at the end. The pointers stay valid until
  * rados_omap_get_end. Any out-pointer may be NULL.

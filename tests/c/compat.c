@@ -968,6 +968,10 @@ static void check_object_ops(rados_ioctx_t io)
     expect("  a replicated pool needs none", req, 0);
     expect("rados_ioctx_pool_required_alignment2", rados_ioctx_pool_required_alignment2(io, &alignment), 0);
     expect("  0 for a replicated pool", alignment, 0);
+    rados_set_pool_full_try(io);
+    expect("a write after rados_set_pool_full_try (pool not full)", rados_write(io, oid, "F", 1, 0), 0);
+    rados_unset_pool_full_try(io);
+    expect("  and after rados_unset_pool_full_try", rados_write(io, oid, "H", 1, 0), 0);
     r = rados_remove(io, oid);
     expect("cleanup", r, 0);
 }

@@ -238,7 +238,8 @@ impl Decode for Record {
                 for _ in 0..count {
                     op.ops.push(get_op(d)?);
                 }
-                Record::Object(ObjectRequest { oid, op, snap_id, snapc, mtime, write, client })
+                // The embedded store is never full: FULL_TRY is not kept.
+                Record::Object(ObjectRequest { oid, op, snap_id, snapc, mtime, write, client, full_try: false })
             }
             2 => Record::Pool(PoolRequest::CreateSnap { pool: d.i64()? }),
             3 => Record::Pool(PoolRequest::RemoveSnap { pool: d.i64()?, snap: d.u64()? }),

@@ -23,7 +23,7 @@ impl Placement for OneOsd {
         Ok(Some(Target { osd: 0, pgid: SpgId { pool, seed: 0, shard: -1 }, hash: 0 }))
     }
 
-    fn paused(&self, _pool: i64, _write: bool) -> bool {
+    fn paused(&self, _pool: i64, _write: bool, _respects_full: bool) -> bool {
         false
     }
 

@@ -13,6 +13,8 @@ pub struct IoCtx {
     pub pool: i64,
     pub namespace: String,
     pub client: ClientId,
+    /// Writes are sent with FULL_TRY (rados_set_pool_full_try).
+    pub full_try: bool,
 }
 
 fn object_reply(reply: Reply) -> ObjectReply {
@@ -25,7 +27,7 @@ fn object_reply(reply: Reply) -> ObjectReply {
 
 impl IoCtx {
     pub fn new(dispatcher: Dispatcher, pool: i64, namespace: impl Into<String>, client: ClientId) -> Self {
-        IoCtx { dispatcher, pool, namespace: namespace.into(), client }
+        IoCtx { dispatcher, pool, namespace: namespace.into(), client, full_try: false }
     }
 
     /// The same client in another pool (parents and data pools).
@@ -45,8 +47,9 @@ impl IoCtx {
     }
 
     pub async fn write(&self, name: &str, snapc: &SnapContext, op: ObjectOperation) -> ObjectReply {
-        let req =
-            ObjectRequest::write(self.oid(name), snapc.clone(), self.dispatcher.now(), op).from_client(self.client);
+        let req = ObjectRequest::write(self.oid(name), snapc.clone(), self.dispatcher.now(), op)
+            .from_client(self.client)
+            .with_full_try(self.full_try);
         object_reply(self.dispatcher.submit(Request::Object(req)).await)
     }
 

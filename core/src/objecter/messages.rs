@@ -37,6 +37,7 @@ pub mod flags {
     pub const WRITE: u32 = 0x0020;
     pub const REDIRECTED: u32 = 0x20_0000;
     pub const KNOWN_REDIR: u32 = 0x40_0000;
+    pub const FULL_TRY: u32 = 0x80_0000;
     pub const IGNORE_CACHE: u32 = 0x8000;
     pub const IGNORE_OVERLAY: u32 = 0x2_0000;
 }
@@ -114,6 +115,9 @@ pub struct OpHeader {
 pub fn op_flags(req: &ObjectRequest, attempt: i32, extra: u32) -> u32 {
     let mut f = flags::KNOWN_REDIR | extra;
     f |= if req.write { flags::WRITE | flags::ONDISK } else { flags::READ };
+    if req.full_try {
+        f |= flags::FULL_TRY;
+    }
     if attempt > 0 {
         f |= flags::RETRY;
     }

@@ -64,8 +64,9 @@ pub trait Placement {
     /// exist, `None` when no OSD serves its PG.
     fn calc_target(&self, pool: i64, name: &str, nspace: &str) -> Result<Option<Target>, Errno>;
 
-    /// Whether ops of this kind must wait (pauserd, pausewr, full).
-    fn paused(&self, pool: i64, write: bool) -> bool;
+    /// Whether ops of this kind must wait (pauserd, pausewr, and full
+    /// unless `respects_full` is false: a FULL_TRY write).
+    fn paused(&self, pool: i64, write: bool, respects_full: bool) -> bool;
 
     fn is_up(&self, osd: i32) -> bool;
 }
@@ -489,7 +490,8 @@ impl Objecter {
         };
         op.target = target;
         let Some(target) = target else { return };
-        if map.paused(op.pool, op.req.write) || self.backoffs.contains_key(&(target.osd, target.pgid)) {
+        if map.paused(op.pool, op.req.write, !op.req.full_try) || self.backoffs.contains_key(&(target.osd, target.pgid))
+        {
             return;
         }
         let header = OpHeader {

@@ -47,7 +47,7 @@ impl Placement for FakeMap {
         }))
     }
 
-    fn paused(&self, _pool: i64, _write: bool) -> bool {
+    fn paused(&self, _pool: i64, _write: bool, _respects_full: bool) -> bool {
         self.paused
     }
 
@@ -255,6 +255,16 @@ fn op_inputs_follow_librados_layouts() {
     let watch = sent.ops[2];
     assert_eq!(watch.0, 0x220f);
     assert_eq!(&watch.1[..25], &[9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 0, 0, 30, 0, 0, 0]);
+}
+
+#[test]
+fn full_try_is_a_request_flag() {
+    let mut op = ObjectOperation::new();
+    op.remove();
+    let oid = ObjectId::new(1, "", "obj");
+    let req = ObjectRequest::write(oid, SnapContext::default(), UtcTime::default(), op);
+    assert_eq!(op_flags(&req, 0, 0) & flags::FULL_TRY, 0);
+    assert_eq!(op_flags(&req.with_full_try(true), 0, 0) & flags::FULL_TRY, 0x80_0000);
 }
 
 #[test]

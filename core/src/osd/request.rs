@@ -39,6 +39,10 @@ pub struct ObjectRequest {
     /// Sent as a write (CEPH_OSD_FLAG_WRITE), like an ObjectWriteOperation.
     pub write: bool,
     pub client: ClientId,
+    /// CEPH_OSD_FLAG_FULL_TRY: a write is sent even while the pool or the
+    /// cluster is full, for the OSD to refuse (-ENOSPC) or allow (a
+    /// delete), instead of waiting for space.
+    pub full_try: bool,
 }
 
 impl ObjectRequest {
@@ -51,15 +55,30 @@ impl ObjectRequest {
             mtime: UtcTime::default(),
             write: false,
             client: ClientId::default(),
+            full_try: false,
         }
     }
 
     pub fn write(oid: ObjectId, snapc: SnapContext, mtime: UtcTime, op: ObjectOperation) -> Self {
-        ObjectRequest { oid, op, snap_id: SnapId::HEAD, snapc, mtime, write: true, client: ClientId::default() }
+        ObjectRequest {
+            oid,
+            op,
+            snap_id: SnapId::HEAD,
+            snapc,
+            mtime,
+            write: true,
+            client: ClientId::default(),
+            full_try: false,
+        }
     }
 
     pub fn from_client(mut self, client: ClientId) -> Self {
         self.client = client;
+        self
+    }
+
+    pub fn with_full_try(mut self, full_try: bool) -> Self {
+        self.full_try = full_try;
         self
     }
 }

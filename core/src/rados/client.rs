@@ -159,12 +159,13 @@ impl Placement for OsdMap {
         Ok(Some(Target { osd: mapping.acting_primary, pgid: SpgId { pool, seed: pg.seed, shard }, hash: raw.seed }))
     }
 
-    fn paused(&self, pool: i64, write: bool) -> bool {
+    fn paused(&self, pool: i64, write: bool, respects_full: bool) -> bool {
         use crate::osdmap::flags;
         if write {
             self.test_flag(flags::PAUSEWR)
-                || self.test_flag(flags::FULL)
-                || self.pool(pool).is_some_and(|p| p.has_flag(crate::osdmap::PgPool::FLAG_FULL))
+                || (respects_full
+                    && (self.test_flag(flags::FULL)
+                        || self.pool(pool).is_some_and(|p| p.has_flag(crate::osdmap::PgPool::FLAG_FULL))))
         } else {
             self.test_flag(flags::PAUSERD)
         }

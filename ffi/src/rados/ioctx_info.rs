@@ -1,6 +1,7 @@
-//! What a pool context tells about its pool and its last op: the pool's
-//! alignment (an erasure-coded pool without overwrites takes appends only
-//! in whole stripes) and the object version the last op saw.
+//! What a pool context tells about its pool and its last op, and how it
+//! sends writes: the pool's alignment (an erasure-coded pool without
+//! overwrites takes appends only in whole stripes), the object version the
+//! last op saw, and FULL_TRY.
 
 use crate::types::*;
 use std::ffi::c_int;
@@ -48,4 +49,32 @@ pub unsafe extern "C" fn rados_ioctx_pool_required_alignment2(io: rados_ioctx_t,
 pub unsafe extern "C" fn rados_get_last_version(io: rados_ioctx_t) -> u64 {
     // SAFETY: checked handle.
     guard(|| Ok(unsafe { ioctx(io) }?.last_version.load(std::sync::atomic::Ordering::Relaxed)))
+}
+
+/// Sends later writes on `io` with FULL_TRY: while the pool or cluster is
+/// full they go to the OSD, which refuses them (-ENOSPC) or lets them
+/// through (deletes), instead of waiting for space.
+///
+/// # Safety
+/// `io` from rados_ioctx_create.
+#[no_mangle]
+pub unsafe extern "C" fn rados_set_pool_full_try(io: rados_ioctx_t) {
+    // SAFETY: checked handle.
+    guard(|| {
+        unsafe { ioctx(io) }?.io.set_full_try(true);
+        Ok(())
+    })
+}
+
+/// Undoes [`rados_set_pool_full_try`]: writes wait for space again.
+///
+/// # Safety
+/// `io` from rados_ioctx_create.
+#[no_mangle]
+pub unsafe extern "C" fn rados_unset_pool_full_try(io: rados_ioctx_t) {
+    // SAFETY: checked handle.
+    guard(|| {
+        unsafe { ioctx(io) }?.io.set_full_try(false);
+        Ok(())
+    })
 }

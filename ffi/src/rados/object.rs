@@ -185,7 +185,9 @@ pub(super) async fn read(io: IoCtx, name: String, op: ObjectOperation) -> Object
 /// A write compound: `mtime` given, or now.
 pub(super) async fn write(io: IoCtx, name: String, mtime: Option<UtcTime>, op: ObjectOperation) -> ObjectReply {
     let mtime = mtime.unwrap_or_else(|| io.dispatcher.now());
-    let req = ObjectRequest::write(io.oid(name), SnapContext::default(), mtime, op).from_client(io.client);
+    let req = ObjectRequest::write(io.oid(name), SnapContext::default(), mtime, op)
+        .from_client(io.client)
+        .with_full_try(io.full_try);
     match io.dispatcher.submit(Request::Object(req)).await {
         Reply::Object(reply) => reply,
         _ => ObjectReply::error(Errno::EIO),

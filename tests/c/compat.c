@@ -956,10 +956,11 @@ static void check_object_ops(rados_ioctx_t io)
     expect("rados_write_op_exec", rados_write_op_operate(w, io, oid, NULL, 0), 0);
     expect("  its prval", prval, 0);
     rados_release_write_op(w);
+    /* Its prval is left out: a cluster's OSD answers 0 there (the reply of
+     * a failed write carries no op results), the embedded store -95. */
     w = rados_create_write_op();
     rados_write_op_exec(w, "lock", "no_such_method", NULL, 0, &prval);
     expect("rados_write_op_exec of no such method", rados_write_op_operate(w, io, oid, NULL, 0), -EOPNOTSUPP);
-    expect("  its prval", prval, -EOPNOTSUPP);
     rados_release_write_op(w);
 
     int req = -1;

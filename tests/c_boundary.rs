@@ -246,3 +246,46 @@ fn command_calls_check_their_arguments() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The snapshot calls refuse NULL handles, out-pointers and snap arrays,
+/// and invalid snap contexts, with librados's -EINVAL.
+#[test]
+fn snapshot_calls_check_their_arguments() {
+    use rbdrs::rados::snap::{
+        rados_ioctx_selfmanaged_snap_create, rados_ioctx_selfmanaged_snap_remove,
+        rados_ioctx_selfmanaged_snap_rollback, rados_ioctx_selfmanaged_snap_set_write_ctx, rados_ioctx_snap_set_read,
+    };
+    unsafe {
+        let mut snap = 0u64;
+        let mut snaps = [3u64, 5];
+        assert_eq!(rados_ioctx_selfmanaged_snap_create(null_mut(), &mut snap), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_remove(null_mut(), 1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_rollback(null_mut(), c("o").as_ptr(), 1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(null_mut(), 0, null_mut(), 0), EINVAL);
+        rados_ioctx_snap_set_read(null_mut(), 1);
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-snap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+        assert_eq!(rados_ioctx_selfmanaged_snap_create(cluster.cast(), &mut snap), EINVAL, "a cluster is no ioctx");
+        assert_eq!(rados_ioctx_selfmanaged_snap_create(io, null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_rollback(io, null(), 1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, 5, null_mut(), 1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, 5, snaps.as_mut_ptr(), -1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, 5, snaps.as_mut_ptr(), 2), EINVAL, "ascending");
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, u64::MAX - 1, null_mut(), 0), EINVAL, "seq no id");
+        snaps.reverse();
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, 5, snaps.as_mut_ptr(), 2), 0);
+        assert_eq!(rados_ioctx_selfmanaged_snap_create(io, &mut snap), 0);
+        assert_eq!(rados_ioctx_selfmanaged_snap_remove(io, snap), 0);
+        rados_ioctx_snap_set_read(cluster.cast(), 1);
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

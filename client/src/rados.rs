@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rbdrs_core::image;
-use rbdrs_core::osd::ClientId;
+use rbdrs_core::osd::{ClientId, SnapContext, SnapId};
 use rbdrs_core::rados::osd_command::CommandTarget;
 use rbdrs_core::rados::{PoolRequest, Reply, Request};
 use rbdrs_core::Errno;
@@ -392,6 +392,41 @@ impl IoCtx {
             Reply::PoolStat(stat) => stat.map(|s| *s),
             _ => Err(Errno::EIO),
         }
+    }
+
+    /// rados_ioctx_selfmanaged_snap_create: a new snapshot id, from the
+    /// monitor (which refuses with -EINVAL in a pool with pool snapshots)
+    /// or the embedded store.
+    pub fn selfmanaged_snap_create(&self) -> Result<u64, Errno> {
+        let dispatcher = self.conn.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::CreateSnap { pool: self.pool_id() });
+        match self.conn.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::Id(id) => id,
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// rados_ioctx_selfmanaged_snap_remove: releases a snapshot id; the
+    /// OSDs trim its clones.
+    pub fn selfmanaged_snap_remove(&self, snap: u64) -> Result<(), Errno> {
+        self.conn.pool_request(PoolRequest::RemoveSnap { pool: self.pool_id(), snap })
+    }
+
+    /// rados_ioctx_snap_set_read: later reads see snapshot `snap` (0 or
+    /// head: the live objects), and writes fail with -EROFS.
+    pub fn set_snap_read(&self, snap: SnapId) {
+        let snap = if snap.0 == 0 { SnapId::HEAD } else { snap };
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).snap_read = snap;
+    }
+
+    /// rados_ioctx_selfmanaged_snap_set_write_ctx: the snap context later
+    /// writes carry; -EINVAL unless valid as Ceph defines it.
+    pub fn set_write_ctx(&self, snapc: SnapContext) -> Result<(), Errno> {
+        if !snapc.is_valid() {
+            return Err(Errno::EINVAL);
+        }
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).snapc = snapc;
+        Ok(())
     }
 
     /// Selects the namespace for later operations ("" is the default).

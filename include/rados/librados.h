@@ -1205,6 +1205,54 @@ int rados_pool_list(rados_t cluster, char *buf, size_t len);
 uint64_t rados_get_instance_id(rados_t cluster);
 
 /**
+ * Allocates a self-managed snapshot id in the pool (the monitor's
+ * CREATE_UNMANAGED_SNAP); -EINVAL in a pool that has pool snapshots.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snapid` writable.
+ */
+int rados_ioctx_selfmanaged_snap_create(rados_ioctx_t io, rados_snap_t *snapid);
+
+/**
+ * Releases a self-managed snapshot id; the OSDs trim its clones later.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+int rados_ioctx_selfmanaged_snap_remove(rados_ioctx_t io, rados_snap_t snapid);
+
+/**
+ * Rolls object `oid` back to snapshot `snapid` (the OSD's ROLLBACK, sent
+ * with the context's snap context); -EROFS while reading a snapshot.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `oid` a C string.
+ */
+int rados_ioctx_selfmanaged_snap_rollback(rados_ioctx_t io, const char *oid, rados_snap_t snapid);
+
+/**
+ * Sets the snap context later writes carry: newest id `seq` and the live
+ * snapshots `snaps`, newest first. -EINVAL unless that is a valid context
+ * (descending, none above `seq`).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snaps` readable for `num_snaps` ids.
+ */
+int rados_ioctx_selfmanaged_snap_set_write_ctx(rados_ioctx_t io,
+                                               rados_snap_t seq,
+                                               rados_snap_t *snaps,
+                                               int num_snaps);
+
+/**
+ * Later reads see snapshot `snap` (LIBRADOS_SNAP_HEAD or 0: the live
+ * objects); writes fail with -EROFS until it is set back to the head.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+void rados_ioctx_snap_set_read(rados_ioctx_t io, rados_snap_t snap);
+
+/**
  * Watches `o`; `watchcb` gets each notification (on a library thread of
  * the watch's own, where it may call rados_notify_ack), `timeout`
  * seconds after this client goes silent the OSD drops the watch (0: 30).

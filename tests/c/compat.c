@@ -808,6 +808,45 @@ static void check_pool_stat(rados_ioctx_t io)
     rados_remove(io, "compat-stat-b");
 }
 
+/* Self-managed snapshots: an id, writes under a snap context that clones
+ * the object, reads at the snapshot, rollback. */
+static void check_selfmanaged_snaps(rados_ioctx_t io)
+{
+    const char *oid = "compat-selfsnap";
+    char buf[16] = "";
+    rados_snap_t snap = 0, snaps[2];
+    must(rados_write_full(io, oid, "first", 5), "rados_write_full");
+    expect("rados_ioctx_selfmanaged_snap_create", rados_ioctx_selfmanaged_snap_create(io, &snap), 0);
+    expect("  a snapshot id", snap > 0 && snap < LIBRADOS_SNAP_HEAD, 1);
+    snaps[0] = snap;
+    snaps[1] = snap + 1;
+    expect("rados_ioctx_selfmanaged_snap_set_write_ctx ascending",
+           rados_ioctx_selfmanaged_snap_set_write_ctx(io, snap + 1, snaps, 2), -EINVAL);
+    expect("rados_ioctx_selfmanaged_snap_set_write_ctx a snap above seq",
+           rados_ioctx_selfmanaged_snap_set_write_ctx(io, snap - 1, snaps, 1), -EINVAL);
+    expect("rados_ioctx_selfmanaged_snap_set_write_ctx", rados_ioctx_selfmanaged_snap_set_write_ctx(io, snap, snaps, 1), 0);
+    expect("rados_write_full under it", rados_write_full(io, oid, "second", 6), 0);
+    rados_ioctx_snap_set_read(io, snap);
+    expect("rados_read at the snapshot", rados_read(io, oid, buf, sizeof buf, 0), 5);
+    expect("  the data before the snapshot", memcmp(buf, "first", 5), 0);
+    expect("rados_write_full while reading a snapshot", rados_write_full(io, oid, "third", 5), -EROFS);
+    expect("rados_ioctx_selfmanaged_snap_rollback while reading a snapshot",
+           rados_ioctx_selfmanaged_snap_rollback(io, oid, snap), -EROFS);
+    expect("rados_read at the snapshot of an object made after it", rados_read(io, "compat-selfsnap-new", buf, 4, 0),
+           -ENOENT);
+    rados_ioctx_snap_set_read(io, LIBRADOS_SNAP_HEAD);
+    expect("rados_read at the head", rados_read(io, oid, buf, sizeof buf, 0), 6);
+    expect("  the new data", memcmp(buf, "second", 6), 0);
+    expect("rados_ioctx_selfmanaged_snap_rollback", rados_ioctx_selfmanaged_snap_rollback(io, oid, snap), 0);
+    memset(buf, 0, sizeof buf);
+    expect("rados_read after the rollback", rados_read(io, oid, buf, sizeof buf, 0), 5);
+    expect("  the snapshot's data", memcmp(buf, "first", 5), 0);
+    expect("rados_ioctx_selfmanaged_snap_set_write_ctx empty", rados_ioctx_selfmanaged_snap_set_write_ctx(io, 0, NULL, 0),
+           0);
+    expect("rados_ioctx_selfmanaged_snap_remove", rados_ioctx_selfmanaged_snap_remove(io, snap), 0);
+    rados_remove(io, oid);
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -834,6 +873,7 @@ int main(int argc, char **argv)
     }
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_pool_stat(io);
+    check_selfmanaged_snaps(io);
     if (!local_store)
         check_targeted_commands(cluster);
     check_image_calls(io);

@@ -21,6 +21,7 @@ pub mod aio;
 pub mod command;
 pub mod lock;
 pub mod object;
+pub mod snap;
 pub mod watch;
 pub mod write_op;
 

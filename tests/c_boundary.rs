@@ -253,7 +253,9 @@ fn command_calls_check_their_arguments() {
 fn snapshot_calls_check_their_arguments() {
     use rbdrs::rados::snap::{
         rados_ioctx_selfmanaged_snap_create, rados_ioctx_selfmanaged_snap_remove,
-        rados_ioctx_selfmanaged_snap_rollback, rados_ioctx_selfmanaged_snap_set_write_ctx, rados_ioctx_snap_set_read,
+        rados_ioctx_selfmanaged_snap_rollback, rados_ioctx_selfmanaged_snap_set_write_ctx, rados_ioctx_snap_create,
+        rados_ioctx_snap_get_name, rados_ioctx_snap_get_stamp, rados_ioctx_snap_list, rados_ioctx_snap_lookup,
+        rados_ioctx_snap_remove, rados_ioctx_snap_rollback, rados_ioctx_snap_set_read,
     };
     unsafe {
         let mut snap = 0u64;
@@ -284,6 +286,24 @@ fn snapshot_calls_check_their_arguments() {
         assert_eq!(rados_ioctx_selfmanaged_snap_create(io, &mut snap), 0);
         assert_eq!(rados_ioctx_selfmanaged_snap_remove(io, snap), 0);
         rados_ioctx_snap_set_read(cluster.cast(), 1);
+
+        // Pool snapshots: NULL names and out-pointers; none on this store.
+        let (mut id, mut t, mut name) = (0u64, 0 as rbdrs::types::time_t, [0 as c_char; 8]);
+        assert_eq!(rados_ioctx_snap_create(null_mut(), c("s").as_ptr()), EINVAL);
+        assert_eq!(rados_ioctx_snap_create(io, null()), EINVAL);
+        assert_eq!(rados_ioctx_snap_create(io, c("s").as_ptr()), -95);
+        assert_eq!(rados_ioctx_snap_remove(io, null()), EINVAL);
+        assert_eq!(rados_ioctx_snap_lookup(io, null(), &mut id), EINVAL);
+        assert_eq!(rados_ioctx_snap_lookup(io, c("s").as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_snap_lookup(io, c("s").as_ptr(), &mut id), -2);
+        assert_eq!(rados_ioctx_snap_rollback(io, null(), c("s").as_ptr()), EINVAL);
+        assert_eq!(rados_ioctx_snap_rollback(io, c("o").as_ptr(), null()), EINVAL);
+        assert_eq!(rados_ioctx_snap_rollback(io, c("o").as_ptr(), c("s").as_ptr()), -2);
+        assert_eq!(rados_ioctx_snap_list(null_mut(), null_mut(), 0), EINVAL);
+        assert_eq!(rados_ioctx_snap_list(io, null_mut(), -1), 0);
+        assert_eq!(rados_ioctx_snap_get_name(io, 1, name.as_mut_ptr(), 8), -2);
+        assert_eq!(rados_ioctx_snap_get_stamp(io, 1, &mut t), -2);
+        assert_eq!(rados_ioctx_snap_get_stamp(io, 1, null_mut()), EINVAL);
         rados_ioctx_destroy(io);
         rados_shutdown(cluster);
         let _ = std::fs::remove_dir_all(&dir);

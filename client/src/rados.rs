@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rbdrs_core::image;
 use rbdrs_core::osd::{ClientId, SnapContext, SnapId};
+use rbdrs_core::osdmap::PoolSnap;
 use rbdrs_core::rados::osd_command::CommandTarget;
 use rbdrs_core::rados::{PoolRequest, Reply, Request};
 use rbdrs_core::Errno;
@@ -410,6 +411,38 @@ impl IoCtx {
     /// OSDs trim its clones.
     pub fn selfmanaged_snap_remove(&self, snap: u64) -> Result<(), Errno> {
         self.conn.pool_request(PoolRequest::RemoveSnap { pool: self.pool_id(), snap })
+    }
+
+    /// rados_ioctx_snap_create: pool snapshot `name`, by the monitor;
+    /// -EEXIST if taken, -EINVAL in a pool with self-managed snapshots,
+    /// -EOPNOTSUPP on the embedded store.
+    pub fn snap_create(&self, name: &str) -> Result<(), Errno> {
+        self.conn.pool_request(PoolRequest::CreatePoolSnap { pool: self.pool_id(), name: name.into() })
+    }
+
+    /// rados_ioctx_snap_remove: -ENOENT if there is no such snapshot.
+    pub fn snap_remove(&self, name: &str) -> Result<(), Errno> {
+        self.conn.pool_request(PoolRequest::RemovePoolSnap { pool: self.pool_id(), name: name.into() })
+    }
+
+    /// The pool's snapshots by id, from this client's OSDMap.
+    pub fn snap_list(&self) -> Result<Vec<(u64, PoolSnap)>, Errno> {
+        let dispatcher = self.conn.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::PoolSnaps { pool: self.pool_id() });
+        match self.conn.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::PoolSnaps(snaps) => snaps,
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// rados_ioctx_snap_lookup: a pool snapshot's id; -ENOENT if none.
+    pub fn snap_lookup(&self, name: &str) -> Result<u64, Errno> {
+        self.snap_list()?.into_iter().find(|(_, s)| s.name == name).map(|(id, _)| id).ok_or(Errno::ENOENT)
+    }
+
+    /// A pool snapshot by id; -ENOENT if none.
+    pub fn snap_info(&self, id: u64) -> Result<PoolSnap, Errno> {
+        self.snap_list()?.into_iter().find(|(i, _)| *i == id).map(|(_, s)| s).ok_or(Errno::ENOENT)
     }
 
     /// rados_ioctx_snap_set_read: later reads see snapshot `snap` (0 or

@@ -1253,6 +1253,75 @@ int rados_ioctx_selfmanaged_snap_set_write_ctx(rados_ioctx_t io,
 void rados_ioctx_snap_set_read(rados_ioctx_t io, rados_snap_t snap);
 
 /**
+ * Takes pool snapshot `snapname` (the monitor's CREATE_SNAP); -EEXIST if
+ * the pool has one by that name, -EINVAL in a pool with self-managed
+ * snapshots.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snapname` a C string.
+ */
+int rados_ioctx_snap_create(rados_ioctx_t io, const char *snapname);
+
+/**
+ * Removes pool snapshot `snapname`; -ENOENT if there is none.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snapname` a C string.
+ */
+int rados_ioctx_snap_remove(rados_ioctx_t io, const char *snapname);
+
+/**
+ * Rolls object `oid` back to pool snapshot `snapname`; -ENOENT if the pool
+ * has no such snapshot.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `oid` and `snapname` C strings.
+ */
+int rados_ioctx_snap_rollback(rados_ioctx_t io, const char *oid, const char *snapname);
+
+/**
+ * The deprecated name of rados_ioctx_snap_rollback.
+ *
+ * # Safety
+ * As rados_ioctx_snap_rollback.
+ */
+int rados_rollback(rados_ioctx_t io, const char *oid, const char *snapname);
+
+/**
+ * Fills `snaps` with the pool's snapshot ids and returns how many;
+ * -ERANGE if more than `maxlen`.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snaps` writable for `maxlen` ids.
+ */
+int rados_ioctx_snap_list(rados_ioctx_t io, rados_snap_t *snaps, int maxlen);
+
+/**
+ * The id of pool snapshot `name`; -ENOENT if there is none.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `name` a C string; `id` writable.
+ */
+int rados_ioctx_snap_lookup(rados_ioctx_t io, const char *name, rados_snap_t *id);
+
+/**
+ * The name of pool snapshot `id` into `name`; -ENOENT if there is none,
+ * -ERANGE if it and its NUL do not fit in `maxlen` bytes.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `name` writable for `maxlen` bytes.
+ */
+int rados_ioctx_snap_get_name(rados_ioctx_t io, rados_snap_t id, char *name, int maxlen);
+
+/**
+ * When pool snapshot `id` was taken; -ENOENT if there is none.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `t` writable.
+ */
+int rados_ioctx_snap_get_stamp(rados_ioctx_t io, rados_snap_t id, time_t *t);
+
+/**
  * Watches `o`; `watchcb` gets each notification (on a library thread of
  * the watch's own, where it may call rados_notify_ack), `timeout`
  * seconds after this client goes silent the OSD drops the watch (0: 30).

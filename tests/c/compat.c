@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* rbd_list and rbd_get_parent_info are deprecated, and still widely called. */
@@ -847,6 +848,58 @@ static void check_selfmanaged_snaps(rados_ioctx_t io)
     rados_remove(io, oid);
 }
 
+/* Pool snapshots, in a pool of their own: a pool has either these or
+ * self-managed ones. The embedded store has none. */
+static void check_pool_snaps(rados_t cluster, rados_ioctx_t rbd)
+{
+    rados_snap_t id = 0, ids[4];
+    char name[16];
+    if (local_store) {
+        expect("rados_ioctx_snap_create on the embedded store", rados_ioctx_snap_create(rbd, "s1"), -EOPNOTSUPP);
+        expect("rados_ioctx_snap_lookup on the embedded store", rados_ioctx_snap_lookup(rbd, "s1", &id), -ENOENT);
+        expect("rados_ioctx_snap_list on the embedded store", rados_ioctx_snap_list(rbd, ids, 4), 0);
+        return;
+    }
+    char pool[64], buf[16] = "";
+    rados_ioctx_t io;
+    const char *oid = "compat-poolsnap";
+    snprintf(pool, sizeof pool, "compat-snaps-%d", (int)getpid());
+    must(rados_pool_create(cluster, pool), "rados_pool_create");
+    must(rados_ioctx_create(cluster, pool, &io), "rados_ioctx_create");
+    must(rados_write_full(io, oid, "first", 5), "rados_write_full");
+    time_t before = time(NULL);
+    expect("rados_ioctx_snap_create", rados_ioctx_snap_create(io, "s1"), 0);
+    expect("rados_ioctx_snap_create again", rados_ioctx_snap_create(io, "s1"), -EEXIST);
+    expect("rados_ioctx_snap_lookup", rados_ioctx_snap_lookup(io, "s1", &id), 0);
+    expect("rados_ioctx_snap_lookup of no snapshot", rados_ioctx_snap_lookup(io, "s2", ids), -ENOENT);
+    expect("rados_ioctx_snap_list", rados_ioctx_snap_list(io, ids, 4), 1);
+    expect("  the snapshot", ids[0] == id, 1);
+    expect("rados_ioctx_snap_list with no room", rados_ioctx_snap_list(io, ids, 0), -ERANGE);
+    expect("rados_ioctx_snap_get_name", rados_ioctx_snap_get_name(io, id, name, sizeof name), 0);
+    expect("  the name", strcmp(name, "s1"), 0);
+    expect("rados_ioctx_snap_get_name short", rados_ioctx_snap_get_name(io, id, name, 2), -ERANGE);
+    expect("rados_ioctx_snap_get_name of no snapshot", rados_ioctx_snap_get_name(io, id + 9, name, 16), -ENOENT);
+    time_t stamp = 0;
+    expect("rados_ioctx_snap_get_stamp", rados_ioctx_snap_get_stamp(io, id, &stamp), 0);
+    expect("  about now", stamp >= before - 5 && stamp <= time(NULL) + 5, 1);
+    expect("rados_ioctx_selfmanaged_snap_create in a pool with pool snapshots",
+           rados_ioctx_selfmanaged_snap_create(io, ids), -EINVAL);
+    must(rados_write_full(io, oid, "second", 6), "rados_write_full");
+    rados_ioctx_snap_set_read(io, id);
+    expect("rados_read at the pool snapshot", rados_read(io, oid, buf, sizeof buf, 0), 5);
+    expect("  its data", memcmp(buf, "first", 5), 0);
+    rados_ioctx_snap_set_read(io, LIBRADOS_SNAP_HEAD);
+    expect("rados_ioctx_snap_rollback", rados_ioctx_snap_rollback(io, oid, "s1"), 0);
+    expect("rados_read after it", rados_read(io, oid, buf, sizeof buf, 0), 5);
+    expect("rados_ioctx_snap_rollback to no snapshot", rados_ioctx_snap_rollback(io, oid, "s2"), -ENOENT);
+    expect("rados_ioctx_snap_remove", rados_ioctx_snap_remove(io, "s1"), 0);
+    expect("rados_ioctx_snap_remove again", rados_ioctx_snap_remove(io, "s1"), -ENOENT);
+    expect("rados_ioctx_snap_lookup after it", rados_ioctx_snap_lookup(io, "s1", &id), -ENOENT);
+    rados_ioctx_destroy(io);
+    if (rados_pool_delete(cluster, pool) < 0)
+        fprintf(stderr, "compat: could not remove pool %s\n", pool);
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -874,6 +927,7 @@ int main(int argc, char **argv)
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_pool_stat(io);
     check_selfmanaged_snaps(io);
+    check_pool_snaps(cluster, io);
     if (!local_store)
         check_targeted_commands(cluster);
     check_image_calls(io);

@@ -250,6 +250,33 @@ impl RadosClient {
                 let mon_tid = self.mon.delete_selfmanaged_snap(pool, snap);
                 self.pool_ops.insert(mon_tid, (tid, PoolOpKind::RemoveSnap));
             }
+            Request::Pool(PoolRequest::PoolSnaps { pool }) => {
+                let snaps = self.map.as_ref().and_then(|m| m.pool(pool)).ok_or(Errno::ENOENT);
+                let snaps = snaps.map(|p| p.snaps.iter().map(|(id, s)| (*id, s.clone())).collect());
+                self.events.push_back(ClientEvent::Reply(tid, Reply::PoolSnaps(snaps)));
+            }
+            // The Objecter checks its map first, as for pools.
+            Request::Pool(PoolRequest::CreatePoolSnap { pool, name }) => {
+                match self.map.as_ref().and_then(|m| m.pool(pool)) {
+                    None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::ENOENT)))),
+                    Some(p) if p.snap_by_name(&name).is_some() => {
+                        self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::EEXIST))));
+                    }
+                    Some(_) => {
+                        let mon_tid = self.mon.create_pool_snap(pool, &name);
+                        self.pool_ops.insert(mon_tid, (tid, PoolOpKind::Pool));
+                    }
+                }
+            }
+            Request::Pool(PoolRequest::RemovePoolSnap { pool, name }) => {
+                match self.map.as_ref().and_then(|m| m.pool(pool)).and_then(|p| p.snap_by_name(&name)) {
+                    None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::ENOENT)))),
+                    Some(_) => {
+                        let mon_tid = self.mon.delete_pool_snap(pool, &name);
+                        self.pool_ops.insert(mon_tid, (tid, PoolOpKind::Pool));
+                    }
+                }
+            }
             // librados asks its map first: a monitor answers 0 for a pool
             // that exists already.
             Request::Pool(PoolRequest::CreatePool { name, .. })

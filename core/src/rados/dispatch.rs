@@ -29,6 +29,22 @@ pub enum PoolRequest {
         pool: i64,
         snap: u64,
     },
+    /// Takes pool snapshot `name` (MPoolOp CREATE_SNAP); done once this
+    /// client's map has it. -EEXIST if the pool has one by that name.
+    CreatePoolSnap {
+        pool: i64,
+        name: String,
+    },
+    /// Removes pool snapshot `name` (DELETE_SNAP); done once this
+    /// client's map no longer has it. -ENOENT if there is none.
+    RemovePoolSnap {
+        pool: i64,
+        name: String,
+    },
+    /// The pool's snapshots in this client's map: `Reply::PoolSnaps`.
+    PoolSnaps {
+        pool: i64,
+    },
     Lookup {
         name: String,
     },
@@ -109,8 +125,11 @@ impl Request {
                 PoolRequest::RemoveSnap { .. }
                 | PoolRequest::LatestMap
                 | PoolRequest::CreatePool { .. }
-                | PoolRequest::DeletePool { .. },
+                | PoolRequest::DeletePool { .. }
+                | PoolRequest::CreatePoolSnap { .. }
+                | PoolRequest::RemovePoolSnap { .. },
             ) => Reply::Done(Err(e)),
+            Request::Pool(PoolRequest::PoolSnaps { .. }) => Reply::PoolSnaps(Err(e)),
             Request::Pool(PoolRequest::ClusterStat) => Reply::Stats(Err(e)),
             Request::Pool(PoolRequest::PoolStat { .. }) => Reply::PoolStat(Err(e)),
             Request::Pool(
@@ -130,6 +149,8 @@ pub enum Reply {
     Id(Result<u64, Errno>),
     Name(Result<String, Errno>),
     Done(Result<(), Errno>),
+    /// A pool's snapshots, by id.
+    PoolSnaps(Result<alloc::vec::Vec<(u64, crate::osdmap::PoolSnap)>, Errno>),
     /// kb, kb_used, kb_avail, num_objects.
     Stats(Result<[u64; 4], Errno>),
     /// What rados_ioctx_pool_stat fills in (boxed: replies stay small).

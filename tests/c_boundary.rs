@@ -309,3 +309,23 @@ fn snapshot_calls_check_their_arguments() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// rados_conf_parse_argv_remainder refuses NULL handles and arrays.
+#[test]
+fn parse_argv_remainder_checks_its_arguments() {
+    use rbdrs::rados::conf::rados_conf_parse_argv_remainder;
+    unsafe {
+        let prog = c("prog");
+        let argv = [prog.as_ptr()];
+        let mut rest = [null::<c_char>(); 1];
+        assert_eq!(rados_conf_parse_argv_remainder(null_mut(), 1, argv.as_ptr(), rest.as_mut_ptr()), EINVAL);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_parse_argv_remainder(cluster, 1, null(), rest.as_mut_ptr()), EINVAL);
+        assert_eq!(rados_conf_parse_argv_remainder(cluster, 1, argv.as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rados_conf_parse_argv_remainder(cluster, 0, null(), null_mut()), 0);
+        assert_eq!(rados_conf_parse_argv_remainder(cluster, 1, argv.as_ptr(), rest.as_mut_ptr()), 0);
+        assert_eq!(rest[0], argv[0]);
+        rados_shutdown(cluster);
+    }
+}

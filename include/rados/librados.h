@@ -979,6 +979,20 @@ int rados_mon_command_target(rados_t cluster,
 int rados_ping_monitor(rados_t cluster, const char *mon_id, char **outstr, size_t *outstrlen);
 
 /**
+ * Applies the options among `argv` (argv[0] included, as librados does
+ * here) and fills `remargv` (room for `argc` pointers) with the original
+ * pointers of the arguments left over, in order, then NULLs.
+ *
+ * # Safety
+ * `cluster` from rados_create; `argv` holds `argc` C strings; `remargv`
+ * is writable for `argc` pointers.
+ */
+int rados_conf_parse_argv_remainder(rados_t cluster,
+                                    int argc,
+                                    const char *const *argv,
+                                    const char **remargv);
+
+/**
  * Takes lock `name` on `o` exclusively as `cookie`, for `duration` (NULL:
  * until unlocked). -EBUSY if another holds it, -EEXIST if this cookie does.
  *

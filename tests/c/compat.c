@@ -900,6 +900,28 @@ static void check_pool_snaps(rados_t cluster, rados_ioctx_t rbd)
         fprintf(stderr, "compat: could not remove pool %s\n", pool);
 }
 
+/* Options among argv applied, the rest handed back (argv[0] included). */
+static void check_parse_argv_remainder(void)
+{
+    rados_t cluster;
+    const char *argv[] = {"prog", "--rados-osd-op-timeout", "7", "file", "--no-such-option-here", "x", NULL};
+    const char *rest[6];
+    char value[32] = "";
+    must(rados_create(&cluster, "admin"), "rados_create");
+    expect("rados_conf_parse_argv_remainder", rados_conf_parse_argv_remainder(cluster, 6, argv, rest), 0);
+    expect("  applied the option", rados_conf_get(cluster, "rados_osd_op_timeout", value, sizeof value), 0);
+    expect("  its value", strcmp(value, "7"), 0);
+    expect("  argv[0] kept", rest[0] == argv[0], 1);
+    expect("  then the non-option", rest[1] == argv[3], 1);
+    expect("  and the unknown option", rest[2] == argv[4], 1);
+    expect("  and its argument", rest[3] == argv[5], 1);
+    expect("  then NULL", rest[4] == NULL && rest[5] == NULL, 1);
+    const char *bad[] = {"prog", "--rados-osd-op-timeout", "soon"};
+    expect("rados_conf_parse_argv_remainder of a bad value", rados_conf_parse_argv_remainder(cluster, 3, bad, rest),
+           -EINVAL);
+    rados_shutdown(cluster);
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -913,6 +935,7 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    check_parse_argv_remainder();
     if (!local_store)
         check_connect_errors();
     must(connect_with(&cluster, NULL, NULL), "rados_connect");

@@ -19,6 +19,7 @@ use crate::handle::{self, c_handle, Magic};
 
 pub mod aio;
 pub mod command;
+pub mod conf;
 pub mod lock;
 pub mod object;
 pub mod snap;

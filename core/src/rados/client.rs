@@ -255,10 +255,10 @@ impl RadosClient {
                 let snaps = snaps.map(|p| p.snaps.iter().map(|(id, s)| (*id, s.clone())).collect());
                 self.events.push_back(ClientEvent::Reply(tid, Reply::PoolSnaps(snaps)));
             }
-            // The Objecter checks its map first, as for pools.
+            // The Objecter checks its map first: -EINVAL for no such pool.
             Request::Pool(PoolRequest::CreatePoolSnap { pool, name }) => {
                 match self.map.as_ref().and_then(|m| m.pool(pool)) {
-                    None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::ENOENT)))),
+                    None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::EINVAL)))),
                     Some(p) if p.snap_by_name(&name).is_some() => {
                         self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::EEXIST))));
                     }
@@ -269,9 +269,11 @@ impl RadosClient {
                 }
             }
             Request::Pool(PoolRequest::RemovePoolSnap { pool, name }) => {
-                match self.map.as_ref().and_then(|m| m.pool(pool)).and_then(|p| p.snap_by_name(&name)) {
-                    None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::ENOENT)))),
-                    Some(_) => {
+                let snap = self.map.as_ref().and_then(|m| m.pool(pool)).map(|p| p.snap_by_name(&name));
+                match snap {
+                    None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::EINVAL)))),
+                    Some(None) => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::ENOENT)))),
+                    Some(Some(_)) => {
                         let mon_tid = self.mon.delete_pool_snap(pool, &name);
                         self.pool_ops.insert(mon_tid, (tid, PoolOpKind::Pool));
                     }

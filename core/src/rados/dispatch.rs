@@ -30,7 +30,8 @@ pub enum PoolRequest {
         snap: u64,
     },
     /// Takes pool snapshot `name` (MPoolOp CREATE_SNAP); done once this
-    /// client's map has it. -EEXIST if the pool has one by that name.
+    /// client's map has it. -EEXIST if the pool has one by that name,
+    /// -EINVAL if there is no such pool.
     CreatePoolSnap {
         pool: i64,
         name: String,

@@ -1237,7 +1237,7 @@ int rados_ioctx_selfmanaged_snap_remove(rados_ioctx_t io, rados_snap_t snapid);
 
 /**
  * Rolls object `oid` back to snapshot `snapid` (the OSD's ROLLBACK, sent
- * with the context's snap context); -EROFS while reading a snapshot.
+ * with the context's snap context), also while reading a snapshot.
  *
  * # Safety
  * `io` from rados_ioctx_create; `oid` a C string.

@@ -48,7 +48,7 @@ pub unsafe extern "C" fn rados_ioctx_selfmanaged_snap_remove(io: rados_ioctx_t, 
 }
 
 /// Rolls object `oid` back to snapshot `snapid` (the OSD's ROLLBACK, sent
-/// with the context's snap context); -EROFS while reading a snapshot.
+/// with the context's snap context), also while reading a snapshot.
 ///
 /// # Safety
 /// `io` from rados_ioctx_create; `oid` a C string.
@@ -76,7 +76,10 @@ unsafe fn rollback(
     let (t, oid, ctx) = unsafe { (target(io)?, cstr(oid)?, ioctx(io)?) };
     let mut op = ObjectOperation::new();
     op.rollback(snap(ctx)?);
-    t.run(write(t.io.clone(), oid.into(), None, op))?;
+    // librados rolls back even while the context reads a snapshot.
+    let mut io = t.io.clone();
+    io.snap_read = SnapId::HEAD;
+    t.run(write(io, oid.into(), None, op))?;
     Ok(0)
 }
 

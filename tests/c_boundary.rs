@@ -336,3 +336,86 @@ fn object_calls_check_their_arguments() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// The snapshot calls refuse NULL handles, out-pointers and snap arrays,
+/// and invalid snap contexts, with librados's -EINVAL.
+#[test]
+fn snapshot_calls_check_their_arguments() {
+    use rbdrs::rados::snap::{
+        rados_ioctx_selfmanaged_snap_create, rados_ioctx_selfmanaged_snap_remove,
+        rados_ioctx_selfmanaged_snap_rollback, rados_ioctx_selfmanaged_snap_set_write_ctx, rados_ioctx_snap_create,
+        rados_ioctx_snap_get_name, rados_ioctx_snap_get_stamp, rados_ioctx_snap_list, rados_ioctx_snap_lookup,
+        rados_ioctx_snap_remove, rados_ioctx_snap_rollback, rados_ioctx_snap_set_read,
+    };
+    unsafe {
+        let mut snap = 0u64;
+        let mut snaps = [3u64, 5];
+        assert_eq!(rados_ioctx_selfmanaged_snap_create(null_mut(), &mut snap), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_remove(null_mut(), 1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_rollback(null_mut(), c("o").as_ptr(), 1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(null_mut(), 0, null_mut(), 0), EINVAL);
+        rados_ioctx_snap_set_read(null_mut(), 1);
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-snap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+        assert_eq!(rados_ioctx_selfmanaged_snap_create(cluster.cast(), &mut snap), EINVAL, "a cluster is no ioctx");
+        assert_eq!(rados_ioctx_selfmanaged_snap_create(io, null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_rollback(io, null(), 1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, 5, null_mut(), 1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, 5, snaps.as_mut_ptr(), -1), EINVAL);
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, 5, snaps.as_mut_ptr(), 2), EINVAL, "ascending");
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, u64::MAX - 1, null_mut(), 0), EINVAL, "seq no id");
+        snaps.reverse();
+        assert_eq!(rados_ioctx_selfmanaged_snap_set_write_ctx(io, 5, snaps.as_mut_ptr(), 2), 0);
+        assert_eq!(rados_ioctx_selfmanaged_snap_create(io, &mut snap), 0);
+        assert_eq!(rados_ioctx_selfmanaged_snap_remove(io, snap), 0);
+        rados_ioctx_snap_set_read(cluster.cast(), 1);
+
+        // Pool snapshots: NULL names and out-pointers; none on this store.
+        let (mut id, mut t, mut name) = (0u64, 0 as rbdrs::types::time_t, [0 as c_char; 8]);
+        assert_eq!(rados_ioctx_snap_create(null_mut(), c("s").as_ptr()), EINVAL);
+        assert_eq!(rados_ioctx_snap_create(io, null()), EINVAL);
+        assert_eq!(rados_ioctx_snap_create(io, c("s").as_ptr()), -95);
+        assert_eq!(rados_ioctx_snap_remove(io, null()), EINVAL);
+        assert_eq!(rados_ioctx_snap_lookup(io, null(), &mut id), EINVAL);
+        assert_eq!(rados_ioctx_snap_lookup(io, c("s").as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_snap_lookup(io, c("s").as_ptr(), &mut id), -2);
+        assert_eq!(rados_ioctx_snap_rollback(io, null(), c("s").as_ptr()), EINVAL);
+        assert_eq!(rados_ioctx_snap_rollback(io, c("o").as_ptr(), null()), EINVAL);
+        assert_eq!(rados_ioctx_snap_rollback(io, c("o").as_ptr(), c("s").as_ptr()), -2);
+        assert_eq!(rados_ioctx_snap_list(null_mut(), null_mut(), 0), EINVAL);
+        assert_eq!(rados_ioctx_snap_list(io, null_mut(), -1), 0);
+        assert_eq!(rados_ioctx_snap_get_name(io, 1, name.as_mut_ptr(), 8), -2);
+        assert_eq!(rados_ioctx_snap_get_stamp(io, 1, &mut t), -2);
+        assert_eq!(rados_ioctx_snap_get_stamp(io, 1, null_mut()), EINVAL);
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// rados_conf_parse_argv_remainder refuses NULL handles and arrays.
+#[test]
+fn parse_argv_remainder_checks_its_arguments() {
+    use rbdrs::rados::conf::rados_conf_parse_argv_remainder;
+    unsafe {
+        let prog = c("prog");
+        let argv = [prog.as_ptr()];
+        let mut rest = [null::<c_char>(); 1];
+        assert_eq!(rados_conf_parse_argv_remainder(null_mut(), 1, argv.as_ptr(), rest.as_mut_ptr()), EINVAL);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_parse_argv_remainder(cluster, 1, null(), rest.as_mut_ptr()), EINVAL);
+        assert_eq!(rados_conf_parse_argv_remainder(cluster, 1, argv.as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rados_conf_parse_argv_remainder(cluster, 0, null(), null_mut()), 0);
+        assert_eq!(rados_conf_parse_argv_remainder(cluster, 1, argv.as_ptr(), rest.as_mut_ptr()), 0);
+        assert_eq!(rest[0], argv[0]);
+        rados_shutdown(cluster);
+    }
+}

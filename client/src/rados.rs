@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rbdrs_core::image;
-use rbdrs_core::osd::ClientId;
+use rbdrs_core::osd::{ClientId, SnapContext, SnapId};
+use rbdrs_core::osdmap::PoolSnap;
 use rbdrs_core::rados::osd_command::CommandTarget;
 use rbdrs_core::rados::{PoolRequest, Reply, Request};
 use rbdrs_core::Errno;
@@ -405,10 +406,77 @@ impl IoCtx {
         }
     }
 
+    /// rados_ioctx_selfmanaged_snap_create: a new snapshot id, from the
+    /// monitor (which refuses with -EINVAL in a pool with pool snapshots)
+    /// or the embedded store.
+    pub fn selfmanaged_snap_create(&self) -> Result<u64, Errno> {
+        let dispatcher = self.conn.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::CreateSnap { pool: self.pool_id() });
+        match self.conn.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::Id(id) => id,
+            _ => Err(Errno::EIO),
+        }
+    }
+
     /// Sends later writes with FULL_TRY (rados_set_pool_full_try): they
     /// reach the OSD even while the pool is full.
     pub fn set_full_try(&self, full_try: bool) {
         self.io.lock().unwrap_or_else(|e| e.into_inner()).full_try = full_try;
+    }
+
+    /// rados_ioctx_selfmanaged_snap_remove: releases a snapshot id; the
+    /// OSDs trim its clones.
+    pub fn selfmanaged_snap_remove(&self, snap: u64) -> Result<(), Errno> {
+        self.conn.pool_request(PoolRequest::RemoveSnap { pool: self.pool_id(), snap })
+    }
+
+    /// rados_ioctx_snap_create: pool snapshot `name`, by the monitor;
+    /// -EEXIST if taken, -EINVAL in a pool with self-managed snapshots,
+    /// -EOPNOTSUPP on the embedded store.
+    pub fn snap_create(&self, name: &str) -> Result<(), Errno> {
+        self.conn.pool_request(PoolRequest::CreatePoolSnap { pool: self.pool_id(), name: name.into() })
+    }
+
+    /// rados_ioctx_snap_remove: -ENOENT if there is no such snapshot.
+    pub fn snap_remove(&self, name: &str) -> Result<(), Errno> {
+        self.conn.pool_request(PoolRequest::RemovePoolSnap { pool: self.pool_id(), name: name.into() })
+    }
+
+    /// The pool's snapshots by id, from this client's OSDMap.
+    pub fn snap_list(&self) -> Result<Vec<(u64, PoolSnap)>, Errno> {
+        let dispatcher = self.conn.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::PoolSnaps { pool: self.pool_id() });
+        match self.conn.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::PoolSnaps(snaps) => snaps,
+            _ => Err(Errno::EIO),
+        }
+    }
+
+    /// rados_ioctx_snap_lookup: a pool snapshot's id; -ENOENT if none.
+    pub fn snap_lookup(&self, name: &str) -> Result<u64, Errno> {
+        self.snap_list()?.into_iter().find(|(_, s)| s.name == name).map(|(id, _)| id).ok_or(Errno::ENOENT)
+    }
+
+    /// A pool snapshot by id; -ENOENT if none.
+    pub fn snap_info(&self, id: u64) -> Result<PoolSnap, Errno> {
+        self.snap_list()?.into_iter().find(|(i, _)| *i == id).map(|(_, s)| s).ok_or(Errno::ENOENT)
+    }
+
+    /// rados_ioctx_snap_set_read: later reads see snapshot `snap` (0 or
+    /// head: the live objects), and writes fail with -EROFS.
+    pub fn set_snap_read(&self, snap: SnapId) {
+        let snap = if snap.0 == 0 { SnapId::HEAD } else { snap };
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).snap_read = snap;
+    }
+
+    /// rados_ioctx_selfmanaged_snap_set_write_ctx: the snap context later
+    /// writes carry; -EINVAL unless valid as Ceph defines it.
+    pub fn set_write_ctx(&self, snapc: SnapContext) -> Result<(), Errno> {
+        if !snapc.is_valid() {
+            return Err(Errno::EINVAL);
+        }
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).snapc = snapc;
+        Ok(())
     }
 
     /// Selects the namespace for later operations ("" is the default).

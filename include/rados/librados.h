@@ -979,6 +979,20 @@ int rados_mon_command_target(rados_t cluster,
 int rados_ping_monitor(rados_t cluster, const char *mon_id, char **outstr, size_t *outstrlen);
 
 /**
+ * Applies the options among `argv` (argv[0] included, as librados does
+ * here) and fills `remargv` (room for `argc` pointers) with the original
+ * pointers of the arguments left over, in order, then NULLs.
+ *
+ * # Safety
+ * `cluster` from rados_create; `argv` holds `argc` C strings; `remargv`
+ * is writable for `argc` pointers.
+ */
+int rados_conf_parse_argv_remainder(rados_t cluster,
+                                    int argc,
+                                    const char *const *argv,
+                                    const char **remargv);
+
+/**
  * Sets `*req` to 1 if writes to the pool must be aligned (an
  * erasure-coded pool that does not allow overwrites), else 0.
  *
@@ -1560,6 +1574,123 @@ void rados_read_op_omap_get_vals_by_keys(rados_read_op_t op,
                                          size_t keys_len,
                                          rados_omap_iter_t *iter,
                                          int *prval);
+
+/**
+ * Allocates a self-managed snapshot id in the pool (the monitor's
+ * CREATE_UNMANAGED_SNAP); -EINVAL in a pool that has pool snapshots.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snapid` writable.
+ */
+int rados_ioctx_selfmanaged_snap_create(rados_ioctx_t io, rados_snap_t *snapid);
+
+/**
+ * Releases a self-managed snapshot id; the OSDs trim its clones later.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+int rados_ioctx_selfmanaged_snap_remove(rados_ioctx_t io, rados_snap_t snapid);
+
+/**
+ * Rolls object `oid` back to snapshot `snapid` (the OSD's ROLLBACK, sent
+ * with the context's snap context), also while reading a snapshot.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `oid` a C string.
+ */
+int rados_ioctx_selfmanaged_snap_rollback(rados_ioctx_t io, const char *oid, rados_snap_t snapid);
+
+/**
+ * Sets the snap context later writes carry: newest id `seq` and the live
+ * snapshots `snaps`, newest first. -EINVAL unless that is a valid context
+ * (descending, none above `seq`).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snaps` readable for `num_snaps` ids.
+ */
+int rados_ioctx_selfmanaged_snap_set_write_ctx(rados_ioctx_t io,
+                                               rados_snap_t seq,
+                                               rados_snap_t *snaps,
+                                               int num_snaps);
+
+/**
+ * Later reads see snapshot `snap` (LIBRADOS_SNAP_HEAD or 0: the live
+ * objects); writes fail with -EROFS until it is set back to the head.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+void rados_ioctx_snap_set_read(rados_ioctx_t io, rados_snap_t snap);
+
+/**
+ * Takes pool snapshot `snapname` (the monitor's CREATE_SNAP); -EEXIST if
+ * the pool has one by that name, -EINVAL in a pool with self-managed
+ * snapshots.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snapname` a C string.
+ */
+int rados_ioctx_snap_create(rados_ioctx_t io, const char *snapname);
+
+/**
+ * Removes pool snapshot `snapname`; -ENOENT if there is none.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snapname` a C string.
+ */
+int rados_ioctx_snap_remove(rados_ioctx_t io, const char *snapname);
+
+/**
+ * Rolls object `oid` back to pool snapshot `snapname`; -ENOENT if the pool
+ * has no such snapshot.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `oid` and `snapname` C strings.
+ */
+int rados_ioctx_snap_rollback(rados_ioctx_t io, const char *oid, const char *snapname);
+
+/**
+ * The deprecated name of rados_ioctx_snap_rollback.
+ *
+ * # Safety
+ * As rados_ioctx_snap_rollback.
+ */
+int rados_rollback(rados_ioctx_t io, const char *oid, const char *snapname);
+
+/**
+ * Fills `snaps` with the pool's snapshot ids and returns how many;
+ * -ERANGE if more than `maxlen`.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snaps` writable for `maxlen` ids.
+ */
+int rados_ioctx_snap_list(rados_ioctx_t io, rados_snap_t *snaps, int maxlen);
+
+/**
+ * The id of pool snapshot `name`; -ENOENT if there is none.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `name` a C string; `id` writable.
+ */
+int rados_ioctx_snap_lookup(rados_ioctx_t io, const char *name, rados_snap_t *id);
+
+/**
+ * The name of pool snapshot `id` into `name`; -ENOENT if there is none,
+ * -ERANGE if it and its NUL do not fit in `maxlen` bytes.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `name` writable for `maxlen` bytes.
+ */
+int rados_ioctx_snap_get_name(rados_ioctx_t io, rados_snap_t id, char *name, int maxlen);
+
+/**
+ * When pool snapshot `id` was taken; -ENOENT if there is none.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `t` writable.
+ */
+int rados_ioctx_snap_get_stamp(rados_ioctx_t io, rados_snap_t id, time_t *t);
 
 /**
  * Watches `o`; `watchcb` gets each notification (on a library thread of

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* rbd_list and rbd_get_parent_info are deprecated, and still widely called. */
@@ -1047,6 +1048,122 @@ static void check_iterators(rados_ioctx_t io)
     must(rados_remove(io, oid), "rados_remove");
 }
 
+/* Self-managed snapshots: an id, writes under a snap context that clones
+ * the object, reads at the snapshot, rollback. */
+static void check_selfmanaged_snaps(rados_ioctx_t io)
+{
+    const char *oid = "compat-selfsnap";
+    char buf[16] = "";
+    rados_snap_t snap = 0, snaps[2];
+    must(rados_write_full(io, oid, "first", 5), "rados_write_full");
+    expect("rados_ioctx_selfmanaged_snap_create", rados_ioctx_selfmanaged_snap_create(io, &snap), 0);
+    expect("  a snapshot id", snap > 0 && snap < LIBRADOS_SNAP_HEAD, 1);
+    snaps[0] = snap;
+    snaps[1] = snap + 1;
+    expect("rados_ioctx_selfmanaged_snap_set_write_ctx ascending",
+           rados_ioctx_selfmanaged_snap_set_write_ctx(io, snap + 1, snaps, 2), -EINVAL);
+    expect("rados_ioctx_selfmanaged_snap_set_write_ctx a snap above seq",
+           rados_ioctx_selfmanaged_snap_set_write_ctx(io, snap - 1, snaps, 1), -EINVAL);
+    expect("rados_ioctx_selfmanaged_snap_set_write_ctx", rados_ioctx_selfmanaged_snap_set_write_ctx(io, snap, snaps, 1), 0);
+    expect("rados_write_full under it", rados_write_full(io, oid, "second", 6), 0);
+    rados_ioctx_snap_set_read(io, snap);
+    expect("rados_read at the snapshot", rados_read(io, oid, buf, sizeof buf, 0), 5);
+    expect("  the data before the snapshot", memcmp(buf, "first", 5), 0);
+    expect("rados_write_full while reading a snapshot", rados_write_full(io, oid, "third", 5), -EROFS);
+    expect("rados_read at the snapshot of an object made after it", rados_read(io, "compat-selfsnap-new", buf, 4, 0),
+           -ENOENT);
+    rados_ioctx_snap_set_read(io, LIBRADOS_SNAP_HEAD);
+    expect("rados_read at the head", rados_read(io, oid, buf, sizeof buf, 0), 6);
+    expect("  the new data", memcmp(buf, "second", 6), 0);
+    /* Unlike writes, librados rolls back while reading a snapshot. */
+    rados_ioctx_snap_set_read(io, snap);
+    expect("rados_ioctx_selfmanaged_snap_rollback while reading a snapshot",
+           rados_ioctx_selfmanaged_snap_rollback(io, oid, snap), 0);
+    rados_ioctx_snap_set_read(io, LIBRADOS_SNAP_HEAD);
+    expect("rados_ioctx_selfmanaged_snap_rollback", rados_ioctx_selfmanaged_snap_rollback(io, oid, snap), 0);
+    memset(buf, 0, sizeof buf);
+    expect("rados_read after the rollback", rados_read(io, oid, buf, sizeof buf, 0), 5);
+    expect("  the snapshot's data", memcmp(buf, "first", 5), 0);
+    expect("rados_ioctx_selfmanaged_snap_set_write_ctx empty", rados_ioctx_selfmanaged_snap_set_write_ctx(io, 0, NULL, 0),
+           0);
+    expect("rados_ioctx_selfmanaged_snap_remove", rados_ioctx_selfmanaged_snap_remove(io, snap), 0);
+    rados_remove(io, oid);
+}
+
+/* Pool snapshots, in a pool of their own: a pool has either these or
+ * self-managed ones. The embedded store has none. */
+static void check_pool_snaps(rados_t cluster, rados_ioctx_t rbd)
+{
+    rados_snap_t id = 0, ids[4];
+    char name[16];
+    if (local_store) {
+        expect("rados_ioctx_snap_create on the embedded store", rados_ioctx_snap_create(rbd, "s1"), -EOPNOTSUPP);
+        expect("rados_ioctx_snap_lookup on the embedded store", rados_ioctx_snap_lookup(rbd, "s1", &id), -ENOENT);
+        expect("rados_ioctx_snap_list on the embedded store", rados_ioctx_snap_list(rbd, ids, 4), 0);
+        return;
+    }
+    char pool[64], buf[16] = "";
+    rados_ioctx_t io;
+    const char *oid = "compat-poolsnap";
+    snprintf(pool, sizeof pool, "compat-snaps-%d", (int)getpid());
+    must(rados_pool_create(cluster, pool), "rados_pool_create");
+    must(rados_ioctx_create(cluster, pool, &io), "rados_ioctx_create");
+    must(rados_write_full(io, oid, "first", 5), "rados_write_full");
+    time_t before = time(NULL);
+    expect("rados_ioctx_snap_create", rados_ioctx_snap_create(io, "s1"), 0);
+    expect("rados_ioctx_snap_create again", rados_ioctx_snap_create(io, "s1"), -EEXIST);
+    expect("rados_ioctx_snap_lookup", rados_ioctx_snap_lookup(io, "s1", &id), 0);
+    expect("rados_ioctx_snap_lookup of no snapshot", rados_ioctx_snap_lookup(io, "s2", ids), -ENOENT);
+    expect("rados_ioctx_snap_list", rados_ioctx_snap_list(io, ids, 4), 1);
+    expect("  the snapshot", ids[0] == id, 1);
+    expect("rados_ioctx_snap_list with no room", rados_ioctx_snap_list(io, ids, 0), -ERANGE);
+    expect("rados_ioctx_snap_get_name", rados_ioctx_snap_get_name(io, id, name, sizeof name), 0);
+    expect("  the name", strcmp(name, "s1"), 0);
+    expect("rados_ioctx_snap_get_name short", rados_ioctx_snap_get_name(io, id, name, 2), -ERANGE);
+    expect("rados_ioctx_snap_get_name of no snapshot", rados_ioctx_snap_get_name(io, id + 9, name, 16), -ENOENT);
+    time_t stamp = 0;
+    expect("rados_ioctx_snap_get_stamp", rados_ioctx_snap_get_stamp(io, id, &stamp), 0);
+    expect("  about now", stamp >= before - 5 && stamp <= time(NULL) + 5, 1);
+    expect("rados_ioctx_selfmanaged_snap_create in a pool with pool snapshots",
+           rados_ioctx_selfmanaged_snap_create(io, ids), -EINVAL);
+    must(rados_write_full(io, oid, "second", 6), "rados_write_full");
+    rados_ioctx_snap_set_read(io, id);
+    expect("rados_read at the pool snapshot", rados_read(io, oid, buf, sizeof buf, 0), 5);
+    expect("  its data", memcmp(buf, "first", 5), 0);
+    rados_ioctx_snap_set_read(io, LIBRADOS_SNAP_HEAD);
+    expect("rados_ioctx_snap_rollback", rados_ioctx_snap_rollback(io, oid, "s1"), 0);
+    expect("rados_read after it", rados_read(io, oid, buf, sizeof buf, 0), 5);
+    expect("rados_ioctx_snap_rollback to no snapshot", rados_ioctx_snap_rollback(io, oid, "s2"), -ENOENT);
+    expect("rados_ioctx_snap_remove", rados_ioctx_snap_remove(io, "s1"), 0);
+    expect("rados_ioctx_snap_remove again", rados_ioctx_snap_remove(io, "s1"), -ENOENT);
+    expect("rados_ioctx_snap_lookup after it", rados_ioctx_snap_lookup(io, "s1", &id), -ENOENT);
+    rados_ioctx_destroy(io);
+    if (rados_pool_delete(cluster, pool) < 0)
+        fprintf(stderr, "compat: could not remove pool %s\n", pool);
+}
+
+/* Options among argv applied, the rest handed back (argv[0] included). */
+static void check_parse_argv_remainder(void)
+{
+    rados_t cluster;
+    const char *argv[] = {"prog", "--rados-osd-op-timeout", "7", "file", "--no-such-option-here", "x", NULL};
+    const char *rest[6];
+    char value[32] = "";
+    must(rados_create(&cluster, "admin"), "rados_create");
+    expect("rados_conf_parse_argv_remainder", rados_conf_parse_argv_remainder(cluster, 6, argv, rest), 0);
+    expect("  applied the option", rados_conf_get(cluster, "rados_osd_op_timeout", value, sizeof value), 0);
+    expect("  its value", strcmp(value, "7"), 0);
+    expect("  argv[0] kept", rest[0] == argv[0], 1);
+    expect("  then the non-option", rest[1] == argv[3], 1);
+    expect("  and the unknown option", rest[2] == argv[4], 1);
+    expect("  and its argument", rest[3] == argv[5], 1);
+    expect("  then NULL", rest[4] == NULL && rest[5] == NULL, 1);
+    const char *bad[] = {"prog", "--rados-osd-op-timeout", "soon"};
+    expect("rados_conf_parse_argv_remainder of a bad value", rados_conf_parse_argv_remainder(cluster, 3, bad, rest),
+           -EINVAL);
+    rados_shutdown(cluster);
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -1060,6 +1177,7 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
+    check_parse_argv_remainder();
     if (!local_store)
         check_connect_errors();
     must(connect_with(&cluster, NULL, NULL), "rados_connect");
@@ -1073,6 +1191,8 @@ int main(int argc, char **argv)
     }
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_pool_stat(io);
+    check_selfmanaged_snaps(io);
+    check_pool_snaps(cluster, io);
     check_object_ops(io);
     check_iterators(io);
     if (!local_store)

@@ -174,9 +174,12 @@ impl LocalStore {
             Reply::Object(r) => r.result >= 0,
             Reply::Id(r) => r.is_ok(),
             Reply::Done(r) => r.is_ok(),
-            Reply::Name(_) | Reply::Command { .. } | Reply::Stats(_) | Reply::PoolStat(_) | Reply::Alignment(_) => {
-                false
-            }
+            Reply::Name(_)
+            | Reply::Command { .. }
+            | Reply::Stats(_)
+            | Reply::PoolStat(_)
+            | Reply::Alignment(_)
+            | Reply::PoolSnaps(_) => false,
         };
         if succeeded && changes_store(request) {
             if let Err(e) = self.append(&Record::from_request(request)) {

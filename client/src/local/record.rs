@@ -213,6 +213,9 @@ impl Encode for Record {
                 | PoolRequest::OsdCommand { .. }
                 | PoolRequest::MonTell { .. }
                 | PoolRequest::PingMonitor { .. }
+                | PoolRequest::CreatePoolSnap { .. }
+                | PoolRequest::RemovePoolSnap { .. }
+                | PoolRequest::PoolSnaps { .. }
                 | PoolRequest::ClusterStat
                 | PoolRequest::WatchCheck { .. }
                 | PoolRequest::PoolStat { .. }

@@ -15,6 +15,11 @@ pub struct IoCtx {
     pub client: ClientId,
     /// Writes are sent with FULL_TRY (rados_set_pool_full_try).
     pub full_try: bool,
+    /// librados's per-context settings (rados_ioctx_snap_set_read,
+    /// rados_ioctx_selfmanaged_snap_set_write_ctx) for the C API's object
+    /// calls; librbd's flows pass their own snapshot and snap context.
+    pub snap_read: SnapId,
+    pub snapc: SnapContext,
 }
 
 fn object_reply(reply: Reply) -> ObjectReply {
@@ -27,12 +32,26 @@ fn object_reply(reply: Reply) -> ObjectReply {
 
 impl IoCtx {
     pub fn new(dispatcher: Dispatcher, pool: i64, namespace: impl Into<String>, client: ClientId) -> Self {
-        IoCtx { dispatcher, pool, namespace: namespace.into(), client, full_try: false }
+        IoCtx {
+            dispatcher,
+            pool,
+            namespace: namespace.into(),
+            client,
+            full_try: false,
+            snap_read: SnapId::HEAD,
+            snapc: SnapContext::default(),
+        }
     }
 
     /// The same client in another pool (parents and data pools).
     pub fn with_pool(&self, pool: i64, namespace: impl Into<String>) -> Self {
-        IoCtx { pool, namespace: namespace.into(), ..self.clone() }
+        IoCtx {
+            pool,
+            namespace: namespace.into(),
+            snap_read: SnapId::HEAD,
+            snapc: SnapContext::default(),
+            ..self.clone()
+        }
     }
 
     pub fn oid(&self, name: impl Into<String>) -> ObjectId {

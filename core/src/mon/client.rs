@@ -161,6 +161,8 @@ enum PoolOp {
     Delete { pool: u32, snap: u64 },
     CreatePool { name: String, crush_rule: i16 },
     DeletePool { pool: u32 },
+    CreatePoolSnap { pool: u32, name: String },
+    DeletePoolSnap { pool: u32, name: String },
 }
 
 /// The client's session with the monitors.
@@ -539,6 +541,16 @@ impl MonClient {
         self.pool_op(PoolOp::Delete { pool: pool as u32, snap })
     }
 
+    /// librados' snap_create: pool snapshot `name` of pool `pool`.
+    pub fn create_pool_snap(&mut self, pool: i64, name: &str) -> u64 {
+        self.pool_op(PoolOp::CreatePoolSnap { pool: pool as u32, name: name.into() })
+    }
+
+    /// librados' snap_remove: pool snapshot `name` of pool `pool`.
+    pub fn delete_pool_snap(&mut self, pool: i64, name: &str) -> u64 {
+        self.pool_op(PoolOp::DeletePoolSnap { pool: pool as u32, name: name.into() })
+    }
+
     /// librados' pool_create (the default CRUSH rule without one);
     /// answered by [`MonEvent::PoolOpDone`].
     pub fn create_pool(&mut self, name: &str, crush_rule: Option<u8>) -> u64 {
@@ -653,6 +665,8 @@ impl MonClient {
             // librados sends "delete" as the name: a monitor that finds a
             // pool by the name given answers 0 at once and deletes nothing.
             PoolOp::DeletePool { pool, .. } => (*pool, pool_op::DELETE, 0, "delete", 0),
+            PoolOp::CreatePoolSnap { pool, name } => (*pool, pool_op::CREATE_SNAP, 0, name.as_str(), 0),
+            PoolOp::DeletePoolSnap { pool, name } => (*pool, pool_op::DELETE_SNAP, 0, name.as_str(), 0),
         };
         let what = messages::PoolOpArgs { pool, op: code, snapid: snap, name, crush_rule: rule };
         let msg = messages::pool_op(tid, &fsid, &what, self.osdmap_epoch);

@@ -10,6 +10,8 @@ pub struct SnapId(pub u64);
 impl SnapId {
     /// CEPH_NOSNAP: read the head, not a snapshot.
     pub const HEAD: SnapId = SnapId(u64::MAX - 1);
+    /// CEPH_MAXSNAP: the highest id a snapshot can have.
+    pub const MAX: u64 = u64::MAX - 3;
     /// CEPH_SNAPDIR: the pseudo-object listing an object's snapshots.
     pub const SNAPDIR: SnapId = SnapId(u64::MAX);
 
@@ -42,8 +44,12 @@ impl SnapContext {
         SnapContext { seq, snaps }
     }
 
-    /// Ceph's SnapContext::is_valid: snaps strictly descending, none above seq.
+    /// Ceph's SnapContext::is_valid: seq a snapshot id, snaps strictly
+    /// descending, none above seq.
     pub fn is_valid(&self) -> bool {
+        if self.seq > SnapId::MAX {
+            return false;
+        }
         let descending = self.snaps.windows(2).all(|w| w[0] > w[1]);
         let bounded = self.snaps.first().is_none_or(|&newest| newest <= self.seq);
         descending && bounded
@@ -77,6 +83,8 @@ mod tests {
         assert!(!SnapContext::new(4, vec![5, 3]).is_valid());
         assert!(!SnapContext::new(5, vec![3, 3]).is_valid());
         assert!(!SnapContext::new(5, vec![1, 3]).is_valid());
+        assert!(SnapContext::new(SnapId::MAX, vec![]).is_valid());
+        assert!(!SnapContext::new(SnapId::HEAD.0, vec![]).is_valid());
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! `pg_pool_t` (src/osd/osd_types.cc): the fields placement and the
 //! objecter need; the rest is skipped by its envelope.
 
+use alloc::collections::BTreeMap;
 use alloc::string::String;
 
 use crate::crush::hash::{hash32_2, str_hash};
-use crate::encoding::{Decode, DecodeError, Decoder};
+use crate::encoding::{Decode, DecodeError, Decoder, UtcTime};
 
 use super::PgId;
 
@@ -21,6 +22,8 @@ pub struct PgPool {
     pub last_change: u32,
     pub snap_seq: u64,
     pub snap_epoch: u32,
+    /// Pool snapshots (rados_ioctx_snap_*), by id.
+    pub snaps: BTreeMap<u64, PoolSnap>,
     pub flags: u64,
     /// The pool this one is a cache tier of (-1: none).
     pub tier_of: i64,
@@ -33,7 +36,30 @@ pub struct PgPool {
     pub pg_num_pending: u32,
 }
 
+/// `pool_snap_info_t`: a pool snapshot's name and when it was taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolSnap {
+    pub name: String,
+    pub stamp: UtcTime,
+}
+
+/// One `snaps` entry: the id, then pool_snap_info_t v2 (id, stamp, name).
+pub(super) fn pool_snap(d: &mut Decoder<'_>) -> Result<(u64, PoolSnap), DecodeError> {
+    d.u64()?;
+    d.versioned(2, |d, _| {
+        let id = d.u64()?;
+        let stamp = d.decode()?;
+        let name = d.decode()?;
+        Ok((id, PoolSnap { name, stamp }))
+    })
+}
+
 impl PgPool {
+    /// A pool snapshot's id by name.
+    pub fn snap_by_name(&self, name: &str) -> Option<u64> {
+        self.snaps.iter().find(|(_, s)| s.name == name).map(|(id, _)| *id)
+    }
+
     pub const TYPE_REPLICATED: u8 = 1;
     pub const TYPE_ERASURE: u8 = 3;
 
@@ -150,10 +176,11 @@ impl Decode for PgPool {
             let last_change = d.u32()?;
             let snap_seq = d.u64()?;
             let snap_epoch = d.u32()?;
-            let snaps = d.count(14)?;
-            for _ in 0..snaps {
-                d.u64()?;
-                skip_versioned(d)?;
+            let count = d.count(14)?;
+            let mut snaps = BTreeMap::new();
+            for _ in 0..count {
+                let (id, snap) = pool_snap(d)?;
+                snaps.insert(id, snap);
             }
             let removed = d.count(16)?;
             d.skip(removed * 16)?;
@@ -241,6 +268,7 @@ impl Decode for PgPool {
                 last_change,
                 snap_seq,
                 snap_epoch,
+                snaps,
                 flags,
                 tier_of,
                 read_tier,

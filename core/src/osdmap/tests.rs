@@ -268,3 +268,21 @@ fn truncated_or_corrupt_maps_are_errors() {
     assert!(OsdMap::decode(&bad).is_err());
     let _ = String::new();
 }
+
+#[test]
+fn pool_snap_entries_decode_as_upstream_encodes_them() {
+    // snapid key, then pool_snap_info_t: ENCODE_START(2, 2), snapid,
+    // utime_t stamp, string name.
+    let mut bytes = 7u64.to_le_bytes().to_vec();
+    bytes.extend_from_slice(&[2, 2, 8 + 8 + 4 + 3, 0, 0, 0]);
+    bytes.extend_from_slice(&7u64.to_le_bytes());
+    bytes.extend_from_slice(&[10, 0, 0, 0, 20, 0, 0, 0]);
+    bytes.extend_from_slice(&[3, 0, 0, 0, b'o', b'n', b'e']);
+    let mut d = crate::encoding::Decoder::new(&bytes);
+    let (id, snap) = super::pool::pool_snap(&mut d).unwrap();
+    assert_eq!((id, snap.name.as_str(), snap.stamp), (7, "one", crate::encoding::UtcTime::new(10, 20)));
+    for cut in 0..bytes.len() {
+        let mut d = crate::encoding::Decoder::new(&bytes[..cut]);
+        assert!(super::pool::pool_snap(&mut d).is_err(), "cut at {cut}");
+    }
+}

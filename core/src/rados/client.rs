@@ -251,6 +251,35 @@ impl RadosClient {
                 let mon_tid = self.mon.delete_selfmanaged_snap(pool, snap);
                 self.pool_ops.insert(mon_tid, (tid, PoolOpKind::RemoveSnap));
             }
+            Request::Pool(PoolRequest::PoolSnaps { pool }) => {
+                let snaps = self.map.as_ref().and_then(|m| m.pool(pool)).ok_or(Errno::ENOENT);
+                let snaps = snaps.map(|p| p.snaps.iter().map(|(id, s)| (*id, s.clone())).collect());
+                self.events.push_back(ClientEvent::Reply(tid, Reply::PoolSnaps(snaps)));
+            }
+            // The Objecter checks its map first: -EINVAL for no such pool.
+            Request::Pool(PoolRequest::CreatePoolSnap { pool, name }) => {
+                match self.map.as_ref().and_then(|m| m.pool(pool)) {
+                    None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::EINVAL)))),
+                    Some(p) if p.snap_by_name(&name).is_some() => {
+                        self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::EEXIST))));
+                    }
+                    Some(_) => {
+                        let mon_tid = self.mon.create_pool_snap(pool, &name);
+                        self.pool_ops.insert(mon_tid, (tid, PoolOpKind::Pool));
+                    }
+                }
+            }
+            Request::Pool(PoolRequest::RemovePoolSnap { pool, name }) => {
+                let snap = self.map.as_ref().and_then(|m| m.pool(pool)).map(|p| p.snap_by_name(&name));
+                match snap {
+                    None => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::EINVAL)))),
+                    Some(None) => self.events.push_back(ClientEvent::Reply(tid, Reply::Done(Err(Errno::ENOENT)))),
+                    Some(Some(_)) => {
+                        let mon_tid = self.mon.delete_pool_snap(pool, &name);
+                        self.pool_ops.insert(mon_tid, (tid, PoolOpKind::Pool));
+                    }
+                }
+            }
             // librados asks its map first: a monitor answers 0 for a pool
             // that exists already.
             Request::Pool(PoolRequest::CreatePool { name, .. })

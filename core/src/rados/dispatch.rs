@@ -29,6 +29,23 @@ pub enum PoolRequest {
         pool: i64,
         snap: u64,
     },
+    /// Takes pool snapshot `name` (MPoolOp CREATE_SNAP); done once this
+    /// client's map has it. -EEXIST if the pool has one by that name,
+    /// -EINVAL if there is no such pool.
+    CreatePoolSnap {
+        pool: i64,
+        name: String,
+    },
+    /// Removes pool snapshot `name` (DELETE_SNAP); done once this
+    /// client's map no longer has it. -ENOENT if there is none.
+    RemovePoolSnap {
+        pool: i64,
+        name: String,
+    },
+    /// The pool's snapshots in this client's map: `Reply::PoolSnaps`.
+    PoolSnaps {
+        pool: i64,
+    },
     Lookup {
         name: String,
     },
@@ -114,8 +131,11 @@ impl Request {
                 PoolRequest::RemoveSnap { .. }
                 | PoolRequest::LatestMap
                 | PoolRequest::CreatePool { .. }
-                | PoolRequest::DeletePool { .. },
+                | PoolRequest::DeletePool { .. }
+                | PoolRequest::CreatePoolSnap { .. }
+                | PoolRequest::RemovePoolSnap { .. },
             ) => Reply::Done(Err(e)),
+            Request::Pool(PoolRequest::PoolSnaps { .. }) => Reply::PoolSnaps(Err(e)),
             Request::Pool(PoolRequest::ClusterStat) => Reply::Stats(Err(e)),
             Request::Pool(PoolRequest::PoolStat { .. }) => Reply::PoolStat(Err(e)),
             Request::Pool(PoolRequest::Alignment { .. }) => Reply::Alignment(Err(e)),
@@ -136,6 +156,8 @@ pub enum Reply {
     Id(Result<u64, Errno>),
     Name(Result<String, Errno>),
     Done(Result<(), Errno>),
+    /// A pool's snapshots, by id.
+    PoolSnaps(Result<alloc::vec::Vec<(u64, crate::osdmap::PoolSnap)>, Errno>),
     /// kb, kb_used, kb_avail, num_objects.
     Stats(Result<[u64; 4], Errno>),
     /// Whether aligned writes are required, and the alignment.

@@ -27,6 +27,8 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         Request::Pool(PoolRequest::PoolStat { pool }) => {
             Reply::PoolStat(store.pool_stat(*pool).map(|s| crate::mon::pool_stats::rados_pool_stat(&s, false).into()))
         }
+        // No pool snapshots here: the store has only self-managed ones.
+        Request::Pool(PoolRequest::PoolSnaps { pool }) => Reply::PoolSnaps(store.pool_name(*pool).map(|_| Vec::new())),
         // A local store has no other map than the one it is.
         Request::Pool(PoolRequest::LatestMap) => Reply::Done(Ok(())),
         // Nor a monitor: its owner creates pools itself.
@@ -37,6 +39,8 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
             | PoolRequest::OsdCommand { .. }
             | PoolRequest::MonTell { .. }
             | PoolRequest::PingMonitor { .. }
+            | PoolRequest::CreatePoolSnap { .. }
+            | PoolRequest::RemovePoolSnap { .. }
             | PoolRequest::ClusterStat,
         ) => request.error_reply(Errno::EOPNOTSUPP),
     }

@@ -20,12 +20,14 @@ use crate::handle::{self, c_handle, Magic};
 
 pub mod aio;
 pub mod command;
+pub mod conf;
 pub mod ioctx_info;
 pub mod iter;
 pub mod lock;
 pub mod object;
 pub mod object_aio;
 pub mod read_op;
+pub mod snap;
 pub mod watch;
 pub mod write_op;
 pub mod write_op_guard;

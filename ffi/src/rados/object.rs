@@ -6,7 +6,8 @@
 //!
 //! Every synchronous call waits at most the connection's op timeout
 //! (rados_osd_op_timeout) and returns -ETIMEDOUT after it. Reads go to the
-//! head: snapshot reads through rados_ioctx_snap_set_read are not offered.
+//! context's read snapshot (rados_ioctx_snap_set_read), writes carry its
+//! snap context (rados_ioctx_selfmanaged_snap_set_write_ctx).
 
 use crate::types::*;
 use std::ffi::{c_char, c_int, c_long};
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use rbdrs_client::proto::encoding::{decode_exact, UtcTime};
 use rbdrs_client::proto::image::IoCtx;
-use rbdrs_client::proto::osd::{ObjectOperation, ObjectReply, ObjectRequest, SnapContext, SnapId, StatOut};
+use rbdrs_client::proto::osd::{ObjectOperation, ObjectReply, ObjectRequest, SnapId, StatOut};
 use rbdrs_client::proto::rados::{Reply, Request};
 use rbdrs_client::proto::Errno;
 
@@ -177,15 +178,19 @@ pub(super) fn utc_time(t: crate::types::time_t, nsec: c_long) -> Result<UtcTime,
     Ok(UtcTime::new(sec, nsec))
 }
 
-/// A read compound on the head.
+/// A read compound at the context's read snapshot.
 pub(super) async fn read(io: IoCtx, name: String, op: ObjectOperation) -> ObjectReply {
-    io.read(&name, SnapId::HEAD, op).await
+    io.read(&name, io.snap_read, op).await
 }
 
-/// A write compound: `mtime` given, or now.
+/// A write compound with the context's snap context: `mtime` given, or
+/// now. -EROFS while the context reads a snapshot, as librados.
 pub(super) async fn write(io: IoCtx, name: String, mtime: Option<UtcTime>, op: ObjectOperation) -> ObjectReply {
+    if !io.snap_read.is_head() {
+        return ObjectReply::error(Errno::EROFS);
+    }
     let mtime = mtime.unwrap_or_else(|| io.dispatcher.now());
-    let req = ObjectRequest::write(io.oid(name), SnapContext::default(), mtime, op)
+    let req = ObjectRequest::write(io.oid(name), io.snapc.clone(), mtime, op)
         .from_client(io.client)
         .with_full_try(io.full_try);
     match io.dispatcher.submit(Request::Object(req)).await {

@@ -120,6 +120,21 @@ static rbd_completion_t completion(void)
     return c;
 }
 
+static int aio_rados_result(rados_completion_t c)
+{
+    rados_aio_wait_for_complete(c);
+    int r = rados_aio_get_return_value(c);
+    rados_aio_release(c);
+    return r;
+}
+
+static rados_completion_t rados_completion(void)
+{
+    rados_completion_t c;
+    must(rados_aio_create_completion2(NULL, NULL, &c), "rados_aio_create_completion2");
+    return c;
+}
+
 static void check_image_calls(rados_ioctx_t io)
 {
     char name[64];
@@ -467,12 +482,9 @@ static void on_watch_error(void *arg, uint64_t handle, int err)
 static void check_watch_loss(rados_ioctx_t io, const char *oid)
 {
     uint64_t cookie = 0;
-    rados_completion_t c;
-    must(rados_aio_create_completion2(NULL, NULL, &c), "rados_aio_create_completion2");
+    rados_completion_t c = rados_completion();
     expect("rados_aio_watch2", rados_aio_watch2(io, oid, c, &cookie, on_notify, on_watch_error, 30, (void *)oid), 0);
-    rados_aio_wait_for_complete(c);
-    expect("  its completion", rados_aio_get_return_value(c), 0);
-    rados_aio_release(c);
+    expect("  its completion", aio_rados_result(c), 0);
     /* Pings confirm it every 5 s: within any 7 s one was answered. */
     sleep(7);
     int age = rados_watch_check(io, cookie);
@@ -483,11 +495,9 @@ static void check_watch_loss(rados_ioctx_t io, const char *oid)
     expect("  the error callback ran once", __atomic_load_n(&watch_errors, __ATOMIC_SEQ_CST), 1);
     expect("  with", __atomic_load_n(&watch_error, __ATOMIC_SEQ_CST), -ENOTCONN);
     expect("rados_watch_check of the lost watch", rados_watch_check(io, cookie), -ENOTCONN);
-    must(rados_aio_create_completion2(NULL, NULL, &c), "rados_aio_create_completion2");
+    c = rados_completion();
     expect("rados_aio_unwatch", rados_aio_unwatch(io, cookie, c), 0);
-    rados_aio_wait_for_complete(c);
-    expect("  its completion", rados_aio_get_return_value(c), -ENOENT);
-    rados_aio_release(c);
+    expect("  its completion", aio_rados_result(c), -ENOENT);
     expect("rados_watch_check after unwatching", rados_watch_check(io, cookie), -ENOTCONN);
     must(rados_write_full(io, oid, "x", 1), "rados_write_full");
 }
@@ -523,12 +533,9 @@ static void check_watch_and_locks(rados_t cluster, rados_ioctx_t io)
         rados_free_notify_response(acks, nr_acks, timeouts);
         rados_buffer_free(reply);
         expect("rados_watch_flush", rados_watch_flush(cluster), 0);
-        rados_completion_t c;
-        must(rados_aio_create_completion2(NULL, NULL, &c), "rados_aio_create_completion2");
+        rados_completion_t c = rados_completion();
         expect("rados_aio_watch_flush", rados_aio_watch_flush(cluster, c), 0);
-        rados_aio_wait_for_complete(c);
-        expect("  its completion", rados_aio_get_return_value(c), 0);
-        rados_aio_release(c);
+        expect("  its completion", aio_rados_result(c), 0);
     }
     expect("rados_unwatch2", rados_unwatch2(io, cookie), 0);
     if (!local_store)
@@ -807,21 +814,6 @@ static void check_pool_stat(rados_ioctx_t io)
     }
     rados_remove(io, "compat-stat-a");
     rados_remove(io, "compat-stat-b");
-}
-
-static int aio_rados_result(rados_completion_t c)
-{
-    rados_aio_wait_for_complete(c);
-    int r = rados_aio_get_return_value(c);
-    rados_aio_release(c);
-    return r;
-}
-
-static rados_completion_t rados_completion(void)
-{
-    rados_completion_t c;
-    must(rados_aio_create_completion2(NULL, NULL, &c), "rados_aio_create_completion2");
-    return c;
 }
 
 /* A write op asserting omap key `key` against `val` with `op`. */

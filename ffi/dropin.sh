@@ -10,7 +10,7 @@ target="${CARGO_TARGET_DIR:-$(pwd)/target}"
 lib="$target/release/librbdrs.so"
 dir="${1:-$target/release/dropin}"
 mkdir -p "$dir"
-for name in librbd.so.1 librbd.so librados.so.2 librados.so; do
+for name in librbd.so.1 librbd.so librados.so.2 librados.so librbdrs.so.1; do
     ln -sfn "$lib" "$dir/$name"
 done
 echo "$dir"

@@ -91,6 +91,13 @@ fn build_library(root: &Path) -> PathBuf {
         build.args(["--profile", "test"]);
     }
     must_succeed(&mut build);
+    // What ldconfig would do on install: programs linked with -lrbdrs
+    // record the SONAME, librbdrs.so.1.
+    let soname = profile_dir.join("librbdrs.so.1");
+    if std::fs::read_link(&soname).is_err() {
+        let _ = std::fs::remove_file(&soname);
+        std::os::unix::fs::symlink("librbdrs.so", &soname).expect("link librbdrs.so.1 to librbdrs.so");
+    }
     profile_dir
 }
 
@@ -229,5 +236,70 @@ fn the_call_scan_finds_the_examples_calls() {
     let calls = called_functions(&example_source(&workspace_root()));
     for name in ["rados_create", "rados_connect", "rbd_create", "rbd_open", "rbd_clone", "rbd_close"] {
         assert!(calls.iter().any(|c| c == name), "{name} not found among {calls:?}");
+    }
+}
+
+/// The functions a C header declares: identifiers named rbd_* or rados_*
+/// followed by `(`, in the preprocessed header (so comments, macros and
+/// function-pointer typedefs, written `(*name)(`, drop out).
+fn declared_functions(header: &Path) -> Vec<String> {
+    let text = must_succeed(Command::new("cc").args(["-E", "-P", "-x", "c"]).arg(header));
+    let mut names = called_functions(&text);
+    names.retain(|name| {
+        text.match_indices(name.as_str()).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + name.len()..].trim_start();
+            !matches!(before, Some(c) if c.is_ascii_alphanumeric() || c == '_' || c == '*') && after.starts_with('(')
+        })
+    });
+    names
+}
+
+/// The dynamic symbols of `library`, with `@VERSION` where one is given.
+fn dynamic_symbols(library: &Path) -> Vec<String> {
+    let out = must_succeed(Command::new("readelf").args(["--dyn-syms", "-W"]).arg(library));
+    out.lines()
+        .filter(|line| line.contains(" FUNC "))
+        .filter_map(|line| line.split_whitespace().nth(7))
+        .map(String::from)
+        .collect()
+}
+
+/// Every function upstream's librbd.h and librados.h declare (Debian's
+/// librbd-dev and librados-dev) is exported, so any program written
+/// against them links and loads.
+#[test]
+fn exports_every_function_upstream_headers_declare() {
+    let headers = [Path::new("/usr/include/rbd/librbd.h"), Path::new("/usr/include/rados/librados.h")];
+    for header in headers {
+        assert!(header.exists(), "{} is missing: apt-get install librbd-dev librados-dev", header.display());
+    }
+    let lib_dir = build_library(&workspace_root());
+    let exported = dynamic_symbols(&lib_dir.join("librbdrs.so"));
+    // librbd.h includes librados.h: a set, so each name counts once.
+    let mut missing = std::collections::BTreeSet::new();
+    for header in headers {
+        let declared = declared_functions(header);
+        assert!(declared.len() > 200, "{} declares only {} functions?", header.display(), declared.len());
+        missing.extend(declared.into_iter().filter(|name| !exported.contains(name)));
+    }
+    assert!(
+        missing.is_empty(),
+        "librbdrs.so does not export {} functions upstream declares: {missing:?}",
+        missing.len()
+    );
+}
+
+/// librbdrs.so carries a SONAME, and the symbol version programs linked
+/// against Debian's librados bind (`rados_ioctx_pool_stat@LIBRADOS_14.2.0`
+/// in python3-rados and libvirt), beside the unversioned name.
+#[test]
+fn shared_library_has_soname_and_librados_symbol_versions() {
+    let lib = build_library(&workspace_root()).join("librbdrs.so");
+    let dynamic = must_succeed(Command::new("readelf").arg("-d").arg(&lib));
+    assert!(dynamic.contains("Library soname: [librbdrs.so.1]"), "no SONAME:\n{dynamic}");
+    let symbols = dynamic_symbols(&lib);
+    for name in ["rados_ioctx_pool_stat", "rados_ioctx_pool_stat@LIBRADOS_14.2.0"] {
+        assert!(symbols.iter().any(|s| s == name), "{name} is not exported");
     }
 }

@@ -9,5 +9,7 @@ mod boundary;
 mod handle;
 pub mod rados;
 pub mod rbd;
+#[cfg(target_os = "linux")]
+mod symver;
 pub mod types;
 pub mod version;

@@ -1,5 +1,6 @@
 //! The one place this crate calls the OS directly: poll(2) over file
-//! descriptors. Everything else goes through std.
+//! descriptors, and statvfs(3) for the embedded store's capacity.
+//! Everything else goes through std.
 
 #![allow(unsafe_code)]
 
@@ -35,4 +36,22 @@ pub fn poll(fds: &mut [PollFd], timeout: Duration) -> usize {
     // correctly sized for the call, and poll only writes `revents`.
     let ready = unsafe { libc::poll(fds.as_mut_ptr().cast::<libc::pollfd>(), fds.len() as libc::nfds_t, millis) };
     usize::try_from(ready).unwrap_or(0)
+}
+
+/// The size and the space left to unprivileged users of the filesystem
+/// holding `path`, in bytes; None when it cannot be asked.
+pub fn filesystem_space(path: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `path` is NUL-terminated and outlives the call; statvfs fills
+    // `st` completely when it returns 0, and only then is it read.
+    let st = unsafe {
+        if libc::statvfs(path.as_ptr(), st.as_mut_ptr()) != 0 {
+            return None;
+        }
+        st.assume_init()
+    };
+    let unit = st.f_frsize as u64;
+    Some((st.f_blocks as u64 * unit, st.f_bavail as u64 * unit))
 }

@@ -614,6 +614,20 @@ static int mon_command(rados_t cluster, const char *json)
     return r;
 }
 
+/* The embedded store reports the filesystem holding it as its capacity,
+ * where programs (Cinder, Nova, libvirt) size themselves by. */
+static void check_local_capacity(rados_t cluster)
+{
+    struct rados_cluster_stat_t st;
+    expect("rados_cluster_stat on the embedded store", rados_cluster_stat(cluster, &st), 0);
+    expect("  a capacity, with room left", st.kb > 0 && st.kb_avail > 0 && st.kb_avail <= st.kb, 1);
+    expect("rados_mon_command df on the embedded store",
+           mon_command(cluster, "{\"prefix\": \"df\", \"format\": \"json\"}"), 0);
+    expect("  its JSON lists pool rbd", strstr(mon_out, "\"pools\":[{\"name\":\"rbd\"") != NULL, 1);
+    expect("rados_mon_command of what only a cluster does",
+           mon_command(cluster, "{\"prefix\": \"osd pool ls\"}"), -EOPNOTSUPP);
+}
+
 /* Pools made and dropped through the monitor, and monitor commands. */
 static void check_pools_and_commands(rados_t cluster)
 {
@@ -1180,6 +1194,8 @@ int main(int argc, char **argv)
     if (!local_store) {
         check_new_pool(cluster);
         check_pools_and_commands(cluster);
+    } else {
+        check_local_capacity(cluster);
     }
     must(rados_ioctx_create(cluster, "rbd", &io), "rados_ioctx_create rbd");
     check_pool_stat(io);

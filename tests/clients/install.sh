@@ -191,6 +191,8 @@ install_plain() {   # install_plain PACKAGE...: from the machine's own suites
 }
 step "fio, jq"
 install_plain fio jq
+step "python3-rbd, python3-rados, pytest (tests/openstack)"
+install_plain python3-rbd python3-rados python3-pytest
 if [[ $CLUSTER -eq 1 ]]; then
     step "ceph-mon, ceph-osd, ceph-common (for selftest-cluster.sh)"
     install_plain ceph-mon ceph-osd ceph-common

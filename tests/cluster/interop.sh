@@ -92,6 +92,10 @@ gcc -Wall -Werror -O1 -o "$WORK/compat" tests/c/compat.c -lrbd -lrados
 "$WORK/compat" "$CEPH_CONF" 2>/dev/null | tail -n 1 || { echo "upstream librbd does not meet the expectations" >&2; exit 1; }
 LD_LIBRARY_PATH="$LIBDIR" "$WORK/compat" "$CEPH_CONF" || { echo "librbdrs answers differently from librbd" >&2; exit 1; }
 
+printf '\n-- OpenStack flows through python3-rbd and python3-rados (tests/openstack), upstream then librbdrs\n'
+bash tests/openstack/run.sh upstream "$CEPH_CONF"
+bash tests/openstack/run.sh "$LIBDIR" "$CEPH_CONF"
+
 printf '\n-- rbdrs (the command line on the Rust client) against upstream rbd (tests/cluster/cli.sh)\n'
 cargo build --locked -q -p rbdrs-cli
 bash "$HERE/cli.sh" "${CARGO_TARGET_DIR:-target}/debug/rbdrs"

@@ -8,6 +8,7 @@
 //! by a crash mid-append fails its checksum and is cut off. One process
 //! holds a store at a time (an flock); within it, every open shares it.
 
+mod monitor;
 mod record;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ const LOCK: &str = "rbdrs.lock";
 pub const DEFAULT_POOL: &str = "rbd";
 
 pub struct LocalStore {
+    dir: PathBuf,
     mem: MemStore,
     log: Mutex<File>,
     _lock: File,
@@ -81,7 +83,7 @@ impl LocalStore {
         let good = replay(&mut log, &mem)?;
         log.set_len(good).map_err(io_errno)?;
         log.seek(SeekFrom::End(0)).map_err(io_errno)?;
-        let store = LocalStore { mem, log: Mutex::new(log), _lock: lock };
+        let store = LocalStore { dir: dir.to_path_buf(), mem, log: Mutex::new(log), _lock: lock };
         if store.mem.lookup_pool(DEFAULT_POOL).is_err() {
             store.create_pool(DEFAULT_POOL)?;
         }
@@ -169,6 +171,15 @@ fn changes_store(request: &Request) -> bool {
 impl LocalStore {
     /// Executes `request` and, if it changed the store, logs it first.
     pub fn execute(&self, request: &Request) -> Reply {
+        match request {
+            Request::Pool(PoolRequest::ClusterStat) => {
+                return Reply::Stats(monitor::cluster_stat(&self.dir, self.used_bytes(), &self.mem));
+            }
+            Request::Pool(PoolRequest::MonCommand { cmd, .. }) => {
+                return monitor::command(&self.dir, self.used_bytes(), &self.mem, cmd);
+            }
+            _ => {}
+        }
         let reply = rbdrs_core::rados::execute_on(&self.mem, request);
         let succeeded = match &reply {
             Reply::Object(r) => r.result >= 0,
@@ -192,6 +203,13 @@ impl LocalStore {
             }
         }
         reply
+    }
+}
+
+impl LocalStore {
+    /// What the store takes on disk: its log.
+    fn used_bytes(&self) -> u64 {
+        self.log.lock().ok().and_then(|log| log.metadata().ok()).map_or(0, |m| m.len())
     }
 }
 

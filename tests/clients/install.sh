@@ -193,6 +193,13 @@ step "fio, jq"
 install_plain fio jq
 step "python3-rbd, python3-rados, pytest (tests/openstack)"
 install_plain python3-rbd python3-rados python3-pytest
+step "libvirtd with its rbd storage backend, virsh (tests/cluster/libvirt.sh)"
+install_plain libvirt-daemon libvirt-daemon-driver-storage-rbd libvirt-clients
+# libvirtd's QEMU driver wants the account libvirt-daemon-system would make;
+# that package is left out because it starts services.
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+getent passwd libvirt-qemu >/dev/null ||
+    useradd --system --gid libvirt-qemu --home-dir /var/lib/libvirt --no-create-home --shell /usr/sbin/nologin libvirt-qemu
 if [[ $CLUSTER -eq 1 ]]; then
     step "ceph-mon, ceph-osd, ceph-common (for selftest-cluster.sh)"
     install_plain ceph-mon ceph-osd ceph-common

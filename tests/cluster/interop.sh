@@ -96,6 +96,9 @@ printf '\n-- OpenStack flows through python3-rbd and python3-rados (tests/openst
 bash tests/openstack/run.sh upstream "$CEPH_CONF"
 bash tests/openstack/run.sh "$LIBDIR" "$CEPH_CONF"
 
+printf '\n-- libvirt rbd storage pools: libvirtd on upstream librbd, then on librbdrs (tests/cluster/libvirt.sh)\n'
+bash "$HERE/libvirt.sh" "$LIBDIR"
+
 printf '\n-- rbdrs (the command line on the Rust client) against upstream rbd (tests/cluster/cli.sh)\n'
 cargo build --locked -q -p rbdrs-cli
 bash "$HERE/cli.sh" "${CARGO_TARGET_DIR:-target}/debug/rbdrs"

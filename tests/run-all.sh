@@ -44,6 +44,9 @@ rm -rf "$example_store"
 
 step "real clients: qemu-img, qemu-io and fio against librbdrs"
 lib="$(bash ffi/dropin.sh)"
+
+step "every Debian consumer of librbd/librados resolves its rbd_/rados_ symbols in librbdrs (ldd -r)"
+bash tests/clients/consumers.sh "$lib"
 store="$(mktemp -d /tmp/rbdrs-ci-store.XXXXXX)"
 bash tests/clients/run.sh "$lib" "$store"
 rm -rf "$store"

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 use rbdrs_core::memstore::MemStore;
-use rbdrs_core::rados::Reply;
+use rbdrs_core::rados::{json_string, Reply};
 use rbdrs_core::Errno;
 
 /// Bytes on the filesystem, left on it, and used by the store itself.
@@ -102,24 +102,6 @@ fn ratio(part: u64, whole: u64) -> f64 {
     } else {
         part as f64 / whole as f64
     }
-}
-
-fn json_string(text: &str) -> String {
-    let mut out = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// The string value of `key` in a flat JSON object such as `ceph` sends

@@ -10,7 +10,7 @@ use super::{Dispatcher, PoolRequest, Reply, Request};
 use crate::Errno;
 
 /// A JSON string literal of `text`.
-fn json_string(text: &str) -> String {
+pub fn json_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {

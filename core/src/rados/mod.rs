@@ -16,7 +16,7 @@ mod join;
 mod local;
 pub mod osd_command;
 
-pub use commands::blocklist_add;
+pub use commands::{blocklist_add, json_string};
 pub use dispatch::{Dispatcher, Notification, PoolRequest, Reply, ReplyFuture, Request, Tid, WatchEvent};
 pub use join::join_all;
 pub use local::{execute_on, LocalDriver};

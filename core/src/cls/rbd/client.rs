@@ -523,3 +523,12 @@ pub fn namespace_list(op: &mut ObjectOperation, start: &str, max_return: u64) {
 pub fn namespace_list_finish(out: &[u8]) -> Result<Vec<String>, DecodeError> {
     decode_exact(out)
 }
+
+/// DirectoryState: READY (0) or ADD_DISABLED (1), on a namespace's rbd_directory.
+pub fn dir_state_set(op: &mut ObjectOperation, state: u8) {
+    exec(op, "dir_state_set", input!(state));
+}
+
+pub fn dir_state_assert(op: &mut ObjectOperation, state: u8) {
+    exec(op, "dir_state_assert", input!(state));
+}

@@ -101,6 +101,8 @@ pub const METHODS: &[(&str, MethodFlags, ClassMethod)] = &[
     ("namespace_add", MethodFlags::RDWR, trash::namespace_add),
     ("namespace_remove", MethodFlags::RDWR, trash::namespace_remove),
     ("namespace_list", MethodFlags::RD, trash::namespace_list),
+    ("dir_state_assert", MethodFlags::RD, trash::dir_state_assert),
+    ("dir_state_set", MethodFlags::RDWR, trash::dir_state_set),
 ];
 
 /// Registers every cls_rbd method this server answers under class "rbd".

@@ -141,3 +141,42 @@ pub(super) fn namespace_list(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> 
     let names: Vec<String> = raw.into_keys().map(|k| String::from(&k[NAMESPACE_NAME_KEY_PREFIX.len()..])).collect();
     output(&names)
 }
+
+const DIRECTORY_STATE_READY: u8 = 0;
+const DIRECTORY_STATE_ADD_DISABLED: u8 = 1;
+
+/// On rbd_directory. Input: DirectoryState u8. -ENOENT unless the stored
+/// "state" is the one given.
+pub(super) fn dir_state_assert(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
+    let state: u8 = Args::new(input).get()?;
+    if read_key::<u8>(ctx, "state")? != state {
+        return Err(Errno::ENOENT);
+    }
+    Ok(Vec::new())
+}
+
+/// On rbd_directory. Input: DirectoryState u8. ADD_DISABLED needs an
+/// existing directory without images (-EBUSY otherwise); READY creates it.
+pub(super) fn dir_state_set(ctx: Ctx<'_, '_>, input: &[u8]) -> Result<Vec<u8>> {
+    let state: u8 = Args::new(input).get()?;
+    let exists = match ctx.stat() {
+        Ok(_) => true,
+        Err(Errno::ENOENT) => false,
+        Err(e) => return Err(e),
+    };
+    match state {
+        DIRECTORY_STATE_READY => {}
+        DIRECTORY_STATE_ADD_DISABLED => {
+            if !exists {
+                return Err(Errno::ENOENT);
+            }
+            let (vals, _) = ctx.map_get_vals("name_", "name_", 1)?;
+            if !vals.is_empty() {
+                return Err(Errno::EBUSY);
+            }
+        }
+        _ => return Err(Errno::EINVAL),
+    }
+    write_key(ctx, "state", &state)?;
+    Ok(Vec::new())
+}

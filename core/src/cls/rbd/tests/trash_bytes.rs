@@ -86,7 +86,8 @@ fn namespace_requests() {
 #[test]
 fn trash_through_the_store() {
     let c = Cluster::new();
-    let list = |start: &str, max| c.read("rbd_trash", |op| client::trash_list(op, start, max), client::trash_list_finish);
+    let list =
+        |start: &str, max| c.read("rbd_trash", |op| client::trash_list(op, start, max), client::trash_list_finish);
     assert_eq!(list("", 10), Err(Errno::ENOENT));
     c.write("rbd_trash", |op| client::trash_add(op, "10ab", &spec())).unwrap();
     assert_eq!(c.write("rbd_trash", |op| client::trash_add(op, "10ab", &spec())), Err(Errno::EEXIST));
@@ -129,4 +130,21 @@ fn namespaces_through_the_store() {
     c.write("rbd_namespace", |op| client::namespace_remove(op, "a")).unwrap();
     assert_eq!(c.write("rbd_namespace", |op| client::namespace_remove(op, "a")), Err(Errno::ENOENT));
     assert_eq!(list().unwrap(), vec![String::from("b")]);
+}
+
+#[test]
+fn directory_state() {
+    assert_request(|op| client::dir_state_set(op, 1), "dir_state_set", b"\x01");
+    assert_request(|op| client::dir_state_assert(op, 0), "dir_state_assert", b"\x00");
+    let c = Cluster::new();
+    let dir = crate::naming::RBD_DIRECTORY;
+    assert_eq!(c.write(dir, |op| client::dir_state_set(op, 1)), Err(Errno::ENOENT));
+    assert_eq!(c.write(dir, |op| client::dir_state_assert(op, 0)), Err(Errno::ENOENT));
+    c.write(dir, |op| client::dir_state_set(op, 0)).unwrap();
+    assert_eq!(&c.omap(dir)["state"][..], b"\x00");
+    c.write(dir, |op| client::dir_state_assert(op, 0)).unwrap();
+    assert_eq!(c.write(dir, |op| client::dir_state_assert(op, 1)), Err(Errno::ENOENT));
+    c.create_image("img", "10ab", 1 << 20, RBD_FEATURE_LAYERING).unwrap();
+    assert_eq!(c.write(dir, |op| client::dir_state_set(op, 1)), Err(Errno::EBUSY));
+    assert_eq!(c.write(dir, |op| client::dir_state_set(op, 7)), Err(Errno::EINVAL));
 }

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use rbdrs_core::cls::rbd::client as cls;
 use rbdrs_core::cls::rbd::types::{RBD_FEATURES_ALL, RBD_FEATURES_INTERNAL};
-use rbdrs_core::image::open::open;
+use rbdrs_core::image::open::{close, open_by_id, set_snap};
 use rbdrs_core::image::ImageCtx;
 use rbdrs_core::osd::{ObjectOperation, SnapId};
 use rbdrs_core::striper::object_count;
@@ -72,9 +72,17 @@ impl Image {
     /// Reads the image at `snap` through an open of its own.
     fn open_at(&self, snap: Option<&str>) -> Result<Image, Errno> {
         let ictx = self.ctx()?;
-        let (io, name, snap) = (ictx.io.clone(), ictx.name.clone(), snap.map(str::to_string));
+        let (io, name, id, snap) = (ictx.io.clone(), ictx.name.clone(), ictx.id.clone(), snap.map(str::to_string));
         let conn = self.connection().clone();
-        let opened = conn.run_admin(async move { open(&io, &name, snap.as_deref(), true).await })??;
+        // By id: the handle may have been opened by id, without a name.
+        let opened = conn.run_admin(async move {
+            let mut opened = open_by_id(io, name, id, true, 0).await?;
+            if let Err(e) = set_snap(&mut opened, snap.as_deref()) {
+                let _ = close(&opened).await;
+                return Err(e);
+            }
+            Ok(opened)
+        })??;
         let mut cache = cache_config(&conn, &opened)?;
         cache.enabled = false;
         Image::new(conn, opened, cache)

@@ -419,3 +419,114 @@ fn parse_argv_remainder_checks_its_arguments() {
         rados_shutdown(cluster);
     }
 }
+
+/// The pool-level calls (trash, namespaces, pool metadata, config, stats,
+/// copies, children) refuse NULL handles, names and out-pointers.
+#[test]
+fn pool_calls_check_their_arguments() {
+    use rbdrs::rbd::children::{rbd_list_children, rbd_list_children2, rbd_list_children3, rbd_list_descendants};
+    use rbdrs::rbd::copy::{rbd_copy, rbd_copy2, rbd_copy3, rbd_deep_copy};
+    use rbdrs::rbd::pool::{
+        rbd_config_pool_list, rbd_namespace_create, rbd_namespace_list, rbd_namespace_remove, rbd_pool_metadata_get,
+        rbd_pool_metadata_list, rbd_pool_metadata_remove, rbd_pool_metadata_set, rbd_pool_stats_create,
+        rbd_pool_stats_destroy, rbd_pool_stats_get, rbd_pool_stats_option_add_uint64,
+    };
+    use rbdrs::rbd::trash::{
+        rbd_remove_with_progress, rbd_trash_get, rbd_trash_list, rbd_trash_move, rbd_trash_purge, rbd_trash_remove,
+        rbd_trash_restore,
+    };
+    use rbdrs::types::{rbd_pool_stats_t, rbd_trash_image_info_t};
+    unsafe {
+        let mut n = 0usize;
+        let mut count = 0;
+        assert_eq!(rbd_trash_move(null_mut(), c("x").as_ptr(), 0), EINVAL);
+        assert_eq!(rbd_trash_list(null_mut(), null_mut(), &mut n), EINVAL);
+        assert_eq!(rbd_trash_purge(null_mut(), 0, -1.0), EINVAL);
+        assert_eq!(rbd_namespace_create(null_mut(), c("ns").as_ptr()), EINVAL);
+        assert_eq!(rbd_pool_metadata_set(null_mut(), c("k").as_ptr(), c("v").as_ptr()), EINVAL);
+        assert_eq!(rbd_config_pool_list(null_mut(), null_mut(), &mut count), EINVAL);
+        assert_eq!(rbd_copy(null_mut(), null_mut(), c("x").as_ptr()), EINVAL);
+        assert_eq!(rbd_copy2(null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_list_children3(null_mut(), null_mut(), &mut n), EINVAL);
+        assert_eq!(rbd_pool_stats_option_add_uint64(null_mut(), 0, &mut 0), EINVAL);
+        rbd_pool_stats_destroy(null_mut());
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-pool-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+
+        // The trash: NULL names and ids, NULL out-pointers.
+        let mut info: rbd_trash_image_info_t = std::mem::zeroed();
+        assert_eq!(rbd_trash_move(io, null(), 0), EINVAL);
+        assert_eq!(rbd_trash_move(io, c("missing").as_ptr(), 0), -2);
+        assert_eq!(rbd_trash_get(io, null(), &mut info), EINVAL);
+        assert_eq!(rbd_trash_get(io, c("abc").as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rbd_trash_list(io, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_trash_list(io, null_mut(), &mut n), 0);
+        assert_eq!(rbd_trash_restore(io, null(), c("").as_ptr()), EINVAL);
+        assert_eq!(rbd_trash_restore(io, c("abc").as_ptr(), null()), EINVAL);
+        assert_eq!(rbd_trash_remove(io, null(), true), EINVAL);
+        assert_eq!(rbd_trash_remove(io, c("abc").as_ptr(), true), -2);
+        assert_eq!(rbd_trash_purge(io, 0, 1.5), EINVAL);
+        assert_eq!(rbd_remove_with_progress(io, null(), None, null_mut()), EINVAL);
+
+        // Namespaces and pool metadata.
+        assert_eq!(rbd_namespace_create(io, null()), EINVAL);
+        assert_eq!(rbd_namespace_create(io, c("").as_ptr()), EINVAL);
+        assert_eq!(rbd_namespace_remove(io, null()), EINVAL);
+        assert_eq!(rbd_namespace_list(io, null_mut(), &mut n), EINVAL);
+        let mut buf = [0 as c_char; 8];
+        assert_eq!(rbd_namespace_list(io, buf.as_mut_ptr(), null_mut()), EINVAL);
+        assert_eq!(rbd_pool_metadata_get(io, null(), buf.as_mut_ptr(), &mut n), EINVAL);
+        assert_eq!(rbd_pool_metadata_get(io, c("k").as_ptr(), buf.as_mut_ptr(), null_mut()), EINVAL);
+        assert_eq!(rbd_pool_metadata_set(io, c("k").as_ptr(), null()), EINVAL);
+        assert_eq!(rbd_pool_metadata_set(io, c("conf_no_such").as_ptr(), c("1").as_ptr()), EINVAL);
+        assert_eq!(rbd_pool_metadata_remove(io, null()), EINVAL);
+        assert_eq!(rbd_pool_metadata_remove(io, c("k").as_ptr()), -2);
+        assert_eq!(rbd_pool_metadata_list(io, null(), 0, null_mut(), &mut n, null_mut(), &mut n), EINVAL);
+        assert_eq!(rbd_pool_metadata_list(io, c("").as_ptr(), 0, null_mut(), null_mut(), null_mut(), &mut n), EINVAL);
+        assert_eq!(rbd_config_pool_list(io, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_config_pool_list(io, null_mut(), &mut count), -34);
+        assert!(count > 100);
+
+        // Stats: unknown statistics and NULL value pointers.
+        let mut stats: rbd_pool_stats_t = null_mut();
+        rbd_pool_stats_create(null_mut());
+        rbd_pool_stats_create(&mut stats);
+        let mut v = 0u64;
+        assert_eq!(rbd_pool_stats_option_add_uint64(stats, 99, &mut v), -2);
+        assert_eq!(rbd_pool_stats_option_add_uint64(stats, 0, null_mut()), EINVAL);
+        assert_eq!(rbd_pool_stats_option_add_uint64(stats, 0, &mut v), 0);
+        assert_eq!(rbd_pool_stats_get(io, null_mut()), EINVAL);
+        assert_eq!(rbd_pool_stats_get(io, stats), 0);
+        assert_eq!(v, 0);
+        rbd_pool_stats_destroy(stats);
+
+        // Copies and children need a live image and out-pointers.
+        let mut order = 0;
+        assert_eq!(rbd_create(io, c("src").as_ptr(), 1 << 20, &mut order), 0);
+        let mut image: rbd_image_t = null_mut();
+        assert_eq!(rbd_open(io, c("src").as_ptr(), &mut image, null()), 0);
+        assert_eq!(rbd_copy(image, io, null()), EINVAL);
+        assert_eq!(rbd_copy(image, null_mut(), c("dst").as_ptr()), EINVAL);
+        assert_eq!(rbd_copy3(image, io, c("dst").as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rbd_deep_copy(image, io, c("dst").as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rbd_copy2(image, null_mut()), EINVAL);
+        assert_eq!(rbd_list_children(image, null_mut(), null_mut(), null_mut(), &mut n), EINVAL as isize);
+        assert_eq!(rbd_list_children2(image, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_list_children3(image, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_list_descendants(image, null_mut(), null_mut()), EINVAL);
+        n = 0;
+        assert_eq!(rbd_list_children3(image, null_mut(), &mut n), 0);
+        assert_eq!(rbd_close(image), 0);
+        assert_eq!(rbd_remove(io, c("src").as_ptr()), 0);
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -479,6 +479,11 @@ impl IoCtx {
         Ok(())
     }
 
+    /// The same connection working in `io`'s pool and namespace.
+    pub fn with_core(&self, io: image::IoCtx) -> IoCtx {
+        IoCtx { conn: self.conn.clone(), io: Mutex::new(io) }
+    }
+
     /// Selects the namespace for later operations ("" is the default).
     pub fn set_namespace(&self, namespace: &str) {
         self.io.lock().unwrap_or_else(|e| e.into_inner()).namespace = namespace.to_string();

@@ -51,6 +51,7 @@ errnos! {
     EFBIG = 27, "file too large";
     ENOSPC = 28, "no space left on device";
     EROFS = 30, "read-only file system";
+    EMLINK = 31, "too many links";
     EDOM = 33, "numerical argument out of domain";
     ERANGE = 34, "numerical result out of range";
     EDEADLK = 35, "resource deadlock avoided";
@@ -74,6 +75,7 @@ errnos! {
     ECONNREFUSED = 111, "connection refused";
     EINPROGRESS = 115, "operation now in progress";
     ESTALE = 116, "stale file handle";
+    EUCLEAN = 117, "structure needs cleaning";
     EDQUOT = 122, "disk quota exceeded";
     ECANCELED = 125, "operation canceled";
     EKEYREJECTED = 129, "key was rejected by service";

@@ -1470,6 +1470,371 @@ int rbd_snap_list(rbd_image_t image, struct rbd_snap_info_t *snaps, int *max_sna
 void rbd_snap_list_end(struct rbd_snap_info_t *snaps);
 
 /**
+ * Child pool and image names (clones in the trash left out), each
+ * NUL-terminated, side by side in `pools` and `images`; returns how many,
+ * or -ERANGE with both sizes needed.
+ *
+ * # Safety
+ * `img` live; lengths valid; buffers valid for them.
+ */
+ptrdiff_t rbd_list_children(rbd_image_t img,
+                            char *pools,
+                            size_t *pools_len,
+                            char *images,
+                            size_t *images_len);
+
+/**
+ * The clones with their ids and trash state, then an all-NULL entry;
+ * -ERANGE with the entries needed in `*max_children`. Returns the count.
+ *
+ * # Safety
+ * `img` live; `max_children` valid; `children` valid for that many.
+ */
+int rbd_list_children2(rbd_image_t img, struct rbd_child_info_t *children, int *max_children);
+
+/**
+ * # Safety
+ * `child` NULL or filled by rbd_list_children2.
+ */
+void rbd_list_child_cleanup(struct rbd_child_info_t *child);
+
+/**
+ * # Safety
+ * `children` holds `num_children` entries from rbd_list_children2.
+ */
+void rbd_list_children_cleanup(struct rbd_child_info_t *children, size_t num_children);
+
+/**
+ * The direct clones, as linked image specs; -ERANGE with the count
+ * needed in `*max_images`.
+ *
+ * # Safety
+ * `img` live; `max_images` valid; `images` valid for that many.
+ */
+int rbd_list_children3(rbd_image_t img, struct rbd_linked_image_spec_t *images, size_t *max_images);
+
+/**
+ * Every clone down the generations, as linked image specs.
+ *
+ * # Safety
+ * As [`rbd_list_children3`].
+ */
+int rbd_list_descendants(rbd_image_t img,
+                         struct rbd_linked_image_spec_t *images,
+                         size_t *max_images);
+
+/**
+ * # Safety
+ * `images` holds `num_images` entries from rbd_list_children3 and the like.
+ */
+void rbd_linked_image_spec_list_cleanup(struct rbd_linked_image_spec_t *images, size_t num_images);
+
+/**
+ * Copies the image (as this handle reads it) to a new image `destname`
+ * with the same size, features and layout, and its metadata.
+ *
+ * # Safety
+ * `image` and `dest_io_ctx` live; `destname` a C string.
+ */
+int rbd_copy(rbd_image_t image, rados_ioctx_t dest_io_ctx, const char *destname);
+
+/**
+ * Copies into an existing image at least as large (-EINVAL otherwise).
+ *
+ * # Safety
+ * `src` and `dest` live.
+ */
+int rbd_copy2(rbd_image_t src, rbd_image_t dest);
+
+/**
+ * # Safety
+ * As [`rbd_copy`]; `dest_opts` from rbd_image_options_create.
+ */
+int rbd_copy3(rbd_image_t src,
+              rados_ioctx_t dest_io_ctx,
+              const char *destname,
+              rbd_image_options_t dest_opts);
+
+/**
+ * Zero runs of `sparse_size` bytes are left unwritten.
+ *
+ * # Safety
+ * As [`rbd_copy3`].
+ */
+int rbd_copy4(rbd_image_t src,
+              rados_ioctx_t dest_io_ctx,
+              const char *destname,
+              rbd_image_options_t dest_opts,
+              size_t sparse_size);
+
+/**
+ * # Safety
+ * As [`rbd_copy`]; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_copy_with_progress(rbd_image_t image,
+                           rados_ioctx_t dest_p,
+                           const char *destname,
+                           librbd_progress_fn_t cb,
+                           void *cbdata);
+
+/**
+ * # Safety
+ * As [`rbd_copy2`]; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_copy_with_progress2(rbd_image_t src,
+                            rbd_image_t dest,
+                            librbd_progress_fn_t cb,
+                            void *cbdata);
+
+/**
+ * # Safety
+ * As [`rbd_copy3`]; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_copy_with_progress3(rbd_image_t image,
+                            rados_ioctx_t dest_p,
+                            const char *destname,
+                            rbd_image_options_t dest_opts,
+                            librbd_progress_fn_t cb,
+                            void *cbdata);
+
+/**
+ * # Safety
+ * As [`rbd_copy4`]; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_copy_with_progress4(rbd_image_t image,
+                            rados_ioctx_t dest_p,
+                            const char *destname,
+                            rbd_image_options_t dest_opts,
+                            librbd_progress_fn_t cb,
+                            void *cbdata,
+                            size_t sparse_size);
+
+/**
+ * Copies the image with its snapshots (and a clone's parent link unless
+ * RBD_IMAGE_OPTION_FLATTEN is set).
+ *
+ * # Safety
+ * As [`rbd_copy3`].
+ */
+int rbd_deep_copy(rbd_image_t src,
+                  rados_ioctx_t dest_io_ctx,
+                  const char *destname,
+                  rbd_image_options_t dest_opts);
+
+/**
+ * # Safety
+ * As [`rbd_deep_copy`]; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_deep_copy_with_progress(rbd_image_t image,
+                                rados_ioctx_t dest_io_ctx,
+                                const char *destname,
+                                rbd_image_options_t dest_opts,
+                                librbd_progress_fn_t cb,
+                                void *cbdata);
+
+/**
+ * # Safety
+ * `io` live; `name` a C string.
+ */
+int rbd_namespace_create(rados_ioctx_t io, const char *name);
+
+/**
+ * -EBUSY while the namespace holds images or trashed images.
+ *
+ * # Safety
+ * `io` live; `name` a C string.
+ */
+int rbd_namespace_remove(rados_ioctx_t io, const char *name);
+
+/**
+ * Names, each NUL-terminated; returns the bytes used, or -ERANGE with the
+ * bytes needed in `*size`.
+ *
+ * # Safety
+ * `io` live; `size` valid; `names` valid for `*size` bytes.
+ */
+int rbd_namespace_list(rados_ioctx_t io, char *names, size_t *size);
+
+/**
+ * The value of pool metadata `key` with its NUL; -ERANGE with the size
+ * needed in `*val_len` when it does not fit (checked even when the key is
+ * missing, as librbd does).
+ *
+ * # Safety
+ * `io` live; `key` a C string; `val_len` valid; `value` valid for `*val_len`.
+ */
+int rbd_pool_metadata_get(rados_ioctx_t io, const char *key, char *value, size_t *val_len);
+
+/**
+ * Sets pool metadata `key`; a `conf_<option>` key must name an option a
+ * pool may override, with a valid value (-EINVAL otherwise).
+ *
+ * # Safety
+ * `io` live; `key` and `value` C strings.
+ */
+int rbd_pool_metadata_set(rados_ioctx_t io, const char *key, const char *value);
+
+/**
+ * -ENOENT when the key is not set.
+ *
+ * # Safety
+ * `io` live; `key` a C string.
+ */
+int rbd_pool_metadata_remove(rados_ioctx_t io, const char *key);
+
+/**
+ * Up to `max` keys after `start` (0: 64) and their values, each
+ * NUL-terminated; returns 0, or -ERANGE with both sizes needed.
+ *
+ * # Safety
+ * `io` live; `start` a C string; lengths valid; buffers valid for them.
+ */
+int rbd_pool_metadata_list(rados_ioctx_t io,
+                           const char *start,
+                           uint64_t max,
+                           char *keys,
+                           size_t *key_len,
+                           char *values,
+                           size_t *vals_len);
+
+/**
+ * Every option a pool may override, with its value and where it comes
+ * from; -ERANGE with the count needed in `*max_options`.
+ *
+ * # Safety
+ * `io` live; `max_options` valid; `options` valid for `*max_options`.
+ */
+int rbd_config_pool_list(rados_ioctx_t io, struct rbd_config_option_t *options, int *max_options);
+
+/**
+ * # Safety
+ * `options` holds `max_options` entries from rbd_config_pool_list.
+ */
+void rbd_config_pool_list_cleanup(struct rbd_config_option_t *options, int max_options);
+
+/**
+ * # Safety
+ * `stats` writable.
+ */
+void rbd_pool_stats_create(rbd_pool_stats_t *stats);
+
+/**
+ * # Safety
+ * `stats` from rbd_pool_stats_create, not used afterwards.
+ */
+void rbd_pool_stats_destroy(rbd_pool_stats_t stats);
+
+/**
+ * Asks for statistic `stat_option` into `*stat_val`; -ENOENT for an
+ * unknown statistic.
+ *
+ * # Safety
+ * `stats` live; `stat_val` writable until rbd_pool_stats_get returns.
+ */
+int rbd_pool_stats_option_add_uint64(rbd_pool_stats_t stats, int stat_option, uint64_t *stat_val);
+
+/**
+ * Gathers the statistics asked for.
+ *
+ * # Safety
+ * `io` live; `stats` live with its value pointers still writable.
+ */
+int rbd_pool_stats_get(rados_ioctx_t io, rbd_pool_stats_t stats);
+
+/**
+ * Moves image `name` to the trash; rbd_trash_remove refuses it (without
+ * force) for `delay` seconds.
+ *
+ * # Safety
+ * `io` live; `name` a C string.
+ */
+int rbd_trash_move(rados_ioctx_t io, const char *name, uint64_t delay);
+
+/**
+ * # Safety
+ * `io` live; `id` a C string; `info` writable.
+ */
+int rbd_trash_get(rados_ioctx_t io, const char *id, struct rbd_trash_image_info_t *info);
+
+/**
+ * # Safety
+ * `info` NULL or filled by rbd_trash_get / rbd_trash_list.
+ */
+void rbd_trash_get_cleanup(struct rbd_trash_image_info_t *info);
+
+/**
+ * The trash's entries; -ERANGE with the count in `*num_entries` when
+ * they do not fit. Returns the count.
+ *
+ * # Safety
+ * `io` live; `num_entries` valid; `entries` valid for `*num_entries`.
+ */
+int rbd_trash_list(rados_ioctx_t io, struct rbd_trash_image_info_t *entries, size_t *num_entries);
+
+/**
+ * # Safety
+ * `entries` holds `num_entries` entries from rbd_trash_list.
+ */
+void rbd_trash_list_cleanup(struct rbd_trash_image_info_t *entries, size_t num_entries);
+
+/**
+ * Puts image `id` back as `name` ("" : its old name).
+ *
+ * # Safety
+ * `io` live; `id` and `name` C strings.
+ */
+int rbd_trash_restore(rados_ioctx_t io, const char *id, const char *name);
+
+/**
+ * Deletes image `id` for good: -EPERM before its deferment ends unless
+ * `force`, -ENOTEMPTY with snapshots, -EBUSY while open elsewhere.
+ *
+ * # Safety
+ * `io` live; `id` a C string.
+ */
+int rbd_trash_remove(rados_ioctx_t io, const char *id, bool force);
+
+/**
+ * # Safety
+ * As [`rbd_trash_remove`]; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_trash_remove_with_progress(rados_ioctx_t io,
+                                   const char *id,
+                                   bool force,
+                                   librbd_progress_fn_t cb,
+                                   void *cbdata);
+
+/**
+ * Removes the user's trashed images whose deferment ended by `expire_ts`
+ * (0: now). `threshold` -1 means no pool-fullness criterion.
+ *
+ * # Safety
+ * `io` live.
+ */
+int rbd_trash_purge(rados_ioctx_t io, time_t expire_ts, float threshold);
+
+/**
+ * # Safety
+ * As [`rbd_trash_purge`]; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_trash_purge_with_progress(rados_ioctx_t io,
+                                  time_t expire_ts,
+                                  float threshold,
+                                  librbd_progress_fn_t cb,
+                                  void *cbdata);
+
+/**
+ * rbd_remove, telling `cb` (objects removed, objects).
+ *
+ * # Safety
+ * `io` live; `name` a C string; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_remove_with_progress(rados_ioctx_t io,
+                             const char *name,
+                             librbd_progress_fn_t cb,
+                             void *cbdata);
+
+/**
  * Reports librbd's version. Any pointer may be NULL.
  *
  * # Safety

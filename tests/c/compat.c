@@ -1170,6 +1170,262 @@ static void check_parse_argv_remainder(void)
     rados_shutdown(cluster);
 }
 
+static int pool_progress_calls;
+
+static int pool_progress(uint64_t offset, uint64_t total, void *arg)
+{
+    (void)offset;
+    (void)total;
+    (void)arg;
+    pool_progress_calls++;
+    return 0;
+}
+
+/* The id of trash entry `name`, or "" (the list's strings are freed). */
+static void trash_id(rados_ioctx_t io, const char *name, char *id, size_t len)
+{
+    rbd_trash_image_info_t entries[64];
+    size_t n = 64;
+    int r = rbd_trash_list(io, entries, &n);
+    id[0] = '\0';
+    for (int i = 0; i < r; i++)
+        if (strcmp(entries[i].name, name) == 0)
+            snprintf(id, len, "%s", entries[i].id);
+    if (r > 0)
+        rbd_trash_list_cleanup(entries, n);
+}
+
+/* Pool-level calls: trash, namespaces, pool metadata and config, stats,
+ * copies and children. */
+static void check_pool_level(rados_t cluster, rados_ioctx_t io)
+{
+    char id[64], buf[4096];
+    int order = 22;
+    size_t n;
+    rbd_image_t img;
+
+    /* The trash: deferment, restore under a new name, snapshots keep it. */
+    must(rbd_create2(io, "compat_trash", 8 << 20, 1, &order), "rbd_create2 compat_trash");
+    expect("rbd_trash_move(delay 100)", rbd_trash_move(io, "compat_trash", 100), 0);
+    expect("rbd_trash_move(gone)", rbd_trash_move(io, "compat_trash", 100), -ENOENT);
+    n = 0;
+    expect("rbd_trash_list(no room)", rbd_trash_list(io, NULL, &n) == -ERANGE && n >= 1, 1);
+    trash_id(io, "compat_trash", id, sizeof id);
+    rbd_trash_image_info_t info;
+    expect("rbd_trash_get", rbd_trash_get(io, id, &info), 0);
+    expect("rbd_trash_get deferment", (long long)(info.deferment_end_time - info.deletion_time), 100);
+    expect("rbd_trash_get source", info.source, RBD_TRASH_IMAGE_SOURCE_USER);
+    rbd_trash_get_cleanup(&info);
+    expect("rbd_trash_get(missing)", rbd_trash_get(io, "nosuchid", &info), -ENOENT);
+    expect("rbd_trash_remove(deferred)", rbd_trash_remove(io, id, false), -EPERM);
+    expect("rbd_open(trashed)", rbd_open(io, "compat_trash", &img, NULL), -ENOENT);
+    expect("rbd_trash_restore(new name)", rbd_trash_restore(io, id, "compat_trash2"), 0);
+    expect("rbd_trash_restore(again)", rbd_trash_restore(io, id, "compat_trash2"), -ENOENT);
+    must(rbd_open(io, "compat_trash2", &img, NULL), "rbd_open compat_trash2");
+    must(rbd_snap_create(img, "s"), "rbd_snap_create");
+    rbd_close(img);
+    expect("rbd_trash_move(with snapshot)", rbd_trash_move(io, "compat_trash2", 0), 0);
+    expect("rbd_trash_remove(snapshots)", rbd_trash_remove(io, id, false), -ENOTEMPTY);
+    expect("rbd_trash_restore(old name)", rbd_trash_restore(io, id, ""), 0);
+    must(rbd_open(io, "compat_trash2", &img, NULL), "rbd_open compat_trash2");
+    must(rbd_snap_remove(img, "s"), "rbd_snap_remove");
+    rbd_close(img);
+    expect("rbd_trash_move(again)", rbd_trash_move(io, "compat_trash2", 0), 0);
+    pool_progress_calls = 0;
+    expect("rbd_trash_remove_with_progress", rbd_trash_remove_with_progress(io, id, false, pool_progress, NULL), 0);
+    expect("rbd_trash_remove progress called", pool_progress_calls > 0, 1);
+    expect("rbd_trash_remove(gone)", rbd_trash_remove(io, id, true), -ENOENT);
+    expect("rbd_trash_purge(threshold 2)", rbd_trash_purge(io, 0, 2.0), -EINVAL);
+    expect("rbd_trash_purge", rbd_trash_purge(io, 0, -1), 0);
+
+    /* Namespaces: busy while images or trashed images remain. */
+    expect("rbd_namespace_create", rbd_namespace_create(io, "compat_ns"), 0);
+    expect("rbd_namespace_create(again)", rbd_namespace_create(io, "compat_ns"), -EEXIST);
+    expect("rbd_namespace_create(\"\")", rbd_namespace_create(io, ""), -EINVAL);
+    n = 0;
+    expect("rbd_namespace_list(NULL)", rbd_namespace_list(io, NULL, &n), -EINVAL);
+    n = sizeof buf;
+    int listed = rbd_namespace_list(io, buf, &n), found = 0;
+    for (size_t at = 0; listed > 0 && at < n; at += strlen(buf + at) + 1)
+        found |= strcmp(buf + at, "compat_ns") == 0;
+    expect("rbd_namespace_list has it", found, 1);
+    rados_ioctx_t ns;
+    must(rados_ioctx_create(cluster, "rbd", &ns), "rados_ioctx_create ns");
+    rados_ioctx_set_namespace(ns, "compat_ns");
+    must(rbd_create2(ns, "compat_ns_img", 1 << 20, 1, &order), "rbd_create2 in namespace");
+    expect("rbd_namespace_remove(image)", rbd_namespace_remove(io, "compat_ns"), -EBUSY);
+    expect("rbd_trash_move(in namespace)", rbd_trash_move(ns, "compat_ns_img", 0), 0);
+    expect("rbd_namespace_remove(trash)", rbd_namespace_remove(io, "compat_ns"), -EBUSY);
+    trash_id(ns, "compat_ns_img", id, sizeof id);
+    expect("rbd_trash_remove(in namespace)", rbd_trash_remove(ns, id, false), 0);
+    expect("rbd_namespace_remove", rbd_namespace_remove(io, "compat_ns"), 0);
+    expect("rbd_namespace_remove(again)", rbd_namespace_remove(io, "compat_ns"), -ENOENT);
+    rados_ioctx_destroy(ns);
+
+    /* Pool metadata and configuration overrides. */
+    expect("rbd_pool_metadata_set", rbd_pool_metadata_set(io, "compat_key", "value"), 0);
+    n = sizeof buf;
+    expect("rbd_pool_metadata_get", rbd_pool_metadata_get(io, "compat_key", buf, &n), 0);
+    expect("rbd_pool_metadata_get value", strcmp(buf, "value"), 0);
+    n = 0;
+    expect("rbd_pool_metadata_get(no room)", rbd_pool_metadata_get(io, "compat_key", buf, &n), -ERANGE);
+    expect("rbd_pool_metadata_get needed", (long long)n, 6);
+    n = sizeof buf;
+    expect("rbd_pool_metadata_get(missing)", rbd_pool_metadata_get(io, "compat_none", buf, &n), -ENOENT);
+    expect("rbd_pool_metadata_set(conf)", rbd_pool_metadata_set(io, "conf_rbd_cache", "false"), 0);
+    expect("rbd_pool_metadata_set(bad value)", rbd_pool_metadata_set(io, "conf_rbd_cache", "maybe"), -EINVAL);
+    expect("rbd_pool_metadata_set(no option)", rbd_pool_metadata_set(io, "conf_no_such", "1"), -EINVAL);
+    expect("rbd_pool_metadata_set(not for pools)", rbd_pool_metadata_set(io, "conf_rbd_default_pool", "x"), -EINVAL);
+    char keys[4096], vals[4096];
+    size_t klen = 0, vlen = 0;
+    expect("rbd_pool_metadata_list(no room)", rbd_pool_metadata_list(io, "", 0, keys, &klen, vals, &vlen), -ERANGE);
+    klen = sizeof keys;
+    vlen = sizeof vals;
+    expect("rbd_pool_metadata_list", rbd_pool_metadata_list(io, "", 0, keys, &klen, vals, &vlen), 0);
+    int max = 0;
+    expect("rbd_config_pool_list(no room)", rbd_config_pool_list(io, NULL, &max), -ERANGE);
+    expect("rbd_config_pool_list count", max, 109);
+    rbd_config_option_t *options = calloc(max, sizeof *options);
+    expect("rbd_config_pool_list", rbd_config_pool_list(io, options, &max), 0);
+    int from_pool = -1;
+    for (int i = 0; i < max; i++)
+        if (strcmp(options[i].name, "rbd_cache") == 0)
+            from_pool = options[i].source == RBD_CONFIG_SOURCE_POOL && strcmp(options[i].value, "false") == 0;
+    expect("rbd_config_pool_list rbd_cache from the pool", from_pool, 1);
+    rbd_config_pool_list_cleanup(options, max);
+    free(options);
+    expect("rbd_pool_metadata_remove", rbd_pool_metadata_remove(io, "compat_key"), 0);
+    expect("rbd_pool_metadata_remove(again)", rbd_pool_metadata_remove(io, "compat_key"), -ENOENT);
+    must(rbd_pool_metadata_remove(io, "conf_rbd_cache"), "rbd_pool_metadata_remove conf");
+
+    /* Pool stats: one more image, its size and its snapshot. */
+    uint64_t before[4] = {0}, after[4] = {0};
+    rbd_pool_stats_t stats;
+    rbd_pool_stats_create(&stats);
+    for (int i = 0; i < 4; i++)
+        rbd_pool_stats_option_add_uint64(stats, i, &before[i]);
+    expect("rbd_pool_stats_option_add_uint64(unknown)", rbd_pool_stats_option_add_uint64(stats, 99, &before[0]), -ENOENT);
+    expect("rbd_pool_stats_get", rbd_pool_stats_get(io, stats), 0);
+    rbd_pool_stats_destroy(stats);
+
+    /* Copies: data, geometry and snapshots. */
+    must(rbd_create2(io, "compat_cp_src", 10 << 20, 1 | 4 | 8 | 16 | 32, &order), "rbd_create2 compat_cp_src");
+    must(rbd_open(io, "compat_cp_src", &img, NULL), "rbd_open compat_cp_src");
+    memset(buf, 'a', sizeof buf);
+    rbd_write(img, 0, sizeof buf, buf);
+    rbd_write(img, 9 << 20, sizeof buf, buf);
+    must(rbd_snap_create(img, "snap1"), "rbd_snap_create snap1");
+    memset(buf, 'b', sizeof buf);
+    rbd_write(img, 0, sizeof buf, buf);
+    rbd_flush(img);
+    rbd_pool_stats_create(&stats);
+    for (int i = 0; i < 4; i++)
+        rbd_pool_stats_option_add_uint64(stats, i, &after[i]);
+    rbd_pool_stats_get(io, stats);
+    rbd_pool_stats_destroy(stats);
+    expect("rbd_pool_stats images", (long long)(after[0] - before[0]), 1);
+    expect("rbd_pool_stats provisioned", (long long)(after[1] - before[1]), 10 << 20);
+    expect("rbd_pool_stats snapshots", (long long)(after[3] - before[3]), 1);
+
+    pool_progress_calls = 0;
+    expect("rbd_copy_with_progress", rbd_copy_with_progress(img, io, "compat_cp_dst", pool_progress, NULL), 0);
+    expect("rbd_copy progress called", pool_progress_calls > 0, 1);
+    expect("rbd_copy(exists)", rbd_copy(img, io, "compat_cp_dst"), -EEXIST);
+    rbd_image_options_t opts;
+    rbd_image_options_create(&opts);
+    rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_ORDER, 20);
+    expect("rbd_copy3(object smaller than stripe unit)", rbd_copy3(img, io, "compat_cp_dst3", opts), -EINVAL);
+    uint64_t value = 0;
+    rbd_image_options_get_uint64(opts, RBD_IMAGE_OPTION_STRIPE_COUNT, &value);
+    expect("rbd_copy3 fills in stripe count", (long long)value, 1);
+    rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_STRIPE_UNIT, 1 << 20);
+    expect("rbd_copy3", rbd_copy3(img, io, "compat_cp_dst3", opts), 0);
+    rbd_image_options_destroy(opts);
+    rbd_image_t dst;
+    rbd_image_info_t st;
+    must(rbd_open(io, "compat_cp_dst", &dst, NULL), "rbd_open compat_cp_dst");
+    char rb[4] = {0};
+    rbd_read(dst, 0, 4, rb);
+    expect("rbd_copy data", memcmp(rb, "bbbb", 4), 0);
+    rbd_read(dst, 9 << 20, 4, rb);
+    expect("rbd_copy data at 9 MiB", memcmp(rb, "aaaa", 4), 0);
+    rbd_stat(dst, &st, sizeof st);
+    expect("rbd_copy size", (long long)st.size, 10 << 20);
+    rbd_snap_info_t snaps[4];
+    int nsnaps = 4;
+    expect("rbd_copy snapshots", rbd_snap_list(dst, snaps, &nsnaps), 0);
+    rbd_snap_list_end(snaps);
+    rbd_close(dst);
+    must(rbd_open(io, "compat_cp_dst3", &dst, NULL), "rbd_open compat_cp_dst3");
+    rbd_stat(dst, &st, sizeof st);
+    expect("rbd_copy3 order", st.order, 20);
+    rbd_close(dst);
+    rbd_image_options_create(&opts);
+    expect("rbd_deep_copy", rbd_deep_copy(img, io, "compat_cp_deep", opts), 0);
+    rbd_image_options_destroy(opts);
+    must(rbd_open(io, "compat_cp_deep", &dst, NULL), "rbd_open compat_cp_deep");
+    nsnaps = 4;
+    expect("rbd_deep_copy snapshots", rbd_snap_list(dst, snaps, &nsnaps), 1);
+    expect("rbd_deep_copy snapshot name", strcmp(snaps[0].name, "snap1"), 0);
+    rbd_snap_list_end(snaps);
+    rbd_read(dst, 0, 4, rb);
+    expect("rbd_deep_copy head", memcmp(rb, "bbbb", 4), 0);
+    rbd_snap_set(dst, "snap1");
+    rbd_read(dst, 0, 4, rb);
+    expect("rbd_deep_copy snapshot data", memcmp(rb, "aaaa", 4), 0);
+    rbd_snap_set(dst, NULL);
+    rbd_snap_remove(dst, "snap1");
+    rbd_close(dst);
+
+    /* Children of snap1, directly and once the clone is in the trash. */
+    must(rbd_snap_protect(img, "snap1"), "rbd_snap_protect");
+    must(rbd_clone(io, "compat_cp_src", "snap1", io, "compat_child", 1, &order), "rbd_clone");
+    rbd_snap_set(img, "snap1");
+    size_t plen = 0, ilen = 0;
+    expect("rbd_list_children(no room)", rbd_list_children(img, NULL, &plen, NULL, &ilen), -ERANGE);
+    expect("rbd_list_children pools length", (long long)plen, 4);
+    char pools[64], images[64];
+    plen = ilen = 64;
+    expect("rbd_list_children", rbd_list_children(img, pools, &plen, images, &ilen), 1);
+    expect("rbd_list_children name", strcmp(images, "compat_child"), 0);
+    int maxc = 0;
+    expect("rbd_list_children2(no room)", rbd_list_children2(img, NULL, &maxc), -ERANGE);
+    expect("rbd_list_children2 wants a terminator", maxc, 2);
+    rbd_child_info_t children[4];
+    maxc = 4;
+    expect("rbd_list_children2", rbd_list_children2(img, children, &maxc), 1);
+    expect("rbd_list_children2 leaves the count", maxc, 4);
+    expect("rbd_list_children2 terminator", children[1].image_name == NULL, 1);
+    rbd_list_children_cleanup(children, 1);
+    rbd_linked_image_spec_t specs[4];
+    n = 0;
+    expect("rbd_list_children3(no room)", rbd_list_children3(img, NULL, &n), -ERANGE);
+    n = 4;
+    expect("rbd_list_children3", rbd_list_children3(img, specs, &n), 0);
+    expect("rbd_list_children3 count", (long long)n, 1);
+    expect("rbd_list_children3 name", strcmp(specs[0].image_name, "compat_child"), 0);
+    rbd_linked_image_spec_list_cleanup(specs, n);
+    expect("rbd_trash_move(clone)", rbd_trash_move(io, "compat_child", 0), 0);
+    n = 4;
+    expect("rbd_list_descendants", rbd_list_descendants(img, specs, &n), 0);
+    expect("rbd_list_descendants trash", n == 1 && specs[0].trash, 1);
+    rbd_linked_image_spec_list_cleanup(specs, n);
+    plen = ilen = 64;
+    expect("rbd_list_children(trashed clone)", rbd_list_children(img, pools, &plen, images, &ilen), 0);
+    trash_id(io, "compat_child", id, sizeof id);
+    expect("rbd_trash_remove(clone)", rbd_trash_remove(io, id, true), 0);
+    rbd_snap_set(img, NULL);
+    must(rbd_snap_unprotect(img, "snap1"), "rbd_snap_unprotect");
+    must(rbd_snap_remove(img, "snap1"), "rbd_snap_remove snap1");
+    rbd_close(img);
+    pool_progress_calls = 0;
+    expect("rbd_remove_with_progress", rbd_remove_with_progress(io, "compat_cp_src", pool_progress, NULL), 0);
+    expect("rbd_remove progress called", pool_progress_calls > 0, 1);
+    must(rbd_remove(io, "compat_cp_dst"), "rbd_remove compat_cp_dst");
+    must(rbd_remove(io, "compat_cp_dst3"), "rbd_remove compat_cp_dst3");
+    must(rbd_remove(io, "compat_cp_deep"), "rbd_remove compat_cp_deep");
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -1212,6 +1468,7 @@ int main(int argc, char **argv)
     check_watch_and_locks(cluster, io);
     if (!local_store)
         check_two_opens(io); /* the embedded store delivers no notifications */
+    check_pool_level(cluster, io);
     rados_ioctx_destroy(io);
     rados_shutdown(cluster);
     printf("%s: %d failed\n", failures ? "FAILED" : "passed", failures);

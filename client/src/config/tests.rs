@@ -130,7 +130,7 @@ fn honoured_options_are_the_documented_ones() {
         ]
     );
     assert_eq!(accepted_options().filter(|(n, _, h)| *h && n.starts_with("debug_")).count(), 80);
-    assert_eq!(accepted_options().filter(|(_, _, h)| !*h).count(), 155);
+    assert_eq!(accepted_options().filter(|(_, _, h)| !*h).count(), 179);
 }
 
 #[test]

@@ -4,11 +4,13 @@
 
 pub mod admin;
 mod cache;
+pub mod copy;
 mod diff;
 mod inflight;
 pub mod io;
 mod lock;
 mod meta;
+pub mod pool;
 mod watcher;
 
 use std::sync::atomic::{AtomicBool, Ordering};

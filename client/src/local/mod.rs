@@ -190,7 +190,8 @@ impl LocalStore {
             | Reply::Stats(_)
             | Reply::PoolStat(_)
             | Reply::Alignment(_)
-            | Reply::PoolSnaps(_) => false,
+            | Reply::PoolSnaps(_)
+            | Reply::Pools(_) => false,
         };
         if succeeded && changes_store(request) {
             if let Err(e) = self.append(&Record::from_request(request)) {

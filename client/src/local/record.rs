@@ -217,6 +217,7 @@ impl Encode for Record {
                 | PoolRequest::RemovePoolSnap { .. }
                 | PoolRequest::PoolSnaps { .. }
                 | PoolRequest::ClusterStat
+                | PoolRequest::PoolList
                 | PoolRequest::WatchCheck { .. }
                 | PoolRequest::PoolStat { .. }
                 | PoolRequest::BaseTier { .. }

@@ -130,6 +130,9 @@ fn answer_decodes(method: &str, out: &[u8]) -> bool {
         "get_parent" => client::get_parent_finish(out).is_ok(),
         "children_list" => client::children_list_finish(out).is_ok(),
         "get_children" => client::get_children_finish(out).is_ok(),
+        "trash_list" => client::trash_list_finish(out).is_ok(),
+        "trash_get" => client::trash_get_finish(out).is_ok(),
+        "namespace_list" => client::namespace_list_finish(out).is_ok(),
         _ => out.is_empty(),
     }
 }

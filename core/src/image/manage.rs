@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 
 use super::create::{create, CreateOptions};
 use super::open::{image_id, open, refresh, snap_by_name};
-use super::operation::{flatten_objects, remove_objects, trim};
+use super::operation::{flatten_objects, trim};
 use super::snapshot::detach_child;
 use super::{ImageCtx, IoCtx};
 use crate::cls::rbd::client as cls;
@@ -101,13 +101,25 @@ pub async fn flatten(ictx: &mut ImageCtx) -> Result<(), Errno> {
 
 /// Removes image `name`: refused while it has snapshots (-ENOTEMPTY).
 pub async fn remove(io: &IoCtx, name: &str) -> Result<(), Errno> {
+    remove_reporting(io, name, &|_, _| {}).await
+}
+
+/// [`remove`], reporting the data objects removed to `report`.
+pub async fn remove_reporting(io: &IoCtx, name: &str, report: &(dyn Fn(u64, u64) + Send + Sync)) -> Result<(), Errno> {
     let ictx = open(io, name, None, false).await?;
-    let result = remove_opened(io, name, &ictx).await;
+    let result = remove_opened(io, Some(name), &ictx, report).await;
     let _ = super::open::close(&ictx).await;
     result
 }
 
-async fn remove_opened(io: &IoCtx, name: &str, ictx: &ImageCtx) -> Result<(), Errno> {
+/// Removes an open image; without a name (an image in the trash) its
+/// directory entry and id object are gone already.
+pub(crate) async fn remove_opened(
+    io: &IoCtx,
+    name: Option<&str>,
+    ictx: &ImageCtx,
+    report: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<(), Errno> {
     if !ictx.snaps.is_empty() {
         return Err(Errno::ENOTEMPTY);
     }
@@ -121,7 +133,7 @@ async fn remove_opened(io: &IoCtx, name: &str, ictx: &ImageCtx) -> Result<(), Er
     if let Some(parent) = &ictx.parent_info {
         detach_child(ictx, &parent.spec).await?;
     }
-    remove_objects(ictx, ictx.size).await?;
+    super::operation::remove_objects_reporting(ictx, ictx.size, report).await?;
     super::exclusive_lock::release(ictx).await?;
     let remove_object = |oid: String| async move {
         let mut op = ObjectOperation::new();
@@ -133,6 +145,7 @@ async fn remove_opened(io: &IoCtx, name: &str, ictx: &ImageCtx) -> Result<(), Er
     };
     remove_object(naming::object_map_object(&ictx.id, None)).await?;
     remove_object(ictx.header_object()).await?;
+    let Some(name) = name else { return Ok(()) };
     let mut op = ObjectOperation::new();
     cls::dir_remove_image(&mut op, name, &ictx.id);
     io.exec(naming::RBD_DIRECTORY, op).await?;

@@ -2,6 +2,7 @@
 //! maintenance flows over it. Everything here is sans-IO: flows are async
 //! and reach objects only through an [`IoCtx`]'s dispatcher.
 
+pub mod children;
 pub mod create;
 pub mod exclusive_lock;
 pub mod io;
@@ -10,7 +11,9 @@ pub mod manage;
 pub mod object_map;
 pub mod open;
 pub mod operation;
+pub mod pool;
 pub mod snapshot;
+pub mod trash;
 pub mod watcher;
 pub mod watchers;
 

@@ -302,6 +302,13 @@ impl RadosClient {
                 let age = self.objecter.watch_check(cookie, self.now);
                 self.events.push_back(ClientEvent::Reply(tid, Reply::Id(age)));
             }
+            Request::Pool(PoolRequest::PoolList) => {
+                let pools = match &self.map {
+                    Some(map) => Ok(map.pools().map(|(id, name)| (id, String::from(name))).collect()),
+                    None => Err(Errno::ENOTCONN),
+                };
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Pools(pools)));
+            }
             Request::Pool(PoolRequest::ClusterStat) => {
                 let mon_tid = self.mon.statfs();
                 self.statfs.insert(mon_tid, tid);

@@ -72,6 +72,9 @@ pub enum PoolRequest {
     },
     /// The cluster's space and object count: `Reply::Stats`.
     ClusterStat,
+    /// Every pool's id and name, as this client's map has them:
+    /// `Reply::Pools`.
+    PoolList,
     /// The pool `pool` is a cache tier of, or itself: `Reply::Id`.
     BaseTier {
         pool: i64,
@@ -137,6 +140,7 @@ impl Request {
             ) => Reply::Done(Err(e)),
             Request::Pool(PoolRequest::PoolSnaps { .. }) => Reply::PoolSnaps(Err(e)),
             Request::Pool(PoolRequest::ClusterStat) => Reply::Stats(Err(e)),
+            Request::Pool(PoolRequest::PoolList) => Reply::Pools(Err(e)),
             Request::Pool(PoolRequest::PoolStat { .. }) => Reply::PoolStat(Err(e)),
             Request::Pool(PoolRequest::Alignment { .. }) => Reply::Alignment(Err(e)),
             Request::Pool(
@@ -164,6 +168,8 @@ pub enum Reply {
     Alignment(Result<(bool, u64), Errno>),
     /// What rados_ioctx_pool_stat fills in (boxed: replies stay small).
     PoolStat(Result<alloc::boxed::Box<crate::mon::pool_stats::RadosPoolStat>, Errno>),
+    /// Pool ids and names, in id order.
+    Pools(Result<alloc::vec::Vec<(i64, String)>, Errno>),
     /// A monitor command's result, status line and output.
     Command {
         result: i32,

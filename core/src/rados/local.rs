@@ -17,6 +17,7 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         Request::Pool(PoolRequest::RemoveSnap { pool, snap }) => Reply::Done(store.remove_snap(*pool, *snap)),
         Request::Pool(PoolRequest::Lookup { name }) => Reply::Id(store.lookup_pool(name).map(|id| id as u64)),
         Request::Pool(PoolRequest::Name { pool }) => Reply::Name(store.pool_name(*pool)),
+        Request::Pool(PoolRequest::PoolList) => Reply::Pools(Ok(store.list_pools())),
         // No cache tiers here.
         Request::Pool(PoolRequest::BaseTier { pool }) => Reply::Id(store.pool_name(*pool).map(|_| *pool as u64)),
         // Every pool here is replicated: no alignment needed.

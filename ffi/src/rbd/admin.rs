@@ -14,17 +14,17 @@ use crate::handle::{self, c_handle, Magic};
 use crate::rados::ioctx;
 
 // RBD_IMAGE_OPTION_* (librbd.h).
-const OPT_FORMAT: c_int = 0;
-const OPT_FEATURES: c_int = 1;
-const OPT_ORDER: c_int = 2;
-const OPT_STRIPE_UNIT: c_int = 3;
-const OPT_STRIPE_COUNT: c_int = 4;
+pub(crate) const OPT_FORMAT: c_int = 0;
+pub(crate) const OPT_FEATURES: c_int = 1;
+pub(crate) const OPT_ORDER: c_int = 2;
+pub(crate) const OPT_STRIPE_UNIT: c_int = 3;
+pub(crate) const OPT_STRIPE_COUNT: c_int = 4;
 const OPT_FEATURES_SET: c_int = 8;
 const OPT_FEATURES_CLEAR: c_int = 9;
 const OPT_DATA_POOL: c_int = 10;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum OptValue {
+pub(crate) enum OptValue {
     Str(String),
     U64(u64),
 }
@@ -33,7 +33,7 @@ enum OptValue {
 #[derive(Debug)]
 pub struct ImageOptions {
     magic: Magic,
-    values: Mutex<BTreeMap<c_int, OptValue>>,
+    pub(crate) values: Mutex<BTreeMap<c_int, OptValue>>,
 }
 c_handle!(ImageOptions, 0x7262_6472_736f_7074); // "rbdrsopt"
 
@@ -70,7 +70,7 @@ pub unsafe extern "C" fn rbd_image_options_destroy(opts: rbd_image_options_t) {
     })
 }
 
-unsafe fn options<'a>(opts: rbd_image_options_t) -> Result<&'a ImageOptions, Errno> {
+pub(crate) unsafe fn options<'a>(opts: rbd_image_options_t) -> Result<&'a ImageOptions, Errno> {
     // SAFETY: forwarded contract.
     unsafe { handle::borrow(opts) }
 }
@@ -193,7 +193,7 @@ pub unsafe extern "C" fn rbd_image_options_is_empty(opts: rbd_image_options_t) -
 }
 
 /// The C options as the client's: only what the caller set.
-fn image_options(given: &BTreeMap<c_int, OptValue>) -> rbdrs_client::ImageOptions {
+pub(crate) fn image_options(given: &BTreeMap<c_int, OptValue>) -> rbdrs_client::ImageOptions {
     let num = |option: c_int| match given.get(&option) {
         Some(OptValue::U64(v)) => Some(*v),
         _ => None,

@@ -6,6 +6,11 @@ pub mod image;
 pub mod io;
 pub mod lock;
 pub mod snap;
+// Pool-level: trash, namespaces, pool metadata/config/stats, copies, children.
+pub mod children;
+pub mod copy;
+pub mod pool;
+pub mod trash;
 
 use crate::types::*;
 use std::collections::VecDeque;

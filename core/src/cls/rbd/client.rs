@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-use super::types::{ChildImageSpec, ParentImageSpec, SnapshotInfo, SnapshotNamespace};
+use super::types::{ChildImageSpec, ParentImageSpec, SnapshotInfo, SnapshotNamespace, TrashImageSpec};
 use crate::encoding::{decode_exact, DecodeError, Decoder, Encode, UtcTime};
 use crate::osd::{ObjectOperation, SnapContext, SnapId};
 
@@ -469,4 +469,66 @@ pub fn copyup(op: &mut ObjectOperation, data: Bytes) {
 /// parent's data, back to back in `data`.
 pub fn sparse_copyup(op: &mut ObjectOperation, extent_map: &BTreeMap<u64, u64>, data: &[u8]) {
     exec(op, "sparse_copyup", input!(extent_map, data));
+}
+
+// ---------------------------------------------------------------- rbd_trash
+
+pub fn trash_add(op: &mut ObjectOperation, id: &str, spec: &TrashImageSpec) {
+    exec(op, "trash_add", input!(id, spec));
+}
+
+pub fn trash_remove(op: &mut ObjectOperation, id: &str) {
+    exec(op, "trash_remove", input!(id));
+}
+
+/// Up to `max_return` entries with ids after `start` (exclusive).
+pub fn trash_list(op: &mut ObjectOperation, start: &str, max_return: u64) {
+    exec(op, "trash_list", input!(start, max_return));
+}
+
+/// Image id -> its trash entry.
+pub fn trash_list_finish(out: &[u8]) -> Result<BTreeMap<String, TrashImageSpec>, DecodeError> {
+    decode_exact(out)
+}
+
+pub fn trash_get(op: &mut ObjectOperation, id: &str) {
+    exec(op, "trash_get", input!(id));
+}
+
+pub fn trash_get_finish(out: &[u8]) -> Result<TrashImageSpec, DecodeError> {
+    decode_exact(out)
+}
+
+/// Moves the entry to `state` if it is in `expect` (-ESTALE otherwise,
+/// unless it is in `state` already).
+pub fn trash_state_set(op: &mut ObjectOperation, id: &str, state: u8, expect: u8) {
+    exec(op, "trash_state_set", input!(id, state, expect));
+}
+
+// ---------------------------------------------------------------- rbd_namespace
+
+pub fn namespace_add(op: &mut ObjectOperation, name: &str) {
+    exec(op, "namespace_add", input!(name));
+}
+
+pub fn namespace_remove(op: &mut ObjectOperation, name: &str) {
+    exec(op, "namespace_remove", input!(name));
+}
+
+pub fn namespace_list(op: &mut ObjectOperation, start: &str, max_return: u64) {
+    exec(op, "namespace_list", input!(start, max_return));
+}
+
+/// The names, in order (upstream's std::list<string>).
+pub fn namespace_list_finish(out: &[u8]) -> Result<Vec<String>, DecodeError> {
+    decode_exact(out)
+}
+
+/// DirectoryState: READY (0) or ADD_DISABLED (1), on a namespace's rbd_directory.
+pub fn dir_state_set(op: &mut ObjectOperation, state: u8) {
+    exec(op, "dir_state_set", input!(state));
+}
+
+pub fn dir_state_assert(op: &mut ObjectOperation, state: u8) {
+    exec(op, "dir_state_assert", input!(state));
 }

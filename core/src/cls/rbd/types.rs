@@ -501,3 +501,53 @@ impl Decode for ClsRbdSnap {
         })
     }
 }
+
+// -- the trash (cls_rbd_types.h TrashImageSource / TrashImageState) --
+pub const TRASH_IMAGE_SOURCE_USER: u8 = 0;
+pub const TRASH_IMAGE_SOURCE_MIRRORING: u8 = 1;
+pub const TRASH_IMAGE_SOURCE_MIGRATION: u8 = 2;
+pub const TRASH_IMAGE_SOURCE_REMOVING: u8 = 3;
+pub const TRASH_IMAGE_SOURCE_USER_PARENT: u8 = 4;
+pub const TRASH_IMAGE_STATE_NORMAL: u8 = 0;
+pub const TRASH_IMAGE_STATE_MOVING: u8 = 1;
+pub const TRASH_IMAGE_STATE_REMOVING: u8 = 2;
+pub const TRASH_IMAGE_STATE_RESTORING: u8 = 3;
+
+/// cls::rbd::TrashImageSpec: an image in `rbd_trash` (omap "id_<id>").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrashImageSpec {
+    pub source: u8,
+    pub name: String,
+    pub deletion_time: UtcTime,
+    pub deferment_end_time: UtcTime,
+    pub state: u8,
+}
+
+impl Encode for TrashImageSpec {
+    fn encode(&self, out: &mut Vec<u8>) {
+        // v2 appended the state.
+        encode_versioned(out, 2, 1, |out| {
+            self.source.encode(out);
+            self.name.encode(out);
+            self.deletion_time.encode(out);
+            self.deferment_end_time.encode(out);
+            self.state.encode(out);
+        });
+    }
+}
+
+impl Decode for TrashImageSpec {
+    const MIN_LEN: usize = 6 + 1 + 4 + 8 + 8;
+
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        d.versioned(2, |d, version| {
+            Ok(TrashImageSpec {
+                source: d.u8()?,
+                name: d.string()?,
+                deletion_time: d.decode()?,
+                deferment_end_time: d.decode()?,
+                state: if version >= 2 { d.u8()? } else { TRASH_IMAGE_STATE_NORMAL },
+            })
+        })
+    }
+}

@@ -116,8 +116,23 @@ pub async fn flatten_objects(ictx: &ImageCtx) -> Result<(), Errno> {
 /// Removes the head of every data object of an image of `size` bytes
 /// (RemoveRequest's trim to zero).
 pub async fn remove_objects(ictx: &ImageCtx, size: u64) -> Result<(), Errno> {
-    for_each_object(ictx, 0..object_count(&ictx.layout, size), |object_no| {
-        plain_write(ictx, object_no, ObjectWrite::Remove)
-    })
-    .await
+    remove_objects_reporting(ictx, size, &|_, _| {}).await
+}
+
+/// [`remove_objects`], telling `report` (objects done, objects) after
+/// each batch, as librbd's trim reports to a ProgressContext.
+pub async fn remove_objects_reporting(
+    ictx: &ImageCtx,
+    size: u64,
+    report: &(dyn Fn(u64, u64) + Send + Sync),
+) -> Result<(), Errno> {
+    let total = object_count(&ictx.layout, size);
+    let mut done = 0;
+    while done < total {
+        let end = (done + CONCURRENT_OPS as u64).min(total);
+        for_each_object(ictx, done..end, |object_no| plain_write(ictx, object_no, ObjectWrite::Remove)).await?;
+        done = end;
+        report(done, total);
+    }
+    Ok(())
 }

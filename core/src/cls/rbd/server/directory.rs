@@ -21,7 +21,7 @@ fn dir_key_for_name(name: &str) -> String {
 }
 
 /// Image ids are non-empty and alphanumeric.
-fn is_valid_id(id: &str) -> bool {
+pub(super) fn is_valid_id(id: &str) -> bool {
     !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 

@@ -8,6 +8,7 @@ mod directory;
 mod header;
 mod layering;
 mod snapshot;
+mod trash;
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -90,6 +91,18 @@ pub const METHODS: &[(&str, MethodFlags, ClassMethod)] = &[
     // data objects
     ("copyup", MethodFlags::RDWR, layering::copyup),
     ("sparse_copyup", MethodFlags::RDWR, layering::sparse_copyup),
+    // rbd_trash
+    ("trash_add", MethodFlags::RDWR, trash::trash_add),
+    ("trash_remove", MethodFlags::RDWR, trash::trash_remove),
+    ("trash_list", MethodFlags::RD, trash::trash_list),
+    ("trash_get", MethodFlags::RD, trash::trash_get),
+    ("trash_state_set", MethodFlags::RDWR, trash::trash_state_set),
+    // rbd_namespace
+    ("namespace_add", MethodFlags::RDWR, trash::namespace_add),
+    ("namespace_remove", MethodFlags::RDWR, trash::namespace_remove),
+    ("namespace_list", MethodFlags::RD, trash::namespace_list),
+    ("dir_state_assert", MethodFlags::RD, trash::dir_state_assert),
+    ("dir_state_set", MethodFlags::RDWR, trash::dir_state_set),
 ];
 
 /// Registers every cls_rbd method this server answers under class "rbd".

@@ -5,6 +5,7 @@
 
 mod client_bytes;
 mod store;
+mod trash_bytes;
 mod types_bytes;
 
 use alloc::string::String;

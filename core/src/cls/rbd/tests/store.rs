@@ -870,12 +870,16 @@ fn every_method_is_registered_with_upstream_flags() {
         "get_parent",
         "children_list",
         "get_children",
+        "trash_list",
+        "trash_get",
+        "namespace_list",
+        "dir_state_assert",
     ];
     for &(method, flags, _) in server::METHODS {
         let expect = if reads.contains(&method) { MethodFlags::RD } else { MethodFlags::RDWR };
         assert_eq!(flags, expect, "{method}");
     }
-    assert_eq!(server::METHODS.len(), 58);
+    assert_eq!(server::METHODS.len(), 68);
     let unique: BTreeSet<_> = server::METHODS.iter().map(|m| m.0).collect();
     assert_eq!(unique.len(), server::METHODS.len());
 }

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
+use super::feature_state::{GroupSpec, MirrorImage};
 use super::types::{ChildImageSpec, ParentImageSpec, SnapshotInfo, SnapshotNamespace};
 use crate::encoding::{decode_exact, DecodeError, Decoder, Encode, UtcTime};
 use crate::osd::{ObjectOperation, SnapContext, SnapId};
@@ -469,4 +470,61 @@ pub fn copyup(op: &mut ObjectOperation, data: Bytes) {
 /// parent's data, back to back in `data`.
 pub fn sparse_copyup(op: &mut ObjectOperation, extent_map: &BTreeMap<u64, u64>, data: &[u8]) {
     exec(op, "sparse_copyup", input!(extent_map, data));
+}
+
+// ---------------------------------------------------------------- mirroring, groups, migration
+// librbdrs reads these to answer truthfully; it never turns the features on.
+
+/// On `rbd_mirroring`; -ENOENT there means mirroring was never enabled
+/// (librbd reads that as MIRROR_MODE_DISABLED).
+pub fn mirror_mode_get(op: &mut ObjectOperation) {
+    exec(op, "mirror_mode_get", input!());
+}
+
+/// One of the MIRROR_MODE_* values.
+pub fn mirror_mode_get_finish(out: &[u8]) -> Result<u32, DecodeError> {
+    decode_exact(out)
+}
+
+/// On `rbd_mirroring`; -ENOENT when the pool has no mirror uuid.
+pub fn mirror_uuid_get(op: &mut ObjectOperation) {
+    exec(op, "mirror_uuid_get", input!());
+}
+
+pub fn mirror_uuid_get_finish(out: &[u8]) -> Result<String, DecodeError> {
+    decode_exact(out)
+}
+
+/// On `rbd_mirroring`: the image's record; -ENOENT when it has none.
+pub fn mirror_image_get(op: &mut ObjectOperation, image_id: &str) {
+    exec(op, "mirror_image_get", input!(image_id));
+}
+
+pub fn mirror_image_get_finish(out: &[u8]) -> Result<MirrorImage, DecodeError> {
+    decode_exact(out)
+}
+
+/// On `rbd_group_directory`: up to `max_return` groups named after `start`.
+pub fn group_dir_list(op: &mut ObjectOperation, start: &str, max_return: u64) {
+    exec(op, "group_dir_list", input!(start, max_return));
+}
+
+/// Name -> id.
+pub fn group_dir_list_finish(out: &[u8]) -> Result<BTreeMap<String, String>, DecodeError> {
+    decode_exact(out)
+}
+
+/// On the header: the image's group (an invalid spec when none).
+pub fn image_group_get(op: &mut ObjectOperation) {
+    exec(op, "image_group_get", input!());
+}
+
+pub fn image_group_get_finish(out: &[u8]) -> Result<GroupSpec, DecodeError> {
+    decode_exact(out)
+}
+
+/// On the header: the migration record; -EINVAL when the image is not
+/// migrating. librbdrs only looks at whether it succeeds.
+pub fn migration_get(op: &mut ObjectOperation) {
+    exec(op, "migration_get", input!());
 }

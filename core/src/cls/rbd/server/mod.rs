@@ -5,6 +5,7 @@
 //! the header's "parent" key). Format 1 headers are not served.
 
 mod directory;
+mod feature_state;
 mod header;
 mod layering;
 mod snapshot;
@@ -90,6 +91,13 @@ pub const METHODS: &[(&str, MethodFlags, ClassMethod)] = &[
     // data objects
     ("copyup", MethodFlags::RDWR, layering::copyup),
     ("sparse_copyup", MethodFlags::RDWR, layering::sparse_copyup),
+    // mirroring, groups, migration: reads only
+    ("mirror_mode_get", MethodFlags::RD, feature_state::mirror_mode_get),
+    ("mirror_uuid_get", MethodFlags::RD, feature_state::mirror_uuid_get),
+    ("mirror_image_get", MethodFlags::RD, feature_state::mirror_image_get),
+    ("group_dir_list", MethodFlags::RD, feature_state::group_dir_list),
+    ("image_group_get", MethodFlags::RD, feature_state::image_group_get),
+    ("migration_get", MethodFlags::RD, feature_state::migration_get),
 ];
 
 /// Registers every cls_rbd method this server answers under class "rbd".

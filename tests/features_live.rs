@@ -31,10 +31,23 @@ fn run(tool: &str, args: &[&str]) {
     assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// client.admin on the test cluster, in `pool`.
+fn connect(pool: &str) -> (rados_t, rados_ioctx_t) {
+    let conf = std::env::var("CEPH_CONF").expect("CEPH_CONF: eval \"$(tests/cluster/ceph-cluster.sh env)\" first");
+    unsafe {
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null()), 0);
+        assert_eq!(rados_conf_read_file(cluster, c(&conf).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c(pool).as_ptr(), &mut io), 0);
+        (cluster, io)
+    }
+}
+
 #[test]
 #[ignore]
 fn state_other_clients_recorded_is_reported() {
-    let conf = std::env::var("CEPH_CONF").expect("CEPH_CONF: eval \"$(tests/cluster/ceph-cluster.sh env)\" first");
     // A fresh pool each run: the mirroring state below stays in it.
     let _ = Command::new("ceph").args(["osd", "pool", "rm", POOL, POOL, "--yes-i-really-really-mean-it"]).output();
     run("ceph", &["osd", "pool", "create", POOL, "8"]);
@@ -45,12 +58,7 @@ fn state_other_clients_recorded_is_reported() {
     run("rbd", &["group", "create", &format!("{POOL}/g1")]);
     run("rbd", &["group", "image", "add", &format!("{POOL}/g1"), &format!("{POOL}/img")]);
     unsafe {
-        let mut cluster: rados_t = null_mut();
-        assert_eq!(rados_create(&mut cluster, null()), 0);
-        assert_eq!(rados_conf_read_file(cluster, c(&conf).as_ptr()), 0);
-        assert_eq!(rados_connect(cluster), 0);
-        let mut io: rados_ioctx_t = null_mut();
-        assert_eq!(rados_ioctx_create(cluster, c(POOL).as_ptr(), &mut io), 0);
+        let (cluster, io) = connect(POOL);
 
         let mut mode = -1;
         assert_eq!(rbd_mirror_mode_get(io, &mut mode), 0);
@@ -108,5 +116,74 @@ fn state_other_clients_recorded_is_reported() {
         assert_eq!(rbd_close(image), 0);
         rbdrs::rados::rados_ioctx_destroy(io);
         rados_shutdown(cluster);
+    }
+}
+
+mod quiesce {
+    use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+
+    use super::*;
+    use rbdrs::rbd::quiesce::*;
+
+    static IMAGE: AtomicPtr<rbdrs::rbd::Image> = AtomicPtr::new(null_mut());
+    static HANDLE: AtomicU64 = AtomicU64::new(0);
+    static ANSWER: AtomicI32 = AtomicI32::new(0);
+    static QUIESCED: AtomicUsize = AtomicUsize::new(0);
+    static UNQUIESCED: AtomicUsize = AtomicUsize::new(0);
+
+    unsafe extern "C" fn on_quiesce(_: *mut std::ffi::c_void) {
+        QUIESCED.fetch_add(1, Ordering::SeqCst);
+        // Answered from the callback itself, as applications may.
+        unsafe {
+            rbd_quiesce_complete(
+                IMAGE.load(Ordering::SeqCst),
+                HANDLE.load(Ordering::SeqCst),
+                ANSWER.load(Ordering::SeqCst),
+            )
+        };
+    }
+
+    unsafe extern "C" fn on_unquiesce(_: *mut std::ffi::c_void) {
+        UNQUIESCED.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn snap_create(spec: &str) -> bool {
+        Command::new("timeout").args(["60", "rbd", "snap", "create", spec]).output().unwrap().status.success()
+    }
+
+    /// Upstream `rbd snap create` quiesces this process's open first; its
+    /// answer decides whether the snapshot is taken, as with librbd.
+    #[test]
+    #[ignore]
+    fn another_clients_snapshot_runs_the_callbacks() {
+        let name = format!("quiesce-{}", std::process::id());
+        run("rbd", &["create", "-s", "4M", &format!("rbd/{name}")]);
+        unsafe {
+            let (cluster, io) = connect("rbd");
+            let mut image: rbd_image_t = null_mut();
+            assert_eq!(rbd_open(io, c(&name).as_ptr(), &mut image, null()), 0);
+            IMAGE.store(image, Ordering::SeqCst);
+            let mut handle = 0;
+            assert_eq!(rbd_quiesce_watch(image, Some(on_quiesce), Some(on_unquiesce), null_mut(), &mut handle), 0);
+            HANDLE.store(handle, Ordering::SeqCst);
+
+            assert!(snap_create(&format!("rbd/{name}@quiesced")));
+            assert_eq!(QUIESCED.load(Ordering::SeqCst), 1);
+            assert_eq!(UNQUIESCED.load(Ordering::SeqCst), 1);
+
+            ANSWER.store(-5, Ordering::SeqCst);
+            assert!(!snap_create(&format!("rbd/{name}@refused")), "a quiesce error fails the snapshot");
+            assert_eq!(QUIESCED.load(Ordering::SeqCst), 2);
+            assert_eq!(UNQUIESCED.load(Ordering::SeqCst), 2, "unquiesced after the failure too");
+
+            assert_eq!(rbd_quiesce_unwatch(image, handle), 0);
+            assert!(snap_create(&format!("rbd/{name}@unwatched")));
+            assert_eq!(QUIESCED.load(Ordering::SeqCst), 2, "no callback once unwatched");
+            assert_eq!(rbd_close(image), 0);
+            rbdrs::rados::rados_ioctx_destroy(io);
+            rados_shutdown(cluster);
+        }
+        let _ = Command::new("rbd").args(["snap", "purge", &format!("rbd/{name}")]).output();
+        let _ = Command::new("rbd").args(["rm", &format!("rbd/{name}")]).output();
     }
 }

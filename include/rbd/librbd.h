@@ -2388,7 +2388,8 @@ int rbd_aio_mirror_image_get_status(rbd_image_t image,
 
 /**
  * # Safety
- * `image` from rbd_open; `handle` writable.
+ * `image` from rbd_open; `handle` writable; the callbacks valid until
+ * rbd_quiesce_unwatch.
  */
 int rbd_quiesce_watch(rbd_image_t image,
                       rbd_update_callback_t quiesce_cb,
@@ -2405,7 +2406,8 @@ int rbd_quiesce_watch(rbd_image_t image,
 int rbd_quiesce_unwatch(rbd_image_t image, uint64_t handle);
 
 /**
- * Acknowledges a quiesce callback; with none ever called, nothing waits.
+ * The application behind `handle` is quiesced (`r` < 0: it failed to,
+ * and the snapshot fails unless told to ignore quiesce errors).
  *
  * # Safety
  * `image` from rbd_open.

@@ -9,6 +9,7 @@ mod inflight;
 pub mod io;
 mod lock;
 mod meta;
+pub mod quiesce;
 mod watcher;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -76,6 +77,7 @@ pub struct Image {
     cache: Option<Arc<CacheDriver>>,
     closed: AtomicBool,
     updates: Arc<watcher::UpdateWatchers>,
+    quiesce: Arc<quiesce::QuiesceWatchers>,
 }
 
 impl std::fmt::Debug for Image {
@@ -123,6 +125,7 @@ impl Image {
             cache,
             closed: AtomicBool::new(false),
             updates: Default::default(),
+            quiesce: Default::default(),
         };
         watcher::start(&image)?;
         Ok(image)

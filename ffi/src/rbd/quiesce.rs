@@ -1,35 +1,32 @@
-//! Quiesce watchers: an application's callbacks librbd runs around a
-//! snapshot. librbdrs registers and unregisters them, but its image
-//! watcher does not yet act on quiesce/unquiesce notifications, so the
-//! callbacks are never called (snapshots go ahead as if none were
-//! registered).
+//! Quiesce watchers: an application's callbacks run when another client
+//! snapshots the image (its quiesce notification), and the snapshot waits
+//! for rbd_quiesce_complete. librbdrs's own snapshots do not notify yet.
 
 use crate::types::*;
-use std::collections::HashMap;
 use std::ffi::{c_int, c_void};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 
 use rbdrs_client::proto::Errno;
 
 use super::image;
 use crate::boundary::{guard, put};
 
-/// A registered watcher: its image and callbacks (kept for when the
-/// notifications are handled).
-#[allow(dead_code)]
-struct Watcher {
-    image: usize,
-    quiesce: rbd_update_callback_t,
-    unquiesce: rbd_update_callback_t,
-    arg: usize,
+/// A C callback and its argument, callable from any thread.
+#[derive(Clone, Copy)]
+struct CCallback(rbd_update_callback_t, usize);
+
+impl CCallback {
+    fn call(self) {
+        if let Some(cb) = self.0 {
+            // SAFETY: the application registered this function for this
+            // argument; librbd calls it from its own threads too.
+            let _ = std::panic::catch_unwind(|| unsafe { cb(self.1 as *mut c_void) });
+        }
+    }
 }
 
-static WATCHERS: Mutex<Option<HashMap<u64, Watcher>>> = Mutex::new(None);
-static NEXT: AtomicU64 = AtomicU64::new(1);
-
 /// # Safety
-/// `image` from rbd_open; `handle` writable.
+/// `image` from rbd_open; `handle` writable; the callbacks valid until
+/// rbd_quiesce_unwatch.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_quiesce_watch(
     image: rbd_image_t,
@@ -40,14 +37,12 @@ pub unsafe extern "C" fn rbd_quiesce_watch(
 ) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
-        unsafe { self::image(image) }?;
+        let img = unsafe { self::image(image) }?;
         if handle.is_null() {
             return Err(Errno::EINVAL);
         }
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        let watcher =
-            Watcher { image: image as usize, quiesce: quiesce_cb, unquiesce: unquiesce_cb, arg: arg as usize };
-        WATCHERS.lock().map_err(|_| Errno::EIO)?.get_or_insert_with(HashMap::new).insert(id, watcher);
+        let (quiesce, unquiesce) = (CCallback(quiesce_cb, arg as usize), CCallback(unquiesce_cb, arg as usize));
+        let id = img.quiesce_watch(move || quiesce.call(), move || unquiesce.call())?;
         // SAFETY: checked out-pointer.
         unsafe { put(handle, id) }?;
         Ok(0)
@@ -60,28 +55,17 @@ pub unsafe extern "C" fn rbd_quiesce_watch(
 /// `image` from rbd_open.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_quiesce_unwatch(image: rbd_image_t, handle: u64) -> c_int {
-    guard(|| {
-        // SAFETY: checked handle.
-        unsafe { self::image(image) }?;
-        let mut watchers = WATCHERS.lock().map_err(|_| Errno::EIO)?;
-        let map = watchers.get_or_insert_with(HashMap::new);
-        match map.get(&handle) {
-            Some(w) if w.image == image as usize => {
-                map.remove(&handle);
-                Ok(0)
-            }
-            _ => Err(Errno::ENOENT),
-        }
-    })
+    // SAFETY: checked handle.
+    guard(|| unsafe { self::image(image) }?.quiesce_unwatch(handle).map(|_| 0))
 }
 
-/// Acknowledges a quiesce callback; with none ever called, nothing waits.
+/// The application behind `handle` is quiesced (`r` < 0: it failed to,
+/// and the snapshot fails unless told to ignore quiesce errors).
 ///
 /// # Safety
 /// `image` from rbd_open.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_quiesce_complete(image: rbd_image_t, handle: u64, r: c_int) {
-    let _ = (handle, r);
     // SAFETY: checked handle.
-    guard(|| unsafe { self::image(image) }.map(|_| ()))
+    guard(|| unsafe { self::image(image) }.map(|img| img.quiesce_complete(handle, r)))
 }

@@ -176,9 +176,17 @@ mod quiesce {
             assert_eq!(QUIESCED.load(Ordering::SeqCst), 2);
             assert_eq!(UNQUIESCED.load(Ordering::SeqCst), 2, "unquiesced after the failure too");
 
+            // librbdrs's own snapshots quiesce too, this open included.
+            ANSWER.store(0, Ordering::SeqCst);
+            assert_eq!(rbdrs::rbd::snap::rbd_snap_create(image, c("own").as_ptr()), 0);
+            assert_eq!(QUIESCED.load(Ordering::SeqCst), 3);
+            ANSWER.store(-5, Ordering::SeqCst);
+            assert_eq!(rbdrs::rbd::snap::rbd_snap_create(image, c("own-refused").as_ptr()), -5);
+            assert_eq!(QUIESCED.load(Ordering::SeqCst), 4);
+
             assert_eq!(rbd_quiesce_unwatch(image, handle), 0);
             assert!(snap_create(&format!("rbd/{name}@unwatched")));
-            assert_eq!(QUIESCED.load(Ordering::SeqCst), 2, "no callback once unwatched");
+            assert_eq!(QUIESCED.load(Ordering::SeqCst), 4, "no callback once unwatched");
             assert_eq!(rbd_close(image), 0);
             rbdrs::rados::rados_ioctx_destroy(io);
             rados_shutdown(cluster);

@@ -10,6 +10,7 @@ pub mod manage;
 pub mod object_map;
 pub mod open;
 pub mod operation;
+pub mod quiesce;
 pub mod snapshot;
 pub mod watcher;
 pub mod watchers;

@@ -1,6 +1,6 @@
-//! Quiesce watchers: an application's callbacks run when another client
-//! snapshots the image (its quiesce notification), and the snapshot waits
-//! for rbd_quiesce_complete. librbdrs's own snapshots do not notify yet.
+//! Quiesce watchers: an application's callbacks run when a client (this
+//! one included) snapshots the image, and the snapshot waits for
+//! rbd_quiesce_complete.
 
 use crate::types::*;
 use std::ffi::{c_int, c_void};

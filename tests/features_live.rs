@@ -55,6 +55,7 @@ fn state_other_clients_recorded_is_reported() {
     run("rbd", &["create", "-s", "4M", &format!("{POOL}/img")]);
     run("rbd", &["mirror", "pool", "enable", POOL, "image"]);
     run("rbd", &["mirror", "image", "enable", &format!("{POOL}/img"), "snapshot"]);
+    run("rbd", &["mirror", "pool", "peer", "add", POOL, "client.peerx@remotec"]);
     run("rbd", &["group", "create", &format!("{POOL}/g1")]);
     run("rbd", &["group", "image", "add", &format!("{POOL}/g1"), &format!("{POOL}/img")]);
     unsafe {
@@ -69,8 +70,20 @@ fn state_other_clients_recorded_is_reported() {
         let mut len = uuid.len();
         assert_eq!(rbd_mirror_uuid_get(io, uuid.as_mut_ptr(), &mut len), 0);
         assert_eq!(len, 37);
-        let mut max = 4;
-        assert_eq!(rbd_mirror_peer_site_list(io, null_mut(), &mut max), -95, "peers are not read");
+        let mut sites = [std::mem::zeroed::<rbd_mirror_peer_site_t>(); 2];
+        let mut max = 0;
+        assert_eq!(rbd_mirror_peer_site_list(io, sites.as_mut_ptr(), &mut max), -34);
+        assert_eq!(max, 1);
+        assert_eq!(rbd_mirror_peer_site_list(io, sites.as_mut_ptr(), &mut max), 0);
+        assert_eq!(CStr::from_ptr(sites[0].site_name).to_str(), Ok("remotec"));
+        assert_eq!(CStr::from_ptr(sites[0].client_name).to_str(), Ok("client.peerx"));
+        assert_eq!(sites[0].direction, RBD_MIRROR_PEER_DIRECTION_RX_TX);
+        let uuid = CStr::from_ptr(sites[0].uuid).to_owned();
+        rbd_mirror_peer_site_list_cleanup(sites.as_mut_ptr(), max);
+        assert_eq!(rbd_mirror_peer_site_remove(io, uuid.as_ptr()), -95, "librbdrs removes no peer");
+        assert_eq!(rbd_mirror_peer_site_remove(io, c("nouuid").as_ptr()), 0);
+        assert_eq!(rbd_mirror_peer_site_set_name(io, c("nouuid").as_ptr(), c("x").as_ptr()), -2);
+        assert_eq!(rbd_mirror_peer_site_set_name(io, uuid.as_ptr(), c("x").as_ptr()), -95);
 
         let mut names = [0 as c_char; 64];
         let mut size = names.len();

@@ -4,7 +4,9 @@
 //! not turn these features on; it reports what other clients recorded.
 
 use rbdrs_core::cls::rbd::client as cls;
-use rbdrs_core::cls::rbd::feature_state::{GroupSpec, MirrorImage, MIRROR_MODE_DISABLED, RBD_GROUP_DIRECTORY};
+use rbdrs_core::cls::rbd::feature_state::{
+    GroupSpec, MirrorImage, MirrorPeer, MIRROR_MODE_DISABLED, RBD_GROUP_DIRECTORY,
+};
 use rbdrs_core::cls::rbd::types::SnapshotNamespace;
 use rbdrs_core::image::IoCtx as CoreIoCtx;
 use rbdrs_core::naming::RBD_MIRRORING;
@@ -58,6 +60,18 @@ impl IoCtx {
     pub fn mirror_uuid(&self) -> Result<String, Errno> {
         self.run(|io| {
             Box::pin(async move { call(&io, RBD_MIRRORING, cls::mirror_uuid_get, cls::mirror_uuid_get_finish).await })
+        })
+    }
+
+    /// The pool's mirroring peers; none when mirroring never ran.
+    pub fn mirror_peers(&self) -> Result<Vec<MirrorPeer>, Errno> {
+        self.run(|io| {
+            Box::pin(async move {
+                match call(&io, RBD_MIRRORING, cls::mirror_peer_list, cls::mirror_peer_list_finish).await {
+                    Err(Errno::ENOENT) => Ok(Vec::new()),
+                    r => r,
+                }
+            })
         })
     }
 

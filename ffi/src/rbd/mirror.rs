@@ -3,16 +3,19 @@
 //! `rbd_mirroring`) and never enables mirroring: with mirroring disabled,
 //! which is all the embedded store can be, every call answers what librbd
 //! answers for such a pool (no peers, empty lists, -EINVAL to add a peer);
-//! on a pool where another client enabled it, what would need rbd-mirror's
-//! records or would change them is -EOPNOTSUPP.
+//! on a pool where another client enabled it, the peers are read too, and
+//! what would need rbd-mirror's records or would change them is
+//! -EOPNOTSUPP.
 
 use crate::types::*;
 use std::ffi::{c_char, c_int};
 
-use rbdrs_client::proto::cls::rbd::feature_state::{MIRROR_MODE_DISABLED, MIRROR_MODE_IMAGE, MIRROR_MODE_POOL};
+use rbdrs_client::proto::cls::rbd::feature_state::{
+    MirrorPeer, MIRROR_MODE_DISABLED, MIRROR_MODE_IMAGE, MIRROR_MODE_POOL,
+};
 use rbdrs_client::proto::Errno;
 
-use super::cstring::{free_each, release};
+use super::cstring::{dup, free_each, release};
 use crate::boundary::{cstr, guard, put, put_cstr};
 use crate::rados::{cluster, ioctx};
 
@@ -32,13 +35,58 @@ fn none_unless_enabled(p: rados_ioctx_t) -> Result<(), Errno> {
     }
 }
 
-/// A change to peer `uuid`: there is none while mirroring is disabled.
-fn peer_change(p: rados_ioctx_t, args_ok: bool) -> Result<i32, Errno> {
+/// The pool's peers, read from `rbd_mirroring`.
+fn peers(p: rados_ioctx_t) -> Result<Vec<MirrorPeer>, Errno> {
+    // SAFETY: the exports' contract: NULL or a live rados_ioctx_t.
+    unsafe { ioctx(p) }?.io.mirror_peers()
+}
+
+/// A change to peer `uuid`: -ENOENT for no such peer; librbdrs changes
+/// none (-EOPNOTSUPP).
+///
+/// # Safety
+/// `uuid` NULL or a C string.
+unsafe fn peer_change(p: rados_ioctx_t, uuid: *const c_char, args_ok: bool) -> Result<i32, Errno> {
+    // SAFETY: forwarded contract.
+    let uuid = unsafe { cstr(uuid) }?;
     if !args_ok {
         return Err(Errno::EINVAL);
     }
-    none_unless_enabled(p)?;
-    Err(Errno::ENOENT)
+    match peers(p)?.iter().any(|peer| peer.uuid == uuid) {
+        true => Err(Errno::EOPNOTSUPP),
+        false => Err(Errno::ENOENT),
+    }
+}
+
+/// Fills `out` (room for `*max` entries) with one entry per peer; -ERANGE
+/// with `*max` set when short, as librbd.
+///
+/// # Safety
+/// `max` NULL or writable; `out` valid for `*max` entries.
+unsafe fn list_peers<T>(
+    p: rados_ioctx_t,
+    out: *mut T,
+    max: *mut c_int,
+    entry: impl Fn(&MirrorPeer) -> Result<T, Errno>,
+) -> Result<i32, Errno> {
+    if max.is_null() {
+        return Err(Errno::EINVAL);
+    }
+    let list = peers(p)?;
+    let count = c_int::try_from(list.len()).map_err(|_| Errno::ERANGE)?;
+    // SAFETY: checked non-NULL.
+    if unsafe { *max } < count || (count > 0 && out.is_null()) {
+        // SAFETY: as above.
+        unsafe { *max = count };
+        return Err(Errno::ERANGE);
+    }
+    for (i, peer) in list.iter().enumerate() {
+        // SAFETY: out holds *max >= count entries.
+        unsafe { out.add(i).write(entry(peer)?) };
+    }
+    // SAFETY: as above.
+    unsafe { *max = count };
+    Ok(0)
 }
 
 /// Sets `*len` to 0 for an empty list.
@@ -301,8 +349,11 @@ pub unsafe extern "C" fn rbd_mirror_peer_add(
 pub unsafe extern "C" fn rbd_mirror_peer_site_remove(io_ctx: rados_ioctx_t, uuid: *const c_char) -> c_int {
     guard(|| {
         // SAFETY: checked C string.
-        unsafe { cstr(uuid) }?;
-        none_unless_enabled(io_ctx).map(|_| 0)
+        let uuid = unsafe { cstr(uuid) }?;
+        match peers(io_ctx)?.iter().any(|peer| peer.uuid == uuid) {
+            true => Err(Errno::EOPNOTSUPP),
+            false => Ok(0),
+        }
     })
 }
 
@@ -322,9 +373,19 @@ pub unsafe extern "C" fn rbd_mirror_peer_site_list(
     peers: *mut rbd_mirror_peer_site_t,
     max_peers: *mut c_int,
 ) -> c_int {
-    let _ = peers;
-    // SAFETY: checked out-pointer.
-    guard(|| unsafe { empty_list(io_ctx, max_peers) })
+    // SAFETY: checked out-pointers.
+    guard(|| unsafe {
+        list_peers(io_ctx, peers, max_peers, |p| {
+            Ok(rbd_mirror_peer_site_t {
+                uuid: dup(&p.uuid)?,
+                direction: rbd_mirror_peer_direction_t::from(p.direction),
+                site_name: dup(&p.site_name)?,
+                mirror_uuid: dup(&p.mirror_uuid)?,
+                client_name: dup(&p.client_name)?,
+                last_seen: time_t::from(p.last_seen.sec),
+            })
+        })
+    })
 }
 
 /// # Safety
@@ -335,9 +396,16 @@ pub unsafe extern "C" fn rbd_mirror_peer_list(
     peers: *mut rbd_mirror_peer_t,
     max_peers: *mut c_int,
 ) -> c_int {
-    let _ = peers;
-    // SAFETY: checked out-pointer.
-    guard(|| unsafe { empty_list(io_ctx, max_peers) })
+    // SAFETY: checked out-pointers.
+    guard(|| unsafe {
+        list_peers(io_ctx, peers, max_peers, |p| {
+            Ok(rbd_mirror_peer_t {
+                uuid: dup(&p.uuid)?,
+                cluster_name: dup(&p.site_name)?,
+                client_name: dup(&p.client_name)?,
+            })
+        })
+    })
 }
 
 /// Frees the strings of `max_peers` entries (none come from librbdrs).
@@ -381,7 +449,7 @@ pub unsafe extern "C" fn rbd_mirror_peer_site_set_name(
     site_name: *const c_char,
 ) -> c_int {
     // SAFETY: checked C strings.
-    guard(|| peer_change(io_ctx, unsafe { cstr(uuid).is_ok() && cstr(site_name).is_ok() }))
+    guard(|| unsafe { peer_change(io_ctx, uuid, cstr(site_name).is_ok()) })
 }
 
 /// # Safety
@@ -393,7 +461,7 @@ pub unsafe extern "C" fn rbd_mirror_peer_site_set_client_name(
     client_name: *const c_char,
 ) -> c_int {
     // SAFETY: checked C strings.
-    guard(|| peer_change(io_ctx, unsafe { cstr(uuid).is_ok() && cstr(client_name).is_ok() }))
+    guard(|| unsafe { peer_change(io_ctx, uuid, cstr(client_name).is_ok()) })
 }
 
 /// # Safety
@@ -406,7 +474,7 @@ pub unsafe extern "C" fn rbd_mirror_peer_site_set_direction(
 ) -> c_int {
     let _ = direction;
     // SAFETY: checked C string.
-    guard(|| peer_change(io_ctx, unsafe { cstr(uuid).is_ok() }))
+    guard(|| unsafe { peer_change(io_ctx, uuid, true) })
 }
 
 /// # Safety
@@ -418,7 +486,7 @@ pub unsafe extern "C" fn rbd_mirror_peer_set_client(
     client_name: *const c_char,
 ) -> c_int {
     // SAFETY: checked C strings.
-    guard(|| peer_change(io_ctx, unsafe { cstr(uuid).is_ok() && cstr(client_name).is_ok() }))
+    guard(|| unsafe { peer_change(io_ctx, uuid, cstr(client_name).is_ok()) })
 }
 
 /// # Safety
@@ -430,7 +498,7 @@ pub unsafe extern "C" fn rbd_mirror_peer_set_cluster(
     cluster_name: *const c_char,
 ) -> c_int {
     // SAFETY: checked C strings.
-    guard(|| peer_change(io_ctx, unsafe { cstr(uuid).is_ok() && cstr(cluster_name).is_ok() }))
+    guard(|| unsafe { peer_change(io_ctx, uuid, cstr(cluster_name).is_ok()) })
 }
 
 /// # Safety
@@ -449,7 +517,7 @@ pub unsafe extern "C" fn rbd_mirror_peer_site_get_attributes(
     guard(|| {
         let lens_ok = !max_key_len.is_null() && !max_value_len.is_null() && !key_value_count.is_null();
         // SAFETY: checked C string.
-        peer_change(p, lens_ok && unsafe { cstr(uuid) }.is_ok())
+        unsafe { peer_change(p, uuid, lens_ok) }
     })
 }
 
@@ -482,7 +550,7 @@ pub unsafe extern "C" fn rbd_mirror_peer_site_set_attributes(
 ) -> c_int {
     let _ = key_value_count;
     // SAFETY: checked C strings.
-    guard(|| peer_change(p, !keys.is_null() && !values.is_null() && unsafe { cstr(uuid) }.is_ok()))
+    guard(|| unsafe { peer_change(p, uuid, !keys.is_null() && !values.is_null()) })
 }
 
 /// # Safety

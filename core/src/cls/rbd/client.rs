@@ -9,9 +9,9 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-use super::feature_state::{GroupSpec, MirrorImage};
+use super::feature_state::{GroupSpec, MirrorImage, MirrorPeer};
 use super::types::{ChildImageSpec, ParentImageSpec, SnapshotInfo, SnapshotNamespace};
-use crate::encoding::{decode_exact, DecodeError, Decoder, Encode, UtcTime};
+use crate::encoding::{decode_exact, Decode, DecodeError, Decoder, Encode, UtcTime};
 use crate::osd::{ObjectOperation, SnapContext, SnapId};
 
 /// The class every method here belongs to.
@@ -527,4 +527,14 @@ pub fn image_group_get_finish(out: &[u8]) -> Result<GroupSpec, DecodeError> {
 /// migrating. librbdrs only looks at whether it succeeds.
 pub fn migration_get(op: &mut ObjectOperation) {
     exec(op, "migration_get", input!());
+}
+
+/// On `rbd_mirroring`: every peer (-ENOENT when mirroring never ran).
+pub fn mirror_peer_list(op: &mut ObjectOperation) {
+    exec(op, "mirror_peer_list", input!());
+}
+
+/// A vector<MirrorPeer>.
+pub fn mirror_peer_list_finish(out: &[u8]) -> Result<Vec<MirrorPeer>, DecodeError> {
+    finish(out, |d| (0..d.count(<MirrorPeer as Decode>::MIN_LEN)?).map(|_| d.decode()).collect())
 }

@@ -7,7 +7,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::encoding::{encode_versioned, Decode, DecodeError, Decoder, Encode};
+use crate::encoding::{encode_versioned, Decode, DecodeError, Decoder, Encode, UtcTime};
 
 /// The pool's group directory: omap "name_<name>" -> id, "id_<id>" -> name.
 pub const RBD_GROUP_DIRECTORY: &str = "rbd_group_directory";
@@ -110,4 +110,69 @@ impl Decode for MirrorImage {
             Ok(MirrorImage { mode, global_image_id, state })
         })
     }
+}
+
+/// rbd_mirroring's key prefix of a peer.
+pub const MIRROR_PEER_KEY_PREFIX: &str = "mirror_peer_";
+
+/// cls::rbd::MirrorPeerDirection: rx-tx for peers older clients added.
+pub const MIRROR_PEER_DIRECTION_RX_TX: u8 = 2;
+
+/// cls::rbd::MirrorPeer: a site the pool mirrors with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MirrorPeer {
+    pub uuid: String,
+    pub site_name: String,
+    pub client_name: String,
+    pub direction: u8,
+    pub mirror_uuid: String,
+    pub last_seen: UtcTime,
+}
+
+impl Encode for MirrorPeer {
+    fn encode(&self, out: &mut Vec<u8>) {
+        // v1's pool id is always -1 now; v2 appended the rest.
+        encode_versioned(out, 2, 1, |out| {
+            self.uuid.encode(out);
+            self.site_name.encode(out);
+            self.client_name.encode(out);
+            (-1i64).encode(out);
+            self.direction.encode(out);
+            self.mirror_uuid.encode(out);
+            self.last_seen.encode(out);
+        });
+    }
+}
+
+impl Decode for MirrorPeer {
+    const MIN_LEN: usize = 6 + 4 + 4 + 4 + 8;
+
+    fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        d.versioned(2, |d, version| {
+            let (uuid, site_name, client_name) = (d.string()?, d.string()?, d.string()?);
+            let _pool_id = d.i64()?;
+            let mut peer = MirrorPeer {
+                uuid,
+                site_name,
+                client_name,
+                direction: MIRROR_PEER_DIRECTION_RX_TX,
+                mirror_uuid: String::new(),
+                last_seen: UtcTime::default(),
+            };
+            if version >= 2 {
+                peer.direction = d.u8()?;
+                peer.mirror_uuid = d.string()?;
+                peer.last_seen = d.decode()?;
+            }
+            Ok(peer)
+        })
+    }
+}
+
+/// A vector<MirrorPeer> as mirror_peer_list answers it.
+pub fn encode_peers(peers: &[MirrorPeer]) -> Vec<u8> {
+    let mut out = Vec::new();
+    (peers.len() as u32).encode(&mut out);
+    peers.iter().for_each(|p| p.encode(&mut out));
+    out
 }

@@ -64,3 +64,11 @@ pub(super) fn migration_get(ctx: Ctx<'_, '_>, _input: &[u8]) -> Result<Vec<u8>> 
     }
     Ok(ctx.map_get_val("migration")?.to_vec())
 }
+
+/// Output: vector<MirrorPeer>, in key (uuid) order.
+pub(super) fn mirror_peer_list(ctx: Ctx<'_, '_>, _input: &[u8]) -> Result<Vec<u8>> {
+    check_exists(ctx)?;
+    let raw = list_prefixed(ctx, MIRROR_PEER_KEY_PREFIX, MIRROR_PEER_KEY_PREFIX, u64::MAX, |_| RBD_MAX_KEYS_READ)?;
+    let peers = raw.values().map(|v| decode_stored::<MirrorPeer>(v)).collect::<Result<Vec<_>>>()?;
+    Ok(encode_peers(&peers))
+}

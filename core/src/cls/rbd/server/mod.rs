@@ -95,6 +95,7 @@ pub const METHODS: &[(&str, MethodFlags, ClassMethod)] = &[
     ("mirror_mode_get", MethodFlags::RD, feature_state::mirror_mode_get),
     ("mirror_uuid_get", MethodFlags::RD, feature_state::mirror_uuid_get),
     ("mirror_image_get", MethodFlags::RD, feature_state::mirror_image_get),
+    ("mirror_peer_list", MethodFlags::RD, feature_state::mirror_peer_list),
     ("group_dir_list", MethodFlags::RD, feature_state::group_dir_list),
     ("image_group_get", MethodFlags::RD, feature_state::image_group_get),
     ("migration_get", MethodFlags::RD, feature_state::migration_get),

@@ -7,6 +7,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 use bytes::Bytes;
@@ -34,6 +35,7 @@ fn requests() {
     );
     assert_request(client::image_group_get, "image_group_get", b"");
     assert_request(client::migration_get, "migration_get", b"");
+    assert_request(client::mirror_peer_list, "mirror_peer_list", b"");
 }
 
 #[test]
@@ -70,6 +72,27 @@ fn replies_from_an_osd() {
     assert_eq!(encode_to_vec(&spec), in_group);
 }
 
+/// What an OSD answered after `rbd mirror pool peer add ... client.peerx@remotec`.
+const ONE_PEER: &[u8] = b"\x01\x00\x00\x00\x02\x01\x58\x00\x00\x00\x24\x00\x00\x0035a7b8e2-1946-46ce-9acf-36d72185566a\x07\x00\x00\x00remotec\x0c\x00\x00\x00client.peerx\xff\xff\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+
+fn peer() -> MirrorPeer {
+    MirrorPeer {
+        uuid: "35a7b8e2-1946-46ce-9acf-36d72185566a".into(),
+        site_name: "remotec".into(),
+        client_name: "client.peerx".into(),
+        direction: MIRROR_PEER_DIRECTION_RX_TX,
+        mirror_uuid: String::new(),
+        last_seen: Default::default(),
+    }
+}
+
+#[test]
+fn peers() {
+    assert_eq!(client::mirror_peer_list_finish(ONE_PEER).unwrap(), vec![peer()]);
+    assert_eq!(encode_peers(&[peer()]), ONE_PEER);
+    assert_eq!(client::mirror_peer_list_finish(b"\x00\x00\x00\x00").unwrap(), vec![]);
+}
+
 /// An image in no group: what an OSD answered for a fresh image.
 const NO_GROUP: &[u8] = b"\x01\x01\x0c\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00";
 
@@ -81,6 +104,8 @@ fn unused_state_in_the_store() {
     // Nothing on rbd_mirroring or rbd_group_directory: -ENOENT, as on an OSD.
     let mode = c.read(RBD_MIRRORING, client::mirror_mode_get, client::mirror_mode_get_finish);
     assert_eq!(mode, Err(Errno::ENOENT));
+    let peers = c.read(RBD_MIRRORING, client::mirror_peer_list, client::mirror_peer_list_finish);
+    assert_eq!(peers, Err(Errno::ENOENT));
     let uuid = c.read(RBD_MIRRORING, client::mirror_uuid_get, client::mirror_uuid_get_finish);
     assert_eq!(uuid, Err(Errno::ENOENT));
     let image = c.read(RBD_MIRRORING, |op| client::mirror_image_get(op, "10ab"), client::mirror_image_get_finish);

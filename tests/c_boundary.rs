@@ -530,3 +530,141 @@ fn pool_calls_check_their_arguments() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Mirroring, groups, migration and quiesce: NULL handles and pointers,
+/// wrong struct sizes and stale quiesce handles are errors, never crashes.
+#[test]
+fn unused_feature_calls_check_their_arguments() {
+    use rbdrs::rbd::group::*;
+    use rbdrs::rbd::migration::*;
+    use rbdrs::rbd::mirror::*;
+    use rbdrs::rbd::mirror_image::*;
+    use rbdrs::rbd::quiesce::*;
+    use rbdrs::types::*;
+    const ENOENT: i32 = -2;
+    const ERANGE: i32 = -34;
+    unsafe {
+        let mut mode = 0;
+        let mut len = 0usize;
+        let mut max = 0;
+        assert_eq!(rbd_mirror_mode_get(null_mut(), &mut mode), EINVAL);
+        assert_eq!(rbd_mirror_mode_set(null_mut(), 0), EINVAL);
+        assert_eq!(rbd_mirror_uuid_get(null_mut(), null_mut(), &mut len), EINVAL);
+        assert_eq!(rbd_mirror_site_name_get(null_mut(), null_mut(), &mut len), EINVAL);
+        assert_eq!(rbd_mirror_site_name_set(null_mut(), c("s").as_ptr()), EINVAL);
+        assert_eq!(rbd_mirror_peer_site_list(null_mut(), null_mut(), &mut max), EINVAL);
+        assert_eq!(rbd_group_list(null_mut(), null_mut(), &mut len), EINVAL);
+        assert_eq!(rbd_group_create(null_mut(), c("g").as_ptr()), EINVAL);
+        assert_eq!(rbd_migration_execute(null_mut(), c("x").as_ptr()), EINVAL);
+        assert_eq!(rbd_get_group(null_mut(), null_mut(), 16), EINVAL);
+        assert_eq!(rbd_mirror_image_promote(null_mut(), false), EINVAL);
+        assert_eq!(rbd_quiesce_watch(null_mut(), None, None, null_mut(), null_mut()), EINVAL);
+        rbd_quiesce_complete(null_mut(), 1, 0);
+        rbd_mirror_image_get_info_cleanup(null_mut());
+        rbd_mirror_image_global_status_cleanup(null_mut());
+        rbd_migration_status_cleanup(null_mut());
+        rbd_mirror_peer_site_list_cleanup(null_mut(), 3);
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-features-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+        let mut order = 0;
+        assert_eq!(rbd_create(io, c("disk").as_ptr(), 1 << 20, &mut order), 0);
+        let mut image: rbd_image_t = null_mut();
+        assert_eq!(rbd_open(io, c("disk").as_ptr(), &mut image, null()), 0);
+
+        // Pool level: NULL out-pointers and strings, a cluster as ioctx.
+        assert_eq!(rbd_mirror_mode_get(io, null_mut()), EINVAL);
+        assert_eq!(rbd_mirror_mode_get(cluster.cast(), &mut mode), EINVAL);
+        assert_eq!(rbd_mirror_mode_set(io, 7), EINVAL);
+        assert_eq!(rbd_mirror_uuid_get(io, null_mut(), &mut len), ENOENT);
+        assert_eq!(rbd_mirror_peer_bootstrap_create(io, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_mirror_peer_bootstrap_import(io, 0, null()), EINVAL);
+        assert_eq!(rbd_mirror_peer_site_add(io, null_mut(), 64, 2, c("s").as_ptr(), c("c").as_ptr()), EINVAL);
+        let mut uuid = [0 as c_char; 64];
+        assert_eq!(rbd_mirror_peer_site_add(io, uuid.as_mut_ptr(), 64, 2, null(), c("c").as_ptr()), EINVAL);
+        assert_eq!(rbd_mirror_peer_site_add(io, uuid.as_mut_ptr(), 8, 2, c("s").as_ptr(), c("c").as_ptr()), -7);
+        assert_eq!(rbd_mirror_peer_site_remove(io, null()), EINVAL);
+        assert_eq!(rbd_mirror_peer_site_set_name(io, null(), c("n").as_ptr()), EINVAL);
+        assert_eq!(rbd_mirror_peer_site_set_attributes(io, c("u").as_ptr(), null(), null(), 1), EINVAL);
+        assert_eq!(
+            rbd_mirror_peer_site_get_attributes(
+                io,
+                c("u").as_ptr(),
+                null_mut(),
+                null_mut(),
+                null_mut(),
+                null_mut(),
+                null_mut()
+            ),
+            EINVAL
+        );
+        assert_eq!(rbd_mirror_peer_site_list(io, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_mirror_image_status_summary(io, null_mut(), null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_mirror_image_global_status_list(io, null(), 0, null_mut(), null_mut(), null_mut()), EINVAL);
+        assert_eq!(
+            rbd_mirror_image_info_list(io, null_mut(), null(), 0, null_mut(), null_mut(), null_mut(), null_mut()),
+            EINVAL
+        );
+        assert_eq!(rbd_mirror_image_instance_id_list(io, null(), 0, null_mut(), null_mut(), null_mut()), EINVAL);
+
+        // Image level: sizes librbd checks, NULL out-pointers.
+        let mut info = std::mem::zeroed::<rbd_mirror_image_info_t>();
+        assert_eq!(rbd_mirror_image_get_info(image, &mut info, 4), ERANGE);
+        assert_eq!(rbd_mirror_image_get_info(image, null_mut(), size_of::<rbd_mirror_image_info_t>()), EINVAL);
+        assert_eq!(rbd_mirror_image_get_mode(image, null_mut()), EINVAL);
+        assert_eq!(rbd_mirror_image_get_global_status(image, null_mut(), 4), ERANGE);
+        assert_eq!(rbd_mirror_image_get_status(image, null_mut(), size_of::<rbd_mirror_image_status_t>()), EINVAL);
+        assert_eq!(rbd_mirror_image_get_instance_id(image, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_mirror_image_create_snapshot(image, null_mut()), EINVAL);
+        assert_eq!(rbd_aio_mirror_image_get_info(image, &mut info, 4, null_mut()), ERANGE);
+        assert_eq!(rbd_aio_mirror_image_get_mode(image, &mut mode, null_mut()), EINVAL, "NULL completion");
+        assert_eq!(rbd_aio_mirror_image_promote(image, false, null_mut()), EINVAL);
+
+        // Groups.
+        assert_eq!(rbd_group_create(io, null()), EINVAL);
+        assert_eq!(rbd_group_list(io, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_group_image_add(io, c("g").as_ptr(), null_mut(), c("disk").as_ptr()), EINVAL);
+        assert_eq!(rbd_group_image_remove_by_id(io, c("g").as_ptr(), io, null()), EINVAL);
+        assert_eq!(rbd_group_image_list(io, c("g").as_ptr(), null_mut(), 16, null_mut()), EINVAL);
+        assert_eq!(rbd_group_snap_list(io, c("g").as_ptr(), null_mut(), 3, &mut len), ERANGE);
+        assert_eq!(rbd_group_snap_rename(io, c("g").as_ptr(), c("a").as_ptr(), null()), EINVAL);
+        assert_eq!(rbd_group_image_list_cleanup(null_mut(), 3, 0), ERANGE);
+        assert_eq!(rbd_group_info_cleanup(null_mut(), size_of::<rbd_group_info_t>()), 0);
+        assert_eq!(rbd_get_group(image, null_mut(), size_of::<rbd_group_info_t>()), EINVAL);
+        assert_eq!(rbd_get_group(image, null_mut(), 3), ERANGE);
+        assert_eq!(rbd_snap_get_group_namespace(image, 1, null_mut(), size_of::<rbd_snap_group_namespace_t>()), EINVAL);
+        assert_eq!(rbd_snap_get_mirror_namespace(image, 1, null_mut(), 3), ERANGE);
+        assert_eq!(rbd_snap_mirror_namespace_cleanup(null_mut(), size_of::<rbd_snap_mirror_namespace_t>()), 0);
+
+        // Migration.
+        assert_eq!(rbd_migration_prepare(io, c("disk").as_ptr(), null_mut(), c("d").as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rbd_migration_prepare_import(null(), io, c("d").as_ptr(), null_mut()), EINVAL);
+        assert_eq!(rbd_migration_abort(io, null()), EINVAL);
+        assert_eq!(
+            rbd_migration_status(io, c("disk").as_ptr(), null_mut(), size_of::<rbd_image_migration_status_t>()),
+            EINVAL
+        );
+        assert_eq!(rbd_get_migration_source_spec(image, null_mut(), null_mut()), EINVAL);
+
+        // Quiesce handles: only this image's own, each once.
+        let mut handle = 0u64;
+        assert_eq!(rbd_quiesce_watch(image, None, None, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_quiesce_watch(image, None, None, null_mut(), &mut handle), 0);
+        assert_eq!(rbd_quiesce_unwatch(image, handle + 1000), ENOENT);
+        assert_eq!(rbd_quiesce_unwatch(null_mut(), handle), EINVAL);
+        rbd_quiesce_complete(image, handle + 1000, 0);
+        assert_eq!(rbd_quiesce_unwatch(image, handle), 0);
+        assert_eq!(rbd_quiesce_unwatch(image, handle), ENOENT);
+
+        assert_eq!(rbd_close(image), 0);
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

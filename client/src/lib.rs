@@ -30,6 +30,7 @@
 
 pub mod cluster;
 pub mod config;
+pub mod feature_state;
 pub mod image;
 pub mod local;
 pub mod memory;

@@ -650,6 +650,123 @@ pub struct rbd_group_snap_info_t {
 }
 
 // ---------------------------------------------------------------------------
+// librbd: mirroring
+
+/// A pool's mirroring mode.
+pub type rbd_mirror_mode_t = c_int;
+pub const RBD_MIRROR_MODE_DISABLED: rbd_mirror_mode_t = 0;
+/// Mirroring enabled image by image.
+pub const RBD_MIRROR_MODE_IMAGE: rbd_mirror_mode_t = 1;
+/// Mirroring enabled on every journaled image.
+pub const RBD_MIRROR_MODE_POOL: rbd_mirror_mode_t = 2;
+
+/// Which way images go between a pool and a peer.
+pub type rbd_mirror_peer_direction_t = c_int;
+pub const RBD_MIRROR_PEER_DIRECTION_RX: rbd_mirror_peer_direction_t = 0;
+pub const RBD_MIRROR_PEER_DIRECTION_TX: rbd_mirror_peer_direction_t = 1;
+pub const RBD_MIRROR_PEER_DIRECTION_RX_TX: rbd_mirror_peer_direction_t = 2;
+
+/// A mirroring peer (deprecated: rbd_mirror_peer_site_t).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rbd_mirror_peer_t {
+    pub uuid: *mut c_char,
+    pub cluster_name: *mut c_char,
+    pub client_name: *mut c_char,
+}
+
+/// A mirroring peer site (rbd_mirror_peer_site_list).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rbd_mirror_peer_site_t {
+    pub uuid: *mut c_char,
+    pub direction: rbd_mirror_peer_direction_t,
+    pub site_name: *mut c_char,
+    pub mirror_uuid: *mut c_char,
+    pub client_name: *mut c_char,
+    pub last_seen: time_t,
+}
+
+/// How an image is mirrored.
+pub type rbd_mirror_image_mode_t = c_int;
+pub const RBD_MIRROR_IMAGE_MODE_JOURNAL: rbd_mirror_image_mode_t = 0;
+pub const RBD_MIRROR_IMAGE_MODE_SNAPSHOT: rbd_mirror_image_mode_t = 1;
+
+/// Whether an image is mirrored.
+pub type rbd_mirror_image_state_t = c_int;
+pub const RBD_MIRROR_IMAGE_DISABLING: rbd_mirror_image_state_t = 0;
+pub const RBD_MIRROR_IMAGE_ENABLED: rbd_mirror_image_state_t = 1;
+pub const RBD_MIRROR_IMAGE_DISABLED: rbd_mirror_image_state_t = 2;
+
+/// An image's mirroring (rbd_mirror_image_get_info; see
+/// rbd_mirror_image_get_info_cleanup).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rbd_mirror_image_info_t {
+    pub global_id: *mut c_char,
+    pub state: rbd_mirror_image_state_t,
+    pub primary: bool,
+}
+
+/// What rbd-mirror reports of an image (MIRROR_IMAGE_STATUS_STATE_*).
+pub type rbd_mirror_image_status_state_t = c_int;
+
+/// An image's mirroring status (deprecated: the global status).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rbd_mirror_image_status_t {
+    pub name: *mut c_char,
+    pub info: rbd_mirror_image_info_t,
+    pub state: rbd_mirror_image_status_state_t,
+    pub description: *mut c_char,
+    pub last_update: time_t,
+    pub up: bool,
+}
+
+/// One site's status of a mirrored image.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rbd_mirror_image_site_status_t {
+    pub mirror_uuid: *mut c_char,
+    pub state: rbd_mirror_image_status_state_t,
+    pub description: *mut c_char,
+    pub last_update: time_t,
+    pub up: bool,
+}
+
+/// An image's mirroring status at every site (see
+/// rbd_mirror_image_global_status_cleanup).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rbd_mirror_image_global_status_t {
+    pub name: *mut c_char,
+    pub info: rbd_mirror_image_info_t,
+    pub site_statuses_count: u32,
+    pub site_statuses: *mut rbd_mirror_image_site_status_t,
+}
+
+/// A mirror snapshot's role.
+pub type rbd_snap_mirror_state_t = c_int;
+pub const RBD_SNAP_MIRROR_STATE_PRIMARY: rbd_snap_mirror_state_t = 0;
+pub const RBD_SNAP_MIRROR_STATE_PRIMARY_DEMOTED: rbd_snap_mirror_state_t = 1;
+pub const RBD_SNAP_MIRROR_STATE_NON_PRIMARY: rbd_snap_mirror_state_t = 2;
+pub const RBD_SNAP_MIRROR_STATE_NON_PRIMARY_DEMOTED: rbd_snap_mirror_state_t = 3;
+
+/// A mirror snapshot (rbd_snap_get_mirror_namespace; see
+/// rbd_snap_mirror_namespace_cleanup). The peer uuids are NUL-separated.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct rbd_snap_mirror_namespace_t {
+    pub state: rbd_snap_mirror_state_t,
+    pub mirror_peer_uuids_count: usize,
+    pub mirror_peer_uuids: *mut c_char,
+    pub complete: bool,
+    pub primary_mirror_uuid: *mut c_char,
+    pub primary_snap_id: u64,
+    pub last_copied_object_number: u64,
+}
+
+// ---------------------------------------------------------------------------
 // librbd: encryption
 
 /// An image encryption format.

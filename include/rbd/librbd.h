@@ -409,6 +409,115 @@ typedef struct rbd_group_snap_info_t {
 } rbd_group_snap_info_t;
 
 /**
+ * A pool's mirroring mode.
+ */
+typedef int rbd_mirror_mode_t;
+
+/**
+ * Which way images go between a pool and a peer.
+ */
+typedef int rbd_mirror_peer_direction_t;
+
+/**
+ * A mirroring peer (deprecated: rbd_mirror_peer_site_t).
+ */
+typedef struct rbd_mirror_peer_t {
+  char *uuid;
+  char *cluster_name;
+  char *client_name;
+} rbd_mirror_peer_t;
+
+/**
+ * A mirroring peer site (rbd_mirror_peer_site_list).
+ */
+typedef struct rbd_mirror_peer_site_t {
+  char *uuid;
+  rbd_mirror_peer_direction_t direction;
+  char *site_name;
+  char *mirror_uuid;
+  char *client_name;
+  time_t last_seen;
+} rbd_mirror_peer_site_t;
+
+/**
+ * How an image is mirrored.
+ */
+typedef int rbd_mirror_image_mode_t;
+
+/**
+ * Whether an image is mirrored.
+ */
+typedef int rbd_mirror_image_state_t;
+
+/**
+ * An image's mirroring (rbd_mirror_image_get_info; see
+ * rbd_mirror_image_get_info_cleanup).
+ */
+typedef struct rbd_mirror_image_info_t {
+  char *global_id;
+  rbd_mirror_image_state_t state;
+  bool primary;
+} rbd_mirror_image_info_t;
+
+/**
+ * What rbd-mirror reports of an image (MIRROR_IMAGE_STATUS_STATE_*).
+ */
+typedef int rbd_mirror_image_status_state_t;
+
+/**
+ * An image's mirroring status (deprecated: the global status).
+ */
+typedef struct rbd_mirror_image_status_t {
+  char *name;
+  struct rbd_mirror_image_info_t info;
+  rbd_mirror_image_status_state_t state;
+  char *description;
+  time_t last_update;
+  bool up;
+} rbd_mirror_image_status_t;
+
+/**
+ * One site's status of a mirrored image.
+ */
+typedef struct rbd_mirror_image_site_status_t {
+  char *mirror_uuid;
+  rbd_mirror_image_status_state_t state;
+  char *description;
+  time_t last_update;
+  bool up;
+} rbd_mirror_image_site_status_t;
+
+/**
+ * An image's mirroring status at every site (see
+ * rbd_mirror_image_global_status_cleanup).
+ */
+typedef struct rbd_mirror_image_global_status_t {
+  char *name;
+  struct rbd_mirror_image_info_t info;
+  uint32_t site_statuses_count;
+  struct rbd_mirror_image_site_status_t *site_statuses;
+} rbd_mirror_image_global_status_t;
+
+/**
+ * A mirror snapshot's role.
+ */
+typedef int rbd_snap_mirror_state_t;
+
+/**
+ * A mirror snapshot (rbd_snap_get_mirror_namespace; see
+ * rbd_snap_mirror_namespace_cleanup). The peer uuids are NUL-separated.
+ */
+typedef struct rbd_snap_mirror_namespace_t {
+  rbd_snap_mirror_state_t state;
+  size_t mirror_peer_uuids_count;
+  char *mirror_peer_uuids;
+  bool complete;
+  char *primary_mirror_uuid;
+  uint64_t primary_snap_id;
+  uint64_t last_copied_object_number;
+} rbd_snap_mirror_namespace_t;
+
+/**
  * An image encryption format.
  */
 typedef int rbd_encryption_format_t;
@@ -536,6 +645,42 @@ typedef struct rbd_encryption_luks_format_options_t {
 #define RBD_GROUP_SNAP_STATE_INCOMPLETE 0
 
 #define RBD_GROUP_SNAP_STATE_COMPLETE 1
+
+#define RBD_MIRROR_MODE_DISABLED 0
+
+/**
+ * Mirroring enabled image by image.
+ */
+#define RBD_MIRROR_MODE_IMAGE 1
+
+/**
+ * Mirroring enabled on every journaled image.
+ */
+#define RBD_MIRROR_MODE_POOL 2
+
+#define RBD_MIRROR_PEER_DIRECTION_RX 0
+
+#define RBD_MIRROR_PEER_DIRECTION_TX 1
+
+#define RBD_MIRROR_PEER_DIRECTION_RX_TX 2
+
+#define RBD_MIRROR_IMAGE_MODE_JOURNAL 0
+
+#define RBD_MIRROR_IMAGE_MODE_SNAPSHOT 1
+
+#define RBD_MIRROR_IMAGE_DISABLING 0
+
+#define RBD_MIRROR_IMAGE_ENABLED 1
+
+#define RBD_MIRROR_IMAGE_DISABLED 2
+
+#define RBD_SNAP_MIRROR_STATE_PRIMARY 0
+
+#define RBD_SNAP_MIRROR_STATE_PRIMARY_DEMOTED 1
+
+#define RBD_SNAP_MIRROR_STATE_NON_PRIMARY 2
+
+#define RBD_SNAP_MIRROR_STATE_NON_PRIMARY_DEMOTED 3
 
 #define RBD_ENCRYPTION_FORMAT_LUKS1 0
 
@@ -1833,6 +1978,806 @@ int rbd_remove_with_progress(rados_ioctx_t io,
                              const char *name,
                              librbd_progress_fn_t cb,
                              void *cbdata);
+
+/**
+ * -EEXIST for a name in use, -EINVAL for an empty one; librbdrs creates
+ * no groups (-EOPNOTSUPP).
+ *
+ * # Safety
+ * `p` live; `name` a C string.
+ */
+int rbd_group_create(rados_ioctx_t p, const char *name);
+
+/**
+ * Removing a group that does not exist is 0, as librbd.
+ *
+ * # Safety
+ * `p` live; `name` a C string.
+ */
+int rbd_group_remove(rados_ioctx_t p, const char *name);
+
+/**
+ * # Safety
+ * `p` live; both names C strings.
+ */
+int rbd_group_rename(rados_ioctx_t p, const char *src_name, const char *dest_name);
+
+/**
+ * The group names, NUL-separated, in `names`; returns the bytes used.
+ * -ERANGE with `*size` set when short; -EINVAL for a NULL buffer.
+ *
+ * # Safety
+ * `p` live; `size` writable; `names` valid for `*size` bytes.
+ */
+int rbd_group_list(rados_ioctx_t p, char *names, size_t *size);
+
+/**
+ * # Safety
+ * `group_p`, `image_p` live; names C strings.
+ */
+int rbd_group_image_add(rados_ioctx_t group_p,
+                        const char *group_name,
+                        rados_ioctx_t image_p,
+                        const char *image_name);
+
+/**
+ * # Safety
+ * As [`rbd_group_image_add`].
+ */
+int rbd_group_image_remove(rados_ioctx_t group_p,
+                           const char *group_name,
+                           rados_ioctx_t image_p,
+                           const char *image_name);
+
+/**
+ * # Safety
+ * As [`rbd_group_image_add`], with an image id.
+ */
+int rbd_group_image_remove_by_id(rados_ioctx_t group_p,
+                                 const char *group_name,
+                                 rados_ioctx_t image_p,
+                                 const char *image_id);
+
+/**
+ * A group's members: none for a group that does not exist (0, as
+ * librbd); -ERANGE unless the entry size is librbd's.
+ *
+ * # Safety
+ * `group_p` live; `group_name` a C string; `num_entries` writable.
+ */
+int rbd_group_image_list(rados_ioctx_t group_p,
+                         const char *group_name,
+                         struct rbd_group_image_info_t *images,
+                         size_t group_image_info_size,
+                         size_t *num_entries);
+
+/**
+ * # Safety
+ * As [`rbd_group_image_list`].
+ */
+int rbd_group_snap_list(rados_ioctx_t group_p,
+                        const char *group_name,
+                        struct rbd_group_snap_info_t *snaps,
+                        size_t group_snap_info_size,
+                        size_t *num_entries);
+
+/**
+ * # Safety
+ * `images` NULL or valid for `num_entries` entries librbd(rs) filled.
+ */
+int rbd_group_image_list_cleanup(struct rbd_group_image_info_t *images,
+                                 size_t group_image_info_size,
+                                 size_t num_entries);
+
+/**
+ * # Safety
+ * `snaps` NULL or valid for `num_entries` entries librbd(rs) filled.
+ */
+int rbd_group_snap_list_cleanup(struct rbd_group_snap_info_t *snaps,
+                                size_t group_snap_info_size,
+                                size_t num_entries);
+
+/**
+ * # Safety
+ * `group_p` live; names C strings.
+ */
+int rbd_group_snap_create(rados_ioctx_t group_p, const char *group_name, const char *snap_name);
+
+/**
+ * Flags other than librbd's snapshot-create flags are -EINVAL.
+ *
+ * # Safety
+ * As [`rbd_group_snap_create`].
+ */
+int rbd_group_snap_create2(rados_ioctx_t group_p,
+                           const char *group_name,
+                           const char *snap_name,
+                           uint32_t flags);
+
+/**
+ * # Safety
+ * As [`rbd_group_snap_create`].
+ */
+int rbd_group_snap_remove(rados_ioctx_t group_p, const char *group_name, const char *snap_name);
+
+/**
+ * # Safety
+ * `group_p` live; names C strings.
+ */
+int rbd_group_snap_rename(rados_ioctx_t group_p,
+                          const char *group_name,
+                          const char *old_snap_name,
+                          const char *new_snap_name);
+
+/**
+ * # Safety
+ * As [`rbd_group_snap_create`].
+ */
+int rbd_group_snap_rollback(rados_ioctx_t group_p, const char *group_name, const char *snap_name);
+
+/**
+ * # Safety
+ * As [`rbd_group_snap_create`]; the progress callback is never called.
+ */
+int rbd_group_snap_rollback_with_progress(rados_ioctx_t group_p,
+                                          const char *group_name,
+                                          const char *snap_name,
+                                          librbd_progress_fn_t cb,
+                                          void *cbdata);
+
+/**
+ * The image's group: name "" and pool -1 when it is in none. Free with
+ * rbd_group_info_cleanup.
+ *
+ * # Safety
+ * `image` from rbd_open; `group_info` writable.
+ */
+int rbd_get_group(rbd_image_t image, struct rbd_group_info_t *group_info, size_t group_info_size);
+
+/**
+ * # Safety
+ * `group_info` NULL or filled by rbd_get_group.
+ */
+int rbd_group_info_cleanup(struct rbd_group_info_t *group_info, size_t group_info_size);
+
+/**
+ * -ENOENT for no such snapshot, -EINVAL for one that is not a group
+ * snapshot, as librbd; a group snapshot's names are not looked up
+ * (-EOPNOTSUPP).
+ *
+ * # Safety
+ * `image` from rbd_open; `group_snap` writable.
+ */
+int rbd_snap_get_group_namespace(rbd_image_t image,
+                                 uint64_t snap_id,
+                                 struct rbd_snap_group_namespace_t *group_snap,
+                                 size_t group_snap_size);
+
+/**
+ * # Safety
+ * `group_snap` NULL or filled by rbd_snap_get_group_namespace.
+ */
+int rbd_snap_group_namespace_cleanup(struct rbd_snap_group_namespace_t *group_snap,
+                                     size_t group_snap_size);
+
+/**
+ * A mirror snapshot's record, as the header stores it; -ENOENT for no
+ * such snapshot, -EINVAL for one that is not a mirror snapshot. Free with
+ * rbd_snap_mirror_namespace_cleanup.
+ *
+ * # Safety
+ * `image` from rbd_open; `mirror_snap` writable.
+ */
+int rbd_snap_get_mirror_namespace(rbd_image_t image,
+                                  uint64_t snap_id,
+                                  struct rbd_snap_mirror_namespace_t *mirror_snap,
+                                  size_t mirror_snap_size);
+
+/**
+ * # Safety
+ * `mirror_snap` NULL or filled by rbd_snap_get_mirror_namespace.
+ */
+int rbd_snap_mirror_namespace_cleanup(struct rbd_snap_mirror_namespace_t *mirror_snap,
+                                      size_t mirror_snap_size);
+
+/**
+ * -ENOENT for no such source image; librbdrs does not migrate images.
+ *
+ * # Safety
+ * `ioctx`, `dest_ioctx` live; names C strings.
+ */
+int rbd_migration_prepare(rados_ioctx_t ioctx,
+                          const char *image_name,
+                          rados_ioctx_t dest_ioctx,
+                          const char *dest_image_name,
+                          rbd_image_options_t opts);
+
+/**
+ * A spec that is not JSON is -EBADMSG, one without a type -EINVAL, as
+ * librbd; librbdrs does not import images.
+ *
+ * # Safety
+ * `source_spec`, `dest_image_name` C strings; `dest_ioctx` live.
+ */
+int rbd_migration_prepare_import(const char *source_spec,
+                                 rados_ioctx_t dest_ioctx,
+                                 const char *dest_image_name,
+                                 rbd_image_options_t opts);
+
+/**
+ * # Safety
+ * `ioctx` live; `image_name` a C string.
+ */
+int rbd_migration_execute(rados_ioctx_t ioctx, const char *image_name);
+
+/**
+ * # Safety
+ * As [`rbd_migration_execute`]; `cb` is never called.
+ */
+int rbd_migration_execute_with_progress(rados_ioctx_t ioctx,
+                                        const char *image_name,
+                                        librbd_progress_fn_t cb,
+                                        void *cbdata);
+
+/**
+ * # Safety
+ * As [`rbd_migration_execute`].
+ */
+int rbd_migration_abort(rados_ioctx_t ioctx, const char *image_name);
+
+/**
+ * # Safety
+ * As [`rbd_migration_execute_with_progress`].
+ */
+int rbd_migration_abort_with_progress(rados_ioctx_t ioctx,
+                                      const char *image_name,
+                                      librbd_progress_fn_t cb,
+                                      void *cbdata);
+
+/**
+ * # Safety
+ * As [`rbd_migration_execute`].
+ */
+int rbd_migration_commit(rados_ioctx_t ioctx, const char *image_name);
+
+/**
+ * # Safety
+ * As [`rbd_migration_execute_with_progress`].
+ */
+int rbd_migration_commit_with_progress(rados_ioctx_t ioctx,
+                                       const char *image_name,
+                                       librbd_progress_fn_t cb,
+                                       void *cbdata);
+
+/**
+ * -ERANGE for a wrong struct size, -EINVAL for an image that is not
+ * migrating; a migration's record is not decoded (-EOPNOTSUPP).
+ *
+ * # Safety
+ * `ioctx` live; `image_name` a C string; `status` writable.
+ */
+int rbd_migration_status(rados_ioctx_t ioctx,
+                         const char *image_name,
+                         struct rbd_image_migration_status_t *status,
+                         size_t status_size);
+
+/**
+ * # Safety
+ * `status` NULL or filled by rbd_migration_status.
+ */
+void rbd_migration_status_cleanup(struct rbd_image_migration_status_t *status);
+
+/**
+ * -EINVAL for an image that is not migrating, as librbd.
+ *
+ * # Safety
+ * `image` from rbd_open; `max_len` writable.
+ */
+int rbd_get_migration_source_spec(rbd_image_t image, char *source_spec, size_t *max_len);
+
+/**
+ * # Safety
+ * `io_ctx` from rados_ioctx_create; `mirror_mode` writable.
+ */
+int rbd_mirror_mode_get(rados_ioctx_t io_ctx, rbd_mirror_mode_t *mirror_mode);
+
+/**
+ * Disabling an already disabled pool (or setting the mode it has) is 0;
+ * librbdrs does not change a pool's mirroring: -EOPNOTSUPP.
+ *
+ * # Safety
+ * `io_ctx` from rados_ioctx_create.
+ */
+int rbd_mirror_mode_set(rados_ioctx_t io_ctx, rbd_mirror_mode_t mirror_mode);
+
+/**
+ * The pool's mirror uuid; -ENOENT while mirroring never set one.
+ *
+ * # Safety
+ * `io_ctx` live; `max_len` writable; `uuid` valid for `*max_len` bytes.
+ */
+int rbd_mirror_uuid_get(rados_ioctx_t io_ctx, char *uuid, size_t *max_len);
+
+/**
+ * The site name set with rbd_mirror_site_name_set (a monitor config-key),
+ * else the cluster's fsid, as librbd; the embedded store has no
+ * config-keys, so its fsid.
+ *
+ * # Safety
+ * `cluster` connected; `max_len` writable; `name` valid for `*max_len`.
+ */
+int rbd_mirror_site_name_get(rados_t cluster, char *name, size_t *max_len);
+
+/**
+ * Stores the site name (trimmed; empty removes it) in the monitor's
+ * config-keys, as librbd. The embedded store has none: -EOPNOTSUPP.
+ *
+ * # Safety
+ * `cluster` connected; `name` a C string.
+ */
+int rbd_mirror_site_name_set(rados_t cluster, const char *name);
+
+/**
+ * -EINVAL while mirroring is disabled, as librbd; librbdrs does not
+ * create the bootstrap user otherwise (-EOPNOTSUPP).
+ *
+ * # Safety
+ * `io_ctx` live; `max_len` writable.
+ */
+int rbd_mirror_peer_bootstrap_create(rados_ioctx_t io_ctx, char *token, size_t *max_len);
+
+/**
+ * A token librbd would refuse is -EINVAL (bad direction, not base64, not
+ * JSON with fsid, client_id, key and mon_host); a good one would connect
+ * to the peer cluster and add it: -EOPNOTSUPP.
+ *
+ * # Safety
+ * `io_ctx` live; `token` a C string.
+ */
+int rbd_mirror_peer_bootstrap_import(rados_ioctx_t io_ctx,
+                                     rbd_mirror_peer_direction_t direction,
+                                     const char *token);
+
+/**
+ * -E2BIG for a uuid buffer under 37 bytes, -EINVAL while mirroring is
+ * disabled (as librbd); librbdrs adds no peers (-EOPNOTSUPP).
+ *
+ * # Safety
+ * `io_ctx` live; `uuid` valid for `uuid_max_length`; names C strings.
+ */
+int rbd_mirror_peer_site_add(rados_ioctx_t io_ctx,
+                             char *uuid,
+                             size_t uuid_max_length,
+                             rbd_mirror_peer_direction_t direction,
+                             const char *site_name,
+                             const char *client_name);
+
+/**
+ * Deprecated form of rbd_mirror_peer_site_add (direction rx-tx).
+ *
+ * # Safety
+ * As [`rbd_mirror_peer_site_add`].
+ */
+int rbd_mirror_peer_add(rados_ioctx_t io_ctx,
+                        char *uuid,
+                        size_t uuid_max_length,
+                        const char *cluster_name,
+                        const char *client_name);
+
+/**
+ * Removing a peer that does not exist is 0, as librbd.
+ *
+ * # Safety
+ * `io_ctx` live; `uuid` a C string.
+ */
+int rbd_mirror_peer_site_remove(rados_ioctx_t io_ctx, const char *uuid);
+
+/**
+ * # Safety
+ * As [`rbd_mirror_peer_site_remove`].
+ */
+int rbd_mirror_peer_remove(rados_ioctx_t io_ctx, const char *uuid);
+
+/**
+ * # Safety
+ * `io_ctx` live; `peers` valid for `*max_peers` entries.
+ */
+int rbd_mirror_peer_site_list(rados_ioctx_t io_ctx,
+                              struct rbd_mirror_peer_site_t *peers,
+                              int *max_peers);
+
+/**
+ * # Safety
+ * As [`rbd_mirror_peer_site_list`].
+ */
+int rbd_mirror_peer_list(rados_ioctx_t io_ctx, struct rbd_mirror_peer_t *peers, int *max_peers);
+
+/**
+ * Frees the strings of `max_peers` entries (none come from librbdrs).
+ *
+ * # Safety
+ * `peers` NULL or valid for `max_peers` entries filled by librbd(rs).
+ */
+void rbd_mirror_peer_site_list_cleanup(struct rbd_mirror_peer_site_t *peers, int max_peers);
+
+/**
+ * # Safety
+ * `peers` NULL or valid for `max_peers` entries filled by librbd(rs).
+ */
+void rbd_mirror_peer_list_cleanup(struct rbd_mirror_peer_t *peers, int max_peers);
+
+/**
+ * # Safety
+ * `io_ctx` live; `uuid` and `name` C strings.
+ */
+int rbd_mirror_peer_site_set_name(rados_ioctx_t io_ctx, const char *uuid, const char *site_name);
+
+/**
+ * # Safety
+ * As [`rbd_mirror_peer_site_set_name`].
+ */
+int rbd_mirror_peer_site_set_client_name(rados_ioctx_t io_ctx,
+                                         const char *uuid,
+                                         const char *client_name);
+
+/**
+ * # Safety
+ * `io_ctx` live; `uuid` a C string.
+ */
+int rbd_mirror_peer_site_set_direction(rados_ioctx_t io_ctx,
+                                       const char *uuid,
+                                       rbd_mirror_peer_direction_t direction);
+
+/**
+ * # Safety
+ * As [`rbd_mirror_peer_site_set_name`].
+ */
+int rbd_mirror_peer_set_client(rados_ioctx_t io_ctx, const char *uuid, const char *client_name);
+
+/**
+ * # Safety
+ * As [`rbd_mirror_peer_site_set_name`].
+ */
+int rbd_mirror_peer_set_cluster(rados_ioctx_t io_ctx, const char *uuid, const char *cluster_name);
+
+/**
+ * # Safety
+ * `p` live; `uuid` a C string; the lengths and count writable.
+ */
+int rbd_mirror_peer_site_get_attributes(rados_ioctx_t p,
+                                        const char *uuid,
+                                        char *keys,
+                                        size_t *max_key_len,
+                                        char *values,
+                                        size_t *max_value_len,
+                                        size_t *key_value_count);
+
+/**
+ * # Safety
+ * As [`rbd_mirror_peer_site_get_attributes`].
+ */
+int rbd_mirror_peer_get_attributes(rados_ioctx_t p,
+                                   const char *uuid,
+                                   char *keys,
+                                   size_t *max_key_len,
+                                   char *values,
+                                   size_t *max_value_len,
+                                   size_t *key_value_count);
+
+/**
+ * # Safety
+ * `p` live; `uuid` a C string; `keys`/`values` hold `key_value_count`
+ * NUL-terminated strings each.
+ */
+int rbd_mirror_peer_site_set_attributes(rados_ioctx_t p,
+                                        const char *uuid,
+                                        const char *keys,
+                                        const char *values,
+                                        size_t key_value_count);
+
+/**
+ * # Safety
+ * As [`rbd_mirror_peer_site_set_attributes`].
+ */
+int rbd_mirror_peer_set_attributes(rados_ioctx_t p,
+                                   const char *uuid,
+                                   const char *keys,
+                                   const char *values,
+                                   size_t key_value_count);
+
+/**
+ * Counts of images per status state: none while mirroring is disabled.
+ *
+ * # Safety
+ * `io_ctx` live; `maxlen` writable.
+ */
+int rbd_mirror_image_status_summary(rados_ioctx_t io_ctx,
+                                    rbd_mirror_image_status_state_t *states,
+                                    int *counts,
+                                    size_t *maxlen);
+
+/**
+ * # Safety
+ * `io_ctx` live; `len` writable.
+ */
+int rbd_mirror_image_status_list(rados_ioctx_t io_ctx,
+                                 const char *start_id,
+                                 size_t max,
+                                 char **image_ids,
+                                 struct rbd_mirror_image_status_t *images,
+                                 size_t *len);
+
+/**
+ * # Safety
+ * `image_ids` and `images` NULL or valid for `len` entries librbd(rs)
+ * filled.
+ */
+void rbd_mirror_image_status_list_cleanup(char **image_ids,
+                                          struct rbd_mirror_image_status_t *images,
+                                          size_t len);
+
+/**
+ * # Safety
+ * `io_ctx` live; `len` writable.
+ */
+int rbd_mirror_image_global_status_list(rados_ioctx_t io_ctx,
+                                        const char *start_id,
+                                        size_t max,
+                                        char **image_ids,
+                                        struct rbd_mirror_image_global_status_t *images,
+                                        size_t *len);
+
+/**
+ * # Safety
+ * As [`rbd_mirror_image_status_list_cleanup`].
+ */
+void rbd_mirror_image_global_status_list_cleanup(char **image_ids,
+                                                 struct rbd_mirror_image_global_status_t *images,
+                                                 size_t len);
+
+/**
+ * # Safety
+ * `io_ctx` live; `len` writable.
+ */
+int rbd_mirror_image_instance_id_list(rados_ioctx_t io_ctx,
+                                      const char *start_id,
+                                      size_t max,
+                                      char **image_ids,
+                                      char **instance_ids,
+                                      size_t *len);
+
+/**
+ * # Safety
+ * Both arrays NULL or valid for `len` entries librbd(rs) filled.
+ */
+void rbd_mirror_image_instance_id_list_cleanup(char **image_ids, char **instance_ids, size_t len);
+
+/**
+ * # Safety
+ * `io_ctx` live; `num_entries` writable.
+ */
+int rbd_mirror_image_info_list(rados_ioctx_t io_ctx,
+                               rbd_mirror_image_mode_t *mode_filter,
+                               const char *start_id,
+                               size_t max,
+                               char **image_ids,
+                               rbd_mirror_image_mode_t *mode_entries,
+                               struct rbd_mirror_image_info_t *info_entries,
+                               size_t *num_entries);
+
+/**
+ * # Safety
+ * Both arrays NULL or valid for `num_entries` entries librbd(rs) filled.
+ */
+void rbd_mirror_image_info_list_cleanup(char **image_ids,
+                                        struct rbd_mirror_image_info_t *info_entries,
+                                        size_t num_entries);
+
+/**
+ * librbd refuses unless the pool is in image mode (-EINVAL); librbdrs
+ * does not enable mirroring (-EOPNOTSUPP).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_mirror_image_enable2(rbd_image_t image, rbd_mirror_image_mode_t mode);
+
+/**
+ * Journal-based: as rbd_mirror_image_enable2.
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_mirror_image_enable(rbd_image_t image);
+
+/**
+ * -EINVAL unless the pool is in image mode; an image not mirrored there
+ * is already disabled (0).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_mirror_image_disable(rbd_image_t image, bool force);
+
+/**
+ * -ENOENT for an image that is not mirrored, as librbd.
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_mirror_image_promote(rbd_image_t image, bool force);
+
+/**
+ * -EINVAL for an image that is not mirrored, as librbd.
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_mirror_image_demote(rbd_image_t image);
+
+/**
+ * -ENOENT for an image that is not mirrored, as librbd.
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_mirror_image_resync(rbd_image_t image);
+
+/**
+ * -EINVAL unless snapshot-based mirroring is enabled on the image.
+ *
+ * # Safety
+ * `image` from rbd_open; `snap_id` writable.
+ */
+int rbd_mirror_image_create_snapshot2(rbd_image_t image, uint32_t flags, uint64_t *snap_id);
+
+/**
+ * # Safety
+ * As [`rbd_mirror_image_create_snapshot2`].
+ */
+int rbd_mirror_image_create_snapshot(rbd_image_t image, uint64_t *snap_id);
+
+/**
+ * -ERANGE unless `info_size` is sizeof(rbd_mirror_image_info_t). Free
+ * with rbd_mirror_image_get_info_cleanup.
+ *
+ * # Safety
+ * `image` from rbd_open; `mirror_image_info` writable.
+ */
+int rbd_mirror_image_get_info(rbd_image_t image,
+                              struct rbd_mirror_image_info_t *mirror_image_info,
+                              size_t info_size);
+
+/**
+ * # Safety
+ * `mirror_image_info` NULL or filled by rbd_mirror_image_get_info.
+ */
+void rbd_mirror_image_get_info_cleanup(struct rbd_mirror_image_info_t *mirror_image_info);
+
+/**
+ * # Safety
+ * `image` from rbd_open; `mode` writable.
+ */
+int rbd_mirror_image_get_mode(rbd_image_t image, rbd_mirror_image_mode_t *mode);
+
+/**
+ * For an image that is not mirrored: its name, the disabled info and the
+ * local "status not found". Free with rbd_mirror_image_global_status_cleanup.
+ *
+ * # Safety
+ * `image` from rbd_open; `status` writable.
+ */
+int rbd_mirror_image_get_global_status(rbd_image_t image,
+                                       struct rbd_mirror_image_global_status_t *status,
+                                       size_t status_size);
+
+/**
+ * # Safety
+ * `status` NULL or filled by rbd_mirror_image_get_global_status.
+ */
+void rbd_mirror_image_global_status_cleanup(struct rbd_mirror_image_global_status_t *status);
+
+/**
+ * Deprecated: the local site's status ("status not found", unknown).
+ *
+ * # Safety
+ * `image` from rbd_open; `status` writable.
+ */
+int rbd_mirror_image_get_status(rbd_image_t image,
+                                struct rbd_mirror_image_status_t *status,
+                                size_t status_size);
+
+/**
+ * -EINVAL for an image that is not mirrored, as librbd.
+ *
+ * # Safety
+ * `image` from rbd_open; `id_max_length` writable.
+ */
+int rbd_mirror_image_get_instance_id(rbd_image_t image, char *instance_id, size_t *id_max_length);
+
+/**
+ * # Safety
+ * `image` from rbd_open; `c` live.
+ */
+int rbd_aio_mirror_image_promote(rbd_image_t image, bool force, rbd_completion_t c);
+
+/**
+ * # Safety
+ * `image` from rbd_open; `c` live.
+ */
+int rbd_aio_mirror_image_demote(rbd_image_t image, rbd_completion_t c);
+
+/**
+ * # Safety
+ * `image` from rbd_open; `snap_id` writable until `c` completes; `c` live.
+ */
+int rbd_aio_mirror_image_create_snapshot(rbd_image_t image,
+                                         uint32_t flags,
+                                         uint64_t *snap_id,
+                                         rbd_completion_t c);
+
+/**
+ * # Safety
+ * `image` from rbd_open; `info` writable; `c` live.
+ */
+int rbd_aio_mirror_image_get_info(rbd_image_t image,
+                                  struct rbd_mirror_image_info_t *info,
+                                  size_t info_size,
+                                  rbd_completion_t c);
+
+/**
+ * # Safety
+ * `image` from rbd_open; `mode` writable; `c` live.
+ */
+int rbd_aio_mirror_image_get_mode(rbd_image_t image,
+                                  rbd_mirror_image_mode_t *mode,
+                                  rbd_completion_t c);
+
+/**
+ * # Safety
+ * `image` from rbd_open; `status` writable; `c` live.
+ */
+int rbd_aio_mirror_image_get_global_status(rbd_image_t image,
+                                           struct rbd_mirror_image_global_status_t *status,
+                                           size_t status_size,
+                                           rbd_completion_t c);
+
+/**
+ * # Safety
+ * `image` from rbd_open; `status` writable; `c` live.
+ */
+int rbd_aio_mirror_image_get_status(rbd_image_t image,
+                                    struct rbd_mirror_image_status_t *status,
+                                    size_t status_size,
+                                    rbd_completion_t c);
+
+/**
+ * # Safety
+ * `image` from rbd_open; `handle` writable; the callbacks valid until
+ * rbd_quiesce_unwatch.
+ */
+int rbd_quiesce_watch(rbd_image_t image,
+                      rbd_update_callback_t quiesce_cb,
+                      rbd_update_callback_t unquiesce_cb,
+                      void *arg,
+                      uint64_t *handle);
+
+/**
+ * -ENOENT for a handle this image did not register (librbd crashes).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_quiesce_unwatch(rbd_image_t image, uint64_t handle);
+
+/**
+ * The application behind `handle` is quiesced (`r` < 0: it failed to,
+ * and the snapshot fails unless told to ignore quiesce errors).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+void rbd_quiesce_complete(rbd_image_t image, uint64_t handle, int r);
 
 /**
  * Reports librbd's version. Any pointer may be NULL.

@@ -1426,6 +1426,203 @@ static void check_pool_level(rados_t cluster, rados_ioctx_t io)
     must(rbd_remove(io, "compat_cp_deep"), "rbd_remove compat_cp_deep");
 }
 
+/* Mirroring, groups, live migration and quiesce on a pool and image where
+ * they are unused: what librbd answers (librbdrs reads the same state and
+ * refuses to turn the features on; those writes are not checked here). */
+static void quiesce_cb(void *arg) { (void)arg; }
+
+static void check_unused_features(rados_t cluster, rados_ioctx_t io)
+{
+    char name[64], buf[256];
+    size_t len, n;
+    int max;
+    rbd_image_t image;
+    rbd_completion_t c;
+    int order = 22;
+
+    rbd_mirror_mode_t mode = 9;
+    expect("rbd_mirror_mode_get", rbd_mirror_mode_get(io, &mode), 0);
+    expect("rbd_mirror_mode_get mode", mode, RBD_MIRROR_MODE_DISABLED);
+    expect("rbd_mirror_mode_set disabled", rbd_mirror_mode_set(io, RBD_MIRROR_MODE_DISABLED), 0);
+    expect("rbd_mirror_mode_set unknown mode", rbd_mirror_mode_set(io, 7), -EINVAL);
+    len = sizeof buf;
+    expect("rbd_mirror_uuid_get", rbd_mirror_uuid_get(io, buf, &len), -ENOENT);
+    if (!local_store) {
+        len = sizeof buf;
+        expect("rbd_mirror_site_name_get (the fsid)", rbd_mirror_site_name_get(cluster, buf, &len), 0);
+        expect("rbd_mirror_site_name_get length", len, 37);
+        len = 1;
+        expect("rbd_mirror_site_name_get short", rbd_mirror_site_name_get(cluster, buf, &len), -ERANGE);
+    }
+    len = sizeof buf;
+    expect("rbd_mirror_peer_bootstrap_create", rbd_mirror_peer_bootstrap_create(io, buf, &len), -EINVAL);
+    expect("rbd_mirror_peer_bootstrap_import garbage",
+           rbd_mirror_peer_bootstrap_import(io, RBD_MIRROR_PEER_DIRECTION_RX_TX, "garbage"), -EINVAL);
+    expect("rbd_mirror_peer_bootstrap_import bad direction", rbd_mirror_peer_bootstrap_import(io, 9, "e30="), -EINVAL);
+    rbd_mirror_peer_site_t sites[2];
+    max = 2;
+    expect("rbd_mirror_peer_site_list", rbd_mirror_peer_site_list(io, sites, &max), 0);
+    expect("rbd_mirror_peer_site_list count", max, 0);
+    rbd_mirror_peer_site_list_cleanup(sites, max);
+    rbd_mirror_peer_t peers[2];
+    max = 2;
+    expect("rbd_mirror_peer_list", rbd_mirror_peer_list(io, peers, &max), 0);
+    expect("rbd_mirror_peer_list count", max, 0);
+    expect("rbd_mirror_peer_site_remove unknown", rbd_mirror_peer_site_remove(io, "nouuid"), 0);
+    expect("rbd_mirror_peer_remove unknown", rbd_mirror_peer_remove(io, "nouuid"), 0);
+    expect("rbd_mirror_peer_site_set_name unknown", rbd_mirror_peer_site_set_name(io, "nouuid", "x"), -ENOENT);
+    expect("rbd_mirror_peer_site_set_client_name unknown", rbd_mirror_peer_site_set_client_name(io, "nouuid", "client.x"), -ENOENT);
+    expect("rbd_mirror_peer_site_set_direction unknown",
+           rbd_mirror_peer_site_set_direction(io, "nouuid", RBD_MIRROR_PEER_DIRECTION_RX), -ENOENT);
+    expect("rbd_mirror_peer_set_client unknown", rbd_mirror_peer_set_client(io, "nouuid", "client.x"), -ENOENT);
+    expect("rbd_mirror_peer_set_cluster unknown", rbd_mirror_peer_set_cluster(io, "nouuid", "x"), -ENOENT);
+    char keys[64], vals[64];
+    size_t kl = 64, vl = 64, kv = 0;
+    expect("rbd_mirror_peer_site_get_attributes unknown",
+           rbd_mirror_peer_site_get_attributes(io, "nouuid", keys, &kl, vals, &vl, &kv), -ENOENT);
+    expect("rbd_mirror_peer_site_set_attributes unknown",
+           rbd_mirror_peer_site_set_attributes(io, "nouuid", "mon_host", "x", 1), -ENOENT);
+    expect("rbd_mirror_peer_site_add with a short uuid buffer",
+           rbd_mirror_peer_site_add(io, buf, 2, RBD_MIRROR_PEER_DIRECTION_RX_TX, "site", "client.x"), -E2BIG);
+    expect("rbd_mirror_peer_site_add with mirroring disabled",
+           rbd_mirror_peer_site_add(io, buf, sizeof buf, RBD_MIRROR_PEER_DIRECTION_RX_TX, "site", "client.x"), -EINVAL);
+    expect("rbd_mirror_peer_add with mirroring disabled", rbd_mirror_peer_add(io, buf, sizeof buf, "site", "client.x"), -EINVAL);
+    rbd_mirror_image_status_state_t states[8];
+    int counts[8];
+    len = 8;
+    expect("rbd_mirror_image_status_summary", rbd_mirror_image_status_summary(io, states, counts, &len), 0);
+    expect("rbd_mirror_image_status_summary states", len, 0);
+    char *ids[4], *instances[4];
+    rbd_mirror_image_global_status_t globals[4];
+    n = 4;
+    expect("rbd_mirror_image_global_status_list", rbd_mirror_image_global_status_list(io, "", 4, ids, globals, &n), 0);
+    expect("rbd_mirror_image_global_status_list count", n, 0);
+    n = 4;
+    expect("rbd_mirror_image_instance_id_list", rbd_mirror_image_instance_id_list(io, "", 4, ids, instances, &n), 0);
+    expect("rbd_mirror_image_instance_id_list count", n, 0);
+    rbd_mirror_image_mode_t modes[4];
+    rbd_mirror_image_info_t infos[4];
+    n = 4;
+    expect("rbd_mirror_image_info_list", rbd_mirror_image_info_list(io, NULL, "", 4, ids, modes, infos, &n), 0);
+    expect("rbd_mirror_image_info_list count", n, 0);
+
+    snprintf(name, sizeof name, "compat-unused-%d", (int)getpid());
+    must(rbd_create(io, name, 4 << 20, &order), "rbd_create");
+    must(rbd_open(io, name, &image, NULL), "rbd_open");
+    rbd_mirror_image_info_t info;
+    expect("rbd_mirror_image_get_info", rbd_mirror_image_get_info(image, &info, sizeof info), 0);
+    expect("rbd_mirror_image_get_info state", info.state, RBD_MIRROR_IMAGE_DISABLED);
+    expect("rbd_mirror_image_get_info primary", info.primary, 0);
+    expect("rbd_mirror_image_get_info global id is empty", strlen(info.global_id), 0);
+    rbd_mirror_image_get_info_cleanup(&info);
+    expect("rbd_mirror_image_get_info wrong size", rbd_mirror_image_get_info(image, &info, 4), -ERANGE);
+    rbd_mirror_image_mode_t image_mode = 9;
+    expect("rbd_mirror_image_get_mode", rbd_mirror_image_get_mode(image, &image_mode), 0);
+    expect("rbd_mirror_image_get_mode mode", image_mode, RBD_MIRROR_IMAGE_MODE_JOURNAL);
+    rbd_mirror_image_global_status_t global;
+    expect("rbd_mirror_image_get_global_status", rbd_mirror_image_get_global_status(image, &global, sizeof global), 0);
+    expect("rbd_mirror_image_get_global_status name", strcmp(global.name, name), 0);
+    expect("rbd_mirror_image_get_global_status sites", global.site_statuses_count, 1);
+    expect("rbd_mirror_image_get_global_status local state", global.site_statuses[0].state, MIRROR_IMAGE_STATUS_STATE_UNKNOWN);
+    expect("rbd_mirror_image_get_global_status \"status not found\"",
+           strcmp(global.site_statuses[0].description, "status not found"), 0);
+    rbd_mirror_image_global_status_cleanup(&global);
+    len = sizeof buf;
+    expect("rbd_mirror_image_get_instance_id", rbd_mirror_image_get_instance_id(image, buf, &len), -EINVAL);
+    expect("rbd_mirror_image_enable2 in a disabled pool", rbd_mirror_image_enable2(image, RBD_MIRROR_IMAGE_MODE_SNAPSHOT), -EINVAL);
+    expect("rbd_mirror_image_disable in a disabled pool", rbd_mirror_image_disable(image, false), -EINVAL);
+    expect("rbd_mirror_image_promote", rbd_mirror_image_promote(image, false), -ENOENT);
+    expect("rbd_mirror_image_demote", rbd_mirror_image_demote(image), -EINVAL);
+    expect("rbd_mirror_image_resync", rbd_mirror_image_resync(image), -ENOENT);
+    uint64_t snap_id = 0;
+    expect("rbd_mirror_image_create_snapshot", rbd_mirror_image_create_snapshot(image, &snap_id), -EINVAL);
+    c = completion();
+    expect("rbd_aio_mirror_image_promote", rbd_aio_mirror_image_promote(image, false, c), 0);
+    expect("rbd_aio_mirror_image_promote result", aio_result(c), -ENOENT);
+    c = completion();
+    expect("rbd_aio_mirror_image_get_mode", rbd_aio_mirror_image_get_mode(image, &image_mode, c), 0);
+    expect("rbd_aio_mirror_image_get_mode result", aio_result(c), 0);
+    c = completion();
+    expect("rbd_aio_mirror_image_create_snapshot", rbd_aio_mirror_image_create_snapshot(image, 0, &snap_id, c), 0);
+    expect("rbd_aio_mirror_image_create_snapshot result", aio_result(c), -EINVAL);
+
+    rbd_group_info_t group;
+    expect("rbd_get_group", rbd_get_group(image, &group, sizeof group), 0);
+    expect("rbd_get_group pool", group.pool, -1);
+    expect("rbd_get_group name is empty", strlen(group.name), 0);
+    expect("rbd_group_info_cleanup", rbd_group_info_cleanup(&group, sizeof group), 0);
+    expect("rbd_get_group wrong size", rbd_get_group(image, &group, 4), -ERANGE);
+    len = sizeof buf;
+    expect("rbd_group_list", rbd_group_list(io, buf, &len), 0);
+    len = 0;
+    expect("rbd_group_list NULL buffer", rbd_group_list(io, NULL, &len), -EINVAL);
+    expect("rbd_group_remove missing", rbd_group_remove(io, "nogroup"), 0);
+    expect("rbd_group_rename missing", rbd_group_rename(io, "nogroup", "nogroup2"), -ENOENT);
+    expect("rbd_group_image_add missing group", rbd_group_image_add(io, "nogroup", io, name), -ENOENT);
+    expect("rbd_group_image_remove missing group", rbd_group_image_remove(io, "nogroup", io, name), -ENOENT);
+    expect("rbd_group_image_remove_by_id missing group", rbd_group_image_remove_by_id(io, "nogroup", io, "abc"), -ENOENT);
+    rbd_group_image_info_t members[2];
+    memset(members, 0, sizeof members);
+    n = 2;
+    expect("rbd_group_image_list missing group", rbd_group_image_list(io, "nogroup", members, sizeof members[0], &n), 0);
+    expect("rbd_group_image_list count", n, 0);
+    n = 2;
+    expect("rbd_group_image_list wrong size", rbd_group_image_list(io, "nogroup", members, 3, &n), -ERANGE);
+    rbd_group_snap_info_t gsnaps[2];
+    memset(gsnaps, 0, sizeof gsnaps);
+    n = 2;
+    expect("rbd_group_snap_list missing group", rbd_group_snap_list(io, "nogroup", gsnaps, sizeof gsnaps[0], &n), 0);
+    expect("rbd_group_snap_list count", n, 0);
+    expect("rbd_group_snap_create missing group", rbd_group_snap_create(io, "nogroup", "s"), -ENOENT);
+    expect("rbd_group_snap_create2 unknown flags", rbd_group_snap_create2(io, "nogroup", "s", 1 << 10), -EINVAL);
+    expect("rbd_group_snap_remove missing group", rbd_group_snap_remove(io, "nogroup", "s"), -ENOENT);
+    expect("rbd_group_snap_rename missing group", rbd_group_snap_rename(io, "nogroup", "s", "t"), -ENOENT);
+    expect("rbd_group_snap_rollback missing group", rbd_group_snap_rollback(io, "nogroup", "s"), -ENOENT);
+    expect("rbd_group_image_list_cleanup wrong size", rbd_group_image_list_cleanup(members, 3, 0), -ERANGE);
+    expect("rbd_group_snap_list_cleanup", rbd_group_snap_list_cleanup(gsnaps, sizeof gsnaps[0], 0), 0);
+    expect("rbd_group_create with an empty name", rbd_group_create(io, ""), -EINVAL);
+
+    must(rbd_snap_create(image, "user"), "rbd_snap_create");
+    rbd_snap_info_t snaps[2];
+    max = 2;
+    must(rbd_snap_list(image, snaps, &max), "rbd_snap_list");
+    uint64_t user_snap = snaps[0].id;
+    rbd_snap_list_end(snaps);
+    rbd_snap_group_namespace_t gns;
+    rbd_snap_mirror_namespace_t mns;
+    expect("rbd_snap_get_group_namespace of a user snapshot",
+           rbd_snap_get_group_namespace(image, user_snap, &gns, sizeof gns), -EINVAL);
+    expect("rbd_snap_get_group_namespace of no snapshot", rbd_snap_get_group_namespace(image, 12345, &gns, sizeof gns), -ENOENT);
+    expect("rbd_snap_get_mirror_namespace of a user snapshot",
+           rbd_snap_get_mirror_namespace(image, user_snap, &mns, sizeof mns), -EINVAL);
+    expect("rbd_snap_get_mirror_namespace wrong size", rbd_snap_get_mirror_namespace(image, user_snap, &mns, 4), -ERANGE);
+    must(rbd_snap_remove(image, "user"), "rbd_snap_remove");
+
+    len = sizeof buf;
+    expect("rbd_get_migration_source_spec", rbd_get_migration_source_spec(image, buf, &len), -EINVAL);
+    rbd_image_migration_status_t mstatus;
+    expect("rbd_migration_status", rbd_migration_status(io, name, &mstatus, sizeof mstatus), -EINVAL);
+    expect("rbd_migration_status of no image", rbd_migration_status(io, "noimage", &mstatus, sizeof mstatus), -ENOENT);
+    expect("rbd_migration_status wrong size", rbd_migration_status(io, name, &mstatus, 4), -ERANGE);
+    expect("rbd_migration_execute", rbd_migration_execute(io, name), -EINVAL);
+    expect("rbd_migration_abort", rbd_migration_abort(io, name), -EINVAL);
+    expect("rbd_migration_commit", rbd_migration_commit(io, name), -EINVAL);
+    expect("rbd_migration_commit of no image", rbd_migration_commit(io, "noimage"), -ENOENT);
+    rbd_image_options_t opts;
+    rbd_image_options_create(&opts);
+    expect("rbd_migration_prepare of no image", rbd_migration_prepare(io, "noimage", io, "dest", opts), -ENOENT);
+    expect("rbd_migration_prepare_import not JSON", rbd_migration_prepare_import("garbage", io, "dest", opts), -EBADMSG);
+    expect("rbd_migration_prepare_import no type", rbd_migration_prepare_import("{}", io, "dest", opts), -EINVAL);
+    rbd_image_options_destroy(opts);
+
+    uint64_t handle = 0;
+    expect("rbd_quiesce_watch", rbd_quiesce_watch(image, quiesce_cb, quiesce_cb, NULL, &handle), 0);
+    expect("rbd_quiesce_unwatch", rbd_quiesce_unwatch(image, handle), 0);
+
+    must(rbd_close(image), "rbd_close");
+    must(rbd_remove(io, name), "rbd_remove");
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -1466,6 +1663,7 @@ int main(int argc, char **argv)
     check_fua(cluster, io);
     check_locks(io);
     check_watch_and_locks(cluster, io);
+    check_unused_features(cluster, io);
     if (!local_store)
         check_two_opens(io); /* the embedded store delivers no notifications */
     check_pool_level(cluster, io);

@@ -11,6 +11,7 @@ pub mod io;
 mod lock;
 mod meta;
 pub mod pool;
+pub mod quiesce;
 mod watcher;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,6 +79,7 @@ pub struct Image {
     cache: Option<Arc<CacheDriver>>,
     closed: AtomicBool,
     updates: Arc<watcher::UpdateWatchers>,
+    quiesce: Arc<quiesce::QuiesceWatchers>,
 }
 
 impl std::fmt::Debug for Image {
@@ -125,6 +127,7 @@ impl Image {
             cache,
             closed: AtomicBool::new(false),
             updates: Default::default(),
+            quiesce: Default::default(),
         };
         watcher::start(&image)?;
         Ok(image)

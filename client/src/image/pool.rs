@@ -52,7 +52,8 @@ pub struct ConfigOption {
 }
 
 impl IoCtx {
-    fn run<T: Send + 'static>(
+    /// Runs an admin flow on the runtime and waits for its result.
+    pub(crate) fn run<T: Send + 'static>(
         &self,
         flow: impl std::future::Future<Output = Result<T, Errno>> + Send + 'static,
     ) -> Result<T, Errno> {

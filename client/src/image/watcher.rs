@@ -32,6 +32,7 @@ pub(super) fn start(image: &Image) -> Result<(), Errno> {
     dispatcher.listen(cookie);
     let (shared, cache, runtime) = (image.ictx.clone(), image.cache.clone(), image.conn.runtime.clone());
     let updates = image.updates.clone();
+    let quiesce = image.quiesce.clone();
     // Proxied operations running, so a requester's retry is not run twice.
     let running: Arc<Mutex<BTreeSet<AsyncRequestId>>> = Default::default();
     image.conn.runtime.spawn(async move {
@@ -50,6 +51,9 @@ pub(super) fn start(image: &Image) -> Result<(), Errno> {
             let reaction = react(&ictx.runtime, client_id(&ictx), &event.payload);
             if reaction.message.is_none() {
                 eprintln!("librbdrs: ignored a malformed notification on {}", ictx.header_object());
+            }
+            if super::quiesce::handle(&quiesce, &runtime, &dispatcher, reaction.message.as_ref(), &event) {
+                continue;
             }
             match reaction.action {
                 // Acked once it ran, with its result.

@@ -12,6 +12,7 @@ pub mod object_map;
 pub mod open;
 pub mod operation;
 pub mod pool;
+pub mod quiesce;
 pub mod snapshot;
 pub mod trash;
 pub mod watcher;

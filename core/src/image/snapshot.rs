@@ -4,6 +4,7 @@ use alloc::vec::Vec;
 
 use super::open::{refresh, snap_by_name};
 use super::operation::rollback_objects;
+use super::quiesce;
 use super::ImageCtx;
 use crate::cls::rbd::client as cls;
 use crate::cls::rbd::types::*;
@@ -20,6 +21,17 @@ pub async fn create(ictx: &mut ImageCtx, name: &str) -> Result<u64, Errno> {
     if snap_by_name(ictx, name).is_ok() {
         return Err(Errno::EEXIST);
     }
+    // As librbd: quiesce every open's applications, snapshot, resume them.
+    let (request, quiesced) = quiesce::notify_quiesce(ictx, quiesce::QUIESCE_NOTIFICATION_ATTEMPTS).await;
+    let result = match quiesced {
+        Ok(()) => add_snapshot(ictx, name).await,
+        Err(e) => Err(e),
+    };
+    quiesce::notify_unquiesce(ictx, request).await;
+    result
+}
+
+async fn add_snapshot(ictx: &mut ImageCtx, name: &str) -> Result<u64, Errno> {
     let id = ictx.data_io.create_snap().await?;
     let mut op = ObjectOperation::new();
     cls::snapshot_add(&mut op, SnapId(id), name, &SnapshotNamespace::User);

@@ -100,3 +100,11 @@ pub(crate) unsafe fn image<'a>(ptr: rbd_image_t) -> Result<&'a Image, Errno> {
     // SAFETY: forwarded contract.
     unsafe { handle::borrow(ptr) }
 }
+
+mod cstring;
+pub mod group;
+pub mod migration;
+pub mod mirror;
+pub mod mirror_image;
+pub mod quiesce;
+mod token;

@@ -9,8 +9,9 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
+use super::feature_state::{GroupSpec, MirrorImage, MirrorPeer};
 use super::types::{ChildImageSpec, ParentImageSpec, SnapshotInfo, SnapshotNamespace, TrashImageSpec};
-use crate::encoding::{decode_exact, DecodeError, Decoder, Encode, UtcTime};
+use crate::encoding::{decode_exact, Decode, DecodeError, Decoder, Encode, UtcTime};
 use crate::osd::{ObjectOperation, SnapContext, SnapId};
 
 /// The class every method here belongs to.
@@ -531,4 +532,71 @@ pub fn dir_state_set(op: &mut ObjectOperation, state: u8) {
 
 pub fn dir_state_assert(op: &mut ObjectOperation, state: u8) {
     exec(op, "dir_state_assert", input!(state));
+}
+
+// ---------------------------------------------------------------- mirroring, groups, migration
+// librbdrs reads these to answer truthfully; it never turns the features on.
+
+/// On `rbd_mirroring`; -ENOENT there means mirroring was never enabled
+/// (librbd reads that as MIRROR_MODE_DISABLED).
+pub fn mirror_mode_get(op: &mut ObjectOperation) {
+    exec(op, "mirror_mode_get", input!());
+}
+
+/// One of the MIRROR_MODE_* values.
+pub fn mirror_mode_get_finish(out: &[u8]) -> Result<u32, DecodeError> {
+    decode_exact(out)
+}
+
+/// On `rbd_mirroring`; -ENOENT when the pool has no mirror uuid.
+pub fn mirror_uuid_get(op: &mut ObjectOperation) {
+    exec(op, "mirror_uuid_get", input!());
+}
+
+pub fn mirror_uuid_get_finish(out: &[u8]) -> Result<String, DecodeError> {
+    decode_exact(out)
+}
+
+/// On `rbd_mirroring`: the image's record; -ENOENT when it has none.
+pub fn mirror_image_get(op: &mut ObjectOperation, image_id: &str) {
+    exec(op, "mirror_image_get", input!(image_id));
+}
+
+pub fn mirror_image_get_finish(out: &[u8]) -> Result<MirrorImage, DecodeError> {
+    decode_exact(out)
+}
+
+/// On `rbd_group_directory`: up to `max_return` groups named after `start`.
+pub fn group_dir_list(op: &mut ObjectOperation, start: &str, max_return: u64) {
+    exec(op, "group_dir_list", input!(start, max_return));
+}
+
+/// Name -> id.
+pub fn group_dir_list_finish(out: &[u8]) -> Result<BTreeMap<String, String>, DecodeError> {
+    decode_exact(out)
+}
+
+/// On the header: the image's group (an invalid spec when none).
+pub fn image_group_get(op: &mut ObjectOperation) {
+    exec(op, "image_group_get", input!());
+}
+
+pub fn image_group_get_finish(out: &[u8]) -> Result<GroupSpec, DecodeError> {
+    decode_exact(out)
+}
+
+/// On the header: the migration record; -EINVAL when the image is not
+/// migrating. librbdrs only looks at whether it succeeds.
+pub fn migration_get(op: &mut ObjectOperation) {
+    exec(op, "migration_get", input!());
+}
+
+/// On `rbd_mirroring`: every peer (-ENOENT when mirroring never ran).
+pub fn mirror_peer_list(op: &mut ObjectOperation) {
+    exec(op, "mirror_peer_list", input!());
+}
+
+/// A vector<MirrorPeer>.
+pub fn mirror_peer_list_finish(out: &[u8]) -> Result<Vec<MirrorPeer>, DecodeError> {
+    finish(out, |d| (0..d.count(<MirrorPeer as Decode>::MIN_LEN)?).map(|_| d.decode()).collect())
 }

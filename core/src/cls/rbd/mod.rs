@@ -11,6 +11,7 @@
 //! `rbd_header.<id>` (everything else), `rbd_children` (legacy clones).
 
 pub mod client;
+pub mod feature_state;
 pub mod object_map;
 pub mod server;
 pub mod types;

@@ -5,6 +5,7 @@
 //! the header's "parent" key). Format 1 headers are not served.
 
 mod directory;
+mod feature_state;
 mod header;
 mod layering;
 mod snapshot;
@@ -103,6 +104,14 @@ pub const METHODS: &[(&str, MethodFlags, ClassMethod)] = &[
     ("namespace_list", MethodFlags::RD, trash::namespace_list),
     ("dir_state_assert", MethodFlags::RD, trash::dir_state_assert),
     ("dir_state_set", MethodFlags::RDWR, trash::dir_state_set),
+    // mirroring, groups, migration: reads only
+    ("mirror_mode_get", MethodFlags::RD, feature_state::mirror_mode_get),
+    ("mirror_uuid_get", MethodFlags::RD, feature_state::mirror_uuid_get),
+    ("mirror_image_get", MethodFlags::RD, feature_state::mirror_image_get),
+    ("mirror_peer_list", MethodFlags::RD, feature_state::mirror_peer_list),
+    ("group_dir_list", MethodFlags::RD, feature_state::group_dir_list),
+    ("image_group_get", MethodFlags::RD, feature_state::image_group_get),
+    ("migration_get", MethodFlags::RD, feature_state::migration_get),
 ];
 
 /// Registers every cls_rbd method this server answers under class "rbd".

@@ -4,6 +4,7 @@
 //! in-memory store (store).
 
 mod client_bytes;
+mod feature_state;
 mod store;
 mod trash_bytes;
 mod types_bytes;

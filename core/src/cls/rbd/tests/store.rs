@@ -879,7 +879,7 @@ fn every_method_is_registered_with_upstream_flags() {
         let expect = if reads.contains(&method) { MethodFlags::RD } else { MethodFlags::RDWR };
         assert_eq!(flags, expect, "{method}");
     }
-    assert_eq!(server::METHODS.len(), 68);
+    assert_eq!(server::METHODS.len(), 75);
     let unique: BTreeSet<_> = server::METHODS.iter().map(|m| m.0).collect();
     assert_eq!(unique.len(), server::METHODS.len());
 }

@@ -2,10 +2,17 @@
 
 pub mod admin;
 mod completion;
+pub mod features;
 pub mod image;
+pub mod image_info;
 pub mod io;
+pub mod iterate;
 pub mod lock;
+pub mod metadata;
+pub mod open_ext;
+pub mod progress;
 pub mod snap;
+pub mod snap_ext;
 
 use crate::types::*;
 use std::collections::VecDeque;

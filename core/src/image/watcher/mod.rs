@@ -151,8 +151,11 @@ pub fn react(runtime: &ImageRuntime, me: ClientId, payload: &[u8]) -> Reaction {
             runtime.requests.complete(*id, *result);
             (Bytes::new(), Action::Nothing)
         }
-        M::AsyncProgress { id, .. } if id.client == me => {
+        M::AsyncProgress { id, offset, total } if id.client == me => {
             runtime.requests.progress(*id);
+            // The requester's callback hears the owner's progress; it
+            // cannot stop the owner.
+            let _ = runtime.started(*offset, *total);
             (Bytes::new(), Action::Nothing)
         }
         // An application that took the lock keeps it (StandardPolicy);

@@ -1368,7 +1368,10 @@ int rbd_set_image_notification(rbd_image_t image, int fd, int type_);
  * # Safety
  * `image` from rbd_open; `cb` called with `arg`.
  */
-int64_t rbd_read_iterate(rbd_image_t image, uint64_t ofs, size_t len, ReadCb cb, void *arg);
+int64_t rbd_read_iterate(rbd_image_t image, uint64_t ofs, size_t len, int (*cb)(uint64_t,
+                                                                                size_t,
+                                                                                const char*,
+                                                                                void*), void *arg);
 
 /**
  * Reads [ofs, ofs + len) piece by piece into `cb`; 0 when done.
@@ -1376,11 +1379,14 @@ int64_t rbd_read_iterate(rbd_image_t image, uint64_t ofs, size_t len, ReadCb cb,
  * # Safety
  * `image` from rbd_open; `cb` called with `arg`.
  */
-int rbd_read_iterate2(rbd_image_t image, uint64_t ofs, uint64_t len, ReadCb cb, void *arg);
+int rbd_read_iterate2(rbd_image_t image, uint64_t ofs, uint64_t len, int (*cb)(uint64_t,
+                                                                               size_t,
+                                                                               const char*,
+                                                                               void*), void *arg);
 
 /**
- * rbd_diff_iterate2 with the parent included and exact extents: what it
- * reports and does not (see there). An unknown `fromsnapname` is
+ * rbd_diff_iterate2 with the parent included: it reports what that
+ * reports (allocated extents a whole object at a time; see there). An unknown `fromsnapname` is
  * -ENOENT, a range starting past the end -EINVAL, as librbd.
  *
  * # Safety
@@ -1391,7 +1397,7 @@ int rbd_diff_iterate(rbd_image_t image,
                      const char *fromsnapname,
                      uint64_t ofs,
                      uint64_t len,
-                     DiffCb cb,
+                     int (*cb)(uint64_t, size_t, int, void*),
                      void *arg);
 
 /**

@@ -10,8 +10,9 @@ use rbdrs_client::proto::Errno;
 use super::image;
 use crate::boundary::{guard, opt_cstr};
 
+/// What rbd_read_iterate hands each piece to (written out in the
+/// exports: cbindgen names no private alias).
 type ReadCb = Option<unsafe extern "C" fn(u64, usize, *const c_char, *mut c_void) -> c_int>;
-type DiffCb = Option<unsafe extern "C" fn(u64, usize, c_int, *mut c_void) -> c_int>;
 
 /// librbd's read_iterate: reads [ofs, ofs + len) clipped to the image, a
 /// stripe period at a time, and hands each piece to `cb` with its offset
@@ -52,7 +53,7 @@ pub unsafe extern "C" fn rbd_read_iterate(
     image: rbd_image_t,
     ofs: u64,
     len: usize,
-    cb: ReadCb,
+    cb: Option<unsafe extern "C" fn(u64, usize, *const c_char, *mut c_void) -> c_int>,
     arg: *mut c_void,
 ) -> i64 {
     guard(|| read_iterate(image, ofs, len as u64, cb, arg))
@@ -67,14 +68,14 @@ pub unsafe extern "C" fn rbd_read_iterate2(
     image: rbd_image_t,
     ofs: u64,
     len: u64,
-    cb: ReadCb,
+    cb: Option<unsafe extern "C" fn(u64, usize, *const c_char, *mut c_void) -> c_int>,
     arg: *mut c_void,
 ) -> c_int {
     guard(|| read_iterate(image, ofs, len, cb, arg).map(|_| 0))
 }
 
-/// rbd_diff_iterate2 with the parent included and exact extents: what it
-/// reports and does not (see there). An unknown `fromsnapname` is
+/// rbd_diff_iterate2 with the parent included: it reports what that
+/// reports (allocated extents a whole object at a time; see there). An unknown `fromsnapname` is
 /// -ENOENT, a range starting past the end -EINVAL, as librbd.
 ///
 /// # Safety
@@ -86,7 +87,7 @@ pub unsafe extern "C" fn rbd_diff_iterate(
     fromsnapname: *const c_char,
     ofs: u64,
     len: u64,
-    cb: DiffCb,
+    cb: Option<unsafe extern "C" fn(u64, usize, c_int, *mut c_void) -> c_int>,
     arg: *mut c_void,
 ) -> c_int {
     guard(|| {

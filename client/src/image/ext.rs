@@ -273,24 +273,30 @@ impl Image {
     /// Rebuilds the object map of what the open shows from the objects.
     pub fn rebuild_object_map(&self) -> Result<(), Errno> {
         self.flush_cache()?;
-        self.update(|mut ictx| async move {
-            let mut r = features::rebuild_object_map(&ictx).await;
-            if r.is_ok() {
-                r = refresh(&mut ictx).await;
-            }
-            (ictx, r)
+        self.maintain(ProxiedOp::RebuildObjectMap, |image| {
+            image.update(|mut ictx| async move {
+                let mut r = features::rebuild_object_map(&ictx).await;
+                if r.is_ok() {
+                    r = refresh(&mut ictx).await;
+                }
+                (ictx, r)
+            })
         })
     }
 
     /// Punches zeroed runs of `sparse_size` bytes or more out of the objects.
     pub fn sparsify(&self, sparse_size: u64) -> Result<(), Errno> {
+        let ictx = self.ctx()?;
+        if sparse_size < 4096 || !sparse_size.is_power_of_two() || sparse_size > ictx.layout.object_size() {
+            return Err(Errno::EINVAL);
+        }
         self.flush_cache()?;
-        self.update(move |ictx| async move {
-            let r = features::sparsify(&ictx, sparse_size).await;
-            (ictx, r)
-        })?;
-        // Cached reads may hold what was punched (as zeros: still right).
-        Ok(())
+        self.maintain(ProxiedOp::Sparsify { sparse_size }, |image| {
+            image.update(move |ictx| async move {
+                let r = features::sparsify(&ictx, sparse_size).await;
+                (ictx, r)
+            })
+        })
     }
 
     /// Sets metadata `key`; a `conf_` key must name an image option and

@@ -91,26 +91,43 @@ impl Image {
         Ok(self.ctx()?.name.clone())
     }
 
-    /// The namespace type of the parent snapshot of what the image shows,
-    /// and whether the parent is out of its pool's directory (trashed).
-    pub fn parent_extra(&self) -> Result<(u32, bool), Errno> {
+    /// The parent of what the image shows (None without one), with the
+    /// namespace type of its snapshot and whether the parent is in the
+    /// trash (then named as the trash names it), as api::Image::get_parent.
+    pub fn parent_details(&self) -> Result<Option<(super::ParentSpec, u32, bool)>, Errno> {
+        let Some(mut spec) = self.parent()? else { return Ok(None) };
         let ictx = self.ctx()?;
-        let (Some(info), Some(parent)) = (ictx.parent_info_at(ictx.snap_id), &ictx.parent) else {
-            return Err(Errno::ENOENT);
-        };
-        let kind = parent.snaps.get(&info.spec.snap_id.0).map_or(0, |s| s.namespace.namespace_type());
-        let io = ictx.io.with_pool(info.spec.pool_id, info.spec.pool_namespace.clone());
-        let id = info.spec.image_id.clone();
-        let listed = self.connection().run_admin(async move {
+        let kind =
+            ictx.parent.as_ref().and_then(|p| p.snaps.get(&spec.snap_id)).map_or(0, |s| s.namespace.namespace_type());
+        let io = ictx.io.with_pool(spec.pool_id, spec.pool_namespace.clone());
+        let id = spec.image_id.clone();
+        let trash_name = self.connection().run_admin(async move {
             let mut op = ObjectOperation::new();
             cls::dir_get_name(&mut op, &id);
             match io.read_head(rbdrs_core::naming::RBD_DIRECTORY, op).await {
-                Ok(_) => Ok(true),
-                Err(Errno::ENOENT) => Ok(false),
-                Err(e) => Err(e),
+                Ok(_) => return Ok(None),
+                Err(Errno::ENOENT) => {}
+                Err(e) => return Err(e),
+            }
+            let mut op = ObjectOperation::new();
+            op.call(cls::CLASS, "trash_get", bytes::Bytes::from(rbdrs_core::encoding::encode_to_vec(&id)));
+            match io.read_head(rbdrs_core::naming::RBD_TRASH, op).await {
+                // cls_rbd_trash_image_spec: source (u8), then the name.
+                Ok(reply) => rbdrs_core::encoding::Decoder::new(reply.out(0)?)
+                    .versioned(2, |d, _| {
+                        d.u8()?;
+                        d.string()
+                    })
+                    .map(Some)
+                    .map_err(|_| Errno::EBADMSG),
+                Err(_) => Ok(Some(id.clone())),
             }
         })??;
-        Ok((kind, !listed))
+        let trash = trash_name.is_some();
+        if let Some(name) = trash_name {
+            spec.image_name = name;
+        }
+        Ok(Some((spec, kind, trash)))
     }
 
     /// The id of user snapshot `name`.

@@ -140,8 +140,7 @@ pub unsafe extern "C" fn rbd_get_parent(
         if parent_image.is_null() || parent_snap.is_null() {
             return Err(Errno::EINVAL);
         }
-        let parent = img.parent()?.ok_or(Errno::ENOENT)?;
-        let (namespace, trash) = img.parent_extra()?;
+        let (parent, namespace, trash) = img.parent_details()?.ok_or(Errno::ENOENT)?;
         let spec = rbd_linked_image_spec_t {
             pool_id: parent.pool_id,
             pool_name: strdup(&parent.pool_name)?,
@@ -203,7 +202,7 @@ pub unsafe extern "C" fn rbd_get_parent_info2(
 ) -> c_int {
     guard(|| {
         // SAFETY: checked handle.
-        let parent = unsafe { self::image(image) }?.parent()?.ok_or(Errno::ENOENT)?;
+        let (parent, _, _) = unsafe { self::image(image) }?.parent_details()?.ok_or(Errno::ENOENT)?;
         // SAFETY: buffers valid for their lengths by contract.
         let fits = unsafe {
             [

@@ -34,9 +34,21 @@ pub async fn image_id(io: &IoCtx, name: &str) -> Result<String, Errno> {
 /// Opens image `name`, at the snapshot named `snap` if given.
 pub async fn open(io: &IoCtx, name: &str, snap: Option<&str>, read_only: bool) -> Result<ImageCtx, Errno> {
     let id = image_id(io, name).await?;
-    let mut ictx = open_by_id(io.clone(), String::from(name), id, read_only || snap.is_some(), 0).await?;
+    let ictx = open_by_id(io.clone(), String::from(name), id, read_only || snap.is_some(), 0).await?;
+    at_snap(ictx, snap).await
+}
+
+/// Points a fresh open at snapshot `snap`; a missing one closes it again
+/// (its header watch must not outlive the failed open).
+async fn at_snap(mut ictx: ImageCtx, snap: Option<&str>) -> Result<ImageCtx, Errno> {
     if let Some(snap) = snap {
-        ictx.snap_id = snap_by_name(&ictx, snap)?;
+        ictx.snap_id = match snap_by_name(&ictx, snap) {
+            Ok(id) => id,
+            Err(e) => {
+                let _ = close(&ictx).await;
+                return Err(e);
+            }
+        };
     }
     Ok(ictx)
 }
@@ -51,17 +63,8 @@ pub async fn open_id(io: &IoCtx, id: &str, snap: Option<&str>, read_only: bool) 
         Err(Errno::ENOENT) => String::new(),
         Err(e) => return Err(e),
     };
-    let mut ictx = open_by_id(io.clone(), name, String::from(id), read_only || snap.is_some(), 0).await?;
-    if let Some(snap) = snap {
-        ictx.snap_id = match snap_by_name(&ictx, snap) {
-            Ok(id) => id,
-            Err(e) => {
-                let _ = close(&ictx).await;
-                return Err(e);
-            }
-        };
-    }
-    Ok(ictx)
+    let ictx = open_by_id(io.clone(), name, String::from(id), read_only || snap.is_some(), 0).await?;
+    at_snap(ictx, snap).await
 }
 
 /// rbd_snap_set_by_id: any snapshot (of any namespace) or the head.

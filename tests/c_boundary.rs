@@ -668,3 +668,107 @@ fn unused_feature_calls_check_their_arguments() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// A client of a fresh embedded store in a temporary `dir`, and its pool `rbd`.
+unsafe fn local_pool(tag: &str) -> (rados_t, rados_ioctx_t, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("rbdrs-boundary-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut cluster: rados_t = null_mut();
+    let mut io: rados_ioctx_t = null_mut();
+    // SAFETY: out-pointers and C strings valid for the calls.
+    unsafe {
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+    }
+    (cluster, io, dir)
+}
+
+/// The image-handle calls (names, specs, snapshots by id, metadata,
+/// progress, features, iterate) refuse NULL handles and out-pointers.
+#[test]
+fn image_handle_calls_check_their_arguments() {
+    use rbdrs::rbd::features::{rbd_features_from_string, rbd_features_to_string, rbd_update_features};
+    use rbdrs::rbd::image_info::{
+        rbd_get_create_timestamp, rbd_get_name, rbd_get_op_features, rbd_get_parent, rbd_get_parent_info2,
+        rbd_linked_image_spec_cleanup, rbd_snap_spec_cleanup,
+    };
+    use rbdrs::rbd::iterate::{rbd_diff_iterate, rbd_read_iterate2};
+    use rbdrs::rbd::metadata::{rbd_config_image_list, rbd_metadata_list, rbd_metadata_remove, rbd_metadata_set};
+    use rbdrs::rbd::open_ext::{rbd_aio_close, rbd_aio_open, rbd_open_by_id};
+    use rbdrs::rbd::progress::{rbd_rebuild_object_map, rbd_resize2, rbd_sparsify};
+    use rbdrs::rbd::snap_ext::{
+        rbd_snap_get_id, rbd_snap_get_limit, rbd_snap_get_name, rbd_snap_get_namespace_type, rbd_snap_get_timestamp,
+        rbd_snap_remove_by_id, rbd_snap_rename, rbd_snap_set_by_id,
+    };
+    unsafe {
+        let mut len = 0usize;
+        let mut value = 0u64;
+        assert_eq!(rbd_get_name(null_mut(), null_mut(), &mut len), EINVAL);
+        assert_eq!(rbd_get_op_features(null_mut(), &mut value), EINVAL);
+        assert_eq!(rbd_get_parent(null_mut(), null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_snap_get_limit(null_mut(), &mut value), EINVAL);
+        assert_eq!(rbd_resize2(null_mut(), 0, true, None, null_mut()), EINVAL);
+        assert_eq!(rbd_open_by_id(null_mut(), c("x").as_ptr(), &mut null_mut(), null()), EINVAL);
+        assert_eq!(rbd_aio_close(null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_features_to_string(61, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_features_to_string(61, null_mut(), &mut len), -34);
+        assert_eq!(len, 58);
+        assert_eq!(rbd_features_from_string(null(), &mut value), EINVAL);
+        assert_eq!(rbd_features_from_string(c("layering").as_ptr(), null_mut()), EINVAL);
+        rbd_linked_image_spec_cleanup(null_mut());
+        rbd_snap_spec_cleanup(null_mut());
+
+        let (cluster, io, dir) = local_pool("image");
+        let mut order = 0;
+        assert_eq!(rbd_create(io, c("img").as_ptr(), 1 << 20, &mut order), 0);
+        assert_eq!(rbd_open_by_id(io, c("nosuchid").as_ptr(), &mut null_mut(), null()), -2);
+        assert_eq!(rbd_open_by_id(io, null(), &mut null_mut(), null()), EINVAL);
+        assert_eq!(rbd_aio_open(io, c("img").as_ptr(), null_mut(), null(), null_mut()), EINVAL);
+        let mut image: rbd_image_t = null_mut();
+        assert_eq!(rbd_open(io, c("img").as_ptr(), &mut image, null()), 0);
+        assert_eq!(rbd_get_name(image, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_get_name(image, null_mut(), &mut len), -34);
+        assert_eq!(len, 4);
+        assert_eq!(rbd_get_op_features(image, null_mut()), EINVAL);
+        assert_eq!(rbd_get_create_timestamp(image, null_mut()), EINVAL);
+        assert_eq!(rbd_get_parent(image, null_mut(), null_mut()), EINVAL);
+        let p = null_mut();
+        assert_eq!(rbd_get_parent_info2(image, p, 0, p, 0, p, 0, p, 0), -2);
+        assert_eq!(rbd_snap_get_id(image, null(), &mut value), EINVAL);
+        assert_eq!(rbd_snap_get_id(image, c("s").as_ptr(), &mut value), -2);
+        assert_eq!(value, u64::MAX - 1, "CEPH_NOSNAP, as librbd writes");
+        assert_eq!(rbd_snap_get_name(image, 1, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_snap_get_timestamp(image, 1, null_mut()), -2);
+        assert_eq!(rbd_snap_get_namespace_type(image, 1, null_mut()), -2);
+        assert_eq!(rbd_snap_get_limit(image, null_mut()), EINVAL);
+        assert_eq!(rbd_snap_rename(image, null(), c("b").as_ptr()), EINVAL);
+        assert_eq!(rbd_snap_rename(image, c("a").as_ptr(), c("b").as_ptr()), -2);
+        assert_eq!(rbd_snap_remove_by_id(image, 7), -2);
+        assert_eq!(rbd_snap_set_by_id(image, 7), -2);
+        assert_eq!(rbd_metadata_set(image, null(), c("v").as_ptr()), EINVAL);
+        assert_eq!(rbd_metadata_set(image, c("conf_nope").as_ptr(), c("v").as_ptr()), EINVAL);
+        assert_eq!(rbd_metadata_remove(image, c("nokey").as_ptr()), -2);
+        assert_eq!(rbd_metadata_list(image, c("").as_ptr(), 0, null_mut(), null_mut(), null_mut(), null_mut()), EINVAL);
+        assert_eq!(rbd_config_image_list(image, null_mut(), null_mut()), EINVAL);
+        let mut count = 0;
+        assert_eq!(rbd_config_image_list(image, null_mut(), &mut count), -34);
+        assert!(count > 50, "{count} options");
+        assert_eq!(rbd_resize2(image, 1 << 19, false, None, null_mut()), EINVAL);
+        assert_eq!(rbd_update_features(image, 1, 1), EINVAL);
+        let mut features = 0u64;
+        assert_eq!(rbdrs::rbd::image::rbd_get_features(image, &mut features), 0);
+        let rebuilt = if features & 8 != 0 { 0 } else { EINVAL };
+        assert_eq!(rbd_rebuild_object_map(image, None, null_mut()), rebuilt);
+        assert_eq!(rbd_sparsify(image, 1000), EINVAL);
+        assert_eq!(rbd_read_iterate2(image, 0, 16, None, null_mut()), EINVAL);
+        assert_eq!(rbd_read_iterate2(image, 2 << 20, 16, None, null_mut()), EINVAL);
+        assert_eq!(rbd_diff_iterate(image, c("nosnap").as_ptr(), 0, 16, None, null_mut()), -2);
+        assert_eq!(rbd_close(image), 0);
+        assert_eq!(rbd_remove(io, c("img").as_ptr()), 0);
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -6,7 +6,10 @@ use std::path::Path;
 
 use rbdrs_core::fuzzing;
 
-const TARGETS: &[(&str, fn(&[u8]))] = &[
+/// A harness: must return normally for any input.
+type Harness = fn(&[u8]);
+
+const TARGETS: &[(&str, Harness)] = &[
     ("cache", fuzzing::cache::run),
     ("cephx", fuzzing::cephx::run),
     ("cls_lock", fuzzing::cls_lock::run),

@@ -166,7 +166,16 @@ impl Run<'_> {
                 self.ictx.snapc =
                     SnapContext::new(id, [id].into_iter().chain(self.ictx.snapc.snaps.iter().copied()).collect());
                 let parent = self.ictx.parent_info.clone();
-                self.ictx.snaps.insert(id, SnapInfo { name: format!("s{id}"), size: self.model.len() as u64, parent });
+                self.ictx.snaps.insert(
+                    id,
+                    SnapInfo {
+                        name: format!("s{id}"),
+                        size: self.model.len() as u64,
+                        parent,
+                        namespace: Default::default(),
+                        timestamp: Default::default(),
+                    },
+                );
                 self.snaps.insert(id, self.model.clone());
             }
             7 => {
@@ -251,7 +260,16 @@ fn run_seed(seed: u64, clone: bool) {
         driver.run(io::write(&parent, third, &data[third as usize..])).unwrap().unwrap();
         let snap = driver.run(io.create_snap()).unwrap().unwrap();
         parent.snapc = SnapContext::new(snap, vec![snap]);
-        parent.snaps.insert(snap, SnapInfo { name: "base".into(), size: parent.size, parent: None });
+        parent.snaps.insert(
+            snap,
+            SnapInfo {
+                name: "base".into(),
+                size: parent.size,
+                parent: None,
+                namespace: Default::default(),
+                timestamp: Default::default(),
+            },
+        );
         driver.run(io::write(&parent, 0, &vec![0xee; parent.size as usize])).unwrap().unwrap();
         let overlap = size - rng.next_u64() % (size / 2);
         ictx.parent_info = Some(ParentInfo {

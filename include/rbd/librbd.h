@@ -875,6 +875,34 @@ int rbd_list2(rados_ioctx_t io, struct rbd_image_spec_t *images, size_t *max_ima
 void rbd_image_spec_list_cleanup(struct rbd_image_spec_t *images, size_t num_images);
 
 /**
+ * Names `features`; -EINVAL for an unknown bit, -ERANGE (with the size
+ * needed in `*size`) when the buffer is too small.
+ *
+ * # Safety
+ * `size` writable; `str_features` valid for `*size` bytes.
+ */
+int rbd_features_to_string(uint64_t features, char *str_features, size_t *size);
+
+/**
+ * The feature bits `str_features` names; -EINVAL (with what was
+ * recognised still stored) when part of it was not understood.
+ *
+ * # Safety
+ * `str_features` a C string; `features` writable.
+ */
+int rbd_features_from_string(const char *str_features, uint64_t *features);
+
+/**
+ * Enables (`enabled` 1) or disables features: exclusive-lock,
+ * object-map, fast-diff, deep-flatten (disable only). Journaling cannot
+ * be enabled here (-EOPNOTSUPP).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_update_features(rbd_image_t image, uint64_t features, uint8_t enabled);
+
+/**
  * Opens image `name` read-write (or at snapshot `snap_name`, read-only).
  *
  * # Safety
@@ -1100,6 +1128,101 @@ int rbd_diff_iterate2(rbd_image_t image,
  * `io` from rados_ioctx_create; `name` a C string; `exists` writable.
  */
 int rbd_namespace_exists(rados_ioctx_t io, const char *name, bool *exists);
+
+/**
+ * The image's name; -ERANGE (with the size it needs in `*name_len`) when
+ * the buffer is too small.
+ *
+ * # Safety
+ * `image` from rbd_open; `name_len` writable; `name` valid for `*name_len`.
+ */
+int rbd_get_name(rbd_image_t image, char *name, size_t *name_len);
+
+/**
+ * The header's operation features (clone parent/child, snapshot trash...).
+ *
+ * # Safety
+ * `image` from rbd_open; `op_features` writable.
+ */
+int rbd_get_op_features(rbd_image_t image, uint64_t *op_features);
+
+/**
+ * When the image was created.
+ *
+ * # Safety
+ * `image` from rbd_open; `timestamp` writable.
+ */
+int rbd_get_create_timestamp(rbd_image_t image, struct timespec *timestamp);
+
+/**
+ * When the image was last read (as rbd_atime_update_interval records it).
+ *
+ * # Safety
+ * `image` from rbd_open; `timestamp` writable.
+ */
+int rbd_get_access_timestamp(rbd_image_t image, struct timespec *timestamp);
+
+/**
+ * When the image was last written (as rbd_mtime_update_interval records it).
+ *
+ * # Safety
+ * `image` from rbd_open; `timestamp` writable.
+ */
+int rbd_get_modify_timestamp(rbd_image_t image, struct timespec *timestamp);
+
+/**
+ * The parent of what the image shows and its snapshot; -ENOENT without
+ * one. Free the strings with rbd_linked_image_spec_cleanup and
+ * rbd_snap_spec_cleanup.
+ *
+ * # Safety
+ * `image` from rbd_open; `parent_image` and `parent_snap` writable.
+ */
+int rbd_get_parent(rbd_image_t image,
+                   struct rbd_linked_image_spec_t *parent_image,
+                   struct rbd_snap_spec_t *parent_snap);
+
+/**
+ * The parent's pool, name, id and snapshot name; -ENOENT without a
+ * parent; -ERANGE when a buffer is too small (the others are filled, and
+ * NULL buffers skipped, as librbd does).
+ *
+ * # Safety
+ * `image` from rbd_open; each buffer NULL or valid for its length.
+ */
+int rbd_get_parent_info2(rbd_image_t image,
+                         char *parent_poolname,
+                         size_t ppoolnamelen,
+                         char *parent_name,
+                         size_t pnamelen,
+                         char *parent_id,
+                         size_t pidlen,
+                         char *parent_snapname,
+                         size_t psnapnamelen);
+
+/**
+ * Frees the strings of an rbd_image_spec_t.
+ *
+ * # Safety
+ * `image` NULL or filled by librbd and not yet cleaned up.
+ */
+void rbd_image_spec_cleanup(struct rbd_image_spec_t *image);
+
+/**
+ * Frees the strings of an rbd_linked_image_spec_t.
+ *
+ * # Safety
+ * `image` NULL or filled by librbd and not yet cleaned up.
+ */
+void rbd_linked_image_spec_cleanup(struct rbd_linked_image_spec_t *image);
+
+/**
+ * Frees the name of an rbd_snap_spec_t.
+ *
+ * # Safety
+ * `snap` NULL or filled by librbd and not yet cleaned up.
+ */
+void rbd_snap_spec_cleanup(struct rbd_snap_spec_t *snap);
 
 /**
  * Reads `len` bytes at `ofs` into `buf`; returns the bytes read.
@@ -1385,6 +1508,44 @@ int rbd_poll_io_events(rbd_image_t image, rbd_completion_t *comps, int numcomp);
 int rbd_set_image_notification(rbd_image_t image, int fd, int type_);
 
 /**
+ * Deprecated form of rbd_read_iterate2: returns the bytes read.
+ *
+ * # Safety
+ * `image` from rbd_open; `cb` called with `arg`.
+ */
+int64_t rbd_read_iterate(rbd_image_t image, uint64_t ofs, size_t len, int (*cb)(uint64_t,
+                                                                                size_t,
+                                                                                const char*,
+                                                                                void*), void *arg);
+
+/**
+ * Reads [ofs, ofs + len) piece by piece into `cb`; 0 when done.
+ *
+ * # Safety
+ * `image` from rbd_open; `cb` called with `arg`.
+ */
+int rbd_read_iterate2(rbd_image_t image, uint64_t ofs, uint64_t len, int (*cb)(uint64_t,
+                                                                               size_t,
+                                                                               const char*,
+                                                                               void*), void *arg);
+
+/**
+ * rbd_diff_iterate2 with the parent included: it reports what that
+ * reports (allocated extents a whole object at a time; see there). An unknown `fromsnapname` is
+ * -ENOENT, a range starting past the end -EINVAL, as librbd.
+ *
+ * # Safety
+ * `image` from rbd_open; `fromsnapname` NULL or a C string; `cb` called
+ * with `arg`.
+ */
+int rbd_diff_iterate(rbd_image_t image,
+                     const char *fromsnapname,
+                     uint64_t ofs,
+                     uint64_t len,
+                     int (*cb)(uint64_t, size_t, int, void*),
+                     void *arg);
+
+/**
  * Takes the exclusive lock and keeps it until rbd_lock_release: peers
  * asking for it are refused. Only RBD_LOCK_MODE_EXCLUSIVE exists.
  *
@@ -1528,6 +1689,211 @@ int rbd_update_watch(rbd_image_t image,
  * `image` from rbd_open.
  */
 int rbd_update_unwatch(rbd_image_t image, uint64_t handle);
+
+/**
+ * Sets metadata `key` to `value`; a `conf_` key must name an rbd option
+ * and carry a value it accepts (-EINVAL).
+ *
+ * # Safety
+ * `image` from rbd_open; `key` and `value` C strings.
+ */
+int rbd_metadata_set(rbd_image_t image, const char *key, const char *value);
+
+/**
+ * Removes metadata `key`; -ENOENT if it is not set.
+ *
+ * # Safety
+ * `image` from rbd_open; `key` a C string.
+ */
+int rbd_metadata_remove(rbd_image_t image, const char *key);
+
+/**
+ * Lists up to `max` (0: all) entries after `start`: keys and values one
+ * after another, each NUL-terminated. -ERANGE, with both lengths set to
+ * what they need, when a buffer is too small.
+ *
+ * # Safety
+ * `image` from rbd_open; `start` a C string; the lengths writable; each
+ * buffer valid for its length.
+ */
+int rbd_metadata_list(rbd_image_t image,
+                      const char *start,
+                      uint64_t max,
+                      char *keys,
+                      size_t *key_len,
+                      char *values,
+                      size_t *vals_len);
+
+/**
+ * Every rbd option the image may override, with its value and source
+ * (the configuration, the pool's or the image's overrides). -ERANGE with
+ * the count needed in `*max_options` when the array is too small. Free
+ * with rbd_config_image_list_cleanup.
+ *
+ * # Safety
+ * `image` from rbd_open; `max_options` writable; `options` valid for
+ * `*max_options` entries.
+ */
+int rbd_config_image_list(rbd_image_t image, struct rbd_config_option_t *options, int *max_options);
+
+/**
+ * Frees the strings rbd_config_image_list filled in.
+ *
+ * # Safety
+ * `options` NULL or as filled by rbd_config_image_list with
+ * `max_options` entries.
+ */
+void rbd_config_image_list_cleanup(struct rbd_config_option_t *options, int max_options);
+
+/**
+ * Opens the image with id `id` read-write (read-only at `snap_name`).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `id` a C string; `image` writable;
+ * `snap_name` NULL or a C string.
+ */
+int rbd_open_by_id(rados_ioctx_t io, const char *id, rbd_image_t *image, const char *snap_name);
+
+/**
+ * Opens the image with id `id` read-only.
+ *
+ * # Safety
+ * As [`rbd_open_by_id`].
+ */
+int rbd_open_by_id_read_only(rados_ioctx_t io,
+                             const char *id,
+                             rbd_image_t *image,
+                             const char *snap_name);
+
+/**
+ * Opens image `name` in the background; `c` tells when it is done.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create, alive until `c` completes; `name` a C
+ * string; `image` writable until then; `snap_name` NULL or a C string;
+ * `c` from rbd_aio_create_completion.
+ */
+int rbd_aio_open(rados_ioctx_t io,
+                 const char *name,
+                 rbd_image_t *image,
+                 const char *snap_name,
+                 rbd_completion_t c);
+
+/**
+ * rbd_aio_open, read-only.
+ *
+ * # Safety
+ * As [`rbd_aio_open`].
+ */
+int rbd_aio_open_read_only(rados_ioctx_t io,
+                           const char *name,
+                           rbd_image_t *image,
+                           const char *snap_name,
+                           rbd_completion_t c);
+
+/**
+ * rbd_aio_open by image id.
+ *
+ * # Safety
+ * As [`rbd_aio_open`], `id` a C string.
+ */
+int rbd_aio_open_by_id(rados_ioctx_t io,
+                       const char *id,
+                       rbd_image_t *image,
+                       const char *snap_name,
+                       rbd_completion_t c);
+
+/**
+ * rbd_aio_open by image id, read-only.
+ *
+ * # Safety
+ * As [`rbd_aio_open_by_id`].
+ */
+int rbd_aio_open_by_id_read_only(rados_ioctx_t io,
+                                 const char *id,
+                                 rbd_image_t *image,
+                                 const char *snap_name,
+                                 rbd_completion_t c);
+
+/**
+ * Closes the image in the background; `c` completes with close's result.
+ * The handle must not be used once this returns 0.
+ *
+ * # Safety
+ * `image` from rbd_open; `c` from rbd_aio_create_completion.
+ */
+int rbd_aio_close(rbd_image_t image, rbd_completion_t c);
+
+/**
+ * Resizes; with `allow_shrink` false a smaller size is -EINVAL.
+ *
+ * # Safety
+ * `image` from rbd_open; `cb` NULL or called with `cbdata`.
+ */
+int rbd_resize2(rbd_image_t image,
+                uint64_t size,
+                bool allow_shrink,
+                librbd_progress_fn_t cb,
+                void *cbdata);
+
+/**
+ * rbd_resize with a progress callback.
+ *
+ * # Safety
+ * As [`rbd_resize2`].
+ */
+int rbd_resize_with_progress(rbd_image_t image,
+                             uint64_t size,
+                             librbd_progress_fn_t cb,
+                             void *cbdata);
+
+/**
+ * rbd_flatten with a progress callback.
+ *
+ * # Safety
+ * `image` from rbd_open; `cb` NULL or called with `cbdata`.
+ */
+int rbd_flatten_with_progress(rbd_image_t image, librbd_progress_fn_t cb, void *cbdata);
+
+/**
+ * rbd_snap_rollback with a progress callback.
+ *
+ * # Safety
+ * `image` from rbd_open; `snapname` a C string; `cb` NULL or called with
+ * `cbdata`.
+ */
+int rbd_snap_rollback_with_progress(rbd_image_t image,
+                                    const char *snapname,
+                                    librbd_progress_fn_t cb,
+                                    void *cbdata);
+
+/**
+ * Rebuilds the object map (of the head, or the snapshot the image reads).
+ *
+ * # Safety
+ * `image` from rbd_open; `cb` NULL or called with `cbdata`.
+ */
+int rbd_rebuild_object_map(rbd_image_t image, librbd_progress_fn_t cb, void *cbdata);
+
+/**
+ * Deallocates zeroed runs of at least `sparse_size` bytes (a power of
+ * two from 4096 to the object size; else -EINVAL).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_sparsify(rbd_image_t image, size_t sparse_size);
+
+/**
+ * rbd_sparsify with a progress callback.
+ *
+ * # Safety
+ * `image` from rbd_open; `cb` NULL or called with `cbdata`.
+ */
+int rbd_sparsify_with_progress(rbd_image_t image,
+                               size_t sparse_size,
+                               librbd_progress_fn_t cb,
+                               void *cbdata);
 
 /**
  * # Safety
@@ -1978,6 +2344,109 @@ int rbd_remove_with_progress(rados_ioctx_t io,
                              const char *name,
                              librbd_progress_fn_t cb,
                              void *cbdata);
+
+/**
+ * The id of user snapshot `snapname`.
+ *
+ * # Safety
+ * `image` from rbd_open; `snapname` a C string; `snap_id` writable.
+ */
+int rbd_snap_get_id(rbd_image_t image, const char *snapname, uint64_t *snap_id);
+
+/**
+ * The name of snapshot `snap_id`; -ERANGE (with the size needed in
+ * `*name_len`) when the buffer is too small. An unknown id is -ENOENT
+ * after an empty name, as librbd answers.
+ *
+ * # Safety
+ * `image` from rbd_open; `name_len` writable; `snapname` valid for it.
+ */
+int rbd_snap_get_name(rbd_image_t image, uint64_t snap_id, char *snapname, size_t *name_len);
+
+/**
+ * When snapshot `snap_id` was taken; -ENOENT for an unknown id.
+ *
+ * # Safety
+ * `image` from rbd_open; `timestamp` writable.
+ */
+int rbd_snap_get_timestamp(rbd_image_t image, uint64_t snap_id, struct timespec *timestamp);
+
+/**
+ * The most snapshots the image may have (UINT64_MAX: no limit).
+ *
+ * # Safety
+ * `image` from rbd_open; `limit` writable.
+ */
+int rbd_snap_get_limit(rbd_image_t image, uint64_t *limit);
+
+/**
+ * Sets the limit (UINT64_MAX removes it); -ERANGE below the number of
+ * snapshots the image has.
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_snap_set_limit(rbd_image_t image, uint64_t limit);
+
+/**
+ * Which namespace snapshot `snap_id` is in (user, group, trash, mirror).
+ *
+ * # Safety
+ * `image` from rbd_open; `namespace_type` writable.
+ */
+int rbd_snap_get_namespace_type(rbd_image_t image,
+                                uint64_t snap_id,
+                                rbd_snap_namespace_type_t *namespace_type);
+
+/**
+ * The name a trashed snapshot had; -EINVAL for a snapshot outside the
+ * trash namespace, -ERANGE when `max_length` cannot hold it and its NUL.
+ *
+ * # Safety
+ * `image` from rbd_open; `original_name` valid for `max_length` bytes.
+ */
+int rbd_snap_get_trash_namespace(rbd_image_t image,
+                                 uint64_t snap_id,
+                                 char *original_name,
+                                 size_t max_length);
+
+/**
+ * Renames user snapshot `snapname` to `dstsnapsname`.
+ *
+ * # Safety
+ * `image` from rbd_open; both names C strings.
+ */
+int rbd_snap_rename(rbd_image_t image, const char *snapname, const char *dstsnapsname);
+
+/**
+ * rbd_snap_remove with RBD_SNAP_REMOVE_* flags: unprotect first, flatten
+ * the clones first (their progress told to `cb`).
+ *
+ * # Safety
+ * `image` from rbd_open; `snap_name` a C string; `cb` NULL or called with
+ * `cbdata`.
+ */
+int rbd_snap_remove2(rbd_image_t image,
+                     const char *snap_name,
+                     uint32_t flags,
+                     librbd_progress_fn_t cb,
+                     void *cbdata);
+
+/**
+ * Removes snapshot `snap_id`, of any namespace.
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_snap_remove_by_id(rbd_image_t image, uint64_t snap_id);
+
+/**
+ * Reads from snapshot `snap_id` from now on (CEPH_NOSNAP: the head).
+ *
+ * # Safety
+ * `image` from rbd_open.
+ */
+int rbd_snap_set_by_id(rbd_image_t image, uint64_t snap_id);
 
 /**
  * -EEXIST for a name in use, -EINVAL for an empty one; librbdrs creates

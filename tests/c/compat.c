@@ -1623,6 +1623,102 @@ static void check_unused_features(rados_t cluster, rados_ioctx_t io)
     must(rbd_remove(io, name), "rbd_remove");
 }
 
+static int progress_calls;
+static uint64_t progress_total;
+
+static int on_progress(uint64_t offset, uint64_t total, void *arg)
+{
+    (void)offset;
+    (void)arg;
+    progress_calls++;
+    progress_total = total;
+    return 0;
+}
+
+/* Image-handle calls: open by id, names, features, snapshots by id,
+ * progress, metadata, feature updates (answers checked against librbd
+ * 16.2.15). */
+static void check_image_handle_calls(rados_ioctx_t io)
+{
+    rbd_image_options_t opts;
+    rbd_image_options_create(&opts);
+    rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_FEATURES, RBD_FEATURE_LAYERING);
+    rbd_image_options_set_uint64(opts, RBD_IMAGE_OPTION_ORDER, 20);
+    must(rbd_create4(io, "compat-handle", 8 << 20, opts), "rbd_create4 compat-handle");
+    rbd_image_options_destroy(opts);
+    rbd_image_t img, other = NULL;
+    char id[64], text[256];
+    size_t len = 2;
+    uint64_t value = 0;
+    must(rbd_open(io, "compat-handle", &img, NULL), "rbd_open compat-handle");
+    must(rbd_get_id(img, id, sizeof id), "rbd_get_id");
+    expect("rbd_open_by_id of a missing id", rbd_open_by_id(io, "nosuchid", &other, NULL), -ENOENT);
+    expect("rbd_open_by_id", rbd_open_by_id(io, id, &other, NULL), 0);
+    expect("rbd_get_name too small", rbd_get_name(other, text, &len), -ERANGE);
+    expect("  needs", len, 14);
+    expect("rbd_close", rbd_close(other), 0);
+    rbd_completion_t c = completion();
+    other = NULL;
+    expect("rbd_aio_open of a missing image", rbd_aio_open(io, "nosuch", &other, NULL, c), 0);
+    expect("  completes", aio_result(c), -ENOENT);
+    expect("  leaves the handle", other == NULL, 1);
+    c = completion();
+    expect("rbd_aio_open_by_id_read_only", rbd_aio_open_by_id_read_only(io, id, &other, NULL, c), 0);
+    expect("  completes", aio_result(c), 0);
+    expect("  read-only", rbd_resize2(other, 1 << 20, true, NULL, NULL), -EROFS);
+    c = completion();
+    expect("rbd_aio_close", rbd_aio_close(other, c), 0);
+    expect("  completes", aio_result(c), 0);
+    len = sizeof text;
+    expect("rbd_features_to_string", rbd_features_to_string(61, text, &len), 0);
+    expect("  names", strcmp(text, "deep-flatten,exclusive-lock,fast-diff,layering,object-map"), 0);
+    expect("rbd_features_from_string", rbd_features_from_string("layering,layering", &value), 0);
+    expect("  adds each", value, 2);
+    expect("rbd_features_from_string internal", rbd_features_from_string("256", &value), -EINVAL);
+    expect("rbd_get_op_features", rbd_get_op_features(img, &value), 0);
+    expect("rbd_snap_create", rbd_snap_create(img, "one"), 0);
+    expect("rbd_snap_get_id of a missing one", rbd_snap_get_id(img, "none", &value), -ENOENT);
+    expect("  stores CEPH_NOSNAP", value == (uint64_t)-2, 1);
+    expect("rbd_snap_get_id", rbd_snap_get_id(img, "one", &value), 0);
+    rbd_snap_namespace_type_t kind = 9;
+    expect("rbd_snap_get_namespace_type", rbd_snap_get_namespace_type(img, value, &kind), 0);
+    expect("  user", kind, RBD_SNAP_NAMESPACE_TYPE_USER);
+    expect("rbd_snap_get_trash_namespace of a user one", rbd_snap_get_trash_namespace(img, value, text, 64), -EINVAL);
+    expect("rbd_snap_set_limit below the count", rbd_snap_set_limit(img, 0), -ERANGE);
+    expect("rbd_snap_rename onto itself", rbd_snap_rename(img, "one", "one"), -EEXIST);
+    expect("rbd_snap_rename", rbd_snap_rename(img, "one", "two"), 0);
+    expect("rbd_resize2 refusing to shrink", rbd_resize2(img, 4 << 20, false, on_progress, NULL), -EINVAL);
+    progress_calls = 0;
+    expect("rbd_resize_with_progress", rbd_resize_with_progress(img, 4 << 20, on_progress, NULL), 0);
+    expect("  called back", progress_calls > 0 && progress_total == 8, 1);
+    expect("rbd_metadata_set conf_ of no option", rbd_metadata_set(img, "conf_bogus_opt", "1"), -EINVAL);
+    expect("rbd_metadata_set conf_ bad value", rbd_metadata_set(img, "conf_rbd_cache", "maybe"), -EINVAL);
+    expect("rbd_metadata_set", rbd_metadata_set(img, "conf_rbd_cache", "false"), 0);
+    expect("rbd_metadata_remove of a missing key", rbd_metadata_remove(img, "nokey"), -ENOENT);
+    size_t klen = 4, vlen = 4;
+    char keys[64], vals[64];
+    expect("rbd_metadata_list too small", rbd_metadata_list(img, "", 0, keys, &klen, vals, &vlen), -ERANGE);
+    expect("  keys need", klen, 15);
+    expect("  values need", vlen, 6);
+    expect("rbd_update_features layering", rbd_update_features(img, RBD_FEATURE_LAYERING, 1), -EINVAL);
+    expect("rbd_update_features object-map first", rbd_update_features(img, RBD_FEATURE_OBJECT_MAP, 1), -EINVAL);
+    expect("rbd_update_features exclusive-lock", rbd_update_features(img, RBD_FEATURE_EXCLUSIVE_LOCK, 1), 0);
+    expect("rbd_update_features object-map", rbd_update_features(img, RBD_FEATURE_OBJECT_MAP, 1), 0);
+    must(rbd_get_flags(img, &value), "rbd_get_flags");
+    expect("  flagged invalid", value, RBD_FLAG_OBJECT_MAP_INVALID | RBD_FLAG_FAST_DIFF_INVALID);
+    expect("rbd_rebuild_object_map", rbd_rebuild_object_map(img, on_progress, NULL), 0);
+    must(rbd_get_flags(img, &value), "rbd_get_flags");
+    expect("  valid", value, 0);
+    expect("rbd_update_features fast-diff off", rbd_update_features(img, RBD_FEATURE_FAST_DIFF, 0), 0);
+    must(rbd_get_features(img, &value), "rbd_get_features");
+    expect("  takes object-map too", value, RBD_FEATURE_LAYERING | RBD_FEATURE_EXCLUSIVE_LOCK);
+    expect("rbd_sparsify of a bad size", rbd_sparsify(img, 1000), -EINVAL);
+    expect("rbd_sparsify", rbd_sparsify(img, 4096), 0);
+    must(rbd_snap_get_id(img, "two", &value), "rbd_snap_get_id two");
+    expect("rbd_snap_remove_by_id", rbd_snap_remove_by_id(img, value), 0);
+    expect("rbd_close", rbd_close(img), 0);
+    expect("rbd_remove", rbd_remove(io, "compat-handle"), 0);
+}
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -1664,6 +1760,7 @@ int main(int argc, char **argv)
     check_locks(io);
     check_watch_and_locks(cluster, io);
     check_unused_features(cluster, io);
+    check_image_handle_calls(io);
     if (!local_store)
         check_two_opens(io); /* the embedded store delivers no notifications */
     check_pool_level(cluster, io);

@@ -6,6 +6,7 @@ pub mod admin;
 mod cache;
 pub mod copy;
 mod diff;
+mod ext;
 mod inflight;
 pub mod io;
 mod lock;
@@ -19,7 +20,7 @@ use std::sync::{Arc, RwLock};
 
 use rbdrs_core::cache::CacheConfig;
 use rbdrs_core::cls::rbd::client as cls;
-use rbdrs_core::image::open::{close, open, refresh, set_snap, snap_by_name};
+use rbdrs_core::image::open::{close, open, open_id, refresh, set_snap, snap_by_name};
 use rbdrs_core::image::watcher::proxy::{self, Proxied};
 use rbdrs_core::image::watcher::ProxiedOp;
 use rbdrs_core::image::{manage, snapshot, DiscardPolicy, ImageCtx};
@@ -30,6 +31,7 @@ use rbdrs_core::Errno;
 use crate::rados::{Connection, IoCtx};
 
 pub use cache::{CacheDriver, OPTIONS as CACHE_OPTIONS};
+pub use ext::{ConfigSource, SnapEntry, SNAP_REMOVE_FLATTEN, SNAP_REMOVE_UNPROTECT};
 pub use inflight::Inflight;
 pub use meta::{ChildSpec, HeaderDetails, Locker, Locks, SnapDetails, Watcher};
 
@@ -92,6 +94,15 @@ impl Image {
     /// Opens image `name` read-write, or read-only at snapshot `snap` (None:
     /// the head) or when `read_only`.
     pub fn open(io: &IoCtx, name: &str, snap: Option<&str>, read_only: bool) -> Result<Image, Errno> {
+        Image::open_as(io, name, false, snap, read_only)
+    }
+
+    /// Opens the image with id `id` (rbd_open_by_id).
+    pub fn open_by_id(io: &IoCtx, id: &str, snap: Option<&str>, read_only: bool) -> Result<Image, Errno> {
+        Image::open_as(io, id, true, snap, read_only)
+    }
+
+    fn open_as(io: &IoCtx, name: &str, by_id: bool, snap: Option<&str>, read_only: bool) -> Result<Image, Errno> {
         let conn = io.connection().clone();
         let (core_io, name, snap) = (io.core(), name.to_string(), snap.map(str::to_string));
         let discard = {
@@ -102,7 +113,12 @@ impl Image {
             }
         };
         let blocklist = conn.config()?.get_bool("rbd_blocklist_on_break_lock").unwrap_or(true);
-        let mut ictx = conn.run_admin(async move { open(&core_io, &name, snap.as_deref(), read_only).await })??;
+        let mut ictx = conn.run_admin(async move {
+            match by_id {
+                true => open_id(&core_io, &name, snap.as_deref(), read_only).await,
+                false => open(&core_io, &name, snap.as_deref(), read_only).await,
+            }
+        })??;
         ictx.discard = discard;
         ictx.runtime.set_blocklist_on_break(blocklist);
         match cache_config(&conn, &ictx).and_then(|config| Image::new(conn.clone(), ictx.clone(), config)) {
@@ -335,7 +351,7 @@ impl Image {
     /// exclusive lock, its owner runs `op` (it keeps the lock and its
     /// cache); otherwise, or when the owner does not run such requests,
     /// `here` runs it under this open's lock.
-    fn maintain(&self, op: ProxiedOp, here: impl FnOnce(&Self) -> Result<(), Errno>) -> Result<(), Errno> {
+    pub(crate) fn maintain(&self, op: ProxiedOp, here: impl FnOnce(&Self) -> Result<(), Errno>) -> Result<(), Errno> {
         let ictx = self.ctx()?;
         match self.conn.run_admin(async move { proxy::to_owner(&ictx, &op).await })?? {
             Proxied::Done(result) => {
@@ -412,7 +428,7 @@ impl Image {
 
     /// Snapshot management is not IO: an open that reads a snapshot (after
     /// snap_set) may still do it, as in librbd; a read-only open may not.
-    fn snap_op<F, Fut>(&self, name: &str, op: F) -> Result<(), Errno>
+    pub(crate) fn snap_op<F, Fut>(&self, name: &str, op: F) -> Result<(), Errno>
     where
         F: Fn(ImageCtx, String) -> Fut + Send + Sync + 'static,
         Fut: std::future::Future<Output = (ImageCtx, Result<(), Errno>)> + Send + 'static,

@@ -5,9 +5,11 @@
 pub mod children;
 pub mod create;
 pub mod exclusive_lock;
+pub mod features;
 pub mod io;
 mod ioctx;
 pub mod manage;
+pub mod metadata;
 pub mod object_map;
 pub mod open;
 pub mod operation;
@@ -46,6 +48,8 @@ pub struct SnapInfo {
     pub name: String,
     pub size: u64,
     pub parent: Option<ParentInfo>,
+    pub namespace: crate::cls::rbd::types::SnapshotNamespace,
+    pub timestamp: crate::encoding::UtcTime,
 }
 
 /// How discards treat ranges smaller than the granularity
@@ -88,6 +92,19 @@ pub struct ImageRuntime {
     pub(crate) requests: watcher::proxy::AsyncRequests,
     /// (objects done, objects) of the latest maintenance pass.
     progress: spin::Mutex<(u64, u64)>,
+    /// Who hears of each object a maintenance pass starts (a C progress
+    /// callback); a negative answer stops the pass with that error.
+    progress_sink: spin::Mutex<Option<ProgressSink>>,
+}
+
+/// A progress callback: (offset, total) in, librbd's int out.
+#[derive(Clone)]
+pub struct ProgressSink(pub Arc<dyn Fn(u64, u64) -> i32 + Send + Sync>);
+
+impl core::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ProgressSink")
+    }
 }
 
 /// How long a writer waits for the exclusive lock: past the 30 s an OSD
@@ -225,6 +242,23 @@ impl ImageRuntime {
 
     pub(crate) fn note_progress(&self, done: u64, total: u64) {
         *self.progress.lock() = (done.min(total), total);
+    }
+
+    /// Sets (or clears) who hears of progress; returns the one it replaces.
+    pub fn set_progress_sink(&self, sink: Option<ProgressSink>) -> Option<ProgressSink> {
+        core::mem::replace(&mut *self.progress_sink.lock(), sink)
+    }
+
+    /// A pass starts object `offset` of `total` (librbd's
+    /// AsyncObjectThrottle calls update_progress so), or a lock owner
+    /// running our request reported it. A sink's negative answer stops it.
+    pub fn started(&self, offset: u64, total: u64) -> Result<(), Errno> {
+        self.note_progress(offset, total);
+        let sink = self.progress_sink.lock().clone();
+        match sink.map(|sink| (sink.0)(offset, total)) {
+            Some(r) if r < 0 => Err(Errno::from_ret(r).err().unwrap_or(Errno::ECANCELED)),
+            _ => Ok(()),
+        }
     }
 
     /// How far the latest maintenance pass (flatten, shrink, rollback)

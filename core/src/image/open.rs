@@ -34,11 +34,56 @@ pub async fn image_id(io: &IoCtx, name: &str) -> Result<String, Errno> {
 /// Opens image `name`, at the snapshot named `snap` if given.
 pub async fn open(io: &IoCtx, name: &str, snap: Option<&str>, read_only: bool) -> Result<ImageCtx, Errno> {
     let id = image_id(io, name).await?;
-    let mut ictx = open_by_id(io.clone(), String::from(name), id, read_only || snap.is_some(), 0).await?;
+    let ictx = open_by_id(io.clone(), String::from(name), id, read_only || snap.is_some(), 0).await?;
+    at_snap(ictx, snap).await
+}
+
+/// Points a fresh open at snapshot `snap`; a missing one closes it again
+/// (its header watch must not outlive the failed open).
+async fn at_snap(mut ictx: ImageCtx, snap: Option<&str>) -> Result<ImageCtx, Errno> {
     if let Some(snap) = snap {
-        ictx.snap_id = snap_by_name(&ictx, snap)?;
+        ictx.snap_id = match snap_by_name(&ictx, snap) {
+            Ok(id) => id,
+            Err(e) => {
+                let _ = close(&ictx).await;
+                return Err(e);
+            }
+        };
     }
     Ok(ictx)
+}
+
+/// Opens the image with id `id` (rbd_open_by_id): its name comes from
+/// the directory, empty when it is not listed there (a trashed image).
+pub async fn open_id(io: &IoCtx, id: &str, snap: Option<&str>, read_only: bool) -> Result<ImageCtx, Errno> {
+    let mut op = ObjectOperation::new();
+    cls::dir_get_name(&mut op, id);
+    let name = match io.read_head(naming::RBD_DIRECTORY, op).await {
+        Ok(reply) => cls::dir_get_name_finish(reply.out(0)?).map_err(bad)?,
+        Err(Errno::ENOENT) => String::new(),
+        Err(e) => return Err(e),
+    };
+    let ictx = open_by_id(io.clone(), name, String::from(id), read_only || snap.is_some(), 0).await?;
+    at_snap(ictx, snap).await
+}
+
+/// rbd_snap_set_by_id: any snapshot (of any namespace) or the head.
+pub fn set_snap_id(ictx: &mut ImageCtx, snap: SnapId) -> Result<(), Errno> {
+    if !snap.is_head() && !ictx.snaps.contains_key(&snap.0) {
+        return Err(Errno::ENOENT);
+    }
+    ictx.snap_id = snap;
+    Ok(())
+}
+
+/// A user snapshot by name, as librbd looks names up (the trash and
+/// other namespaces have their own).
+pub fn user_snap_by_name(ictx: &ImageCtx, name: &str) -> Result<SnapId, Errno> {
+    ictx.snaps
+        .iter()
+        .find(|(_, s)| s.name == name && s.namespace == SnapshotNamespace::User)
+        .map(|(&id, _)| SnapId(id))
+        .ok_or(Errno::ENOENT)
 }
 
 /// rbd_snap_set: read from snapshot `name` from now on (None: the head).
@@ -169,7 +214,16 @@ async fn refresh_at_depth(ictx: &mut ImageCtx, depth: usize) -> Result<(), Errno
         let overlap = cls::parent_overlap_get_finish(reply.out(1)?).map_err(bad)?;
         let parent =
             overlap.filter(|_| parent_spec.exists()).map(|overlap| ParentInfo { spec: parent_spec.clone(), overlap });
-        snaps.insert(snap, SnapInfo { name: info.name, size: info.image_size, parent });
+        snaps.insert(
+            snap,
+            SnapInfo {
+                name: info.name,
+                size: info.image_size,
+                parent,
+                namespace: info.snapshot_namespace,
+                timestamp: info.timestamp,
+            },
+        );
     }
 
     let parent_info =

@@ -48,6 +48,20 @@ async fn add_snapshot(ictx: &mut ImageCtx, name: &str) -> Result<u64, Errno> {
 pub async fn remove(ictx: &mut ImageCtx, name: &str) -> Result<(), Errno> {
     let _lock = ictx.prepare_write().await?;
     let snap = snap_by_name(ictx, name)?;
+    remove_locked(ictx, snap).await
+}
+
+/// Removes the snapshot with id `snap`, of any namespace (a trashed one
+/// too, once its clones are gone).
+pub async fn remove_by_id(ictx: &mut ImageCtx, snap: SnapId) -> Result<(), Errno> {
+    let _lock = ictx.prepare_write().await?;
+    if !ictx.snaps.contains_key(&snap.0) {
+        return Err(Errno::ENOENT);
+    }
+    remove_locked(ictx, snap).await
+}
+
+async fn remove_locked(ictx: &mut ImageCtx, snap: SnapId) -> Result<(), Errno> {
     let mut op = ObjectOperation::new();
     cls::snapshot_remove(&mut op, snap);
     ictx.io.exec(&ictx.header_object(), op).await?;

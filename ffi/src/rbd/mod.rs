@@ -2,14 +2,21 @@
 
 pub mod admin;
 mod completion;
+pub mod features;
 pub mod image;
+pub mod image_info;
 pub mod io;
+pub mod iterate;
 pub mod lock;
+pub mod metadata;
+pub mod open_ext;
+pub mod progress;
 pub mod snap;
 // Pool-level: trash, namespaces, pool metadata/config/stats, copies, children.
 pub mod children;
 pub mod copy;
 pub mod pool;
+pub mod snap_ext;
 pub mod trash;
 
 use crate::types::*;

@@ -26,8 +26,8 @@ where
 {
     let objects: Vec<u64> = objects.collect();
     let total = objects.len() as u64;
-    for (n, batch) in objects.chunks(CONCURRENT_OPS).enumerate() {
-        ictx.runtime.note_progress(n as u64 * CONCURRENT_OPS as u64, total);
+    for batch in objects.chunks(CONCURRENT_OPS) {
+        batch.iter().try_for_each(|&n| ictx.runtime.started(n, total))?;
         join_all(batch.iter().map(|&n| op(n))).await.into_iter().collect::<Result<(), Errno>>()?;
     }
     ictx.runtime.note_progress(total, total);
@@ -43,9 +43,10 @@ pub async fn trim(ictx: &ImageCtx, old_size: u64, new_size: u64) -> Result<(), E
     }
     let extents = file_to_extents(&ictx.layout, new_size, old_size - new_size).map_err(|e| e.errno())?;
     let by_object: Vec<(u64, u64)> = extents.iter().map(|e| (e.object_no, e.offset)).collect();
-    let total = by_object.len() as u64;
-    for (n, batch) in by_object.chunks(CONCURRENT_OPS).enumerate() {
-        ictx.runtime.note_progress(n as u64 * CONCURRENT_OPS as u64, total);
+    // As TrimRequest: object numbers out of the old object count.
+    let total = object_count(&ictx.layout, old_size);
+    for batch in by_object.chunks(CONCURRENT_OPS) {
+        batch.iter().try_for_each(|&(n, _)| ictx.runtime.started(n, total))?;
         let requests = batch.iter().map(|&(object_no, offset)| {
             let action = if offset == 0 { ObjectWrite::Remove } else { ObjectWrite::Truncate { offset } };
             plain_write(ictx, object_no, action)

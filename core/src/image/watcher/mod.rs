@@ -43,6 +43,8 @@ pub enum ProxiedOp {
     SnapUnprotect(String),
     Resize { size: u64, allow_shrink: bool },
     Flatten,
+    RebuildObjectMap,
+    Sparsify { sparse_size: u64 },
 }
 
 /// How the requester learns the outcome.
@@ -74,6 +76,8 @@ fn proxied(message: &NotifyMessage) -> Option<(ProxiedOp, Option<AsyncRequestId>
             (ProxiedOp::Resize { size: *size, allow_shrink: *allow_shrink }, async_id(id))
         }
         M::Flatten(id) => (ProxiedOp::Flatten, async_id(id)),
+        M::RebuildObjectMap(id) => (ProxiedOp::RebuildObjectMap, async_id(id)),
+        M::Sparsify { id, sparse_size } => (ProxiedOp::Sparsify { sparse_size: *sparse_size }, async_id(id)),
         _ => return None,
     })
 }
@@ -99,6 +103,11 @@ pub async fn run_proxied(ictx: &mut super::ImageCtx, op: &ProxiedOp) -> Result<(
             manage::resize(ictx, *size).await
         }
         ProxiedOp::Flatten => manage::flatten(ictx).await,
+        ProxiedOp::RebuildObjectMap => {
+            super::features::rebuild_object_map(ictx).await?;
+            super::open::refresh(ictx).await
+        }
+        ProxiedOp::Sparsify { sparse_size } => super::features::sparsify(ictx, *sparse_size).await,
     }
 }
 
@@ -151,8 +160,11 @@ pub fn react(runtime: &ImageRuntime, me: ClientId, payload: &[u8]) -> Reaction {
             runtime.requests.complete(*id, *result);
             (Bytes::new(), Action::Nothing)
         }
-        M::AsyncProgress { id, .. } if id.client == me => {
+        M::AsyncProgress { id, offset, total } if id.client == me => {
             runtime.requests.progress(*id);
+            // The requester's callback hears the owner's progress; it
+            // cannot stop the owner.
+            let _ = runtime.started(*offset, *total);
             (Bytes::new(), Action::Nothing)
         }
         // An application that took the lock keeps it (StandardPolicy);

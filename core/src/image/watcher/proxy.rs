@@ -114,12 +114,19 @@ impl ProxiedOp {
                 NotifyMessage::Resize { id, size: *size, allow_shrink: *allow_shrink }
             }
             ProxiedOp::Flatten => NotifyMessage::Flatten(id),
+            ProxiedOp::RebuildObjectMap => NotifyMessage::RebuildObjectMap(id),
+            ProxiedOp::Sparsify { sparse_size } => NotifyMessage::Sparsify { id, sparse_size: *sparse_size },
         }
     }
 
     /// Snapshot management may be asked of an open that reads a snapshot.
     fn permits_snapshot(&self) -> bool {
-        !matches!(self, ProxiedOp::Resize { .. } | ProxiedOp::Flatten)
+        // A snapshot's object map is rebuilt here: the owner would rebuild
+        // the head's.
+        !matches!(
+            self,
+            ProxiedOp::Resize { .. } | ProxiedOp::Flatten | ProxiedOp::RebuildObjectMap | ProxiedOp::Sparsify { .. }
+        )
     }
 }
 

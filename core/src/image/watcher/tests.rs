@@ -151,9 +151,14 @@ fn the_owner_runs_what_peers_proxy_to_it() {
     let old = SnapRef { id: AsyncRequestId::default(), ..snap };
     let reaction = react(&runtime, ME, &NotifyMessage::SnapProtect(old).to_bytes());
     assert_eq!(reaction.action, Action::Run { op: ProxiedOp::SnapProtect("s1".to_string()), report: Report::Ack });
+    let rebuild = react(&runtime, ME, &NotifyMessage::RebuildObjectMap(peer_id).to_bytes());
+    assert_eq!(rebuild.action, Action::Run { op: ProxiedOp::RebuildObjectMap, report: Report::Complete(peer_id) });
+    let sparsify = NotifyMessage::Sparsify { id: peer_id, sparse_size: 4096 }.to_bytes();
+    let op = ProxiedOp::Sparsify { sparse_size: 4096 };
+    assert_eq!(react(&runtime, ME, &sparsify).action, Action::Run { op, report: Report::Complete(peer_id) });
     // What this owner does not run is turned back: the peer takes the lock.
-    let rebuild = NotifyMessage::RebuildObjectMap(peer_id).to_bytes();
-    assert_eq!(decode_response(&react(&runtime, ME, &rebuild).ack), Ok(Errno::EOPNOTSUPP.to_ret()));
+    let features = NotifyMessage::UpdateFeatures { features: 8, enabled: true }.to_bytes();
+    assert_eq!(decode_response(&react(&runtime, ME, &features).ack), Ok(Errno::EOPNOTSUPP.to_ret()));
     let newer = NotifyMessage::Unknown(20).to_bytes();
     assert_eq!(decode_response(&react(&runtime, ME, &newer).ack), Ok(Errno::EOPNOTSUPP.to_ret()));
     // Only the owner answers: others' acks stay empty.

@@ -28,9 +28,11 @@
 
 #![deny(unsafe_code)]
 
+mod application;
 pub mod cluster;
 pub mod config;
 pub mod image;
+mod listing;
 pub mod local;
 pub mod memory;
 pub mod rados;

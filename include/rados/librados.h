@@ -848,6 +848,166 @@ int rados_aio_flush(rados_ioctx_t io);
 int rados_aio_flush_async(rados_ioctx_t io, rados_completion_t c);
 
 /**
+ * Enables application `app_name` on the pool; -EPERM when another is
+ * enabled and `force` is 0, as the monitor answers.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `app_name` a C string.
+ */
+int rados_application_enable(rados_ioctx_t io, const char *app_name, int force);
+
+/**
+ * The pool's applications, NUL-separated, into `values`; -ERANGE with
+ * `*values_len` set to the size needed.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `values_len` writable; `values` NULL or
+ * valid for `*values_len` bytes.
+ */
+int rados_application_list(rados_ioctx_t io, char *values, size_t *values_len);
+
+/**
+ * One metadata value of an application into `value`; -ENOENT without the
+ * application or key, -ERANGE with `*value_len` set to the size needed.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `app_name`, `key` C strings; `value_len`
+ * writable; `value` NULL or valid for `*value_len` bytes.
+ */
+int rados_application_metadata_get(rados_ioctx_t io,
+                                   const char *app_name,
+                                   const char *key,
+                                   char *value,
+                                   size_t *value_len);
+
+/**
+ * Sets metadata `key` of application `app_name` (which must be enabled:
+ * -ENOENT otherwise).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; the strings C strings.
+ */
+int rados_application_metadata_set(rados_ioctx_t io,
+                                   const char *app_name,
+                                   const char *key,
+                                   const char *value);
+
+/**
+ * Removes metadata `key` of application `app_name` (an absent key is
+ * fine; an application that is not enabled is -ENOENT).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; the strings C strings.
+ */
+int rados_application_metadata_remove(rados_ioctx_t io, const char *app_name, const char *key);
+
+/**
+ * An application's metadata: keys and values, each NUL-separated, into
+ * `keys` and `values`; -ERANGE with both lengths set to the sizes needed;
+ * -ENOENT without the application.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `app_name` a C string; the lengths
+ * writable; the buffers NULL or valid for their lengths.
+ */
+int rados_application_metadata_list(rados_ioctx_t io,
+                                    const char *app_name,
+                                    char *keys,
+                                    size_t *keys_len,
+                                    char *values,
+                                    size_t *vals_len);
+
+/**
+ * The handle's configuration, for rados_create_with_context; it lives as
+ * long as the handle (NULL for a bad handle).
+ *
+ * # Safety
+ * `cluster` from rados_create.
+ */
+rados_config_t rados_cct(rados_t cluster);
+
+/**
+ * The configuration of the handle a pool context belongs to.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create, its cluster handle alive.
+ */
+rados_config_t rados_ioctx_cct(rados_ioctx_t io);
+
+/**
+ * A new cluster handle on `cct`'s configuration (shared: a change by
+ * either handle is seen by both, as with librados's CephContext).
+ *
+ * # Safety
+ * `pcluster` writable; `cct` from rados_cct of a live handle.
+ */
+int rados_create_with_context(rados_t *pcluster, rados_config_t cct);
+
+/**
+ * This client's messenger address as librados prints it
+ * ("ip:0/nonce"), malloc'ed into `*addrs` for the caller to free.
+ * -ENOTCONN before connect.
+ *
+ * # Safety
+ * `cluster` from rados_create; `addrs` writable.
+ */
+int rados_getaddrs(rados_t cluster, char **addrs);
+
+/**
+ * Registers this client as daemon `daemon` of service `service` (not one
+ * of Ceph's own daemon types) with `metadata_dict`; -EEXIST the second
+ * time. librados hands it to the manager when it has a session with one;
+ * librbdrs has no manager client, so it only keeps it (as librados does
+ * on a cluster without a manager).
+ *
+ * # Safety
+ * `cluster` from rados_create; `service`, `daemon` C strings;
+ * `metadata_dict` a dict as described.
+ */
+int rados_service_register(rados_t cluster,
+                           const char *service,
+                           const char *daemon,
+                           const char *metadata_dict);
+
+/**
+ * Replaces the registered daemon's status (kept, as librados keeps it
+ * until a manager session takes it). -ENOTCONN before connect.
+ *
+ * # Safety
+ * `cluster` from rados_create; `status_dict` a dict as in
+ * rados_service_register.
+ */
+int rados_service_update_status(rados_t cluster, const char *status_dict);
+
+/**
+ * The inconsistent pgs of a pool, NUL-separated, into `buf`; returns the
+ * size they need plus one. librados asks the manager (`pg ls`); librbdrs
+ * has no manager client and says so with -EOPNOTSUPP on a cluster (as its
+ * rados_mgr_command does). The embedded store keeps one copy of each
+ * object, so it has none: an empty list (1).
+ *
+ * # Safety
+ * `cluster` connected; `buf` NULL or valid for `len` bytes.
+ */
+int rados_inconsistent_pg_list(rados_t cluster, int64_t pool, char *buf, size_t len);
+
+/**
+ * Watches the cluster log at `level` and above through `cb`.
+ *
+ * # Safety
+ * `cluster` from rados_create; `level` a C string.
+ */
+int rados_monitor_log(rados_t cluster, const char *level, rados_log_callback_t cb, void *arg);
+
+/**
+ * [`rados_monitor_log`] with the channel and entity name in the callback.
+ *
+ * # Safety
+ * As [`rados_monitor_log`].
+ */
+int rados_monitor_log2(rados_t cluster, const char *level, rados_log_callback2_t cb, void *arg);
+
+/**
  * Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
  * `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
  * monitor's result; `*outbuf` (free with rados_buffer_free) gets its
@@ -1039,6 +1199,15 @@ void rados_set_pool_full_try(rados_ioctx_t io);
 void rados_unset_pool_full_try(rados_ioctx_t io);
 
 /**
+ * Places later operations' objects by `key` rather than by their names
+ * (NULL or "": by name again), as librados's object locator key.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `key` NULL or a C string.
+ */
+void rados_ioctx_locator_set_key(rados_ioctx_t io, const char *key);
+
+/**
  * The next omap entry: its key (NUL-terminated) and value with their
  * lengths; all NULL and 0 at the end. The pointers stay valid until
  * rados_omap_get_end. Any out-pointer may be NULL.
@@ -1106,6 +1275,37 @@ int rados_getxattrs_next(rados_xattrs_iter_t iter,
  * `iter` NULL or from rados_getxattrs, not used afterwards.
  */
 void rados_getxattrs_end(rados_xattrs_iter_t iter);
+
+/**
+ * Starts listing the pool's objects in the context's namespace
+ * (LIBRADOS_ALL_NSPACES: every namespace).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `ctx` writable.
+ */
+int rados_nobjects_list_open(rados_ioctx_t io, rados_list_ctx_t *ctx);
+
+/**
+ * The next object: its name, locator key (NULL when it has none) and
+ * namespace, valid until the next call or close; -ENOENT at the end.
+ * `key` and `nspace` may be NULL.
+ *
+ * # Safety
+ * `ctx` from rados_nobjects_list_open; `entry` writable; `key`, `nspace`
+ * NULL or writable.
+ */
+int rados_nobjects_list_next(rados_list_ctx_t ctx,
+                             const char **entry,
+                             const char **key,
+                             const char **nspace);
+
+/**
+ * Ends a listing (NULL is ignored).
+ *
+ * # Safety
+ * `ctx` NULL or from rados_nobjects_list_open, not used afterwards.
+ */
+void rados_nobjects_list_close(rados_list_ctx_t ctx);
 
 /**
  * Takes lock `name` on `o` exclusively as `cookie`, for `duration` (NULL:

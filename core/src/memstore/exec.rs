@@ -129,9 +129,13 @@ pub fn execute(ctx: &mut MethodContext<'_>, op: &OsdOp, classes: &ClassRegistry)
             let (_, handler) = classes.get(class, method)?;
             handler(ctx, input).map(Bytes::from)
         }
-        OpKind::Watch { .. } | OpKind::Notify { .. } | OpKind::NotifyAck { .. } | OpKind::ListWatchers => {
-            // Watches live on the object, outside the head's versions;
-            // MemStore handles them before a compound reaches here.
+        OpKind::Watch { .. }
+        | OpKind::Notify { .. }
+        | OpKind::NotifyAck { .. }
+        | OpKind::ListWatchers
+        | OpKind::PgNls { .. } => {
+            // Watches live on the object, outside the head's versions, and
+            // pg ops on no object: MemStore handles them before here.
             Err(Errno::EOPNOTSUPP)
         }
     }

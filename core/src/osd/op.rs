@@ -166,6 +166,14 @@ pub enum OpKind {
         payload: Bytes,
     },
     ListWatchers,
+    // -- pg ops --
+    /// Lists up to `count` objects of a pg from `cursor` on (PGNLS); sent
+    /// to the pg that holds the cursor's hash, with no object.
+    PgNls {
+        count: u64,
+        start_epoch: u32,
+        cursor: super::HObject,
+    },
 }
 
 impl OpKind {
@@ -210,6 +218,7 @@ impl OpKind {
             OpKind::SetXattr { .. } => WR | ATTR | 1,
             OpKind::RmXattr { .. } => WR | ATTR | 4,
             OpKind::Call { .. } => RD | EXEC | 1,
+            OpKind::PgNls { .. } => RD | 0x0500 | 5,
         }
     }
 
@@ -254,6 +263,14 @@ impl ObjectOperation {
 
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+
+    /// For a pg op (PGNLS), the hash whose pg it goes to.
+    pub fn pg_hash(&self) -> Option<u32> {
+        self.ops.iter().find_map(|op| match &op.kind {
+            OpKind::PgNls { cursor, .. } => Some(cursor.hash),
+            _ => None,
+        })
     }
 
     /// True when any op may modify the object (the compound is a write).

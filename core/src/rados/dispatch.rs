@@ -85,6 +85,18 @@ pub enum PoolRequest {
     PoolStat {
         pool: i64,
     },
+    /// The pool's applications and their metadata, from this client's map:
+    /// `Reply::Applications`.
+    Applications {
+        pool: i64,
+    },
+    /// Changes the pool's applications (the monitor's `osd pool
+    /// application` commands); done once this client's map is the
+    /// monitor's newest.
+    Application {
+        pool: i64,
+        change: super::application::AppChange,
+    },
     /// A monitor command (JSON parts, input), as `ceph` sends it.
     MonCommand {
         cmd: alloc::vec::Vec<String>,
@@ -133,8 +145,10 @@ impl Request {
                 | PoolRequest::CreatePool { .. }
                 | PoolRequest::DeletePool { .. }
                 | PoolRequest::CreatePoolSnap { .. }
-                | PoolRequest::RemovePoolSnap { .. },
+                | PoolRequest::RemovePoolSnap { .. }
+                | PoolRequest::Application { .. },
             ) => Reply::Done(Err(e)),
+            Request::Pool(PoolRequest::Applications { .. }) => Reply::Applications(Err(e)),
             Request::Pool(PoolRequest::PoolSnaps { .. }) => Reply::PoolSnaps(Err(e)),
             Request::Pool(PoolRequest::ClusterStat) => Reply::Stats(Err(e)),
             Request::Pool(PoolRequest::PoolStat { .. }) => Reply::PoolStat(Err(e)),
@@ -164,6 +178,8 @@ pub enum Reply {
     Alignment(Result<(bool, u64), Errno>),
     /// What rados_ioctx_pool_stat fills in (boxed: replies stay small).
     PoolStat(Result<alloc::boxed::Box<crate::mon::pool_stats::RadosPoolStat>, Errno>),
+    /// A pool's applications and their metadata.
+    Applications(Result<crate::osdmap::Applications, Errno>),
     /// A monitor command's result, status line and output.
     Command {
         result: i32,

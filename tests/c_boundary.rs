@@ -419,3 +419,138 @@ fn parse_argv_remainder_checks_its_arguments() {
         rados_shutdown(cluster);
     }
 }
+
+#[test]
+fn application_listing_and_cluster_extras_check_their_arguments() {
+    use rbdrs::rados::application::*;
+    use rbdrs::rados::cluster_extras::*;
+    use rbdrs::rados::ioctx_more::rados_ioctx_locator_set_key;
+    use rbdrs::rados::list::*;
+    use rbdrs::rados::object::{rados_read, rados_write_full};
+    use rbdrs::rados::watch::rados_buffer_free;
+    unsafe {
+        let (app, key, val) = (c("app"), c("k"), c("v"));
+        let mut len = 0usize;
+        let mut len2 = 0usize;
+        assert_eq!(rados_application_enable(null_mut(), app.as_ptr(), 0), EINVAL);
+        assert_eq!(rados_application_list(null_mut(), null_mut(), &mut len), EINVAL);
+        assert_eq!(rados_application_metadata_set(null_mut(), app.as_ptr(), key.as_ptr(), val.as_ptr()), EINVAL);
+        assert!(rados_cct(null_mut()).is_null());
+        assert!(rados_ioctx_cct(null_mut()).is_null());
+        let mut other: rados_t = null_mut();
+        assert_eq!(rados_create_with_context(&mut other, null_mut()), EINVAL);
+        let mut addrs: *mut c_char = null_mut();
+        assert_eq!(rados_getaddrs(null_mut(), &mut addrs), EINVAL);
+        assert_eq!(rados_service_register(null_mut(), c("s").as_ptr(), c("d").as_ptr(), c("").as_ptr()), EINVAL);
+        assert_eq!(rados_inconsistent_pg_list(null_mut(), 1, null_mut(), 0), EINVAL);
+        assert_eq!(rados_monitor_log(null_mut(), c("info").as_ptr(), None, null_mut()), EINVAL);
+        let mut lc = null_mut();
+        assert_eq!(rados_nobjects_list_open(null_mut(), &mut lc), EINVAL);
+        assert_eq!(rados_nobjects_list_next(null_mut(), &mut null(), null_mut(), null_mut()), EINVAL);
+        rados_nobjects_list_close(null_mut());
+        rados_ioctx_locator_set_key(null_mut(), key.as_ptr());
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-app-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        // Before connect: librados's answers.
+        assert_eq!(rados_getaddrs(cluster, &mut addrs), -107);
+        assert_eq!(rados_service_update_status(cluster, c("").as_ptr()), -107);
+        assert_eq!(rados_monitor_log(cluster, c("info").as_ptr(), None, null_mut()), -107);
+        // A handle on the same configuration sees its settings.
+        let cct = rados_cct(cluster);
+        assert!(!cct.is_null());
+        assert_eq!(rados_create_with_context(&mut other, cct), 0);
+        assert_eq!(rados_create_with_context(&mut other, cluster.cast()), EINVAL, "a rados_t is no rados_config_t");
+        assert_eq!(rados_connect(cluster), 0);
+        assert_eq!(rados_getaddrs(cluster, null_mut()), EINVAL);
+        assert_eq!(rados_getaddrs(cluster, &mut addrs), 0);
+        rados_buffer_free(addrs);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+        assert_eq!(rados_ioctx_cct(io), cct);
+
+        // Applications: NULL names and lengths, -ERANGE with the size.
+        assert_eq!(rados_application_enable(io, null(), 0), EINVAL);
+        assert_eq!(rados_application_list(io, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_application_list(io, null_mut(), &mut len), -34);
+        assert_eq!(len, 4, "the store's rbd pool has the rbd application");
+        assert_eq!(rados_application_enable(io, app.as_ptr(), 0), -1);
+        assert_eq!(rados_application_enable(io, app.as_ptr(), 1), 0);
+        assert_eq!(rados_application_metadata_set(io, app.as_ptr(), null(), val.as_ptr()), EINVAL);
+        assert_eq!(rados_application_metadata_set(io, app.as_ptr(), key.as_ptr(), val.as_ptr()), 0);
+        len = 0;
+        assert_eq!(rados_application_metadata_get(io, app.as_ptr(), key.as_ptr(), null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_application_metadata_get(io, app.as_ptr(), key.as_ptr(), null_mut(), &mut len), -34);
+        assert_eq!(len, 2);
+        len = 0;
+        let list = rados_application_metadata_list(io, app.as_ptr(), null_mut(), &mut len, null_mut(), &mut len2);
+        assert_eq!((list, len, len2), (-34, 2, 2));
+        let list = rados_application_metadata_list(io, app.as_ptr(), null_mut(), null_mut(), null_mut(), &mut len2);
+        assert_eq!(list, EINVAL);
+        assert_eq!(rados_application_metadata_remove(io, c("none").as_ptr(), key.as_ptr()), -2);
+        assert_eq!(rados_application_metadata_remove(io, app.as_ptr(), null()), EINVAL);
+
+        // Service registration: the dict, the reserved names, once only.
+        assert_eq!(rados_service_register(cluster, c("s").as_ptr(), c("d").as_ptr(), null()), EINVAL);
+        assert_eq!(rados_service_register(cluster, c("osd").as_ptr(), c("d").as_ptr(), c("").as_ptr()), EINVAL);
+        let meta = b"k\0v\0\0";
+        assert_eq!(rados_service_register(cluster, c("s").as_ptr(), c("d").as_ptr(), meta.as_ptr().cast()), 0);
+        assert_eq!(rados_service_register(cluster, c("s").as_ptr(), c("d").as_ptr(), meta.as_ptr().cast()), -17);
+        assert_eq!(rados_service_update_status(cluster, null()), EINVAL);
+        assert_eq!(rados_service_update_status(cluster, meta.as_ptr().cast()), 0);
+        // No inconsistent pgs on the store; a length with no buffer.
+        let mut buf = [1 as c_char; 8];
+        assert_eq!(rados_inconsistent_pg_list(cluster, rbdrs::rados::rados_ioctx_get_id(io), buf.as_mut_ptr(), 8), 1);
+        assert_eq!(buf, [0; 8]);
+        assert_eq!(rados_inconsistent_pg_list(cluster, 1, null_mut(), 8), EINVAL);
+        assert_eq!(rados_inconsistent_pg_list(cluster, 999, null_mut(), 0), -2);
+        assert_eq!(rados_monitor_log(cluster, c("loud").as_ptr(), Some(on_log), null_mut()), EINVAL);
+        assert_eq!(rados_monitor_log(cluster, null(), Some(on_log), null_mut()), EINVAL);
+
+        // Listing and locator keys.
+        assert_eq!(rados_nobjects_list_open(io, null_mut()), EINVAL);
+        assert_eq!(rados_write_full(io, c("plain").as_ptr(), c("x").as_ptr(), 1), 0);
+        rados_ioctx_locator_set_key(io, key.as_ptr());
+        assert_eq!(rados_write_full(io, c("keyed").as_ptr(), c("y").as_ptr(), 1), 0);
+        rados_ioctx_locator_set_key(io, null());
+        let mut b = [0 as c_char; 4];
+        assert_eq!(rados_read(io, c("keyed").as_ptr(), b.as_mut_ptr(), 4, 0), -2, "keyed objects need their key");
+        assert_eq!(rados_nobjects_list_open(io, &mut lc), 0);
+        assert_eq!(rados_nobjects_list_next(lc, null_mut(), null_mut(), null_mut()), EINVAL);
+        let mut seen = Vec::new();
+        loop {
+            let (mut entry, mut k) = (null(), null());
+            match rados_nobjects_list_next(lc, &mut entry, &mut k, null_mut()) {
+                0 => {}
+                -2 => break,
+                r => panic!("list next {r}"),
+            }
+            let name = std::ffi::CStr::from_ptr(entry).to_str().unwrap().to_string();
+            let key = (!k.is_null()).then(|| std::ffi::CStr::from_ptr(k).to_str().unwrap().to_string());
+            seen.push((name, key));
+        }
+        seen.sort();
+        assert_eq!(seen, [("keyed".to_string(), Some("k".to_string())), ("plain".to_string(), None)]);
+        rados_nobjects_list_close(lc);
+
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        rados_shutdown(other);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+unsafe extern "C" fn on_log(
+    _: *mut std::ffi::c_void,
+    _: *const c_char,
+    _: *const c_char,
+    _: u64,
+    _: u64,
+    _: u64,
+    _: *const c_char,
+    _: *const c_char,
+) {
+}

@@ -1156,6 +1156,110 @@ static void check_parse_argv_remainder(void)
     rados_shutdown(cluster);
 }
 
+static void on_log(void *arg, const char *line, const char *who, uint64_t sec, uint64_t nsec, uint64_t seq,
+                   const char *level, const char *msg)
+{
+    (void)arg, (void)line, (void)who, (void)sec, (void)nsec, (void)seq, (void)level, (void)msg;
+}
+
+/* Pool applications, object listing, locator keys, and the cluster-handle
+ * calls python3-rados needs. */
+static void check_applications_and_listing(rados_t cluster, rados_ioctx_t io)
+{
+    char buf[256], keys[64], vals[64];
+    size_t len = 1, klen = sizeof keys, vlen = sizeof vals;
+    expect("rados_application_list, short buffer", rados_application_list(io, buf, &len), -ERANGE);
+    expect("  size: \"rbd\" and its NUL", len, 4);
+    len = sizeof buf;
+    expect("rados_application_list", rados_application_list(io, buf, &len), 0);
+    expect("  rbd", strcmp(buf, "rbd"), 0);
+    expect("rados_application_enable beside rbd, no force", rados_application_enable(io, "compat-app", 0), -EPERM);
+    expect("rados_application_enable, force", rados_application_enable(io, "compat-app", 1), 0);
+    expect("  again: fine", rados_application_enable(io, "compat-app", 0), 0);
+    expect("rados_application_metadata_set", rados_application_metadata_set(io, "compat-app", "k", "val"), 0);
+    expect("  on an app not enabled", rados_application_metadata_set(io, "compat-none", "k", "v"), -ENOENT);
+    len = 2;
+    expect("rados_application_metadata_get, short", rados_application_metadata_get(io, "compat-app", "k", buf, &len),
+           -ERANGE);
+    expect("  size", len, 4);
+    expect("rados_application_metadata_get", rados_application_metadata_get(io, "compat-app", "k", buf, &len), 0);
+    expect("  val", strcmp(buf, "val"), 0);
+    expect("  no such key", rados_application_metadata_get(io, "compat-app", "x", buf, &len), -ENOENT);
+    expect("rados_application_metadata_list",
+           rados_application_metadata_list(io, "compat-app", keys, &klen, vals, &vlen), 0);
+    expect("  k = val", klen == 2 && vlen == 4 && strcmp(keys, "k") == 0 && strcmp(vals, "val") == 0, 1);
+    expect("rados_application_metadata_remove", rados_application_metadata_remove(io, "compat-app", "k"), 0);
+    expect("  again: fine", rados_application_metadata_remove(io, "compat-app", "k"), 0);
+    klen = vlen = sizeof keys;
+    expect("  list: empty", rados_application_metadata_list(io, "compat-app", keys, &klen, vals, &vlen), 0);
+    expect("  sizes 0", klen + vlen, 0);
+    if (!local_store) {
+        const char *cmd[] = {"{\"prefix\": \"osd pool application disable\", \"pool\": \"rbd\", "
+                             "\"app\": \"compat-app\", \"yes_i_really_mean_it\": true}"};
+        must(rados_mon_command(cluster, cmd, 1, "", 0, NULL, NULL, NULL, NULL), "application disable");
+    }
+
+    /* Listing a namespace of our own, and a locator key. */
+    const char *names[] = {"compat-l1", "compat-l2", "compat-l3"};
+    rados_ioctx_set_namespace(io, "compat-list");
+    for (int i = 0; i < 3; i++)
+        must(rados_write_full(io, names[i], "x", 1), "write");
+    rados_ioctx_locator_set_key(io, "compat-key");
+    must(rados_write_full(io, "compat-keyed", "y", 1), "write keyed");
+    rados_ioctx_locator_set_key(io, NULL);
+    expect("rados_read of a keyed object without its key", rados_read(io, "compat-keyed", buf, 1, 0), -ENOENT);
+    rados_list_ctx_t lc;
+    expect("rados_nobjects_list_open", rados_nobjects_list_open(io, &lc), 0);
+    int found = 0, keyed = 0, others = 0, r;
+    const char *entry, *key, *nspace;
+    while ((r = rados_nobjects_list_next(lc, &entry, &key, &nspace)) == 0) {
+        if (strcmp(nspace, "compat-list") != 0)
+            others++;
+        else if (strcmp(entry, "compat-keyed") == 0)
+            keyed += key != NULL && strcmp(key, "compat-key") == 0;
+        else
+            found += strncmp(entry, "compat-l", 8) == 0 && key == NULL;
+    }
+    expect("rados_nobjects_list_next to the end", r, -ENOENT);
+    expect("  the namespace's objects, keyed one with its key", found * 10 + keyed + others, 31);
+    rados_nobjects_list_close(lc);
+    rados_ioctx_set_namespace(io, LIBRADOS_ALL_NSPACES);
+    expect("rados_nobjects_list_open, all namespaces", rados_nobjects_list_open(io, &lc), 0);
+    found = 0;
+    while (rados_nobjects_list_next(lc, &entry, NULL, &nspace) == 0)
+        found += strcmp(nspace, "compat-list") == 0;
+    expect("  ours among them", found, 4);
+    rados_nobjects_list_close(lc);
+    rados_ioctx_set_namespace(io, "compat-list");
+    for (int i = 0; i < 3; i++)
+        rados_remove(io, names[i]);
+    rados_ioctx_locator_set_key(io, "compat-key");
+    expect("rados_remove with the key", rados_remove(io, "compat-keyed"), 0);
+    rados_ioctx_locator_set_key(io, "");
+    rados_ioctx_set_namespace(io, NULL);
+
+    /* The cluster handle: address, configuration, service, log. */
+    char *addrs = NULL;
+    expect("rados_getaddrs", rados_getaddrs(cluster, &addrs), 0);
+    expect("  ip:port/nonce", addrs && strchr(addrs, ':') && strchr(addrs, '/'), 1);
+    free(addrs);
+    rados_t other;
+    expect("rados_create_with_context(rados_cct)", rados_create_with_context(&other, rados_cct(cluster)), 0);
+    expect("rados_ioctx_cct is the handle's", rados_ioctx_cct(io) == rados_cct(cluster), 1);
+    must(rados_conf_set(cluster, "rados_osd_op_timeout", "17"), "conf_set");
+    expect("  shares the configuration", rados_conf_get(other, "rados_osd_op_timeout", buf, sizeof buf), 0);
+    expect("  17", atoi(buf), 17);
+    rados_shutdown(other);
+    expect("rados_service_register", rados_service_register(cluster, "compat", "d1", "k\0v\0"), 0);
+    expect("  twice", rados_service_register(cluster, "compat", "d1", ""), -EEXIST);
+    expect("rados_service_update_status", rados_service_update_status(cluster, "s\0ok\0"), 0);
+    expect("rados_monitor_log, bad level", rados_monitor_log(cluster, "loud", on_log, NULL), -EINVAL);
+    expect("rados_monitor_log, no callback: stop", rados_monitor_log(cluster, "info", NULL, NULL), 0);
+    if (local_store) {
+        expect("rados_inconsistent_pg_list: none", rados_inconsistent_pg_list(cluster, rados_ioctx_get_id(io), buf, 8), 1);
+    }
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -1187,6 +1291,7 @@ int main(int argc, char **argv)
     check_pool_snaps(cluster, io);
     check_object_ops(io);
     check_iterators(io);
+    check_applications_and_listing(cluster, io);
     if (!local_store)
         check_targeted_commands(cluster);
     check_image_calls(io);

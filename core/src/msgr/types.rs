@@ -360,4 +360,3 @@ mod tests {
         assert_eq!(decode_exact::<MsgHeader2>(&bytes), Ok(header));
     }
 }
-

@@ -2,6 +2,7 @@
 
 use rbdrs_core::image;
 use rbdrs_core::osd::{HObject, ListEntry};
+use rbdrs_core::rados::{PoolRequest, Reply, Request};
 use rbdrs_core::Errno;
 
 use crate::{Connection, IoCtx};
@@ -19,6 +20,18 @@ impl Connection {
         let (d, pool, client, nspace) = (io.dispatcher.clone(), io.pool, io.client, nspace.to_string());
         let flow = async move { rbdrs_core::rados::list::list_page(&d, pool, &nspace, client, pos, max).await };
         self.run_admin(flow)?
+    }
+}
+
+impl Connection {
+    /// The pg (its seed) objects of raw hash `hash` fall in, in `pool`.
+    pub fn pg_of(&self, pool: i64, hash: u32) -> Result<u32, Errno> {
+        let dispatcher = self.runtime.dispatcher.clone();
+        let request = Request::Pool(PoolRequest::PgOf { pool, hash });
+        match self.run_admin(async move { dispatcher.submit(request).await })? {
+            Reply::Id(seed) => seed.map(|s| s as u32),
+            _ => Err(Errno::EIO),
+        }
     }
 }
 

@@ -57,7 +57,7 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
         }
         OpKind::Truncate { size } => size.encode(out),
         OpKind::AssertVersion { version } => version.encode(out),
-        OpKind::SetAllocHint { expected_object_size, expected_write_size } => {
+        OpKind::SetAllocHint { expected_object_size, expected_write_size, .. } => {
             expected_object_size.encode(out);
             expected_write_size.encode(out);
         }
@@ -135,7 +135,8 @@ fn get_op(d: &mut Decoder<'_>) -> Result<OsdOp, DecodeError> {
         0x2226 => OpKind::WriteSame { offset: d.u64()?, length: d.u64()?, data: d.decode()? },
         0x2203 => OpKind::Truncate { size: d.u64()? },
         0x1208 => OpKind::AssertVersion { version: d.u64()? },
-        0x2223 => OpKind::SetAllocHint { expected_object_size: d.u64()?, expected_write_size: d.u64()? },
+        // A hint changes nothing here: its flags are not kept.
+        0x2223 => OpKind::SetAllocHint { expected_object_size: d.u64()?, expected_write_size: d.u64()?, flags: 0 },
         0x220e => OpKind::Rollback { snap: d.u64()? },
         0x1301 => OpKind::GetXattr { name: d.string()? },
         0x2304 => OpKind::RmXattr { name: d.string()? },
@@ -233,7 +234,8 @@ impl Encode for Record {
                 | PoolRequest::PoolStat { .. }
                 | PoolRequest::BaseTier { .. }
                 | PoolRequest::Alignment { .. }
-                | PoolRequest::Applications { .. },
+                | PoolRequest::Applications { .. }
+                | PoolRequest::PgOf { .. },
             ) => 0xffu8.encode(out),
         }
     }

@@ -265,9 +265,10 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut DataSegment) {
         | OpKind::OmapGetHeader
         | OpKind::OmapClear
         | OpKind::ListWatchers => {}
-        OpKind::SetAllocHint { expected_object_size, expected_write_size } => {
+        OpKind::SetAllocHint { expected_object_size, expected_write_size, flags } => {
             put(0, &expected_object_size.to_le_bytes());
             put(8, &expected_write_size.to_le_bytes());
+            put(16, &flags.to_le_bytes());
         }
         OpKind::Rollback { snap } => put(0, &snap.to_le_bytes()),
         OpKind::GetXattr { name } | OpKind::RmXattr { name } => {

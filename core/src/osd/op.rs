@@ -86,9 +86,11 @@ pub enum OpKind {
     Remove,
     /// Creates the object; with [`OpFlags::EXCL`], -EEXIST if it exists.
     Create,
+    /// `flags`: LIBRADOS_ALLOC_HINT_FLAG_* (0 for the first version).
     SetAllocHint {
         expected_object_size: u64,
         expected_write_size: u64,
+        flags: u32,
     },
     /// Self-managed snapshot rollback of the head to `snap`.
     Rollback {

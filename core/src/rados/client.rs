@@ -338,6 +338,11 @@ impl RadosClient {
                 }
                 None => self.events.push_back(ClientEvent::Reply(tid, Reply::PoolStat(Err(Errno::ENOENT)))),
             },
+            Request::Pool(PoolRequest::PgOf { pool, hash }) => {
+                let pool = self.map.as_ref().and_then(|m| m.pool(pool)).ok_or(Errno::ENOENT);
+                let seed = pool.map(|p| u64::from(p.raw_pg_to_pg(crate::osdmap::PgId { pool: 0, seed: hash }).seed));
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Id(seed)));
+            }
             Request::Pool(PoolRequest::Applications { pool }) => {
                 let apps = self.map.as_ref().and_then(|m| m.pool(pool)).ok_or(Errno::ENOENT);
                 let reply = Reply::Applications(apps.map(|p| p.application_metadata.clone()));

@@ -97,6 +97,11 @@ pub enum PoolRequest {
         pool: i64,
         change: super::application::AppChange,
     },
+    /// The pg (its seed) raw hash `hash` falls in: `Reply::Id`.
+    PgOf {
+        pool: i64,
+        hash: u32,
+    },
     /// A monitor command (JSON parts, input), as `ceph` sends it.
     MonCommand {
         cmd: alloc::vec::Vec<String>,
@@ -136,6 +141,7 @@ impl Request {
                 PoolRequest::CreateSnap { .. }
                 | PoolRequest::Lookup { .. }
                 | PoolRequest::BaseTier { .. }
+                | PoolRequest::PgOf { .. }
                 | PoolRequest::WatchCheck { .. },
             ) => Reply::Id(Err(e)),
             Request::Pool(PoolRequest::Name { .. }) => Reply::Name(Err(e)),

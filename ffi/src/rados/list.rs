@@ -21,17 +21,27 @@ use crate::handle::{self, c_handle, Magic};
 #[derive(Debug)]
 pub struct ListCtx {
     magic: Magic,
-    conn: Arc<Connection>,
-    io: image::IoCtx,
-    pos: HObject,
+    pub(super) conn: Arc<Connection>,
+    pub(super) io: image::IoCtx,
+    pub(super) pos: HObject,
     /// Entries fetched and not yet handed out; the front one was handed
     /// out last (its strings stay valid until the next call).
-    pending: VecDeque<ListEntry>,
+    pub(super) pending: VecDeque<ListEntry>,
     current: Option<[CString; 3]>,
 }
 c_handle!(ListCtx, 0x7262_6472_736c_7374); // "rbdrslst"
 
 impl ListCtx {
+    /// Moves the cursor to `pos`, dropping what was fetched; the pg it is
+    /// in (librados's nlist_seek).
+    pub(super) fn seek(&mut self, pos: HObject) -> Result<u32, Errno> {
+        self.pending.clear();
+        self.current = None;
+        let pg = self.conn.pg_of(self.io.pool, pos.hash)?;
+        self.pos = pos;
+        Ok(pg)
+    }
+
     /// The entry after the one handed out last; -ENOENT at the end.
     fn advance(&mut self) -> Result<&[CString; 3], Errno> {
         if self.current.take().is_some() {
@@ -51,7 +61,7 @@ impl ListCtx {
 
 /// # Safety
 /// `ctx` NULL or from rados_nobjects_list_open, not yet closed.
-unsafe fn list_ctx<'a>(ctx: rados_list_ctx_t) -> Result<&'a mut ListCtx, Errno> {
+pub(super) unsafe fn list_ctx<'a>(ctx: rados_list_ctx_t) -> Result<&'a mut ListCtx, Errno> {
     // SAFETY: forwarded contract; the magic catches others.
     unsafe { handle::borrow_mut(ctx.cast::<ListCtx>()) }
 }

@@ -27,14 +27,17 @@ pub mod ioctx_info;
 pub mod ioctx_more;
 pub mod iter;
 pub mod list;
+pub mod list_cursor;
 pub mod lock;
 pub mod object;
 pub mod object_aio;
 pub mod read_op;
+pub mod read_op_more;
 pub mod snap;
 pub mod watch;
 pub mod write_op;
 pub mod write_op_guard;
+pub mod write_op_more;
 
 /// rados_t.
 #[derive(Debug)]

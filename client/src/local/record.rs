@@ -67,6 +67,20 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
             name.encode(out);
             value.encode(out);
         }
+        OpKind::CmpXattr { name, op, mode, value } => {
+            name.encode(out);
+            op.encode(out);
+            mode.encode(out);
+            value.encode(out);
+        }
+        OpKind::Checksum { kind, offset, length, chunk_size, init } => {
+            kind.encode(out);
+            offset.encode(out);
+            length.encode(out);
+            chunk_size.encode(out);
+            init.encode(out);
+        }
+        OpKind::CachePin { .. } => {}
         OpKind::OmapGetKeys { start_after, max_return } => {
             start_after.encode(out);
             max_return.encode(out);
@@ -162,6 +176,16 @@ fn get_op(d: &mut Decoder<'_>) -> Result<OsdOp, DecodeError> {
             };
             OpKind::Watch { cookie, op, gen: d.u32()?, timeout: d.u32()? }
         }
+        0x1303 => OpKind::CmpXattr { name: d.string()?, op: d.u8()?, mode: d.u8()?, value: d.decode()? },
+        0x121f => OpKind::Checksum {
+            kind: d.u8()?,
+            offset: d.u64()?,
+            length: d.u64()?,
+            chunk_size: d.u32()?,
+            init: d.decode()?,
+        },
+        0x2224 => OpKind::CachePin { pin: true },
+        0x2225 => OpKind::CachePin { pin: false },
         0x1206 => OpKind::Notify { cookie: d.u64()?, timeout: d.u32()?, payload: d.decode::<Bytes>()? },
         0x1207 => OpKind::NotifyAck { notify_id: d.u64()?, cookie: d.u64()?, payload: d.decode::<Bytes>()? },
         _ => return Err(DecodeError::Invalid("op code")),

@@ -246,7 +246,13 @@ impl MemStore {
         let mut result = 0;
         for op in &req.op.ops {
             match exec::execute(ctx, op, &self.classes) {
-                Ok(out) => results.push(OpResult { rval: 0, out }),
+                // The OSD answers a comparison that holds with 1, and a
+                // compound with its last op's result.
+                Ok(out) => {
+                    let rval = i32::from(matches!(op.kind, OpKind::CmpXattr { .. }));
+                    results.push(OpResult { rval, out });
+                    result = rval;
+                }
                 Err(errno) => {
                     results.push(OpResult { rval: errno.to_ret(), out: Default::default() });
                     if !op.flags.contains(OpFlags::FAILOK) {

@@ -319,6 +319,21 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut DataSegment) {
             payload.encode(&mut bl);
             data.extend_from_slice(&bl);
         }
+        OpKind::CmpXattr { name, op: cmp, mode, value } => {
+            put(0, &str_len(name));
+            put(4, &(value.len() as u32).to_le_bytes());
+            put(8, &[*cmp, *mode]);
+            data.extend_from_slice(name.as_bytes());
+            data.extend_from_slice(value);
+        }
+        OpKind::Checksum { kind, offset, length, chunk_size, init } => {
+            put(0, &offset.to_le_bytes());
+            put(8, &length.to_le_bytes());
+            put(16, &chunk_size.to_le_bytes());
+            put(20, &[*kind]);
+            data.extend_from_slice(init);
+        }
+        OpKind::CachePin { .. } => {}
         OpKind::PgNls { count, start_epoch, cursor } => {
             put(0, &count.to_le_bytes());
             put(8, &start_epoch.to_le_bytes());

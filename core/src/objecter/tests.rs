@@ -621,3 +621,24 @@ fn a_ping_answered_for_an_older_registration_is_ignored() {
     o.handle_message(1, &reply(reconnect.tid, 0, Errno::ENOENT.to_ret(), &[(0, b"")], None), &map, t(8)).unwrap();
     assert_eq!(o.poll_watch_event(), Some(WatchEvent::Error { cookie: 5, error: Errno::ENOTCONN }));
 }
+
+#[test]
+fn checksum_and_cmpxattr_follow_rados_h() {
+    let mut op = ObjectOperation::new();
+    op.push(OpKind::Checksum {
+        kind: 2,
+        offset: 5,
+        length: 8,
+        chunk_size: 4,
+        init: Bytes::from_static(b"\xff\xff\xff\xff"),
+    });
+    op.push(OpKind::CmpXattr { name: "a".into(), op: 3, mode: 1, value: Bytes::from_static(b"vv") });
+    let (sent, msg) = send_write(op);
+    assert_eq!(&msg.data[..], b"\xff\xff\xff\xffavv");
+    let (code, u, len) = sent.ops[0];
+    assert_eq!((code, len), (0x121f, 4));
+    assert_eq!(&u[..21], &[5, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 2]);
+    let (code, u, len) = sent.ops[1];
+    assert_eq!((code, len), (0x1303, 3));
+    assert_eq!(&u[..10], &[1, 0, 0, 0, 2, 0, 0, 0, 3, 1]);
+}

@@ -6,6 +6,7 @@
 //! speaks only this; every backend below (the in-memory store, the embedded
 //! local store, the objecter on a real cluster) executes it.
 
+pub mod checksum;
 pub mod hobject;
 mod notify;
 mod op;

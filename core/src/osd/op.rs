@@ -108,6 +108,28 @@ pub enum OpKind {
     RmXattr {
         name: String,
     },
+    /// Fails the compound unless `value` compares to the attribute by `op`
+    /// (CEPH_OSD_CMPXATTR_OP_*) in `mode` (1: as strings): -ECANCELED.
+    CmpXattr {
+        name: String,
+        op: u8,
+        mode: u8,
+        value: Bytes,
+    },
+    // -- checksums, cache tiers --
+    /// Checksums (CEPH_OSD_CHECKSUM_OP_TYPE_*) of `chunk_size` chunks of
+    /// the range (0/0: the whole object), each from `init`.
+    Checksum {
+        kind: u8,
+        offset: u64,
+        length: u64,
+        chunk_size: u32,
+        init: Bytes,
+    },
+    /// Pins (or unpins) the object in a cache tier; -EINVAL elsewhere.
+    CachePin {
+        pin: bool,
+    },
     // -- omap --
     OmapGetKeys {
         start_after: String,
@@ -219,6 +241,10 @@ impl OpKind {
             OpKind::GetXattrs => RD | ATTR | 2,
             OpKind::SetXattr { .. } => WR | ATTR | 1,
             OpKind::RmXattr { .. } => WR | ATTR | 4,
+            OpKind::CmpXattr { .. } => RD | ATTR | 3,
+            OpKind::Checksum { .. } => RD | DATA | 31,
+            OpKind::CachePin { pin: true } => WR | DATA | 36,
+            OpKind::CachePin { pin: false } => WR | DATA | 37,
             OpKind::Call { .. } => RD | EXEC | 1,
             OpKind::PgNls { .. } => RD | 0x0500 | 5,
         }

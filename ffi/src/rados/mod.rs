@@ -31,6 +31,7 @@ pub mod list_cursor;
 pub mod lock;
 pub mod object;
 pub mod object_aio;
+pub mod osd_ops;
 pub mod read_op;
 pub mod read_op_more;
 pub mod snap;

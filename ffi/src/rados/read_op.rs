@@ -165,7 +165,8 @@ fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
         }
         action.rval.set(rval);
     }
-    reply.result.min(0)
+    // As librados's operate: a positive result (a comparison that held) too.
+    reply.result
 }
 
 /// Creates an empty read op (NULL only if allocation failed).

@@ -554,3 +554,93 @@ unsafe extern "C" fn on_log(
     _: *const c_char,
 ) {
 }
+
+#[test]
+fn cursor_osd_op_and_wrapper_calls_check_their_arguments() {
+    use rbdrs::rados::ioctx_more::*;
+    use rbdrs::rados::list_cursor::*;
+    use rbdrs::rados::osd_ops::*;
+    use rbdrs::rados::read_op::{rados_create_read_op, rados_read_op_operate, rados_release_read_op};
+    use rbdrs::rados::read_op_more::*;
+    use rbdrs::rados::write_op::{rados_create_write_op, rados_release_write_op, rados_write_op_operate};
+    use rbdrs::rados::write_op_more::*;
+    unsafe {
+        let o = c("o");
+        let mut out = [0 as c_char; 16];
+        let init = [0xffu8; 8];
+        assert_eq!(
+            rados_checksum(null_mut(), o.as_ptr(), 2, init.as_ptr().cast(), 4, 0, 0, 0, out.as_mut_ptr(), 16),
+            EINVAL
+        );
+        assert_eq!(rados_cache_pin(null_mut(), o.as_ptr()), EINVAL);
+        assert_eq!(rados_set_alloc_hint(null_mut(), o.as_ptr(), 1, 1), EINVAL);
+        assert!(rados_object_list_begin(null_mut()).is_null());
+        assert_eq!(rados_object_list_is_end(null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_object_list_cursor_cmp(null_mut(), null_mut(), null_mut()), EINVAL);
+        rados_object_list_cursor_free(null_mut(), null_mut());
+        rados_object_list_free(1, null_mut());
+        assert_eq!(rados_nobjects_list_get_cursor(null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_get_namespace(null_mut(), out.as_mut_ptr(), 16), EINVAL);
+        assert_eq!(rados_ioctx_pool_requires_alignment(null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_pool_required_alignment(null_mut()), 0);
+        assert_eq!(rados_objects_list_next(null_mut(), null_mut(), null_mut()), -95);
+        // Read and write op actions with NULL arguments make operate fail.
+        let r = rados_create_read_op();
+        rados_read_op_cmpxattr(r, null(), 1, null(), 0);
+        rados_read_op_exec(r, null(), null(), null(), 0, null_mut(), null_mut(), null_mut());
+        rados_read_op_omap_get_vals_by_keys2(r, null(), 1, null(), null_mut(), null_mut());
+        rados_read_op_checksum(r, 2, null(), 4, 0, 0, 0, null_mut(), 0, null_mut());
+        rados_read_op_omap_cmp2(r, null(), 1, null(), 1, 0, null_mut());
+        rados_read_op_getxattrs(r, null_mut(), null_mut());
+        rados_release_read_op(r);
+        let w = rados_create_write_op();
+        rados_write_op_omap_set2(w, null(), null(), null(), null(), 1);
+        rados_write_op_omap_rm_keys2(w, null(), null(), 1);
+        rados_write_op_cmpxattr(w, null(), 1, null(), 0);
+        rados_write_op_set_alloc_hint2(null_mut(), 1, 1, 0);
+        rados_release_write_op(w);
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-cur-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+        let r = rados_create_read_op();
+        rados_read_op_cmpxattr(r, null(), 1, null(), 0);
+        assert_eq!(rados_read_op_operate(r, io, o.as_ptr(), 0), EINVAL);
+        rados_release_read_op(r);
+        let w = rados_create_write_op();
+        rados_write_op_omap_set2(w, null(), null(), null(), null(), 1);
+        assert_eq!(rados_write_op_operate(w, io, o.as_ptr(), null_mut(), 0), EINVAL);
+        rados_release_write_op(w);
+        let sum = rados_checksum(io, o.as_ptr(), 2, null(), 4, 0, 0, 0, out.as_mut_ptr(), 16);
+        assert_eq!(sum, EINVAL, "no initial value");
+        assert_eq!(rados_checksum(io, o.as_ptr(), 2, init.as_ptr().cast(), 4, 0, 0, 0, null_mut(), 16), EINVAL);
+        let (begin, end) = (rados_object_list_begin(io), rados_object_list_end(io));
+        let mut items = [rbdrs::types::rados_object_list_item {
+            oid_length: 0,
+            oid: null_mut(),
+            nspace_length: 0,
+            nspace: null_mut(),
+            locator_length: 0,
+            locator: null_mut(),
+        }; 2];
+        assert_eq!(rados_object_list(io, begin, end, 2, null(), 0, items.as_mut_ptr(), null_mut()), EINVAL);
+        let mut next = rados_object_list_begin(io);
+        assert_eq!(rados_object_list(io, end, begin, 2, null(), 0, items.as_mut_ptr(), &mut next), EINVAL);
+        assert_eq!(rados_object_list(io, begin, end, 0, null(), 0, items.as_mut_ptr(), &mut next), EINVAL);
+        assert_eq!(rados_object_list(io, begin, end, 2, c("f").as_ptr(), 1, items.as_mut_ptr(), &mut next), -95);
+        assert_eq!(rados_object_list(io, begin, end, 2, null(), 0, items.as_mut_ptr(), &mut next), 0);
+        assert_eq!(rados_object_list_is_end(io, next), 1, "an empty pool is listed at once");
+        rados_object_list_slice(io, begin, end, 3, 2, null_mut(), null_mut());
+        for cur in [begin, end, next] {
+            rados_object_list_cursor_free(io, cur);
+        }
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

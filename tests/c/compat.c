@@ -1260,6 +1260,159 @@ static void check_applications_and_listing(rados_t cluster, rados_ioctx_t io)
     }
 }
 
+/* Ops the OSD computes (checksums, attribute comparisons, cache pins),
+ * listing cursors, and the smaller pool-context calls. */
+static void check_osd_ops_and_cursors(rados_ioctx_t io)
+{
+    const char *oid = "compat-csum";
+    char out[64], ns[8];
+    uint32_t init = 0xffffffff;
+    uint64_t init64 = 0, size = 9;
+    time_t mtime;
+    rados_remove(io, oid);
+    must(rados_write_full(io, oid, "hello world, checksums!", 23), "write");
+    expect("rados_checksum crc32c, whole object",
+           rados_checksum(io, oid, LIBRADOS_CHECKSUM_TYPE_CRC32C, (char *)&init, 4, 0, 0, 0, out, sizeof out), 0);
+    expect("  one checksum, as the OSD computes it", memcmp(out, "\x01\0\0\0\xb9\xce\x40\xe4", 8), 0);
+    expect("rados_checksum xxhash32, 4-byte chunks of 20",
+           rados_checksum(io, oid, LIBRADOS_CHECKSUM_TYPE_XXHASH32, (char *)&init, 4, 20, 0, 4, out, sizeof out), 0);
+    expect("  five, the last right", out[0] == 5 && memcmp(out + 20, "\xf4\x9b\xd0\x39", 4) == 0, 1);
+    expect("rados_checksum xxhash64",
+           rados_checksum(io, oid, LIBRADOS_CHECKSUM_TYPE_XXHASH64, (char *)&init64, 8, 0, 0, 0, out, sizeof out), 0);
+    expect("  value", memcmp(out, "\x01\0\0\0\x19\x35\x45\x6b\x12\xa7\x2b\x7d", 12), 0);
+    expect("  chunks not dividing the length",
+           rados_checksum(io, oid, LIBRADOS_CHECKSUM_TYPE_XXHASH64, (char *)&init64, 8, 10, 0, 3, out, sizeof out), -EINVAL);
+    expect("  short initial value",
+           rados_checksum(io, oid, LIBRADOS_CHECKSUM_TYPE_XXHASH64, (char *)&init64, 4, 0, 0, 0, out, sizeof out), -EINVAL);
+    expect("  unknown type", rados_checksum(io, oid, 7, (char *)&init64, 8, 0, 0, 0, out, sizeof out), -EINVAL);
+    expect("  short output", rados_checksum(io, oid, LIBRADOS_CHECKSUM_TYPE_CRC32C, (char *)&init, 4, 0, 0, 0, out, 4),
+           -ERANGE);
+    expect("  no object",
+           rados_checksum(io, "compat-none", LIBRADOS_CHECKSUM_TYPE_CRC32C, (char *)&init, 4, 0, 0, 0, out, 64), -ENOENT);
+    int prval = 9;
+    rados_read_op_t r = rados_create_read_op();
+    rados_read_op_checksum(r, LIBRADOS_CHECKSUM_TYPE_CRC32C, (char *)&init, 4, 0, 0, 0, out, 4, &prval);
+    expect("rados_read_op_checksum, short output", rados_read_op_operate(r, io, oid, 0), 0);
+    expect("  -ERANGE in prval", prval, -ERANGE);
+    rados_release_read_op(r);
+
+    must(rados_setxattr(io, oid, "a", "mmm", 3), "setxattr");
+    struct { const char *v; uint8_t op; int want; } cmps[] = {
+        {"mmm", LIBRADOS_CMPXATTR_OP_EQ, 1}, {"mmm", LIBRADOS_CMPXATTR_OP_NE, -ECANCELED},
+        {"zzz", LIBRADOS_CMPXATTR_OP_GT, 1}, {"aaa", LIBRADOS_CMPXATTR_OP_GT, -ECANCELED},
+        {"aaa", LIBRADOS_CMPXATTR_OP_LTE, 1}, {"mmm", 9, -EINVAL},
+    };
+    for (size_t i = 0; i < sizeof cmps / sizeof cmps[0]; i++) {
+        r = rados_create_read_op();
+        rados_read_op_cmpxattr(r, "a", cmps[i].op, cmps[i].v, strlen(cmps[i].v));
+        char what[64];
+        snprintf(what, sizeof what, "rados_read_op_cmpxattr %s op %d", cmps[i].v, cmps[i].op);
+        expect(what, rados_read_op_operate(r, io, oid, 0), cmps[i].want);
+        rados_release_read_op(r);
+    }
+    rados_write_op_t w = rados_create_write_op();
+    rados_write_op_cmpxattr(w, "a", LIBRADOS_CMPXATTR_OP_EQ, "no", 2);
+    rados_write_op_setxattr(w, "b", "1", 1);
+    expect("rados_write_op_cmpxattr failing", rados_write_op_operate(w, io, oid, NULL, 0), -ECANCELED);
+    rados_release_write_op(w);
+    expect("  the write did not happen", rados_getxattr(io, oid, "b", out, sizeof out), -ENODATA);
+
+    char *exec_out = NULL;
+    size_t exec_len = 7;
+    rados_xattrs_iter_t xit;
+    int rx = 9;
+    r = rados_create_read_op();
+    rados_read_op_getxattrs(r, &xit, &rx);
+    expect("rados_read_op_getxattrs", rados_read_op_operate(r, io, oid, 0), 0);
+    rados_release_read_op(r);
+    const char *name, *val;
+    size_t len;
+    rados_getxattrs_next(xit, &name, &val, &len);
+    expect("  a = mmm", rx == 0 && name && strcmp(name, "a") == 0 && len == 3, 1);
+    rados_getxattrs_end(xit);
+    r = rados_create_read_op();
+    rados_read_op_exec(r, "lock", "get_info", "", 0, &exec_out, &exec_len, &prval);
+    expect("rados_read_op_exec with bad input", rados_read_op_operate(r, io, oid, 0), -EINVAL);
+    rados_release_read_op(r);
+
+    expect("rados_cache_pin outside a cache tier", rados_cache_pin(io, oid), -EINVAL);
+    expect("rados_cache_unpin", rados_cache_unpin(io, "compat-none"), -EINVAL);
+    must(rados_remove(io, oid), "remove");
+    expect("rados_set_alloc_hint", rados_set_alloc_hint(io, oid, 4096, 4096), 0);
+    expect("  creates the object", rados_stat(io, oid, &size, &mtime) == 0 && size == 0, 1);
+    expect("rados_set_alloc_hint2", rados_set_alloc_hint2(io, oid, 4096, 4096, LIBRADOS_ALLOC_HINT_FLAG_SEQUENTIAL_WRITE),
+           0);
+
+    expect("rados_ioctx_get_namespace", rados_ioctx_get_namespace(io, ns, sizeof ns), 0);
+    rados_ioctx_set_namespace(io, "12345678");
+    expect("  too long", rados_ioctx_get_namespace(io, ns, sizeof ns), -ERANGE);
+    rados_ioctx_set_namespace(io, NULL);
+    expect("rados_ioctx_pool_set_auid", rados_ioctx_pool_set_auid(io, 1), -EOPNOTSUPP);
+    expect("rados_ioctx_pool_get_auid", rados_ioctx_pool_get_auid(io, &size), -EOPNOTSUPP);
+    expect("rados_objects_list_open (retired)", rados_objects_list_open(io, NULL), -EOPNOTSUPP);
+
+    /* Cursors: the whole pool in two slices lists our objects once. */
+    rados_ioctx_set_namespace(io, "compat-cursor");
+    for (int i = 0; i < 10; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "compat-c%d", i);
+        must(rados_write_full(io, n, "x", 1), "write");
+    }
+    rados_object_list_cursor begin = rados_object_list_begin(io), end = rados_object_list_end(io);
+    expect("rados_object_list_cursor_cmp begin < end", rados_object_list_cursor_cmp(io, begin, end), -1);
+    expect("rados_object_list_is_end", rados_object_list_is_end(io, end) * 2 + rados_object_list_is_end(io, begin), 2);
+    int listed = 0;
+    for (int part = 0; part < 2; part++) {
+        rados_object_list_cursor s = rados_object_list_begin(io), f = rados_object_list_begin(io);
+        rados_object_list_slice(io, begin, end, part, 2, &s, &f);
+        rados_object_list_cursor next = rados_object_list_begin(io);
+        rados_object_list_item items[4];
+        while (!rados_object_list_is_end(io, s) && rados_object_list_cursor_cmp(io, s, f) < 0) {
+            int n = rados_object_list(io, s, f, 4, NULL, 0, items, &next);
+            if (n < 0) {
+                expect("rados_object_list", n, 0);
+                break;
+            }
+            for (int i = 0; i < n; i++)
+                listed += items[i].oid_length == 9 && memcmp(items[i].oid, "compat-c", 8) == 0;
+            rados_object_list_free(n, items);
+            rados_object_list_cursor t = s;
+            s = next;
+            next = t;
+        }
+        rados_object_list_cursor_free(io, s);
+        rados_object_list_cursor_free(io, f);
+        rados_object_list_cursor_free(io, next);
+    }
+    expect("rados_object_list over two slices: each once", listed, 10);
+    rados_list_ctx_t lc;
+    const char *entry, *first = NULL;
+    char first_name[32] = "";
+    must(rados_nobjects_list_open(io, &lc), "list open");
+    expect("rados_nobjects_list_next", rados_nobjects_list_next(lc, &entry, NULL, NULL), 0);
+    snprintf(first_name, sizeof first_name, "%s", entry);
+    rados_object_list_cursor at;
+    expect("rados_nobjects_list_get_cursor", rados_nobjects_list_get_cursor(lc, &at), 0);
+    rados_nobjects_list_next(lc, &entry, NULL, NULL);
+    rados_nobjects_list_seek_cursor(lc, at);
+    rados_nobjects_list_next(lc, &first, NULL, NULL);
+    expect("  seeking back to it lists it again", strcmp(first, first_name), 0);
+    rados_nobjects_list_seek(lc, 0);
+    rados_nobjects_list_next(lc, &first, NULL, NULL);
+    expect("rados_nobjects_list_seek(0): from the start", strcmp(first, first_name), 0);
+    rados_object_list_cursor_free(io, at);
+    rados_nobjects_list_close(lc);
+    for (int i = 0; i < 10; i++) {
+        char n[32];
+        snprintf(n, sizeof n, "compat-c%d", i);
+        rados_remove(io, n);
+    }
+    rados_ioctx_set_namespace(io, NULL);
+    rados_object_list_cursor_free(io, begin);
+    rados_object_list_cursor_free(io, end);
+    rados_remove(io, oid);
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -1292,6 +1445,7 @@ int main(int argc, char **argv)
     check_object_ops(io);
     check_iterators(io);
     check_applications_and_listing(cluster, io);
+    check_osd_ops_and_cursors(io);
     if (!local_store)
         check_targeted_commands(cluster);
     check_image_calls(io);

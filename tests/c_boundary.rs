@@ -644,3 +644,20 @@ fn cursor_osd_op_and_wrapper_calls_check_their_arguments() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn more_aio_calls_check_their_arguments() {
+    use rbdrs::rados::aio_more::*;
+    unsafe {
+        let (o, n) = (c("o"), c("n"));
+        let mut buf = [0 as c_char; 4];
+        let aio = rados_aio_getxattr(null_mut(), o.as_ptr(), null_mut(), n.as_ptr(), buf.as_mut_ptr(), 4);
+        assert_eq!(aio, EINVAL);
+        assert_eq!(rados_aio_getxattr(null_mut(), o.as_ptr(), null_mut(), null(), buf.as_mut_ptr(), 4), EINVAL);
+        assert_eq!(rados_aio_getxattrs(null_mut(), o.as_ptr(), null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_aio_unlock(null_mut(), o.as_ptr(), null(), n.as_ptr(), null_mut()), EINVAL);
+        rados_aio_ioctx_selfmanaged_snap_create(null_mut(), null_mut(), null_mut());
+        rados_aio_ioctx_selfmanaged_snap_remove(null_mut(), 1, null_mut());
+        assert_eq!(rados_notify(null_mut(), o.as_ptr(), 0, null(), 0), EINVAL);
+    }
+}

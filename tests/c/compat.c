@@ -1413,6 +1413,57 @@ static void check_osd_ops_and_cursors(rados_ioctx_t io)
     rados_remove(io, oid);
 }
 
+/* The remaining aio calls and the first-generation notify. */
+static void check_more_aio(rados_ioctx_t io)
+{
+    const char *oid = "compat-aio-more";
+    char buf[8];
+    rados_remove(io, oid);
+    must(rados_setxattr(io, oid, "a", "vvv", 3), "setxattr");
+    rados_completion_t c = rados_completion();
+    expect("rados_aio_getxattr", rados_aio_getxattr(io, oid, c, "a", buf, sizeof buf), 0);
+    expect("  its length", aio_rados_result(c), 3);
+    c = rados_completion();
+    rados_aio_getxattr(io, oid, c, "a", buf, 2);
+    expect("  short buffer", aio_rados_result(c), -ERANGE);
+    c = rados_completion();
+    rados_aio_getxattr(io, oid, c, "none", buf, sizeof buf);
+    expect("  absent", aio_rados_result(c), -ENODATA);
+    rados_xattrs_iter_t it;
+    c = rados_completion();
+    expect("rados_aio_getxattrs", rados_aio_getxattrs(io, oid, c, &it), 0);
+    expect("  completes", aio_rados_result(c), 0);
+    const char *name, *val;
+    size_t len;
+    rados_getxattrs_next(it, &name, &val, &len);
+    expect("  a = vvv", name && strcmp(name, "a") == 0 && len == 3, 1);
+    rados_getxattrs_end(it);
+    c = rados_completion();
+    rados_aio_getxattrs(io, "compat-none", c, &it);
+    expect("  on no object (no iterator then)", aio_rados_result(c), -ENOENT);
+
+    must(rados_lock_exclusive(io, oid, "l", "ck", "", NULL, 0), "lock");
+    c = rados_completion();
+    expect("rados_aio_unlock", rados_aio_unlock(io, oid, "l", "ck", c), 0);
+    expect("  done", aio_rados_result(c), 0);
+    c = rados_completion();
+    rados_aio_unlock(io, oid, "l", "ck", c);
+    expect("  not held", aio_rados_result(c), -ENOENT);
+
+    rados_snap_t snap = 0;
+    c = rados_completion();
+    rados_aio_ioctx_selfmanaged_snap_create(io, &snap, c);
+    expect("rados_aio_ioctx_selfmanaged_snap_create", aio_rados_result(c), 0);
+    expect("  an id", snap > 0, 1);
+    c = rados_completion();
+    rados_aio_ioctx_selfmanaged_snap_remove(io, snap, c);
+    expect("rados_aio_ioctx_selfmanaged_snap_remove", aio_rados_result(c), 0);
+
+    expect("rados_notify, no watchers", rados_notify(io, oid, 0, "x", 1), 0);
+    expect("  on no object", rados_notify(io, "compat-none", 0, "x", 1), -ENOENT);
+    rados_remove(io, oid);
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -1446,6 +1497,7 @@ int main(int argc, char **argv)
     check_iterators(io);
     check_applications_and_listing(cluster, io);
     check_osd_ops_and_cursors(io);
+    check_more_aio(io);
     if (!local_store)
         check_targeted_commands(cluster);
     check_image_calls(io);

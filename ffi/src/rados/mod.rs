@@ -19,6 +19,7 @@ use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
 use crate::handle::{self, c_handle, Magic};
 
 pub mod aio;
+pub mod aio_more;
 pub mod application;
 pub mod cluster_extras;
 pub mod command;

@@ -659,5 +659,9 @@ fn more_aio_calls_check_their_arguments() {
         rados_aio_ioctx_selfmanaged_snap_create(null_mut(), null_mut(), null_mut());
         rados_aio_ioctx_selfmanaged_snap_remove(null_mut(), 1, null_mut());
         assert_eq!(rados_notify(null_mut(), o.as_ptr(), 0, null(), 0), EINVAL);
+        let mut handle = 0u64;
+        let watch = rbdrs::rados::watch_v1::rados_watch(null_mut(), o.as_ptr(), 0, &mut handle, None, null_mut());
+        assert_eq!(watch, EINVAL);
+        assert_eq!(rbdrs::rados::watch_v1::rados_unwatch(null_mut(), o.as_ptr(), 1), EINVAL);
     }
 }

@@ -2605,6 +2605,30 @@ void rados_free_notify_response(struct notify_ack_t *acks,
                                 struct notify_timeout_t *timeouts);
 
 /**
+ * Watches `o`; each notification calls `watchcb(0, 0, arg)` on the watch
+ * thread and is then acked with no reply. `*handle` names the watch.
+ * `ver` is unused, as in librados.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string; `handle` writable;
+ * `watchcb` callable with `arg` until rados_unwatch.
+ */
+int rados_watch(rados_ioctx_t io,
+                const char *o,
+                uint64_t ver,
+                uint64_t *handle,
+                rados_watchcb_t watchcb,
+                void *arg);
+
+/**
+ * Ends watch `handle` (`o` is unused, as in librados).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+int rados_unwatch(rados_ioctx_t io, const char *o, uint64_t handle);
+
+/**
  * Creates an empty write op (NULL only if allocation failed).
  */
 rados_write_op_t rados_create_write_op(void);

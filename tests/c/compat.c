@@ -1464,6 +1464,29 @@ static void check_more_aio(rados_ioctx_t io)
     rados_remove(io, oid);
 }
 
+static int v1_notifications;
+
+static void on_v1_notify(uint8_t opcode, uint64_t ver, void *arg)
+{
+    (void)opcode, (void)ver, (void)arg;
+    v1_notifications++;
+}
+
+/* The first-generation watch: librados acks for the callback. */
+static void check_watch_v1(rados_ioctx_t io)
+{
+    const char *oid = "compat-watch-v1";
+    uint64_t handle = 0;
+    must(rados_write_full(io, oid, "x", 1), "write");
+    expect("rados_watch", rados_watch(io, oid, 0, &handle, on_v1_notify, NULL), 0);
+    if (!local_store) { /* the embedded store delivers no notifications */
+        expect("rados_notify to it: acked for the callback", rados_notify(io, oid, 0, "p", 1), 0);
+        expect("  the callback ran once", v1_notifications, 1);
+    }
+    expect("rados_unwatch", rados_unwatch(io, oid, handle), 0);
+    rados_remove(io, oid);
+}
+
 int main(int argc, char **argv)
 {
     rados_t cluster;
@@ -1498,6 +1521,7 @@ int main(int argc, char **argv)
     check_applications_and_listing(cluster, io);
     check_osd_ops_and_cursors(io);
     check_more_aio(io);
+    check_watch_v1(io);
     if (!local_store)
         check_targeted_commands(cluster);
     check_image_calls(io);

@@ -37,6 +37,7 @@ pub mod read_op;
 pub mod read_op_more;
 pub mod snap;
 pub mod watch;
+pub mod watch_v1;
 pub mod write_op;
 pub mod write_op_guard;
 pub mod write_op_more;

@@ -10,17 +10,8 @@ use rbdrs_client::proto::Errno;
 
 use super::object::{data_in, OutBuf, OutPtr};
 use super::read_op::{rados_read_op_omap_get_keys2, rados_read_op_omap_get_vals2, read_op, Listing, MallocBuf, Output};
+use super::write_op_guard::key_in;
 use crate::boundary::{cstr, guard};
-
-/// A key given with its length: valid UTF-8 (omap keys here are text).
-///
-/// # Safety
-/// `key` readable for `len` bytes.
-pub(super) unsafe fn key_in(key: *const c_char, len: usize) -> Result<String, Errno> {
-    // SAFETY: forwarded contract.
-    let bytes = unsafe { data_in(key, len) }?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| Errno::EINVAL)
-}
 
 /// A class call's arguments.
 ///

@@ -9,8 +9,9 @@ use rbdrs_client::proto::osd::OpKind;
 use rbdrs_client::proto::Errno;
 
 use super::object::{data_in, one_write, target};
-use super::read_op_more::{key_in, omap_cmp};
+use super::read_op_more::omap_cmp;
 use super::write_op::write_op;
+use super::write_op_guard::key_in;
 use crate::boundary::{cstr, guard};
 
 /// Fails the compound with -ECANCELED unless omap `key` (of `key_len`

@@ -772,3 +772,249 @@ fn image_handle_calls_check_their_arguments() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn application_listing_and_cluster_extras_check_their_arguments() {
+    use rbdrs::rados::application::*;
+    use rbdrs::rados::cluster_extras::*;
+    use rbdrs::rados::ioctx_more::rados_ioctx_locator_set_key;
+    use rbdrs::rados::list::*;
+    use rbdrs::rados::object::{rados_read, rados_write_full};
+    use rbdrs::rados::watch::rados_buffer_free;
+    unsafe {
+        let (app, key, val) = (c("app"), c("k"), c("v"));
+        let mut len = 0usize;
+        let mut len2 = 0usize;
+        assert_eq!(rados_application_enable(null_mut(), app.as_ptr(), 0), EINVAL);
+        assert_eq!(rados_application_list(null_mut(), null_mut(), &mut len), EINVAL);
+        assert_eq!(rados_application_metadata_set(null_mut(), app.as_ptr(), key.as_ptr(), val.as_ptr()), EINVAL);
+        assert!(rados_cct(null_mut()).is_null());
+        assert!(rados_ioctx_cct(null_mut()).is_null());
+        let mut other: rados_t = null_mut();
+        assert_eq!(rados_create_with_context(&mut other, null_mut()), EINVAL);
+        let mut addrs: *mut c_char = null_mut();
+        assert_eq!(rados_getaddrs(null_mut(), &mut addrs), EINVAL);
+        assert_eq!(rados_service_register(null_mut(), c("s").as_ptr(), c("d").as_ptr(), c("").as_ptr()), EINVAL);
+        assert_eq!(rados_inconsistent_pg_list(null_mut(), 1, null_mut(), 0), EINVAL);
+        assert_eq!(rados_monitor_log(null_mut(), c("info").as_ptr(), None, null_mut()), EINVAL);
+        let mut lc = null_mut();
+        assert_eq!(rados_nobjects_list_open(null_mut(), &mut lc), EINVAL);
+        assert_eq!(rados_nobjects_list_next(null_mut(), &mut null(), null_mut(), null_mut()), EINVAL);
+        rados_nobjects_list_close(null_mut());
+        rados_ioctx_locator_set_key(null_mut(), key.as_ptr());
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-app-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        // Before connect: librados's answers.
+        assert_eq!(rados_getaddrs(cluster, &mut addrs), -107);
+        assert_eq!(rados_service_update_status(cluster, c("").as_ptr()), -107);
+        assert_eq!(rados_monitor_log(cluster, c("info").as_ptr(), None, null_mut()), -107);
+        // A handle on the same configuration sees its settings.
+        let cct = rados_cct(cluster);
+        assert!(!cct.is_null());
+        assert_eq!(rados_create_with_context(&mut other, cct), 0);
+        assert_eq!(rados_create_with_context(&mut other, cluster.cast()), EINVAL, "a rados_t is no rados_config_t");
+        assert_eq!(rados_connect(cluster), 0);
+        assert_eq!(rados_getaddrs(cluster, null_mut()), EINVAL);
+        assert_eq!(rados_getaddrs(cluster, &mut addrs), 0);
+        rados_buffer_free(addrs);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+        assert_eq!(rados_ioctx_cct(io), cct);
+
+        // Applications: NULL names and lengths, -ERANGE with the size.
+        assert_eq!(rados_application_enable(io, null(), 0), EINVAL);
+        assert_eq!(rados_application_list(io, null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_application_list(io, null_mut(), &mut len), -34);
+        assert_eq!(len, 4, "the store's rbd pool has the rbd application");
+        assert_eq!(rados_application_enable(io, app.as_ptr(), 0), -1);
+        assert_eq!(rados_application_enable(io, app.as_ptr(), 1), 0);
+        assert_eq!(rados_application_metadata_set(io, app.as_ptr(), null(), val.as_ptr()), EINVAL);
+        assert_eq!(rados_application_metadata_set(io, app.as_ptr(), key.as_ptr(), val.as_ptr()), 0);
+        len = 0;
+        assert_eq!(rados_application_metadata_get(io, app.as_ptr(), key.as_ptr(), null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_application_metadata_get(io, app.as_ptr(), key.as_ptr(), null_mut(), &mut len), -34);
+        assert_eq!(len, 2);
+        len = 0;
+        let list = rados_application_metadata_list(io, app.as_ptr(), null_mut(), &mut len, null_mut(), &mut len2);
+        assert_eq!((list, len, len2), (-34, 2, 2));
+        let list = rados_application_metadata_list(io, app.as_ptr(), null_mut(), null_mut(), null_mut(), &mut len2);
+        assert_eq!(list, EINVAL);
+        assert_eq!(rados_application_metadata_remove(io, c("none").as_ptr(), key.as_ptr()), -2);
+        assert_eq!(rados_application_metadata_remove(io, app.as_ptr(), null()), EINVAL);
+
+        // Service registration: the dict, the reserved names, once only.
+        assert_eq!(rados_service_register(cluster, c("s").as_ptr(), c("d").as_ptr(), null()), EINVAL);
+        assert_eq!(rados_service_register(cluster, c("osd").as_ptr(), c("d").as_ptr(), c("").as_ptr()), EINVAL);
+        let meta = b"k\0v\0\0";
+        assert_eq!(rados_service_register(cluster, c("s").as_ptr(), c("d").as_ptr(), meta.as_ptr().cast()), 0);
+        assert_eq!(rados_service_register(cluster, c("s").as_ptr(), c("d").as_ptr(), meta.as_ptr().cast()), -17);
+        assert_eq!(rados_service_update_status(cluster, null()), EINVAL);
+        assert_eq!(rados_service_update_status(cluster, meta.as_ptr().cast()), 0);
+        // No inconsistent pgs on the store; a length with no buffer.
+        let mut buf = [1 as c_char; 8];
+        assert_eq!(rados_inconsistent_pg_list(cluster, rbdrs::rados::rados_ioctx_get_id(io), buf.as_mut_ptr(), 8), 1);
+        assert_eq!(buf, [0; 8]);
+        assert_eq!(rados_inconsistent_pg_list(cluster, 1, null_mut(), 8), EINVAL);
+        assert_eq!(rados_inconsistent_pg_list(cluster, 999, null_mut(), 0), -2);
+        assert_eq!(rados_monitor_log(cluster, c("loud").as_ptr(), Some(on_log), null_mut()), EINVAL);
+        assert_eq!(rados_monitor_log(cluster, null(), Some(on_log), null_mut()), EINVAL);
+
+        // Listing and locator keys.
+        assert_eq!(rados_nobjects_list_open(io, null_mut()), EINVAL);
+        assert_eq!(rados_write_full(io, c("plain").as_ptr(), c("x").as_ptr(), 1), 0);
+        rados_ioctx_locator_set_key(io, key.as_ptr());
+        assert_eq!(rados_write_full(io, c("keyed").as_ptr(), c("y").as_ptr(), 1), 0);
+        rados_ioctx_locator_set_key(io, null());
+        let mut b = [0 as c_char; 4];
+        assert_eq!(rados_read(io, c("keyed").as_ptr(), b.as_mut_ptr(), 4, 0), -2, "keyed objects need their key");
+        assert_eq!(rados_nobjects_list_open(io, &mut lc), 0);
+        assert_eq!(rados_nobjects_list_next(lc, null_mut(), null_mut(), null_mut()), EINVAL);
+        let mut seen = Vec::new();
+        loop {
+            let (mut entry, mut k) = (null(), null());
+            match rados_nobjects_list_next(lc, &mut entry, &mut k, null_mut()) {
+                0 => {}
+                -2 => break,
+                r => panic!("list next {r}"),
+            }
+            let name = std::ffi::CStr::from_ptr(entry).to_str().unwrap().to_string();
+            let key = (!k.is_null()).then(|| std::ffi::CStr::from_ptr(k).to_str().unwrap().to_string());
+            seen.push((name, key));
+        }
+        seen.sort();
+        assert_eq!(seen, [("keyed".to_string(), Some("k".to_string())), ("plain".to_string(), None)]);
+        rados_nobjects_list_close(lc);
+
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        rados_shutdown(other);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+unsafe extern "C" fn on_log(
+    _: *mut std::ffi::c_void,
+    _: *const c_char,
+    _: *const c_char,
+    _: u64,
+    _: u64,
+    _: u64,
+    _: *const c_char,
+    _: *const c_char,
+) {
+}
+
+#[test]
+fn cursor_osd_op_and_wrapper_calls_check_their_arguments() {
+    use rbdrs::rados::ioctx_more::*;
+    use rbdrs::rados::list_cursor::*;
+    use rbdrs::rados::osd_ops::*;
+    use rbdrs::rados::read_op::{rados_create_read_op, rados_read_op_operate, rados_release_read_op};
+    use rbdrs::rados::read_op_more::*;
+    use rbdrs::rados::write_op::{rados_create_write_op, rados_release_write_op, rados_write_op_operate};
+    use rbdrs::rados::write_op_more::*;
+    unsafe {
+        let o = c("o");
+        let mut out = [0 as c_char; 16];
+        let init = [0xffu8; 8];
+        assert_eq!(
+            rados_checksum(null_mut(), o.as_ptr(), 2, init.as_ptr().cast(), 4, 0, 0, 0, out.as_mut_ptr(), 16),
+            EINVAL
+        );
+        assert_eq!(rados_cache_pin(null_mut(), o.as_ptr()), EINVAL);
+        assert_eq!(rados_set_alloc_hint(null_mut(), o.as_ptr(), 1, 1), EINVAL);
+        assert!(rados_object_list_begin(null_mut()).is_null());
+        assert_eq!(rados_object_list_is_end(null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_object_list_cursor_cmp(null_mut(), null_mut(), null_mut()), EINVAL);
+        rados_object_list_cursor_free(null_mut(), null_mut());
+        rados_object_list_free(1, null_mut());
+        assert_eq!(rados_nobjects_list_get_cursor(null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_get_namespace(null_mut(), out.as_mut_ptr(), 16), EINVAL);
+        assert_eq!(rados_ioctx_pool_requires_alignment(null_mut()), EINVAL);
+        assert_eq!(rados_ioctx_pool_required_alignment(null_mut()), 0);
+        assert_eq!(rados_objects_list_next(null_mut(), null_mut(), null_mut()), -95);
+        // Read and write op actions with NULL arguments make operate fail.
+        let r = rados_create_read_op();
+        rados_read_op_cmpxattr(r, null(), 1, null(), 0);
+        rados_read_op_exec(r, null(), null(), null(), 0, null_mut(), null_mut(), null_mut());
+        rados_read_op_omap_get_vals_by_keys2(r, null(), 1, null(), null_mut(), null_mut());
+        rados_read_op_checksum(r, 2, null(), 4, 0, 0, 0, null_mut(), 0, null_mut());
+        rados_read_op_omap_cmp2(r, null(), 1, null(), 1, 0, null_mut());
+        rados_read_op_getxattrs(r, null_mut(), null_mut());
+        rados_release_read_op(r);
+        let w = rados_create_write_op();
+        rados_write_op_omap_set2(w, null(), null(), null(), null(), 1);
+        rados_write_op_omap_rm_keys2(w, null(), null(), 1);
+        rados_write_op_cmpxattr(w, null(), 1, null(), 0);
+        rados_write_op_set_alloc_hint2(null_mut(), 1, 1, 0);
+        rados_release_write_op(w);
+
+        let dir = std::env::temp_dir().join(format!("rbdrs-boundary-cur-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut cluster: rados_t = null_mut();
+        assert_eq!(rados_create(&mut cluster, null::<c_char>()), 0);
+        assert_eq!(rados_conf_set(cluster, c("rbdrs_local_store").as_ptr(), c(dir.to_str().unwrap()).as_ptr()), 0);
+        assert_eq!(rados_connect(cluster), 0);
+        let mut io: rados_ioctx_t = null_mut();
+        assert_eq!(rados_ioctx_create(cluster, c("rbd").as_ptr(), &mut io), 0);
+        let r = rados_create_read_op();
+        rados_read_op_cmpxattr(r, null(), 1, null(), 0);
+        assert_eq!(rados_read_op_operate(r, io, o.as_ptr(), 0), EINVAL);
+        rados_release_read_op(r);
+        let w = rados_create_write_op();
+        rados_write_op_omap_set2(w, null(), null(), null(), null(), 1);
+        assert_eq!(rados_write_op_operate(w, io, o.as_ptr(), null_mut(), 0), EINVAL);
+        rados_release_write_op(w);
+        let sum = rados_checksum(io, o.as_ptr(), 2, null(), 4, 0, 0, 0, out.as_mut_ptr(), 16);
+        assert_eq!(sum, EINVAL, "no initial value");
+        assert_eq!(rados_checksum(io, o.as_ptr(), 2, init.as_ptr().cast(), 4, 0, 0, 0, null_mut(), 16), EINVAL);
+        let (begin, end) = (rados_object_list_begin(io), rados_object_list_end(io));
+        let mut items = [rbdrs::types::rados_object_list_item {
+            oid_length: 0,
+            oid: null_mut(),
+            nspace_length: 0,
+            nspace: null_mut(),
+            locator_length: 0,
+            locator: null_mut(),
+        }; 2];
+        assert_eq!(rados_object_list(io, begin, end, 2, null(), 0, items.as_mut_ptr(), null_mut()), EINVAL);
+        let mut next = rados_object_list_begin(io);
+        assert_eq!(rados_object_list(io, end, begin, 2, null(), 0, items.as_mut_ptr(), &mut next), EINVAL);
+        assert_eq!(rados_object_list(io, begin, end, 0, null(), 0, items.as_mut_ptr(), &mut next), EINVAL);
+        assert_eq!(rados_object_list(io, begin, end, 2, c("f").as_ptr(), 1, items.as_mut_ptr(), &mut next), -95);
+        assert_eq!(rados_object_list(io, begin, end, 2, null(), 0, items.as_mut_ptr(), &mut next), 0);
+        assert_eq!(rados_object_list_is_end(io, next), 1, "an empty pool is listed at once");
+        rados_object_list_slice(io, begin, end, 3, 2, null_mut(), null_mut());
+        for cur in [begin, end, next] {
+            rados_object_list_cursor_free(io, cur);
+        }
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn more_aio_calls_check_their_arguments() {
+    use rbdrs::rados::aio_more::*;
+    unsafe {
+        let (o, n) = (c("o"), c("n"));
+        let mut buf = [0 as c_char; 4];
+        let aio = rados_aio_getxattr(null_mut(), o.as_ptr(), null_mut(), n.as_ptr(), buf.as_mut_ptr(), 4);
+        assert_eq!(aio, EINVAL);
+        assert_eq!(rados_aio_getxattr(null_mut(), o.as_ptr(), null_mut(), null(), buf.as_mut_ptr(), 4), EINVAL);
+        assert_eq!(rados_aio_getxattrs(null_mut(), o.as_ptr(), null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_aio_unlock(null_mut(), o.as_ptr(), null(), n.as_ptr(), null_mut()), EINVAL);
+        rados_aio_ioctx_selfmanaged_snap_create(null_mut(), null_mut(), null_mut());
+        rados_aio_ioctx_selfmanaged_snap_remove(null_mut(), 1, null_mut());
+        assert_eq!(rados_notify(null_mut(), o.as_ptr(), 0, null(), 0), EINVAL);
+        let mut handle = 0u64;
+        let watch = rbdrs::rados::watch_v1::rados_watch(null_mut(), o.as_ptr(), 0, &mut handle, None, null_mut());
+        assert_eq!(watch, EINVAL);
+        assert_eq!(rbdrs::rados::watch_v1::rados_unwatch(null_mut(), o.as_ptr(), 1), EINVAL);
+    }
+}

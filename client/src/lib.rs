@@ -28,10 +28,12 @@
 
 #![deny(unsafe_code)]
 
+mod application;
 pub mod cluster;
 pub mod config;
 pub mod feature_state;
 pub mod image;
+mod listing;
 pub mod local;
 pub mod memory;
 pub mod rados;

@@ -32,6 +32,9 @@ pub struct Connection {
     pub(crate) watches: crate::watch::Watches,
     /// The cluster's id; None on the embedded store.
     pub fsid: Option<[u8; 16]>,
+    /// Our messenger address as librados prints it (rados_getaddrs); on
+    /// the embedded store, the blank address its lockers show.
+    pub addrs: String,
 }
 
 /// What a monitor command answered.
@@ -125,7 +128,18 @@ impl Rados {
     }
 
     pub fn with_config(config: Config) -> Rados {
-        Rados { config: Arc::new(Mutex::new(config)), connection: Mutex::new(None), store: Mutex::new(None) }
+        Rados::with_shared_config(Arc::new(Mutex::new(config)))
+    }
+
+    /// A handle on another handle's configuration, shared as librados
+    /// shares a CephContext (rados_create_with_context).
+    pub fn with_shared_config(config: Arc<Mutex<Config>>) -> Rados {
+        Rados { config, connection: Mutex::new(None), store: Mutex::new(None) }
+    }
+
+    /// The configuration itself, to share (rados_cct).
+    pub fn shared_config(&self) -> Arc<Mutex<Config>> {
+        self.config.clone()
     }
 
     /// The configuration: read files, set options, parse arguments.
@@ -149,6 +163,7 @@ impl Rados {
         let admin_timeout =
             config.get_timeout("client_mount_timeout")?.unwrap_or(Duration::from_secs(300)).max(op_timeout);
         let mut fsid = None;
+        let mut addrs = String::new();
         let (runtime, client) = match (local.is_empty(), monitors.is_empty()) {
             (false, true) => {
                 let store = LocalStore::open(Path::new(&local))?;
@@ -162,8 +177,9 @@ impl Rados {
             }
             (true, false) => {
                 let cluster = ClusterBackend::connect(&config, op_timeout)?;
-                let id = cluster.identity;
+                let id = cluster.identity.clone();
                 fsid = Some(id.fsid);
+                addrs = id.addr;
                 (Runtime::start(cluster)?, ClientId { global_id: id.global_id, nonce: id.nonce })
             }
             (true, true) => {
@@ -179,6 +195,7 @@ impl Rados {
             config: self.config.clone(),
             watches: Default::default(),
             fsid,
+            addrs: if addrs.is_empty() { format!("0.0.0.0:0/{}", client.nonce) } else { addrs },
         }));
         Ok(())
     }
@@ -482,6 +499,12 @@ impl IoCtx {
     /// The same connection working in `io`'s pool and namespace.
     pub fn with_core(&self, io: image::IoCtx) -> IoCtx {
         IoCtx { conn: self.conn.clone(), io: Mutex::new(io) }
+    }
+
+    /// Places later operations' objects by `key` instead of their names
+    /// (rados_ioctx_locator_set_key; "" is by name again).
+    pub fn set_locator_key(&self, key: &str) {
+        self.io.lock().unwrap_or_else(|e| e.into_inner()).locator_key = key.to_string();
     }
 
     /// Selects the namespace for later operations ("" is the default).

@@ -848,6 +848,241 @@ int rados_aio_flush(rados_ioctx_t io);
 int rados_aio_flush_async(rados_ioctx_t io, rados_completion_t c);
 
 /**
+ * Reads attribute `name` of `o` into `buf`; the completion's value is
+ * its length (-ERANGE when longer than `len`, -ENODATA when absent).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o`, `name` C strings; `completion` live;
+ * `buf` writable for `len` bytes until it completes.
+ */
+int rados_aio_getxattr(rados_ioctx_t io,
+                       const char *o,
+                       rados_completion_t completion,
+                       const char *name,
+                       char *buf,
+                       size_t len);
+
+/**
+ * Lists `oid`'s attributes into a new iterator put in `*iter` when the
+ * completion completes well (free it with rados_getxattrs_end); after a
+ * failure `*iter` is left alone, as librados leaves it.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `oid` a C string; `completion` live;
+ * `iter` writable.
+ */
+int rados_aio_getxattrs(rados_ioctx_t io,
+                        const char *oid,
+                        rados_completion_t completion,
+                        rados_xattrs_iter_t *iter);
+
+/**
+ * Releases lock `name` held as `cookie` on `o`; the completion gets the
+ * result (-ENOENT if not held).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; the strings C strings; `completion` live.
+ */
+int rados_aio_unlock(rados_ioctx_t io,
+                     const char *o,
+                     const char *name,
+                     const char *cookie,
+                     rados_completion_t completion);
+
+/**
+ * Allocates a self-managed snapshot id into `*snapid`, set before the
+ * completion completes with 0 or the error.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `snapid` writable until it completes;
+ * `completion` live.
+ */
+void rados_aio_ioctx_selfmanaged_snap_create(rados_ioctx_t io,
+                                             rados_snap_t *snapid,
+                                             rados_completion_t completion);
+
+/**
+ * Releases self-managed snapshot id `snapid`; the completion gets the
+ * result.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `completion` live.
+ */
+void rados_aio_ioctx_selfmanaged_snap_remove(rados_ioctx_t io,
+                                             rados_snap_t snapid,
+                                             rados_completion_t completion);
+
+/**
+ * The first-generation notify: rados_notify2 with the default timeout,
+ * its acks dropped. `ver` is unused, as in librados.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string; `buf` readable for
+ * `buf_len` bytes.
+ */
+int rados_notify(rados_ioctx_t io, const char *o, uint64_t ver, const char *buf, int buf_len);
+
+/**
+ * Enables application `app_name` on the pool; -EPERM when another is
+ * enabled and `force` is 0, as the monitor answers.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `app_name` a C string.
+ */
+int rados_application_enable(rados_ioctx_t io, const char *app_name, int force);
+
+/**
+ * The pool's applications, NUL-separated, into `values`; -ERANGE with
+ * `*values_len` set to the size needed.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `values_len` writable; `values` NULL or
+ * valid for `*values_len` bytes.
+ */
+int rados_application_list(rados_ioctx_t io, char *values, size_t *values_len);
+
+/**
+ * One metadata value of an application into `value`; -ENOENT without the
+ * application or key, -ERANGE with `*value_len` set to the size needed.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `app_name`, `key` C strings; `value_len`
+ * writable; `value` NULL or valid for `*value_len` bytes.
+ */
+int rados_application_metadata_get(rados_ioctx_t io,
+                                   const char *app_name,
+                                   const char *key,
+                                   char *value,
+                                   size_t *value_len);
+
+/**
+ * Sets metadata `key` of application `app_name` (which must be enabled:
+ * -ENOENT otherwise).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; the strings C strings.
+ */
+int rados_application_metadata_set(rados_ioctx_t io,
+                                   const char *app_name,
+                                   const char *key,
+                                   const char *value);
+
+/**
+ * Removes metadata `key` of application `app_name` (an absent key is
+ * fine; an application that is not enabled is -ENOENT).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; the strings C strings.
+ */
+int rados_application_metadata_remove(rados_ioctx_t io, const char *app_name, const char *key);
+
+/**
+ * An application's metadata: keys and values, each NUL-separated, into
+ * `keys` and `values`; -ERANGE with both lengths set to the sizes needed;
+ * -ENOENT without the application.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `app_name` a C string; the lengths
+ * writable; the buffers NULL or valid for their lengths.
+ */
+int rados_application_metadata_list(rados_ioctx_t io,
+                                    const char *app_name,
+                                    char *keys,
+                                    size_t *keys_len,
+                                    char *values,
+                                    size_t *vals_len);
+
+/**
+ * The handle's configuration, for rados_create_with_context; it lives as
+ * long as the handle (NULL for a bad handle).
+ *
+ * # Safety
+ * `cluster` from rados_create.
+ */
+rados_config_t rados_cct(rados_t cluster);
+
+/**
+ * The configuration of the handle a pool context belongs to.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create, its cluster handle alive.
+ */
+rados_config_t rados_ioctx_cct(rados_ioctx_t io);
+
+/**
+ * A new cluster handle on `cct`'s configuration (shared: a change by
+ * either handle is seen by both, as with librados's CephContext).
+ *
+ * # Safety
+ * `pcluster` writable; `cct` from rados_cct of a live handle.
+ */
+int rados_create_with_context(rados_t *pcluster, rados_config_t cct);
+
+/**
+ * This client's messenger address as librados prints it
+ * ("ip:0/nonce"), malloc'ed into `*addrs` for the caller to free.
+ * -ENOTCONN before connect.
+ *
+ * # Safety
+ * `cluster` from rados_create; `addrs` writable.
+ */
+int rados_getaddrs(rados_t cluster, char **addrs);
+
+/**
+ * Registers this client as daemon `daemon` of service `service` (not one
+ * of Ceph's own daemon types) with `metadata_dict`; -EEXIST the second
+ * time. librados hands it to the manager when it has a session with one;
+ * librbdrs has no manager client, so it only keeps it (as librados does
+ * on a cluster without a manager).
+ *
+ * # Safety
+ * `cluster` from rados_create; `service`, `daemon` C strings;
+ * `metadata_dict` a dict as described.
+ */
+int rados_service_register(rados_t cluster,
+                           const char *service,
+                           const char *daemon,
+                           const char *metadata_dict);
+
+/**
+ * Replaces the registered daemon's status (kept, as librados keeps it
+ * until a manager session takes it). -ENOTCONN before connect.
+ *
+ * # Safety
+ * `cluster` from rados_create; `status_dict` a dict as in
+ * rados_service_register.
+ */
+int rados_service_update_status(rados_t cluster, const char *status_dict);
+
+/**
+ * The inconsistent pgs of a pool, NUL-separated, into `buf`; returns the
+ * size they need plus one. librados asks the manager (`pg ls`); librbdrs
+ * has no manager client and says so with -EOPNOTSUPP on a cluster (as its
+ * rados_mgr_command does). The embedded store keeps one copy of each
+ * object, so it has none: an empty list (1).
+ *
+ * # Safety
+ * `cluster` connected; `buf` NULL or valid for `len` bytes.
+ */
+int rados_inconsistent_pg_list(rados_t cluster, int64_t pool, char *buf, size_t len);
+
+/**
+ * Watches the cluster log at `level` and above through `cb`.
+ *
+ * # Safety
+ * `cluster` from rados_create; `level` a C string.
+ */
+int rados_monitor_log(rados_t cluster, const char *level, rados_log_callback_t cb, void *arg);
+
+/**
+ * [`rados_monitor_log`] with the channel and entity name in the callback.
+ *
+ * # Safety
+ * As [`rados_monitor_log`].
+ */
+int rados_monitor_log2(rados_t cluster, const char *level, rados_log_callback2_t cb, void *arg);
+
+/**
  * Sends a command to the monitors, as the `ceph` tool does: `cmd` holds
  * `cmdlen` JSON strings (usually one), `inbuf` the input. Returns the
  * monitor's result; `*outbuf` (free with rados_buffer_free) gets its
@@ -1039,6 +1274,120 @@ void rados_set_pool_full_try(rados_ioctx_t io);
 void rados_unset_pool_full_try(rados_ioctx_t io);
 
 /**
+ * Places later operations' objects by `key` rather than by their names
+ * (NULL or "": by name again), as librados's object locator key.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `key` NULL or a C string.
+ */
+void rados_ioctx_locator_set_key(rados_ioctx_t io, const char *key);
+
+/**
+ * The context's namespace into `s`; its length, or -ERANGE when it does
+ * not fit with its NUL.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `s` valid for `maxlen` bytes.
+ */
+int rados_ioctx_get_namespace(rados_ioctx_t io, char *s, unsigned int maxlen);
+
+/**
+ * Pools have had no owner since Nautilus: librados answers -EOPNOTSUPP.
+ *
+ * # Safety
+ * Any arguments.
+ */
+int rados_ioctx_pool_set_auid(rados_ioctx_t io, uint64_t auid);
+
+/**
+ * As [`rados_ioctx_pool_set_auid`]: -EOPNOTSUPP, `auid` untouched.
+ *
+ * # Safety
+ * Any arguments.
+ */
+int rados_ioctx_pool_get_auid(rados_ioctx_t io, uint64_t *auid);
+
+/**
+ * 1 if writes to the pool must be aligned, 0 if not, or a negative error.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+int rados_ioctx_pool_requires_alignment(rados_ioctx_t io);
+
+/**
+ * The pool's required alignment (0 when none, or on error).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+uint64_t rados_ioctx_pool_required_alignment(rados_ioctx_t io);
+
+/**
+ * The old name of rados_set_pool_full_try.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+void rados_set_osdmap_full_try(rados_ioctx_t io);
+
+/**
+ * The old name of rados_unset_pool_full_try.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+void rados_unset_osdmap_full_try(rados_ioctx_t io);
+
+/**
+ * The old name of rados_blocklist_add.
+ *
+ * # Safety
+ * As rados_blocklist_add.
+ */
+int rados_blacklist_add(rados_t cluster, char *client_address, uint32_t expire_seconds);
+
+/**
+ * The pre-Hammer listing API, gone from librados: -ENOTSUP.
+ *
+ * # Safety
+ * Any arguments.
+ */
+int rados_objects_list_open(rados_ioctx_t io, rados_list_ctx_t *ctx);
+
+/**
+ * Gone from librados: 0.
+ *
+ * # Safety
+ * Any arguments.
+ */
+uint32_t rados_objects_list_get_pg_hash_position(rados_list_ctx_t ctx);
+
+/**
+ * Gone from librados: 0.
+ *
+ * # Safety
+ * Any arguments.
+ */
+uint32_t rados_objects_list_seek(rados_list_ctx_t ctx, uint32_t pos);
+
+/**
+ * Gone from librados: -ENOTSUP.
+ *
+ * # Safety
+ * Any arguments.
+ */
+int rados_objects_list_next(rados_list_ctx_t ctx, const char **entry, const char **key);
+
+/**
+ * Gone from librados: does nothing.
+ *
+ * # Safety
+ * Any arguments.
+ */
+void rados_objects_list_close(rados_list_ctx_t ctx);
+
+/**
  * The next omap entry: its key (NUL-terminated) and value with their
  * lengths; all NULL and 0 at the end. The pointers stay valid until
  * rados_omap_get_end. Any out-pointer may be NULL.
@@ -1106,6 +1455,173 @@ int rados_getxattrs_next(rados_xattrs_iter_t iter,
  * `iter` NULL or from rados_getxattrs, not used afterwards.
  */
 void rados_getxattrs_end(rados_xattrs_iter_t iter);
+
+/**
+ * Starts listing the pool's objects in the context's namespace
+ * (LIBRADOS_ALL_NSPACES: every namespace).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `ctx` writable.
+ */
+int rados_nobjects_list_open(rados_ioctx_t io, rados_list_ctx_t *ctx);
+
+/**
+ * The next object: its name, locator key (NULL when it has none) and
+ * namespace, valid until the next call or close; -ENOENT at the end.
+ * `key` and `nspace` may be NULL.
+ *
+ * # Safety
+ * `ctx` from rados_nobjects_list_open; `entry` writable; `key`, `nspace`
+ * NULL or writable.
+ */
+int rados_nobjects_list_next(rados_list_ctx_t ctx,
+                             const char **entry,
+                             const char **key,
+                             const char **nspace);
+
+/**
+ * Ends a listing (NULL is ignored).
+ *
+ * # Safety
+ * `ctx` NULL or from rados_nobjects_list_open, not used afterwards.
+ */
+void rados_nobjects_list_close(rados_list_ctx_t ctx);
+
+/**
+ * A cursor before every object (free it with rados_object_list_cursor_free).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+rados_object_list_cursor rados_object_list_begin(rados_ioctx_t io);
+
+/**
+ * A cursor after every object.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+rados_object_list_cursor rados_object_list_end(rados_ioctx_t io);
+
+/**
+ * 1 if `cur` is past every object, else 0 (-EINVAL for a bad cursor).
+ *
+ * # Safety
+ * `cur` a live cursor.
+ */
+int rados_object_list_is_end(rados_ioctx_t io, rados_object_list_cursor cur);
+
+/**
+ * Frees a cursor (NULL is ignored).
+ *
+ * # Safety
+ * `cur` NULL or a live cursor, not used afterwards.
+ */
+void rados_object_list_cursor_free(rados_ioctx_t io, rados_object_list_cursor cur);
+
+/**
+ * -1, 0 or 1 as `lhs` comes before, at or after `rhs` in listing order.
+ *
+ * # Safety
+ * `lhs`, `rhs` live cursors.
+ */
+int rados_object_list_cursor_cmp(rados_ioctx_t io,
+                                 rados_object_list_cursor lhs,
+                                 rados_object_list_cursor rhs);
+
+/**
+ * Lists up to `result_item_count` objects from `start` to before `finish`
+ * into `result_items` (their strings malloc'ed, not NUL-terminated: free
+ * them with rados_object_list_free) and moves `*next` after them; the
+ * count. Filters (PGNLS_FILTER) are not implemented: -EOPNOTSUPP.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `start`, `finish` live cursors;
+ * `result_items` valid for `result_item_count` items; `next` points to a
+ * live cursor.
+ */
+int rados_object_list(rados_ioctx_t io,
+                      rados_object_list_cursor start,
+                      rados_object_list_cursor finish,
+                      size_t result_item_count,
+                      const char *filter_buf,
+                      size_t filter_buf_len,
+                      struct rados_object_list_item *result_items,
+                      rados_object_list_cursor *next);
+
+/**
+ * Frees the strings of `result_size` items rados_object_list filled.
+ *
+ * # Safety
+ * `results` valid for `result_size` items from rados_object_list.
+ */
+void rados_object_list_free(size_t result_size, struct rados_object_list_item *results);
+
+/**
+ * Part `n` of `m` of the range from `start` to `finish`, split by hash,
+ * into the cursors `*split_start` and `*split_finish` (librados's
+ * object_list_slice). Bad handles or `n >= m` leave them untouched.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `start`, `finish` live cursors;
+ * `split_start`, `split_finish` point to live cursors.
+ */
+void rados_object_list_slice(rados_ioctx_t io,
+                             rados_object_list_cursor start,
+                             rados_object_list_cursor finish,
+                             size_t n,
+                             size_t m,
+                             rados_object_list_cursor *split_start,
+                             rados_object_list_cursor *split_finish);
+
+/**
+ * Moves a listing to the objects of hash `pos` on; the pg that is in.
+ *
+ * # Safety
+ * `ctx` from rados_nobjects_list_open.
+ */
+uint32_t rados_nobjects_list_seek(rados_list_ctx_t ctx, uint32_t pos);
+
+/**
+ * Moves a listing to `cursor`; the pg that is in.
+ *
+ * # Safety
+ * `ctx` from rados_nobjects_list_open; `cursor` a live cursor.
+ */
+uint32_t rados_nobjects_list_seek_cursor(rados_list_ctx_t ctx, rados_object_list_cursor cursor);
+
+/**
+ * A new cursor at the object handed out last (or where the listing
+ * stands): seeking to it lists that object again.
+ *
+ * # Safety
+ * `ctx` from rados_nobjects_list_open; `cursor` writable.
+ */
+int rados_nobjects_list_get_cursor(rados_list_ctx_t ctx, rados_object_list_cursor *cursor);
+
+/**
+ * The pg the listing is in.
+ *
+ * # Safety
+ * `ctx` from rados_nobjects_list_open.
+ */
+uint32_t rados_nobjects_list_get_pg_hash_position(rados_list_ctx_t ctx);
+
+/**
+ * [`rados_nobjects_list_next`](super::list::rados_nobjects_list_next)
+ * with the strings' lengths (names may hold NULs in librados; here they
+ * cannot). Any length pointer may be NULL.
+ *
+ * # Safety
+ * As rados_nobjects_list_next; the length pointers NULL or writable.
+ */
+int rados_nobjects_list_next2(rados_list_ctx_t ctx,
+                              const char **entry,
+                              const char **key,
+                              const char **nspace,
+                              size_t *entry_size,
+                              size_t *key_size,
+                              size_t *nspace_size);
 
 /**
  * Takes lock `name` on `o` exclusively as `cookie`, for `duration` (NULL:
@@ -1426,6 +1942,89 @@ int rados_aio_exec(rados_ioctx_t io,
                    size_t out_len);
 
 /**
+ * Checksums `len` bytes at `off` of `o` (0 and 0: the whole object) in
+ * chunks of `chunk_size` (0: one), each starting from `init_value`;
+ * `pchecksum` gets the count (le32) and the checksums. -ERANGE when
+ * `checksum_len` is too short, -EDOM for `len` over INT_MAX.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string; `init_value` readable
+ * for `init_value_len` bytes; `pchecksum` writable for `checksum_len`.
+ */
+int rados_checksum(rados_ioctx_t io,
+                   const char *o,
+                   rados_checksum_type_t kind,
+                   const char *init_value,
+                   size_t init_value_len,
+                   size_t len,
+                   uint64_t off,
+                   size_t chunk_size,
+                   char *pchecksum,
+                   size_t checksum_len);
+
+/**
+ * [`rados_checksum`] as a read-op action; `pchecksum` NULL skips the
+ * output, a short one puts -ERANGE in `*prval`.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; as [`rados_checksum`] for the buffers,
+ * which stay valid (with `prval`) until every operate has finished.
+ */
+void rados_read_op_checksum(rados_read_op_t op,
+                            rados_checksum_type_t kind,
+                            const char *init_value,
+                            size_t init_value_len,
+                            uint64_t offset,
+                            size_t len,
+                            size_t chunk_size,
+                            char *pchecksum,
+                            size_t checksum_len,
+                            int *prval);
+
+/**
+ * Fails the compound with -ECANCELED unless `value` compares to attribute
+ * `name` (absent: empty) by `comparison_operator`.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; `name` a C string; `value` readable for
+ * `value_len` bytes.
+ */
+void rados_read_op_cmpxattr(rados_read_op_t op,
+                            const char *name,
+                            uint8_t comparison_operator,
+                            const char *value,
+                            size_t value_len);
+
+/**
+ * [`rados_read_op_cmpxattr`] guarding a write op.
+ *
+ * # Safety
+ * `op` from rados_create_write_op; as [`rados_read_op_cmpxattr`].
+ */
+void rados_write_op_cmpxattr(rados_write_op_t op,
+                             const char *name,
+                             uint8_t comparison_operator,
+                             const char *value,
+                             size_t value_len);
+
+/**
+ * Pins `o` in its cache tier (-EINVAL in a pool that is none, as the OSD
+ * answers; the embedded store has no tiers).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string.
+ */
+int rados_cache_pin(rados_ioctx_t io, const char *o);
+
+/**
+ * Unpins `o`: as [`rados_cache_pin`].
+ *
+ * # Safety
+ * As [`rados_cache_pin`].
+ */
+int rados_cache_unpin(rados_ioctx_t io, const char *o);
+
+/**
  * Creates an empty read op (NULL only if allocation failed).
  */
 rados_read_op_t rados_create_read_op(void);
@@ -1574,6 +2173,124 @@ void rados_read_op_omap_get_vals_by_keys(rados_read_op_t op,
                                          size_t keys_len,
                                          rados_omap_iter_t *iter,
                                          int *prval);
+
+/**
+ * Calls class method `cls`.`method` with `in_buf`; its output is
+ * malloc'ed into `*out_buf` (NULL when empty; free with
+ * rados_buffer_free), its length into `*out_len`.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; `cls`, `method` C strings; `in_buf`
+ * readable for `in_len` bytes; the out-pointers NULL or writable until
+ * every operate has finished.
+ */
+void rados_read_op_exec(rados_read_op_t op,
+                        const char *cls,
+                        const char *method,
+                        const char *in_buf,
+                        size_t in_len,
+                        char **out_buf,
+                        size_t *out_len,
+                        int *prval);
+
+/**
+ * [`rados_read_op_exec`] into the caller's `out_buf` of `out_len` bytes;
+ * `*used_len` gets the output's length (-ERANGE in `*prval` when it does
+ * not fit).
+ *
+ * # Safety
+ * As [`rados_read_op_exec`]; `out_buf` writable for `out_len` bytes.
+ */
+void rados_read_op_exec_user_buf(rados_read_op_t op,
+                                 const char *cls,
+                                 const char *method,
+                                 const char *in_buf,
+                                 size_t in_len,
+                                 char *out_buf,
+                                 size_t out_len,
+                                 size_t *used_len,
+                                 int *prval);
+
+/**
+ * Lists the object's attributes into a new iterator `*iter` (free it with
+ * rados_getxattrs_end).
+ *
+ * # Safety
+ * `op` from rados_create_read_op; `iter` writable; `prval` NULL or
+ * writable until every operate has finished.
+ */
+void rados_read_op_getxattrs(rados_read_op_t op, rados_xattrs_iter_t *iter, int *prval);
+
+/**
+ * Fails the compound with -ECANCELED unless omap `key`'s value compares
+ * to `val` by `comparison_operator` (LIBRADOS_CMPXATTR_OP_*).
+ *
+ * # Safety
+ * `op` from rados_create_read_op; `key` a C string; `val` readable for
+ * `val_len` bytes; `prval` NULL or writable until every operate has finished.
+ */
+void rados_read_op_omap_cmp(rados_read_op_t op,
+                            const char *key,
+                            uint8_t comparison_operator,
+                            const char *val,
+                            size_t val_len,
+                            int *prval);
+
+/**
+ * [`rados_read_op_omap_cmp`] with the key's length.
+ *
+ * # Safety
+ * As [`rados_read_op_omap_cmp`]; `key` readable for `key_len` bytes.
+ */
+void rados_read_op_omap_cmp2(rados_read_op_t op,
+                             const char *key,
+                             uint8_t comparison_operator,
+                             const char *val,
+                             size_t key_len,
+                             size_t val_len,
+                             int *prval);
+
+/**
+ * [`rados_read_op_omap_get_keys2`](super::read_op::rados_read_op_omap_get_keys2)
+ * without the "more" flag.
+ *
+ * # Safety
+ * As rados_read_op_omap_get_keys2.
+ */
+void rados_read_op_omap_get_keys(rados_read_op_t op,
+                                 const char *start_after,
+                                 uint64_t max_return,
+                                 rados_omap_iter_t *iter,
+                                 int *prval);
+
+/**
+ * [`rados_read_op_omap_get_vals2`](super::read_op::rados_read_op_omap_get_vals2)
+ * without the "more" flag.
+ *
+ * # Safety
+ * As rados_read_op_omap_get_vals2.
+ */
+void rados_read_op_omap_get_vals(rados_read_op_t op,
+                                 const char *start_after,
+                                 const char *filter_prefix,
+                                 uint64_t max_return,
+                                 rados_omap_iter_t *iter,
+                                 int *prval);
+
+/**
+ * The omap entries of `num_keys` keys given with their lengths.
+ *
+ * # Safety
+ * `op` from rados_create_read_op; `keys` and `key_lens` hold `num_keys`
+ * entries; `iter` writable; `prval` NULL or writable until every operate
+ * has finished.
+ */
+void rados_read_op_omap_get_vals_by_keys2(rados_read_op_t op,
+                                          const char *const *keys,
+                                          size_t num_keys,
+                                          const size_t *key_lens,
+                                          rados_omap_iter_t *iter,
+                                          int *prval);
 
 /**
  * Allocates a self-managed snapshot id in the pool (the monitor's
@@ -1888,6 +2605,30 @@ void rados_free_notify_response(struct notify_ack_t *acks,
                                 struct notify_timeout_t *timeouts);
 
 /**
+ * Watches `o`; each notification calls `watchcb(0, 0, arg)` on the watch
+ * thread and is then acked with no reply. `*handle` names the watch.
+ * `ver` is unused, as in librados.
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string; `handle` writable;
+ * `watchcb` callable with `arg` until rados_unwatch.
+ */
+int rados_watch(rados_ioctx_t io,
+                const char *o,
+                uint64_t ver,
+                uint64_t *handle,
+                rados_watchcb_t watchcb,
+                void *arg);
+
+/**
+ * Ends watch `handle` (`o` is unused, as in librados).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create.
+ */
+int rados_unwatch(rados_ioctx_t io, const char *o, uint64_t handle);
+
+/**
  * Creates an empty write op (NULL only if allocation failed).
  */
 rados_write_op_t rados_create_write_op(void);
@@ -2163,6 +2904,81 @@ void rados_write_op_exec(rados_write_op_t op,
                          const char *in_buf,
                          size_t in_len,
                          int *prval);
+
+/**
+ * Fails the compound with -ECANCELED unless omap `key` (of `key_len`
+ * bytes) compares to `val` by `comparison_operator`.
+ *
+ * # Safety
+ * `op` from rados_create_write_op; `key`, `val` readable for their
+ * lengths; `prval` NULL or writable until every operate has finished.
+ */
+void rados_write_op_omap_cmp2(rados_write_op_t op,
+                              const char *key,
+                              uint8_t comparison_operator,
+                              const char *val,
+                              size_t key_len,
+                              size_t val_len,
+                              int *prval);
+
+/**
+ * Sets `num` omap entries, keys and values given with their lengths.
+ *
+ * # Safety
+ * `op` from rados_create_write_op; the four arrays hold `num` entries.
+ */
+void rados_write_op_omap_set2(rados_write_op_t op,
+                              const char *const *keys,
+                              const char *const *vals,
+                              const size_t *key_lens,
+                              const size_t *val_lens,
+                              size_t num);
+
+/**
+ * Removes `keys_len` omap keys given with their lengths.
+ *
+ * # Safety
+ * `op` from rados_create_write_op; `keys`, `key_lens` hold `keys_len` entries.
+ */
+void rados_write_op_omap_rm_keys2(rados_write_op_t op,
+                                  const char *const *keys,
+                                  const size_t *key_lens,
+                                  size_t keys_len);
+
+/**
+ * Hints the object's expected size, write size and access pattern
+ * (LIBRADOS_ALLOC_HINT_FLAG_*) to the OSD.
+ *
+ * # Safety
+ * `op` from rados_create_write_op.
+ */
+void rados_write_op_set_alloc_hint2(rados_write_op_t op,
+                                    uint64_t expected_object_size,
+                                    uint64_t expected_write_size,
+                                    uint32_t flags);
+
+/**
+ * Sends an allocation hint for `o` (creating it, as on an OSD).
+ *
+ * # Safety
+ * `io` from rados_ioctx_create; `o` a C string.
+ */
+int rados_set_alloc_hint2(rados_ioctx_t io,
+                          const char *o,
+                          uint64_t expected_object_size,
+                          uint64_t expected_write_size,
+                          uint32_t flags);
+
+/**
+ * [`rados_set_alloc_hint2`] without flags.
+ *
+ * # Safety
+ * As [`rados_set_alloc_hint2`].
+ */
+int rados_set_alloc_hint(rados_ioctx_t io,
+                         const char *o,
+                         uint64_t expected_object_size,
+                         uint64_t expected_write_size);
 
 /**
  * Reports librados's version. Any pointer may be NULL.

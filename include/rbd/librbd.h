@@ -2253,99 +2253,6 @@ int rbd_pool_stats_option_add_uint64(rbd_pool_stats_t stats, int stat_option, ui
 int rbd_pool_stats_get(rados_ioctx_t io, rbd_pool_stats_t stats);
 
 /**
- * Moves image `name` to the trash; rbd_trash_remove refuses it (without
- * force) for `delay` seconds.
- *
- * # Safety
- * `io` live; `name` a C string.
- */
-int rbd_trash_move(rados_ioctx_t io, const char *name, uint64_t delay);
-
-/**
- * # Safety
- * `io` live; `id` a C string; `info` writable.
- */
-int rbd_trash_get(rados_ioctx_t io, const char *id, struct rbd_trash_image_info_t *info);
-
-/**
- * # Safety
- * `info` NULL or filled by rbd_trash_get / rbd_trash_list.
- */
-void rbd_trash_get_cleanup(struct rbd_trash_image_info_t *info);
-
-/**
- * The trash's entries; -ERANGE with the count in `*num_entries` when
- * they do not fit. Returns the count.
- *
- * # Safety
- * `io` live; `num_entries` valid; `entries` valid for `*num_entries`.
- */
-int rbd_trash_list(rados_ioctx_t io, struct rbd_trash_image_info_t *entries, size_t *num_entries);
-
-/**
- * # Safety
- * `entries` holds `num_entries` entries from rbd_trash_list.
- */
-void rbd_trash_list_cleanup(struct rbd_trash_image_info_t *entries, size_t num_entries);
-
-/**
- * Puts image `id` back as `name` ("" : its old name).
- *
- * # Safety
- * `io` live; `id` and `name` C strings.
- */
-int rbd_trash_restore(rados_ioctx_t io, const char *id, const char *name);
-
-/**
- * Deletes image `id` for good: -EPERM before its deferment ends unless
- * `force`, -ENOTEMPTY with snapshots, -EBUSY while open elsewhere.
- *
- * # Safety
- * `io` live; `id` a C string.
- */
-int rbd_trash_remove(rados_ioctx_t io, const char *id, bool force);
-
-/**
- * # Safety
- * As [`rbd_trash_remove`]; `cb` NULL or callable with `cbdata`.
- */
-int rbd_trash_remove_with_progress(rados_ioctx_t io,
-                                   const char *id,
-                                   bool force,
-                                   librbd_progress_fn_t cb,
-                                   void *cbdata);
-
-/**
- * Removes the user's trashed images whose deferment ended by `expire_ts`
- * (0: now). `threshold` -1 means no pool-fullness criterion.
- *
- * # Safety
- * `io` live.
- */
-int rbd_trash_purge(rados_ioctx_t io, time_t expire_ts, float threshold);
-
-/**
- * # Safety
- * As [`rbd_trash_purge`]; `cb` NULL or callable with `cbdata`.
- */
-int rbd_trash_purge_with_progress(rados_ioctx_t io,
-                                  time_t expire_ts,
-                                  float threshold,
-                                  librbd_progress_fn_t cb,
-                                  void *cbdata);
-
-/**
- * rbd_remove, telling `cb` (objects removed, objects).
- *
- * # Safety
- * `io` live; `name` a C string; `cb` NULL or callable with `cbdata`.
- */
-int rbd_remove_with_progress(rados_ioctx_t io,
-                             const char *name,
-                             librbd_progress_fn_t cb,
-                             void *cbdata);
-
-/**
  * The id of user snapshot `snapname`.
  *
  * # Safety
@@ -2447,6 +2354,99 @@ int rbd_snap_remove_by_id(rbd_image_t image, uint64_t snap_id);
  * `image` from rbd_open.
  */
 int rbd_snap_set_by_id(rbd_image_t image, uint64_t snap_id);
+
+/**
+ * Moves image `name` to the trash; rbd_trash_remove refuses it (without
+ * force) for `delay` seconds.
+ *
+ * # Safety
+ * `io` live; `name` a C string.
+ */
+int rbd_trash_move(rados_ioctx_t io, const char *name, uint64_t delay);
+
+/**
+ * # Safety
+ * `io` live; `id` a C string; `info` writable.
+ */
+int rbd_trash_get(rados_ioctx_t io, const char *id, struct rbd_trash_image_info_t *info);
+
+/**
+ * # Safety
+ * `info` NULL or filled by rbd_trash_get / rbd_trash_list.
+ */
+void rbd_trash_get_cleanup(struct rbd_trash_image_info_t *info);
+
+/**
+ * The trash's entries; -ERANGE with the count in `*num_entries` when
+ * they do not fit. Returns the count.
+ *
+ * # Safety
+ * `io` live; `num_entries` valid; `entries` valid for `*num_entries`.
+ */
+int rbd_trash_list(rados_ioctx_t io, struct rbd_trash_image_info_t *entries, size_t *num_entries);
+
+/**
+ * # Safety
+ * `entries` holds `num_entries` entries from rbd_trash_list.
+ */
+void rbd_trash_list_cleanup(struct rbd_trash_image_info_t *entries, size_t num_entries);
+
+/**
+ * Puts image `id` back as `name` ("" : its old name).
+ *
+ * # Safety
+ * `io` live; `id` and `name` C strings.
+ */
+int rbd_trash_restore(rados_ioctx_t io, const char *id, const char *name);
+
+/**
+ * Deletes image `id` for good: -EPERM before its deferment ends unless
+ * `force`, -ENOTEMPTY with snapshots, -EBUSY while open elsewhere.
+ *
+ * # Safety
+ * `io` live; `id` a C string.
+ */
+int rbd_trash_remove(rados_ioctx_t io, const char *id, bool force);
+
+/**
+ * # Safety
+ * As [`rbd_trash_remove`]; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_trash_remove_with_progress(rados_ioctx_t io,
+                                   const char *id,
+                                   bool force,
+                                   librbd_progress_fn_t cb,
+                                   void *cbdata);
+
+/**
+ * Removes the user's trashed images whose deferment ended by `expire_ts`
+ * (0: now). `threshold` -1 means no pool-fullness criterion.
+ *
+ * # Safety
+ * `io` live.
+ */
+int rbd_trash_purge(rados_ioctx_t io, time_t expire_ts, float threshold);
+
+/**
+ * # Safety
+ * As [`rbd_trash_purge`]; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_trash_purge_with_progress(rados_ioctx_t io,
+                                  time_t expire_ts,
+                                  float threshold,
+                                  librbd_progress_fn_t cb,
+                                  void *cbdata);
+
+/**
+ * rbd_remove, telling `cb` (objects removed, objects).
+ *
+ * # Safety
+ * `io` live; `name` a C string; `cb` NULL or callable with `cbdata`.
+ */
+int rbd_remove_with_progress(rados_ioctx_t io,
+                             const char *name,
+                             librbd_progress_fn_t cb,
+                             void *cbdata);
 
 /**
  * -EEXIST for a name in use, -EINVAL for an empty one; librbdrs creates

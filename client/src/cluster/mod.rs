@@ -27,11 +27,13 @@ use crate::runtime::Backend;
 use net::{ConnId, Driven, Io, NetThread};
 
 /// Who we are to the cluster once connected.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Identity {
     pub global_id: u64,
     pub nonce: u32,
     pub fsid: [u8; 16],
+    /// Our messenger address, as rados_getaddrs prints it.
+    pub addr: String,
 }
 
 enum Command {
@@ -51,7 +53,8 @@ impl Driver {
         while let Some(event) = self.client.poll_event() {
             match event {
                 ClientEvent::Ready { global_id, fsid } => {
-                    self.settle(Ok(Identity { global_id, nonce: self.client.nonce(), fsid }));
+                    let addr = self.client.my_addr().unwrap_or_else(|| "-".into());
+                    self.settle(Ok(Identity { global_id, nonce: self.client.nonce(), fsid, addr }));
                 }
                 ClientEvent::Failed(e) => self.settle(Err(e)),
                 ClientEvent::Reply(tid, reply) => {
@@ -71,10 +74,10 @@ impl Driver {
 
     fn settle(&mut self, result: Result<Identity, Errno>) {
         if self.ready.is_none() {
-            self.ready = Some(result);
+            self.ready = Some(result.clone());
         }
         for w in self.waiting.drain(..) {
-            let _ = w.send(result);
+            let _ = w.send(result.clone());
         }
     }
 }
@@ -88,9 +91,9 @@ impl Driven for Driver {
                 self.dispatcher.get_or_insert(dispatcher);
                 self.client.submit(tid, request, now);
             }
-            Command::WhenReady(tx) => match self.ready {
+            Command::WhenReady(tx) => match &self.ready {
                 Some(result) => {
-                    let _ = tx.send(result);
+                    let _ = tx.send(result.clone());
                 }
                 None => self.waiting.push(tx),
             },

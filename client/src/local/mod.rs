@@ -21,6 +21,7 @@ use rbdrs_core::crc32c::crc32c;
 use rbdrs_core::encoding::{decode_exact, encode_to_vec};
 use rbdrs_core::memstore::{ClassRegistry, MemStore};
 use rbdrs_core::osd::OpKind;
+use rbdrs_core::rados::application::AppChange;
 use rbdrs_core::rados::{Dispatcher, PoolRequest, Reply, Request, Tid};
 use rbdrs_core::Errno;
 
@@ -85,7 +86,10 @@ impl LocalStore {
         log.seek(SeekFrom::End(0)).map_err(io_errno)?;
         let store = LocalStore { dir: dir.to_path_buf(), mem, log: Mutex::new(log), _lock: lock };
         if store.mem.lookup_pool(DEFAULT_POOL).is_err() {
-            store.create_pool(DEFAULT_POOL)?;
+            let pool = store.create_pool(DEFAULT_POOL)?;
+            // `rbd pool init` enables the rbd application.
+            let enable = AppChange::Enable { app: "rbd".into(), force: false };
+            store.execute(&Request::Pool(PoolRequest::Application { pool, change: enable }));
         }
         Ok(store)
     }
@@ -146,6 +150,9 @@ fn replay(log: &mut File, mem: &MemStore) -> Result<u64, Errno> {
             Record::Pool(PoolRequest::RemoveSnap { pool, snap }) => {
                 let _ = mem.remove_snap(pool, snap);
             }
+            Record::Pool(PoolRequest::Application { pool, change }) => {
+                let _ = mem.change_applications(pool, |apps| change.apply(apps));
+            }
             Record::Pool(_) => {}
             Record::CreatePool(name) => {
                 let _ = mem.create_pool(&name);
@@ -163,7 +170,9 @@ fn changes_store(request: &Request) -> bool {
         Request::Object(req) => {
             (req.write || req.op.has_write()) && !req.op.ops.iter().any(|op| matches!(op.kind, OpKind::Watch { .. }))
         }
-        Request::Pool(PoolRequest::CreateSnap { .. } | PoolRequest::RemoveSnap { .. }) => true,
+        Request::Pool(
+            PoolRequest::CreateSnap { .. } | PoolRequest::RemoveSnap { .. } | PoolRequest::Application { .. },
+        ) => true,
         Request::Pool(_) => false,
     }
 }
@@ -191,7 +200,8 @@ impl LocalStore {
             | Reply::PoolStat(_)
             | Reply::Alignment(_)
             | Reply::PoolSnaps(_)
-            | Reply::Pools(_) => false,
+            | Reply::Pools(_)
+            | Reply::Applications(_) => false,
         };
         if succeeded && changes_store(request) {
             if let Err(e) = self.append(&Record::from_request(request)) {

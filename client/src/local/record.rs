@@ -7,6 +7,7 @@ use rbdrs_core::encoding::{Decode, DecodeError, Decoder, Encode, UtcTime};
 use rbdrs_core::osd::{
     ClientId, ObjectId, ObjectOperation, ObjectRequest, OpFlags, OpKind, OsdOp, SnapContext, SnapId, WatchOp,
 };
+use rbdrs_core::rados::application::AppChange;
 use rbdrs_core::rados::{PoolRequest, Request};
 
 /// What the log holds: object compounds and pool changes.
@@ -40,7 +41,9 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
         | OpKind::GetXattrs
         | OpKind::OmapGetHeader
         | OpKind::OmapClear
-        | OpKind::ListWatchers => {}
+        | OpKind::ListWatchers
+        // Pg ops read: never logged.
+        | OpKind::PgNls { .. } => {}
         OpKind::AssertExists => 1u8.encode(out),
         OpKind::CmpExt { offset, data } | OpKind::Write { offset, data } => {
             offset.encode(out);
@@ -54,7 +57,7 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
         }
         OpKind::Truncate { size } => size.encode(out),
         OpKind::AssertVersion { version } => version.encode(out),
-        OpKind::SetAllocHint { expected_object_size, expected_write_size } => {
+        OpKind::SetAllocHint { expected_object_size, expected_write_size, .. } => {
             expected_object_size.encode(out);
             expected_write_size.encode(out);
         }
@@ -64,6 +67,20 @@ fn put_op(op: &OsdOp, out: &mut Vec<u8>) {
             name.encode(out);
             value.encode(out);
         }
+        OpKind::CmpXattr { name, op, mode, value } => {
+            name.encode(out);
+            op.encode(out);
+            mode.encode(out);
+            value.encode(out);
+        }
+        OpKind::Checksum { kind, offset, length, chunk_size, init } => {
+            kind.encode(out);
+            offset.encode(out);
+            length.encode(out);
+            chunk_size.encode(out);
+            init.encode(out);
+        }
+        OpKind::CachePin { .. } => {}
         OpKind::OmapGetKeys { start_after, max_return } => {
             start_after.encode(out);
             max_return.encode(out);
@@ -132,7 +149,8 @@ fn get_op(d: &mut Decoder<'_>) -> Result<OsdOp, DecodeError> {
         0x2226 => OpKind::WriteSame { offset: d.u64()?, length: d.u64()?, data: d.decode()? },
         0x2203 => OpKind::Truncate { size: d.u64()? },
         0x1208 => OpKind::AssertVersion { version: d.u64()? },
-        0x2223 => OpKind::SetAllocHint { expected_object_size: d.u64()?, expected_write_size: d.u64()? },
+        // A hint changes nothing here: its flags are not kept.
+        0x2223 => OpKind::SetAllocHint { expected_object_size: d.u64()?, expected_write_size: d.u64()?, flags: 0 },
         0x220e => OpKind::Rollback { snap: d.u64()? },
         0x1301 => OpKind::GetXattr { name: d.string()? },
         0x2304 => OpKind::RmXattr { name: d.string()? },
@@ -158,6 +176,16 @@ fn get_op(d: &mut Decoder<'_>) -> Result<OsdOp, DecodeError> {
             };
             OpKind::Watch { cookie, op, gen: d.u32()?, timeout: d.u32()? }
         }
+        0x1303 => OpKind::CmpXattr { name: d.string()?, op: d.u8()?, mode: d.u8()?, value: d.decode()? },
+        0x121f => OpKind::Checksum {
+            kind: d.u8()?,
+            offset: d.u64()?,
+            length: d.u64()?,
+            chunk_size: d.u32()?,
+            init: d.decode()?,
+        },
+        0x2224 => OpKind::CachePin { pin: true },
+        0x2225 => OpKind::CachePin { pin: false },
         0x1206 => OpKind::Notify { cookie: d.u64()?, timeout: d.u32()?, payload: d.decode::<Bytes>()? },
         0x1207 => OpKind::NotifyAck { notify_id: d.u64()?, cookie: d.u64()?, payload: d.decode::<Bytes>()? },
         _ => return Err(DecodeError::Invalid("op code")),
@@ -169,7 +197,8 @@ impl Encode for Record {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Record::Object(req) => {
-                1u8.encode(out);
+                // Tag 9: one with a locator key, which tag 1 predates.
+                (if req.oid.key.is_empty() { 1u8 } else { 9u8 }).encode(out);
                 req.oid.pool.encode(out);
                 req.oid.namespace.encode(out);
                 req.oid.name.encode(out);
@@ -181,6 +210,9 @@ impl Encode for Record {
                 req.client.nonce.encode(out);
                 (req.op.ops.len() as u32).encode(out);
                 req.op.ops.iter().for_each(|op| put_op(op, out));
+                if !req.oid.key.is_empty() {
+                    req.oid.key.encode(out);
+                }
             }
             Record::Pool(PoolRequest::CreateSnap { pool }) => {
                 2u8.encode(out);
@@ -204,6 +236,11 @@ impl Encode for Record {
                 name.encode(out);
             }
             Record::Pool(PoolRequest::LatestMap) => 7u8.encode(out),
+            Record::Pool(PoolRequest::Application { pool, change }) => {
+                8u8.encode(out);
+                pool.encode(out);
+                put_app_change(change, out);
+            }
             // Never logged: the store refuses them (it has no monitor), and
             // an unknown tag fails to replay rather than replaying wrong.
             Record::Pool(
@@ -221,7 +258,9 @@ impl Encode for Record {
                 | PoolRequest::WatchCheck { .. }
                 | PoolRequest::PoolStat { .. }
                 | PoolRequest::BaseTier { .. }
-                | PoolRequest::Alignment { .. },
+                | PoolRequest::Alignment { .. }
+                | PoolRequest::Applications { .. }
+                | PoolRequest::PgOf { .. },
             ) => 0xffu8.encode(out),
         }
     }
@@ -230,8 +269,8 @@ impl Encode for Record {
 impl Decode for Record {
     fn decode(d: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         Ok(match d.u8()? {
-            1 => {
-                let oid = ObjectId::new(d.i64()?, d.string()?, d.string()?);
+            tag @ (1 | 9) => {
+                let mut oid = ObjectId::new(d.i64()?, d.string()?, d.string()?);
                 let snap_id = SnapId(d.u64()?);
                 let snapc: SnapContext = d.decode()?;
                 let mtime: UtcTime = d.decode()?;
@@ -242,6 +281,9 @@ impl Decode for Record {
                 for _ in 0..count {
                     op.ops.push(get_op(d)?);
                 }
+                if tag == 9 {
+                    oid.key = d.string()?;
+                }
                 // The embedded store is never full: FULL_TRY is not kept.
                 Record::Object(ObjectRequest { oid, op, snap_id, snapc, mtime, write, client, full_try: false })
             }
@@ -251,7 +293,38 @@ impl Decode for Record {
             5 => Record::Pool(PoolRequest::Name { pool: d.i64()? }),
             6 => Record::CreatePool(d.string()?),
             7 => Record::Pool(PoolRequest::LatestMap),
+            8 => Record::Pool(PoolRequest::Application { pool: d.i64()?, change: get_app_change(d)? }),
             _ => return Err(DecodeError::Invalid("record type")),
         })
     }
+}
+
+fn put_app_change(change: &AppChange, out: &mut Vec<u8>) {
+    match change {
+        AppChange::Enable { app, force } => {
+            0u8.encode(out);
+            app.encode(out);
+            force.encode(out);
+        }
+        AppChange::Set { app, key, value } => {
+            1u8.encode(out);
+            app.encode(out);
+            key.encode(out);
+            value.encode(out);
+        }
+        AppChange::Remove { app, key } => {
+            2u8.encode(out);
+            app.encode(out);
+            key.encode(out);
+        }
+    }
+}
+
+fn get_app_change(d: &mut Decoder<'_>) -> Result<AppChange, DecodeError> {
+    Ok(match d.u8()? {
+        0 => AppChange::Enable { app: d.string()?, force: d.bool()? },
+        1 => AppChange::Set { app: d.string()?, key: d.string()?, value: d.string()? },
+        2 => AppChange::Remove { app: d.string()?, key: d.string()? },
+        _ => return Err(DecodeError::Invalid("application change")),
+    })
 }

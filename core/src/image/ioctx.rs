@@ -20,6 +20,9 @@ pub struct IoCtx {
     /// calls; librbd's flows pass their own snapshot and snap context.
     pub snap_read: SnapId,
     pub snapc: SnapContext,
+    /// The locator key objects are placed by (rados_ioctx_locator_set_key;
+    /// "" places by name).
+    pub locator_key: String,
 }
 
 fn object_reply(reply: Reply) -> ObjectReply {
@@ -40,6 +43,7 @@ impl IoCtx {
             full_try: false,
             snap_read: SnapId::HEAD,
             snapc: SnapContext::default(),
+            locator_key: String::new(),
         }
     }
 
@@ -55,7 +59,7 @@ impl IoCtx {
     }
 
     pub fn oid(&self, name: impl Into<String>) -> ObjectId {
-        ObjectId::new(self.pool, self.namespace.clone(), name)
+        ObjectId::new(self.pool, self.namespace.clone(), name).with_key(self.locator_key.clone())
     }
 
     pub async fn read(&self, name: &str, snap: SnapId, op: ObjectOperation) -> ObjectReply {

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use super::class::ClassRegistry;
 use super::context::{check_extent, MethodContext};
 use crate::encoding::encode_to_vec;
+use crate::osd::checksum;
 use crate::osd::{OmapKeysOut, OmapValsOut, OpFlags, OpKind, OsdOp, SnapId, SparseReadOut};
 use crate::Errno;
 
@@ -84,10 +85,25 @@ pub fn execute(ctx: &mut MethodContext<'_>, op: &OsdOp, classes: &ClassRegistry)
         }
         OpKind::Remove => ctx.remove().and_then(|_| none()),
         OpKind::Create => ctx.create(op.flags.contains(OpFlags::EXCL)).and_then(|_| none()),
-        OpKind::SetAllocHint { .. } => none(),
+        // As on an OSD, a hint creates the object it names.
+        OpKind::SetAllocHint { .. } => ctx.create(false).and_then(|_| none()),
         OpKind::Rollback { snap } => rollback(ctx, *snap).and_then(|_| none()),
         OpKind::GetXattr { name } => ctx.getxattr(name),
         OpKind::GetXattrs => Ok(encode_to_vec(&ctx.getxattrs()?).into()),
+        OpKind::CmpXattr { name, op, mode, value } => {
+            let stored = ctx.existing()?.xattrs.get(name).cloned().unwrap_or_default();
+            checksum::cmpxattr(*op, *mode, value, &stored).and_then(|_| none())
+        }
+        OpKind::Checksum { kind, offset, length, chunk_size, init } => {
+            let state = ctx.existing()?;
+            let Some((off, len)) = checksum::checksum_range(state.data.len(), *offset, *length, *chunk_size)? else {
+                return none();
+            };
+            let data = state.data.read(off, len);
+            Ok(checksum::checksum(*kind, init, *chunk_size, &data)?.into())
+        }
+        // The store's pools are no cache tiers (the OSD's answer then).
+        OpKind::CachePin { .. } => Err(Errno::EINVAL),
         OpKind::SetXattr { name, value } => ctx.setxattr(name, value.clone()).and_then(|_| none()),
         OpKind::RmXattr { name } => ctx.rmxattr(name).and_then(|_| none()),
         OpKind::OmapGetKeys { start_after, max_return } => {
@@ -129,9 +145,13 @@ pub fn execute(ctx: &mut MethodContext<'_>, op: &OsdOp, classes: &ClassRegistry)
             let (_, handler) = classes.get(class, method)?;
             handler(ctx, input).map(Bytes::from)
         }
-        OpKind::Watch { .. } | OpKind::Notify { .. } | OpKind::NotifyAck { .. } | OpKind::ListWatchers => {
-            // Watches live on the object, outside the head's versions;
-            // MemStore handles them before a compound reaches here.
+        OpKind::Watch { .. }
+        | OpKind::Notify { .. }
+        | OpKind::NotifyAck { .. }
+        | OpKind::ListWatchers
+        | OpKind::PgNls { .. } => {
+            // Watches live on the object, outside the head's versions, and
+            // pg ops on no object: MemStore handles them before here.
             Err(Errno::EOPNOTSUPP)
         }
     }

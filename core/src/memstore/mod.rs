@@ -15,6 +15,7 @@ mod class;
 mod context;
 mod data;
 mod exec;
+mod listing;
 mod object;
 
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -35,7 +36,7 @@ use crate::Errno;
 use context::MethodContext as Ctx;
 use object::Object;
 
-type ObjectKey = (String, String); // (namespace, name)
+type ObjectKey = (String, String, String); // (namespace, name, locator key)
 
 #[derive(Debug, Default)]
 struct Pool {
@@ -44,6 +45,8 @@ struct Pool {
     snap_seq: u64,
     removed_snaps: BTreeSet<u64>,
     objects: BTreeMap<ObjectKey, Object>,
+    /// Enabled applications and their metadata, as the OSDMap keeps them.
+    applications: crate::osdmap::Applications,
 }
 
 #[derive(Debug, Default)]
@@ -94,6 +97,25 @@ impl MemStore {
         self.state.lock().pools.iter().map(|(&id, p)| (id, p.name.clone())).collect()
     }
 
+    /// The pool's applications and their metadata.
+    pub fn applications(&self, pool: i64) -> Result<crate::osdmap::Applications, Errno> {
+        self.state.lock().pools.get(&pool).map(|p| p.applications.clone()).ok_or(Errno::ENOENT)
+    }
+
+    /// Changes the pool's applications with `change`, kept only if it succeeds.
+    pub fn change_applications(
+        &self,
+        pool: i64,
+        change: impl FnOnce(&mut crate::osdmap::Applications) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
+        let mut state = self.state.lock();
+        let pool = state.pools.get_mut(&pool).ok_or(Errno::ENOENT)?;
+        let mut apps = pool.applications.clone();
+        change(&mut apps)?;
+        pool.applications = apps;
+        Ok(())
+    }
+
     /// Allocates a self-managed snapshot id (selfmanaged_snap_create).
     pub fn create_snap(&self, pool: i64) -> Result<u64, Errno> {
         let mut state = self.state.lock();
@@ -124,8 +146,8 @@ impl MemStore {
         Ok(pool
             .objects
             .iter()
-            .filter(|((ns, _), o)| ns == namespace && o.head.is_some())
-            .map(|((_, name), _)| name.clone())
+            .filter(|((ns, _, _), o)| ns == namespace && o.head.is_some())
+            .map(|((_, name, _), _)| name.clone())
             .collect())
     }
 
@@ -153,7 +175,10 @@ impl MemStore {
         let Some(pool) = state.pools.get_mut(&req.oid.pool) else {
             return ObjectReply::error(Errno::ENOENT);
         };
-        let key = (req.oid.namespace.clone(), req.oid.name.clone());
+        if let Some(reply) = listing::pg_op(req.oid.pool, pool, req) {
+            return reply;
+        }
+        let key = (req.oid.namespace.clone(), req.oid.name.clone(), req.oid.key.clone());
         if let Some(reply) = Self::watch_ops(pool, &key, req) {
             return reply;
         }
@@ -221,7 +246,13 @@ impl MemStore {
         let mut result = 0;
         for op in &req.op.ops {
             match exec::execute(ctx, op, &self.classes) {
-                Ok(out) => results.push(OpResult { rval: 0, out }),
+                // The OSD answers a comparison that holds with 1, and a
+                // compound with its last op's result.
+                Ok(out) => {
+                    let rval = i32::from(matches!(op.kind, OpKind::CmpXattr { .. }));
+                    results.push(OpResult { rval, out });
+                    result = rval;
+                }
                 Err(errno) => {
                     results.push(OpResult { rval: errno.to_ret(), out: Default::default() });
                     if !op.flags.contains(OpFlags::FAILOK) {

@@ -267,6 +267,11 @@ impl MonClient {
     }
 
     /// This messenger's nonce: every connection of the client shares it.
+    /// Our address as the monitor session learned it (None before one).
+    pub fn my_addr(&self) -> Option<&EntityAddr> {
+        self.session.as_ref().map(|s| s.conn.my_addr())
+    }
+
     pub fn nonce(&self) -> u32 {
         self.nonce
     }

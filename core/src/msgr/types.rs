@@ -288,6 +288,26 @@ impl Decode for MsgHeader2 {
     }
 }
 
+/// As entity_addr_t's `operator<<`: `v1:`/`v2:` (none for ANY), the
+/// socket address, `/nonce`; `-` for TYPE_NONE.
+impl core::fmt::Display for EntityAddr {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.addr_type {
+            AddrType::NONE => return f.write_str("-"),
+            AddrType::LEGACY => f.write_str("v1:")?,
+            AddrType::MSGR2 => f.write_str("v2:")?,
+            AddrType::ANY => {}
+            _ => f.write_str("cidr:")?,
+        }
+        match &self.sockaddr {
+            Sockaddr::V4 { ip, port } => write!(f, "{}:{}", core::net::Ipv4Addr::from(*ip), port)?,
+            Sockaddr::V6 { ip, port, .. } => write!(f, "[{}]:{}", core::net::Ipv6Addr::from(*ip), port)?,
+            Sockaddr::Empty | Sockaddr::Other(_) => f.write_str("-")?,
+        }
+        write!(f, "/{}", self.nonce)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

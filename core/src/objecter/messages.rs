@@ -40,6 +40,7 @@ pub mod flags {
     pub const FULL_TRY: u32 = 0x80_0000;
     pub const IGNORE_CACHE: u32 = 0x8000;
     pub const IGNORE_OVERLAY: u32 = 0x2_0000;
+    pub const PGOP: u32 = 0x0400;
 }
 
 /// The packed size of `struct ceph_osd_op`.
@@ -118,6 +119,10 @@ pub fn op_flags(req: &ObjectRequest, attempt: i32, extra: u32) -> u32 {
     if req.full_try {
         f |= flags::FULL_TRY;
     }
+    // librados's pg_read: a pg op, never redirected to a cache tier.
+    if req.op.pg_hash().is_some() {
+        f |= flags::PGOP | flags::IGNORE_OVERLAY;
+    }
     if attempt > 0 {
         f |= flags::RETRY;
     }
@@ -146,7 +151,7 @@ pub fn encode_osd_op(req: &ObjectRequest, h: &OpHeader) -> Message {
     encode_versioned(&mut front, 6, 3, |out| {
         h.pool.encode(out);
         (-1i32).encode(out);
-        "".encode(out); // locator key
+        req.oid.key.encode(out);
         req.oid.namespace.encode(out);
         (-1i64).encode(out); // hash: from the name
     });
@@ -260,9 +265,10 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut DataSegment) {
         | OpKind::OmapGetHeader
         | OpKind::OmapClear
         | OpKind::ListWatchers => {}
-        OpKind::SetAllocHint { expected_object_size, expected_write_size } => {
+        OpKind::SetAllocHint { expected_object_size, expected_write_size, flags } => {
             put(0, &expected_object_size.to_le_bytes());
             put(8, &expected_write_size.to_le_bytes());
+            put(16, &flags.to_le_bytes());
         }
         OpKind::Rollback { snap } => put(0, &snap.to_le_bytes()),
         OpKind::GetXattr { name } | OpKind::RmXattr { name } => {
@@ -312,6 +318,26 @@ fn encode_op(op: &OsdOp, front: &mut Vec<u8>, data: &mut DataSegment) {
             timeout.encode(&mut bl);
             payload.encode(&mut bl);
             data.extend_from_slice(&bl);
+        }
+        OpKind::CmpXattr { name, op: cmp, mode, value } => {
+            put(0, &str_len(name));
+            put(4, &(value.len() as u32).to_le_bytes());
+            put(8, &[*cmp, *mode]);
+            data.extend_from_slice(name.as_bytes());
+            data.extend_from_slice(value);
+        }
+        OpKind::Checksum { kind, offset, length, chunk_size, init } => {
+            put(0, &offset.to_le_bytes());
+            put(8, &length.to_le_bytes());
+            put(16, &chunk_size.to_le_bytes());
+            put(20, &[*kind]);
+            data.extend_from_slice(init);
+        }
+        OpKind::CachePin { .. } => {}
+        OpKind::PgNls { count, start_epoch, cursor } => {
+            put(0, &count.to_le_bytes());
+            put(8, &start_epoch.to_le_bytes());
+            data.extend_from_slice(&encode_to_vec(cursor));
         }
         OpKind::NotifyAck { notify_id, cookie, payload } => {
             let mut bl = Vec::new();

@@ -60,8 +60,9 @@ pub struct Target {
 pub trait Placement {
     fn epoch(&self) -> u32;
 
-    /// The target of `name` in `pool`: -ENOENT when the pool does not
-    /// exist, `None` when no OSD serves its PG.
+    /// The target of `name` (an object's locator: its key, else its name)
+    /// in `pool`: -ENOENT when the pool does not exist, `None` when no OSD
+    /// serves its PG.
     fn calc_target(&self, pool: i64, name: &str, nspace: &str) -> Result<Option<Target>, Errno>;
 
     /// Whether ops of this kind must wait (pauserd, pausewr, and full
@@ -69,6 +70,21 @@ pub trait Placement {
     fn paused(&self, pool: i64, write: bool, respects_full: bool) -> bool;
 
     fn is_up(&self, osd: i32) -> bool;
+
+    /// The target of a pg op: the pg raw hash `hash` folds to, its seed as
+    /// the op's hash. -EOPNOTSUPP where placement has no pgs.
+    fn calc_pg_target(&self, pool: i64, hash: u32) -> Result<Option<Target>, Errno> {
+        let _ = (pool, hash);
+        Err(Errno::EOPNOTSUPP)
+    }
+}
+
+/// Where `req` goes in `pool`: by its pg for a pg op, else by its locator.
+fn target_of<P: Placement + ?Sized>(map: &P, pool: i64, req: &ObjectRequest) -> Result<Option<Target>, Errno> {
+    match req.op.pg_hash() {
+        Some(hash) => map.calc_pg_target(pool, hash),
+        None => map.calc_target(pool, req.oid.locator(), &req.oid.namespace),
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -331,7 +347,7 @@ impl Objecter {
             let Some(op) = self.ops.get(&tid) else {
                 continue;
             };
-            let target = map.calc_target(op.pool, &op.req.oid.name, &op.req.oid.namespace);
+            let target = target_of(map, op.pool, &op.req);
             let moved = match (&target, op.target) {
                 (Ok(new), old) => *new != old || op.sent_to.is_none(),
                 (Err(_), _) => true,
@@ -481,7 +497,7 @@ impl Objecter {
             return;
         };
         op.sent_to = None;
-        let target = match map.calc_target(op.pool, &op.req.oid.name, &op.req.oid.namespace) {
+        let target = match target_of(map, op.pool, &op.req) {
             Ok(target) => target,
             Err(e) => {
                 self.finish(tid, ObjectReply::error(e));
@@ -585,8 +601,11 @@ impl Objecter {
     fn relink_lingers(&mut self, map: &impl Placement, reset: Option<i32>) {
         let mut again = alloc::vec::Vec::new();
         for (cookie, linger) in self.lingers.iter().filter(|(_, l)| l.error.is_none()) {
-            let now_at =
-                map.calc_target(linger.oid.pool, &linger.oid.name, &linger.oid.namespace).ok().flatten().map(|t| t.osd);
+            let now_at = map
+                .calc_target(linger.oid.pool, linger.oid.locator(), &linger.oid.namespace)
+                .ok()
+                .flatten()
+                .map(|t| t.osd);
             if now_at != linger.osd || (reset.is_some() && reset == linger.osd) {
                 again.push(*cookie);
             }
@@ -603,7 +622,7 @@ impl Objecter {
         linger.gen = linger.gen.wrapping_add(1);
         // Where it is going, so the next map does not send it again.
         linger.osd =
-            map.calc_target(linger.oid.pool, &linger.oid.name, &linger.oid.namespace).ok().flatten().map(|t| t.osd);
+            map.calc_target(linger.oid.pool, linger.oid.locator(), &linger.oid.namespace).ok().flatten().map(|t| t.osd);
         let mut op = ObjectOperation::new();
         op.push(OpKind::Watch { cookie, op: wop, gen: linger.gen, timeout: self.config.watch_timeout });
         let req = ObjectRequest::write(linger.oid.clone(), Default::default(), Default::default(), op);

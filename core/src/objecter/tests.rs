@@ -54,6 +54,12 @@ impl Placement for FakeMap {
     fn is_up(&self, osd: i32) -> bool {
         !self.down.contains(&osd)
     }
+
+    /// Eight pgs, pg n on osd n.
+    fn calc_pg_target(&self, pool: i64, hash: u32) -> Result<Option<Target>, Errno> {
+        let seed = hash & 7;
+        Ok(Some(Target { osd: seed as i32, pgid: SpgId { pool, seed, shard: -1 }, hash: seed }))
+    }
 }
 
 fn t(secs: u64) -> Instant {
@@ -620,4 +626,48 @@ fn a_ping_answered_for_an_older_registration_is_ignored() {
     assert_eq!(watch_op(&reconnect), (WatchOp::Reconnect as u8, 2));
     o.handle_message(1, &reply(reconnect.tid, 0, Errno::ENOENT.to_ret(), &[(0, b"")], None), &map, t(8)).unwrap();
     assert_eq!(o.poll_watch_event(), Some(WatchEvent::Error { cookie: 5, error: Errno::ENOTCONN }));
+}
+
+#[test]
+fn checksum_and_cmpxattr_follow_rados_h() {
+    let mut op = ObjectOperation::new();
+    op.push(OpKind::Checksum {
+        kind: 2,
+        offset: 5,
+        length: 8,
+        chunk_size: 4,
+        init: Bytes::from_static(b"\xff\xff\xff\xff"),
+    });
+    op.push(OpKind::CmpXattr { name: "a".into(), op: 3, mode: 1, value: Bytes::from_static(b"vv") });
+    let (sent, msg) = send_write(op);
+    assert_eq!(&msg.data[..], b"\xff\xff\xff\xffavv");
+    let (code, u, len) = sent.ops[0];
+    assert_eq!((code, len), (0x121f, 4));
+    assert_eq!(&u[..21], &[5, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 2]);
+    let (code, u, len) = sent.ops[1];
+    assert_eq!((code, len), (0x1303, 3));
+    assert_eq!(&u[..10], &[1, 0, 0, 0, 2, 0, 0, 0, 3, 1]);
+}
+
+#[test]
+fn a_pgnls_goes_to_the_cursors_pg_as_a_pg_op() {
+    use crate::osd::HObject;
+    let map = FakeMap::with(&[]);
+    let mut o = objecter();
+    let mut op = ObjectOperation::new();
+    op.push(OpKind::PgNls { count: 100, start_epoch: 0, cursor: HObject::at_hash(1, 0x1234_5675) });
+    let req = ObjectRequest::read(ObjectId::new(1, "\u{1}", ""), SnapId::HEAD, op);
+    o.submit(1, req, &map, t(0));
+    let (osd, msg) = sends(&mut o).remove(0);
+    let sent = parse_op(&msg);
+    assert_eq!(osd, 5);
+    assert_eq!((sent.pgid.seed, sent.hash), (5, 5), "the pg's seed as the op's hash, as pg_read sends it");
+    assert_eq!(sent.flags & (flags::PGOP | flags::IGNORE_OVERLAY), flags::PGOP | flags::IGNORE_OVERLAY);
+    assert_eq!((sent.oid.as_str(), sent.nspace.as_str()), ("", "\u{1}"));
+    let (code, u, len) = sent.ops[0];
+    assert_eq!(code, 0x1505);
+    assert_eq!(&u[..8], &100u64.to_le_bytes());
+    assert_eq!(len as usize, msg.data.len());
+    let cursor: HObject = crate::encoding::decode_exact(&msg.data).unwrap();
+    assert_eq!(cursor.hash, 0x1234_5675);
 }

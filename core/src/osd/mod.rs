@@ -6,6 +6,8 @@
 //! speaks only this; every backend below (the in-memory store, the embedded
 //! local store, the objecter on a real cluster) executes it.
 
+pub mod checksum;
+pub mod hobject;
 mod notify;
 mod op;
 mod reply;
@@ -13,6 +15,7 @@ mod request;
 mod snap;
 mod watch;
 
+pub use hobject::{HObject, ListEntry, NlsResponse};
 pub use notify::NotifyResponse;
 pub use op::{ObjectOperation, OpFlags, OpKind, OsdOp, WatchOp};
 pub use reply::{ObjectReply, OmapKeysOut, OmapValsOut, OpResult, SparseReadOut, StatOut, XattrsOut};

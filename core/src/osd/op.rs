@@ -86,9 +86,11 @@ pub enum OpKind {
     Remove,
     /// Creates the object; with [`OpFlags::EXCL`], -EEXIST if it exists.
     Create,
+    /// `flags`: LIBRADOS_ALLOC_HINT_FLAG_* (0 for the first version).
     SetAllocHint {
         expected_object_size: u64,
         expected_write_size: u64,
+        flags: u32,
     },
     /// Self-managed snapshot rollback of the head to `snap`.
     Rollback {
@@ -105,6 +107,28 @@ pub enum OpKind {
     },
     RmXattr {
         name: String,
+    },
+    /// Fails the compound unless `value` compares to the attribute by `op`
+    /// (CEPH_OSD_CMPXATTR_OP_*) in `mode` (1: as strings): -ECANCELED.
+    CmpXattr {
+        name: String,
+        op: u8,
+        mode: u8,
+        value: Bytes,
+    },
+    // -- checksums, cache tiers --
+    /// Checksums (CEPH_OSD_CHECKSUM_OP_TYPE_*) of `chunk_size` chunks of
+    /// the range (0/0: the whole object), each from `init`.
+    Checksum {
+        kind: u8,
+        offset: u64,
+        length: u64,
+        chunk_size: u32,
+        init: Bytes,
+    },
+    /// Pins (or unpins) the object in a cache tier; -EINVAL elsewhere.
+    CachePin {
+        pin: bool,
     },
     // -- omap --
     OmapGetKeys {
@@ -166,6 +190,14 @@ pub enum OpKind {
         payload: Bytes,
     },
     ListWatchers,
+    // -- pg ops --
+    /// Lists up to `count` objects of a pg from `cursor` on (PGNLS); sent
+    /// to the pg that holds the cursor's hash, with no object.
+    PgNls {
+        count: u64,
+        start_epoch: u32,
+        cursor: super::HObject,
+    },
 }
 
 impl OpKind {
@@ -209,7 +241,12 @@ impl OpKind {
             OpKind::GetXattrs => RD | ATTR | 2,
             OpKind::SetXattr { .. } => WR | ATTR | 1,
             OpKind::RmXattr { .. } => WR | ATTR | 4,
+            OpKind::CmpXattr { .. } => RD | ATTR | 3,
+            OpKind::Checksum { .. } => RD | DATA | 31,
+            OpKind::CachePin { pin: true } => WR | DATA | 36,
+            OpKind::CachePin { pin: false } => WR | DATA | 37,
             OpKind::Call { .. } => RD | EXEC | 1,
+            OpKind::PgNls { .. } => RD | 0x0500 | 5,
         }
     }
 
@@ -254,6 +291,14 @@ impl ObjectOperation {
 
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+
+    /// For a pg op (PGNLS), the hash whose pg it goes to.
+    pub fn pg_hash(&self) -> Option<u32> {
+        self.ops.iter().find_map(|op| match &op.kind {
+            OpKind::PgNls { cursor, .. } => Some(cursor.hash),
+            _ => None,
+        })
     }
 
     /// True when any op may modify the object (the compound is a write).

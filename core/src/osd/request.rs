@@ -4,17 +4,33 @@ use alloc::string::String;
 use super::{ObjectOperation, ObjectReply, SnapContext, SnapId};
 use crate::encoding::UtcTime;
 
-/// Which object: pool, namespace ("" is the default) and name.
+/// Which object: pool, namespace ("" is the default), name, and locator
+/// key (rados_ioctx_locator_set_key; "" places by the name).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectId {
     pub pool: i64,
     pub namespace: String,
     pub name: String,
+    pub key: String,
 }
 
 impl ObjectId {
     pub fn new(pool: i64, namespace: impl Into<String>, name: impl Into<String>) -> Self {
-        ObjectId { pool, namespace: namespace.into(), name: name.into() }
+        ObjectId { pool, namespace: namespace.into(), name: name.into(), key: String::new() }
+    }
+
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = key.into();
+        self
+    }
+
+    /// What placement hashes: the locator key, or the name without one.
+    pub fn locator(&self) -> &str {
+        if self.key.is_empty() {
+            &self.name
+        } else {
+            &self.key
+        }
     }
 }
 

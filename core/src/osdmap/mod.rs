@@ -16,7 +16,7 @@ use crate::encoding::{Decode, DecodeError, Decoder, Encode};
 
 pub use incremental::Incremental;
 pub use map::OsdMap;
-pub use pool::{PgPool, PoolSnap};
+pub use pool::{Applications, PgPool, PoolSnap};
 
 /// `CEPH_OSDMAP_*` map flags.
 pub mod flags {

@@ -34,7 +34,13 @@ pub struct PgPool {
     /// The epoch from which clients must resend in-flight ops.
     pub last_force_op_resend: u32,
     pub pg_num_pending: u32,
+    /// Applications enabled on the pool and their metadata
+    /// (rados_application_*).
+    pub application_metadata: Applications,
 }
+
+/// Application name -> its metadata (key -> value).
+pub type Applications = BTreeMap<String, BTreeMap<String, String>>;
 
 /// `pool_snap_info_t`: a pool snapshot's name and when it was taken.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -240,13 +246,7 @@ impl Decode for PgPool {
             if v >= 25 {
                 last_force_op_resend = d.u32()?; // ..._prenautilus
             }
-            if v >= 26 {
-                let apps = d.count(8)?;
-                for _ in 0..apps {
-                    d.bytes()?;
-                    skip_string_map(d)?;
-                }
-            }
+            let application_metadata = if v >= 26 { d.decode()? } else { Applications::new() };
             if v >= 27 {
                 d.skip(8)?; // create_time
             }
@@ -277,6 +277,7 @@ impl Decode for PgPool {
                 erasure_code_profile,
                 last_force_op_resend,
                 pg_num_pending,
+                application_metadata,
             })
         })
     }

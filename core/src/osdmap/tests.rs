@@ -46,6 +46,10 @@ fn decodes_the_captured_map() {
     assert!(ec.is_erasure());
     assert_eq!((ec.size, ec.pg_num), (3, 8));
     assert_eq!(map.pool(2).unwrap().crush_rule, 1);
+    let apps: Vec<Vec<&str>> =
+        (1..=5).map(|p| map.pool(p).unwrap().application_metadata.keys().map(String::as_str).collect()).collect();
+    // pg_pool_t's application_metadata: only rbd has an application.
+    assert_eq!(apps, [alloc::vec!["rbd"], alloc::vec![], alloc::vec![], alloc::vec![], alloc::vec![]]);
     assert!(map.test_flag(flags::SORTBITWISE));
     assert!(!map.test_flag(flags::PAUSEWR));
     assert_eq!(map.max_osd(), 3);

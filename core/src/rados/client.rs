@@ -109,6 +109,9 @@ pub struct RadosClient {
     pool_ops: BTreeMap<u64, (Tid, PoolOpKind)>,
     /// Monitor commands by monitor tid: our tid.
     commands: BTreeMap<u64, Tid>,
+    /// Application changes sent as monitor commands, by monitor tid: our
+    /// tid (done once our map is the monitor's newest).
+    app_commands: BTreeMap<u64, Tid>,
     /// Commands to OSDs, on their sessions.
     osd_commands: super::osd_command::OsdCommands,
     /// Statfs requests by monitor tid: our tid.
@@ -174,6 +177,21 @@ impl Placement for OsdMap {
     fn is_up(&self, osd: i32) -> bool {
         OsdMap::is_up(self, osd)
     }
+
+    fn calc_pg_target(&self, pool: i64, hash: u32) -> Result<Option<Target>, Errno> {
+        let p = self.pool(pool).ok_or(Errno::ENOENT)?;
+        let pg = p.raw_pg_to_pg(crate::osdmap::PgId { pool, seed: hash });
+        let mapping = self.pg_to_up_acting_osds(pg);
+        if mapping.acting_primary < 0 {
+            return Ok(None);
+        }
+        let shard = if p.is_erasure() {
+            mapping.acting.iter().position(|o| *o == mapping.acting_primary).map_or(-1, |i| i as i8)
+        } else {
+            SpgId::NO_SHARD
+        };
+        Ok(Some(Target { osd: mapping.acting_primary, pgid: SpgId { pool, seed: pg.seed, shard }, hash: pg.seed }))
+    }
 }
 
 impl RadosClient {
@@ -200,6 +218,7 @@ impl RadosClient {
             global_seq: 1 << 20,
             pool_ops: BTreeMap::new(),
             commands: BTreeMap::new(),
+            app_commands: BTreeMap::new(),
             osd_commands: Default::default(),
             statfs: BTreeMap::new(),
             pool_stats: BTreeMap::new(),
@@ -222,6 +241,11 @@ impl RadosClient {
     /// Our messenger nonce: with the global id, how OSDs name this client.
     pub fn nonce(&self) -> u32 {
         self.nonce
+    }
+
+    /// Our messenger address as librados prints it (rados_getaddrs).
+    pub fn my_addr(&self) -> Option<String> {
+        self.mon.my_addr().map(|a| alloc::format!("{a}"))
     }
 
     pub fn osdmap(&self) -> Option<&OsdMap> {
@@ -321,6 +345,24 @@ impl RadosClient {
                 }
                 None => self.events.push_back(ClientEvent::Reply(tid, Reply::PoolStat(Err(Errno::ENOENT)))),
             },
+            Request::Pool(PoolRequest::PgOf { pool, hash }) => {
+                let pool = self.map.as_ref().and_then(|m| m.pool(pool)).ok_or(Errno::ENOENT);
+                let seed = pool.map(|p| u64::from(p.raw_pg_to_pg(crate::osdmap::PgId { pool: 0, seed: hash }).seed));
+                self.events.push_back(ClientEvent::Reply(tid, Reply::Id(seed)));
+            }
+            Request::Pool(PoolRequest::Applications { pool }) => {
+                let apps = self.map.as_ref().and_then(|m| m.pool(pool)).ok_or(Errno::ENOENT);
+                let reply = Reply::Applications(apps.map(|p| p.application_metadata.clone()));
+                self.events.push_back(ClientEvent::Reply(tid, reply));
+            }
+            // Named as the map names the pool; the monitor answers -ENOENT
+            // for one it no longer has.
+            Request::Pool(PoolRequest::Application { pool, change }) => {
+                let name = self.map.as_ref().and_then(|m| m.pool_name(pool)).unwrap_or_default();
+                let cmd = alloc::vec![change.command(name)];
+                let mon_tid = self.mon.command(cmd, Bytes::new());
+                self.app_commands.insert(mon_tid, tid);
+            }
             Request::Pool(PoolRequest::MonCommand { cmd, input }) => {
                 let mon_tid = self.mon.command(cmd, input);
                 self.commands.insert(mon_tid, tid);
@@ -369,6 +411,10 @@ impl RadosClient {
         self.objecter.cancel(tid);
         if let Some((&mon_tid, _)) = self.commands.iter().find(|(_, t)| **t == tid) {
             self.commands.remove(&mon_tid);
+            self.mon.cancel(mon_tid);
+        }
+        if let Some((&mon_tid, _)) = self.app_commands.iter().find(|(_, t)| **t == tid) {
+            self.app_commands.remove(&mon_tid);
             self.mon.cancel(mon_tid);
         }
         self.osd_commands.cancel(tid);
@@ -535,6 +581,16 @@ impl RadosClient {
                     let stat = crate::mon::pool_stats::rados_pool_stat(&stat, reply.per_pool);
                     self.events.push_back(ClientEvent::Reply(tid, Reply::PoolStat(Ok(stat.into()))));
                 }
+            }
+            MonEvent::CommandDone { tid: mon_tid, result, .. } if self.app_commands.contains_key(&mon_tid) => {
+                let tid = self.app_commands.remove(&mon_tid).expect("checked");
+                if result < 0 {
+                    let reply = Reply::Done(Err(Errno(-result)));
+                    return self.events.push_back(ClientEvent::Reply(tid, reply));
+                }
+                // librados then waits for the newest map (the change's).
+                let version = self.mon.get_version("osdmap");
+                self.stale_lookups.entry(version).or_default().push((tid, PoolRequest::LatestMap));
             }
             MonEvent::CommandDone { tid, result, status, output } => {
                 if let Some(tid) = self.commands.remove(&tid) {

@@ -88,6 +88,23 @@ pub enum PoolRequest {
     PoolStat {
         pool: i64,
     },
+    /// The pool's applications and their metadata, from this client's map:
+    /// `Reply::Applications`.
+    Applications {
+        pool: i64,
+    },
+    /// Changes the pool's applications (the monitor's `osd pool
+    /// application` commands); done once this client's map is the
+    /// monitor's newest.
+    Application {
+        pool: i64,
+        change: super::application::AppChange,
+    },
+    /// The pg (its seed) raw hash `hash` falls in: `Reply::Id`.
+    PgOf {
+        pool: i64,
+        hash: u32,
+    },
     /// A monitor command (JSON parts, input), as `ceph` sends it.
     MonCommand {
         cmd: alloc::vec::Vec<String>,
@@ -127,6 +144,7 @@ impl Request {
                 PoolRequest::CreateSnap { .. }
                 | PoolRequest::Lookup { .. }
                 | PoolRequest::BaseTier { .. }
+                | PoolRequest::PgOf { .. }
                 | PoolRequest::WatchCheck { .. },
             ) => Reply::Id(Err(e)),
             Request::Pool(PoolRequest::Name { .. }) => Reply::Name(Err(e)),
@@ -136,8 +154,10 @@ impl Request {
                 | PoolRequest::CreatePool { .. }
                 | PoolRequest::DeletePool { .. }
                 | PoolRequest::CreatePoolSnap { .. }
-                | PoolRequest::RemovePoolSnap { .. },
+                | PoolRequest::RemovePoolSnap { .. }
+                | PoolRequest::Application { .. },
             ) => Reply::Done(Err(e)),
+            Request::Pool(PoolRequest::Applications { .. }) => Reply::Applications(Err(e)),
             Request::Pool(PoolRequest::PoolSnaps { .. }) => Reply::PoolSnaps(Err(e)),
             Request::Pool(PoolRequest::ClusterStat) => Reply::Stats(Err(e)),
             Request::Pool(PoolRequest::PoolList) => Reply::Pools(Err(e)),
@@ -170,6 +190,8 @@ pub enum Reply {
     PoolStat(Result<alloc::boxed::Box<crate::mon::pool_stats::RadosPoolStat>, Errno>),
     /// Pool ids and names, in id order.
     Pools(Result<alloc::vec::Vec<(i64, String)>, Errno>),
+    /// A pool's applications and their metadata.
+    Applications(Result<crate::osdmap::Applications, Errno>),
     /// A monitor command's result, status line and output.
     Command {
         result: i32,

@@ -30,6 +30,12 @@ pub fn execute_on(store: &MemStore, request: &Request) -> Reply {
         }
         // No pool snapshots here: the store has only self-managed ones.
         Request::Pool(PoolRequest::PoolSnaps { pool }) => Reply::PoolSnaps(store.pool_name(*pool).map(|_| Vec::new())),
+        // The store lists each pool as one pg.
+        Request::Pool(PoolRequest::PgOf { pool, .. }) => Reply::Id(store.pool_name(*pool).map(|_| 0)),
+        Request::Pool(PoolRequest::Applications { pool }) => Reply::Applications(store.applications(*pool)),
+        Request::Pool(PoolRequest::Application { pool, change }) => {
+            Reply::Done(store.change_applications(*pool, |apps| change.apply(apps)))
+        }
         // A local store has no other map than the one it is.
         Request::Pool(PoolRequest::LatestMap) => Reply::Done(Ok(())),
         // Nor a monitor: its owner creates pools itself.

@@ -9,10 +9,12 @@
 //! [`Dispatcher::handle_reply`] in any order. The core never blocks, sleeps,
 //! spawns or touches IO: it only reacts to polls and replies.
 
+pub mod application;
 pub mod client;
 mod commands;
 mod dispatch;
 mod join;
+pub mod list;
 mod local;
 pub mod osd_command;
 

@@ -19,24 +19,36 @@ use crate::boundary::{cstr, guard, opt_cstr, put, put_cstr};
 use crate::handle::{self, c_handle, Magic};
 
 pub mod aio;
+pub mod aio_more;
+pub mod application;
+pub mod cluster_extras;
 pub mod command;
 pub mod conf;
 pub mod ioctx_info;
+pub mod ioctx_more;
 pub mod iter;
+pub mod list;
+pub mod list_cursor;
 pub mod lock;
 pub mod object;
 pub mod object_aio;
+pub mod osd_ops;
 pub mod read_op;
+pub mod read_op_more;
 pub mod snap;
 pub mod watch;
+pub mod watch_v1;
 pub mod write_op;
 pub mod write_op_guard;
+pub mod write_op_more;
 
 /// rados_t.
 #[derive(Debug)]
 pub struct Cluster {
     magic: Magic,
     pub rados: Rados,
+    /// rados_cct's handle and the service-daemon registration.
+    pub extras: cluster_extras::Extras,
 }
 c_handle!(Cluster, 0x7262_6472_7363_6c75); // "rbdrsclu"
 
@@ -84,7 +96,8 @@ pub(crate) unsafe fn ioctx<'a>(ptr: rados_ioctx_t) -> Result<&'a PoolCtx, Errno>
 
 impl Cluster {
     fn give(rados: Rados) -> rados_t {
-        handle::give(Cluster { magic: Magic::of::<Cluster>(), rados })
+        let extras = cluster_extras::Extras::new(&rados);
+        handle::give(Cluster { magic: Magic::of::<Cluster>(), rados, extras })
     }
 
     pub fn connected(&self) -> Result<Arc<Connection>, Errno> {

@@ -229,7 +229,7 @@ pub(super) async fn append(io: IoCtx, name: String, data: Bytes) -> ObjectReply 
     write(io, name, None, op).await
 }
 
-fn one_write(t: &Target, name: &str, build: impl FnOnce(&mut ObjectOperation)) -> Result<i32, Errno> {
+pub(super) fn one_write(t: &Target, name: &str, build: impl FnOnce(&mut ObjectOperation)) -> Result<i32, Errno> {
     let mut op = ObjectOperation::new();
     build(&mut op);
     t.run(write(t.io.clone(), name.into(), None, op))?;

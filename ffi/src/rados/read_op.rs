@@ -20,16 +20,39 @@ use crate::handle::{self, c_handle, Magic};
 
 /// Where a read action's result goes.
 #[derive(Clone, Copy, Debug)]
-enum Output {
+pub(super) enum Output {
     Nothing,
-    Data { buf: OutBuf, bytes_read: OutPtr<usize> },
-    Stat { size: OutPtr<u64>, mtime: OutPtr<crate::types::time_t> },
-    Omap { iter: IterSlot, more: OutPtr<u8>, listing: Listing },
+    /// A class call's output, malloc'ed (NULL when empty), and its length.
+    Exec {
+        out: OutPtr<MallocBuf>,
+        len: OutPtr<usize>,
+    },
+    Data {
+        buf: OutBuf,
+        bytes_read: OutPtr<usize>,
+    },
+    Stat {
+        size: OutPtr<u64>,
+        mtime: OutPtr<crate::types::time_t>,
+    },
+    Omap {
+        iter: IterSlot,
+        more: OutPtr<u8>,
+        listing: Listing,
+    },
 }
+
+/// A malloc'ed buffer handed to C (a `char *` out-parameter's value).
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug)]
+pub(super) struct MallocBuf(pub *mut c_char);
+
+// SAFETY: only its address moves between threads; C owns the memory.
+unsafe impl Send for MallocBuf {}
 
 /// Which omap read fills an iterator: what its output decodes as.
 #[derive(Clone, Copy, Debug)]
-enum Listing {
+pub(super) enum Listing {
     Keys,
     Vals,
     ByKeys,
@@ -62,13 +85,34 @@ pub struct ReadOp {
     actions: Vec<ReadAction>,
     invalid: Option<Errno>,
 }
+
+impl ReadOp {
+    /// Adds an action, or remembers why it is invalid (operate then fails).
+    ///
+    /// # Safety
+    /// `prval` NULL or writable until every operate has finished.
+    pub(super) unsafe fn add(&mut self, kind: Result<OpKind, Errno>, prval: *mut c_int, output: Output) {
+        match kind {
+            // SAFETY: forwarded contract.
+            Ok(kind) => self.actions.push(ReadAction {
+                kind,
+                flags: OpFlags::NONE,
+                rval: unsafe { OutPtr::new(prval) },
+                output,
+            }),
+            Err(e) => {
+                self.invalid.get_or_insert(e);
+            }
+        }
+    }
+}
 c_handle!(ReadOp, 0x7262_6472_7372_6f70); // "rbdrsrop"
 
 /// Borrows a read op.
 ///
 /// # Safety
 /// As [`write_op`], for rados_create_read_op.
-unsafe fn read_op<'a>(op: rados_read_op_t) -> Result<&'a mut ReadOp, Errno> {
+pub(super) unsafe fn read_op<'a>(op: rados_read_op_t) -> Result<&'a mut ReadOp, Errno> {
     // SAFETY: forwarded contract.
     unsafe { handle::borrow_mut(op) }
 }
@@ -80,6 +124,20 @@ fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
         if rval >= 0 {
             match action.output {
                 Output::Nothing => {}
+                Output::Exec { out, len } => {
+                    let copy = if result.out.is_empty() {
+                        Ok(std::ptr::null_mut())
+                    } else {
+                        crate::boundary::malloc_copy(&result.out)
+                    };
+                    match copy {
+                        Ok(p) => {
+                            out.set(MallocBuf(p));
+                            len.set(result.out.len());
+                        }
+                        Err(e) => rval = e.to_ret(),
+                    }
+                }
                 Output::Data { buf, bytes_read } => match buf.fill(&result.out) {
                     Ok(n) => bytes_read.set(n),
                     Err(e) => {
@@ -107,7 +165,8 @@ fn deliver(actions: &[ReadAction], reply: &ObjectReply) -> i32 {
         }
         action.rval.set(rval);
     }
-    reply.result.min(0)
+    // As librados's operate: a positive result (a comparison that held) too.
+    reply.result
 }
 
 /// Creates an empty read op (NULL only if allocation failed).
@@ -351,7 +410,7 @@ impl ReadOp {
     /// # Safety
     /// `iter` NULL or writable; `pmore`, `prval` NULL or writable until
     /// every operate has finished.
-    unsafe fn add_omap(
+    pub(super) unsafe fn add_omap(
         &mut self,
         iter: *mut rados_omap_iter_t,
         pmore: *mut u8,

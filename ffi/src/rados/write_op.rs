@@ -485,7 +485,7 @@ pub unsafe extern "C" fn rados_write_op_set_alloc_hint(
     guard(|| {
         // SAFETY: checked handle.
         if let Ok(op) = unsafe { write_op(op) } {
-            op.add_op(OpKind::SetAllocHint { expected_object_size, expected_write_size });
+            op.add_op(OpKind::SetAllocHint { expected_object_size, expected_write_size, flags: 0 });
         }
         Ok(())
     })

@@ -16,7 +16,7 @@ use crate::boundary::{cstr, guard};
 ///
 /// # Safety
 /// `key` readable for `len` bytes.
-unsafe fn key_in(key: *const c_char, len: usize) -> Result<String, Errno> {
+pub(super) unsafe fn key_in(key: *const c_char, len: usize) -> Result<String, Errno> {
     // SAFETY: forwarded contract.
     let bytes = unsafe { data_in(key, len) }?;
     String::from_utf8(bytes.to_vec()).map_err(|_| Errno::EINVAL)

@@ -427,9 +427,9 @@ fn pool_calls_check_their_arguments() {
     use rbdrs::rbd::children::{rbd_list_children, rbd_list_children2, rbd_list_children3, rbd_list_descendants};
     use rbdrs::rbd::copy::{rbd_copy, rbd_copy2, rbd_copy3, rbd_deep_copy};
     use rbdrs::rbd::pool::{
-        rbd_config_pool_list, rbd_namespace_create, rbd_namespace_list, rbd_namespace_remove, rbd_pool_metadata_get,
-        rbd_pool_metadata_list, rbd_pool_metadata_remove, rbd_pool_metadata_set, rbd_pool_stats_create,
-        rbd_pool_stats_destroy, rbd_pool_stats_get, rbd_pool_stats_option_add_uint64,
+        rbd_config_pool_list, rbd_namespace_create, rbd_namespace_list, rbd_namespace_remove, rbd_pool_init,
+        rbd_pool_metadata_get, rbd_pool_metadata_list, rbd_pool_metadata_remove, rbd_pool_metadata_set,
+        rbd_pool_stats_create, rbd_pool_stats_destroy, rbd_pool_stats_get, rbd_pool_stats_option_add_uint64,
     };
     use rbdrs::rbd::trash::{
         rbd_remove_with_progress, rbd_trash_get, rbd_trash_list, rbd_trash_move, rbd_trash_purge, rbd_trash_remove,
@@ -443,6 +443,7 @@ fn pool_calls_check_their_arguments() {
         assert_eq!(rbd_trash_list(null_mut(), null_mut(), &mut n), EINVAL);
         assert_eq!(rbd_trash_purge(null_mut(), 0, -1.0), EINVAL);
         assert_eq!(rbd_namespace_create(null_mut(), c("ns").as_ptr()), EINVAL);
+        assert_eq!(rbd_pool_init(null_mut(), false), EINVAL);
         assert_eq!(rbd_pool_metadata_set(null_mut(), c("k").as_ptr(), c("v").as_ptr()), EINVAL);
         assert_eq!(rbd_config_pool_list(null_mut(), null_mut(), &mut count), EINVAL);
         assert_eq!(rbd_copy(null_mut(), null_mut(), c("x").as_ptr()), EINVAL);
@@ -1016,5 +1017,33 @@ fn more_aio_calls_check_their_arguments() {
         let watch = rbdrs::rados::watch_v1::rados_watch(null_mut(), o.as_ptr(), 0, &mut handle, None, null_mut());
         assert_eq!(watch, EINVAL);
         assert_eq!(rbdrs::rados::watch_v1::rados_unwatch(null_mut(), o.as_ptr(), 1), EINVAL);
+    }
+}
+
+/// rados_aio_cancel and the release floors refuse NULL handles and
+/// pointers; the floors are -EOPNOTSUPP on the embedded store.
+#[test]
+fn cancel_and_release_floors_check_their_arguments() {
+    use rbdrs::rados::aio::{rados_aio_cancel, rados_aio_create_completion2, rados_aio_release};
+    use rbdrs::rados::release::{rados_get_min_compatible_client, rados_get_min_compatible_osd};
+    use rbdrs::types::rados_completion_t;
+    unsafe {
+        let (mut a, mut b) = (0i8, 0i8);
+        assert_eq!(rados_aio_cancel(null_mut(), null_mut()), EINVAL);
+        assert_eq!(rados_get_min_compatible_client(null_mut(), &mut a, &mut b), EINVAL);
+        assert_eq!(rados_get_min_compatible_osd(null_mut(), &mut a), EINVAL);
+        let (cluster, io, dir) = local_pool("floors");
+        assert_eq!(rados_get_min_compatible_client(cluster, null_mut(), &mut b), EINVAL);
+        assert_eq!(rados_get_min_compatible_osd(cluster, null_mut()), EINVAL);
+        assert_eq!(rados_get_min_compatible_osd(cluster, &mut a), -95);
+        let mut c: rados_completion_t = null_mut();
+        assert_eq!(rados_aio_create_completion2(null_mut(), None, &mut c), 0);
+        assert_eq!(rados_aio_cancel(io, null_mut()), EINVAL);
+        assert_eq!(rados_aio_cancel(cluster.cast(), c), EINVAL, "a cluster is no ioctx");
+        assert_eq!(rados_aio_cancel(io, c), 0, "nothing in flight: nothing to do");
+        rados_aio_release(c);
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -48,7 +48,7 @@ impl fmt::Display for Failure {
 }
 
 /// strerror(3)'s text, as rbd prints it.
-fn strerror(e: Errno) -> String {
+pub fn strerror(e: Errno) -> String {
     let text = std::io::Error::from_raw_os_error(e.0).to_string();
     match text.rfind(" (os error") {
         Some(at) => text[..at].to_string(),

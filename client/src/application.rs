@@ -32,4 +32,11 @@ impl IoCtx {
             _ => Err(Errno::EIO),
         }
     }
+
+    /// rbd_pool_init (`rbd pool init`): what librbd's Pool::init does in
+    /// Pacific, enabling the `rbd` application (-EPERM when the pool has
+    /// another and `force` is false).
+    pub fn rbd_pool_init(&self, force: bool) -> Result<(), Errno> {
+        self.change_application(AppChange::Enable { app: "rbd".into(), force })
+    }
 }

@@ -626,6 +626,9 @@ static void check_local_capacity(rados_t cluster)
     expect("  its JSON lists pool rbd", strstr(mon_out, "\"pools\":[{\"name\":\"rbd\"") != NULL, 1);
     expect("rados_mon_command of what only a cluster does",
            mon_command(cluster, "{\"prefix\": \"osd pool ls\"}"), -EOPNOTSUPP);
+    int8_t floor = -1;
+    expect("rados_get_min_compatible_osd on the embedded store (no OSDs)",
+           rados_get_min_compatible_osd(cluster, &floor), -EOPNOTSUPP);
 }
 
 /* Pools made and dropped through the monitor, and monitor commands. */
@@ -660,6 +663,12 @@ static void check_pools_and_commands(rados_t cluster)
     expect("  a pool with no tiers is its own base", tier == rbd_pool, 1);
     struct rados_cluster_stat_t st;
     expect("rados_cluster_stat", rados_cluster_stat(cluster, &st), 0);
+    int8_t min_client = -1, require_client = -1, require_osd = -1;
+    expect("rados_get_min_compatible_client", rados_get_min_compatible_client(cluster, &min_client, &require_client), 0);
+    expect("  a new Pacific cluster allows jewel clients", min_client, 10);
+    expect("  and requires luminous ones", require_client, 12);
+    expect("rados_get_min_compatible_osd", rados_get_min_compatible_osd(cluster, &require_osd), 0);
+    expect("  its OSDs must run pacific", require_osd, 16);
     char fenced[] = "192.0.2.9:0/1234", garbage[] = "not an address";
     expect("rados_blocklist_add", rados_blocklist_add(cluster, fenced, 60), 0);
     expect("rados_blocklist_add of a malformed address", rados_blocklist_add(cluster, garbage, 60), -EINVAL);
@@ -1199,6 +1208,7 @@ static void trash_id(rados_ioctx_t io, const char *name, char *id, size_t len)
  * copies and children. */
 static void check_pool_level(rados_t cluster, rados_ioctx_t io)
 {
+    expect("rbd_pool_init of the rbd pool", rbd_pool_init(io, false), 0);
     char id[64], buf[4096];
     int order = 22;
     size_t n;
@@ -1984,6 +1994,15 @@ static void check_more_aio(rados_ioctx_t io)
     rados_remove(io, oid);
     must(rados_setxattr(io, oid, "a", "vvv", 3), "setxattr");
     rados_completion_t c = rados_completion();
+    expect("rados_aio_cancel of a completion with no operation", rados_aio_cancel(io, c), 0);
+    rados_aio_release(c);
+    c = rados_completion();
+    must(rados_aio_stat(io, oid, c, NULL, NULL), "rados_aio_stat");
+    rados_aio_wait_for_complete(c);
+    expect("rados_aio_cancel of a finished operation", rados_aio_cancel(io, c), 0);
+    expect("  its result stands", rados_aio_get_return_value(c), 0);
+    rados_aio_release(c);
+    c = rados_completion();
     expect("rados_aio_getxattr", rados_aio_getxattr(io, oid, c, "a", buf, sizeof buf), 0);
     expect("  its length", aio_rados_result(c), 3);
     c = rados_completion();

@@ -96,6 +96,12 @@ printf '\n-- OpenStack flows through python3-rbd and python3-rados (tests/openst
 bash tests/openstack/run.sh upstream "$CEPH_CONF"
 bash tests/openstack/run.sh "$LIBDIR" "$CEPH_CONF"
 
+printf '\n-- python3-rados answers, upstream then librbdrs, diffed (tests/python/rados_api.py)\n'
+env -u LD_LIBRARY_PATH /usr/bin/python3 tests/python/rados_api.py >"$WORK/rados_api.upstream"
+LD_LIBRARY_PATH="$LIBDIR" /usr/bin/python3 tests/python/rados_api.py >"$WORK/rados_api.librbdrs"
+diff -u "$WORK/rados_api.upstream" "$WORK/rados_api.librbdrs" || { echo "python3-rados answers differ" >&2; exit 1; }
+echo "python3-rados: $(wc -l <"$WORK/rados_api.librbdrs") answers identical"
+
 printf '\n-- libvirt rbd storage pools: libvirtd on upstream librbd, then on librbdrs (tests/cluster/libvirt.sh)\n'
 bash "$HERE/libvirt.sh" "$LIBDIR"
 

@@ -50,8 +50,8 @@ def the_right_library():
 def connect():
     kind, where = backend()
     if kind == "embedded":
-        # An empty conffile: /etc/ceph must not point us at a cluster.
-        cluster = rados.Rados(conffile="")
+        # No conffile: /etc/ceph and CEPH_CONF must not point us at a cluster.
+        cluster = rados.Rados(conffile=None)
         cluster.conf_set("rbdrs_local_store", where)
     else:
         cluster = rados.Rados(conffile=where)

@@ -19,7 +19,7 @@ fi
 store="$(mktemp -d /tmp/rbdrs-openstack.XXXXXX)"
 trap 'rm -rf "$store"' EXIT
 echo "== OpenStack flows on the embedded store"
-LD_LIBRARY_PATH="$dropin" RBDRS_OPENSTACK_STORE="$store" "${pytest[@]}"
+env -u CEPH_CONF -u CEPH_ARGS LD_LIBRARY_PATH="$dropin" RBDRS_OPENSTACK_STORE="$store" "${pytest[@]}"
 if [[ -n "$conf" ]]; then
     echo "== OpenStack flows on the cluster ($conf)"
     LD_LIBRARY_PATH="$dropin" RBDRS_OPENSTACK_CONF="$conf" "${pytest[@]}"

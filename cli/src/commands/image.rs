@@ -485,10 +485,18 @@ pub fn lock_list(ctx: &Ctx) -> Result<(), Failure> {
 pub fn pool_init(ctx: &Ctx) -> Result<(), Failure> {
     let pool = ctx.pool_name().to_string();
     match ctx.rados().pool_lookup(&pool) {
-        Ok(_) => Ok(()),
+        Ok(_) => {}
+        // The embedded store has no monitor to make pools: init makes it.
         Err(Errno::ENOENT) if ctx.rados().local_store().is_ok() => {
-            ctx.rados().pool_create(&pool, None).map(drop).or_fail(|| format!("error creating pool '{pool}'"))
+            ctx.rados().pool_create(&pool, None).or_fail(|| format!("error creating pool '{pool}'"))?;
         }
-        Err(e) => Err(e).or_fail(|| format!("error opening pool '{pool}'")),
+        Err(e) => return Err(e).or_fail(|| format!("error opening pool '{pool}'")),
     }
+    // As rbd: a refusal is reported, and the exit status stays 0.
+    match ctx.ioctx(&pool, "")?.rbd_pool_init(ctx.args().flag("force")) {
+        Err(Errno::EPERM) => eprintln!("rbd: pool already registered to a different application."),
+        Err(e) if e != Errno::EOPNOTSUPP => eprintln!("rbd: error registered application: {}", crate::strerror(e)),
+        _ => {}
+    }
+    Ok(())
 }

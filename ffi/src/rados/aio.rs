@@ -72,6 +72,8 @@ struct State {
     called_back: bool,
     /// It completed by timing out.
     timed_out: bool,
+    /// rados_aio_cancel ended it: the reply is dropped, callbacks ran.
+    cancelled: bool,
     ret: i32,
     version: u64,
 }
@@ -137,6 +139,9 @@ impl AioCompletion {
     fn finish(self: &Arc<Self>, deliver: impl FnOnce() -> (i32, u64)) {
         {
             let mut state = self.state();
+            if state.cancelled {
+                return;
+            }
             if !state.complete {
                 let (ret, version) = deliver();
                 state.complete = true;
@@ -145,6 +150,29 @@ impl AioCompletion {
             }
         }
         self.changed.notify_all();
+        self.call_back();
+    }
+
+    /// Ends an operation in flight with -ECANCELED, as librados's
+    /// op_cancel does: waiters wake and the callbacks run now, and the
+    /// reply, if the OSD still sends one, is dropped. Nothing happens when
+    /// no operation is in flight on it.
+    fn cancel(self: &Arc<Self>) {
+        {
+            let mut state = self.state();
+            if state.started.is_none() || state.complete {
+                return;
+            }
+            state.complete = true;
+            state.cancelled = true;
+            state.ret = Errno::ECANCELED.to_ret();
+        }
+        self.changed.notify_all();
+        self.call_back();
+    }
+
+    /// Runs the C callbacks, then tells waiters they have run.
+    fn call_back(self: &Arc<Self>) {
         let handle = Arc::as_ptr(self).cast_mut();
         for callback in [self.on_complete, self.on_safe].into_iter().flatten() {
             // SAFETY: a C callback the creator registered, called as
@@ -554,6 +582,22 @@ pub unsafe extern "C" fn rados_aio_wait_for_safe_and_cb(c: rados_completion_t) -
 pub unsafe extern "C" fn rados_aio_is_complete(c: rados_completion_t) -> c_int {
     // SAFETY: forwarded contract.
     guard(|| unsafe { query_export(c, false) })
+}
+
+/// Stops waiting for the operation `c` carries: it completes at once with
+/// -ECANCELED and its callbacks run (the OSD may still apply a write that
+/// was sent). 0 also when `c` has no operation in flight, as librados.
+///
+/// # Safety
+/// `io` a live ioctx; `c` a live completion.
+#[no_mangle]
+pub unsafe extern "C" fn rados_aio_cancel(io: rados_ioctx_t, c: rados_completion_t) -> c_int {
+    guard(|| {
+        // SAFETY: checked handles.
+        unsafe { super::ioctx(io) }?;
+        unsafe { completion_ref(c) }?.cancel();
+        Ok(0)
+    })
 }
 
 /// As [`rados_aio_is_complete`].

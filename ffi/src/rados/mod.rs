@@ -35,6 +35,7 @@ pub mod object_aio;
 pub mod osd_ops;
 pub mod read_op;
 pub mod read_op_more;
+pub mod release;
 pub mod snap;
 pub mod watch;
 pub mod watch_v1;

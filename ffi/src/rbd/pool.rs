@@ -13,6 +13,16 @@ use super::trash::{free_str, strdup, with_io};
 use crate::boundary::{cstr, guard, put};
 use crate::handle::{self, c_handle, Magic};
 
+/// Readies the pool for rbd as `rbd pool init` does: enables the `rbd`
+/// application (-EPERM when another is enabled, unless `force`).
+///
+/// # Safety
+/// `io` live.
+#[no_mangle]
+pub unsafe extern "C" fn rbd_pool_init(io: rados_ioctx_t, force: bool) -> c_int {
+    guard(|| with_io(io, |io| io.rbd_pool_init(force)).map(|()| 0))
+}
+
 /// # Safety
 /// `io` live; `name` a C string.
 #[no_mangle]

@@ -1047,3 +1047,41 @@ fn cancel_and_release_floors_check_their_arguments() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Reef's timespec variants: a write stamped with an mtime to the
+/// nanosecond reads back the same through rados_aio_stat2.
+#[test]
+fn reef_timespec_variants_keep_nanoseconds() {
+    use rbdrs::rados::aio::{
+        rados_aio_create_completion2, rados_aio_get_return_value, rados_aio_release, rados_aio_stat2,
+        rados_aio_wait_for_complete,
+    };
+    use rbdrs::rados::write_op::{
+        rados_aio_write_op_operate2, rados_create_write_op, rados_release_write_op, rados_write_op_write_full,
+    };
+    use rbdrs::types::{rados_completion_t, timespec};
+    unsafe {
+        let (cluster, io, dir) = local_pool("reef");
+        let op = rados_create_write_op();
+        rados_write_op_write_full(op, c("abc").as_ptr(), 3);
+        let mut stamp = timespec { tv_sec: 1_457_129_052, tv_nsec: 123_456_789 };
+        let mut comp: rados_completion_t = null_mut();
+        assert_eq!(rados_aio_create_completion2(null_mut(), None, &mut comp), 0);
+        assert_eq!(rados_aio_write_op_operate2(op, io, comp, c("o").as_ptr(), &mut stamp, 0), 0);
+        assert_eq!(rados_aio_wait_for_complete(comp), 0);
+        assert_eq!(rados_aio_get_return_value(comp), 0);
+        rados_aio_release(comp);
+        rados_release_write_op(op);
+        let (mut size, mut mtime) = (0u64, timespec { tv_sec: 0, tv_nsec: 0 });
+        assert_eq!(rados_aio_create_completion2(null_mut(), None, &mut comp), 0);
+        assert_eq!(rados_aio_stat2(io, c("o").as_ptr(), comp, &mut size, &mut mtime), 0);
+        assert_eq!(rados_aio_wait_for_complete(comp), 0);
+        assert_eq!(rados_aio_get_return_value(comp), 0);
+        rados_aio_release(comp);
+        assert_eq!((size, mtime.tv_sec, mtime.tv_nsec), (3, 1_457_129_052, 123_456_789));
+        assert_eq!(rados_aio_stat2(null_mut(), c("o").as_ptr(), null_mut(), &mut size, &mut mtime), EINVAL);
+        rados_ioctx_destroy(io);
+        rados_shutdown(cluster);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -711,6 +711,16 @@ int rados_aio_wait_for_safe_and_cb(rados_completion_t c);
 int rados_aio_is_complete(rados_completion_t c);
 
 /**
+ * Stops waiting for the operation `c` carries: it completes at once with
+ * -ECANCELED and its callbacks run (the OSD may still apply a write that
+ * was sent). 0 also when `c` has no operation in flight, as librados.
+ *
+ * # Safety
+ * `io` a live ioctx; `c` a live completion.
+ */
+int rados_aio_cancel(rados_ioctx_t io, rados_completion_t c);
+
+/**
  * As [`rados_aio_is_complete`].
  *
  * # Safety
@@ -827,6 +837,18 @@ int rados_aio_stat(rados_ioctx_t io,
                    rados_completion_t c,
                    uint64_t *psize,
                    time_t *pmtime);
+
+/**
+ * [`rados_aio_stat`] with the mtime as a timespec (Reef).
+ *
+ * # Safety
+ * As [`rados_aio_stat`].
+ */
+int rados_aio_stat2(rados_ioctx_t io,
+                    const char *oid,
+                    rados_completion_t c,
+                    uint64_t *psize,
+                    struct timespec *pmtime);
 
 /**
  * Waits until every aio write started on `io` before this call finished,
@@ -2293,6 +2315,25 @@ void rados_read_op_omap_get_vals_by_keys2(rados_read_op_t op,
                                           int *prval);
 
 /**
+ * The oldest client release the cluster's features allow and the oldest
+ * it requires, as ceph_release_t numbers (12 is luminous).
+ *
+ * # Safety
+ * `cluster` connected; both pointers writable.
+ */
+int rados_get_min_compatible_client(rados_t cluster,
+                                    int8_t *min_compat_client,
+                                    int8_t *require_min_compat_client);
+
+/**
+ * The release the cluster's OSDs must run (require_osd_release).
+ *
+ * # Safety
+ * `cluster` connected; `require_osd_release` writable.
+ */
+int rados_get_min_compatible_osd(rados_t cluster, int8_t *require_osd_release);
+
+/**
  * Allocates a self-managed snapshot id in the pool (the monitor's
  * CREATE_UNMANAGED_SNAP); -EINVAL in a pool that has pool snapshots.
  *
@@ -2832,6 +2873,19 @@ int rados_aio_write_op_operate(rados_write_op_t op,
                                const char *oid,
                                time_t *mtime,
                                int flags);
+
+/**
+ * [`rados_aio_write_op_operate`] with the mtime as a timespec (Reef).
+ *
+ * # Safety
+ * As [`rados_aio_write_op_operate`].
+ */
+int rados_aio_write_op_operate2(rados_write_op_t op,
+                                rados_ioctx_t io,
+                                rados_completion_t c,
+                                const char *oid,
+                                struct timespec *mtime,
+                                int flags);
 
 /**
  * Compares `cmp_len` bytes of `cmp_buf` with the object at `off` (absent

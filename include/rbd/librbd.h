@@ -2144,6 +2144,15 @@ int rbd_deep_copy_with_progress(rbd_image_t image,
                                 void *cbdata);
 
 /**
+ * Readies the pool for rbd as `rbd pool init` does: enables the `rbd`
+ * application (-EPERM when another is enabled, unless `force`).
+ *
+ * # Safety
+ * `io` live.
+ */
+int rbd_pool_init(rados_ioctx_t io, bool force);
+
+/**
  * # Safety
  * `io` live; `name` a C string.
  */

@@ -47,6 +47,11 @@ def test_add_read_back_and_delete(cluster, ioctx, name):
         snaps = upstream("rbd", "snap", "ls", f"rbd/{name}")
         assert [s["name"] for s in snaps] == [SNAP]
         assert upstream("rbd", "info", f"rbd/{name}@{SNAP}")["protected"] == "true"
+        # Upstream's rados sees the image's objects under rbd's names.
+        objects = upstream("rados", "-p", "rbd", "ls", json_out=False).split()
+        image_id = upstream("rbd", "info", f"rbd/{name}")["id"]
+        assert f"rbd_id.{name}" in objects and f"rbd_header.{image_id}" in objects
+        assert f"rbd_data.{image_id}.0000000000000002" in objects
     # Store.delete: unprotect, remove the snapshot, remove the image.
     with rbd.Image(ioctx, name) as image:
         if image.is_protected_snap(SNAP):

@@ -787,6 +787,22 @@ pub unsafe extern "C" fn rados_aio_stat(
     psize: *mut u64,
     pmtime: *mut crate::types::time_t,
 ) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { aio_stat(io, oid, c, psize, pmtime, time_t) }
+}
+
+/// Starts a stat whose mtime is written as `mtime` renders it.
+///
+/// # Safety
+/// As [`rados_aio_stat`].
+unsafe fn aio_stat<T: Send + 'static>(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    c: rados_completion_t,
+    psize: *mut u64,
+    pmtime: *mut T,
+    mtime: fn(rbdrs_client::proto::encoding::UtcTime) -> T,
+) -> c_int {
     guard(|| {
         // SAFETY: checked handles; out-pointers stay valid by contract.
         let ((t, completion, name), psize, pmtime) =
@@ -799,13 +815,30 @@ pub unsafe extern "C" fn rados_aio_stat(
             move || match stat_out(&reply, 0) {
                 Ok(stat) => {
                     psize.set(stat.size);
-                    pmtime.set(time_t(stat.mtime));
+                    pmtime.set(mtime(stat.mtime));
                     (0, reply.version)
                 }
                 Err(e) => (e.to_ret(), reply.version),
             }
         })
     })
+}
+
+/// [`rados_aio_stat`] with the mtime as a timespec (Reef).
+///
+/// # Safety
+/// As [`rados_aio_stat`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_aio_stat2(
+    io: rados_ioctx_t,
+    oid: *const c_char,
+    c: rados_completion_t,
+    psize: *mut u64,
+    pmtime: *mut crate::types::timespec,
+) -> c_int {
+    let timespec = |t| crate::types::timespec { tv_sec: time_t(t), tv_nsec: t.nsec as std::ffi::c_long };
+    // SAFETY: forwarded contract.
+    unsafe { aio_stat(io, oid, c, psize, pmtime, timespec) }
 }
 
 /// Waits until every aio write started on `io` before this call finished,

@@ -560,11 +560,43 @@ pub unsafe extern "C" fn rados_aio_write_op_operate(
     flags: c_int,
 ) -> c_int {
     let _ = flags;
-    guard(|| {
-        // SAFETY: checked handles, string and mtime pointer.
-        let (t, actions, completion, name, mtime) =
-            unsafe { (target(io)?, write_op(op)?.compound()?, completion_ref(c)?, cstr(oid)?, mtime.as_ref()) };
-        let mtime = mtime.map(|&t| utc_time(t, 0)).transpose()?;
-        launch_write(&t, io, &completion, send_write(t.io.clone(), name.into(), mtime, actions))
+    // SAFETY: forwarded contract; mtime NULL or readable.
+    guard(|| unsafe { aio_operate_write(op, io, c, oid, mtime.as_ref().map(|&t| utc_time(t, 0)).transpose()?) })
+}
+
+/// Starts the write op's actions on `oid`, stamped `mtime` if given.
+///
+/// # Safety
+/// As [`rados_aio_write_op_operate`].
+unsafe fn aio_operate_write(
+    op: rados_write_op_t,
+    io: rados_ioctx_t,
+    c: rados_completion_t,
+    oid: *const c_char,
+    mtime: Option<UtcTime>,
+) -> Result<c_int, Errno> {
+    // SAFETY: checked handles and string.
+    let (t, actions, completion, name) =
+        unsafe { (target(io)?, write_op(op)?.compound()?, completion_ref(c)?, cstr(oid)?) };
+    launch_write(&t, io, &completion, send_write(t.io.clone(), name.into(), mtime, actions))
+}
+
+/// [`rados_aio_write_op_operate`] with the mtime as a timespec (Reef).
+///
+/// # Safety
+/// As [`rados_aio_write_op_operate`].
+#[no_mangle]
+pub unsafe extern "C" fn rados_aio_write_op_operate2(
+    op: rados_write_op_t,
+    io: rados_ioctx_t,
+    c: rados_completion_t,
+    oid: *const c_char,
+    mtime: *mut crate::types::timespec,
+    flags: c_int,
+) -> c_int {
+    let _ = flags;
+    // SAFETY: forwarded contract; mtime NULL or readable.
+    guard(|| unsafe {
+        aio_operate_write(op, io, c, oid, mtime.as_ref().map(|ts| utc_time(ts.tv_sec, ts.tv_nsec)).transpose()?)
     })
 }

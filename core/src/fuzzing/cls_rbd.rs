@@ -133,6 +133,15 @@ fn answer_decodes(method: &str, out: &[u8]) -> bool {
         "trash_list" => client::trash_list_finish(out).is_ok(),
         "trash_get" => client::trash_get_finish(out).is_ok(),
         "namespace_list" => client::namespace_list_finish(out).is_ok(),
+        "mirror_mode_get" => client::mirror_mode_get_finish(out).is_ok(),
+        "mirror_uuid_get" => client::mirror_uuid_get_finish(out).is_ok(),
+        "mirror_image_get" => client::mirror_image_get_finish(out).is_ok(),
+        "mirror_peer_list" => client::mirror_peer_list_finish(out).is_ok(),
+        "group_dir_list" => client::group_dir_list_finish(out).is_ok(),
+        "image_group_get" => client::image_group_get_finish(out).is_ok(),
+        // The stored MigrationSpec, passed through; librbdrs only asks
+        // whether the call succeeds.
+        "migration_get" => true,
         _ => out.is_empty(),
     }
 }

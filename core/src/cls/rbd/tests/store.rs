@@ -874,6 +874,13 @@ fn every_method_is_registered_with_upstream_flags() {
         "trash_get",
         "namespace_list",
         "dir_state_assert",
+        "mirror_mode_get",
+        "mirror_uuid_get",
+        "mirror_image_get",
+        "mirror_peer_list",
+        "group_dir_list",
+        "image_group_get",
+        "migration_get",
     ];
     for &(method, flags, _) in server::METHODS {
         let expect = if reads.contains(&method) { MethodFlags::RD } else { MethodFlags::RDWR };

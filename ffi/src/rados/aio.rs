@@ -788,7 +788,7 @@ pub unsafe extern "C" fn rados_aio_stat(
     pmtime: *mut crate::types::time_t,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { aio_stat(io, oid, c, psize, pmtime, time_t) }
+    guard(|| unsafe { aio_stat(io, oid, c, psize, pmtime, time_t) })
 }
 
 /// Starts a stat whose mtime is written as `mtime` renders it.
@@ -802,25 +802,23 @@ unsafe fn aio_stat<T: Send + 'static>(
     psize: *mut u64,
     pmtime: *mut T,
     mtime: fn(rbdrs_client::proto::encoding::UtcTime) -> T,
-) -> c_int {
-    guard(|| {
-        // SAFETY: checked handles; out-pointers stay valid by contract.
-        let ((t, completion, name), psize, pmtime) =
-            unsafe { (front(io, c, oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
-        let mut op = ObjectOperation::new();
-        op.stat();
-        let flow = read(t.io.clone(), name.into(), op);
-        launch(&t, io, false, &completion, async move {
-            let reply = flow.await;
-            move || match stat_out(&reply, 0) {
-                Ok(stat) => {
-                    psize.set(stat.size);
-                    pmtime.set(mtime(stat.mtime));
-                    (0, reply.version)
-                }
-                Err(e) => (e.to_ret(), reply.version),
+) -> Result<c_int, Errno> {
+    // SAFETY: checked handles; out-pointers stay valid by contract.
+    let ((t, completion, name), psize, pmtime) =
+        unsafe { (front(io, c, oid)?, OutPtr::new(psize), OutPtr::new(pmtime)) };
+    let mut op = ObjectOperation::new();
+    op.stat();
+    let flow = read(t.io.clone(), name.into(), op);
+    launch(&t, io, false, &completion, async move {
+        let reply = flow.await;
+        move || match stat_out(&reply, 0) {
+            Ok(stat) => {
+                psize.set(stat.size);
+                pmtime.set(mtime(stat.mtime));
+                (0, reply.version)
             }
-        })
+            Err(e) => (e.to_ret(), reply.version),
+        }
     })
 }
 
@@ -838,7 +836,7 @@ pub unsafe extern "C" fn rados_aio_stat2(
 ) -> c_int {
     let timespec = |t| crate::types::timespec { tv_sec: time_t(t), tv_nsec: t.nsec as std::ffi::c_long };
     // SAFETY: forwarded contract.
-    unsafe { aio_stat(io, oid, c, psize, pmtime, timespec) }
+    guard(|| unsafe { aio_stat(io, oid, c, psize, pmtime, timespec) })
 }
 
 /// Waits until every aio write started on `io` before this call finished,

@@ -107,12 +107,13 @@ fn parse_one(text: &str) -> Result<MonTarget, Errno> {
         (Proto::Any, text)
     };
     let (host, port) = split_host_port(rest)?;
-    // librados: an explicit v1 port (or a bare port other than 3300) is
-    // msgr1; without a port we try msgr2 on 3300, as it does first.
+    // librados: "v1:" or the legacy port 6789 is msgr1; a bare address on
+    // any other port is tried with msgr2 (libvirt passes `ip:port` of the
+    // msgr2 port); without a port we try msgr2 on 3300, as it does first.
     let v2_port = match (proto, port) {
         (Proto::V2, p) => p.unwrap_or(MON_PORT_V2),
         (_, None) => MON_PORT_V2,
-        (Proto::Any, Some(MON_PORT_V2)) => MON_PORT_V2,
+        (Proto::Any, Some(p)) if p != MON_PORT_V1 => p,
         (_, Some(_)) => return Ok(MonTarget::V1Only(text.to_string())),
     };
     if let Some(ip) = host.ip {

@@ -41,21 +41,6 @@ pub enum ConfigSource {
     Image = 2,
 }
 
-/// rbd_* options librbd never lists as overridable.
-const EXCLUDED: &[&str] = &[
-    "rbd_auto_exclusive_lock_until_manual_request",
-    "rbd_default_format",
-    "rbd_default_pool",
-    "rbd_discard_on_zeroed_write_same",
-    "rbd_op_thread_timeout",
-    "rbd_op_threads",
-    "rbd_tracing",
-    "rbd_validate_names",
-    "rbd_validate_pool",
-    "rbd_mirror_pool_replayers_refresh_interval",
-    "rbd_config_pool_override_update_timestamp",
-];
-
 /// ... nor, for an image, these (they only matter when creating one).
 const EXCLUDED_FOR_IMAGE: &[&str] = &[
     "rbd_default_clone_format",
@@ -79,7 +64,7 @@ pub fn is_image_option(name: &str) -> bool {
 fn image_options() -> impl Iterator<Item = &'static str> {
     accepted_options().map(|(name, _, _)| name).filter(|name| {
         name.starts_with("rbd_")
-            && !EXCLUDED.contains(name)
+            && !super::pool::EXCLUDED_OPTIONS.contains(name)
             && !EXCLUDED_FOR_IMAGE.contains(name)
             && !name.starts_with("rbd_mirror_")
     })

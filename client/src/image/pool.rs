@@ -23,8 +23,9 @@ pub const CONFIG_SOURCE_POOL: i32 = 1;
 /// The pool metadata keys that override configuration options.
 pub const CONF_PREFIX: &str = "conf_";
 
-/// Options a pool may not override (Config.cc's EXCLUDE_OPTIONS).
-const EXCLUDED_OPTIONS: &[&str] = &[
+/// Options a pool or an image may not override, and that librbd never
+/// lists (Config.cc's EXCLUDE_OPTIONS).
+pub(crate) const EXCLUDED_OPTIONS: &[&str] = &[
     "rbd_auto_exclusive_lock_until_manual_request",
     "rbd_default_format",
     "rbd_default_pool",

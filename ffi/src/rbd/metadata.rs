@@ -7,7 +7,8 @@ use std::ffi::{c_char, c_int};
 use rbdrs_client::proto::Errno;
 
 use super::image;
-use super::image_info::{free_str, strdup};
+use super::image_info::strdup;
+use super::pool::rbd_config_pool_list_cleanup;
 use crate::boundary::{cstr, guard};
 
 /// Sets metadata `key` to `value`; a `conf_` key must name an rbd option
@@ -132,18 +133,6 @@ pub unsafe extern "C" fn rbd_config_image_list(
 /// `max_options` entries.
 #[no_mangle]
 pub unsafe extern "C" fn rbd_config_image_list_cleanup(options: *mut rbd_config_option_t, max_options: c_int) {
-    guard(|| {
-        if options.is_null() {
-            return Ok(());
-        }
-        for i in 0..usize::try_from(max_options).unwrap_or(0) {
-            // SAFETY: per the contract.
-            let entry = unsafe { &mut *options.add(i) };
-            unsafe {
-                free_str(&mut entry.name);
-                free_str(&mut entry.value);
-            }
-        }
-        Ok(())
-    })
+    // SAFETY: the same entries rbd_config_pool_list fills; forwarded contract.
+    unsafe { rbd_config_pool_list_cleanup(options, max_options) }
 }
